@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// extraCommands returns the fixture and replay commands (send, replay, fixtures).
+func extraCommands() []*cobra.Command {
+	return nil
+}

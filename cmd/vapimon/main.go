@@ -1,0 +1,93 @@
+// Command vapimon is a terminal monitor and relay for Vapi "Server URL" webhooks.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise it comes
+// from the module's build info.
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exitError carries an exit status for failures that were already explained to the user.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	err := root.ExecuteContext(ctx)
+	stop()
+	var ee exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	default:
+		fmt.Fprintln(os.Stderr, "vapimon:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	lf := &listenFlags{}
+	root := &cobra.Command{
+		Use:   "vapimon",
+		Short: "Monitor, answer and replay Vapi server-URL webhooks",
+		Long: `vapimon receives Vapi "Server URL" webhooks (through an embedded ngrok tunnel when
+NGROK_AUTHTOKEN is set), verifies them, shows calls, transcripts and tool calls live,
+lets you answer tool calls by hand or relay them to your own server, records every
+request to a tape, and replays fixtures and tapes to any server, signed as Vapi would.
+
+Run with no arguments to start the monitor (same as "vapimon listen").
+Try "vapimon demo" to watch a realistic call with no account and no token.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       versionString(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runListen(cmd, lf)
+		},
+	}
+	lf.register(root)
+	root.AddCommand(
+		newListenCmd(),
+		newDemoCmd(),
+		newVersionCmd(),
+	)
+	for _, c := range extraCommands() {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print vapimon's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), "vapimon", versionString())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,413 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// AnswerSet is the parsed content of an answers file (YAML or JSON):
+//
+//	tools:
+//	  get_weather: "Paris: 18C, light rain"     # a result
+//	  book_table: {error: "fully booked"}       # an error
+//	  lookup_order:                             # cases, first match wins
+//	    - when: {orderId: "A123"}
+//	      result: "Order A123 shipped yesterday"
+//	    - result: "No order {{orderId}}"        # {{name}} is replaced by that argument
+//	replies:
+//	  assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
+//	assistants:                                 # choices offered by the operator's picker
+//	  - {id: "5a6b2c1d-0000-4000-8000-000000000001", name: "Support"}
+type AnswerSet struct {
+	Tools      map[string][]ToolCase
+	Replies    map[string]json.RawMessage
+	Assistants []AssistantChoice
+}
+
+// ToolCase is one canned answer for a tool: When (a subset of the arguments that must match,
+// or nil for any) and either Result or Error.
+type ToolCase struct {
+	When    map[string]any
+	Result  string
+	Error   string
+	IsError bool
+}
+
+// AssistantChoice is an assistant the operator may pick for an assistant-request.
+type AssistantChoice struct {
+	ID   string `json:"id" yaml:"id"`
+	Name string `json:"name" yaml:"name"`
+}
+
+// ParseAnswers parses an answers file's content.
+func ParseAnswers(data []byte) (*AnswerSet, error) {
+	var raw struct {
+		Tools      map[string]yaml.Node `yaml:"tools"`
+		Replies    map[string]any       `yaml:"replies"`
+		Assistants []AssistantChoice    `yaml:"assistants"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("answers: %w", err)
+	}
+	set := &AnswerSet{Tools: map[string][]ToolCase{}, Replies: map[string]json.RawMessage{}, Assistants: raw.Assistants}
+	for name, node := range raw.Tools {
+		cases, err := parseToolCases(&node)
+		if err != nil {
+			return nil, fmt.Errorf("answers: tools.%s (line %d): %w", name, node.Line, err)
+		}
+		set.Tools[name] = cases
+	}
+	for typ, v := range raw.Replies {
+		if !ExpectsReply(typ) {
+			return nil, fmt.Errorf("answers: replies.%s: Vapi does not wait for a reply to %q (types that take one: %s)", typ, typ, strings.Join(replyTypes(), ", "))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("answers: replies.%s: %w", typ, err)
+		}
+		set.Replies[typ] = b
+	}
+	for i, a := range set.Assistants {
+		if a.ID == "" {
+			return nil, fmt.Errorf("answers: assistants[%d] has no id", i)
+		}
+	}
+	return set, nil
+}
+
+func replyTypes() []string {
+	var out []string
+	for _, t := range KnownTypes {
+		if ExpectsReply(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+type caseYAML struct {
+	When   map[string]any `yaml:"when"`
+	Result *string        `yaml:"result"`
+	Error  *string        `yaml:"error"`
+}
+
+func parseToolCases(n *yaml.Node) ([]ToolCase, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var s string
+		if err := n.Decode(&s); err != nil {
+			return nil, err
+		}
+		return []ToolCase{{Result: s}}, nil
+	case yaml.MappingNode:
+		c, err := decodeCase(n)
+		if err != nil {
+			return nil, err
+		}
+		return []ToolCase{c}, nil
+	case yaml.SequenceNode:
+		var out []ToolCase
+		for _, item := range n.Content {
+			c, err := decodeCase(item)
+			if err != nil {
+				return nil, fmt.Errorf("case %d: %w", len(out)+1, err)
+			}
+			out = append(out, c)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("empty list of cases")
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want a string, {result|error: ...} or a list of cases")
+}
+
+func decodeCase(n *yaml.Node) (ToolCase, error) {
+	var c caseYAML
+	if n.Kind != yaml.MappingNode {
+		return ToolCase{}, fmt.Errorf("want {result: ...} or {error: ...}")
+	}
+	if err := n.Decode(&c); err != nil {
+		return ToolCase{}, err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i].Value; k {
+		case "when", "result", "error":
+		default:
+			return ToolCase{}, fmt.Errorf("unknown key %q (want when, result or error)", k)
+		}
+	}
+	switch {
+	case c.Result != nil && c.Error != nil:
+		return ToolCase{}, fmt.Errorf("has both result and error")
+	case c.Result != nil:
+		return ToolCase{When: c.When, Result: *c.Result}, nil
+	case c.Error != nil:
+		return ToolCase{When: c.When, Error: *c.Error, IsError: true}, nil
+	}
+	return ToolCase{}, fmt.Errorf("needs result or error")
+}
+
+// Lookup returns the canned answer for one tool call, if any case matches its arguments.
+func (s *AnswerSet) Lookup(tc ToolCall) (ToolResult, bool) {
+	cases, ok := s.Tools[tc.Name]
+	if !ok {
+		return ToolResult{}, false
+	}
+	var args map[string]any
+	_ = json.Unmarshal(tc.Arguments, &args)
+	for _, c := range cases {
+		if !matches(c.When, args) {
+			continue
+		}
+		r := ToolResult{ToolCallID: tc.ID, Name: tc.Name}
+		if c.IsError {
+			r.Error, r.IsError = expand(c.Error, args), true
+		} else {
+			r.Result = expand(c.Result, args)
+		}
+		return r, true
+	}
+	return ToolResult{}, false
+}
+
+func matches(when, args map[string]any) bool {
+	for k, want := range when {
+		got, ok := args[k]
+		if !ok || fmt.Sprint(got) != fmt.Sprint(want) {
+			return false
+		}
+	}
+	return true
+}
+
+// expand replaces {{name}} with the argument of that name.
+func expand(s string, args map[string]any) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	for k, v := range args {
+		var val string
+		switch x := v.(type) {
+		case string:
+			val = x
+		default:
+			b, _ := json.Marshal(x)
+			val = string(b)
+		}
+		s = strings.ReplaceAll(s, "{{"+k+"}}", val)
+		s = strings.ReplaceAll(s, "{{ "+k+" }}", val)
+	}
+	return s
+}
+
+// Answers is the canned-answers responder: it answers from an answers file and re-reads the
+// file when it changes. A broken file is reported and the last good content stays in use.
+type Answers struct {
+	path string
+	mu   sync.RWMutex
+	set  *AnswerSet
+	mod  time.Time
+	size int64
+}
+
+// LoadAnswers reads path. An error here is fatal (the user asked for this file).
+func LoadAnswers(path string) (*Answers, error) {
+	a := &Answers{path: path}
+	if err := a.reload(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewAnswers wraps an already parsed set (no file behind it).
+func NewAnswers(set *AnswerSet) *Answers { return &Answers{set: set} }
+
+// Path returns the file the answers come from ("" when none).
+func (a *Answers) Path() string { return a.path }
+
+func (a *Answers) reload() error {
+	fi, err := os.Stat(a.path)
+	if err != nil {
+		return fmt.Errorf("answers file: %w", err)
+	}
+	data, err := os.ReadFile(a.path)
+	if err != nil {
+		return fmt.Errorf("answers file: %w", err)
+	}
+	set, err := ParseAnswers(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.path, err)
+	}
+	a.mu.Lock()
+	a.set, a.mod, a.size = set, fi.ModTime(), fi.Size()
+	a.mu.Unlock()
+	return nil
+}
+
+// Watch polls the file every interval until ctx ends, reloading it when it changes, and
+// publishes what happened on bus (the new content is in use, or the file is broken and the
+// previous content stays).
+func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
+	if a.path == "" {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(a.path)
+		a.mu.RLock()
+		same := err == nil && fi.ModTime().Equal(a.mod) && fi.Size() == a.size
+		a.mu.RUnlock()
+		if same {
+			continue
+		}
+		if err := a.reload(); err != nil {
+			if err.Error() != lastErr {
+				bus.Publish(Notice{Time: time.Now(), Level: "error", Text: err.Error() + " (still using the previous answers)"})
+				lastErr = err.Error()
+			}
+			continue
+		}
+		lastErr = ""
+		bus.Publish(Notice{Time: time.Now(), Level: "info", Text: "answers reloaded from " + a.path})
+	}
+}
+
+func (a *Answers) current() *AnswerSet {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.set == nil {
+		return &AnswerSet{}
+	}
+	return a.set
+}
+
+// Name returns "answers".
+func (a *Answers) Name() string { return SourceAnswers }
+
+// Respond answers tool-calls when every call has an answer, function-call when the tool has
+// one, and other reply-expecting messages from the replies section. It passes otherwise.
+func (a *Answers) Respond(_ context.Context, ev *Event) (Reply, error) {
+	if ev.Msg == nil {
+		return Reply{}, ErrPass
+	}
+	set := a.current()
+	switch ev.Msg.Kind {
+	case TypeToolCalls:
+		if len(ev.Msg.ToolCalls) == 0 {
+			return Reply{}, ErrPass
+		}
+		res := make([]ToolResult, 0, len(ev.Msg.ToolCalls))
+		for _, tc := range ev.Msg.ToolCalls {
+			r, ok := set.Lookup(tc)
+			if !ok {
+				return Reply{}, ErrPass
+			}
+			res = append(res, r)
+		}
+		return JSONReply(ToolCallsReply(res), SourceAnswers), nil
+	case TypeFunctionCall:
+		if len(ev.Msg.ToolCalls) == 1 {
+			if r, ok := set.Lookup(ev.Msg.ToolCalls[0]); ok {
+				text := r.Result
+				if r.IsError {
+					text = "Error: " + r.Error
+				}
+				return JSONReply(FunctionCallReply(text), SourceAnswers), nil
+			}
+		}
+	}
+	if body, ok := set.Replies[ev.Msg.Type]; ok {
+		return JSONReply(body, SourceAnswers), nil
+	}
+	if body, ok := set.Replies[ev.Msg.Kind]; ok {
+		return JSONReply(body, SourceAnswers), nil
+	}
+	return Reply{}, ErrPass
+}
+
+// Fallback builds the last-resort reply: for tool-calls, the calls the answers file can
+// answer get their answer and the rest an error saying why; other types get ErrorReply.
+func (a *Answers) Fallback(ev *Event, reason string) Reply {
+	if ev.Msg == nil || ev.Msg.Kind != TypeToolCalls || len(ev.Msg.ToolCalls) == 0 {
+		return ErrorReply(ev.Msg, reason)
+	}
+	set := a.current()
+	res := make([]ToolResult, 0, len(ev.Msg.ToolCalls))
+	for _, tc := range ev.Msg.ToolCalls {
+		if r, ok := set.Lookup(tc); ok {
+			res = append(res, r)
+			continue
+		}
+		res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: singleLine(reason), IsError: true})
+	}
+	rep := JSONReply(ToolCallsReply(res), SourceFallback)
+	rep.Note = reason
+	return rep
+}
+
+// Suggest returns the canned results and errors known for a tool, for the operator's prompt.
+func (a *Answers) Suggest(tool string) []string {
+	var out []string
+	for _, c := range a.current().Tools[tool] {
+		if c.IsError {
+			out = append(out, "error: "+c.Error)
+		} else {
+			out = append(out, c.Result)
+		}
+	}
+	return out
+}
+
+// Assistants returns the assistant choices from the file: the assistants section, plus the
+// assistant-request reply's assistantId when it is not listed.
+func (a *Answers) Assistants() []AssistantChoice {
+	set := a.current()
+	out := append([]AssistantChoice(nil), set.Assistants...)
+	if body, ok := set.Replies[TypeAssistantRequest]; ok {
+		var r struct {
+			AssistantID string `json:"assistantId"`
+		}
+		if json.Unmarshal(body, &r) == nil && r.AssistantID != "" {
+			found := false
+			for _, c := range out {
+				found = found || c.ID == r.AssistantID
+			}
+			if !found {
+				out = append(out, AssistantChoice{ID: r.AssistantID, Name: "from replies.assistant-request"})
+			}
+		}
+	}
+	return out
+}
+
+// ToolNames lists the tools that have canned answers, sorted.
+func (a *Answers) ToolNames() []string {
+	set := a.current()
+	out := make([]string, 0, len(set.Tools))
+	for k := range set.Tools {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

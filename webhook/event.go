@@ -1,0 +1,231 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Event is one request received by the Handler, verified or not. The handler publishes it
+// on the bus as soon as it is parsed, before any reply is chosen.
+type Event struct {
+	Seq      uint64
+	Received time.Time
+	Method   string
+	Path     string
+	// Header is a copy of the request headers with secrets redacted.
+	Header http.Header
+	// Body is the request body, byte for byte. Never modify it.
+	Body []byte
+	// WireHeader is the request headers exactly as received, secrets included, for
+	// forwarding to the developer's server so that their own verification still works.
+	// Never record, print or display it.
+	WireHeader http.Header
+	// RemoteAddr is the peer address (the tunnel's, behind ngrok); Host and Proto are the
+	// host and scheme the sender used (for X-Forwarded-Host/-Proto).
+	RemoteAddr string
+	Host       string
+	Proto      string
+
+	// Verified is true when the request passed authentication (always true with auth none,
+	// where AuthMode says so).
+	Verified bool
+	AuthMode AuthMode
+	// Rejected is the operator-facing reason the request was refused (auth failure, broken
+	// JSON, body too large...), with Status the HTTP status sent. Empty when accepted.
+	Rejected string
+	Status   int
+
+	// Msg is the parsed message; nil when the request was rejected before parsing.
+	Msg *Message
+	// Deadline is when vapimon sends its fallback reply; zero when no reply is awaited.
+	// VapiDeadline is when Vapi itself gives up.
+	Deadline     time.Time
+	VapiDeadline time.Time
+}
+
+// CallID returns the call id of the event's message, or "".
+func (e *Event) CallID() string {
+	if e.Msg == nil {
+		return ""
+	}
+	return e.Msg.Call.ID
+}
+
+// Type returns the message type, or "" for a rejected request.
+func (e *Event) Type() string {
+	if e.Msg == nil {
+		return ""
+	}
+	return e.Msg.Type
+}
+
+// Reply is an HTTP reply to send back to Vapi.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Source names who produced the reply: SourceAck, SourceAnswers, SourceForward,
+	// SourceOperator, SourceFallback, SourceReject.
+	Source string
+	// Note is a short operator-facing remark ("forward failed: connection refused; answered
+	// from answers file").
+	Note string
+}
+
+// Reply sources.
+const (
+	SourceAck      = "ack"
+	SourceAnswers  = "answers"
+	SourceForward  = "forward"
+	SourceOperator = "operator"
+	SourceFallback = "fallback"
+	SourceReject   = "reject"
+)
+
+// Outcome is published once the reply to an Event has been written (or failed to be).
+type Outcome struct {
+	Seq     uint64
+	Reply   Reply
+	Latency time.Duration
+	// Attempts lists what each responder in the chain did before the reply was chosen,
+	// e.g. "forward: HTTP 500 in 12ms".
+	Attempts []string
+	// WriteErr is set when the reply could not be written (Vapi hung up).
+	WriteErr string
+}
+
+// ErrPass is returned by a Responder that declines to answer an event, handing it to the
+// next responder in the chain.
+var ErrPass = errors.New("responder passed")
+
+// Responder answers messages that expect a reply. Respond must return by the context's
+// deadline; it returns ErrPass (or any error, which is logged as an attempt) to let the
+// next responder try.
+type Responder interface {
+	Name() string
+	Respond(ctx context.Context, ev *Event) (Reply, error)
+}
+
+// ResponderFunc adapts a function to the Responder interface.
+type ResponderFunc struct {
+	N string
+	F func(ctx context.Context, ev *Event) (Reply, error)
+}
+
+// Name returns the responder's name.
+func (r ResponderFunc) Name() string { return r.N }
+
+// Respond calls the function.
+func (r ResponderFunc) Respond(ctx context.Context, ev *Event) (Reply, error) { return r.F(ctx, ev) }
+
+// Recorder stores each request with its reply. Record is called before the reply is written
+// to the sender, so that nothing acknowledged is ever lost.
+type Recorder interface {
+	Record(ev *Event, out *Outcome) error
+}
+
+// Notice is an operator-facing message published on the bus (answers file reloaded, tape
+// error, tunnel reconnected...). Level is "info", "warn" or "error".
+type Notice struct {
+	Time  time.Time
+	Level string
+	Text  string
+}
+
+// Bus carries Events, Outcomes and Notices from the handler to whoever shows them. Publish
+// never blocks: a subscriber that falls behind loses messages, and the loss is counted.
+type Bus struct {
+	mu      sync.Mutex
+	subs    []chan any
+	dropped atomic.Uint64
+	closed  bool
+}
+
+// NewBus returns an empty bus.
+func NewBus() *Bus { return &Bus{} }
+
+// Subscribe returns a channel receiving everything published from now on, buffered to size.
+func (b *Bus) Subscribe(size int) <-chan any {
+	if size < 1 {
+		size = 1
+	}
+	ch := make(chan any, size)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		close(ch)
+		return ch
+	}
+	b.subs = append(b.subs, ch)
+	return ch
+}
+
+// Publish sends v to every subscriber without blocking.
+func (b *Bus) Publish(v any) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	for _, ch := range b.subs {
+		select {
+		case ch <- v:
+		default:
+			b.dropped.Add(1)
+		}
+	}
+}
+
+// Dropped returns how many messages subscribers missed because their buffer was full.
+func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
+
+// Close closes every subscriber channel; later publishes are ignored.
+func (b *Bus) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	b.closed = true
+	for _, ch := range b.subs {
+		close(ch)
+	}
+}
+
+// Status describes where vapimon listens and how traffic reaches it. It is published on
+// the bus whenever any part of it changes; a zero field means "unchanged / not applicable"
+// only in the sense that publishers always send the whole current value.
+type Status struct {
+	// ListenURL is the local address, e.g. http://127.0.0.1:4242.
+	ListenURL string
+	// PublicURL is the URL to paste into Vapi (ngrok, or --public-url); "" when local only.
+	PublicURL string
+	// Tunnel is "off", "connecting", "online", "reconnecting" or "failed"; TunnelNote says
+	// why in plain words (e.g. "NGROK_AUTHTOKEN is not set").
+	Tunnel     string
+	TunnelNote string
+	// Auth describes verification (AuthConfig.Describe).
+	Auth string
+	// Tape is the recording path, "" when recording is off.
+	Tape string
+	// Forward lists forward targets ("" when not forwarding).
+	Forward string
+	// ToolTimeout is the configured tool-calls budget (Vapi's server.timeoutSeconds).
+	ToolTimeout time.Duration
+}
+
+// ForwardHealth reports the last exchange with a forward target.
+type ForwardHealth struct {
+	Target  string
+	Status  int
+	Latency time.Duration
+	Err     string
+	At      time.Time
+}

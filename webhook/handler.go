@@ -1,0 +1,361 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxBody     = 8 << 20
+	DefaultMaxInFlight = 256
+)
+
+// Config configures a Handler. Only Bus may be shared with other handlers.
+type Config struct {
+	// Verifier checks each request; nil accepts everything (auth none).
+	Verifier *Verifier
+	// MaxBody caps the request body (413 past it); default 8 MiB.
+	MaxBody int64
+	// MaxInFlight caps concurrent requests (503 past it); default 256.
+	MaxInFlight int
+	// ToolTimeout is Vapi's server.timeoutSeconds for tool calls and other server requests;
+	// default 20 s. assistant-request always has 7.5 s.
+	ToolTimeout time.Duration
+	// Responders are tried in order for every accepted message, under one deadline.
+	Responders []Responder
+	// Fallback builds the reply when no responder answered; default ErrorReply.
+	Fallback func(ev *Event, reason string) Reply
+	// Recorder stores every request with its reply before the reply is written.
+	Recorder Recorder
+	// Bus receives *Event, *Outcome and Notice values.
+	Bus *Bus
+	// PublicURL returns the URL Vapi posts to (for HMAC {url}); may be nil.
+	PublicURL func() string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives diagnostics; default discards.
+	Logger *slog.Logger
+}
+
+// Handler is the http.Handler that receives Vapi webhooks: it reads the body once under a
+// cap, verifies it, parses it, asks the responders for a reply before Vapi's deadline,
+// records the exchange and publishes it on the bus.
+type Handler struct {
+	cfg      Config
+	seq      atomic.Uint64
+	inflight chan struct{}
+	stats    struct {
+		received, rejected, replied atomic.Uint64
+	}
+}
+
+// Stats counts what a Handler has seen.
+type Stats struct {
+	Received, Rejected, Replied uint64
+}
+
+// NewHandler returns a Handler for cfg, with defaults filled in.
+func NewHandler(cfg Config) *Handler {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.ToolTimeout <= 0 {
+		cfg.ToolTimeout = DefaultToolTimeout
+	}
+	if cfg.Fallback == nil {
+		cfg.Fallback = func(ev *Event, reason string) Reply { return ErrorReply(ev.Msg, reason) }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight)}
+}
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() Stats {
+	return Stats{Received: h.stats.received.Load(), Rejected: h.stats.rejected.Load(), Replied: h.stats.replied.Load()}
+}
+
+func (h *Handler) auth() AuthConfig {
+	if h.cfg.Verifier == nil {
+		return AuthConfig{Mode: AuthNone}
+	}
+	return h.cfg.Verifier.Config()
+}
+
+// ServeHTTP handles one webhook request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := h.cfg.Now()
+	ev := &Event{
+		Seq:        h.seq.Add(1),
+		Received:   now,
+		Method:     r.Method,
+		Path:       r.URL.RequestURI(),
+		Header:     h.auth().Redact(r.Header),
+		WireHeader: r.Header,
+		RemoteAddr: r.RemoteAddr,
+		Host:       r.Host,
+		Proto:      requestProto(r),
+		AuthMode:   h.auth().Mode,
+	}
+	h.stats.received.Add(1)
+	defer func() {
+		if p := recover(); p != nil {
+			h.cfg.Logger.Error("panic in webhook handler", "panic", p, "stack", string(debug.Stack()))
+			h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: fmt.Sprintf("internal error handling request #%d: %v (see the log file)", ev.Seq, p)})
+			h.finish(w, ev, rejectReply(http.StatusInternalServerError, "internal error"), nil, now)
+		}
+	}()
+
+	select {
+	case h.inflight <- struct{}{}:
+		defer func() { <-h.inflight }()
+	default:
+		h.reject(w, ev, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests in flight (cap %d): answered 503", cap(h.inflight)), now)
+		return
+	}
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reject(w, ev, http.StatusMethodNotAllowed, "method not allowed: Vapi sends POST", fmt.Sprintf("%s request refused: Vapi only sends POST", sanitizeReason(r.Method)), now)
+		return
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body larger than %s: answered 413 (raise --max-body)", byteSize(h.cfg.MaxBody)), now)
+			return
+		}
+		h.reject(w, ev, http.StatusBadRequest, "could not read body", "could not read body: "+err.Error(), now)
+		return
+	}
+	ev.Body = body
+
+	if v := h.cfg.Verifier; v != nil {
+		if err := v.Verify(r.Method, h.requestURL(r), r.Header, body, now); err != nil {
+			reason := err.Error()
+			var ae *AuthError
+			if errors.As(err, &ae) {
+				reason = ae.Reason
+			}
+			h.reject(w, ev, http.StatusUnauthorized, "unauthorized", "auth failed: "+reason, now)
+			return
+		}
+	}
+	ev.Verified = true
+
+	msg, err := Parse(body)
+	if err != nil {
+		h.reject(w, ev, http.StatusBadRequest, err.Error(), err.Error(), now)
+		return
+	}
+	ev.Msg = msg
+	budget := Budget(msg.Kind, h.cfg.ToolTimeout)
+	if budget > 0 {
+		ev.VapiDeadline = now.Add(budget)
+		ev.Deadline = ev.VapiDeadline.Add(-SafetyMargin(budget))
+	}
+	h.cfg.Bus.Publish(ev)
+
+	reply, attempts := h.respond(r.Context(), ev)
+	h.finish(w, ev, reply, attempts, now)
+}
+
+// respond runs the responder chain under the event's deadline and returns the reply to send.
+func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
+	if len(h.cfg.Responders) == 0 {
+		if ev.Deadline.IsZero() {
+			return Ack(), nil
+		}
+		return h.cfg.Fallback(ev, h.noAnswerReason(ev)), nil
+	}
+	deadline := ev.Deadline
+	if deadline.IsZero() {
+		// Informational messages are only forwarded; give the forward the tool budget.
+		deadline = ev.Received.Add(h.cfg.ToolTimeout)
+	}
+	ctx, cancel := context.WithDeadline(parent, deadline)
+	defer cancel()
+	var attempts []string
+	for _, rs := range h.cfg.Responders {
+		start := h.cfg.Now()
+		rep, err := h.try(ctx, rs, ev)
+		took := h.cfg.Now().Sub(start)
+		switch {
+		case err == nil:
+			if rep.Source == "" {
+				rep.Source = rs.Name()
+			}
+			if rep.Status == 0 {
+				rep.Status = http.StatusOK
+			}
+			if ev.Deadline.IsZero() && (rep.Status < 200 || rep.Status > 299) {
+				attempts = append(attempts, fmt.Sprintf("%s: HTTP %d in %s (acknowledged 200 {} instead)", rs.Name(), rep.Status, roundDur(took)))
+				return Ack(), attempts
+			}
+			return rep, attempts
+		case errors.Is(err, ErrPass):
+		default:
+			attempts = append(attempts, fmt.Sprintf("%s: %s", rs.Name(), err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if ev.Deadline.IsZero() {
+		return Ack(), attempts
+	}
+	reason := h.noAnswerReason(ev)
+	if ctx.Err() != nil && parent.Err() == nil {
+		reason = fmt.Sprintf("vapimon: nobody answered within %s", roundDur(ev.Deadline.Sub(ev.Received)))
+	}
+	return h.cfg.Fallback(ev, reason), attempts
+}
+
+// try calls one responder, turning a panic into an error so a bad responder cannot take the
+// handler down.
+func (h *Handler) try(ctx context.Context, rs Responder, ev *Event) (rep Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.cfg.Logger.Error("panic in responder", "responder", rs.Name(), "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	return rs.Respond(ctx, ev)
+}
+
+func (h *Handler) noAnswerReason(ev *Event) string {
+	if ev.Msg != nil && ev.Msg.Kind == TypeToolCalls && len(ev.Msg.ToolCalls) > 0 {
+		names := make([]string, 0, len(ev.Msg.ToolCalls))
+		for _, tc := range ev.Msg.ToolCalls {
+			names = append(names, tc.Name)
+		}
+		return "vapimon: no answer configured for " + strings.Join(names, ", ")
+	}
+	return "vapimon: no answer configured for " + ev.Type()
+}
+
+func (h *Handler) reject(w http.ResponseWriter, ev *Event, status int, public, reason string, start time.Time) {
+	ev.Rejected = reason
+	ev.Status = status
+	h.stats.rejected.Add(1)
+	h.cfg.Bus.Publish(ev)
+	h.finish(w, ev, rejectReply(status, public), nil, start)
+}
+
+// finish records the exchange, then writes the reply, then publishes the outcome.
+func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts []string, start time.Time) {
+	out := &Outcome{Seq: ev.Seq, Reply: rep, Latency: h.cfg.Now().Sub(start), Attempts: attempts}
+	if h.cfg.Recorder != nil {
+		if err := h.cfg.Recorder.Record(ev, out); err != nil {
+			h.cfg.Logger.Error("tape write failed", "err", err)
+			h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: "recording failed: " + err.Error()})
+		}
+	}
+	hdr := w.Header()
+	for k, vs := range rep.Header {
+		hdr[k] = append([]string(nil), vs...)
+	}
+	if hdr.Get("Content-Type") == "" && len(rep.Body) > 0 {
+		hdr.Set("Content-Type", "application/json")
+	}
+	status := rep.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	if _, err := w.Write(rep.Body); err != nil {
+		out.WriteErr = err.Error()
+	}
+	h.stats.replied.Add(1)
+	h.cfg.Bus.Publish(out)
+}
+
+func (h *Handler) requestURL(r *http.Request) string {
+	if h.cfg.PublicURL != nil {
+		if base := strings.TrimRight(h.cfg.PublicURL(), "/"); base != "" {
+			return base + r.URL.RequestURI()
+		}
+	}
+	return requestProto(r) + "://" + r.Host + r.URL.RequestURI()
+}
+
+func requestProto(r *http.Request) string {
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		return p
+	}
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// NewServer returns an http.Server for h with every timeout set. toolTimeout is the longest
+// a reply may take, so the write timeout leaves room for it. The server's own error log goes
+// to logger (never to stderr, which the TUI owns).
+func NewServer(h http.Handler, toolTimeout time.Duration, logger *slog.Logger) *http.Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if toolTimeout < DefaultToolTimeout {
+		toolTimeout = DefaultToolTimeout
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      toolTimeout + 40*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func sanitizeReason(s string) string {
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}

@@ -1,0 +1,149 @@
+package webhook
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// HeadlessLine is one line of headless output. Kind is "event", "reply", "rejected",
+// "status" or "notice"; the other fields are set according to Kind.
+type HeadlessLine struct {
+	Kind string    `json:"kind"`
+	Time time.Time `json:"time"`
+	Seq  uint64    `json:"seq,omitempty"`
+	// event
+	Type     string `json:"type,omitempty"`
+	CallID   string `json:"callId,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Verified *bool  `json:"verified,omitempty"`
+	Known    *bool  `json:"known,omitempty"`
+	// reply, rejected
+	Status    int             `json:"status,omitempty"`
+	Source    string          `json:"source,omitempty"`
+	LatencyMs *float64        `json:"latencyMs,omitempty"`
+	Body      json.RawMessage `json:"body,omitempty"`
+	Attempts  []string        `json:"attempts,omitempty"`
+	Note      string          `json:"note,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+	// status
+	Listen      string `json:"listen,omitempty"`
+	PublicURL   string `json:"publicUrl,omitempty"`
+	Tunnel      string `json:"tunnel,omitempty"`
+	TunnelNote  string `json:"tunnelNote,omitempty"`
+	Auth        string `json:"auth,omitempty"`
+	Tape        string `json:"tape,omitempty"`
+	Forward     string `json:"forward,omitempty"`
+	ToolTimeout string `json:"toolTimeout,omitempty"`
+	// notice
+	Level string `json:"level,omitempty"`
+	Text  string `json:"text,omitempty"`
+	// forward health
+	Target string `json:"target,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// HeadlessLines converts one bus value into the lines it prints (none for values it does
+// not know). A rejected request prints only a "rejected" line.
+func HeadlessLines(v any) []HeadlessLine {
+	switch x := v.(type) {
+	case *Event:
+		if x.Rejected != "" {
+			return []HeadlessLine{{Kind: "rejected", Time: x.Received, Seq: x.Seq, Path: x.Path, Status: x.Status, Reason: x.Rejected}}
+		}
+		t, k := true, x.Msg != nil && x.Msg.Known
+		return []HeadlessLine{{Kind: "event", Time: x.Received, Seq: x.Seq, Type: x.Type(), CallID: x.CallID(), Path: x.Path, Verified: &t, Known: &k}}
+	case *Outcome:
+		if x.Reply.Source == SourceReject {
+			return nil // the rejected line already said it
+		}
+		ms := float64(x.Latency.Microseconds()) / 1000
+		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: jsonOrString(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note}}
+	case Status:
+		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: x.Tunnel, TunnelNote: x.TunnelNote, Auth: x.Auth, Tape: x.Tape, Forward: x.Forward}
+		if x.ToolTimeout > 0 {
+			l.ToolTimeout = x.ToolTimeout.String()
+		}
+		return []HeadlessLine{l}
+	case Notice:
+		return []HeadlessLine{{Kind: "notice", Time: x.Time, Level: x.Level, Text: x.Text}}
+	case ForwardHealth:
+		ms := float64(x.Latency.Microseconds()) / 1000
+		return []HeadlessLine{{Kind: "forward", Time: x.At, Target: x.Target, Status: x.Status, LatencyMs: &ms, Error: x.Err}}
+	}
+	return nil
+}
+
+// jsonOrString returns b itself when it is JSON (compacted onto one line), else b as a JSON
+// string, so every headless line stays one line of valid JSON.
+func jsonOrString(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	if json.Valid(b) {
+		var buf bytes.Buffer
+		buf.Grow(len(b))
+		if json.Compact(&buf, b) == nil {
+			return buf.Bytes()
+		}
+	}
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+// WriteHeadless prints every value received from sub as JSON lines on w until sub is closed
+// or ctx ends, flushing after each burst. It reports how many bus values were dropped.
+func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	var lastDropped uint64
+	write := func(v any) error {
+		for _, l := range HeadlessLines(v) {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// Drain what is already queued so nothing received is lost from the output.
+			for {
+				select {
+				case v, ok := <-sub:
+					if !ok {
+						return bw.Flush()
+					}
+					if err := write(v); err != nil {
+						return err
+					}
+				default:
+					return bw.Flush()
+				}
+			}
+		case v, ok := <-sub:
+			if !ok {
+				return bw.Flush()
+			}
+			if err := write(v); err != nil {
+				return err
+			}
+			if len(sub) == 0 {
+				if d := bus.Dropped(); d != lastDropped {
+					lastDropped = d
+					if err := write(Notice{Time: time.Now(), Level: "warn", Text: "output fell behind: some lines were dropped (the tape has every request)"}); err != nil {
+						return err
+					}
+				}
+				if err := bw.Flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// ToolResult is the answer to one tool call: Result on success, Error on failure (still
+// HTTP 200; Vapi reads the error into the conversation).
+type ToolResult struct {
+	ToolCallID string `json:"toolCallId"`
+	Name       string `json:"name"`
+	Result     string `json:"result,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// IsError marks Error as the answer even when Error is empty.
+	IsError bool `json:"-"`
+}
+
+// ToolCallsReply builds the tool-calls reply: one entry per tool call, in call order, each
+// with toolCallId and name and either result or error. Vapi's troubleshooting guide asks
+// for single-line strings, so line breaks are replaced by spaces.
+func ToolCallsReply(results []ToolResult) []byte {
+	type entry struct {
+		ToolCallID string  `json:"toolCallId"`
+		Name       string  `json:"name"`
+		Result     *string `json:"result,omitempty"`
+		Error      *string `json:"error,omitempty"`
+	}
+	out := struct {
+		Results []entry `json:"results"`
+	}{Results: make([]entry, 0, len(results))}
+	for _, r := range results {
+		e := entry{ToolCallID: r.ToolCallID, Name: r.Name}
+		if r.IsError || r.Error != "" {
+			s := singleLine(r.Error)
+			e.Error = &s
+		} else {
+			s := singleLine(r.Result)
+			e.Result = &s
+		}
+		out.Results = append(out.Results, e)
+	}
+	return mustJSON(out)
+}
+
+// FunctionCallReply builds the reply to the legacy function-call message.
+func FunctionCallReply(result string) []byte {
+	return mustJSON(map[string]string{"result": singleLine(result)})
+}
+
+// AssistantRequestReply builds an assistant-request reply naming a saved assistant.
+func AssistantRequestReply(assistantID string) []byte {
+	return mustJSON(map[string]string{"assistantId": assistantID})
+}
+
+// ErrorReply builds the documented error reply for a message type that expects a reply.
+// For assistant-request the text is spoken to the caller. Types whose reply has no error
+// field get their safest negative answer (campaign.predial: not eligible; knowledge-base:
+// no documents; endpointing: Vapi's usual wait; handoff: an empty destination plus the error).
+func ErrorReply(msg *Message, text string) Reply {
+	text = singleLine(text)
+	h := http.Header{"Content-Type": {"application/json"}}
+	var body []byte
+	switch msg.Kind {
+	case TypeToolCalls:
+		res := make([]ToolResult, 0, len(msg.ToolCalls))
+		for _, tc := range msg.ToolCalls {
+			res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: text, IsError: true})
+		}
+		body = ToolCallsReply(res)
+	case TypeFunctionCall:
+		body = FunctionCallReply("Error: " + text)
+	case TypeAssistantRequest, TypeTransferDestinationRequest:
+		body = mustJSON(map[string]string{"error": text})
+	case TypeHandoffDestinationRequest:
+		body = mustJSON(map[string]any{"destination": map[string]any{}, "error": text})
+	case TypeKnowledgeBaseRequest:
+		body = mustJSON(map[string]any{"documents": []any{}})
+	case TypeCallEndpointingRequest:
+		body = mustJSON(map[string]any{"timeoutSeconds": 1.5})
+	case TypeCampaignPredial:
+		body = mustJSON(map[string]any{"eligible": false})
+	case TypeVoiceRequest:
+		// voice-request wants raw PCM; an empty body is silence.
+		return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/octet-stream"}}, Body: []byte{}, Source: SourceFallback, Note: text}
+	default:
+		body = []byte("{}")
+	}
+	return Reply{Status: http.StatusOK, Header: h, Body: body, Source: SourceFallback, Note: text}
+}
+
+// Ack is the reply to informational messages: 200 {}.
+func Ack() Reply {
+	return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte("{}"), Source: SourceAck}
+}
+
+// JSONReply wraps a JSON body as a 200 reply from source.
+func JSONReply(body []byte, source string) Reply {
+	return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Source: source}
+}
+
+// rejectReply is a short JSON error for the sender. It never says why authentication failed.
+func rejectReply(status int, text string) Reply {
+	return Reply{
+		Status: status,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   mustJSON(map[string]string{"error": text}),
+		Source: SourceReject,
+	}
+}
+
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
+func singleLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return lineBreaks.Replace(s)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("webhook: marshal reply: %v", err)) // only fixed shapes reach here
+	}
+	return b
+}
