@@ -1,0 +1,497 @@
+// Package vapischema validates JSON documents against the component schemas of Vapi's
+// OpenAPI specification (components.schemas ServerMessage*, ServerMessageResponse*, ...).
+//
+// The specification is not shipped with vapimon: it is a 3 MB file that lives beside the
+// repository in development (../shared/vapi/openapi.json). Tests use SkipIfMissing, so a
+// user's clone without the file still passes, with the schema checks reported as skipped.
+//
+// OpenAPI 3.0 schemas are not quite JSON Schema. Before compiling, this package rewrites the
+// one construct that changes meaning: `nullable: true` becomes "this schema, or null". The
+// schemas are then compiled as JSON Schema draft 7, whose `$ref` (which overrides its
+// siblings) matches OpenAPI 3.0, with the date-time, uuid and uri formats asserted.
+// OpenAPI's `discriminator` is an annotation here: the `oneOf` it decorates is checked as
+// plain JSON Schema.
+package vapischema
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// EnvPath names the environment variable that, when set, gives the specification's path.
+const EnvPath = "VAPIMON_OPENAPI"
+
+// RelPath is where the specification is looked for, relative to the working directory and
+// to each of its parents.
+const RelPath = "shared/vapi/openapi.json"
+
+// ErrNotFound is returned by Load when the specification is not on disk.
+var ErrNotFound = errors.New("vapi OpenAPI spec not found (../shared/vapi/openapi.json; set " + EnvPath + " to its path)")
+
+// resourceURL is the base URL the specification is registered under. It is never fetched:
+// the compiler has no loader for remote URLs.
+const resourceURL = "https://vapimon.invalid/openapi.json"
+
+// Schemas is a loaded specification. Schemas are compiled on first use and cached; Validate
+// is safe for concurrent use.
+type Schemas struct {
+	path  string
+	names map[string]bool
+	// types maps a message type ("tool-calls") to its schema name, from the spec's enums.
+	types map[string]string
+
+	mu       sync.Mutex
+	compiler *jsonschema.Compiler
+	compiled map[string]*jsonschema.Schema
+}
+
+// Find returns the path of the specification: $VAPIMON_OPENAPI when set, else the first
+// RelPath found in the working directory or one of its parents. It returns an error
+// wrapping ErrNotFound when there is none.
+func Find() (string, error) {
+	if p := os.Getenv(EnvPath); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			// An explicit setting that is wrong is an error, not a reason to skip.
+			return "", fmt.Errorf("%s=%s: %w", EnvPath, p, err)
+		}
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find Vapi OpenAPI spec: %w", err)
+	}
+	for {
+		p := filepath.Join(dir, filepath.FromSlash(RelPath))
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", ErrNotFound
+		}
+		dir = parent
+	}
+}
+
+// Load finds the specification (see Find) and loads it.
+func Load() (*Schemas, error) {
+	p, err := Find()
+	if err != nil {
+		return nil, err
+	}
+	return LoadFile(p)
+}
+
+// LoadFile loads the specification at path.
+func LoadFile(path string) (*Schemas, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load Vapi OpenAPI spec: %w", err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("load Vapi OpenAPI spec %s: %w", path, err)
+	}
+	root, _ := doc.(map[string]any)
+	comps, _ := root["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	if len(schemas) == 0 {
+		return nil, fmt.Errorf("load Vapi OpenAPI spec %s: no components.schemas", path)
+	}
+	for name, sch := range schemas {
+		schemas[name] = normalise(sch)
+	}
+	s := &Schemas{
+		path:     path,
+		names:    make(map[string]bool, len(schemas)),
+		types:    map[string]string{},
+		compiled: map[string]*jsonschema.Schema{},
+	}
+	for name, sch := range schemas {
+		s.names[name] = true
+		if strings.HasPrefix(name, "ServerMessage") && !strings.HasPrefix(name, "ServerMessageResponse") {
+			for _, t := range enumOf(sch, "type") {
+				s.types[t] = name
+			}
+		}
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft7)
+	c.AssertFormat()
+	// Only the component schemas are registered: paths and examples are not schemas.
+	if err := c.AddResource(resourceURL, map[string]any{"components": map[string]any{"schemas": schemas}}); err != nil {
+		return nil, fmt.Errorf("load Vapi OpenAPI spec %s: %w", path, err)
+	}
+	s.compiler = c
+	return s, nil
+}
+
+// Path returns the file the specification was loaded from.
+func (s *Schemas) Path() string { return s.path }
+
+// Has reports whether the specification defines the component schema name.
+func (s *Schemas) Has(name string) bool { return s.names[name] }
+
+// MessageSchema returns the name of the schema for the message object of type msgType
+// (e.g. "tool-calls" → "ServerMessageToolCalls"), read from the specification's type enums,
+// or "" when the specification has none (function-call, assistant.started, ...).
+func (s *Schemas) MessageSchema(msgType string) string { return s.types[msgType] }
+
+// ResponseSchema returns the name of the schema for the reply to a message of type msgType
+// (e.g. "tool-calls" → "ServerMessageResponseToolCalls"), or "" when there is none.
+func (s *Schemas) ResponseSchema(msgType string) string {
+	m := s.types[msgType]
+	if m == "" {
+		return ""
+	}
+	r := "ServerMessageResponse" + strings.TrimPrefix(m, "ServerMessage")
+	if !s.names[r] {
+		return ""
+	}
+	return r
+}
+
+// Validate checks doc against #/components/schemas/<schema>. Note that "ServerMessage" is
+// the envelope {"message": {...}}, while ServerMessage<Type> schemas describe the inner
+// message object. The error is a *ValidationError listing each failing path.
+func (s *Schemas) Validate(schema string, doc []byte) error {
+	sch, err := s.schema(schema)
+	if err != nil {
+		return err
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return fmt.Errorf("validate against %s: document is not JSON: %w", schema, err)
+	}
+	err = sch.Validate(v)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("validate against %s: %w", schema, err)
+	}
+	return &ValidationError{Schema: schema, Problems: problems(ve)}
+}
+
+func (s *Schemas) schema(name string) (*jsonschema.Schema, error) {
+	if !s.names[name] {
+		return nil, fmt.Errorf("vapi OpenAPI spec %s has no schema %q", s.path, name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sch := s.compiled[name]; sch != nil {
+		return sch, nil
+	}
+	sch, err := s.compiler.Compile(resourceURL + "#/components/schemas/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("compile schema %s: %w", name, err)
+	}
+	s.compiled[name] = sch
+	return sch, nil
+}
+
+// ValidationError lists why a document does not match a schema.
+type ValidationError struct {
+	Schema   string
+	Problems []Problem
+}
+
+// Problem is one failing location: Path is a JSON pointer into the document ("" for the
+// document itself) and Message says what is wrong there, e.g. "got object, want string".
+type Problem struct {
+	Path    string
+	Message string
+}
+
+// String formats the problem as "/message/toolCallList/0/function/arguments: got object,
+// want string".
+func (p Problem) String() string {
+	path := p.Path
+	if path == "" {
+		path = "(document)"
+	}
+	return path + ": " + p.Message
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "does not match Vapi schema %s:", e.Schema)
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Has reports whether some problem is at path and its message contains substr.
+func (e *ValidationError) Has(path, substr string) bool {
+	for _, p := range e.Problems {
+		if p.Path == path && strings.Contains(p.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+var printer = message.NewPrinter(language.English)
+
+// problems flattens the error tree into its leaves. A oneOf/anyOf that matched nothing
+// reports only the alternatives that were plausibly meant (those not rejected by their
+// discriminating property — type, provider or role — or by the value's JSON type); when
+// every alternative was rejected that way, it reports one merged line instead of one line
+// per alternative.
+func problems(ve *jsonschema.ValidationError) []Problem {
+	var out []Problem
+	for _, l := range leaves(ve) {
+		out = append(out, Problem{Path: pointer(l.InstanceLocation), Message: l.ErrorKind.LocalizedString(printer)})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	// Distinct alternatives may fail in the same way: report each problem once.
+	dedup := out[:0]
+	seen := map[Problem]bool{}
+	for _, p := range out {
+		if !seen[p] {
+			seen[p] = true
+			dedup = append(dedup, p)
+		}
+	}
+	return dedup
+}
+
+func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	var branches bool
+	switch k := e.ErrorKind.(type) {
+	case *kind.OneOf:
+		branches = len(k.Subschemas) == 0
+	case *kind.AnyOf:
+		branches = true
+	}
+	if !branches {
+		var out []*jsonschema.ValidationError
+		for _, c := range e.Causes {
+			out = append(out, leaves(c)...)
+		}
+		return out
+	}
+	var kept, missed []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		ls := leaves(c)
+		if miss := discriminatorMiss(ls, e.InstanceLocation); miss != nil {
+			missed = append(missed, miss)
+			continue
+		}
+		kept = append(kept, ls...)
+	}
+	if len(kept) > 0 {
+		return kept
+	}
+	return []*jsonschema.ValidationError{mergeMisses(e, missed)}
+}
+
+var discriminators = map[string]bool{"type": true, "provider": true, "role": true}
+
+// discriminatorMiss returns the leaf showing that an alternative was not meant for this
+// value: a wrong JSON type at the value itself, or a wrong enum/const in a discriminating
+// property of it. It returns nil when the alternative looks meant but is broken.
+func discriminatorMiss(ls []*jsonschema.ValidationError, base []string) *jsonschema.ValidationError {
+	for _, l := range ls {
+		loc := l.InstanceLocation
+		switch l.ErrorKind.(type) {
+		case *kind.Type:
+			if len(loc) == len(base) {
+				return l
+			}
+		case *kind.Enum, *kind.Const:
+			if len(loc) == len(base)+1 && discriminators[loc[len(loc)-1]] {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+// mergeMisses folds the rejections of every alternative into one error at the location
+// most of them point at, listing every acceptable value.
+func mergeMisses(parent *jsonschema.ValidationError, missed []*jsonschema.ValidationError) *jsonschema.ValidationError {
+	byLoc := map[string][]*jsonschema.ValidationError{}
+	best := ""
+	for _, m := range missed {
+		p := pointer(m.InstanceLocation)
+		byLoc[p] = append(byLoc[p], m)
+		if len(byLoc[p]) > len(byLoc[best]) {
+			best = p
+		}
+	}
+	group := byLoc[best]
+	if len(group) == 0 {
+		return parent
+	}
+	var wantValues []any
+	var wantTypes []string
+	seen := map[string]bool{}
+	for _, m := range group {
+		switch k := m.ErrorKind.(type) {
+		case *kind.Enum:
+			for _, w := range k.Want {
+				key := fmt.Sprint(w)
+				if !seen[key] {
+					seen[key] = true
+					wantValues = append(wantValues, w)
+				}
+			}
+		case *kind.Const:
+			key := fmt.Sprint(k.Want)
+			if !seen[key] {
+				seen[key] = true
+				wantValues = append(wantValues, k.Want)
+			}
+		case *kind.Type:
+			for _, w := range k.Want {
+				if !seen[w] {
+					seen[w] = true
+					wantTypes = append(wantTypes, w)
+				}
+			}
+		}
+	}
+	first := group[0]
+	merged := &jsonschema.ValidationError{SchemaURL: first.SchemaURL, InstanceLocation: first.InstanceLocation}
+	switch k := first.ErrorKind.(type) {
+	case *kind.Type:
+		merged.ErrorKind = &kind.Type{Got: k.Got, Want: wantTypes}
+	case *kind.Enum:
+		merged.ErrorKind = &kind.Enum{Got: k.Got, Want: wantValues}
+	case *kind.Const:
+		merged.ErrorKind = &kind.Enum{Got: k.Got, Want: wantValues}
+	default:
+		return first
+	}
+	return merged
+}
+
+func pointer(loc []string) string {
+	var b strings.Builder
+	for _, tok := range loc {
+		b.WriteByte('/')
+		tok = strings.ReplaceAll(tok, "~", "~0")
+		b.WriteString(strings.ReplaceAll(tok, "/", "~1"))
+	}
+	return b.String()
+}
+
+// normalise rewrites, recursively, what OpenAPI 3.0 allows and JSON Schema does not:
+//   - every `nullable: true` schema becomes {"anyOf": [<schema without nullable>,
+//     {"type": "null"}]};
+//   - an enum listing a value twice (Vapi's endedReason does) is deduplicated, and an empty
+//     enum (NeuphonicVoice.voiceId) becomes `not: {}`, since draft 7 requires a non-empty
+//     array of unique items; neither changes which values are valid;
+//   - a pattern written as a JavaScript regex literal ("/^[a-z]+$/u", as Vapi's
+//     class-validator sources have it) loses its slashes and flags, and a pattern that is
+//     a leaked constant name ("ORG_ROLE_OR_CUSTOM_ROLE_PATTERN") is dropped: taken
+//     literally, both would reject every real value.
+//
+// Property maps are walked too; a property literally named "nullable" or "enum" holds a
+// schema object, not a boolean or an array, so it is never mistaken for the keyword.
+func normalise(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			x[k] = normalise(child)
+		}
+		if e, ok := x["enum"].([]any); ok {
+			if len(e) == 0 {
+				// An empty enum admits no value; draft 7 wants that said with `not: {}`.
+				delete(x, "enum")
+				x["not"] = map[string]any{}
+			} else {
+				x["enum"] = dedupe(e)
+			}
+		}
+		if p, ok := x["pattern"].(string); ok {
+			if fixed, keep := fixPattern(p); keep {
+				x["pattern"] = fixed
+			} else {
+				delete(x, "pattern")
+			}
+		}
+		if n, ok := x["nullable"].(bool); ok {
+			delete(x, "nullable")
+			if n {
+				return map[string]any{"anyOf": []any{x, map[string]any{"type": "null"}}}
+			}
+		}
+		return x
+	case []any:
+		for i, child := range x {
+			x[i] = normalise(child)
+		}
+		return x
+	}
+	return v
+}
+
+// enumOf returns the string enum of property prop of an object schema.
+func enumOf(sch any, prop string) []string {
+	m, _ := sch.(map[string]any)
+	props, _ := m["properties"].(map[string]any)
+	p, _ := props[prop].(map[string]any)
+	vals, _ := p["enum"].([]any)
+	var out []string
+	for _, v := range vals {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dedupe drops repeated primitive values from an enum, keeping the first of each.
+func dedupe(vals []any) []any {
+	seen := map[string]bool{}
+	out := vals[:0]
+	for _, v := range vals {
+		switch v.(type) {
+		case map[string]any, []any:
+			out = append(out, v)
+			continue
+		}
+		key := fmt.Sprintf("%T:%v", v, v)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, v)
+	}
+	return out
+}
+
+var jsFlags = regexp.MustCompile(`^/(.*)/[dgimsuvy]*$`)
+var constantName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
+
+// fixPattern returns the pattern to use in place of p, and false when p must be dropped.
+func fixPattern(p string) (string, bool) {
+	if m := jsFlags.FindStringSubmatch(p); m != nil {
+		return m[1], true
+	}
+	if constantName.MatchString(p) {
+		return "", false
+	}
+	return p, true
+}
