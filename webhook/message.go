@@ -142,6 +142,9 @@ func Parse(body []byte) (*Message, error) {
 		Message json.RawMessage `json:"message"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
+		if json.Valid(body) {
+			return nil, &ParseError{Reason: `body is JSON but not an object with a "message" object`}
+		}
 		return nil, &ParseError{Reason: "body is not valid JSON: " + shortJSONError(err)}
 	}
 	raw := bytes.TrimSpace(env.Message)

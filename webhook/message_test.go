@@ -1,0 +1,303 @@
+package webhook
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parseBody(t *testing.T, body string) *Message {
+	t.Helper()
+	m, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", body, err)
+	}
+	return m
+}
+
+func TestParseEveryType(t *testing.T) {
+	t.Parallel()
+	const call = `"call":{"id":"call-1","type":"inboundPhoneCall","customer":{"number":"+14155550123"}}`
+	tests := []struct {
+		typ   string
+		extra string
+		check func(t *testing.T, m *Message)
+	}{
+		{TypeAssistantRequest, `"phoneNumber":{"number":"+14155550100","name":"Support line"},"customer":{"number":"+14155550123"}`, func(t *testing.T, m *Message) {
+			if m.PhoneNumber.Number != "+14155550100" || m.Customer.Number != "+14155550123" {
+				t.Errorf("phone/customer = %+v %+v", m.PhoneNumber, m.Customer)
+			}
+		}},
+		{TypeToolCalls, `"toolCallList":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":{"location":"Paris"}}}],"toolWithToolCallList":[]`, func(t *testing.T, m *Message) {
+			if len(m.ToolCalls) != 1 || m.ToolCalls[0].Name != "get_weather" || string(m.ToolCalls[0].Arguments) != `{"location":"Paris"}` {
+				t.Errorf("tool calls = %+v", m.ToolCalls)
+			}
+		}},
+		{TypeTransferDestinationRequest, ``, nil},
+		{TypeHandoffDestinationRequest, `"parameters":{"destination":"billing"}`, func(t *testing.T, m *Message) {
+			if !strings.Contains(string(m.Parameters), "billing") {
+				t.Errorf("parameters = %s", m.Parameters)
+			}
+		}},
+		{TypeKnowledgeBaseRequest, `"messages":[{"role":"user","message":"hours?"}],"messagesOpenAIFormatted":[]`, func(t *testing.T, m *Message) {
+			if len(m.Messages) != 1 || m.Messages[0].Message != "hours?" {
+				t.Errorf("messages = %+v", m.Messages)
+			}
+		}},
+		{TypeVoiceRequest, `"text":"Hello there","sampleRate":24000`, func(t *testing.T, m *Message) {
+			if m.Text != "Hello there" {
+				t.Errorf("text = %q", m.Text)
+			}
+		}},
+		{TypeCallEndpointingRequest, `"messages":[],"messagesOpenAIFormatted":[]`, nil},
+		{TypeCampaignPredial, `"campaignId":"camp-1","contact":{"number":"+14155550199"}`, nil},
+		{TypeFunctionCall, `"functionCall":{"name":"get_weather","parameters":"{\"location\":\"Oslo\"}"}`, func(t *testing.T, m *Message) {
+			if len(m.ToolCalls) != 1 || m.ToolCalls[0].Name != "get_weather" || string(m.ToolCalls[0].Arguments) != `{"location":"Oslo"}` {
+				t.Errorf("function call = %+v", m.ToolCalls)
+			}
+		}},
+		{TypeStatusUpdate, `"status":"ended","endedReason":"customer-ended-call"`, func(t *testing.T, m *Message) {
+			if m.Status != "ended" || m.EndedReason != "customer-ended-call" {
+				t.Errorf("status = %q %q", m.Status, m.EndedReason)
+			}
+		}},
+		{TypeEndOfCallReport, `"endedReason":"customer-ended-call","cost":0.0734,"analysis":{"summary":"Weather in Paris."},"artifact":{"transcript":"AI: Hi\nUser: Hello","recordingUrl":"https://storage.vapi.ai/x-mono.wav","stereoRecordingUrl":"https://storage.vapi.ai/x-stereo.wav","messages":[]}`, func(t *testing.T, m *Message) {
+			if m.Cost != 0.0734 || m.Summary != "Weather in Paris." || m.RecordingURL != "https://storage.vapi.ai/x-mono.wav" || m.StereoURL == "" || !strings.Contains(m.CallLog, "User: Hello") {
+				t.Errorf("report = cost %v summary %q rec %q log %q", m.Cost, m.Summary, m.RecordingURL, m.CallLog)
+			}
+		}},
+		{TypeConversationUpdate, `"messages":[{"role":"bot","message":"Hi"},{"role":"user","message":"Hello"}],"messagesOpenAIFormatted":[]`, func(t *testing.T, m *Message) {
+			if len(m.Messages) != 2 {
+				t.Errorf("messages = %+v", m.Messages)
+			}
+		}},
+		{TypeTranscript, `"role":"user","transcriptType":"partial","transcript":"What's the weather"`, func(t *testing.T, m *Message) {
+			if m.Role != "user" || m.TranscriptType != "partial" || m.Transcript != "What's the weather" {
+				t.Errorf("transcript = %q %q %q", m.Role, m.TranscriptType, m.Transcript)
+			}
+		}},
+		{TypeSpeechUpdate, `"status":"started","role":"assistant","turn":3`, func(t *testing.T, m *Message) {
+			if m.Status != "started" || m.Role != "assistant" || m.Turn != 3 {
+				t.Errorf("speech = %q %q %d", m.Status, m.Role, m.Turn)
+			}
+		}},
+		{TypeHang, ``, nil},
+		{TypeModelOutput, `"output":{"content":"Sure"},"turnId":"t-9"`, func(t *testing.T, m *Message) {
+			if m.TurnID != "t-9" || !strings.Contains(string(m.Output), "Sure") {
+				t.Errorf("model output = %q %s", m.TurnID, m.Output)
+			}
+		}},
+		{TypeUserInterrupted, `"turnId":"t-9"`, func(t *testing.T, m *Message) {
+			if m.TurnID != "t-9" {
+				t.Errorf("turnId = %q", m.TurnID)
+			}
+		}},
+		{TypeTransferUpdate, `"destination":{"type":"number","number":"+14155550142"}`, func(t *testing.T, m *Message) {
+			if !strings.Contains(string(m.Destination), "+14155550142") {
+				t.Errorf("destination = %s", m.Destination)
+			}
+		}},
+		{TypeLanguageChangeDetected, `"language":"fr"`, func(t *testing.T, m *Message) {
+			if m.Language != "fr" {
+				t.Errorf("language = %q", m.Language)
+			}
+		}},
+		{TypePhoneCallControl, `"request":"forward","destination":{"type":"number","number":"+14155550142"}`, func(t *testing.T, m *Message) {
+			if m.Request != "forward" {
+				t.Errorf("request = %q", m.Request)
+			}
+		}},
+		{TypeVoiceInput, `"input":"Please hold"`, func(t *testing.T, m *Message) {
+			if m.Text != "Please hold" {
+				t.Errorf("input = %q", m.Text)
+			}
+		}},
+		{TypeAssistantSpeechStarted, `"text":"Let me check","turn":2,"source":"model"`, func(t *testing.T, m *Message) {
+			if m.Text != "Let me check" || m.Turn != 2 {
+				t.Errorf("speech started = %q %d", m.Text, m.Turn)
+			}
+		}},
+		{TypeAssistantStarted, ``, nil},
+		{TypeLanguageChanged, `"language":"de"`, nil},
+		{TypeCallArtifactUpload, `"artifacts":[]`, nil},
+		{TypeChatCreated, `"chat":{"id":"chat-1"}`, nil},
+		{TypeChatDeleted, `"chat":{"id":"chat-1"}`, nil},
+		{TypeSessionCreated, `"session":{"id":"s-1"}`, nil},
+		{TypeSessionUpdated, `"session":{"id":"s-1"}`, nil},
+		{TypeSessionDeleted, `"session":{"id":"s-1"}`, nil},
+		{TypeCallDeleted, ``, nil},
+		{TypeCallDeleteFailed, ``, nil},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.typ] = true
+		t.Run(tt.typ, func(t *testing.T) {
+			t.Parallel()
+			fields := `"type":"` + tt.typ + `","timestamp":1760000001200,` + call
+			if tt.extra != "" {
+				fields += "," + tt.extra
+			}
+			m := parseBody(t, `{"message":{`+fields+`}}`)
+			if m.Type != tt.typ || !m.Known {
+				t.Fatalf("Type %q Known %v", m.Type, m.Known)
+			}
+			if m.Call.ID != "call-1" || m.Customer.Number != "+14155550123" {
+				t.Errorf("call = %+v customer %+v", m.Call, m.Customer)
+			}
+			if want := time.UnixMilli(1760000001200); !m.Timestamp.Equal(want) {
+				t.Errorf("timestamp = %v, want %v", m.Timestamp, want)
+			}
+			if tt.check != nil {
+				tt.check(t, m)
+			}
+		})
+	}
+	for _, k := range KnownTypes {
+		if !seen[k] {
+			t.Errorf("no parser test for %s", k)
+		}
+	}
+}
+
+func TestParseTranscriptFinalLiteral(t *testing.T) {
+	t.Parallel()
+	m := parseBody(t, `{"message":{"type":"transcript[transcriptType=\"final\"]","role":"assistant","transcript":"Hi Ada"}}`)
+	if m.Kind != TypeTranscript || !m.Known || m.TranscriptType != "final" || m.Transcript != "Hi Ada" {
+		t.Fatalf("got kind %q known %v type %q text %q", m.Kind, m.Known, m.TranscriptType, m.Transcript)
+	}
+}
+
+func TestParseToolCallShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		wantName   string
+		wantArgs   string
+	}{
+		{"nested object", `{"id":"c1","type":"function","function":{"name":"f","arguments":{"a":1}}}`, "f", `{"a":1}`},
+		{"nested string", `{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}`, "f", `{"a":1}`},
+		{"flat arguments object", `{"id":"c1","name":"f","arguments":{"a":1}}`, "f", `{"a":1}`},
+		{"flat arguments string", `{"id":"c1","name":"f","arguments":"{\"a\":1}"}`, "f", `{"a":1}`},
+		{"flat parameters", `{"id":"c1","name":"f","parameters":{"a":1}}`, "f", `{"a":1}`},
+		{"empty string args", `{"id":"c1","name":"f","arguments":""}`, "f", `{}`},
+		{"missing args", `{"id":"c1","function":{"name":"f"}}`, "f", `{}`},
+		{"non-JSON string args", `{"id":"c1","name":"f","arguments":"Paris"}`, "f", `"Paris"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := parseBody(t, `{"message":{"type":"tool-calls","toolCallList":[`+tt.body+`]}}`)
+			if len(m.ToolCalls) != 1 {
+				t.Fatalf("tool calls = %+v", m.ToolCalls)
+			}
+			tc := m.ToolCalls[0]
+			if tc.ID != "c1" || tc.Name != tt.wantName || string(tc.Arguments) != tt.wantArgs {
+				t.Errorf("got %+v args %s", tc, tc.Arguments)
+			}
+		})
+	}
+}
+
+func TestParseToolCallsFallbacks(t *testing.T) {
+	t.Parallel()
+	// Only toolWithToolCallList carries the calls; async comes from the tool definition.
+	m := parseBody(t, `{"message":{"type":"tool-calls","toolWithToolCallList":[
+		{"type":"function","async":true,"function":{"name":"log_lead"},"toolCall":{"id":"c9","type":"function","function":{"name":"log_lead","arguments":{"x":"y"}}}}]}}`)
+	if len(m.ToolCalls) != 1 || m.ToolCalls[0].ID != "c9" || !m.ToolCalls[0].Async {
+		t.Fatalf("got %+v", m.ToolCalls)
+	}
+	// The legacy toolCalls list is used when toolCallList is absent.
+	m = parseBody(t, `{"message":{"type":"tool-calls","toolCalls":[{"id":"c2","name":"g","arguments":{}}]}}`)
+	if len(m.ToolCalls) != 1 || m.ToolCalls[0].Name != "g" {
+		t.Fatalf("got %+v", m.ToolCalls)
+	}
+}
+
+func TestParseUnknownTypeKept(t *testing.T) {
+	t.Parallel()
+	body := `{"message":{"type":"brand-new-event","foo":[1,2,3]}}`
+	m := parseBody(t, body)
+	if m.Known || m.Type != "brand-new-event" || !strings.Contains(string(m.Raw), `"foo":[1,2,3]`) {
+		t.Fatalf("got known %v type %q raw %s", m.Known, m.Type, m.Raw)
+	}
+}
+
+func TestParseTolerant(t *testing.T) {
+	t.Parallel()
+	// Wrong field shapes are ignored, not fatal.
+	m := parseBody(t, `{"message":{"type":"status-update","status":42,"call":"not-an-object","timestamp":"2025-10-09T10:00:00Z","turn":"x"}}`)
+	if m.Status != "" || m.Call.ID != "" {
+		t.Errorf("got %+v", m)
+	}
+	if m.Timestamp.IsZero() {
+		t.Errorf("RFC 3339 timestamp not read")
+	}
+	// Seconds are read as seconds.
+	m = parseBody(t, `{"message":{"type":"hang","timestamp":1760000000}}`)
+	if m.Timestamp.Unix() != 1760000000 {
+		t.Errorf("seconds timestamp = %v", m.Timestamp)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ body, want string }{
+		{``, "not valid JSON"},
+		{`{"message":`, "not valid JSON"},
+		{`[1,2]`, `not an object with a "message" object`},
+		{`{}`, `no "message" object`},
+		{`{"message":"hi"}`, `no "message" object`},
+		{`{"message":{}}`, `no "type" string`},
+		{`{"message":{"type":7}}`, `no "type" string`},
+		{`{"message":{"type":""}}`, `no "type" string`},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(tt.body))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", tt.body, err, tt.want)
+		}
+	}
+}
+
+func TestRawIsExactBytes(t *testing.T) {
+	t.Parallel()
+	body := `{"message": {"type":"transcript",  "transcript":"a<b>&c \u2028"}}`
+	m := parseBody(t, body)
+	if string(m.Raw) != `{"type":"transcript",  "transcript":"a<b>&c \u2028"}` {
+		t.Fatalf("Raw = %s", m.Raw)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(m.Raw, &v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"message":{"type":"tool-calls","toolCallList":[{"id":"c1","function":{"name":"f","arguments":"{\"a\":1}"}}]}}`,
+		`{"message":{"type":"end-of-call-report","artifact":{"transcript":"x"},"analysis":{"summary":"y"},"call":{"costBreakdown":{"total":1}}}}`,
+		`{"message":{"type":"function-call","functionCall":{"name":"f","parameters":{}}}}`,
+		`{"message":{"type":"transcript[transcriptType=\"final\"]"}}`,
+		`{"message":{"type":"x","toolCallList":"oops"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := Parse(body)
+		if err != nil {
+			if m != nil {
+				t.Fatal("message and error both returned")
+			}
+			return
+		}
+		if m.Type == "" {
+			t.Fatal("accepted a message without a type")
+		}
+		for _, tc := range m.ToolCalls {
+			if !json.Valid(tc.Arguments) {
+				t.Fatalf("arguments not JSON: %q", tc.Arguments)
+			}
+		}
+	})
+}
