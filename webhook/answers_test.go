@@ -1,0 +1,179 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const exampleAnswers = `
+tools:
+  get_weather: "Paris: 18C, light rain"   # a result
+  book_table: {error: "fully booked"}     # an error
+  lookup_order:
+    - when: {orderId: "A123"}
+      result: "Order A123 shipped yesterday"
+    - when: {orderId: 42}
+      result: "Order 42 is numeric"
+    - result: "No order {{orderId}}"
+replies:
+  assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
+assistants:
+  - {id: "asst-2", name: "Sales"}
+`
+
+func toolEvent(calls ...ToolCall) *Event {
+	return &Event{Msg: &Message{Type: TypeToolCalls, Kind: TypeToolCalls, ToolCalls: calls}}
+}
+
+func TestAnswersRespond(t *testing.T) {
+	t.Parallel()
+	set, err := ParseAnswers([]byte(exampleAnswers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewAnswers(set)
+	tests := []struct {
+		name string
+		ev   *Event
+		want string // "" = pass
+	}{
+		{"result and error in one reply", toolEvent(ToolCall{ID: "1", Name: "get_weather", Arguments: json.RawMessage(`{}`)}, ToolCall{ID: "2", Name: "book_table", Arguments: json.RawMessage(`{}`)}),
+			`{"results":[{"toolCallId":"1","name":"get_weather","result":"Paris: 18C, light rain"},{"toolCallId":"2","name":"book_table","error":"fully booked"}]}`},
+		{"case match", toolEvent(ToolCall{ID: "3", Name: "lookup_order", Arguments: json.RawMessage(`{"orderId":"A123"}`)}),
+			`{"results":[{"toolCallId":"3","name":"lookup_order","result":"Order A123 shipped yesterday"}]}`},
+		{"numeric case", toolEvent(ToolCall{ID: "3", Name: "lookup_order", Arguments: json.RawMessage(`{"orderId":42}`)}),
+			`{"results":[{"toolCallId":"3","name":"lookup_order","result":"Order 42 is numeric"}]}`},
+		{"default case with template", toolEvent(ToolCall{ID: "4", Name: "lookup_order", Arguments: json.RawMessage(`{"orderId":"Z9"}`)}),
+			`{"results":[{"toolCallId":"4","name":"lookup_order","result":"No order Z9"}]}`},
+		{"one unknown tool passes the whole message", toolEvent(ToolCall{ID: "1", Name: "get_weather"}, ToolCall{ID: "5", Name: "unknown"}), ""},
+		{"assistant-request reply", &Event{Msg: &Message{Type: TypeAssistantRequest, Kind: TypeAssistantRequest}}, `{"assistantId":"5a6b2c1d-0000-4000-8000-000000000001"}`},
+		{"legacy function-call", &Event{Msg: &Message{Type: TypeFunctionCall, Kind: TypeFunctionCall, ToolCalls: []ToolCall{{Name: "book_table"}}}}, `{"result":"Error: fully booked"}`},
+		{"no reply configured", &Event{Msg: &Message{Type: TypeTransferDestinationRequest, Kind: TypeTransferDestinationRequest}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := a.Respond(context.Background(), tt.ev)
+			if tt.want == "" {
+				if err != ErrPass {
+					t.Fatalf("want pass, got %s %v", rep.Body, err)
+				}
+				return
+			}
+			if err != nil || string(rep.Body) != tt.want || rep.Source != SourceAnswers {
+				t.Fatalf("got %s (%s, %v), want %s", rep.Body, rep.Source, err, tt.want)
+			}
+		})
+	}
+	// The fallback keeps the answers it has and errors the rest.
+	fb := a.Fallback(toolEvent(ToolCall{ID: "1", Name: "get_weather"}, ToolCall{ID: "5", Name: "unknown"}), "vapimon: nobody answered within 18.5s")
+	want := `{"results":[{"toolCallId":"1","name":"get_weather","result":"Paris: 18C, light rain"},{"toolCallId":"5","name":"unknown","error":"vapimon: nobody answered within 18.5s"}]}`
+	if string(fb.Body) != want || fb.Source != SourceFallback {
+		t.Fatalf("fallback %s", fb.Body)
+	}
+	if got := a.Assistants(); len(got) != 2 || got[0].ID != "asst-2" || got[1].ID != "5a6b2c1d-0000-4000-8000-000000000001" {
+		t.Errorf("assistants = %+v", got)
+	}
+	if got := a.Suggest("book_table"); len(got) != 1 || got[0] != "error: fully booked" {
+		t.Errorf("suggest = %v", got)
+	}
+}
+
+func TestParseAnswersErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"tools:\n  f: {result: a, error: b}\n", "both result and error"},
+		{"tools:\n  f: {resutl: a}\n", `unknown key "resutl"`},
+		{"tools:\n  f: []\n", "empty list"},
+		{"replies:\n  status-update: {}\n", "does not wait for a reply"},
+		{"toolz: {}\n", "field toolz not found"},
+		{"assistants:\n  - {name: x}\n", "assistants[0] has no id"},
+		{"tools: [\n", "answers:"},
+	}
+	for _, tt := range tests {
+		_, err := ParseAnswers([]byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseAnswers(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+	if _, err := ParseAnswers([]byte(`{"tools":{"f":"json works too"}}`)); err != nil {
+		t.Errorf("JSON answers: %v", err)
+	}
+	if _, err := ParseAnswers(nil); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestAnswersReloadKeepsLastGood(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "answers.yaml")
+	if err := os.WriteFile(path, []byte("tools:\n  f: one\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := LoadAnswers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := NewBus()
+	sub := bus.Subscribe(8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Watch(ctx, 5*time.Millisecond, bus)
+	next := func() Notice {
+		t.Helper()
+		select {
+		case v := <-sub:
+			return v.(Notice)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no notice after the file changed")
+		}
+		return Notice{}
+	}
+	result := func() string {
+		rep, _ := a.Respond(ctx, toolEvent(ToolCall{ID: "1", Name: "f"}))
+		return string(rep.Body)
+	}
+	// A broken file is reported and the previous answers stay.
+	if err := os.WriteFile(path, []byte("tools:\n  f: {bad: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n.Level != "error" || !strings.Contains(n.Text, "still using the previous answers") {
+		t.Fatalf("notice = %+v", n)
+	}
+	if !strings.Contains(result(), `"result":"one"`) {
+		t.Fatalf("after a broken file: %s", result())
+	}
+	// A good file is taken.
+	if err := os.WriteFile(path, []byte("tools:\n  f: two-longer\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n.Level != "info" {
+		t.Fatalf("notice = %+v", n)
+	}
+	if !strings.Contains(result(), `"result":"two-longer"`) {
+		t.Fatalf("after reload: %s", result())
+	}
+}
+
+func TestLoadAnswersMissingFile(t *testing.T) {
+	t.Parallel()
+	_, err := LoadAnswers(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExampleAnswersFileParses(t *testing.T) {
+	t.Parallel()
+	a, err := LoadAnswers(filepath.Join("..", "fixtures", "answers.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.ToolNames(); strings.Join(got, ",") != "book_table,get_weather,lookup_order" {
+		t.Errorf("tools = %v", got)
+	}
+}
