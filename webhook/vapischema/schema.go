@@ -6,11 +6,10 @@
 // user's clone without the file still passes, with the schema checks reported as skipped.
 //
 // OpenAPI 3.0 schemas are not quite JSON Schema. Before compiling, this package rewrites the
-// one construct that changes meaning: `nullable: true` becomes "this schema, or null". The
-// schemas are then compiled as JSON Schema draft 7, whose `$ref` (which overrides its
-// siblings) matches OpenAPI 3.0, with the date-time, uuid and uri formats asserted.
-// OpenAPI's `discriminator` is an annotation here: the `oneOf` it decorates is checked as
-// plain JSON Schema.
+// constructs that change meaning (see normalise): most importantly `nullable: true` becomes
+// "this schema, or null", and oneOf is read as anyOf. The schemas are then compiled as JSON
+// Schema draft 7, whose `$ref` (which overrides its siblings) matches OpenAPI 3.0, with the
+// date-time, uuid and uri formats asserted. OpenAPI's `discriminator` is an annotation here.
 package vapischema
 
 import (
@@ -402,6 +401,9 @@ func pointer(loc []string) string {
 //   - an enum listing a value twice (Vapi's endedReason does) is deduplicated, and an empty
 //     enum (NeuphonicVoice.voiceId) becomes `not: {}`, since draft 7 requires a non-empty
 //     array of unique items; neither changes which values are valid;
+//   - every oneOf is checked as anyOf: Vapi's unions are not exclusive (a user turn in a
+//     message log is a valid UserMessage, BotMessage and SystemMessage alike, since role has
+//     no enum), and the SDKs generated from the spec read them as plain unions;
 //   - a pattern written as a JavaScript regex literal ("/^[a-z]+$/u", as Vapi's
 //     class-validator sources have it) loses its slashes and flags, and a pattern that is
 //     a leaked constant name ("ORG_ROLE_OR_CUSTOM_ROLE_PATTERN") is dropped: taken
@@ -423,6 +425,10 @@ func normalise(v any) any {
 			} else {
 				x["enum"] = dedupe(e)
 			}
+		}
+		if alts, ok := x["oneOf"].([]any); ok {
+			delete(x, "oneOf")
+			x["anyOf"] = alts
 		}
 		if p, ok := x["pattern"].(string); ok {
 			if fixed, keep := fixPattern(p); keep {

@@ -55,6 +55,19 @@ func TestNormalisation(t *testing.T) {
 			checkProblems(t, s.Validate("Thing", []byte(tt.doc)), tt.want)
 		})
 	}
+	// oneOf is read as anyOf: an item matching two overlapping alternatives is valid.
+	for _, tt := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"overlapping alternatives", `{"items":[{"role":"user","message":"hi"},{"role":"bot","message":"yo","source":""}]}`, nil},
+		{"no alternative", `{"items":[{"role":"user"}]}`, []string{"/items/0: missing property 'message'"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkProblems(t, s.Validate("Log", []byte(tt.doc)), tt.want)
+		})
+	}
 }
 
 // TestOneOfReporting checks that a failed oneOf reports the alternative that was meant, or
@@ -293,6 +306,9 @@ func TestVapiSpec(t *testing.T) {
 			[]string{"/message/type: value must be one of 'assistant-request'"}},
 		{"bad status", "ServerMessage", `{"message":{"type":"status-update","status":"weird"}}`,
 			[]string{"/message/status: value must be one of 'scheduled'"}},
+		{"message log turns match several alternatives", "ServerMessageConversationUpdate",
+			`{"type":"conversation-update","messagesOpenAIFormatted":[{"role":"user","content":"hi"}],
+			  "messages":[{"role":"user","message":"hi","time":1760000004000,"endTime":1760000005600,"secondsFromStart":3,"duration":1600}]}`, nil},
 		{"endedReason with duplicates in the spec compiles", "ServerMessageEndOfCallReport",
 			`{"type":"end-of-call-report","endedReason":"customer-ended-call","artifact":{},"analysis":{}}`, nil},
 	}
