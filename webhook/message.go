@@ -66,9 +66,6 @@ type Message struct {
 	Parameters json.RawMessage
 	// conversation-update, knowledge-base-request
 	Messages []LogMessage
-
-	// Raw is the exact bytes of the "message" object.
-	Raw json.RawMessage
 }
 
 // Call is the subset of Vapi's Call object vapimon shows.
@@ -138,9 +135,7 @@ func (e *ParseError) Error() string { return e.Reason }
 // is not JSON, has no "message" object, or the message has no string "type". Unknown types
 // and unexpected field shapes are kept (Known false, or the field left zero).
 //
-// The body is decoded in two passes (the envelope, then the message into typed fields):
-// encoding/json skips a field whose JSON type does not fit and carries on, which is exactly
-// the tolerance wanted, and it is several times cheaper than decoding field by field.
+// The body is decoded in one pass into typed fields; the raw bytes stay in Event.Body.
 func Parse(body []byte) (*Message, error) {
 	var env struct {
 		Message *wireMessage `json:"message"`
@@ -150,20 +145,11 @@ func Parse(body []byte) (*Message, error) {
 	if err != nil && !errors.As(err, &ute) {
 		return nil, &ParseError{Reason: "body is not valid JSON: " + shortJSONError(err)}
 	}
-	if env.Message == nil || !env.Message.object {
-		if err != nil && !json.Valid(body) {
-			return nil, &ParseError{Reason: "body is not valid JSON"}
-		}
-		if bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-			return nil, &ParseError{Reason: `body has no "message" object`}
-		}
-		return nil, &ParseError{Reason: `body is JSON but not an object with a "message" object`}
+	if env.Message == nil || env.Message.Type == "" {
+		return nil, diagnose(body)
 	}
 	w := env.Message
-	if w.Type == "" {
-		return nil, &ParseError{Reason: `message has no "type" string`}
-	}
-	m := &Message{Type: w.Type, Kind: w.Type, Raw: w.raw}
+	m := &Message{Type: w.Type, Kind: w.Type}
 	if w.Type == TypeTranscriptFinal {
 		m.Kind = TypeTranscript
 	}
@@ -172,12 +158,24 @@ func Parse(body []byte) (*Message, error) {
 	return m, nil
 }
 
-// wireMessage is the union of the fields vapimon reads from any message, typed. Scalars whose
-// type varies between senders stay raw.
-type wireMessage struct {
-	raw    json.RawMessage
-	object bool
+// diagnose explains why a valid JSON body is not a Vapi message. It runs only on bad input.
+func diagnose(body []byte) *ParseError {
+	var probe struct {
+		Message json.RawMessage `json:"message"`
+	}
+	if json.Unmarshal(body, &probe) != nil {
+		return &ParseError{Reason: `body is JSON but not an object with a "message" object`}
+	}
+	if m := bytes.TrimSpace(probe.Message); len(m) == 0 || m[0] != '{' {
+		return &ParseError{Reason: `body has no "message" object`}
+	}
+	return &ParseError{Reason: `message has no "type" string`}
+}
 
+// wireMessage is the union of the fields vapimon reads from any message, typed. Scalars whose
+// type varies between senders stay raw. Decoding it is lenient by nature: encoding/json skips
+// a field whose JSON type does not fit and carries on.
+type wireMessage struct {
 	Type           string          `json:"type"`
 	Timestamp      json.RawMessage `json:"timestamp"`
 	Call           wireCall        `json:"call"`
@@ -227,23 +225,6 @@ type wireMessage struct {
 	TurnID       string          `json:"turnId"`
 	Parameters   json.RawMessage `json:"parameters"`
 	Messages     []LogMessage    `json:"messages"`
-}
-
-// UnmarshalJSON keeps the message's exact bytes and decodes its fields leniently.
-func (w *wireMessage) UnmarshalJSON(data []byte) error {
-	t := bytes.TrimSpace(data)
-	if len(t) == 0 || t[0] != '{' {
-		return nil // not an object: Parse reports it
-	}
-	type plain wireMessage
-	err := json.Unmarshal(data, (*plain)(w))
-	var ute *json.UnmarshalTypeError
-	if err != nil && !errors.As(err, &ute) {
-		return err
-	}
-	w.raw = append(json.RawMessage(nil), data...)
-	w.object = true
-	return nil
 }
 
 type wireCall struct {

@@ -218,8 +218,8 @@ func TestParseUnknownTypeKept(t *testing.T) {
 	t.Parallel()
 	body := `{"message":{"type":"brand-new-event","foo":[1,2,3]}}`
 	m := parseBody(t, body)
-	if m.Known || m.Type != "brand-new-event" || !strings.Contains(string(m.Raw), `"foo":[1,2,3]`) {
-		t.Fatalf("got known %v type %q raw %s", m.Known, m.Type, m.Raw)
+	if m.Known || m.Type != "brand-new-event" {
+		t.Fatalf("got known %v type %q", m.Known, m.Type)
 	}
 }
 
@@ -257,19 +257,6 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", tt.body, err, tt.want)
 		}
-	}
-}
-
-func TestRawIsExactBytes(t *testing.T) {
-	t.Parallel()
-	body := `{"message": {"type":"transcript",  "transcript":"a<b>&c \u2028"}}`
-	m := parseBody(t, body)
-	if string(m.Raw) != `{"type":"transcript",  "transcript":"a<b>&c \u2028"}` {
-		t.Fatalf("Raw = %s", m.Raw)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(m.Raw, &v); err != nil {
-		t.Fatal(err)
 	}
 }
 
