@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// listenFlags are the flags of `vapimon listen` (and of the bare `vapimon`).
+type listenFlags struct {
+	auth        authFlags
+	addr        string
+	headless    bool
+	maxBody     int64
+	maxInFlight int
+	toolTimeout time.Duration
+	answers     string
+	record      string
+	noRecord    bool
+	logFile     string
+	keepCalls   int
+	tunnel      tunnelFlags
+}
+
+func (f *listenFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:4242", "local address to listen on (loopback only unless you ask otherwise)")
+	fs.BoolVar(&f.headless, "headless", false, "print one JSON line per event on stdout instead of the TUI (automatic when stdout is not a terminal)")
+	fs.Int64Var(&f.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body accepted, in bytes (413 past it)")
+	fs.IntVar(&f.maxInFlight, "max-inflight", webhook.DefaultMaxInFlight, "most requests handled at once (503 past it)")
+	fs.DurationVar(&f.toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "Vapi's server.timeoutSeconds for tool calls: replies are sent just before it (assistant-request always has 7.5s)")
+	fs.StringVar(&f.answers, "answers", "", "canned answers file (YAML or JSON; see fixtures/answers.example.yaml); re-read when it changes")
+	fs.StringVar(&f.record, "record", "", "tape file to append every request and reply to (default: a new file under the state directory)")
+	fs.BoolVar(&f.noRecord, "no-record", false, "do not record a tape")
+	fs.StringVar(&f.logFile, "log-file", "", "diagnostic log file (default: vapimon.log in the state directory)")
+	fs.IntVar(&f.keepCalls, "keep-calls", 500, "calls kept in memory by the TUI (older ones stay on the tape)")
+	f.auth.register(cmd)
+	f.tunnel.register(cmd)
+	_ = cmd.MarkFlagFilename("answers", "yaml", "yml", "json")
+	_ = cmd.MarkFlagFilename("record", "jsonl")
+	_ = cmd.MarkFlagFilename("log-file", "log")
+}
+
+func newListenCmd() *cobra.Command {
+	f := &listenFlags{}
+	cmd := &cobra.Command{
+		Use:   "listen",
+		Short: "Receive Vapi webhooks: show them live, answer them, record them",
+		Long: `Listen for Vapi server-URL webhooks and show them live in the TUI, or as JSON lines
+with --headless (also when stdout is not a terminal).
+
+With NGROK_AUTHTOKEN set, vapimon opens an ngrok tunnel and shows the public URL to paste
+into Vapi; otherwise it listens on --addr only. Messages that expect a reply are answered,
+in this order, by your server (--forward-to), the answers file (--answers), you (the TUI
+prompt), and finally a fallback sent just before Vapi's deadline.`,
+		Example: `  vapimon listen
+  vapimon listen --answers answers.yaml --secret "$VAPI_SECRET"
+  vapimon listen --forward-to http://localhost:3000/webhook --headless | jq .
+  vapimon listen --auth hmac --secret "$HMAC_KEY" --hmac-preset x-vapi-signature`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runListen(cmd, f) },
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// stateDir returns vapimon's state directory ($XDG_STATE_HOME/vapimon or
+// ~/.local/state/vapimon), creating it 0700.
+func stateDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("state directory: %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	dir := filepath.Join(base, "vapimon")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	return dir, nil
+}
+
+func openLog(path string) (*slog.Logger, io.Closer, error) {
+	if path == "" {
+		dir, err := stateDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		path = filepath.Join(dir, "vapimon.log")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), f, nil
+}
+
+// session is one running listener: everything runListen starts, in shutdown order.
+type session struct {
+	cfg      *listenFlags
+	log      *slog.Logger
+	bus      *webhook.Bus
+	handler  *webhook.Handler
+	answers  *webhook.Answers
+	tape     *fixtures.TapeWriter
+	status   webhook.Status
+	srv      *http.Server
+	tunnel   interface {
+		Listener() net.Listener
+		Close() error
+	}
+	verifier *webhook.Verifier
+	closers  []func()
+	wg       sync.WaitGroup
+	serveErr chan error
+}
+
+// startSession builds and starts the listener; responders other than the forwarder and the
+// answers file (the operator) are appended by the caller through extra.
+func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra ...webhook.Responder) (*session, error) {
+	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1)}
+	authCfg, err := f.auth.config()
+	if err != nil {
+		return nil, err
+	}
+	s.verifier, err = webhook.NewVerifier(authCfg)
+	if err != nil {
+		return nil, err
+	}
+	log, logCloser, err := openLog(f.logFile)
+	if err != nil {
+		return nil, err
+	}
+	s.log = log
+	s.closers = append(s.closers, func() { _ = logCloser.Close() })
+
+	if f.answers != "" {
+		s.answers, err = webhook.LoadAnswers(f.answers)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+	} else {
+		s.answers = webhook.NewAnswers(&webhook.AnswerSet{})
+	}
+
+	if !f.noRecord {
+		path := f.record
+		if path == "" {
+			path, err = fixtures.DefaultTapePath(time.Now())
+			if err != nil {
+				s.close()
+				return nil, err
+			}
+		}
+		s.tape, err = fixtures.OpenTape(path)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("tape: %w", err)
+		}
+		if n := s.tape.Repaired(); n > 0 {
+			fmt.Fprintf(stderr, "vapimon: %s ended in a torn line (%d bytes, a crash mid-write?): repaired\n", path, n)
+		}
+	}
+
+	responders, forwardDesc, err := f.tunnel.responders(s.bus)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if f.answers != "" {
+		responders = append(responders, s.answers)
+	}
+	responders = append(responders, extra...)
+
+	tun, st, err := f.tunnel.open(ctx, f.addr, log, s.bus)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.tunnel = tun
+	st.Auth = authCfg.Describe()
+	st.Forward = forwardDesc
+	st.ToolTimeout = f.toolTimeout
+	if s.tape != nil {
+		st.Tape = s.tape.Path()
+	}
+	s.status = st
+
+	var rec webhook.Recorder
+	if s.tape != nil {
+		rec = s.tape
+	}
+	s.handler = webhook.NewHandler(webhook.Config{
+		Verifier:    s.verifier,
+		MaxBody:     f.maxBody,
+		MaxInFlight: f.maxInFlight,
+		ToolTimeout: f.toolTimeout,
+		Responders:  responders,
+		Fallback:    s.answers.Fallback,
+		Recorder:    rec,
+		Bus:         s.bus,
+		PublicURL:   func() string { return s.status.PublicURL },
+		Logger:      log,
+	})
+	s.srv = webhook.NewServer(s.handler, f.toolTimeout, log)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	s.closers = append(s.closers, stopWatch)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.answers.Watch(watchCtx, 500*time.Millisecond, s.bus)
+	}()
+	go func() {
+		err := s.srv.Serve(tun.Listener())
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}()
+	log.Info("listening", "listen", st.ListenURL, "public", st.PublicURL, "tunnel", st.Tunnel, "auth", st.Auth, "tape", st.Tape)
+	return s, nil
+}
+
+// shutdown stops accepting, lets in-flight replies finish (bounded by the longest reply
+// budget), closes the tunnel, flushes the tape and closes the bus.
+func (s *session) shutdown() error {
+	grace := s.cfg.toolTimeout + 2*time.Second
+	if grace < webhook.AssistantRequestBudget {
+		grace = webhook.AssistantRequestBudget
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if s.tunnel != nil {
+		if cerr := s.tunnel.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	s.close()
+	return err
+}
+
+func (s *session) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+	s.wg.Wait()
+	if s.tape != nil {
+		_ = s.tape.Close()
+	}
+	s.bus.Close()
+}
+
+func runListen(cmd *cobra.Command, f *listenFlags) error {
+	ctx := cmd.Context()
+	headless := f.headless || !term.IsTerminal(os.Stdout.Fd())
+	if headless {
+		return runHeadless(ctx, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	return runTUI(ctx, f, cmd.ErrOrStderr())
+}
+
+func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) error {
+	s, err := startSession(ctx, f, stderr)
+	if err != nil {
+		return err
+	}
+	sub := s.bus.Subscribe(1 << 16)
+	s.bus.Publish(s.status)
+	done := make(chan error, 1)
+	go func() { done <- webhook.WriteHeadless(context.Background(), stdout, sub, s.bus) }()
+	printBanner(stderr, s.status)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stderr, "vapimon: shutting down: finishing in-flight replies…")
+	case serveErr = <-s.serveErr:
+	}
+	if err := s.shutdown(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	if err := <-done; err != nil && serveErr == nil {
+		serveErr = err
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	if s.tape != nil {
+		fmt.Fprintf(stderr, "vapimon: tape saved: %s\n", s.tape.Path())
+	}
+	return nil
+}
+
+// printBanner tells a person (on stderr) where to point Vapi.
+func printBanner(w io.Writer, st webhook.Status) {
+	url := st.PublicURL
+	if url == "" {
+		url = st.ListenURL
+	}
+	fmt.Fprintf(w, "vapimon: listening on %s\n", st.ListenURL)
+	if st.PublicURL != "" {
+		fmt.Fprintf(w, "vapimon: paste this server URL into Vapi: %s\n", st.PublicURL)
+	} else {
+		fmt.Fprintf(w, "vapimon: local only (%s): Vapi cannot reach %s from the internet\n", strings.TrimSpace(st.TunnelNote), url)
+	}
+	fmt.Fprintf(w, "vapimon: auth: %s\n", st.Auth)
+	if st.Tape != "" {
+		fmt.Fprintf(w, "vapimon: recording to %s\n", st.Tape)
+	}
+	if st.Forward != "" {
+		fmt.Fprintf(w, "vapimon: forwarding to %s\n", st.Forward)
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// tunnelFlags are the relay flags: how traffic reaches vapimon and where it goes on.
+type tunnelFlags struct {
+	forwardTo     []string
+	intercept     bool
+	noTunnel      bool
+	domain        string
+	trafficPolicy string
+	publicURL     string
+	assistants    []string
+	phoneNumbers  []string
+	tools         []string
+}
+
+func (t *tunnelFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringArrayVar(&t.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
+	fs.BoolVar(&t.intercept, "intercept", false, "show your server's reply to the operator, who sends, edits or replaces it before the deadline (TUI)")
+	fs.BoolVar(&t.noTunnel, "no-tunnel", false, "do not open an ngrok tunnel even when NGROK_AUTHTOKEN is set")
+	fs.StringVar(&t.domain, "domain", "", "reserved ngrok domain to use, e.g. my-agent.ngrok.app")
+	fs.StringVar(&t.trafficPolicy, "traffic-policy", "", "ngrok traffic policy file (YAML or JSON) applied to the tunnel")
+	fs.StringVar(&t.publicURL, "public-url", "", "your own public URL (cloudflared, Tailscale Funnel, a reverse proxy) that reaches --addr")
+	fs.StringArrayVar(&t.assistants, "assistant", nil, "point this Vapi assistant's server URL at vapimon while it runs (needs VAPI_API_KEY); repeatable")
+	fs.StringArrayVar(&t.phoneNumbers, "phone-number", nil, "point this Vapi phone number's server URL at vapimon (needs VAPI_API_KEY); repeatable")
+	fs.StringArrayVar(&t.tools, "tool", nil, "point this Vapi tool's server URL at vapimon (needs VAPI_API_KEY); repeatable")
+	_ = cmd.MarkFlagFilename("traffic-policy", "yaml", "yml", "json")
+}
+
+// responders returns the forwarder (when --forward-to is set) and a description of its
+// targets for the status bar.
+func (t *tunnelFlags) responders(bus *webhook.Bus) ([]webhook.Responder, string, error) {
+	if len(t.forwardTo) > 0 {
+		return nil, "", fmt.Errorf("--forward-to: not available in this build yet")
+	}
+	return nil, "", nil
+}
+
+type localTunnel struct{ ln net.Listener }
+
+func (l localTunnel) Listener() net.Listener { return l.ln }
+func (l localTunnel) Close() error           { return nil }
+
+// open starts listening and reports where.
+func (t *tunnelFlags) open(ctx context.Context, addr string, log *slog.Logger, bus *webhook.Bus) (interface {
+	Listener() net.Listener
+	Close() error
+}, webhook.Status, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, webhook.Status{}, fmt.Errorf("listen on %s: %w (pick another with --addr)", addr, err)
+	}
+	st := webhook.Status{ListenURL: "http://" + ln.Addr().String(), Tunnel: "off", TunnelNote: "NGROK_AUTHTOKEN is not set"}
+	return localTunnel{ln}, st, nil
+}
