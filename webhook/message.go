@@ -194,7 +194,7 @@ type wireMessage struct {
 		Async    bool          `json:"async"`
 		ToolCall *wireToolCall `json:"toolCall"`
 	} `json:"toolWithToolCallList"`
-	FunctionCall *wireToolCall  `json:"functionCall"`
+	FunctionCall *wireToolCall   `json:"functionCall"`
 	Cost         json.RawMessage `json:"cost"`
 	Analysis     struct {
 		Summary string `json:"summary"`

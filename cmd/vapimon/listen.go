@@ -113,15 +113,15 @@ func openLog(path string) (*slog.Logger, io.Closer, error) {
 
 // session is one running listener: everything runListen starts, in shutdown order.
 type session struct {
-	cfg      *listenFlags
-	log      *slog.Logger
-	bus      *webhook.Bus
-	handler  *webhook.Handler
-	answers  *webhook.Answers
-	tape     *fixtures.TapeWriter
-	status   webhook.Status
-	srv      *http.Server
-	tunnel   interface {
+	cfg     *listenFlags
+	log     *slog.Logger
+	bus     *webhook.Bus
+	handler *webhook.Handler
+	answers *webhook.Answers
+	tape    *fixtures.TapeWriter
+	status  webhook.Status
+	srv     *http.Server
+	tunnel  interface {
 		Listener() net.Listener
 		Close() error
 	}
