@@ -1,0 +1,331 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// call is everything the monitor knows about one Vapi call. All strings are sanitised.
+type call struct {
+	id       string // raw id, the map key (never drawn: use short or idText)
+	idText   string // sanitised full id
+	short    string // first 8 characters of idText
+	customer string // number, name, or "web"
+	kind     string // inbound, outbound, web, ws
+	status   string
+	reason   string // ended reason
+	cost     float64
+
+	order          uint64    // creation order
+	first, last    time.Time // first and last event received
+	started, ended time.Time
+	isEnded        bool
+
+	transcript transcript
+	tools      []*toolRow
+	report     *report
+	events     int
+}
+
+// live reports whether the call is still going on.
+func (c *call) live() bool { return !c.isEnded }
+
+// duration is how long the call has lasted (until now while live).
+func (c *call) duration(now time.Time) time.Duration {
+	start := c.started
+	if start.IsZero() {
+		start = c.first
+	}
+	end := now
+	if c.isEnded {
+		end = c.ended
+		if end.IsZero() {
+			end = c.last
+		}
+	}
+	if end.Before(start) {
+		return 0
+	}
+	return end.Sub(start)
+}
+
+// matches reports whether the call matches a lower-case filter.
+func (c *call) matches(f string) bool {
+	if f == "" {
+		return true
+	}
+	for _, s := range []string{c.idText, c.customer, c.kind, c.status, c.reason} {
+		if strings.Contains(strings.ToLower(s), f) {
+			return true
+		}
+	}
+	return false
+}
+
+// callStore keeps at most keep calls, evicting the oldest ended call first.
+type callStore struct {
+	byID    map[string]*call
+	sorted  []*call // display order: live first, newest first; rebuilt when dirty
+	dirty   bool
+	keep    int
+	next    uint64
+	evicted int
+}
+
+func newCallStore(keep int) *callStore {
+	return &callStore{byID: make(map[string]*call), keep: keep}
+}
+
+// get returns the call with id, creating it (and evicting if over the limit) when absent.
+// The second result is the evicted call, if any.
+func (s *callStore) get(id string, at time.Time) (*call, *call) {
+	if c, ok := s.byID[id]; ok {
+		return c, nil
+	}
+	s.next++
+	idText := SanitizeLine(clip(id, 200))
+	c := &call{id: id, idText: idText, short: shortID(idText), order: s.next, first: at, last: at, customer: "web"}
+	s.byID[id] = c
+	s.dirty = true
+	var gone *call
+	if len(s.byID) > s.keep {
+		gone = s.evictOne(c)
+	}
+	return c, gone
+}
+
+func (s *callStore) evictOne(keep *call) *call {
+	var victim *call
+	for _, c := range s.byID {
+		if c == keep {
+			continue
+		}
+		if victim == nil || older(c, victim) {
+			victim = c
+		}
+	}
+	if victim != nil {
+		delete(s.byID, victim.id)
+		s.evicted++
+		s.dirty = true
+	}
+	return victim
+}
+
+// older orders eviction candidates: ended calls before live ones, then least recently
+// active first.
+func older(a, b *call) bool {
+	if a.isEnded != b.isEnded {
+		return a.isEnded
+	}
+	return a.last.Before(b.last) || (a.last.Equal(b.last) && a.order < b.order)
+}
+
+// list returns calls in display order.
+func (s *callStore) list() []*call {
+	if s.dirty || len(s.sorted) != len(s.byID) {
+		s.sorted = s.sorted[:0]
+		for _, c := range s.byID {
+			s.sorted = append(s.sorted, c)
+		}
+		sort.Slice(s.sorted, func(i, j int) bool {
+			a, b := s.sorted[i], s.sorted[j]
+			if a.live() != b.live() {
+				return a.live()
+			}
+			return a.order > b.order
+		})
+		s.dirty = false
+	}
+	return s.sorted
+}
+
+func (s *callStore) liveCount() int {
+	n := 0
+	for _, c := range s.byID {
+		if c.live() {
+			n++
+		}
+	}
+	return n
+}
+
+func shortID(id string) string {
+	r := []rune(id)
+	if len(r) > 8 {
+		return string(r[:8])
+	}
+	return id
+}
+
+// callKind names Vapi's call.type briefly.
+func callKind(t string) string {
+	switch t {
+	case "inboundPhoneCall":
+		return "inbound"
+	case "outboundPhoneCall":
+		return "outbound"
+	case "webCall":
+		return "web"
+	case "vapi.websocketCall":
+		return "websocket"
+	case "":
+		return ""
+	}
+	return SanitizeLine(clip(t, 20))
+}
+
+// noteCallFields updates the call's header fields from any message about it.
+func (c *call) noteCallFields(msg *webhook.Message, at time.Time) {
+	c.last = at
+	c.events++
+	if k := callKind(msg.Call.Type); k != "" {
+		c.kind = k
+	}
+	num := msg.Customer.Number
+	if num == "" {
+		num = msg.Call.Customer.Number
+	}
+	switch {
+	case num != "":
+		c.customer = SanitizeLine(clip(num, 40))
+	case msg.Customer.Name != "" && c.customer == "web":
+		c.customer = SanitizeLine(clip(msg.Customer.Name, 40))
+	}
+	if msg.Call.Status != "" && !c.isEnded {
+		c.status = SanitizeLine(clip(msg.Call.Status, 30))
+	}
+	if msg.Call.Cost > 0 {
+		c.cost = msg.Call.Cost
+	}
+	if msg.Cost > 0 {
+		c.cost = msg.Cost
+	}
+}
+
+// markEnded records the end of the call.
+func (c *call) markEnded(at time.Time, reason string) {
+	if !c.isEnded {
+		c.isEnded = true
+		c.ended = at
+	}
+	c.status = "ended"
+	if reason != "" {
+		c.reason = SanitizeLine(clip(reason, 80))
+	}
+}
+
+// callsPane draws the list of calls with an "all calls" row first.
+type callsPane struct {
+	sel  int // 0 is "all calls"; i>0 is rows[i-1]
+	top  int
+	w, h int
+}
+
+// SetSize sets the inner size of the pane.
+func (p *callsPane) SetSize(w, h int) { p.w, p.h = w, h }
+
+// View returns the visible rows.
+func (p *callsPane) View(st *Styles, rows []*call, now time.Time, focused bool) []string {
+	n := len(rows) + 1
+	p.sel = min(max(p.sel, 0), n-1)
+	if p.h <= 0 {
+		return nil
+	}
+	if p.sel < p.top {
+		p.top = p.sel
+	}
+	if p.sel >= p.top+p.h {
+		p.top = p.sel - p.h + 1
+	}
+	p.top = min(max(p.top, 0), max(n-p.h, 0))
+	out := make([]string, 0, p.h)
+	for i := p.top; i < n && len(out) < p.h; i++ {
+		var line string
+		if i == 0 {
+			live := 0
+			for _, c := range rows {
+				if c.live() {
+					live++
+				}
+			}
+			line = fmt.Sprintf("  all calls (%d, %d live)", len(rows), live)
+		} else {
+			line = p.row(st, rows[i-1], now)
+		}
+		if i == p.sel {
+			line = "▸" + line[min(len(line), 1):]
+			if focused {
+				line = st.Selected.Render(fit(line, p.w))
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
+	state := c.status
+	if state == "" {
+		state = "new"
+	}
+	ss := st.Dim
+	switch {
+	case c.live() && state == "in-progress":
+		state, ss = "live", st.Live
+	case c.live():
+		ss = st.Warn
+	case c.reason != "":
+		state = "ended"
+	}
+	dur := fmtClock(c.duration(now))
+	cost := ""
+	if c.cost > 0 {
+		cost = fmt.Sprintf("$%.4f", c.cost)
+	}
+	var b strings.Builder
+	b.WriteString("  ")
+	b.WriteString(padRight(c.short, 8))
+	b.WriteString(" ")
+	b.WriteString(padRight(c.customer, 13))
+	if p.w >= 60 {
+		b.WriteString(" ")
+		b.WriteString(padRight(c.kind, 8))
+	}
+	b.WriteString(" ")
+	b.WriteString(ss.Render(padRight(state, 11)))
+	b.WriteString(" ")
+	b.WriteString(padLeft(dur, 5))
+	if p.w >= 48 {
+		b.WriteString(" ")
+		b.WriteString(padLeft(cost, 7))
+	}
+	if c.reason != "" && p.w >= 70 {
+		b.WriteString(" ")
+		b.WriteString(st.Dim.Render(c.reason))
+	}
+	return b.String()
+}
+
+// fmtClock formats a duration as m:ss (or h:mm:ss).
+func fmtClock(d time.Duration) string {
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+func padRight(s string, n int) string { return fit(s, n) }
+
+func padLeft(s string, n int) string {
+	w := len([]rune(s))
+	if w >= n {
+		return s
+	}
+	return strings.Repeat(" ", n-w) + s
+}

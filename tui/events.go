@@ -1,0 +1,270 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// Memory limits of the event log.
+const (
+	defaultKeepEvents = 10000
+	// bodyBudget bounds the request bodies kept for the detail view; older rows keep
+	// their one-line summary only (the tape has the rest).
+	bodyBudget = 64 << 20
+)
+
+// eventRow is one request as listed in the events pane. Strings are sanitised.
+type eventRow struct {
+	seq      uint64
+	at       time.Time
+	typ      string
+	callID   string // raw, for lookups
+	short    string
+	summary  string
+	rejected string
+	status   int
+	ev       *webhook.Event // nil once dropped to stay within bodyBudget
+	out      *webhook.Outcome
+	size     int
+	search   string // lower-case text the filter looks in
+}
+
+// eventLog is a ring buffer of the last keep events.
+type eventLog struct {
+	rows    []*eventRow
+	start   int
+	n       int
+	bySeq   map[uint64]*eventRow
+	bytes   int // body bytes held
+	oldest  int // logical index of the oldest row that may still hold a body
+	version uint64
+}
+
+func newEventLog(keep int) *eventLog {
+	return &eventLog{rows: make([]*eventRow, keep), bySeq: make(map[uint64]*eventRow, keep)}
+}
+
+func (l *eventLog) len() int { return l.n }
+
+// at returns the i-th oldest row.
+func (l *eventLog) at(i int) *eventRow { return l.rows[(l.start+i)%len(l.rows)] }
+
+func (l *eventLog) has(seq uint64) bool { _, ok := l.bySeq[seq]; return ok }
+
+func (l *eventLog) push(r *eventRow) {
+	l.version++
+	if l.n == len(l.rows) {
+		old := l.rows[l.start]
+		if old.ev != nil {
+			l.bytes -= old.size
+		}
+		delete(l.bySeq, old.seq)
+		l.rows[l.start] = r
+		l.start = (l.start + 1) % len(l.rows)
+		l.oldest = max(l.oldest-1, 0)
+	} else {
+		l.rows[(l.start+l.n)%len(l.rows)] = r
+		l.n++
+	}
+	l.bySeq[r.seq] = r
+	if r.ev != nil {
+		l.bytes += r.size
+	}
+	for l.bytes > bodyBudget && l.oldest < l.n-1 {
+		o := l.at(l.oldest)
+		if o.ev != nil {
+			l.bytes -= o.size
+			o.ev = nil
+		}
+		l.oldest++
+	}
+}
+
+// newEventRow summarises an event for the list.
+func newEventRow(ev *webhook.Event) *eventRow {
+	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev}
+	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
+	if ev.Rejected != "" {
+		r.typ = "REJECTED"
+		r.rejected = SanitizeLine(clip(ev.Rejected, 300))
+		r.summary = fmt.Sprintf("%d %s", ev.Status, r.rejected)
+	}
+	if ev.Msg != nil {
+		r.typ = SanitizeLine(clip(ev.Msg.Type, 60))
+		r.callID = ev.Msg.Call.ID
+		r.short = shortID(SanitizeLine(clip(r.callID, 200)))
+		if ev.Rejected == "" {
+			r.summary = summarize(ev.Msg)
+		}
+	}
+	r.search = strings.ToLower(r.typ + " " + SanitizeLine(clip(r.callID, 200)) + " " + r.summary)
+	return r
+}
+
+// summarize describes a message on one sanitised line.
+func summarize(m *webhook.Message) string {
+	s := func(v string) string { return SanitizeLine(clip(v, 200)) }
+	switch m.Kind {
+	case webhook.TypeTranscript:
+		return fmt.Sprintf("%s %s: %s", s(m.Role), s(m.TranscriptType), s(m.Transcript))
+	case webhook.TypeStatusUpdate:
+		if m.EndedReason != "" {
+			return s(m.Status) + " (" + s(m.EndedReason) + ")"
+		}
+		return s(m.Status)
+	case webhook.TypeSpeechUpdate:
+		return fmt.Sprintf("%s %s (turn %d)", s(m.Role), s(m.Status), m.Turn)
+	case webhook.TypeToolCalls, webhook.TypeFunctionCall:
+		parts := make([]string, 0, len(m.ToolCalls))
+		for _, tc := range m.ToolCalls {
+			parts = append(parts, s(tc.Name)+compactJSON(tc.Arguments, 120))
+		}
+		return strings.Join(parts, ", ")
+	case webhook.TypeEndOfCallReport:
+		return fmt.Sprintf("%s $%.4f", s(m.EndedReason), m.Cost)
+	case webhook.TypeConversationUpdate:
+		return fmt.Sprintf("%d messages", len(m.Messages))
+	case webhook.TypeAssistantRequest:
+		who := m.Customer.Number
+		if who == "" {
+			who = m.Call.Customer.Number
+		}
+		if m.PhoneNumber.Number != "" {
+			return s(who) + " → " + s(m.PhoneNumber.Number)
+		}
+		return s(who)
+	case webhook.TypeUserInterrupted, webhook.TypeModelOutput:
+		return s(m.TurnID)
+	case webhook.TypeTransferUpdate, webhook.TypePhoneCallControl, webhook.TypeTransferDestinationRequest:
+		return strings.TrimSpace(s(m.Request) + " " + compactJSON(m.Destination, 120))
+	case webhook.TypeLanguageChangeDetected:
+		return s(m.Language)
+	case webhook.TypeVoiceInput, webhook.TypeAssistantSpeechStarted, webhook.TypeVoiceRequest:
+		return s(m.Text)
+	}
+	if !m.Known {
+		return "unknown type"
+	}
+	return ""
+}
+
+// eventsPane lists requests, newest at the bottom, following new ones unless the user moved
+// the selection up.
+type eventsPane struct {
+	sel    int
+	top    int
+	follow bool
+	w, h   int
+
+	// filtered view cache
+	fFilter  string
+	fVersion uint64
+	fRows    []*eventRow
+}
+
+// SetSize sets the inner size of the pane.
+func (p *eventsPane) SetSize(w, h int) { p.w, p.h = w, h }
+
+// visible returns the rows matching filter (all rows when it is empty) as an accessor, so
+// the unfiltered case allocates nothing.
+func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventRow) {
+	if filter == "" {
+		return l.len(), l.at
+	}
+	if p.fFilter != filter || p.fVersion != l.version {
+		p.fRows = p.fRows[:0]
+		for i := 0; i < l.len(); i++ {
+			if r := l.at(i); strings.Contains(r.search, filter) {
+				p.fRows = append(p.fRows, r)
+			}
+		}
+		p.fFilter, p.fVersion = filter, l.version
+	}
+	return len(p.fRows), func(i int) *eventRow { return p.fRows[i] }
+}
+
+// selected returns the selected row, or nil.
+func (p *eventsPane) selected(l *eventLog, filter string) *eventRow {
+	n, at := p.visible(l, filter)
+	if n == 0 {
+		return nil
+	}
+	if p.follow {
+		return at(n - 1)
+	}
+	return at(min(max(p.sel, 0), n-1))
+}
+
+// View renders the visible rows.
+func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool) []string {
+	if p.h <= 0 || p.w <= 0 {
+		return nil
+	}
+	n, at := p.visible(l, filter)
+	if n == 0 {
+		if filter != "" {
+			return []string{st.Dim.Render("No event matches the filter.")}
+		}
+		return []string{st.Dim.Render("Waiting for the first request…")}
+	}
+	if p.follow {
+		p.sel = n - 1
+	}
+	p.sel = min(max(p.sel, 0), n-1)
+	if p.follow || p.sel >= p.top+p.h {
+		p.top = p.sel - p.h + 1
+	}
+	if p.sel < p.top {
+		p.top = p.sel
+	}
+	p.top = min(max(p.top, 0), max(n-p.h, 0))
+	out := make([]string, 0, p.h)
+	for i := p.top; i < n && len(out) < p.h; i++ {
+		line := p.row(st, at(i))
+		if i == p.sel && focused {
+			line = st.Selected.Render(fit(line, p.w))
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func (p *eventsPane) row(st *Styles, r *eventRow) string {
+	var b strings.Builder
+	ts := r.at.Format("15:04:05.000")
+	if p.w < 70 {
+		ts = r.at.Format("15:04:05")
+	}
+	b.WriteString(st.Dim.Render(ts))
+	b.WriteString(" ")
+	if r.rejected != "" {
+		b.WriteString(st.Err.Render(fmt.Sprintf("REJECTED %s", r.summary)))
+		return b.String()
+	}
+	tw := 18
+	if p.w < 70 {
+		tw = 13
+	}
+	b.WriteString(padRight(r.typ, tw))
+	b.WriteString(" ")
+	if r.short != "" {
+		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
+		b.WriteString(" ")
+	}
+	if r.out != nil && r.out.Reply.Source != webhook.SourceAck {
+		src := sourceLabel(r.out.Reply.Source)
+		ss := st.OK
+		if r.out.Reply.Source == webhook.SourceFallback || r.out.Reply.Source == webhook.SourceReject || r.out.WriteErr != "" {
+			ss = st.Err
+		}
+		b.WriteString(ss.Render("→ " + src + " " + fmtLatency(r.out.Latency)))
+		b.WriteString(" ")
+	} else if r.out == nil && r.ev != nil && !r.ev.Deadline.IsZero() {
+		b.WriteString(st.Warn.Render("waiting "))
+	}
+	b.WriteString(r.summary)
+	return b.String()
+}

@@ -1,0 +1,149 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key binding of the monitor. Help is generated from it, filtered by what
+// has focus (see helpKeys), so the help screen never lists a key that does nothing.
+type KeyMap struct {
+	// Global.
+	Help      key.Binding
+	Quit      key.Binding
+	NextPane  key.Binding
+	PrevPane  key.Binding
+	FocusPane key.Binding
+	Filter    key.Binding
+	Follow    key.Binding
+
+	// Lists and scrolling.
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Open     key.Binding
+
+	// Detail and report views.
+	CopyJSON   key.Binding
+	CopyCallID key.Binding
+	Close      key.Binding
+
+	// The answer prompt.
+	Send      key.Binding
+	Newline   key.Binding
+	SendError key.Binding
+	Suggest   key.Binding
+	Defer     key.Binding
+
+	// The quit confirmation.
+	Yes key.Binding
+	No  key.Binding
+
+	// Offline replay.
+	PlayPause key.Binding
+	Step      key.Binding
+	Faster    key.Binding
+	Slower    key.Binding
+}
+
+// DefaultKeyMap returns the monitor's key bindings.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return KeyMap{
+		Help:      b([]string{"?"}, "?", "help"),
+		Quit:      b([]string{"q", "ctrl+c"}, "q", "quit"),
+		NextPane:  b([]string{"tab"}, "tab", "next pane"),
+		PrevPane:  b([]string{"shift+tab"}, "shift+tab", "previous pane"),
+		FocusPane: b([]string{"1", "2", "3", "4"}, "1-4", "calls/transcript/tools/events"),
+		Filter:    b([]string{"/"}, "/", "filter"),
+		Follow:    b([]string{"f"}, "f", "follow"),
+
+		Up:       b([]string{"up", "k"}, "↑/k", "up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+d", "space"}, "pgdn", "page down"),
+		Top:      b([]string{"home", "g"}, "g", "top"),
+		Bottom:   b([]string{"end", "G"}, "G", "bottom"),
+		Open:     b([]string{"enter"}, "enter", "open"),
+
+		CopyJSON:   b([]string{"y"}, "y", "copy JSON"),
+		CopyCallID: b([]string{"c"}, "c", "copy call id"),
+		Close:      b([]string{"esc", "q"}, "esc", "close"),
+
+		Send:      b([]string{"enter"}, "enter", "send"),
+		Newline:   b([]string{"alt+enter", "ctrl+j"}, "alt+enter", "new line"),
+		SendError: b([]string{"ctrl+e"}, "ctrl+e", "send as error"),
+		Suggest:   b([]string{"tab"}, "tab", "suggestion"),
+		Defer:     b([]string{"esc"}, "esc", "answer later"),
+
+		Yes: b([]string{"y", "enter", "q", "ctrl+c"}, "y", "quit"),
+		No:  b([]string{"n", "esc"}, "n", "stay"),
+
+		PlayPause: b([]string{"p"}, "p", "play/pause"),
+		Step:      b([]string{"n"}, "n", "step"),
+		Faster:    b([]string{"+", "="}, "+", "faster"),
+		Slower:    b([]string{"-"}, "-", "slower"),
+	}
+}
+
+// helpKeys is the help.KeyMap for one context: short help for the footer, full help for
+// the ? screen.
+type helpKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+// ShortHelp implements help.KeyMap.
+func (h helpKeys) ShortHelp() []key.Binding { return h.short }
+
+// FullHelp implements help.KeyMap.
+func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
+
+// helpFor returns the bindings that apply in the current context.
+func (m *Model) helpFor() helpKeys {
+	k := &m.keys
+	switch {
+	case m.confirmQuit:
+		return helpKeys{short: []key.Binding{k.Yes, k.No}, full: [][]key.Binding{{k.Yes, k.No}}}
+	case m.prompt != nil:
+		if m.prompt.isAssistant() {
+			pick := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick assistant"))
+			short := []key.Binding{k.Send, pick, k.SendError, k.Defer}
+			return helpKeys{short: short, full: [][]key.Binding{short}}
+		}
+		short := []key.Binding{k.Send, k.Newline, k.SendError, k.Suggest, k.Defer}
+		return helpKeys{short: short, full: [][]key.Binding{short}}
+	case m.detail != nil:
+		short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
+		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
+	}
+	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}
+	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	open := k.Open
+	switch m.focus {
+	case paneCalls:
+		open.SetHelp("enter", "transcript / report")
+	case paneTranscript:
+		open.SetEnabled(false)
+	case paneTools:
+		open.SetHelp("enter", "answer / show args")
+	case paneEvents:
+		open.SetHelp("enter", "request detail")
+	}
+	short := []key.Binding{k.NextPane, k.Up, k.Down}
+	if open.Enabled() {
+		short = append(short, open)
+	}
+	short = append(short, k.Filter, k.Follow, k.Help, k.Quit)
+	full := [][]key.Binding{nav, global}
+	if open.Enabled() {
+		full = [][]key.Binding{append(nav, open), global}
+	}
+	if m.opts.Replay != nil {
+		short = append(short, k.PlayPause)
+		full = append(full, []key.Binding{k.PlayPause, k.Step, k.Faster, k.Slower})
+	}
+	return helpKeys{short: short, full: full}
+}

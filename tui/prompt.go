@@ -1,0 +1,372 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// defaultGrace is how long a prompt that opened by itself ignores keys, so that keystrokes
+// already in flight (the operator was typing a filter, or scrolling) do not answer it.
+const defaultGrace = 300 * time.Millisecond
+
+// Assistant is one choice offered for an assistant-request.
+type Assistant struct {
+	ID   string
+	Name string
+}
+
+// pendingReq is an operator request the model holds until it is answered, expires, or an
+// outcome for it arrives.
+type pendingReq struct {
+	req      *opRequest
+	seq      uint64
+	kind     string
+	rows     []*toolRow           // one per tool call (or one for assistant-request)
+	results  []webhook.ToolResult // answers typed so far, by tool call
+	answered []bool
+	deferred bool
+	done     bool
+}
+
+func (p *pendingReq) deadline() time.Time { return p.req.ev.Deadline }
+
+// next returns the index of the first unanswered tool call, or -1.
+func (p *pendingReq) next() int {
+	for i, a := range p.answered {
+		if !a {
+			return i
+		}
+	}
+	return -1
+}
+
+// prompt is the open answer overlay.
+type prompt struct {
+	p          *pendingReq
+	cur        int // tool call being answered
+	ed         editor
+	opened     time.Time
+	sugg       []string
+	suggIdx    int
+	assistants []Assistant
+	pick       int
+	hint       string
+}
+
+func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistantRequest }
+
+// openPrompt shows the next pending request that is neither deferred nor done.
+func (m *Model) openPrompt(p *pendingReq) {
+	pr := &prompt{p: p, ed: newEditor(true), opened: m.now(), cur: max(p.next(), 0)}
+	if pr.isAssistant() {
+		pr.ed = newEditor(false)
+		if m.opts.Assistants != nil {
+			for _, a := range m.opts.Assistants() {
+				pr.assistants = append(pr.assistants, Assistant{ID: a.ID, Name: a.Name})
+			}
+		}
+	} else {
+		pr.sugg = m.suggestions(p.req.ev.Msg.ToolCalls[pr.cur].Name)
+	}
+	m.prompt = pr
+}
+
+// suggestions lists earlier answers for a tool, most recent first, then the answers file's.
+func (m *Model) suggestions(tool string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range m.history[tool] {
+		add(s)
+	}
+	if m.opts.Suggest != nil {
+		for _, s := range m.opts.Suggest(tool) {
+			add(Sanitize(clip(s, 4000)))
+		}
+	}
+	return out
+}
+
+// closePrompt closes the overlay and opens the next queued request, if any.
+func (m *Model) closePrompt() {
+	m.prompt = nil
+	for _, p := range m.queue {
+		if !p.done && !p.deferred {
+			m.openPrompt(p)
+			return
+		}
+	}
+}
+
+// promptKey handles a key while the prompt is open.
+func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
+	pr := m.prompt
+	if m.now().Sub(pr.opened) < m.grace {
+		return nil
+	}
+	keys := &m.keys
+	switch {
+	case key.Matches(k, keys.Defer):
+		pr.p.deferred = true
+		for _, r := range pr.p.rows {
+			r.deferred = true
+		}
+		m.closePrompt()
+		return nil
+	case key.Matches(k, keys.SendError):
+		m.submit(true)
+		return nil
+	case key.Matches(k, keys.Newline):
+		pr.ed.Newline()
+		return nil
+	case key.Matches(k, keys.Send):
+		m.submit(false)
+		return nil
+	case pr.isAssistant() && (k.String() == "up" || k.String() == "down"):
+		if n := len(pr.assistants); n > 0 {
+			d := 1
+			if k.String() == "up" {
+				d = -1
+			}
+			pr.pick = (pr.pick + d + n) % n
+		}
+		return nil
+	case key.Matches(k, keys.Suggest) && len(pr.sugg) > 0:
+		pr.ed.SetValue(pr.sugg[pr.suggIdx%len(pr.sugg)])
+		pr.suggIdx++
+		return nil
+	case k.String() == "shift+tab" && len(pr.sugg) > 0:
+		pr.suggIdx = (pr.suggIdx - 2 + 2*len(pr.sugg)) % len(pr.sugg)
+		pr.ed.SetValue(pr.sugg[pr.suggIdx])
+		pr.suggIdx++
+		return nil
+	}
+	pr.ed.Update(k)
+	pr.hint = ""
+	return nil
+}
+
+// submit answers the current tool call (or the whole request) with the typed text.
+func (m *Model) submit(asError bool) {
+	pr := m.prompt
+	p := pr.p
+	text := strings.TrimRight(pr.ed.Value(), "\n")
+	msg := p.req.ev.Msg
+	switch p.kind {
+	case webhook.TypeAssistantRequest:
+		id := strings.TrimSpace(text)
+		if asError {
+			if id == "" {
+				pr.hint = "type the message to speak to the caller"
+				return
+			}
+			body, _ := json.Marshal(map[string]string{"error": singleLine(text)})
+			m.finish(p, webhook.JSONReply(body, webhook.SourceOperator))
+			return
+		}
+		if id == "" && len(pr.assistants) > 0 {
+			id = pr.assistants[pr.pick].ID
+		}
+		if id == "" {
+			pr.hint = "type an assistant id"
+			return
+		}
+		m.finish(p, webhook.JSONReply(webhook.AssistantRequestReply(id), webhook.SourceOperator))
+	case webhook.TypeFunctionCall:
+		if strings.TrimSpace(text) == "" {
+			pr.hint = "type a result first (an empty answer is not sent)"
+			return
+		}
+		m.remember(msg.ToolCalls[0].Name, text)
+		if asError {
+			text = "Error: " + text
+		}
+		m.finish(p, webhook.JSONReply(webhook.FunctionCallReply(text), webhook.SourceOperator))
+	default:
+		if strings.TrimSpace(text) == "" {
+			pr.hint = "type a result first (an empty answer is not sent)"
+			return
+		}
+		tc := msg.ToolCalls[pr.cur]
+		res := webhook.ToolResult{ToolCallID: tc.ID, Name: tc.Name}
+		if asError {
+			res.Error, res.IsError = text, true
+		} else {
+			res.Result = text
+		}
+		p.results[pr.cur] = res
+		p.answered[pr.cur] = true
+		m.remember(tc.Name, text)
+		if pr.cur < len(p.rows) {
+			p.rows[pr.cur].typed = SanitizeLine(clip(text, 300))
+		}
+		if i := p.next(); i >= 0 {
+			// More calls in this message: ask the next one, with a fresh grace period.
+			m.openPrompt(p)
+			return
+		}
+		m.finish(p, webhook.JSONReply(webhook.ToolCallsReply(p.results), webhook.SourceOperator))
+	}
+}
+
+// finish delivers the reply to the waiting handler and closes the prompt.
+func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
+	p.req.answer(rep)
+	p.done = true
+	m.dropDone()
+	if m.prompt != nil && m.prompt.p == p {
+		m.closePrompt()
+	}
+}
+
+// remember records an answer for Tab suggestions.
+func (m *Model) remember(tool, answer string) {
+	h := m.history[tool]
+	for i, s := range h {
+		if s == answer {
+			h = append(h[:i], h[i+1:]...)
+			break
+		}
+	}
+	h = append([]string{answer}, h...)
+	if len(h) > 10 {
+		h = h[:10]
+	}
+	m.history[tool] = h
+}
+
+func singleLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+}
+
+// promptView draws the overlay box of width w (height follows content, at most maxH).
+func (m *Model) promptView(w, maxH int) []string {
+	st := &m.styles
+	pr := m.prompt
+	p := pr.p
+	ev := p.req.ev
+	inner := w - 4
+	var body []string
+	add := func(s string) { body = append(body, s) }
+	now := m.now()
+
+	callText := ""
+	if c := m.calls.byID[ev.CallID()]; c != nil {
+		callText = " · call " + c.short
+	}
+	var title string
+	if pr.isAssistant() {
+		title = "Answer assistant-request" + callText
+	} else {
+		r := p.rows[pr.cur]
+		title = "Answer tool call " + r.name + callText
+		if len(p.rows) > 1 {
+			title += fmt.Sprintf(" · %d of %d", pr.cur+1, len(p.rows))
+		}
+	}
+	if waiting := m.queuedCount() - 1; waiting > 0 {
+		title += fmt.Sprintf(" · %d more waiting", waiting)
+	}
+
+	// Countdown.
+	left := ev.Deadline.Sub(now)
+	total := ev.Deadline.Sub(ev.Received)
+	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
+	if total > 0 {
+		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
+	}
+
+	if pr.isAssistant() {
+		c := m.calls.byID[ev.CallID()]
+		who := ""
+		if c != nil {
+			who = c.customer
+		}
+		add(st.Dim.Render("caller ") + who + st.Dim.Render(" · Vapi waits 7.5 s at most, then the call fails"))
+		if len(pr.assistants) > 0 {
+			add(st.Dim.Render("assistants (↑/↓), or type an id:"))
+			for i, a := range pr.assistants {
+				if len(body) > maxH-8 {
+					break
+				}
+				line := "  " + SanitizeLine(clip(a.Name, 80)) + st.Dim.Render(" "+SanitizeLine(clip(a.ID, 80)))
+				if i == pr.pick {
+					line = st.Selected.Render("▸ " + SanitizeLine(clip(a.Name, 80)) + " " + SanitizeLine(clip(a.ID, 80)))
+				}
+				add(line)
+			}
+		} else {
+			add(st.Dim.Render("type the assistant id to use:"))
+		}
+	} else {
+		r := p.rows[pr.cur]
+		add(st.Dim.Render("arguments"))
+		args := r.pretty
+		if args == nil {
+			args = prettyJSON(st, r.rawArgs, 40)
+			r.pretty = args
+		}
+		room := max(maxH-14, 2)
+		for i, l := range args {
+			if i >= room {
+				add(st.Dim.Render(fmt.Sprintf("  … %d more lines (tools pane shows all)", len(args)-i)))
+				break
+			}
+			add("  " + l)
+		}
+		if c := m.calls.byID[ev.CallID()]; c != nil && len(c.transcript.lines) > 0 {
+			add(st.Dim.Render("last words"))
+			ls := c.transcript.lines
+			for _, l := range ls[max(len(ls)-3, 0):] {
+				label, render := lineLabel(st, l.kind)
+				add(render(label + ansi.Truncate(strings.ReplaceAll(l.text, "\n", " "), max(inner-labelWidth, 1), "…")))
+			}
+		}
+	}
+	add("")
+	edH := 3
+	if pr.isAssistant() {
+		edH = 1
+	}
+	for _, l := range pr.ed.View(st, inner-2, edH, true) {
+		add(st.Modal.Render("┃ ") + l)
+	}
+	for i := len(pr.ed.lines); i < edH; i++ {
+		add(st.Modal.Render("┃"))
+	}
+	if pr.hint != "" {
+		add(st.Warn.Render(pr.hint))
+	} else if m.now().Sub(pr.opened) < m.grace {
+		add(st.Dim.Render("(keys are ignored for a moment so typing in progress does not answer)"))
+	} else if len(pr.sugg) > 0 {
+		add(st.Dim.Render(fmt.Sprintf("tab: %d suggestion(s) from earlier answers and the answers file", len(pr.sugg))))
+	}
+	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
+	return modalBox(st, title, body, w)
+}
+
+// modalBox frames content in a double-line box of width w.
+func modalBox(st *Styles, title string, body []string, w int) []string {
+	inner := w - 4
+	bs := st.Modal
+	t := ansi.Truncate(title, max(inner-2, 1), "…")
+	top := bs.Render("╭─ ") + st.ModalTitle.Render(t) + bs.Render(" "+strings.Repeat("─", max(w-5-ansi.StringWidth(t), 0))+"╮")
+	out := []string{top}
+	for _, l := range body {
+		out = append(out, bs.Render("│ ")+fit(l, inner)+bs.Render(" │"))
+	}
+	out = append(out, bs.Render("╰"+strings.Repeat("─", w-2)+"╯"))
+	return out
+}

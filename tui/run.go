@@ -1,0 +1,120 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// Forwarder tuning: the bus buffer Run subscribes with, how long it gathers values before
+// handing them to the program in one message, and the most values in one message.
+const (
+	busBuffer   = 8192
+	coalesceFor = 16 * time.Millisecond
+	maxBatch    = 4096
+)
+
+// Run shows the monitor on the terminal (alternate screen, mouse cell motion) until the user
+// quits or ctx ends. One goroutine forwards bus values and operator requests to the program,
+// coalesced into one message per ~16ms, so a burst of requests never backs the program up;
+// when the program falls behind, the bus drops screen updates (never tape records) and the
+// count is shown. When Run returns, operator requests still waiting get ErrOperatorGone and
+// the handler sends its fallback. progOpts are passed to tea.NewProgram (tests use
+// tea.WithInput and tea.WithOutput).
+func Run(ctx context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if op != nil {
+		defer op.close()
+	}
+	m := NewModel(opts, op)
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
+
+	var sub <-chan any
+	if opts.Bus != nil {
+		sub = opts.Bus.Subscribe(busBuffer)
+	}
+	fwdErr := make(chan error, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fwdErr <- forward(ctx, p, sub, op.requests(), opts.Bus)
+	}()
+
+	_, err = p.Run()
+	cancel()
+	wg.Wait()
+	if ferr := <-fwdErr; ferr != nil {
+		return ferr
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		// Killed because ctx ended: that is a normal shutdown.
+		return nil
+	}
+	return err
+}
+
+// forward moves bus values and operator requests into the program, coalescing them. It
+// recovers a panic, kills the program (restoring the terminal) and reports it.
+func forward(ctx context.Context, p *tea.Program, sub <-chan any, reqs <-chan *opRequest, bus *webhook.Bus) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("tui: forwarder panic: %v\n%s", r, debug.Stack())
+			p.Kill()
+		}
+	}()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		batch  []any
+		armed  bool
+		flushC <-chan time.Time
+	)
+	add := func(v any) {
+		batch = append(batch, v)
+		if !armed {
+			timer.Reset(coalesceFor)
+			flushC, armed = timer.C, true
+		}
+	}
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		var dropped uint64
+		if bus != nil {
+			dropped = bus.Dropped()
+		}
+		p.Send(batchMsg{items: batch, dropped: dropped})
+		batch = nil
+		armed, flushC = false, nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case v, ok := <-sub:
+			if !ok {
+				sub = nil
+				continue
+			}
+			add(v)
+			if len(batch) >= maxBatch {
+				timer.Stop()
+				flush()
+			}
+		case r := <-reqs:
+			add(r)
+		case <-flushC:
+			flush()
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// statusLines draws the two status lines: where to point Vapi, and the counters.
+func (m *Model) statusLines(w int) []string {
+	st := &m.styles
+	s := m.status
+	clean := func(v string) string { return SanitizeLine(clip(v, 300)) }
+	sep := st.Dim.Render(" · ")
+
+	// Line 1: the URL to paste into Vapi, and the tunnel.
+	var b strings.Builder
+	b.WriteString(st.TitleFocus.Render(" vapimon "))
+	if r := m.opts.Replay; r != nil {
+		b.WriteString(st.StatusKey.Render("replay "))
+		b.WriteString(st.StatusVal.Render(clean(r.Source)))
+		if r.Progress != nil {
+			done, total, paused, speed := r.Progress()
+			state := "▶ playing"
+			if paused {
+				state = "⏸ paused"
+			}
+			fmt.Fprintf(&b, "%s%s %gx %d/%d", sep, state, speed, done, total)
+		}
+	} else {
+		url := clean(s.PublicURL)
+		if url != "" {
+			b.WriteString(st.URL.Render(url))
+			b.WriteString(st.Dim.Render(" ← paste into Vapi as the Server URL"))
+		} else {
+			url = clean(s.ListenURL)
+			if url == "" {
+				url = "(not listening)"
+			}
+			b.WriteString(st.URL.Render(url))
+			note := clean(s.TunnelNote)
+			if note == "" {
+				note = "local only: set NGROK_AUTHTOKEN for a public URL"
+			}
+			b.WriteString(st.Warn.Render(" " + note))
+		}
+		if s.Tunnel != "" && s.Tunnel != "off" {
+			ts := st.Warn
+			switch s.Tunnel {
+			case "online":
+				ts = st.OK
+			case "failed":
+				ts = st.Err
+			}
+			b.WriteString(sep + st.StatusKey.Render("tunnel ") + ts.Render(clean(s.Tunnel)))
+			if s.PublicURL != "" && s.TunnelNote != "" {
+				b.WriteString(st.Dim.Render(" " + clean(s.TunnelNote)))
+			}
+		}
+	}
+	line1 := b.String()
+
+	// Line 2: auth, forward, tape, counters, the tool timeout reminder.
+	b.Reset()
+	kv := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteString(sep)
+		} else {
+			b.WriteString(" ")
+		}
+		b.WriteString(st.StatusKey.Render(k + " "))
+		b.WriteString(v)
+	}
+	auth := clean(s.Auth)
+	if auth == "" {
+		auth = "none"
+	}
+	rej := st.StatusVal.Render("0 rejected")
+	if m.rejected > 0 {
+		rej = st.Err.Render(fmt.Sprintf("%d rejected", m.rejected))
+	}
+	kv("auth", st.StatusVal.Render(auth)+" "+rej)
+	if s.Forward != "" {
+		fw := st.StatusVal.Render(clean(s.Forward))
+		h := m.health
+		switch {
+		case h.At.IsZero():
+		case h.Err != "":
+			fw += st.Err.Render(" ✗ " + clean(h.Err))
+		case h.Status >= 200 && h.Status < 300:
+			fw += st.OK.Render(fmt.Sprintf(" ✓ %d %s", h.Status, fmtLatency(h.Latency)))
+		default:
+			fw += st.Warn.Render(fmt.Sprintf(" ! HTTP %d %s", h.Status, fmtLatency(h.Latency)))
+		}
+		kv("forward", fw)
+	}
+	tape := clean(s.Tape)
+	if tape == "" {
+		tape = "off"
+	}
+	kv("tape", st.StatusVal.Render(tape))
+	kv("events", st.StatusVal.Render(fmt.Sprint(m.eventCount)))
+	pend := st.StatusVal.Render("0")
+	if n := m.pendingCount(); n > 0 {
+		pend = st.Warn.Render(fmt.Sprint(n))
+	}
+	kv("pending", pend)
+	tt := s.ToolTimeout
+	if tt <= 0 {
+		tt = webhook.DefaultToolTimeout
+	}
+	kv("tool timeout", st.StatusVal.Render(fmtSeconds(tt))+
+		st.Dim.Render(" (raise the tool's server.timeoutSeconds in Vapi for more time; --tool-timeout must match)"))
+	return []string{fit(line1, w), fit(b.String(), w)}
+}
+
+func fmtSeconds(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), "0"), ".") + "s"
+}
+
+// footer is the bottom line: the filter being typed, or short help and the latest notice.
+func (m *Model) footer(w int) string {
+	st := &m.styles
+	if m.filtering {
+		ed := m.filterEd.View(st, max(w-12, 1), 1, true)
+		line := st.TitleFocus.Render(" / filter ")
+		if len(ed) > 0 {
+			line += ed[0]
+		}
+		return fit(line+st.Dim.Render("  enter keep · esc clear"), w)
+	}
+	var right string
+	now := m.now()
+	switch {
+	case m.flash != "" && now.Sub(m.flashAt) < 5*time.Second:
+		right = st.Notice.Render(m.flash)
+	case m.dropped > 0:
+		right = st.Warn.Render(fmt.Sprintf("%d screen updates dropped (the tape has them)", m.dropped))
+	case m.notice.Text != "" && now.Sub(m.notice.Time) < 30*time.Second:
+		ns := st.Notice
+		if m.notice.Level == "error" {
+			ns = st.Err
+		}
+		right = ns.Render(m.notice.Text)
+	}
+	left := " " + m.help.ShortHelpView(m.helpFor().ShortHelp())
+	if m.showHelp {
+		left = " " + st.Footer.Render("? or esc: close help")
+	}
+	if right == "" {
+		return fit(left, w)
+	}
+	rw := ansi.StringWidth(right)
+	lw := w - rw - 2
+	if lw < 20 {
+		return fit(" "+right, w)
+	}
+	return fit(left, lw) + "  " + right
+}
+
+func (m *Model) callsTitle(calls []*call) string {
+	t := "1 Calls"
+	if live := m.calls.liveCount(); live > 0 {
+		t += fmt.Sprintf(" · %d live", live)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	return t
+}
+
+func (m *Model) transcriptTitle(c *call) string {
+	t := "2 Transcript"
+	if c == nil {
+		return t
+	}
+	t += " · " + c.short
+	if m.selCall == "" {
+		t += " (latest)"
+	}
+	if sp := speakingLabel(&c.transcript); sp != "" {
+		t += " · " + sp
+	}
+	if !m.transP.follow {
+		t += " · paused (f follows)"
+	}
+	return t
+}
+
+func (m *Model) toolsTitle(rows []*toolRow, all bool) string {
+	t := "3 Tool calls"
+	if all {
+		t += " · all calls"
+	}
+	if n := m.pendingCount(); n > 0 {
+		t += fmt.Sprintf(" · %d pending", n)
+	}
+	return t
+}
+
+func (m *Model) eventsTitle() string {
+	t := fmt.Sprintf("4 Events · %d", m.eventCount)
+	if m.rejected > 0 {
+		t += fmt.Sprintf(" · %d rejected", m.rejected)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	if !m.eventsP.follow {
+		t += " · paused (f follows)"
+	}
+	return t
+}
+
+// confirmView asks before quitting with tool calls pending.
+func (m *Model) confirmView(w int) []string {
+	st := &m.styles
+	n := m.pendingCount()
+	body := []string{
+		st.Warn.Render(fmt.Sprintf("%d tool call(s) still wait for an answer.", n)),
+		"If you quit now they get the fallback reply.",
+		"",
+		m.help.ShortHelpView(m.helpFor().ShortHelp()),
+	}
+	return modalBox(st, "Quit vapimon?", body, w)
+}
+
+// helpLines is the full help screen for the current focus.
+func (m *Model) helpLines(w int) []string {
+	st := &m.styles
+	hm := m.help
+	hm.ShowAll = true
+	var out []string
+	out = append(out, st.TitleFocus.Render("Keys ("+paneNames[m.focus]+" pane)"), "")
+	out = append(out, strings.Split(hm.View(m.helpFor()), "\n")...)
+	k := &m.keys
+	out = append(out, "", st.TitleFocus.Render("Answering a tool call"), "")
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Send, k.Newline, k.SendError}, {k.Suggest, k.Defer}}), "\n")...)
+	out = append(out, "")
+	text := []string{
+		"When a tool call arrives and no answers-file entry or forward target answers it, a",
+		"prompt opens with the arguments and the last words of the call. Type the result and",
+		"press enter (alt+enter or ctrl+j for a new line), ctrl+e to send it as an error, tab",
+		"for earlier answers and the answers file, esc to answer later from the tool calls pane.",
+		"",
+		"Vapi waits the tool's server.timeoutSeconds (default 20 s, at most 300 s) and then",
+		"gives up; vapimon sends its fallback just before. To get more time, raise",
+		"server.timeoutSeconds on the tool in Vapi and start vapimon with the same --tool-timeout.",
+		"assistant-request has a fixed 7.5 s limit.",
+	}
+	for _, l := range text {
+		out = append(out, ansi.Truncate(l, w, "…"))
+	}
+	return out
+}

@@ -1,0 +1,350 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// toolRow is one tool call (or legacy function call, or assistant-request) and what became
+// of it. Strings are sanitised.
+type toolRow struct {
+	seq      uint64
+	callID   string // raw call id, for lookups only
+	callText string // short sanitised call id
+	id       string // sanitised toolCallId
+	name     string
+	args     string          // compact, one line
+	rawArgs  json.RawMessage // for the pretty view on selection
+	pretty   []string        // built lazily
+	received time.Time
+	deadline time.Time
+
+	// Set while the operator is answering the message this call belongs to.
+	typed    string
+	deferred bool
+
+	done    bool
+	expired bool   // the deadline passed before any outcome was seen
+	source  string // webhook.Source*
+	result  string
+	isErr   bool
+	latency time.Duration
+	note    string
+}
+
+func (r *toolRow) pending() bool { return !r.done }
+
+// sourceLabel names who answered, in the operator's words.
+func sourceLabel(s string) string {
+	switch s {
+	case webhook.SourceOperator:
+		return "typed"
+	case webhook.SourceAnswers:
+		return "answers file"
+	case webhook.SourceForward:
+		return "your server"
+	case webhook.SourceFallback:
+		return "fallback"
+	case webhook.SourceAck:
+		return "ack"
+	case webhook.SourceReject:
+		return "rejected"
+	}
+	return SanitizeLine(clip(s, 20))
+}
+
+// newToolRows makes one row per tool call of a tool-calls or function-call event, or a
+// single row for another message that expects a reply (assistant-request...).
+func newToolRows(ev *webhook.Event, c *call) []*toolRow {
+	msg := ev.Msg
+	mk := func() *toolRow {
+		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline}
+		if c != nil {
+			r.callID, r.callText = c.id, c.short
+		}
+		return r
+	}
+	if len(msg.ToolCalls) == 0 {
+		r := mk()
+		r.name = SanitizeLine(clip(msg.Type, 60))
+		return []*toolRow{r}
+	}
+	rows := make([]*toolRow, 0, len(msg.ToolCalls))
+	for _, tc := range msg.ToolCalls {
+		r := mk()
+		r.id = SanitizeLine(clip(tc.ID, 80))
+		r.name = SanitizeLine(clip(tc.Name, 80))
+		if r.name == "" {
+			r.name = "(unnamed tool)"
+		}
+		r.rawArgs = tc.Arguments
+		r.args = compactJSON(tc.Arguments, 300)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// compactJSON renders a JSON value on one sanitised line of at most n bytes.
+func compactJSON(raw json.RawMessage, n int) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return SanitizeLine(clip(string(raw), n))
+	}
+	return SanitizeLine(clip(b.String(), n))
+}
+
+// applyOutcome fills the rows of one event from its outcome.
+func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
+	results := parseResults(out.Reply.Body)
+	for i, r := range rows {
+		r.done = true
+		r.source = out.Reply.Source
+		r.latency = out.Latency
+		r.note = SanitizeLine(clip(out.Reply.Note, 300))
+		if out.WriteErr != "" {
+			r.note = "reply not delivered: " + SanitizeLine(clip(out.WriteErr, 200))
+		}
+		var res *toolResultJSON
+		for j := range results {
+			if results[j].ToolCallID != "" && SanitizeLine(clip(results[j].ToolCallID, 80)) == r.id {
+				res = &results[j]
+				break
+			}
+		}
+		if res == nil && i < len(results) {
+			res = &results[i]
+		}
+		switch {
+		case res != nil && res.Error != nil:
+			r.isErr = true
+			r.result = SanitizeLine(clip(*res.Error, 500))
+		case res != nil && res.Result != nil:
+			r.result = SanitizeLine(clip(*res.Result, 500))
+		default:
+			r.result = SanitizeLine(clip(string(out.Reply.Body), 500))
+			r.isErr = out.Reply.Source == webhook.SourceReject || out.Reply.Source == webhook.SourceFallback
+		}
+	}
+}
+
+type toolResultJSON struct {
+	ToolCallID string  `json:"toolCallId"`
+	Result     *string `json:"result"`
+	Error      *string `json:"error"`
+}
+
+// parseResults reads {"results":[...]} (tool-calls) or {"result": "..."} (function-call).
+func parseResults(body []byte) []toolResultJSON {
+	var v struct {
+		Results []json.RawMessage `json:"results"`
+		Result  json.RawMessage   `json:"result"`
+		Error   *string           `json:"error"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return nil
+	}
+	var out []toolResultJSON
+	for _, raw := range v.Results {
+		var r struct {
+			ToolCallID string          `json:"toolCallId"`
+			Result     json.RawMessage `json:"result"`
+			Error      json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(raw, &r) != nil {
+			continue
+		}
+		tr := toolResultJSON{ToolCallID: r.ToolCallID}
+		if len(r.Error) > 0 && string(r.Error) != "null" {
+			s := jsonText(r.Error)
+			tr.Error = &s
+		} else if len(r.Result) > 0 {
+			s := jsonText(r.Result)
+			tr.Result = &s
+		}
+		out = append(out, tr)
+	}
+	if len(v.Results) == 0 && len(v.Result) > 0 {
+		s := jsonText(v.Result)
+		out = append(out, toolResultJSON{Result: &s})
+	}
+	if len(out) == 0 && v.Error != nil {
+		out = append(out, toolResultJSON{Error: v.Error})
+	}
+	return out
+}
+
+// jsonText returns a JSON string's value, or the compact JSON of anything else.
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil {
+		return b.String()
+	}
+	return string(raw)
+}
+
+// toolsPane lists the tool calls of the selected call (or of all calls), pending first in
+// arrival order with a countdown, then answered ones, newest last.
+type toolsPane struct {
+	sel    int
+	top    int
+	follow bool
+	w, h   int
+}
+
+// SetSize sets the inner size of the pane.
+func (p *toolsPane) SetSize(w, h int) { p.w, p.h = w, h }
+
+// View renders rows; the selected row is expanded with its arguments and full result.
+func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Time, focused bool) []string {
+	if p.h <= 0 || p.w <= 0 {
+		return nil
+	}
+	if len(rows) == 0 {
+		return []string{st.Dim.Render("No tool calls yet.")}
+	}
+	if p.follow {
+		p.sel = len(rows) - 1
+		for i, r := range rows {
+			if r.pending() {
+				p.sel = i
+				break
+			}
+		}
+	}
+	p.sel = min(max(p.sel, 0), len(rows)-1)
+	// Build the expanded block of the selected row first, to know its height.
+	var lines []string
+	selStart := 0
+	for i, r := range rows {
+		if i == p.sel {
+			selStart = len(lines)
+		}
+		line := p.row(st, r, showCall, now)
+		if i == p.sel && focused {
+			line = st.Selected.Render(fit(line, p.w))
+		}
+		lines = append(lines, line)
+		if i == p.sel {
+			lines = append(lines, p.expand(st, r)...)
+		}
+		if len(lines) > selStart+p.h && i > p.sel {
+			break
+		}
+	}
+	if selStart < p.top {
+		p.top = selStart
+	}
+	if selStart >= p.top+p.h {
+		p.top = selStart - p.h/2
+	}
+	p.top = min(max(p.top, 0), max(len(lines)-p.h, 0))
+	end := min(p.top+p.h, len(lines))
+	return lines[p.top:end]
+}
+
+func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) string {
+	var b strings.Builder
+	switch {
+	case r.pending() && r.expired:
+		b.WriteString(st.Err.Render("⌛ "))
+	case r.pending():
+		b.WriteString(st.Warn.Render("● "))
+	case r.isErr:
+		b.WriteString(st.Err.Render("✗ "))
+	default:
+		b.WriteString(st.OK.Render("✓ "))
+	}
+	if showCall && r.callText != "" {
+		b.WriteString(st.Dim.Render(r.callText + " "))
+	}
+	b.WriteString(r.name)
+	used := ansi.StringWidth(b.String())
+	switch {
+	case r.pending() && r.expired:
+		b.WriteString(st.Err.Render(" deadline passed: fallback sent"))
+	case r.pending():
+		left := r.deadline.Sub(now)
+		total := r.deadline.Sub(r.received)
+		status := ""
+		switch {
+		case r.deferred:
+			status = " deferred, enter to answer"
+		case r.typed != "":
+			status = " typed, waiting for the others"
+		}
+		if !r.deadline.IsZero() && total > 0 {
+			secs := fmt.Sprintf(" %4.1fs", max(left.Seconds(), 0))
+			bw := min(max(p.w-used-len(secs)-2-len(status), 0), 20)
+			b.WriteString(" ")
+			b.WriteString(bar(st, float64(left)/float64(total), bw))
+			b.WriteString(secs)
+		}
+		b.WriteString(st.Warn.Render(status))
+		if r.args != "" {
+			b.WriteString(" ")
+			b.WriteString(st.Dim.Render(r.args))
+		}
+	default:
+		arrow := " → "
+		res := r.result
+		rs := st.StatusVal
+		if r.isErr {
+			res = "error: " + res
+			rs = st.Err
+		}
+		b.WriteString(arrow)
+		b.WriteString(rs.Render(res))
+		b.WriteString(st.Dim.Render(fmt.Sprintf(" · %s %s", sourceLabel(r.source), fmtLatency(r.latency))))
+	}
+	return b.String()
+}
+
+// expand returns the detail rows of the selected tool call.
+func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
+	ind := "    "
+	var out []string
+	if r.id != "" {
+		out = append(out, st.Dim.Render(ind+"id "+r.id))
+	}
+	if len(r.rawArgs) > 0 {
+		if r.pretty == nil {
+			r.pretty = prettyJSON(st, r.rawArgs, 40)
+		}
+		for _, l := range r.pretty {
+			out = append(out, ind+l)
+		}
+	}
+	if r.done && r.result != "" {
+		for _, seg := range strings.Split(ansi.Wrap(r.result, max(p.w-len(ind), 8), " "), "\n") {
+			out = append(out, ind+seg)
+		}
+	}
+	if r.note != "" {
+		out = append(out, st.Dim.Render(ind+r.note))
+	}
+	return out
+}
+
+func fmtLatency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+}

@@ -1,0 +1,231 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// maxTranscriptLines caps the lines kept per call; older lines are dropped in chunks (the
+// tape keeps everything).
+const maxTranscriptLines = 2000
+
+// maxLineBytes caps one transcript line before sanitising.
+const maxLineBytes = 4000
+
+type lineKind uint8
+
+const (
+	lineAssistant lineKind = iota
+	lineUser
+	lineNote
+	lineWarn
+	lineTool
+)
+
+// tline is one transcript line: a final turn or a one-line note. Text is sanitised.
+type tline struct {
+	kind lineKind
+	at   time.Time
+	text string
+}
+
+// transcript is a call's conversation as shown on screen.
+type transcript struct {
+	lines   []tline
+	dropped int // lines dropped from the front
+
+	partial  [2]string // live partial text, by role (0 assistant, 1 user)
+	speaking [2]bool
+
+	sawTranscript bool // transcript events arrive: conversation-update is not needed
+	convSeen      int  // conversation-update messages already turned into lines
+
+	// wrapped caches the rendered rows of lines[:wrappedN] at wrapWidth.
+	wrapped   []string
+	wrappedN  int
+	wrapWidth int
+	gen       int // bumped when lines are dropped from the front
+	wrapGen   int
+}
+
+func roleIndex(role string) (int, bool) {
+	switch role {
+	case "assistant", "bot":
+		return 0, true
+	case "user":
+		return 1, true
+	}
+	return 0, false
+}
+
+func (t *transcript) add(kind lineKind, at time.Time, text string) {
+	t.lines = append(t.lines, tline{kind: kind, at: at, text: text})
+	if len(t.lines) > maxTranscriptLines {
+		drop := maxTranscriptLines / 4
+		t.lines = append(t.lines[:0:0], t.lines[drop:]...)
+		t.dropped += drop
+		t.gen++
+	}
+}
+
+// turn adds a final utterance and clears that role's partial.
+func (t *transcript) turn(role string, at time.Time, raw string) {
+	i, ok := roleIndex(role)
+	if !ok {
+		return
+	}
+	text := Sanitize(clip(raw, maxLineBytes))
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	t.partial[i] = ""
+	t.add(lineKind(i), at, text)
+}
+
+// setPartial replaces the role's in-progress text.
+func (t *transcript) setPartial(role, raw string) {
+	if i, ok := roleIndex(role); ok {
+		t.partial[i] = SanitizeLine(clip(raw, maxLineBytes))
+	}
+}
+
+// note adds a one-line remark (status change, hang, tool call...).
+func (t *transcript) note(kind lineKind, at time.Time, text string) {
+	t.add(kind, at, text)
+}
+
+// rows returns the wrapped rows of all final lines at width w, extending the cache with
+// lines added since the last call.
+func (t *transcript) rows(st *Styles, w int) []string {
+	if w != t.wrapWidth || t.gen != t.wrapGen || t.wrappedN > len(t.lines) {
+		t.wrapped = t.wrapped[:0]
+		t.wrappedN = 0
+		t.wrapWidth = w
+		t.wrapGen = t.gen
+	}
+	for ; t.wrappedN < len(t.lines); t.wrappedN++ {
+		t.wrapped = appendWrapped(t.wrapped, st, t.lines[t.wrappedN], w)
+	}
+	return t.wrapped
+}
+
+// label and style for each kind of line.
+func lineLabel(st *Styles, k lineKind) (string, func(...string) string) {
+	switch k {
+	case lineAssistant:
+		return "asst ", st.Assistant.Render
+	case lineUser:
+		return "user ", st.User.Render
+	case lineWarn:
+		return "  ! ", st.Warn.Render
+	case lineTool:
+		return "  ⚙ ", st.Note.Render
+	}
+	return "  · ", st.Note.Render
+}
+
+const labelWidth = 5
+
+func appendWrapped(dst []string, st *Styles, l tline, w int) []string {
+	label, render := lineLabel(st, l.kind)
+	tw := w - labelWidth
+	if tw < 8 {
+		tw = max(w, 1)
+		label = ""
+	}
+	wrapped := strings.Split(ansi.Wrap(l.text, tw, " -"), "\n")
+	for i, seg := range wrapped {
+		prefix := strings.Repeat(" ", min(labelWidth, len(label)))
+		if i == 0 {
+			prefix = label
+		}
+		if prefix != "" {
+			prefix = render(fit(prefix, labelWidth))
+		}
+		dst = append(dst, prefix+render(seg))
+	}
+	return dst
+}
+
+// transcriptPane shows one call's transcript, following new lines unless scrolled up.
+type transcriptPane struct {
+	follow bool
+	top    int // first visible row when not following
+	w, h   int
+	total  int // rows at last render, for scrolling
+}
+
+// SetSize sets the inner size of the pane.
+func (p *transcriptPane) SetSize(w, h int) { p.w, p.h = w, h }
+
+func (p *transcriptPane) scroll(d int) {
+	if p.follow {
+		p.top = max(p.total-p.h, 0)
+	}
+	p.top = max(p.top+d, 0)
+	p.follow = p.top >= p.total-p.h
+}
+
+// View renders the visible rows of c's transcript, its live partials and, for an ended
+// call, the report. Only the rows on screen are built beyond the per-call wrap cache.
+func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
+	if p.h <= 0 || p.w <= 0 {
+		return nil
+	}
+	if c == nil {
+		p.total = 0
+		return []string{st.Dim.Render("No calls yet. Point a Vapi assistant's Server URL at the"),
+			st.Dim.Render("URL above, or run `vapimon demo` to see a whole call.")}
+	}
+	t := &c.transcript
+	base := t.rows(st, p.w)
+	var tail []string
+	for i := 0; i < 2; i++ {
+		if t.partial[i] != "" {
+			label := "asst "
+			if i == 1 {
+				label = "user "
+			}
+			tail = append(tail, st.Partial.Render(fit(label, labelWidth)+ansi.Truncate(t.partial[i], max(p.w-labelWidth, 1), "…")))
+		}
+	}
+	if c.report != nil {
+		tail = append(tail, c.report.lines(st, c, p.w)...)
+	}
+	total := len(base) + len(tail)
+	p.total = total
+	start := p.top
+	if p.follow || start > total-p.h {
+		start = max(total-p.h, 0)
+		if start == max(total-p.h, 0) && !p.follow && p.top > start {
+			p.top = start
+		}
+	}
+	out := make([]string, 0, p.h)
+	for i := start; i < total && len(out) < p.h; i++ {
+		if i < len(base) {
+			out = append(out, base[i])
+		} else {
+			out = append(out, tail[i-len(base)])
+		}
+	}
+	if t.dropped > 0 && start == 0 && len(out) > 0 {
+		out[0] = st.Dim.Render(fit("… older lines dropped from memory (the tape has them)", p.w))
+	}
+	return out
+}
+
+// speakingLabel describes who is speaking, for the pane title.
+func speakingLabel(t *transcript) string {
+	switch {
+	case t.speaking[0] && t.speaking[1]:
+		return "● both speaking"
+	case t.speaking[0]:
+		return "● assistant speaking"
+	case t.speaking[1]:
+		return "● user speaking"
+	}
+	return ""
+}
