@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -119,12 +118,9 @@ type session struct {
 	handler *webhook.Handler
 	answers *webhook.Answers
 	tape    *fixtures.TapeWriter
-	status  webhook.Status
+	status  statusBox
 	srv     *http.Server
-	tunnel  interface {
-		Listener() net.Listener
-		Close() error
-	}
+	tunnel  relay.Tunnel
 	verifier *webhook.Verifier
 	closers  []func()
 	wg       sync.WaitGroup
@@ -135,6 +131,7 @@ type session struct {
 // answers file (the operator) are appended by the caller through extra.
 func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra ...webhook.Responder) (*session, error) {
 	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1)}
+	s.status.set(webhook.Status{})
 	authCfg, err := f.auth.config()
 	if err != nil {
 		return nil, err
@@ -189,7 +186,12 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 	}
 	responders = append(responders, extra...)
 
-	tun, st, err := f.tunnel.open(ctx, f.addr, log, s.bus)
+	if os.Getenv("NGROK_AUTHTOKEN") != "" && !f.tunnel.noTunnel && f.tunnel.publicURL == "" {
+		fmt.Fprintln(stderr, "vapimon: connecting to ngrok…")
+	}
+	tun, st, err := f.tunnel.open(ctx, f.addr, log, func(state, note string) {
+		s.bus.Publish(s.status.update(func(st *webhook.Status) { st.Tunnel, st.TunnelNote = state, note }))
+	})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -201,7 +203,7 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 	if s.tape != nil {
 		st.Tape = s.tape.Path()
 	}
-	s.status = st
+	s.status.set(st)
 
 	var rec webhook.Recorder
 	if s.tape != nil {
@@ -216,7 +218,7 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		Fallback:    s.answers.Fallback,
 		Recorder:    rec,
 		Bus:         s.bus,
-		PublicURL:   func() string { return s.status.PublicURL },
+		PublicURL:   func() string { return s.status.get().PublicURL },
 		Logger:      log,
 	})
 	s.srv = webhook.NewServer(s.handler, f.toolTimeout, log)
@@ -284,10 +286,10 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 		return err
 	}
 	sub := s.bus.Subscribe(1 << 16)
-	s.bus.Publish(s.status)
+	s.bus.Publish(s.status.get())
 	done := make(chan error, 1)
 	go func() { done <- webhook.WriteHeadless(context.Background(), stdout, sub, s.bus) }()
-	printBanner(stderr, s.status)
+	printBanner(stderr, s.status.get())
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -311,15 +313,12 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 
 // printBanner tells a person (on stderr) where to point Vapi.
 func printBanner(w io.Writer, st webhook.Status) {
-	url := st.PublicURL
-	if url == "" {
-		url = st.ListenURL
-	}
 	fmt.Fprintf(w, "vapimon: listening on %s\n", st.ListenURL)
 	if st.PublicURL != "" {
 		fmt.Fprintf(w, "vapimon: paste this server URL into Vapi: %s\n", st.PublicURL)
-	} else {
-		fmt.Fprintf(w, "vapimon: local only (%s): Vapi cannot reach %s from the internet\n", strings.TrimSpace(st.TunnelNote), url)
+	}
+	if st.TunnelNote != "" {
+		fmt.Fprintf(w, "vapimon: %s\n", st.TunnelNote)
 	}
 	fmt.Fprintf(w, "vapimon: auth: %s\n", st.Auth)
 	if st.Tape != "" {
@@ -328,4 +327,30 @@ func printBanner(w io.Writer, st webhook.Status) {
 	if st.Forward != "" {
 		fmt.Fprintf(w, "vapimon: forwarding to %s\n", st.Forward)
 	}
+}
+
+// statusBox holds the current Status; the tunnel updates it from its own goroutine.
+type statusBox struct {
+	mu sync.Mutex
+	st webhook.Status
+}
+
+func (b *statusBox) get() webhook.Status {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.st
+}
+
+func (b *statusBox) set(st webhook.Status) {
+	b.mu.Lock()
+	b.st = st
+	b.mu.Unlock()
+}
+
+// update changes the status under the lock and returns the new value.
+func (b *statusBox) update(f func(*webhook.Status)) webhook.Status {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f(&b.st)
+	return b.st
 }

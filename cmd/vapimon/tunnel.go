@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -46,20 +48,22 @@ func (t *tunnelFlags) responders(bus *webhook.Bus) ([]webhook.Responder, string,
 	return nil, "", nil
 }
 
-type localTunnel struct{ ln net.Listener }
-
-func (l localTunnel) Listener() net.Listener { return l.ln }
-func (l localTunnel) Close() error           { return nil }
-
-// open starts listening and reports where.
-func (t *tunnelFlags) open(ctx context.Context, addr string, log *slog.Logger, bus *webhook.Bus) (interface {
-	Listener() net.Listener
-	Close() error
-}, webhook.Status, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, webhook.Status{}, fmt.Errorf("listen on %s: %w (pick another with --addr)", addr, err)
+// open starts listening (locally, plus ngrok when NGROK_AUTHTOKEN is set) and reports where.
+// Later tunnel state changes are published on bus through onStatus.
+func (t *tunnelFlags) open(ctx context.Context, addr string, log *slog.Logger, onStatus func(state, note string)) (relay.Tunnel, webhook.Status, error) {
+	cfg := relay.ListenConfig{Addr: addr, NoTunnel: t.noTunnel, PublicURL: t.publicURL}
+	cfg.Ngrok = relay.NgrokOptions{
+		Authtoken: strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN")),
+		Domain:    t.domain,
+		Logger:    log,
+		OnStatus:  onStatus,
 	}
-	st := webhook.Status{ListenURL: "http://" + ln.Addr().String(), Tunnel: "off", TunnelNote: "NGROK_AUTHTOKEN is not set"}
-	return localTunnel{ln}, st, nil
+	if t.trafficPolicy != "" {
+		b, err := os.ReadFile(t.trafficPolicy)
+		if err != nil {
+			return nil, webhook.Status{}, fmt.Errorf("--traffic-policy: %w", err)
+		}
+		cfg.Ngrok.TrafficPolicy = string(b)
+	}
+	return relay.ResolveListen(ctx, cfg)
 }
