@@ -2,14 +2,46 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+
+	"github.com/vapimon/vapimon/tui"
+	"github.com/vapimon/vapimon/webhook"
 )
 
-// runTUI runs the interactive monitor. Until the TUI is wired, it runs headless.
+// runTUI runs the interactive monitor over a listening session. The operator is the last
+// responder before the fallback: forwarding and the answers file are asked first.
 func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
-	return runHeadless(ctx, f, nilWriter{}, stderr)
+	op := tui.NewOperator()
+	s, err := startSession(ctx, f, stderr, op)
+	if err != nil {
+		return err
+	}
+	opts := tuiOptions(s)
+	runErr := tui.Run(ctx, opts, op)
+	if err := s.shutdown(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if s.tape != nil {
+		fmt.Fprintf(stderr, "vapimon: tape saved: %s (replay it with: vapimon replay %s)\n", s.tape.Path(), s.tape.Path())
+	}
+	return runErr
 }
 
-type nilWriter struct{}
+func tuiOptions(s *session) tui.Options {
+	return tui.Options{
+		Bus:     s.bus,
+		Status:  s.status.get(),
+		Suggest: s.answers.Suggest,
+		Assistants: func() []tui.Assistant {
+			var out []tui.Assistant
+			for _, a := range s.answers.Assistants() {
+				out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
+			}
+			return out
+		},
+		KeepCalls: s.cfg.keepCalls,
+	}
+}
 
-func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
+var _ webhook.Responder = (*tui.Operator)(nil)
