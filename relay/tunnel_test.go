@@ -1,0 +1,238 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestListenLocal(t *testing.T) {
+	t.Parallel()
+	tun, err := ListenLocal("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tun.Close()
+	port := tun.Listener().Addr().(*net.TCPAddr).Port
+	if want := "http://127.0.0.1:" + strconv.Itoa(port); tun.URL() != want {
+		t.Errorf("URL = %q, want %q", tun.URL(), want)
+	}
+	if tun.Public() {
+		t.Error("a local listener claims to be public")
+	}
+
+	// The same port again: a plain-words error that still unwraps to EADDRINUSE.
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	_, err = ListenLocal(addr)
+	if err == nil {
+		t.Fatal("second listen on a busy port succeeded")
+	}
+	if want := addr + " is in use: pick another with --addr"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("error %v does not unwrap to EADDRINUSE", err)
+	}
+
+	// Closing after http.Server.Shutdown closed the listener is not an error.
+	tun.Listener().Close()
+	if err := tun.Close(); err != nil {
+		t.Errorf("Close after the listener was closed: %v", err)
+	}
+}
+
+func TestListenLocalWildcardShowsLoopback(t *testing.T) {
+	t.Parallel()
+	tun, err := ListenLocal(":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tun.Close()
+	if !strings.HasPrefix(tun.URL(), "http://127.0.0.1:") {
+		t.Errorf("URL = %q, want http://127.0.0.1:PORT", tun.URL())
+	}
+}
+
+func TestResolveListenLocalModes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		cfg        ListenConfig
+		wantPublic string // "" means the local URL and Public() false
+		wantNote   string // prefix, with LOCAL standing for the local URL
+		wantErr    string
+	}{
+		{name: "no token", cfg: ListenConfig{}, wantNote: "NGROK_AUTHTOKEN is not set: listening on LOCAL only"},
+		{name: "no tunnel", cfg: ListenConfig{NoTunnel: true, Ngrok: NgrokOptions{Authtoken: "tok"}}, wantNote: "--no-tunnel: listening on LOCAL only"},
+		{name: "public url", cfg: ListenConfig{PublicURL: "https://abc.trycloudflare.com/vapi", Ngrok: NgrokOptions{Authtoken: "tok"}}, wantPublic: "https://abc.trycloudflare.com/vapi", wantNote: "using --public-url https://abc.trycloudflare.com/vapi: it must forward to LOCAL"},
+		{name: "bad public url", cfg: ListenConfig{PublicURL: "abc.trycloudflare.com"}, wantErr: `--public-url "abc.trycloudflare.com" is not an http(s) URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.cfg.Addr = "127.0.0.1:0"
+			tun, st, err := ResolveListen(context.Background(), tt.cfg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want prefix %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tun.Close()
+			local := "http://" + tun.Listener().Addr().String()
+			if st.ListenURL != local || st.Tunnel != StateOff {
+				t.Errorf("status = %+v, want ListenURL %s, Tunnel off", st, local)
+			}
+			if want := strings.ReplaceAll(tt.wantNote, "LOCAL", local); !strings.HasPrefix(st.TunnelNote, want) {
+				t.Errorf("note = %q, want prefix %q", st.TunnelNote, want)
+			}
+			if tt.wantPublic == "" {
+				if tun.URL() != local || tun.Public() || st.PublicURL != "" {
+					t.Errorf("URL %q Public %v PublicURL %q; want local only", tun.URL(), tun.Public(), st.PublicURL)
+				}
+			} else if tun.URL() != tt.wantPublic || !tun.Public() || st.PublicURL != tt.wantPublic {
+				t.Errorf("URL %q Public %v PublicURL %q; want %q", tun.URL(), tun.Public(), st.PublicURL, tt.wantPublic)
+			}
+			assertServes(t, tun, local)
+		})
+	}
+}
+
+func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
+	base := runtime.NumGoroutine()
+	tun, st, err := ResolveListen(context.Background(), ListenConfig{
+		Addr:  "127.0.0.1:0",
+		Ngrok: NgrokOptions{Authtoken: "tok", ConnectURL: "127.0.0.1:1", ConnectTimeout: 200 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := "http://" + tun.Listener().Addr().String()
+	want := "ngrok did not connect within 200ms: cannot reach ngrok's servers at 127.0.0.1:1: connection refused: listening locally on " + local
+	if st.Tunnel != StateFailed || st.TunnelNote != want || st.PublicURL != "" || tun.Public() {
+		t.Errorf("status = %+v\nwant note %q", st, want)
+	}
+	assertServes(t, tun, local)
+	tun.Close()
+	goroutinesSettle(t, base)
+}
+
+func TestResolveListenNgrokServesBoth(t *testing.T) {
+	base := runtime.NumGoroutine()
+	edge := newFakeEdge(t, "")
+	tun, st, err := ResolveListen(context.Background(), ListenConfig{Addr: "127.0.0.1:0", Ngrok: edge.options(NgrokOptions{Authtoken: "tok"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := "http://" + tun.Listener().Addr().String()
+	if st.Tunnel != StateOnline || st.PublicURL != edge.url || st.ListenURL != local || tun.URL() != edge.url || !tun.Public() {
+		t.Errorf("status = %+v, URL %q", st, tun.URL())
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok "+r.RemoteAddr) }), ReadHeaderTimeout: time.Second}
+	go srv.Serve(tun.Listener())
+
+	resp, err := http.Get(local + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(b), "ok 127.0.0.1:") {
+		t.Errorf("local: %q", b)
+	}
+	req, _ := http.NewRequest(http.MethodGet, edge.url+"/", nil)
+	resp, err = edge.roundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok 203.0.113.7:4444" {
+		t.Errorf("through ngrok: %q", b)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := tun.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	edge.close()
+	goroutinesSettle(t, base)
+}
+
+// assertServes checks that an http.Server on tun's listener answers at url.
+func assertServes(t *testing.T, tun Tunnel, url string) {
+	t.Helper()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }), ReadHeaderTimeout: time.Second}
+	go srv.Serve(tun.Listener())
+	defer srv.Close()
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); string(b) != "hello" {
+		t.Errorf("GET %s = %q", url, b)
+	}
+}
+
+// blockingListener never accepts, and its Close blocks until release is closed (like
+// ngrok's unbind round trip during an outage).
+type blockingListener struct {
+	release chan struct{}
+	closed  chan struct{}
+}
+
+func (l *blockingListener) Accept() (net.Conn, error) { <-l.closed; return nil, net.ErrClosed }
+func (l *blockingListener) Close() error              { <-l.release; close(l.closed); return nil }
+func (l *blockingListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+func TestFanInCloseDoesNotHang(t *testing.T) {
+	t.Parallel()
+	bl := &blockingListener{release: make(chan struct{}), closed: make(chan struct{})}
+	l := newFanIn(bl)
+	l.wait = 50 * time.Millisecond
+	accepted := make(chan error, 1)
+	go func() {
+		_, err := l.Accept()
+		accepted <- err
+	}()
+	if err := l.Close(); err == nil || !strings.Contains(err.Error(), "did not close within 50ms") {
+		t.Errorf("Close = %v, want a bounded-wait error", err)
+	}
+	if err := <-accepted; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close = %v, want net.ErrClosed", err)
+	}
+	close(bl.release) // let the background close finish
+}
+
+func TestFanInAllInnersDead(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newFanIn(ln)
+	ln.Close() // the inner listener dies on its own
+	if _, err := l.Accept(); err == nil {
+		t.Fatal("Accept succeeded with every inner listener closed")
+	}
+	l.Close()
+}
