@@ -279,15 +279,27 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 		state, ss = "live", st.Live
 	case c.live():
 		ss = st.Warn
-	case c.reason != "":
+	default:
 		state = "ended"
 	}
 	dur := fmtClock(c.duration(now))
-	cost := ""
-	if c.cost > 0 {
-		cost = fmt.Sprintf("$%.4f", c.cost)
-	}
 	var b strings.Builder
+	if p.w < 44 {
+		// Narrow: the state is a coloured dot.
+		dot := "○"
+		if c.live() {
+			dot = "●"
+		}
+		b.WriteString(" ")
+		b.WriteString(ss.Render(dot))
+		b.WriteString(" ")
+		b.WriteString(padRight(c.short, 8))
+		b.WriteString(" ")
+		b.WriteString(padRight(c.customer, max(p.w-3-9-6, 4)))
+		b.WriteString(" ")
+		b.WriteString(padLeft(dur, 5))
+		return b.String()
+	}
 	b.WriteString("  ")
 	b.WriteString(padRight(c.short, 8))
 	b.WriteString(" ")
@@ -297,10 +309,14 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 		b.WriteString(padRight(c.kind, 8))
 	}
 	b.WriteString(" ")
-	b.WriteString(ss.Render(padRight(state, 11)))
+	b.WriteString(ss.Render(padRight(state, 10)))
 	b.WriteString(" ")
 	b.WriteString(padLeft(dur, 5))
-	if p.w >= 48 {
+	if p.w >= 52 {
+		cost := ""
+		if c.cost > 0 {
+			cost = fmt.Sprintf("$%.4f", c.cost)
+		}
 		b.WriteString(" ")
 		b.WriteString(padLeft(cost, 7))
 	}

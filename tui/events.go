@@ -120,7 +120,7 @@ func summarize(m *webhook.Message) string {
 	case webhook.TypeToolCalls, webhook.TypeFunctionCall:
 		parts := make([]string, 0, len(m.ToolCalls))
 		for _, tc := range m.ToolCalls {
-			parts = append(parts, s(tc.Name)+compactJSON(tc.Arguments, 120))
+			parts = append(parts, s(tc.Name)+" "+compactJSON(tc.Arguments, 120))
 		}
 		return strings.Join(parts, ", ")
 	case webhook.TypeEndOfCallReport:
@@ -132,10 +132,11 @@ func summarize(m *webhook.Message) string {
 		if who == "" {
 			who = m.Call.Customer.Number
 		}
+		out := "caller " + s(who)
 		if m.PhoneNumber.Number != "" {
-			return s(who) + " → " + s(m.PhoneNumber.Number)
+			out += " on " + s(m.PhoneNumber.Number)
 		}
-		return s(who)
+		return out
 	case webhook.TypeUserInterrupted, webhook.TypeModelOutput:
 		return s(m.TurnID)
 	case webhook.TypeTransferUpdate, webhook.TypePhoneCallControl, webhook.TypeTransferDestinationRequest:
@@ -250,7 +251,7 @@ func (p *eventsPane) row(st *Styles, r *eventRow) string {
 	}
 	b.WriteString(padRight(r.typ, tw))
 	b.WriteString(" ")
-	if r.short != "" {
+	if r.short != "" && p.w >= 60 {
 		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
 		b.WriteString(" ")
 	}

@@ -96,7 +96,14 @@ func (r rect) contains(x, y int) bool {
 	return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h
 }
 
-const statusHeight = 2
+// statusHeight is the height of the status bar: three lines on a comfortable terminal (the
+// third is the tool timeout reminder), two on a small one.
+func (m *Model) statusHeight() int {
+	if m.height >= 40 {
+		return 3
+	}
+	return 2
+}
 
 // Model is the monitor's root model. Create it with NewModel; Run drives it.
 type Model struct {
@@ -581,13 +588,13 @@ func (m *Model) toolRows() ([]*toolRow, bool) {
 func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
 	m.help.SetWidth(max(w, 0))
-	bh := h - statusHeight - 1
+	bh := h - m.statusHeight() - 1
 	if w < minWidth || h < minHeight {
 		return
 	}
 	lw := max(w*2/5, 30)
 	rw := w - lw
-	top := statusHeight
+	top := m.statusHeight()
 	ch := bh / 2
 	th := bh * 3 / 5
 	m.panes[paneCalls] = rect{0, top, lw, ch}
@@ -631,7 +638,7 @@ func (m *Model) render() string {
 	st := &m.styles
 	lines := make([]string, 0, h)
 	lines = append(lines, m.statusLines(w)...)
-	bh := h - statusHeight - 1
+	bh := h - m.statusHeight() - 1
 	switch {
 	case m.showHelp:
 		lines = append(lines, box(st, "Help", m.helpLines(w-2), w, bh, true)...)
@@ -662,7 +669,7 @@ func (m *Model) render() string {
 	}
 	ow := lipgloss.Width(ov[0])
 	x := max((w-ow)/2, 0)
-	y := statusHeight + max((bh-len(ov))/2, 0)
+	y := m.statusHeight() + max((bh-len(ov))/2, 0)
 	if len(ov) > h-y {
 		ov = ov[:max(h-y, 1)]
 	}

@@ -287,6 +287,9 @@ func (m *Model) promptView(w, maxH int) []string {
 	if total > 0 {
 		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
 	}
+	if !pr.isAssistant() {
+		add(st.Dim.Render("need more time? raise the tool's server.timeoutSeconds in Vapi and --tool-timeout together"))
+	}
 
 	if pr.isAssistant() {
 		c := m.calls.byID[ev.CallID()]

@@ -65,7 +65,7 @@ func (m *Model) statusLines(w int) []string {
 	}
 	line1 := b.String()
 
-	// Line 2: auth, forward, tape, counters, the tool timeout reminder.
+	// Line 2: counters, auth, forward, tape.
 	b.Reset()
 	kv := func(k, v string) {
 		if b.Len() > 0 {
@@ -73,9 +73,17 @@ func (m *Model) statusLines(w int) []string {
 		} else {
 			b.WriteString(" ")
 		}
-		b.WriteString(st.StatusKey.Render(k + " "))
+		if k != "" {
+			b.WriteString(st.StatusKey.Render(k + " "))
+		}
 		b.WriteString(v)
 	}
+	kv("events", st.StatusVal.Render(fmt.Sprint(m.eventCount)))
+	pend := st.StatusVal.Render("0")
+	if n := m.pendingCount(); n > 0 {
+		pend = st.Warn.Render(fmt.Sprint(n))
+	}
+	kv("pending", pend)
 	auth := clean(s.Auth)
 	if auth == "" {
 		auth = "none"
@@ -104,19 +112,16 @@ func (m *Model) statusLines(w int) []string {
 		tape = "off"
 	}
 	kv("tape", st.StatusVal.Render(tape))
-	kv("events", st.StatusVal.Render(fmt.Sprint(m.eventCount)))
-	pend := st.StatusVal.Render("0")
-	if n := m.pendingCount(); n > 0 {
-		pend = st.Warn.Render(fmt.Sprint(n))
-	}
-	kv("pending", pend)
 	tt := s.ToolTimeout
 	if tt <= 0 {
 		tt = webhook.DefaultToolTimeout
 	}
-	kv("tool timeout", st.StatusVal.Render(fmtSeconds(tt))+
-		st.Dim.Render(" (raise the tool's server.timeoutSeconds in Vapi for more time; --tool-timeout must match)"))
-	return []string{fit(line1, w), fit(b.String(), w)}
+	reminder := st.Dim.Render(fmt.Sprintf(" tool calls wait %s (the tool's server.timeoutSeconds in Vapi): raise it for more time to type, and start vapimon with the same --tool-timeout", fmtSeconds(tt)))
+	if m.statusHeight() == 2 {
+		kv("tool timeout", st.StatusVal.Render(fmtSeconds(tt)))
+		return []string{fit(line1, w), fit(b.String(), w)}
+	}
+	return []string{fit(line1, w), fit(b.String(), w), fit(reminder, w)}
 }
 
 func fmtSeconds(d time.Duration) string {

@@ -267,7 +267,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 	default:
 		b.WriteString(st.OK.Render("✓ "))
 	}
-	if showCall && r.callText != "" {
+	if showCall && r.callText != "" && p.w >= 50 {
 		b.WriteString(st.Dim.Render(r.callText + " "))
 	}
 	b.WriteString(r.name)
