@@ -376,10 +376,8 @@ func normaliseArguments(a json.RawMessage) json.RawMessage {
 			}
 		}
 	}
-	if !json.Valid(a) {
-		return json.RawMessage("{}")
-	}
-	return append(json.RawMessage(nil), a...)
+	// A RawMessage filled by the decoder is valid JSON already: no second scan.
+	return a
 }
 
 func str(raw json.RawMessage) string {
@@ -391,9 +389,12 @@ func str(raw json.RawMessage) string {
 }
 
 func number(raw json.RawMessage) (float64, bool) {
-	var f float64
-	if len(raw) > 0 && json.Unmarshal(raw, &f) == nil {
-		return f, true
+	if len(raw) == 0 {
+		return 0, false
+	}
+	if raw[0] != '"' {
+		f, err := strconv.ParseFloat(string(raw), 64)
+		return f, err == nil
 	}
 	if s := str(raw); s != "" {
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
