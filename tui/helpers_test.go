@@ -15,7 +15,13 @@ import (
 	"github.com/vapimon/vapimon/webhook"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+// updating reports whether -update was given. The flag itself is registered by
+// github.com/charmbracelet/x/exp/golden (imported through teatest), which the golden files
+// here share.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // base is the fixed start time of every scenario, in local time so that clock times print
 // the same in every time zone.
@@ -160,7 +166,7 @@ func screen(m *Model) string {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

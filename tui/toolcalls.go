@@ -301,7 +301,11 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		arrow := " → "
 		res := r.result
 		rs := st.StatusVal
-		if r.isErr {
+		switch {
+		case r.source == webhook.SourceFallback:
+			res = "fallback sent: " + res
+			rs = st.Err
+		case r.isErr:
 			res = "error: " + res
 			rs = st.Err
 		}
@@ -332,7 +336,7 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 			out = append(out, ind+seg)
 		}
 	}
-	if r.note != "" {
+	if r.note != "" && r.note != r.result {
 		out = append(out, st.Dim.Render(ind+r.note))
 	}
 	return out
