@@ -1,0 +1,349 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/vapischema"
+)
+
+// press turns a key description into a key press: a single printable character, or a named
+// key such as "enter", "tab", "esc", "ctrl+e", "alt+enter", "up".
+func press(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "alt+enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter, Mod: tea.ModAlt}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "ctrl+e":
+		return tea.KeyPressMsg{Code: 'e', Mod: tea.ModCtrl}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// typeText sends each rune of s as a key press.
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// ask hands an operator request for ev to the model and returns it.
+func ask(t *testing.T, m *Model, ev *webhook.Event) *opRequest {
+	t.Helper()
+	req := &opRequest{ev: ev, ctx: t.Context(), reply: make(chan webhook.Reply, 1)}
+	m.Update(batchMsg{items: []any{ev, req}})
+	if m.prompt == nil {
+		t.Fatal("no prompt opened")
+	}
+	return req
+}
+
+func reply(t *testing.T, req *opRequest) webhook.Reply {
+	t.Helper()
+	select {
+	case r := <-req.reply:
+		return r
+	default:
+		t.Fatal("no reply was delivered")
+		return webhook.Reply{}
+	}
+}
+
+func noReply(t *testing.T, req *opRequest) {
+	t.Helper()
+	select {
+	case r := <-req.reply:
+		t.Fatalf("unexpected reply %s", r.Body)
+	default:
+	}
+}
+
+const twoToolCalls = `{"message":{"type":"tool-calls","call":{"id":"` + callID + `"},"toolCallList":[` +
+	`{"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Paris\"}"}},` +
+	`{"id":"call_b","type":"function","function":{"name":"get_time","arguments":{"tz":"Europe/Paris"}}}],"toolWithToolCallList":[]}}`
+
+const assistantRequest = `{"message":{"type":"assistant-request","call":{"id":"` + callID + `","type":"inboundPhoneCall"},"customer":{"number":"+14155550123"}}}`
+
+const functionCall = `{"message":{"type":"function-call","call":{"id":"` + callID + `"},"functionCall":{"name":"get_weather","parameters":"{\"location\":\"Paris\"}"}}}`
+
+// TestOperatorReplies answers each kind of request by keyboard and checks the reply against
+// Vapi's response schema.
+func TestOperatorReplies(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		body   string
+		keys   []string // "" entries are skipped; other entries are single keys or text
+		schema string
+		want   string // expected reply body (JSON, compared structurally)
+	}{
+		{
+			name:   "tool result",
+			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			keys:   []string{"text:Paris: 18C", "enter"},
+			schema: "ServerMessageResponseToolCalls",
+			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"Paris: 18C"}]}`,
+		},
+		{
+			name:   "tool error",
+			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			keys:   []string{"text:weather service down", "ctrl+e"},
+			schema: "ServerMessageResponseToolCalls",
+			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","error":"weather service down"}]}`,
+		},
+		{
+			name:   "multi-line answer is sent on one line",
+			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			keys:   []string{"text:18C", "alt+enter", "text:light rain", "enter"},
+			schema: "ServerMessageResponseToolCalls",
+			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"18C light rain"}]}`,
+		},
+		{
+			name:   "two calls answered in one reply, in order",
+			body:   twoToolCalls,
+			keys:   []string{"text:18C", "enter", "grace", "text:no clock here", "ctrl+e"},
+			schema: "ServerMessageResponseToolCalls",
+			want:   `{"results":[{"toolCallId":"call_a","name":"get_weather","result":"18C"},{"toolCallId":"call_b","name":"get_time","error":"no clock here"}]}`,
+		},
+		{
+			name:   "suggestion from the answers file",
+			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			keys:   []string{"tab", "enter"},
+			schema: "ServerMessageResponseToolCalls",
+			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"Paris: 18C, light rain"}]}`,
+		},
+		{
+			name:   "assistant picked from the list",
+			body:   assistantRequest,
+			keys:   []string{"down", "enter"},
+			schema: "ServerMessageResponseAssistantRequest",
+			want:   `{"assistantId":"7c8d-sales"}`,
+		},
+		{
+			name:   "assistant id typed",
+			body:   assistantRequest,
+			keys:   []string{"text:0f1e-custom", "enter"},
+			schema: "ServerMessageResponseAssistantRequest",
+			want:   `{"assistantId":"0f1e-custom"}`,
+		},
+		{
+			name:   "assistant-request refused with a message",
+			body:   assistantRequest,
+			keys:   []string{"text:Sorry, we are closed.", "ctrl+e"},
+			schema: "ServerMessageResponseAssistantRequest",
+			want:   `{"error":"Sorry, we are closed."}`,
+		},
+		{
+			name: "legacy function-call",
+			body: functionCall,
+			keys: []string{"text:18C", "enter"},
+			want: `{"result":"18C"}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock(base)
+			m := NewModel(Options{
+				Now:        clk.Now,
+				Suggest:    func(string) []string { return []string{"Paris: 18C, light rain"} },
+				Assistants: func() []Assistant { return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}} },
+			}, nil)
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			req := ask(t, m, event(t, 1, base, tt.body))
+			clk.Advance(time.Second)
+			for _, k := range tt.keys {
+				switch {
+				case k == "grace":
+					clk.Advance(time.Second)
+				case len(k) > 5 && k[:5] == "text:":
+					typeText(m, k[5:])
+				default:
+					m.Update(press(k))
+				}
+			}
+			rep := reply(t, req)
+			if rep.Source != webhook.SourceOperator {
+				t.Errorf("source = %q", rep.Source)
+			}
+			if !jsonEqual(t, rep.Body, []byte(tt.want)) {
+				t.Errorf("reply = %s, want %s", rep.Body, tt.want)
+			}
+			if m.prompt != nil {
+				t.Error("prompt still open after the reply")
+			}
+			if tt.schema != "" {
+				s := vapischema.SkipIfMissing(t)
+				if err := s.Validate(tt.schema, rep.Body); err != nil {
+					t.Errorf("reply does not match %s: %v", tt.schema, err)
+				}
+			}
+		})
+	}
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+func TestPromptGraceAndEmptyAnswer(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	m := newTestModel(clk, nil)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`)))
+	typeText(m, "typed while the prompt opened")
+	m.Update(press("enter"))
+	noReply(t, req)
+	if got := m.prompt.ed.Value(); got != "" {
+		t.Errorf("keys during the grace period were taken: %q", got)
+	}
+	clk.Advance(400 * time.Millisecond)
+	m.Update(press("enter"))
+	noReply(t, req)
+	if m.prompt == nil || m.prompt.hint == "" {
+		t.Error("an empty answer was accepted silently")
+	}
+}
+
+func TestPromptDeferAndReopen(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	m := newTestModel(clk, nil)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	req1 := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "first_tool", `{}`)))
+	req2 := &opRequest{ev: event(t, 2, base, toolCallsBody(callID, "call_2", "second_tool", `{}`)), ctx: t.Context(), reply: make(chan webhook.Reply, 1)}
+	m.Update(batchMsg{items: []any{req2.ev, req2}})
+	if m.prompt.p.req != req1 {
+		t.Fatal("the second request replaced the open prompt instead of queueing")
+	}
+	clk.Advance(time.Second)
+	m.Update(press("esc")) // defer the first; the second opens
+	if m.prompt == nil || m.prompt.p.req != req2 {
+		t.Fatal("deferring did not open the next queued request")
+	}
+	clk.Advance(time.Second)
+	typeText(m, "two")
+	m.Update(press("enter"))
+	if got := reply(t, req2); !jsonEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
+		t.Errorf("second reply = %s", got.Body)
+	}
+	if m.prompt != nil {
+		t.Fatal("a deferred request reopened by itself")
+	}
+	noReply(t, req1)
+	// Reopen the deferred one from the tool calls pane.
+	m.focus = paneTools
+	m.toolsP.follow = false
+	rows, _ := m.toolRows()
+	for i, r := range rows {
+		if r.seq == 1 {
+			m.toolsP.sel = i
+		}
+	}
+	m.Update(press("enter"))
+	if m.prompt == nil || m.prompt.p.req != req1 {
+		t.Fatal("enter on the deferred tool call did not reopen it")
+	}
+	clk.Advance(time.Second)
+	typeText(m, "one")
+	m.Update(press("enter"))
+	if got := reply(t, req1); !jsonEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
+		t.Errorf("first reply = %s", got.Body)
+	}
+}
+
+func TestPromptClosesAtDeadline(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	m := newTestModel(clk, nil)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`))
+	ask(t, m, ev)
+	clk.Set(ev.Deadline)
+	m.Update(tickMsg(ev.Deadline))
+	if m.prompt != nil {
+		t.Error("the prompt is still open after the deadline")
+	}
+	if s := screen(m); !contains("deadline passed: fallback sent")([]byte(s)) {
+		t.Errorf("the tools pane does not say the fallback was sent:\n%s", s)
+	}
+	if m.pendingCount() != 0 {
+		t.Errorf("pending = %d after the deadline", m.pendingCount())
+	}
+}
+
+func TestOperatorRespond(t *testing.T) {
+	t.Parallel()
+	op := NewOperator()
+	if op.Name() != "operator" {
+		t.Errorf("Name = %q", op.Name())
+	}
+	// Types the operator does not answer are passed on at once.
+	for _, body := range []string{
+		`{"message":{"type":"status-update","status":"in-progress"}}`,
+		`{"message":{"type":"transfer-destination-request"}}`,
+		`{"message":{"type":"tool-calls","toolCallList":[]}}`,
+	} {
+		if _, err := op.Respond(t.Context(), event(t, 1, base, body)); !errors.Is(err, webhook.ErrPass) {
+			t.Errorf("Respond(%s) = %v, want ErrPass", body, err)
+		}
+	}
+	if _, err := op.Respond(t.Context(), &webhook.Event{}); !errors.Is(err, webhook.ErrPass) {
+		t.Errorf("Respond(rejected event) = %v, want ErrPass", err)
+	}
+	// Nobody reads the queue: Respond returns the context's error at the deadline.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := op.Respond(ctx, event(t, 2, base, assistantRequest)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("unanswered Respond = %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestOperatorQueueFull(t *testing.T) {
+	t.Parallel()
+	op := NewOperator()
+	ev := event(t, 1, base, assistantRequest)
+	for range operatorQueue {
+		op.reqs <- &opRequest{ev: ev, ctx: t.Context(), reply: make(chan webhook.Reply, 1)}
+	}
+	if _, err := op.Respond(t.Context(), ev); !errors.Is(err, errQueueFull) {
+		t.Errorf("Respond with a full queue = %v, want errQueueFull", err)
+	}
+}
+
+// TestSchemaCheckBites makes sure the schema checks above can fail.
+func TestSchemaCheckBites(t *testing.T) {
+	t.Parallel()
+	s := vapischema.SkipIfMissing(t)
+	if err := s.Validate("ServerMessageResponseToolCalls", []byte(`{"results":"Paris: 18C"}`)); err == nil {
+		t.Error("a malformed tool-calls reply passed the schema")
+	}
+}
