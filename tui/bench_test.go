@@ -1,0 +1,153 @@
+package tui
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// synthetic builds an accepted event without going through JSON, for benchmarks. The body is
+// a private copy of tmpl, so that memory figures count it.
+func synthetic(seq uint64, at time.Time, msg *webhook.Message, tmpl []byte) *webhook.Event {
+	return &webhook.Event{Seq: seq, Received: at, Method: "POST", Path: "/vapi", Verified: true,
+		Body: append([]byte(nil), tmpl...), Msg: msg}
+}
+
+var benchBody = []byte(`{"message":{"type":"transcript","role":"user","transcriptType":"final","transcript":"I would like to book a table for four people tomorrow at eight in the evening, please.","timestamp":1760000005600,"call":{"id":"7420f27a-30fd-4f49-a995-5549ae7cc00d","orgId":"0b1c","type":"inboundPhoneCall"}}}`)
+
+func transcriptMsg(id string, i int) *webhook.Message {
+	role := "user"
+	if i%2 == 0 {
+		role = "assistant"
+	}
+	return &webhook.Message{Type: "transcript", Kind: "transcript", Known: true, Role: role, TranscriptType: "final",
+		Transcript: fmt.Sprintf("Line %d: I would like to book a table for four people tomorrow at eight in the evening, please.", i),
+		Call:       webhook.Call{ID: id, Type: "inboundPhoneCall", Customer: webhook.Customer{Number: "+14155550123"}}}
+}
+
+// loadedModel returns a model holding calls×lines transcript lines, a pending tool call in
+// the selected call, and a full event log.
+func loadedModel(b *testing.B, calls, lines int) (*Model, *clock) {
+	clk := newClock(base)
+	m := NewModel(Options{Now: clk.Now, KeepCalls: calls}, nil)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	seq := uint64(0)
+	at := base
+	for c := 0; c < calls; c++ {
+		id := fmt.Sprintf("call-%06d-30fd-4f49-a995-5549ae7cc00d", c)
+		for i := 0; i < lines; i++ {
+			seq++
+			at = at.Add(time.Millisecond)
+			m.addEvent(synthetic(seq, at, transcriptMsg(id, i), benchBody))
+		}
+	}
+	seq++
+	tc := &webhook.Message{Type: "tool-calls", Kind: "tool-calls", Known: true,
+		Call:      webhook.Call{ID: "call-000000-30fd-4f49-a995-5549ae7cc00d"},
+		ToolCalls: []webhook.ToolCall{{ID: "call_1", Name: "book_table", Arguments: []byte(`{"people":4,"time":"20:00"}`)}}}
+	ev := synthetic(seq, at, tc, benchBody)
+	ev.Deadline = at.Add(18 * time.Second)
+	m.addEvent(ev)
+	clk.Set(at.Add(5 * time.Second))
+	// Select the first call, as a user studying it would.
+	m.selCall = "call-000000-30fd-4f49-a995-5549ae7cc00d"
+	return m, clk
+}
+
+// BenchmarkView measures one frame at 200x60 with 1,000 calls, 100,000 transcript lines and
+// 10,000 events in memory. "static" redraws an unchanged screen; "live" adds a transcript
+// line to the shown call before each frame, as during a call.
+func BenchmarkView(b *testing.B) {
+	m, _ := loadedModel(b, 1000, 100)
+	if m.events.len() != defaultKeepEvents {
+		b.Fatalf("event log holds %d events", m.events.len())
+	}
+	b.Run("static", func(b *testing.B) {
+		m.View()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.View()
+		}
+	})
+	b.Run("live", func(b *testing.B) {
+		seq := uint64(1 << 32)
+		at := base.Add(time.Hour)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			seq++
+			i++
+			m.addEvent(synthetic(seq, at, transcriptMsg(m.selCall, i), benchBody))
+			_ = m.View()
+		}
+	})
+	b.Run("all_calls_filtered", func(b *testing.B) {
+		m.selCall = ""
+		m.filter = "book"
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.View()
+		}
+		m.filter = ""
+	})
+}
+
+// BenchmarkMemory feeds 10,000 calls of 50 events each and reports the live heap after
+// garbage collection: memory is bounded by KeepCalls (500), not by the calls seen.
+func BenchmarkMemory(b *testing.B) {
+	for b.Loop() {
+		clk := newClock(base)
+		m := NewModel(Options{Now: clk.Now}, nil)
+		m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+		seq := uint64(0)
+		at := base
+		for c := 0; c < 10000; c++ {
+			id := fmt.Sprintf("call-%06d-30fd-4f49-a995-5549ae7cc00d", c)
+			for i := 0; i < 50; i++ {
+				seq++
+				at = at.Add(time.Millisecond)
+				m.addEvent(synthetic(seq, at, transcriptMsg(id, i), benchBody))
+			}
+			if c%100 == 0 {
+				m.View()
+			}
+		}
+		if n := len(m.calls.byID); n > 500 {
+			b.Fatalf("%d calls in memory, want at most 500", n)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+		b.ReportMetric(float64(len(m.calls.byID)), "calls-kept")
+		runtime.KeepAlive(m)
+	}
+}
+
+// BenchmarkIngest measures the cost of taking one event into the model (Update of a batch,
+// without rendering); at 20,000 events/s the budget is 50µs per event.
+func BenchmarkIngest(b *testing.B) {
+	m, _ := loadedModel(b, 500, 20)
+	ids := make([]string, 50)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("call-%06d-30fd-4f49-a995-5549ae7cc00d", i)
+	}
+	seq := uint64(1 << 32)
+	at := base.Add(time.Hour)
+	batch := make([]any, 0, 320)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		seq++
+		i++
+		batch = append(batch, synthetic(seq, at, transcriptMsg(ids[i%len(ids)], i), benchBody))
+		if len(batch) == cap(batch) {
+			m.Update(batchMsg{items: batch})
+			batch = batch[:0]
+		}
+	}
+}
