@@ -400,7 +400,8 @@ func pointer(loc []string) string {
 //     {"type": "null"}]};
 //   - an enum listing a value twice (Vapi's endedReason does) is deduplicated, and an empty
 //     enum (NeuphonicVoice.voiceId) becomes `not: {}`, since draft 7 requires a non-empty
-//     array of unique items; neither changes which values are valid;
+//     array of unique items; neither changes which values are valid; an enum on an array
+//     schema (assistant.serverMessages) lists the allowed items, so it moves to items;
 //   - every oneOf is checked as anyOf: Vapi's unions are not exclusive (a user turn in a
 //     message log is a valid UserMessage, BotMessage and SystemMessage alike, since role has
 //     no enum), and the SDKs generated from the spec read them as plain unions;
@@ -417,7 +418,16 @@ func normalise(v any) any {
 		for k, child := range x {
 			x[k] = normalise(child)
 		}
-		if e, ok := x["enum"].([]any); ok {
+		if e, ok := x["enum"].([]any); ok && x["type"] == "array" {
+			// An enum on an array schema lists the allowed items (a generator quirk):
+			// it belongs to items, where Vapi's spec usually repeats it anyway.
+			delete(x, "enum")
+			if items, ok := x["items"].(map[string]any); ok {
+				if _, has := items["enum"]; !has {
+					items["enum"] = dedupe(e)
+				}
+			}
+		} else if ok {
 			if len(e) == 0 {
 				// An empty enum admits no value; draft 7 wants that said with `not: {}`.
 				delete(x, "enum")

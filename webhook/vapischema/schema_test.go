@@ -47,6 +47,9 @@ func TestNormalisation(t *testing.T) {
 		{"uuid format asserted", `{"type":"thing","id":"not-a-uuid"}`, []string{"/id: 'not-a-uuid' is not valid uuid"}},
 		{"uuid format accepts a uuid", `{"type":"thing","id":"7420f27a-30fd-4f49-a995-5549ae7cc00d"}`, nil},
 		{"date-time format asserted", `{"type":"thing","at":"yesterday"}`, []string{"/at: 'yesterday' is not valid date-time"}},
+		{"array-level enum means allowed items", `{"type":"thing","messages":["a","b"],"codes":["y"]}`, nil},
+		{"array-level enum still checks items", `{"type":"thing","messages":["c"]}`, []string{"/messages/0: value must be one of 'a', 'b'"}},
+		{"array-level enum moves to items that lack one", `{"type":"thing","codes":["z"]}`, []string{"/codes/0: value must be one of 'x', 'y'"}},
 		{"missing required", `{}`, []string{": missing property 'type'"}},
 	}
 	for _, tt := range tests {
