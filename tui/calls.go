@@ -320,7 +320,7 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 		b.WriteString(" ")
 		b.WriteString(padLeft(cost, 7))
 	}
-	if c.reason != "" && p.w >= 70 {
+	if c.reason != "" {
 		b.WriteString(" ")
 		b.WriteString(st.Dim.Render(c.reason))
 	}

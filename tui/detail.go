@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // maxDetailLines bounds the lines built for one detail view.
@@ -62,7 +65,11 @@ func newDetail(st *Styles, r *eventRow) *detailView {
 		if ev.Rejected != "" {
 			add(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, SanitizeLine(clip(ev.Rejected, 500)))))
 		} else if ev.Verified {
-			add(st.OK.Render("verified") + st.Dim.Render(" ("+SanitizeLine(fmt.Sprint(ev.AuthMode))+")"))
+			v := st.OK.Render("verified")
+			if mode := SanitizeLine(clip(string(ev.AuthMode), 40)); mode != "" {
+				v += st.Dim.Render(" (auth " + mode + ")")
+			}
+			add(v)
 		}
 		if ev.Msg != nil && ev.Msg.Call.ID != "" {
 			add(st.Dim.Render("call id ") + SanitizeLine(clip(ev.Msg.Call.ID, 200)))
@@ -78,7 +85,16 @@ func newDetail(st *Styles, r *eventRow) *detailView {
 	}
 	add("")
 	if o := r.out; o != nil {
-		head(fmt.Sprintf("Reply: HTTP %d from %s in %s", o.Reply.Status, sourceLabel(o.Reply.Source), fmtLatency(o.Latency)))
+		who := "answered by " + sourceLabel(o.Reply.Source)
+		switch o.Reply.Source {
+		case webhook.SourceAck:
+			who = "acknowledged"
+		case webhook.SourceReject:
+			who = "rejected"
+		case webhook.SourceFallback:
+			who = "fallback sent"
+		}
+		head(fmt.Sprintf("Reply: HTTP %d · %s · %s", o.Reply.Status, who, fmtLatency(o.Latency)))
 		if o.Reply.Note != "" {
 			add(st.Dim.Render("  " + SanitizeLine(clip(o.Reply.Note, 500))))
 		}
@@ -207,7 +223,15 @@ func reportDetail(st *Styles, c *call, w int) *detailView {
 	d := &detailView{callID: c.id, title: "End of call · " + c.short}
 	d.lines = append(d.lines, st.Dim.Render("call ")+c.idText+st.Dim.Render(" · "+c.customer+" · "+c.kind))
 	if c.report != nil {
-		d.lines = append(d.lines, c.report.lines(st, c, w)...)
+		d.lines = append(d.lines, c.report.lines(st, c, w, false)...)
+		if len(c.report.callLog) > 0 {
+			d.lines = append(d.lines, "", st.TitleFocus.Render("Call log (artifact.transcript)"))
+			for _, l := range c.report.callLog {
+				for _, seg := range strings.Split(ansi.Wrap(l, max(w-2, 8), " "), "\n") {
+					d.lines = append(d.lines, "  "+seg)
+				}
+			}
+		}
 	} else {
 		d.lines = append(d.lines, st.Dim.Render("No end-of-call-report received for this call (yet)."))
 	}

@@ -26,6 +26,7 @@ type eventRow struct {
 	summary  string
 	rejected string
 	status   int
+	awaits   bool           // a reply is expected (the handler set a deadline)
 	ev       *webhook.Event // nil once dropped to stay within bodyBudget
 	out      *webhook.Outcome
 	size     int
@@ -85,7 +86,7 @@ func (l *eventLog) push(r *eventRow) {
 
 // newEventRow summarises an event for the list.
 func newEventRow(ev *webhook.Event) *eventRow {
-	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev}
+	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev, awaits: !ev.Deadline.IsZero()}
 	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
 	if ev.Rejected != "" {
 		r.typ = "REJECTED"
@@ -263,7 +264,7 @@ func (p *eventsPane) row(st *Styles, r *eventRow) string {
 		}
 		b.WriteString(ss.Render("→ " + src + " " + fmtLatency(r.out.Latency)))
 		b.WriteString(" ")
-	} else if r.out == nil && r.ev != nil && !r.ev.Deadline.IsZero() {
+	} else if r.out == nil && r.awaits {
 		b.WriteString(st.Warn.Render("waiting "))
 	}
 	b.WriteString(r.summary)

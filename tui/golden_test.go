@@ -48,6 +48,7 @@ func TestGolden(t *testing.T) {
 		{"report", func(t *testing.T, m *Model, clk *clock) {
 			bodies := callBodies(callID)
 			feed(t, m, 1, base, bodies)
+			m.Update(outcome(1, webhook.SourceAnswers, `{"assistantId":"5a6b-support"}`, ms(3)))
 			m.Update(outcome(10, webhook.SourceOperator, `{"results":[{"toolCallId":"call_VaJOd8ZeZgWCEHDYomyCPfwN","name":"get_weather","result":"Paris: 18C, light rain"}]}`, ms(4200)))
 			feed(t, m, 11, base, endBodies(callID))
 			clk.Set(base.Add(40 * time.Second))

@@ -422,6 +422,7 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 	if rows, ok := m.toolsBySeq[o.Seq]; ok {
 		applyOutcome(rows, o)
 		delete(m.toolsBySeq, o.Seq)
+		m.noteAnswers(rows)
 	}
 	for _, p := range m.queue {
 		if p.seq == o.Seq && !p.done {
@@ -432,6 +433,24 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 		}
 	}
 	m.dropDone()
+}
+
+// noteAnswers adds a transcript note for each answered tool call of a live call.
+func (m *Model) noteAnswers(rows []*toolRow) {
+	for _, r := range rows {
+		c := m.calls.byID[r.callID]
+		if c == nil || r.id == "" {
+			continue
+		}
+		what := "→ " + r.result
+		switch {
+		case r.source == webhook.SourceFallback:
+			what = "→ fallback sent: " + r.result
+		case r.isErr:
+			what = "→ error: " + r.result
+		}
+		c.transcript.note(lineTool, r.received.Add(r.latency), fmt.Sprintf("%s %s (%s %s)", r.name, what, sourceLabel(r.source), fmtLatency(r.latency)))
+	}
 }
 
 // addRequest queues an operator request and opens its prompt if none is open.
@@ -531,9 +550,10 @@ func (m *Model) queuedCount() int { return len(m.queue) }
 // reply that is still due.
 func (m *Model) pendingCount() int {
 	n := 0
+	now := m.now()
 	for _, rows := range m.toolsBySeq {
 		for _, r := range rows {
-			if !r.done && !r.expired {
+			if r.waiting(now) {
 				n++
 			}
 		}

@@ -21,6 +21,7 @@ type report struct {
 	breakdown []costItem
 	recording string
 	stereo    string
+	callLog   []string // artifact.transcript, sanitised, one entry per line
 }
 
 type costItem struct {
@@ -41,6 +42,9 @@ func newReport(msg *webhook.Message) *report {
 		cost:      msg.Cost,
 		recording: SanitizeLine(clip(msg.RecordingURL, 500)),
 		stereo:    SanitizeLine(clip(msg.StereoURL, 500)),
+	}
+	if log := Sanitize(clip(msg.CallLog, 64<<10)); log != "" {
+		r.callLog = strings.Split(strings.TrimRight(log, "\n"), "\n")
 	}
 	if a, err := time.Parse(time.RFC3339Nano, msg.StartedAt); err == nil {
 		if b, err := time.Parse(time.RFC3339Nano, msg.EndedAt); err == nil && b.After(a) {
@@ -68,11 +72,14 @@ func newReport(msg *webhook.Message) *report {
 }
 
 // lines renders the report as a block of rows of width w.
-func (r *report) lines(st *Styles, c *call, w int) []string {
+// rule starts the block with a separator line (in the transcript).
+func (r *report) lines(st *Styles, c *call, w int, rule bool) []string {
 	var out []string
 	add := func(s string) { out = append(out, s) }
-	rule := "── end of call "
-	add(st.Dim.Render(rule + strings.Repeat("─", max(w-ansi.StringWidth(rule), 0))))
+	if rule {
+		const r = "── end of call "
+		add(st.Dim.Render(r + strings.Repeat("─", max(w-ansi.StringWidth(r), 0))))
+	}
 	kv := func(k, v string) {
 		if v == "" {
 			return

@@ -40,6 +40,12 @@ type toolRow struct {
 
 func (r *toolRow) pending() bool { return !r.done }
 
+// waiting reports whether the row still waits for a reply that is due: not answered, and
+// its deadline (when the handler sends the fallback) not yet passed.
+func (r *toolRow) waiting(now time.Time) bool {
+	return !r.done && !r.expired && (r.deadline.IsZero() || now.Before(r.deadline))
+}
+
 // sourceLabel names who answered, in the operator's words.
 func sourceLabel(s string) string {
 	switch s {
@@ -258,7 +264,7 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) string {
 	var b strings.Builder
 	switch {
-	case r.pending() && r.expired:
+	case r.pending() && !r.waiting(now):
 		b.WriteString(st.Err.Render("⌛ "))
 	case r.pending():
 		b.WriteString(st.Warn.Render("● "))
@@ -273,7 +279,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 	b.WriteString(r.name)
 	used := ansi.StringWidth(b.String())
 	switch {
-	case r.pending() && r.expired:
+	case r.pending() && !r.waiting(now):
 		b.WriteString(st.Err.Render(" deadline passed: fallback sent"))
 	case r.pending():
 		left := r.deadline.Sub(now)

@@ -192,7 +192,7 @@ func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 		}
 	}
 	if c.report != nil {
-		tail = append(tail, c.report.lines(st, c, p.w)...)
+		tail = append(tail, c.report.lines(st, c, p.w, true)...)
 	}
 	total := len(base) + len(tail)
 	p.total = total
