@@ -1,0 +1,394 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+func sized(t *testing.T, w, h int) (*Model, *clock) {
+	t.Helper()
+	clk := newClock(base)
+	m := newTestModel(clk, nil)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m, clk
+}
+
+// TestPayloadNeverReachesTerminalRaw sends escape sequences, carriage returns and bidi
+// overrides in every displayed field and checks the rendered frame of every view.
+func TestPayloadNeverReachesTerminalRaw(t *testing.T) {
+	t.Parallel()
+	const evil = `pwn \u001b]0;owned\u0007 \u001b[2J\u001b[H \r\b\u0007 \u009b31m \u202eexe.txt \u001b]52;c;ZXZpbA==\u001b\\ end`
+	id := `7420f27a\u001b[31m-evil`
+	bodies := []string{
+		`{"message":{"type":"transcript","role":"user","transcriptType":"final","transcript":"` + evil + `","call":{"id":"` + id + `","customer":{"number":"` + evil + `"}}}}`,
+		`{"message":{"type":"transcript","role":"assistant","transcriptType":"partial","transcript":"` + evil + `","call":{"id":"` + id + `"}}}`,
+		`{"message":{"type":"status-update","status":"` + evil + `","call":{"id":"` + id + `"}}}`,
+		`{"message":{"type":"tool-calls","call":{"id":"` + id + `"},"toolCallList":[{"id":"` + evil + `","function":{"name":"` + evil + `","arguments":{"q":"` + evil + `"}}}]}}`,
+		`{"message":{"type":"end-of-call-report","endedReason":"` + evil + `","analysis":{"summary":"` + evil + `"},"artifact":{"recordingUrl":"` + evil + `","transcript":"` + evil + `"},"call":{"id":"` + id + `"}}}`,
+		`{"message":{"type":"` + evil + `","call":{"id":"` + id + `"}}}`,
+	}
+	m, clk := sized(t, 160, 48)
+	for i, b := range bodies {
+		m.Update(event(t, uint64(i+1), base, b))
+	}
+	m.Update(rejected(99, base, "bad secret "+"\x1b]0;x\x07\r", 401))
+	m.Update(outcome(4, webhook.SourceForward, `{"results":[{"toolCallId":"x","result":"`+evil+`"}]}`, ms(5)))
+	m.Update(webhook.Notice{Time: base, Level: "error", Text: "notice \x1b[2J\r"})
+	clk.Advance(time.Second)
+
+	frames := map[string]string{"panes": m.View().Content}
+	m.focus = paneEvents
+	m.eventsP.follow = false
+	for i := 0; i < m.events.len(); i++ {
+		m.eventsP.sel = i
+		m.Update(press("enter"))
+		frames[fmt.Sprintf("detail %d", i)] = m.View().Content
+		m.Update(press("esc"))
+	}
+	m.focus = paneCalls
+	m.Update(press("j"))
+	m.Update(press("enter"))
+	frames["report"] = m.View().Content
+	m.Update(press("esc"))
+	m.Update(event(t, 200, base, toolCallsBody(callID, "c1", "t", `{"x":"`+evil+`"}`)))
+	m.Update(&opRequest{ev: event(t, 201, base, `{"message":{"type":"tool-calls","call":{"id":"`+id+`"},"toolCallList":[{"id":"c2","function":{"name":"`+evil+`","arguments":{"q":"`+evil+`"}}}]}}`), ctx: t.Context(), reply: make(chan webhook.Reply, 1)})
+	frames["prompt"] = m.View().Content
+	m.Update(tea.PasteMsg{Content: "pasted \x1b]0;x\x07\r text"})
+	clk.Advance(time.Second)
+	m.Update(tea.PasteMsg{Content: "pasted \x1b]0;x\x07\r text"})
+	frames["prompt after paste"] = m.View().Content
+
+	for name, f := range frames {
+		for _, bad := range []string{"\x1b]0;", "\x1b]52;", "\x1b[2J", "\x1b[H", "\r", "\b", "\a", "\u009b", "\u202e"} {
+			if strings.Contains(f, bad) {
+				t.Errorf("%s frame contains %q", name, bad)
+			}
+		}
+	}
+	if got := m.prompt.ed.Value(); got != "pasted  text" {
+		t.Errorf("pasted text = %q", got)
+	}
+}
+
+func TestCallsAreBoundedByKeepCalls(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	m := NewModel(Options{Now: clk.Now, KeepCalls: 3}, nil)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	// call-0 stays live; the others end.
+	for i := 0; i < 6; i++ {
+		id := fmt.Sprintf("call-%d", i)
+		at := base.Add(time.Duration(i) * time.Second)
+		m.Update(event(t, uint64(10*i+1), at, `{"message":{"type":"status-update","status":"in-progress","call":{"id":"`+id+`"}}}`))
+		if i > 0 {
+			m.Update(event(t, uint64(10*i+2), at, `{"message":{"type":"status-update","status":"ended","endedReason":"customer-ended-call","call":{"id":"`+id+`"}}}`))
+		}
+	}
+	if n := len(m.calls.byID); n != 3 {
+		t.Fatalf("%d calls kept, want 3", n)
+	}
+	for _, id := range []string{"call-0", "call-4", "call-5"} {
+		if m.calls.byID[id] == nil {
+			t.Errorf("%s was evicted; want the oldest ended calls to go first", id)
+		}
+	}
+	list := m.calls.list()
+	if list[0].id != "call-0" {
+		t.Errorf("first row is %s, want the live call first", list[0].id)
+	}
+}
+
+func TestEventLogRingAndBodyBudget(t *testing.T) {
+	t.Parallel()
+	l := newEventLog(4)
+	for i := 1; i <= 6; i++ {
+		l.push(&eventRow{seq: uint64(i), ev: &webhook.Event{}, size: bodyBudget / 3})
+	}
+	if l.len() != 4 || l.at(0).seq != 3 || l.at(3).seq != 6 {
+		t.Fatalf("ring holds %d rows from #%d to #%d, want 4 from #3 to #6", l.len(), l.at(0).seq, l.at(l.len()-1).seq)
+	}
+	if l.has(2) || !l.has(3) {
+		t.Error("index out of step with the ring")
+	}
+	if l.bytes > bodyBudget {
+		t.Errorf("%d body bytes held, budget %d", l.bytes, bodyBudget)
+	}
+	if l.at(3).ev == nil {
+		t.Error("the newest body was dropped")
+	}
+	if l.at(0).ev != nil {
+		t.Error("the oldest body was kept over budget")
+	}
+}
+
+func TestTranscriptFromConversationUpdate(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 120, 40)
+	conv := func(n int) string {
+		msgs := []string{`{"role":"system","message":"You are…"}`, `{"role":"bot","message":"Hello there"}`, `{"role":"user","message":"Hi, book a table"}`, `{"role":"tool_calls","message":""}`}
+		return `{"message":{"type":"conversation-update","call":{"id":"` + callID + `"},"messages":[` + strings.Join(msgs[:n], ",") + `]}}`
+	}
+	m.Update(event(t, 1, base, conv(2)))
+	m.Update(event(t, 2, base, conv(4)))
+	lines := m.calls.byID[callID].transcript.lines
+	if len(lines) != 2 || lines[0].text != "Hello there" || lines[0].kind != lineAssistant || lines[1].kind != lineUser {
+		t.Errorf("transcript from conversation-update = %+v", lines)
+	}
+	// Once transcript events arrive, conversation-update is not used any more.
+	m.Update(event(t, 3, base, `{"message":{"type":"transcript","role":"assistant","transcriptType":"final","transcript":"For how many?","call":{"id":"`+callID+`"}}}`))
+	m.Update(event(t, 4, base, conv(4)))
+	if n := len(m.calls.byID[callID].transcript.lines); n != 3 {
+		t.Errorf("%d lines, want 3", n)
+	}
+}
+
+func TestTranscriptPartialsAndSpeaking(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 120, 40)
+	body := func(kind, text string) string {
+		return `{"message":{"type":"transcript","role":"user","transcriptType":"` + kind + `","transcript":"` + text + `","call":{"id":"` + callID + `"}}}`
+	}
+	m.Update(event(t, 1, base, `{"message":{"type":"speech-update","status":"started","role":"user","call":{"id":"`+callID+`"}}}`))
+	m.Update(event(t, 2, base, body("partial", "book a")))
+	m.Update(event(t, 3, base, body("partial", "book a table")))
+	s := screen(m)
+	if !strings.Contains(s, "book a table") || strings.Count(s, "book a") != 1+strings.Count(s, "partial: book a") {
+		t.Errorf("partial not replaced in place:\n%s", s)
+	}
+	if !strings.Contains(s, "user speaking") {
+		t.Error("no speaking indicator")
+	}
+	m.Update(event(t, 4, base, body("final", "book a table for two")))
+	c := m.calls.byID[callID]
+	if c.transcript.partial[1] != "" || len(c.transcript.lines) != 1 {
+		t.Errorf("final did not replace the partial: %+v", c.transcript)
+	}
+}
+
+func TestTranscriptFollowAndScroll(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 80, 24)
+	for i := 0; i < 50; i++ {
+		m.Update(event(t, uint64(i+1), base, fmt.Sprintf(`{"message":{"type":"transcript","role":"user","transcriptType":"final","transcript":"line %d","call":{"id":"%s"}}}`, i, callID)))
+	}
+	if s := screen(m); !strings.Contains(s, "line 49") {
+		t.Fatalf("not following:\n%s", s)
+	}
+	m.Update(press("2"))
+	m.Update(press("k"))
+	m.Update(press("k"))
+	m.Update(event(t, 100, base, `{"message":{"type":"transcript","role":"user","transcriptType":"final","transcript":"line new","call":{"id":"`+callID+`"}}}`))
+	s := screen(m)
+	if strings.Contains(s, "user line new") || !strings.Contains(s, "paused") {
+		t.Errorf("scrolled up but the view followed:\n%s", s)
+	}
+	m.Update(press("f"))
+	if s := screen(m); !strings.Contains(s, "user line new") {
+		t.Errorf("f did not resume following:\n%s", s)
+	}
+	m.Update(press("g"))
+	if s := screen(m); !strings.Contains(s, "line 0") {
+		t.Errorf("g did not go to the top:\n%s", s)
+	}
+}
+
+func TestTranscriptCap(t *testing.T) {
+	t.Parallel()
+	var tr transcript
+	for i := 0; i < maxTranscriptLines+10; i++ {
+		tr.turn("user", base, fmt.Sprint(i))
+	}
+	if len(tr.lines) > maxTranscriptLines || tr.dropped == 0 {
+		t.Errorf("%d lines kept, %d dropped", len(tr.lines), tr.dropped)
+	}
+	if last := tr.lines[len(tr.lines)-1].text; last != fmt.Sprint(maxTranscriptLines+9) {
+		t.Errorf("last line %q", last)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	feed(t, m, 1, base, callBodies(callID))
+	m.Update(event(t, 50, base, `{"message":{"type":"status-update","status":"in-progress","call":{"id":"bbbbbbbb-other"}}}`))
+	m.Update(press("/"))
+	typeText(m, "tool-calls")
+	m.Update(press("enter"))
+	n, at := m.eventsP.visible(m.events, m.filter)
+	if n != 1 || at(0).typ != "tool-calls" {
+		t.Errorf("filter by type kept %d events", n)
+	}
+	if calls := m.visibleCalls(); len(calls) != 0 {
+		t.Errorf("%d calls match a type filter", len(calls))
+	}
+	m.Update(press("esc"))
+	m.Update(press("/"))
+	typeText(m, "BBBB")
+	m.Update(press("enter"))
+	if calls := m.visibleCalls(); len(calls) != 1 || calls[0].id != "bbbbbbbb-other" {
+		t.Errorf("filter by call id kept %d calls", len(calls))
+	}
+	m.Update(press("/"))
+	m.Update(press("esc"))
+	if m.filter != "" {
+		t.Error("esc did not clear the filter")
+	}
+	m.Update(press("/"))
+	typeText(m, "paris")
+	if n, _ := m.eventsP.visible(m.events, m.filter); n != 2 {
+		t.Errorf("filter by text kept %d events, want 2 (the final transcript and the tool call)", n)
+	}
+}
+
+func TestDetailViewAndCopy(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 120, 40)
+	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	m.Update(ev)
+	m.Update(outcome(1, webhook.SourceForward, `{"results":[{"toolCallId":"call_1","result":"18C"}]}`, ms(42)))
+	m.Update(press("4"))
+	m.Update(press("enter"))
+	if m.detail == nil {
+		t.Fatal("enter did not open the detail view")
+	}
+	s := screen(m)
+	for _, want := range []string{"Request #1", "X-Vapi-Secret: [redacted]", `"location": "Paris"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("detail lacks %q:\n%s", want, s)
+		}
+	}
+	m.Update(press("G")) // the reply is at the bottom
+	s = screen(m)
+	for _, want := range []string{"answered by your server", `"result": "18C"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("detail lacks %q:\n%s", want, s)
+		}
+	}
+	_, cmd := m.Update(press("y"))
+	if cmd == nil {
+		t.Fatal("y returned no clipboard command")
+	}
+	if msg := cmd(); fmt.Sprint(msg) != string(ev.Body) {
+		t.Errorf("y copies %v, want the request body", msg)
+	}
+	_, cmd = m.Update(press("c"))
+	if cmd == nil || fmt.Sprint(cmd()) != callID {
+		t.Error("c does not copy the call id")
+	}
+	m.Update(press("esc"))
+	if m.detail != nil {
+		t.Error("esc did not close the detail view")
+	}
+}
+
+func TestFocusKeysAndMouse(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	feed(t, m, 1, base, callBodies(callID)[:4])
+	for i, want := range []pane{paneTranscript, paneTools, paneEvents, paneCalls} {
+		m.Update(press("tab"))
+		if m.focus != want {
+			t.Fatalf("tab %d: focus %v, want %v", i+1, m.focus, want)
+		}
+	}
+	m.Update(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
+	if m.focus != paneEvents {
+		t.Errorf("shift+tab: focus %v", m.focus)
+	}
+	m.Update(press("3"))
+	if m.focus != paneTools {
+		t.Errorf("3: focus %v", m.focus)
+	}
+	// Click the second row of the calls pane: focus it and select the call.
+	r := m.panes[paneCalls]
+	m.Update(tea.MouseClickMsg{X: r.x + 3, Y: r.y + 2, Button: tea.MouseLeft})
+	if m.focus != paneCalls || m.selCall != callID {
+		t.Errorf("click: focus %v, selected %q", m.focus, m.selCall)
+	}
+	// The wheel over the events pane scrolls it (and stops following).
+	e := m.panes[paneEvents]
+	m.Update(tea.MouseWheelMsg{X: e.x + 3, Y: e.y + 2, Button: tea.MouseWheelUp})
+	if m.eventsP.follow {
+		t.Error("wheel up over the events pane left it following")
+	}
+}
+
+func TestHelpDependsOnFocus(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	m.focus = paneEvents
+	if s := m.help.ShortHelpView(m.helpFor().ShortHelp()); !strings.Contains(s, "request detail") {
+		t.Errorf("events help: %s", s)
+	}
+	m.focus = paneTranscript
+	if s := m.help.ShortHelpView(m.helpFor().ShortHelp()); strings.Contains(s, "enter") {
+		t.Errorf("transcript help offers enter: %s", s)
+	}
+	m.Update(press("?"))
+	if !m.showHelp || !strings.Contains(screen(m), "server.timeoutSeconds") {
+		t.Error("? does not show the full help")
+	}
+	m.Update(press("?"))
+	if m.showHelp {
+		t.Error("? does not close the help")
+	}
+}
+
+func TestStatusBar(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status webhook.Status
+		health webhook.ForwardHealth
+		want   []string
+	}{
+		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off"},
+			webhook.ForwardHealth{}, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth none", "tape off"}},
+		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: "online", Auth: "hmac sha256", Tape: "s.jsonl"},
+			webhook.ForwardHealth{}, []string{"https://abc.ngrok.app", "paste into Vapi", "tunnel online", "auth hmac sha256", "tape s.jsonl"}},
+		{"forward failing", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
+			webhook.ForwardHealth{Target: "http://localhost:3000/vapi", Err: "connection refused", At: base}, []string{"forward http://localhost:3000/vapi ✗ connection refused"}},
+		{"forward ok", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
+			webhook.ForwardHealth{Target: "http://localhost:3000/vapi", Status: 200, Latency: 12 * time.Millisecond, At: base}, []string{"✓ 200 12ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, _ := sized(t, 200, 48)
+			m.Update(tt.status)
+			m.Update(tt.health)
+			s := strings.Join(strings.Split(screen(m), "\n")[:3], "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("status bar lacks %q:\n%s", w, s)
+				}
+			}
+		})
+	}
+}
+
+func TestDroppedUpdatesShown(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 120, 40)
+	m.Update(batchMsg{dropped: 17})
+	if s := screen(m); !strings.Contains(s, "17 screen updates dropped") {
+		t.Errorf("dropped count not shown:\n%s", s)
+	}
+}
+
+func TestTooSmallAndZeroSize(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 0, 0)
+	if got := m.View().Content; got != "" {
+		t.Errorf("0x0 view = %q", got)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 30, Height: 5})
+	if got := screen(m); !strings.Contains(got, "40x12") {
+		t.Errorf("too small view = %q", got)
+	}
+}
