@@ -4,5 +4,9 @@ import "github.com/spf13/cobra"
 
 // extraCommands returns the fixture and replay commands (send, replay, fixtures).
 func extraCommands() []*cobra.Command {
-	return nil
+	return []*cobra.Command{
+		newSendCmd(),
+		newReplayCmd(),
+		newFixturesCmd(),
+	}
 }

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/tui"
+)
+
+// replayFlags are the flags of `vapimon replay`.
+type replayFlags struct {
+	auth    authFlags
+	to      string
+	speed   float64
+	instant bool
+	keep    bool
+	compare bool
+	timeout time.Duration
+	json    bool
+}
+
+func newReplayCmd() *cobra.Command {
+	f := &replayFlags{}
+	cmd := &cobra.Command{
+		Use:   "replay TAPE|SCENARIO",
+		Short: "Replay a recorded tape or a built-in scenario to a server",
+		Long: `Send every request of a tape (a recording made by "vapimon listen") or of a built-in
+scenario to --to, in order and at the recorded pacing (--speed 4 is four times faster,
+--instant does not wait), signed as Vapi would sign them for --auth. A progress bar shows
+while it runs; then a summary: requests sent, 2xx replies, failures, and replies Vapi would
+not accept. --compare also compares each reply with the recorded one.
+
+Call ids, tool-call ids and timestamps are made fresh unless --keep is given; with --keep
+every body is sent byte for byte as recorded. The exit status is 1 when anything failed,
+so a replay can run in CI.`,
+		Example: `  vapimon replay inbound-call --to http://localhost:3000/vapi
+  vapimon replay ~/.local/state/vapimon/tapes/2026-11-29T14-33-27.jsonl --to http://localhost:3000/vapi --instant --compare
+  vapimon replay transfer --to https://example.com/vapi --secret "$VAPI_SECRET" --speed 4`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeFixtureNames,
+		RunE:              func(cmd *cobra.Command, args []string) error { return runReplay(cmd, f, args[0]) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.to, "to", "", "URL to send every request to, used exactly as given")
+	fs.Float64Var(&f.speed, "speed", 1, "pacing: 1 keeps the recorded gaps, 4 is four times faster")
+	fs.BoolVar(&f.instant, "instant", false, "send each request as soon as the previous reply is in")
+	fs.BoolVar(&f.keep, "keep", false, "send bodies byte for byte as recorded: no fresh ids or timestamps")
+	fs.BoolVar(&f.compare, "compare", false, "compare each reply with the recorded one and show the differences")
+	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on each reply after this long")
+	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
+	f.auth.register(cmd)
+	return cmd
+}
+
+func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
+	if f.speed <= 0 || math.IsNaN(f.speed) || math.IsInf(f.speed, 0) {
+		return fmt.Errorf("--speed %v: want a positive number (1 = recorded pacing)", f.speed)
+	}
+	recs, err := loadRecords(cmd, arg)
+	if err != nil {
+		return err
+	}
+	if f.to == "" {
+		return replayInTUI(cmd, recs)
+	}
+	auth, err := f.auth.config()
+	if err != nil {
+		return err
+	}
+	if !f.keep {
+		recs = fixtures.Freshen(recs, time.Now())
+	}
+	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	p := newReplayProgress(out, errw, f.json, f.to)
+	r := &fixtures.Replayer{
+		Sender:   fixtures.Sender{To: f.to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
+		Speed:    f.speed,
+		Instant:  f.instant,
+		Compare:  f.compare,
+		Progress: p.update,
+	}
+	sum, runErr := r.Run(cmd.Context(), recs)
+	p.finish()
+	if runErr != nil && sum.Sent == 0 {
+		return runErr
+	}
+	if f.json {
+		if err := writeJSON(out, replaySummaryJSON(f.to, sum, runErr)); err != nil {
+			return err
+		}
+	} else {
+		printReplaySummary(out, f.to, sum, runErr)
+	}
+	if runErr != nil || sum.Failing() {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// replayProgress shows a replay as it runs: a bar redrawn in place on a terminal, plain
+// lines otherwise, JSON lines with --json. Failures are always printed as they happen.
+type replayProgress struct {
+	out, errw io.Writer
+	json      bool
+	bar       bool
+	to        string
+	ok, fail  int
+	wrong     int
+	drawn     time.Time
+	shown     bool
+}
+
+func newReplayProgress(out, errw io.Writer, asJSON bool, to string) *replayProgress {
+	return &replayProgress{out: out, errw: errw, json: asJSON, bar: !asJSON && isTerminal(errw), to: to}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// barRedraw caps how often the bar is redrawn, so fast replays are not slowed by output.
+const barRedraw = 50 * time.Millisecond
+
+func (p *replayProgress) update(done, total int, last fixtures.Result) {
+	failed := last.Err != nil || last.Status < 200 || last.Status > 299
+	switch {
+	case failed:
+		p.fail++
+	case len(last.Problems) > 0:
+		p.ok++
+		p.wrong++
+	default:
+		p.ok++
+	}
+	if p.json {
+		_ = writeJSON(p.out, replayLineJSON(done, last))
+		return
+	}
+	line := p.line(done, total, last)
+	if !p.bar {
+		fmt.Fprintln(p.out, line)
+		for _, pr := range last.Problems {
+			fmt.Fprintln(p.out, "    ✗", pr)
+		}
+		return
+	}
+	if failed || len(last.Problems) > 0 {
+		p.clear()
+		fmt.Fprintln(p.errw, line)
+		for _, pr := range last.Problems {
+			fmt.Fprintln(p.errw, "    ✗", pr)
+		}
+	}
+	if now := time.Now(); done == total || failed || now.Sub(p.drawn) >= barRedraw {
+		p.drawn = now
+		p.draw(done, total, last)
+	}
+}
+
+// line describes one request: "[ 3/14] tool-calls → 200 in 3ms".
+func (p *replayProgress) line(done, total int, last fixtures.Result) string {
+	w := len(fmt.Sprint(total))
+	typ := "request"
+	if last.Type != "" {
+		typ = tui.SanitizeLine(last.Type)
+	}
+	head := fmt.Sprintf("[%*d/%d] %s", w, done, total, typ)
+	if last.Err != nil {
+		return head + " ✗ " + describeSendError(last.Err, p.to)
+	}
+	mark := "✓"
+	if last.Status < 200 || last.Status > 299 || len(last.Problems) > 0 {
+		mark = "✗"
+	}
+	return fmt.Sprintf("%s → %d in %s %s", head, last.Status, fmtLatency(last.Latency), mark)
+}
+
+const barWidth = 24
+
+func (p *replayProgress) draw(done, total int, last fixtures.Result) {
+	filled := 0
+	if total > 0 {
+		filled = done * barWidth / total
+	}
+	bar := strings.Repeat("█", filled) + strings.Repeat("░", barWidth-filled)
+	typ := tui.SanitizeLine(last.Type)
+	if len(typ) > 28 {
+		typ = typ[:28]
+	}
+	fmt.Fprintf(p.errw, "\r\x1b[2K%s %d/%d  2xx %d  failed %d  wrong shape %d  %s", bar, done, total, p.ok, p.fail, p.wrong, typ)
+	p.shown = true
+}
+
+func (p *replayProgress) clear() {
+	if p.shown {
+		fmt.Fprint(p.errw, "\r\x1b[2K")
+		p.shown = false
+	}
+}
+
+// finish ends the bar's line.
+func (p *replayProgress) finish() {
+	if p.shown {
+		fmt.Fprintln(p.errw)
+		p.shown = false
+	}
+}
+
+func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr error) {
+	fmt.Fprintf(out, "\nreplayed %d requests to %s in %s\n", sum.Sent, to, sum.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(out, "  sent %d · 2xx %d · failed %d · wrong shape %d\n", sum.Sent, sum.OK2xx, sum.Failed, sum.WrongShape)
+	if runErr != nil {
+		fmt.Fprintf(out, "  stopped early: %v\n", runErr)
+	}
+	if len(sum.Diffs) > 0 {
+		fmt.Fprintf(out, "\n%d replies differ from the recording:\n", len(sum.Diffs))
+		for _, d := range sum.Diffs {
+			fmt.Fprintf(out, "  #%d %s (recorded seq %d)\n", d.Index+1, tui.SanitizeLine(d.Type), d.Seq)
+			for _, l := range d.Lines {
+				fmt.Fprintln(out, "    ", l)
+			}
+		}
+	}
+	switch {
+	case sum.Failing():
+		fmt.Fprintln(out, "✗ replay failed")
+	case runErr == nil:
+		fmt.Fprintln(out, "✓ every reply came back 2xx with the shape Vapi expects")
+	}
+}
+
+// replayLine is the --json form of one request.
+type replayLine struct {
+	Kind string `json:"kind"`
+	// Index is the request's position in the tape, from 0 (as in Diff.Index).
+	Index     int      `json:"index"`
+	Type      string   `json:"type,omitempty"`
+	Status    int      `json:"status,omitempty"`
+	LatencyMs float64  `json:"latencyMs"`
+	Problems  []string `json:"problems,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	OK        bool     `json:"ok"`
+}
+
+func replayLineJSON(done int, r fixtures.Result) replayLine {
+	l := replayLine{Kind: "result", Index: done - 1, Type: r.Type, Status: r.Status,
+		LatencyMs: float64(r.Latency.Microseconds()) / 1000, Problems: r.Problems, OK: r.OK()}
+	if r.Err != nil {
+		l.Error = r.Err.Error()
+	}
+	return l
+}
+
+// replaySummary is the --json summary line.
+type replaySummary struct {
+	Kind       string          `json:"kind"`
+	To         string          `json:"to"`
+	Sent       int             `json:"sent"`
+	OK2xx      int             `json:"ok2xx"`
+	Failed     int             `json:"failed"`
+	WrongShape int             `json:"wrongShape"`
+	ElapsedMs  int64           `json:"elapsedMs"`
+	Diffs      []fixtures.Diff `json:"diffs,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	OK         bool            `json:"ok"`
+}
+
+func replaySummaryJSON(to string, sum fixtures.Summary, runErr error) replaySummary {
+	s := replaySummary{Kind: "summary", To: to, Sent: sum.Sent, OK2xx: sum.OK2xx, Failed: sum.Failed,
+		WrongShape: sum.WrongShape, ElapsedMs: sum.Elapsed.Milliseconds(), Diffs: sum.Diffs,
+		OK: runErr == nil && !sum.Failing()}
+	if runErr != nil {
+		s.Error = runErr.Error()
+	}
+	return s
+}
