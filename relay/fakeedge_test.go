@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,15 +92,15 @@ func (e *fakeEdge) close() {
 	})
 }
 
-// options points an agent at the fake edge. The heartbeat is shortened because ngrok
-// leaves a closed session's heartbeat goroutines running until the next beat (10s) or
-// the tolerance (15s more) runs out; the tests count goroutines.
+// options points an agent at the fake edge. The heartbeat interval is shortened because
+// ngrok leaves a closed session's heartbeat requester running until the next beat (10s
+// by default), and the tests count goroutines.
 func (e *fakeEdge) options(o NgrokOptions) NgrokOptions {
 	o.ConnectURL = e.ln.Addr().String()
 	o.agentOpts = append(o.agentOpts,
 		ngrok.WithAgentConnectCAs(e.pool),
 		ngrok.WithHeartbeatInterval(200*time.Millisecond),
-		ngrok.WithHeartbeatTolerance(2*time.Second),
+		ngrok.WithHeartbeatTolerance(time.Hour), // see lingering
 	)
 	return o
 }
@@ -281,14 +282,48 @@ func (s *statusLog) waitFor(t *testing.T, state string) {
 	}
 }
 
+// lingering names goroutines ngrok leaves behind on its own schedule and that the leak
+// checks ignore: a dropped session's heartbeat checker lives until interval+tolerance
+// has passed (the fake edge sets the tolerance to an hour, because when it does fire it
+// trips a data race inside ngrok v2.4.0: rawSession.onHeartbeat reads the Logger field
+// that Auth wrote without synchronisation).
+var lingering = []string{"muxado/v2.(*Heartbeat).check"}
+
+// goroutines counts running goroutines, minus the lingering ones.
+func goroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+next:
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.TrimSpace(g) == "" {
+			continue
+		}
+		for _, ig := range lingering {
+			if strings.Contains(g, ig) {
+				continue next
+			}
+		}
+		count++
+	}
+	return count
+}
+
 // goroutinesSettle fails the test when the goroutine count does not come back to at most
-// base within a deadline. ngrok's retry loop sleeps up to its current back-off (about a
-// second in these tests) before it notices the session ended.
+// base (from goroutines()) within a deadline. ngrok's retry loop sleeps up to its current
+// back-off (about a second in these tests) before it notices the session ended.
 func goroutinesSettle(t *testing.T, base int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n := runtime.NumGoroutine()
+		n := goroutines()
 		if n <= base {
 			return
 		}

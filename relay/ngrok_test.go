@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,12 +16,13 @@ import (
 // The ngrok tests count goroutines, so they do not run in parallel with anything.
 
 func TestListenNgrokUnreachable(t *testing.T) {
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	st := newStatusLog()
+	addr := closedPort(t) // not 127.0.0.1:1: on a shared machine something may listen there
 	start := time.Now()
 	tun, err := ListenNgrok(context.Background(), NgrokOptions{
 		Authtoken:      "test-token",
-		ConnectURL:     "127.0.0.1:1",
+		ConnectURL:     addr,
 		ConnectTimeout: 300 * time.Millisecond,
 		OnStatus:       st.on,
 	})
@@ -31,7 +31,7 @@ func TestListenNgrokUnreachable(t *testing.T) {
 		tun.Close()
 		t.Fatal("ListenNgrok succeeded against a closed port")
 	}
-	want := "ngrok did not connect within 300ms: cannot reach ngrok's servers at 127.0.0.1:1: connection refused"
+	want := "ngrok did not connect within 300ms: cannot reach ngrok's servers at " + addr + ": connection refused"
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
@@ -47,7 +47,7 @@ func TestListenNgrokUnreachable(t *testing.T) {
 }
 
 func TestListenNgrokBadToken(t *testing.T) {
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	edge := newFakeEdge(t, "The authtoken you specified does not look like a proper ngrok tunnel authtoken.\nYour authtoken: bad\nInstructions to install your authtoken are on your ngrok dashboard:\nhttps://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_105\n")
 	st := newStatusLog()
 	start := time.Now()
@@ -77,7 +77,7 @@ func TestListenNgrokBadToken(t *testing.T) {
 }
 
 func TestListenNgrokCancelled(t *testing.T) {
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	ctx, cancel := context.WithCancel(context.Background())
 	st := newStatusLog()
 	go func() {
@@ -88,7 +88,7 @@ func TestListenNgrokCancelled(t *testing.T) {
 			}
 		}
 	}()
-	_, err := ListenNgrok(ctx, NgrokOptions{Authtoken: "x", ConnectURL: "127.0.0.1:1", ConnectTimeout: time.Minute, OnStatus: st.on})
+	_, err := ListenNgrok(ctx, NgrokOptions{Authtoken: "x", ConnectURL: closedPort(t), ConnectTimeout: time.Minute, OnStatus: st.on})
 	if err == nil || !strings.Contains(err.Error(), "connect abandoned: context canceled") {
 		t.Fatalf("error = %v, want connect abandoned", err)
 	}
@@ -96,7 +96,7 @@ func TestListenNgrokCancelled(t *testing.T) {
 }
 
 func TestListenNgrokOnlineReconnectClose(t *testing.T) {
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	edge := newFakeEdge(t, "")
 	st := newStatusLog()
 	tun, err := ListenNgrok(context.Background(), edge.options(NgrokOptions{

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,16 +109,17 @@ func TestResolveListenLocalModes(t *testing.T) {
 }
 
 func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
-	base := runtime.NumGoroutine()
+	base := goroutines()
+	addr := closedPort(t)
 	tun, st, err := ResolveListen(context.Background(), ListenConfig{
 		Addr:  "127.0.0.1:0",
-		Ngrok: NgrokOptions{Authtoken: "tok", ConnectURL: "127.0.0.1:1", ConnectTimeout: 200 * time.Millisecond},
+		Ngrok: NgrokOptions{Authtoken: "tok", ConnectURL: addr, ConnectTimeout: 200 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	local := "http://" + tun.Listener().Addr().String()
-	want := "ngrok did not connect within 200ms: cannot reach ngrok's servers at 127.0.0.1:1: connection refused: listening locally on " + local
+	want := "ngrok did not connect within 200ms: cannot reach ngrok's servers at " + addr + ": connection refused: listening locally on " + local
 	if st.Tunnel != StateFailed || st.TunnelNote != want || st.PublicURL != "" || tun.Public() {
 		t.Errorf("status = %+v\nwant note %q", st, want)
 	}
@@ -129,7 +129,7 @@ func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 }
 
 func TestResolveListenNgrokServesBoth(t *testing.T) {
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	edge := newFakeEdge(t, "")
 	tun, st, err := ResolveListen(context.Background(), ListenConfig{Addr: "127.0.0.1:0", Ngrok: edge.options(NgrokOptions{Authtoken: "tok"})})
 	if err != nil {
