@@ -1,18 +1,148 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/tui"
+	"github.com/vapimon/vapimon/webhook"
 )
 
+// demoAnswers answers some of the demo call's tools; get_weather is left for the operator.
+const demoAnswers = `# vapimon demo answers: get_weather is left for you to answer by hand.
+tools:
+  lookup_order:
+    - when: {orderId: "A123"}
+      result: "Order A123 shipped yesterday, arriving Thursday."
+    - result: "I could not find order {{orderId}}."
+  book_table: {error: "fully booked"}
+replies:
+  assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
+assistants:
+  - {id: "5a6b2c1d-0000-4000-8000-000000000001", name: "Support (demo)"}
+`
+
 func newDemoCmd() *cobra.Command {
-	return &cobra.Command{
+	var scenario string
+	var speed float64
+	var toolTimeout time.Duration
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Watch a realistic Vapi call in the monitor, with no account and no token",
-		Args:  cobra.NoArgs,
+		Long: `Start the monitor on a local port and send it a built-in scenario over real HTTP, at
+the pace of a real call, signed with HMAC as Vapi would. When the assistant calls
+get_weather, a prompt opens: type the result and press Enter before the countdown ends.
+
+Nothing leaves this machine. The demo's tape is kept, so you can replay it afterwards.`,
+		Example: `  vapimon demo
+  vapimon demo --speed 2
+  vapimon demo --scenario transfer`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return fmt.Errorf("demo: not built yet")
+			return runDemo(cmd.Context(), scenario, speed, toolTimeout, cmd.ErrOrStderr())
 		},
+	}
+	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in scenario to play (see `vapimon fixtures`)")
+	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed (2 = twice as fast)")
+	cmd.Flags().DurationVar(&toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "time you have to answer a tool call (Vapi's default is 20s)")
+	_ = cmd.RegisterFlagCompletionFunc("scenario", fixtureCompletion("scenario"))
+	return cmd
+}
+
+func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout time.Duration, stderr io.Writer) error {
+	recs, err := fixtures.Load(scenario)
+	if err != nil {
+		return err
+	}
+	dir, err := stateDir()
+	if err != nil {
+		return err
+	}
+	answersPath := filepath.Join(dir, "demo-answers.yaml")
+	if err := os.WriteFile(answersPath, []byte(demoAnswers), 0o600); err != nil {
+		return fmt.Errorf("demo answers: %w", err)
+	}
+	secret := make([]byte, 16)
+	_, _ = rand.Read(secret)
+	f := &listenFlags{
+		addr:        "127.0.0.1:0",
+		maxBody:     webhook.DefaultMaxBody,
+		maxInFlight: webhook.DefaultMaxInFlight,
+		toolTimeout: toolTimeout,
+		answers:     answersPath,
+		keepCalls:   500,
+	}
+	f.auth.mode = string(webhook.AuthHMAC)
+	f.auth.secrets = []string{hex.EncodeToString(secret)}
+	f.tunnel.noTunnel = true
+	authCfg, err := f.auth.config()
+	if err != nil {
+		return err
+	}
+
+	op := tui.NewOperator()
+	s, err := startSession(ctx, f, stderr, op)
+	if err != nil {
+		return err
+	}
+	st := s.status.get()
+	st.TunnelNote = "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)"
+	s.status.set(st)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	played := make(chan struct{})
+	go func() {
+		defer close(played)
+		// Give the screen a moment to draw before the call starts.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(800 * time.Millisecond):
+		}
+		r := &fixtures.Replayer{
+			Sender: fixtures.Sender{To: strings.TrimRight(st.ListenURL, "/") + "/vapi/webhook", Auth: authCfg},
+			Speed:  speed,
+		}
+		sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
+		default:
+			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
+		}
+	}()
+	runErr := tui.Run(ctx, tuiOptions(s), op)
+	cancel()
+	<-played
+	if err := s.shutdown(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if s.tape != nil {
+		fmt.Fprintf(stderr, "vapimon: demo tape saved: %s\nvapimon: replay it with: vapimon replay %s\n", s.tape.Path(), s.tape.Path())
+	}
+	return runErr
+}
+
+// fixtureCompletion completes built-in fixture names of the given kind ("" for all).
+func fixtureCompletion(kind string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, fx := range fixtures.List() {
+			if kind == "" || fx.Kind == kind {
+				out = append(out, fx.Name+"\t"+fx.Description)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
