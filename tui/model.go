@@ -8,6 +8,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -56,6 +57,9 @@ type ReplayControl struct {
 	Speed func(factor float64) float64
 	// Progress reports records sent, records in total, whether paused, and the speed.
 	Progress func() (done, total int, paused bool, speed float64)
+	// Start, when set, is run by Run in its own goroutine once it has subscribed to the
+	// bus (so nothing published is missed), with a context that ends when Run returns.
+	Start func(ctx context.Context)
 }
 
 // pane identifies one of the four panes, in focus order.

@@ -47,6 +47,13 @@ func Run(ctx context.Context, opts Options, op *Operator, progOpts ...tea.Progra
 		defer wg.Done()
 		fwdErr <- forward(ctx, p, sub, op.requests(), opts.Bus)
 	}()
+	if r := opts.Replay; r != nil && r.Start != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Start(ctx)
+		}()
+	}
 
 	_, err = p.Run()
 	cancel()
