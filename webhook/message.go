@@ -229,7 +229,21 @@ type wireMessage struct {
 
 type wireCall struct {
 	Call
-	CostBreakdown map[string]float64 `json:"costBreakdown"`
+	CostBreakdown map[string]json.RawMessage `json:"costBreakdown"`
+}
+
+// costBreakdown keeps the numeric entries (analysisCostBreakdown is an object).
+func (c *wireCall) costBreakdown() map[string]float64 {
+	if len(c.CostBreakdown) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(c.CostBreakdown))
+	for k, v := range c.CostBreakdown {
+		if f, ok := number(v); ok {
+			out[k] = f
+		}
+	}
+	return out
 }
 
 type wireToolCall struct {
@@ -294,7 +308,7 @@ func (m *Message) fill(w *wireMessage) {
 		if len(m.Messages) == 0 {
 			m.Messages = w.Artifact.Messages
 		}
-		m.Call.CostBreakdown = w.Call.CostBreakdown
+		m.Call.CostBreakdown = w.Call.costBreakdown()
 	}
 	if m.Cost == 0 {
 		m.Cost = m.Call.Cost

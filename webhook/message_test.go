@@ -62,7 +62,10 @@ func TestParseEveryType(t *testing.T) {
 				t.Errorf("status = %q %q", m.Status, m.EndedReason)
 			}
 		}},
-		{TypeEndOfCallReport, `"endedReason":"customer-ended-call","cost":0.0734,"analysis":{"summary":"Weather in Paris."},"artifact":{"transcript":"AI: Hi\nUser: Hello","recordingUrl":"https://storage.vapi.ai/x-mono.wav","stereoRecordingUrl":"https://storage.vapi.ai/x-stereo.wav","messages":[]}`, func(t *testing.T, m *Message) {
+		{TypeEndOfCallReport, `"endedReason":"customer-ended-call","cost":0.0734,"analysis":{"summary":"Weather in Paris."},"artifact":{"transcript":"AI: Hi\nUser: Hello","recordingUrl":"https://storage.vapi.ai/x-mono.wav","stereoRecordingUrl":"https://storage.vapi.ai/x-stereo.wav","messages":[]},"call":{"id":"call-1","customer":{"number":"+14155550123"},"costBreakdown":{"llm":0.0112,"total":0.0734,"analysisCostBreakdown":{"summary":0.001}}}`, func(t *testing.T, m *Message) {
+			if len(m.Call.CostBreakdown) != 2 || m.Call.CostBreakdown["total"] != 0.0734 {
+				t.Errorf("cost breakdown = %v", m.Call.CostBreakdown)
+			}
 			if m.Cost != 0.0734 || m.Summary != "Weather in Paris." || m.RecordingURL != "https://storage.vapi.ai/x-mono.wav" || m.StereoURL == "" || !strings.Contains(m.CallLog, "User: Hello") {
 				t.Errorf("report = cost %v summary %q rec %q log %q", m.Cost, m.Summary, m.RecordingURL, m.CallLog)
 			}

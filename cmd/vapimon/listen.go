@@ -112,15 +112,15 @@ func openLog(path string) (*slog.Logger, io.Closer, error) {
 
 // session is one running listener: everything runListen starts, in shutdown order.
 type session struct {
-	cfg     *listenFlags
-	log     *slog.Logger
-	bus     *webhook.Bus
-	handler *webhook.Handler
-	answers *webhook.Answers
-	tape    *fixtures.TapeWriter
-	status  statusBox
-	srv     *http.Server
-	tunnel  relay.Tunnel
+	cfg      *listenFlags
+	log      *slog.Logger
+	bus      *webhook.Bus
+	handler  *webhook.Handler
+	answers  *webhook.Answers
+	tape     *fixtures.TapeWriter
+	status   statusBox
+	srv      *http.Server
+	tunnel   relay.Tunnel
 	verifier *webhook.Verifier
 	closers  []func()
 	wg       sync.WaitGroup
