@@ -53,6 +53,7 @@ type Target struct {
 	ID   string `json:"id"`
 }
 
+// String is "assistant ID", safe to print.
 func (t Target) String() string { return t.Kind + " " + printable(t.ID, 80) }
 
 // Saved is a resource's server setting before vapimon changed it.
