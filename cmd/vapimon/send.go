@@ -126,13 +126,15 @@ func loadRecords(cmd *cobra.Command, arg string) ([]fixtures.Record, error) {
 
 // completeFixtureNames offers the built-in fixtures and scenarios, with their descriptions,
 // and falls back to file names.
-func completeFixtureNames(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+func completeFixtureNames(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	var out []string
 	for _, fx := range fixtures.List() {
-		out = append(out, fx.Name+"\t"+fx.Description)
+		if strings.HasPrefix(fx.Name, toComplete) {
+			out = append(out, fx.Name+"\t"+fx.Description)
+		}
 	}
 	return out, cobra.ShellCompDirectiveDefault
 }

@@ -1,0 +1,259 @@
+package main
+
+// End-to-end tests of `vapimon send` and `vapimon fixtures`, run against in-process
+// servers with the real binary built by TestMain.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// target is a server that records what it receives and answers with a function of it.
+type target struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies [][]byte
+	errs   []string // verification failures
+}
+
+// newTarget starts a server verifying auth (zero: none) and answering with answer.
+func newTarget(t *testing.T, auth webhook.AuthConfig, answer func(msg *webhook.Message) (int, string)) *target {
+	t.Helper()
+	v, err := webhook.NewVerifier(auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{}
+	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		tg.mu.Lock()
+		tg.bodies = append(tg.bodies, body)
+		if err := v.Verify(r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body, time.Now()); err != nil {
+			tg.errs = append(tg.errs, err.Error())
+		}
+		tg.mu.Unlock()
+		msg, _ := webhook.Parse(body)
+		status, reply := answer(msg)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, reply)
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+func (tg *target) received() ([][]byte, []string) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return append([][]byte(nil), tg.bodies...), append([]string(nil), tg.errs...)
+}
+
+// goodAnswer answers tool calls correctly and acknowledges everything else.
+func goodAnswer(msg *webhook.Message) (int, string) {
+	if msg == nil || msg.Kind != webhook.TypeToolCalls {
+		return 200, `{}`
+	}
+	var res []webhook.ToolResult
+	for _, tc := range msg.ToolCalls {
+		res = append(res, webhook.ToolResult{ToolCallID: tc.ID, Name: tc.Name, Result: "done"})
+	}
+	return 200, string(webhook.ToolCallsReply(res))
+}
+
+// closedURL returns a loopback URL nothing listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	return u
+}
+
+func loadFixture(t *testing.T, name string) []fixtures.Record {
+	t.Helper()
+	recs, err := fixtures.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestSend(t *testing.T) {
+	t.Parallel()
+	secret := webhook.AuthConfig{Mode: webhook.AuthSecret, Secrets: []string{"s3cret"}}
+	hmac := webhook.AuthConfig{Mode: webhook.AuthHMAC, Secrets: []string{"hmac-key"}}
+	bad := func(*webhook.Message) (int, string) { return 200, `{"results":[{"result":"x"}]}` }
+	original := loadFixture(t, "tool-calls")[0].Body
+
+	tests := []struct {
+		name     string
+		auth     webhook.AuthConfig
+		answer   func(*webhook.Message) (int, string)
+		args     []string // after "send", before --to
+		code     int
+		stdout   []string
+		stderr   []string
+		checkReq func(t *testing.T, body []byte)
+	}{
+		{name: "good reply, secret", auth: secret, answer: goodAnswer,
+			args: []string{"tool-calls", "--secret", "s3cret"}, code: 0,
+			stdout: []string{"→ POST ", "  tool-calls  call ", "← 200 OK in ", `"result": "done"`, "✓ the reply has the shape Vapi expects for tool-calls"},
+			checkReq: func(t *testing.T, body []byte) {
+				m, err := webhook.Parse(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !uuidPattern.MatchString(m.Call.ID) || bytes.Contains(body, []byte("7420f27a")) || bytes.Equal(body, original) {
+					t.Errorf("the body was not freshened: call %q", m.Call.ID)
+				}
+			}},
+		{name: "hmac", auth: hmac, answer: goodAnswer,
+			args: []string{"tool-calls", "--auth", "hmac", "--secret", "hmac-key"}, code: 0,
+			stdout: []string{"✓ the reply has the shape"}},
+		{name: "wrong shape", answer: bad, args: []string{"tool-calls"}, code: 1,
+			stdout: []string{"← 200 OK", "✗ results[0].toolCallId is missing"}},
+		{name: "http 500", answer: func(*webhook.Message) (int, string) { return 500, "boom" }, args: []string{"assistant-request"}, code: 1,
+			stdout: []string{"← 500 Internal Server Error", "boom", "✗ HTTP 500: Vapi ignores non-200 replies to assistant-request"}},
+		{name: "informational", answer: goodAnswer, args: []string{"status-update"}, code: 0,
+			stdout: []string{"✓ acknowledged (Vapi needs no reply body for status-update)"}},
+		{name: "keep", answer: goodAnswer, args: []string{"tool-calls", "--keep"}, code: 0,
+			checkReq: func(t *testing.T, body []byte) {
+				if sha256.Sum256(body) != sha256.Sum256(original) {
+					t.Errorf("--keep changed the body:\n%s\nwant\n%s", body, original)
+				}
+			}},
+		{name: "set", answer: goodAnswer, args: []string{"tool-calls", "--keep", "--set", "toolCallList[0].function.arguments.location=Berlin", "--set", "message.call.customer.number=+15550001"}, code: 0,
+			checkReq: func(t *testing.T, body []byte) {
+				m, _ := webhook.Parse(body)
+				if m == nil || string(m.ToolCalls[0].Arguments) != `{"location":"Berlin"}` || m.Call.Customer.Number != "+15550001" {
+					t.Errorf("--set not applied: %s", body)
+				}
+			}},
+		{name: "json", answer: goodAnswer, args: []string{"tool-calls", "--json"}, code: 0,
+			stdout: []string{`"ok":true`, `"status":200`, `"type":"tool-calls"`, `"problems":[]`}},
+		{name: "bad set", answer: goodAnswer, args: []string{"tool-calls", "--set", "toolCallList[9].id=x"}, code: 1,
+			stderr: []string{"--set toolCallList[9].id: message.toolCallList has 2 entries: no [9]"}},
+		{name: "scenario", answer: goodAnswer, args: []string{"inbound-call"}, code: 1,
+			stderr: []string{"inbound-call holds", "events", `vapimon replay inbound-call --to URL`}},
+		{name: "unknown", answer: goodAnswer, args: []string{"tool-cals"}, code: 1,
+			stderr: []string{`unknown fixture "tool-cals"`, "did you mean", "tool-calls"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t, tt.auth, tt.answer)
+			args := append(append([]string{"send"}, tt.args...), "--to", tg.URL+"/vapi")
+			r := runVapimon(t, args...)
+			if r.code != tt.code {
+				t.Fatalf("vapimon %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			bodies, authErrs := tg.received()
+			if len(authErrs) > 0 {
+				t.Errorf("the target rejected what send signed: %q", authErrs)
+			}
+			if tt.checkReq != nil {
+				if len(bodies) != 1 {
+					t.Fatalf("target got %d requests, want 1", len(bodies))
+				}
+				tt.checkReq(t, bodies[0])
+			}
+		})
+	}
+}
+
+func TestSendDown(t *testing.T) {
+	t.Parallel()
+	to := closedURL(t)
+	r := runVapimon(t, "send", "hang", "--to", to)
+	if want := "✗ POST " + to + ": connection refused — is the server running?"; r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q: want 1 and %q", r.code, r.stderr, want)
+	}
+	err := &fixtures.SendError{Method: "POST", URL: defaultSendTo, Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	if got, want := describeSendError(err, defaultSendTo), "POST http://127.0.0.1:4242/: connection refused — is `vapimon listen` running?"; got != want {
+		t.Errorf("describeSendError = %q, want %q", got, want)
+	}
+}
+
+func TestFixturesCmd(t *testing.T) {
+	t.Parallel()
+	list := runVapimon(t, "fixtures")
+	if list.code != 0 || !strings.Contains(list.stdout, "SCENARIOS") || !strings.Contains(list.stdout, "EVENTS") {
+		t.Fatalf("vapimon fixtures: exit %d\n%s", list.code, list.stdout)
+	}
+	for _, fx := range fixtures.List() {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(fx.Name) + ` `).MatchString(list.stdout) {
+			t.Errorf("vapimon fixtures does not list %s", fx.Name)
+		}
+	}
+
+	js := runVapimon(t, "fixtures", "--json")
+	var got []fixtures.Fixture
+	if err := json.Unmarshal([]byte(js.stdout), &got); err != nil || len(got) != len(fixtures.List()) {
+		t.Errorf("vapimon fixtures --json: %v, %d entries, want %d", err, len(got), len(fixtures.List()))
+	}
+
+	show := runVapimon(t, "fixtures", "show", "tool-calls")
+	var want bytes.Buffer
+	_ = json.Indent(&want, loadFixture(t, "tool-calls")[0].Body, "", "  ")
+	want.WriteByte('\n')
+	if show.code != 0 || show.stdout != want.String() {
+		t.Errorf("vapimon fixtures show tool-calls: exit %d\n%s", show.code, show.stdout)
+	}
+
+	scen := runVapimon(t, "fixtures", "show", "web-call")
+	var bodies []json.RawMessage
+	if err := json.Unmarshal([]byte(scen.stdout), &bodies); err != nil || len(bodies) != len(loadFixture(t, "web-call")) {
+		t.Errorf("vapimon fixtures show web-call: %v, %d bodies", err, len(bodies))
+	}
+
+	tape := runVapimon(t, "fixtures", "show", "web-call", "--json")
+	recs, warnings, err := fixtures.ReadTape(strings.NewReader(tape.stdout))
+	orig := loadFixture(t, "web-call")
+	if err != nil || len(warnings) > 0 || len(recs) != len(orig) {
+		t.Fatalf("show --json is not a tape: %v %q (%d records)", err, warnings, len(recs))
+	}
+	for i := range recs {
+		if !bytes.Equal(recs[i].Body, orig[i].Body) {
+			t.Errorf("record %d body changed through show --json", i)
+		}
+	}
+
+	unknown := runVapimon(t, "fixtures", "show", "inbound")
+	if unknown.code == 0 || !strings.Contains(unknown.stderr, "inbound-call") {
+		t.Errorf("show of an unknown name: exit %d, stderr %q: want a suggestion", unknown.code, unknown.stderr)
+	}
+
+	comp := runVapimon(t, "__complete", "send", "tool")
+	if !strings.Contains(comp.stdout, "tool-calls\t") || !strings.Contains(comp.stdout, "tool-calls-flat\t") {
+		t.Errorf("completion of send does not offer fixtures:\n%s", comp.stdout)
+	}
+}
