@@ -244,6 +244,7 @@ func (m *Model) ingest(v any) {
 		m.addOutcome(v)
 	case webhook.Notice:
 		v.Text = SanitizeLine(clip(v.Text, 500))
+		v.Time = m.now() // shown for a while from when it arrived
 		m.notice = v
 	case *webhook.Notice:
 		if v != nil {

@@ -392,3 +392,25 @@ func TestTooSmallAndZeroSize(t *testing.T) {
 		t.Errorf("too small view = %q", got)
 	}
 }
+
+func TestToolsPaneDrawsOnlyVisibleRows(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 80, 24)
+	for i := 1; i <= 300; i++ {
+		m.Update(event(t, uint64(i), base, toolCallsBody(callID, fmt.Sprintf("call_%d", i), fmt.Sprintf("tool_%d", i), `{"a":1,"b":2,"c":3}`)))
+		if i < 300 {
+			m.Update(outcome(uint64(i), webhook.SourceAnswers, `{"results":[{"toolCallId":"x","result":"ok"}]}`, ms(3)))
+		}
+	}
+	clk.Advance(time.Second)
+	s := screen(m)
+	checkScreen(t, s, 80, 24)
+	if !strings.Contains(s, "tool_300") {
+		t.Errorf("the pending call is not shown:\n%s", s)
+	}
+	m.Update(press("3"))
+	m.Update(press("g"))
+	if s := screen(m); !strings.Contains(s, "tool_1 ") {
+		t.Errorf("g did not go to the first tool call:\n%s", s)
+	}
+}

@@ -231,34 +231,29 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 		}
 	}
 	p.sel = min(max(p.sel, 0), len(rows)-1)
-	// Build the expanded block of the selected row first, to know its height.
-	var lines []string
-	selStart := 0
-	for i, r := range rows {
-		if i == p.sel {
-			selStart = len(lines)
-		}
-		line := p.row(st, r, showCall, now)
+	// Rows are one line each except the selected one, which is followed by its details;
+	// top is a row index, so only the rows on screen are drawn.
+	exp := p.expand(st, rows[p.sel])
+	need := 1 + len(exp)
+	if p.sel < p.top {
+		p.top = p.sel
+	}
+	if p.sel-p.top+need > p.h {
+		p.top = p.sel - max(p.h-need, 0)
+	}
+	p.top = min(max(p.top, 0), len(rows)-1)
+	out := make([]string, 0, p.h+need)
+	for i := p.top; i < len(rows) && len(out) < p.h; i++ {
+		line := p.row(st, rows[i], showCall, now)
 		if i == p.sel && focused {
 			line = st.Selected.Render(fit(line, p.w))
 		}
-		lines = append(lines, line)
+		out = append(out, line)
 		if i == p.sel {
-			lines = append(lines, p.expand(st, r)...)
-		}
-		if len(lines) > selStart+p.h && i > p.sel {
-			break
+			out = append(out, exp...)
 		}
 	}
-	if selStart < p.top {
-		p.top = selStart
-	}
-	if selStart >= p.top+p.h {
-		p.top = selStart - p.h/2
-	}
-	p.top = min(max(p.top, 0), max(len(lines)-p.h, 0))
-	end := min(p.top+p.h, len(lines))
-	return lines[p.top:end]
+	return out[:min(len(out), p.h)]
 }
 
 func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) string {
