@@ -121,6 +121,8 @@ type session struct {
 	status   statusBox
 	srv      *http.Server
 	tunnel   relay.Tunnel
+	forward  *relay.Forwarder
+	vapi     *relay.VapiClient
 	verifier *webhook.Verifier
 	closers  []func()
 	wg       sync.WaitGroup
@@ -176,10 +178,16 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		}
 	}
 
-	responders, forwardDesc, err := f.tunnel.responders(s.bus)
+	var responders []webhook.Responder
+	var forwardDesc string
+	s.forward, err = f.tunnel.forwarder(s.bus)
 	if err != nil {
 		s.close()
 		return nil, err
+	}
+	if s.forward != nil {
+		responders = append(responders, s.forward)
+		forwardDesc = s.forward.Describe()
 	}
 	if f.answers != "" {
 		responders = append(responders, s.answers)
@@ -237,7 +245,40 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		s.serveErr <- err
 	}()
 	log.Info("listening", "listen", st.ListenURL, "public", st.PublicURL, "tunnel", st.Tunnel, "auth", st.Auth, "tape", st.Tape)
+	if err := s.pointVapi(ctx, stderr); err != nil {
+		_ = s.shutdown()
+		return nil, err
+	}
 	return s, nil
+}
+
+// pointVapi points the assistants, phone numbers and tools named by the flags at the public
+// URL, saving their previous server settings first so that shutdown (or `vapimon restore`
+// after a crash) puts them back.
+func (s *session) pointVapi(ctx context.Context, stderr io.Writer) error {
+	targets := s.cfg.tunnel.targets()
+	if len(targets) == 0 {
+		return nil
+	}
+	st := s.status.get()
+	if err := relay.CheckReachable(st.PublicURL); err != nil {
+		return fmt.Errorf("cannot point Vapi at vapimon: %w", err)
+	}
+	c, err := relay.NewVapiClientFromEnv()
+	if err != nil {
+		return fmt.Errorf("cannot point Vapi at vapimon: %w", err)
+	}
+	saved, err := c.Point(ctx, targets, st.PublicURL, relay.DefaultStatePath())
+	s.vapi = c // restore whatever was changed, even after a partial failure
+	if err != nil {
+		return err
+	}
+	for _, sv := range saved {
+		msg := fmt.Sprintf("pointed %s at %s (restored on exit; after a crash run `vapimon restore`)", sv.Target, st.PublicURL)
+		fmt.Fprintln(stderr, "vapimon:", msg)
+		s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: msg})
+	}
+	return nil
 }
 
 // shutdown stops accepting, lets in-flight replies finish (bounded by the longest reply
@@ -247,9 +288,21 @@ func (s *session) shutdown() error {
 	if grace < webhook.AssistantRequestBudget {
 		grace = webhook.AssistantRequestBudget
 	}
+	var err error
+	if s.vapi != nil {
+		// Put Vapi back first, so it stops sending here before the listener goes away.
+		rctx, rcancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if rerr := s.vapi.Restore(rctx, relay.DefaultStatePath()); rerr != nil {
+			err = fmt.Errorf("restoring Vapi's server URLs: %w (run `vapimon restore` to retry)", rerr)
+		}
+		rcancel()
+		s.vapi = nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := s.srv.Shutdown(ctx)
+	if serr := s.srv.Shutdown(ctx); serr != nil && err == nil {
+		err = serr
+	}
 	if s.tunnel != nil {
 		if cerr := s.tunnel.Close(); cerr != nil && err == nil {
 			err = cerr

@@ -72,6 +72,7 @@ Try "vapimon demo" to watch a realistic call with no account and no token.`,
 	root.AddCommand(
 		newListenCmd(),
 		newDemoCmd(),
+		newRestoreCmd(),
 		newVersionCmd(),
 	)
 	for _, c := range extraCommands() {

@@ -39,13 +39,34 @@ func (t *tunnelFlags) register(cmd *cobra.Command) {
 	_ = cmd.MarkFlagFilename("traffic-policy", "yaml", "yml", "json")
 }
 
-// responders returns the forwarder (when --forward-to is set) and a description of its
-// targets for the status bar.
-func (t *tunnelFlags) responders(bus *webhook.Bus) ([]webhook.Responder, string, error) {
-	if len(t.forwardTo) > 0 {
-		return nil, "", fmt.Errorf("--forward-to: not available in this build yet")
+// forwarder returns the forwarder when --forward-to is set (nil otherwise).
+func (t *tunnelFlags) forwarder(bus *webhook.Bus) (*relay.Forwarder, error) {
+	if len(t.forwardTo) == 0 {
+		if t.intercept {
+			return nil, fmt.Errorf("--intercept needs --forward-to: it shows your server's reply before it goes to Vapi")
+		}
+		return nil, nil
 	}
-	return nil, "", nil
+	routes, err := relay.ParseRoutes(t.forwardTo)
+	if err != nil {
+		return nil, fmt.Errorf("--forward-to: %w", err)
+	}
+	return relay.NewForwarder(routes, relay.ForwardOptions{Bus: bus}), nil
+}
+
+// targets lists the Vapi resources to point at vapimon.
+func (t *tunnelFlags) targets() []relay.Target {
+	var out []relay.Target
+	for _, id := range t.assistants {
+		out = append(out, relay.Target{Kind: relay.KindAssistant, ID: id})
+	}
+	for _, id := range t.phoneNumbers {
+		out = append(out, relay.Target{Kind: relay.KindPhoneNumber, ID: id})
+	}
+	for _, id := range t.tools {
+		out = append(out, relay.Target{Kind: relay.KindTool, ID: id})
+	}
+	return out
 }
 
 // open starts listening (locally, plus ngrok when NGROK_AUTHTOKEN is set) and reports where.

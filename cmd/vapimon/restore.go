@@ -1,0 +1,39 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/relay"
+)
+
+func newRestoreCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore",
+		Short: "Put back the Vapi server URLs that vapimon changed (after a crash)",
+		Long: `When vapimon points an assistant, phone number or tool at itself (--assistant,
+--phone-number, --tool), it first saves their previous server settings to the state
+directory and restores them on exit. If vapimon was killed before it could, run this.
+
+Needs VAPI_API_KEY (and VAPI_BASE_URL if you use a non-default API base).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := relay.NewVapiClientFromEnv()
+			if err != nil {
+				return err
+			}
+			path := relay.DefaultStatePath()
+			done, err := c.RestoreDetail(cmd.Context(), path)
+			if errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(cmd.OutOrStdout(), "Nothing to restore: %s does not exist (vapimon restores on a normal exit).\n", path)
+				return nil
+			}
+			for _, r := range done {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-10s %s\n", r.Action, r.Target)
+			}
+			return err
+		},
+	}
+}
