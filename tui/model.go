@@ -504,6 +504,11 @@ func (m *Model) expire() {
 				}
 			}
 			if m.prompt != nil && m.prompt.p == p {
+				flash := "deadline passed: the fallback reply was sent"
+				if typed := SanitizeLine(m.prompt.ed.Value()); typed != "" {
+					flash += " (not sent: " + typed + ")"
+				}
+				m.setFlash(flash)
 				m.closePrompt()
 			}
 		}

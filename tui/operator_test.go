@@ -287,13 +287,19 @@ func TestPromptClosesAtDeadline(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	ask(t, m, ev)
+	clk.Advance(time.Second)
+	typeText(m, "half an answer")
 	clk.Set(ev.Deadline)
 	m.Update(tickMsg(ev.Deadline))
 	if m.prompt != nil {
 		t.Error("the prompt is still open after the deadline")
 	}
-	if s := screen(m); !contains("deadline passed: fallback sent")([]byte(s)) {
+	s := screen(m)
+	if !contains("deadline passed: fallback sent")([]byte(s)) {
 		t.Errorf("the tools pane does not say the fallback was sent:\n%s", s)
+	}
+	if !contains("not sent: half an answer")([]byte(s)) {
+		t.Errorf("the unsent answer is not shown:\n%s", s)
 	}
 	if m.pendingCount() != 0 {
 		t.Errorf("pending = %d after the deadline", m.pendingCount())
