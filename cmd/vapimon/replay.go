@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -217,7 +219,10 @@ func (p *replayProgress) finish() {
 func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr error) {
 	fmt.Fprintf(out, "\nreplayed %d requests to %s in %s\n", sum.Sent, to, sum.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(out, "  sent %d · 2xx %d · failed %d · wrong shape %d\n", sum.Sent, sum.OK2xx, sum.Failed, sum.WrongShape)
-	if runErr != nil {
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		fmt.Fprintln(out, "  interrupted: the rest of the tape was not sent")
+	case runErr != nil:
 		fmt.Fprintf(out, "  stopped early: %v\n", runErr)
 	}
 	if len(sum.Diffs) > 0 {
