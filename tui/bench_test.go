@@ -85,6 +85,21 @@ func BenchmarkView(b *testing.B) {
 			_ = m.View()
 		}
 	})
+	b.Run("prompt_open", func(b *testing.B) {
+		ev := synthetic(1<<40, base, &webhook.Message{Type: "tool-calls", Kind: "tool-calls", Known: true,
+			Call:      webhook.Call{ID: m.selCall},
+			ToolCalls: []webhook.ToolCall{{ID: "call_9", Name: "book_table", Arguments: []byte(`{"people":4}`)}}}, benchBody)
+		ev.Deadline = base.Add(time.Hour)
+		m.Update(&opRequest{ev: ev, ctx: b.Context(), reply: make(chan webhook.Reply, 1)})
+		if m.prompt == nil {
+			b.Fatal("no prompt")
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.View()
+		}
+		m.prompt = nil
+	})
 	b.Run("all_calls_filtered", func(b *testing.B) {
 		m.selCall = ""
 		m.filter = "book"

@@ -205,14 +205,14 @@ func TestFlowResize(t *testing.T) {
 	t.Parallel()
 	clk := newClock(base)
 	tm := teatest.NewTestModel(t, newTestModel(clk, nil), teatest.WithInitialTermSize(80, 24))
-	for _, b := range callBodies(callID)[:5] {
-		_ = b
-	}
+	// Wait for the first frame: the program's own initial size message is handled by then.
+	teatest.WaitFor(t, tm.Output(), contains("vapimon"), waitOpts()...)
 	tm.Send(tea.WindowSizeMsg{Width: 0, Height: 0}) // the first size may be 0x0
+	tm.Send(tea.WindowSizeMsg{Width: 30, Height: 8})
+	teatest.WaitFor(t, tm.Output(), contains("40x12"), waitOpts()...) // too small: a message, no panic
 	tm.Send(batchMsg{items: []any{event(t, 1, base, callBodies(callID)[3].body)}})
-	tm.Send(tea.WindowSizeMsg{Width: 30, Height: 8}) // too small: a message, no panic
 	tm.Send(tea.WindowSizeMsg{Width: 160, Height: 48})
-	teatest.WaitFor(t, tm.Output(), contains("Hi Ada"), waitOpts()...)
+	teatest.WaitFor(t, tm.Output(), contains("--tool-timeout"), waitOpts()...) // the third status line
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}

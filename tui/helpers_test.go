@@ -181,8 +181,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// checkScreen asserts the screen's shape: exactly h lines of at most w cells (the overlay
-// compositor trims trailing blanks).
+// checkScreen asserts the screen's shape: exactly h lines of exactly w cells.
 func checkScreen(t *testing.T, s string, w, h int) {
 	t.Helper()
 	lines := strings.Split(s, "\n")
@@ -190,8 +189,8 @@ func checkScreen(t *testing.T, s string, w, h int) {
 		t.Errorf("screen has %d lines, want %d", len(lines), h)
 	}
 	for i, l := range lines {
-		if lw := ansi.StringWidth(l); lw > w {
-			t.Errorf("line %d is %d cells wide, want at most %d: %q", i, lw, w, l)
+		if lw := ansi.StringWidth(l); lw != w {
+			t.Errorf("line %d is %d cells wide, want %d: %q", i, lw, w, l)
 		}
 	}
 }
