@@ -77,7 +77,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 
 // askQuit quits, or asks first when tool calls are waiting for an answer.
 func (m *Model) askQuit() tea.Cmd {
-	if m.pendingCount() > 0 || m.queuedCount() > 0 {
+	if m.opts.Replay == nil && (m.pendingCount() > 0 || m.queuedCount() > 0) {
 		m.confirmQuit = true
 		return nil
 	}

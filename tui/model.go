@@ -130,7 +130,6 @@ type Model struct {
 	dropped uint64
 
 	calls      *callStore
-	latest     *call
 	events     *eventLog
 	toolsBySeq map[uint64][]*toolRow // rows still waiting for an outcome
 	toolLog    []*toolRow            // every call's tool rows, for "all calls"
@@ -293,7 +292,6 @@ func (m *Model) addEvent(ev *webhook.Event) {
 			m.forget(gone)
 		}
 		c.noteCallFields(msg, at)
-		m.latest = c
 	}
 	if webhook.ExpectsReply(msg.Kind) {
 		rows := newToolRows(ev, c)
@@ -410,9 +408,6 @@ func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 func (m *Model) forget(c *call) {
 	if m.selCall == c.id {
 		m.selCall = ""
-	}
-	if m.latest == c {
-		m.latest = nil
 	}
 }
 
@@ -571,17 +566,15 @@ func (m *Model) pendingCount() int {
 	return n
 }
 
-// selectedCall returns the call whose transcript is shown: the selected one, or the most
-// recently active one when "all calls" is selected.
+// selectedCall returns the call whose transcript is shown: the selected one or, when "all
+// calls" is selected, the newest live call (else the newest call). It does not jump between
+// calls as their events interleave.
 func (m *Model) selectedCall() *call {
 	if m.selCall != "" {
 		if c := m.calls.byID[m.selCall]; c != nil {
 			return c
 		}
 		m.selCall = ""
-	}
-	if m.latest != nil {
-		return m.latest
 	}
 	if l := m.calls.list(); len(l) > 0 {
 		return l[0]

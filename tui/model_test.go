@@ -414,3 +414,21 @@ func TestToolsPaneDrawsOnlyVisibleRows(t *testing.T) {
 		t.Errorf("g did not go to the first tool call:\n%s", s)
 	}
 }
+
+func TestAllCallsShowsNewestLiveCallWithoutJumping(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	line := func(seq uint64, id, text string) {
+		m.Update(event(t, seq, base, `{"message":{"type":"transcript","role":"user","transcriptType":"final","transcript":"`+text+`","call":{"id":"`+id+`"}}}`))
+	}
+	line(1, "aaaaaaaa-first", "from the first call")
+	line(2, "bbbbbbbb-second", "from the second call")
+	line(3, "aaaaaaaa-first", "the first call again")
+	if c := m.selectedCall(); c == nil || c.id != "bbbbbbbb-second" {
+		t.Fatalf("all calls shows %v, want the newest live call", c)
+	}
+	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"bbbbbbbb-second"}}}`))
+	if c := m.selectedCall(); c.id != "aaaaaaaa-first" {
+		t.Errorf("after the newest call ended, all calls shows %s, want the live one", c.id)
+	}
+}
