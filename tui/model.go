@@ -308,7 +308,11 @@ func (m *Model) addEvent(ev *webhook.Event) {
 		}
 	}
 	if c != nil {
+		wasEnded := c.isEnded
 		applyToCall(c, msg, at)
+		if c.isEnded != wasEnded {
+			m.calls.dirty = true // live calls sort first
+		}
 	}
 }
 
