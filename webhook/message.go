@@ -58,6 +58,8 @@ type Message struct {
 	Language string
 	// voice-input, voice-request, assistant.speechStarted
 	Text string
+	// voice-request: the sample rate of the PCM audio wanted
+	SampleRate int
 	// model-output
 	Output json.RawMessage
 	// model-output, user-interrupted
@@ -220,6 +222,7 @@ type wireMessage struct {
 	Request      string          `json:"request"`
 	Language     string          `json:"language"`
 	Text         string          `json:"text"`
+	SampleRate   json.RawMessage `json:"sampleRate"`
 	Input        string          `json:"input"`
 	Output       json.RawMessage `json:"output"`
 	TurnID       string          `json:"turnId"`
@@ -280,6 +283,7 @@ func (m *Message) fill(w *wireMessage) {
 	m.Request = w.Request
 	m.Language = w.Language
 	m.Text = firstNonEmpty(w.Text, w.Input)
+	m.SampleRate = int(num(w.SampleRate))
 	m.Output = object(w.Output)
 	m.TurnID = w.TurnID
 	m.Parameters = object(w.Parameters)

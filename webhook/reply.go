@@ -83,8 +83,13 @@ func ErrorReply(msg *Message, text string) Reply {
 	case TypeCampaignPredial:
 		body = mustJSON(map[string]any{"eligible": false})
 	case TypeVoiceRequest:
-		// voice-request wants raw PCM; an empty body is silence.
-		return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/octet-stream"}}, Body: []byte{}, Source: SourceFallback, Note: text}
+		// voice-request wants raw 16-bit mono PCM at the message's sample rate: send 100 ms
+		// of silence.
+		rate := msg.SampleRate
+		if rate <= 0 || rate > 192000 {
+			rate = 24000
+		}
+		return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/octet-stream"}}, Body: make([]byte, rate/10*2), Source: SourceFallback, Note: text}
 	default:
 		body = []byte("{}")
 	}

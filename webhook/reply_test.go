@@ -80,11 +80,8 @@ func TestErrorReplyShapes(t *testing.T) {
 		if rep.Status != http.StatusOK || rep.Source != webhook.SourceFallback {
 			t.Errorf("%s: status %d source %q", typ, rep.Status, rep.Source)
 		}
-		if typ == webhook.TypeVoiceRequest {
-			if rep.Header.Get("Content-Type") != "application/octet-stream" {
-				t.Errorf("voice-request fallback content type %q", rep.Header.Get("Content-Type"))
-			}
-			continue
+		if typ == webhook.TypeVoiceRequest && (rep.Header.Get("Content-Type") != "application/octet-stream" || len(rep.Body) != 4800) {
+			t.Errorf("voice-request fallback: %q, %d bytes; want 100 ms of 24 kHz PCM silence", rep.Header.Get("Content-Type"), len(rep.Body))
 		}
 		if probs := webhook.CheckReply(&webhook.Message{Type: typ, Kind: typ}, rep.Status, rep.Header, rep.Body); len(probs) > 0 {
 			t.Errorf("%s: CheckReply finds %v in %s", typ, probs, rep.Body)
