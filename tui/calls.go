@@ -345,3 +345,95 @@ func padLeft(s string, n int) string {
 	}
 	return strings.Repeat(" ", n-w) + s
 }
+
+// applyToCall updates the call's state and transcript from one message.
+func applyToCall(c *call, msg *webhook.Message, at time.Time) {
+	t := &c.transcript
+	s := func(v string, n int) string { return SanitizeLine(clip(v, n)) }
+	switch msg.Kind {
+	case webhook.TypeStatusUpdate:
+		st := s(msg.Status, 40)
+		if st == "" {
+			return
+		}
+		switch st {
+		case "in-progress":
+			if c.started.IsZero() {
+				c.started = at
+			}
+		case "ended":
+			c.markEnded(at, msg.EndedReason)
+			t.speaking = [2]bool{}
+			t.partial = [2]string{}
+			note := "call ended"
+			if c.reason != "" {
+				note += ": " + c.reason
+			}
+			t.note(lineNote, at, note)
+			return
+		case "forwarding":
+			t.note(lineNote, at, "forwarding the call "+compactJSON(msg.Destination, 200))
+		}
+		if !c.isEnded {
+			c.status = st
+		}
+		t.note(lineNote, at, "status "+st)
+	case webhook.TypeTranscript:
+		t.sawTranscript = true
+		if msg.TranscriptType == "partial" {
+			t.setPartial(msg.Role, msg.Transcript)
+		} else {
+			t.turn(msg.Role, at, msg.Transcript)
+		}
+	case webhook.TypeSpeechUpdate:
+		if i, ok := roleIndex(msg.Role); ok {
+			t.speaking[i] = msg.Status == "started"
+		}
+	case webhook.TypeConversationUpdate:
+		if t.sawTranscript {
+			return
+		}
+		if len(msg.Messages) < t.convSeen {
+			t.convSeen = len(msg.Messages)
+		}
+		for _, lm := range msg.Messages[t.convSeen:] {
+			t.turn(lm.Role, at, lm.Message)
+		}
+		t.convSeen = len(msg.Messages)
+	case webhook.TypeHang:
+		t.note(lineWarn, at, "hang: the assistant has gone quiet (slow model or voice, or waiting on a tool)")
+	case webhook.TypeUserInterrupted:
+		t.note(lineNote, at, "user interrupted the assistant")
+	case webhook.TypeTransferUpdate:
+		t.note(lineNote, at, "transfer "+compactJSON(msg.Destination, 200))
+	case webhook.TypePhoneCallControl:
+		t.note(lineNote, at, "phone-call-control "+s(msg.Request, 40)+" "+compactJSON(msg.Destination, 200))
+	case webhook.TypeTransferDestinationRequest:
+		t.note(lineNote, at, "transfer-destination-request: asking for a destination")
+	case webhook.TypeHandoffDestinationRequest:
+		t.note(lineNote, at, "handoff-destination-request "+compactJSON(msg.Parameters, 200))
+	case webhook.TypeToolCalls, webhook.TypeFunctionCall:
+		for _, tc := range msg.ToolCalls {
+			t.note(lineTool, at, "tool call "+s(tc.Name, 80)+" "+compactJSON(tc.Arguments, 200))
+		}
+	case webhook.TypeAssistantRequest:
+		t.note(lineNote, at, "assistant-request: choosing the assistant")
+	case webhook.TypeLanguageChangeDetected:
+		t.note(lineNote, at, "language changed to "+s(msg.Language, 40))
+	case webhook.TypeEndOfCallReport:
+		c.report = newReport(msg)
+		if msg.EndedAt != "" {
+			if e, err := time.Parse(time.RFC3339Nano, msg.EndedAt); err == nil && !c.isEnded {
+				at = e
+			}
+		}
+		if msg.StartedAt != "" && c.started.IsZero() {
+			if b, err := time.Parse(time.RFC3339Nano, msg.StartedAt); err == nil {
+				c.started = b
+			}
+		}
+		c.markEnded(at, msg.EndedReason)
+		t.speaking = [2]bool{}
+		t.partial = [2]string{}
+	}
+}

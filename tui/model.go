@@ -15,7 +15,6 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -98,15 +97,6 @@ type rect struct{ x, y, w, h int }
 
 func (r rect) contains(x, y int) bool {
 	return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h
-}
-
-// statusHeight is the height of the status bar: three lines on a comfortable terminal (the
-// third is the tool timeout reminder), two on a small one.
-func (m *Model) statusHeight() int {
-	if m.height >= 40 {
-		return 3
-	}
-	return 2
 }
 
 // Model is the monitor's root model. Create it with NewModel; Run drives it.
@@ -316,98 +306,6 @@ func (m *Model) addEvent(ev *webhook.Event) {
 	}
 }
 
-// applyToCall updates the call's state and transcript from one message.
-func applyToCall(c *call, msg *webhook.Message, at time.Time) {
-	t := &c.transcript
-	s := func(v string, n int) string { return SanitizeLine(clip(v, n)) }
-	switch msg.Kind {
-	case webhook.TypeStatusUpdate:
-		st := s(msg.Status, 40)
-		if st == "" {
-			return
-		}
-		switch st {
-		case "in-progress":
-			if c.started.IsZero() {
-				c.started = at
-			}
-		case "ended":
-			c.markEnded(at, msg.EndedReason)
-			t.speaking = [2]bool{}
-			t.partial = [2]string{}
-			note := "call ended"
-			if c.reason != "" {
-				note += ": " + c.reason
-			}
-			t.note(lineNote, at, note)
-			return
-		case "forwarding":
-			t.note(lineNote, at, "forwarding the call "+compactJSON(msg.Destination, 200))
-		}
-		if !c.isEnded {
-			c.status = st
-		}
-		t.note(lineNote, at, "status "+st)
-	case webhook.TypeTranscript:
-		t.sawTranscript = true
-		if msg.TranscriptType == "partial" {
-			t.setPartial(msg.Role, msg.Transcript)
-		} else {
-			t.turn(msg.Role, at, msg.Transcript)
-		}
-	case webhook.TypeSpeechUpdate:
-		if i, ok := roleIndex(msg.Role); ok {
-			t.speaking[i] = msg.Status == "started"
-		}
-	case webhook.TypeConversationUpdate:
-		if t.sawTranscript {
-			return
-		}
-		if len(msg.Messages) < t.convSeen {
-			t.convSeen = len(msg.Messages)
-		}
-		for _, lm := range msg.Messages[t.convSeen:] {
-			t.turn(lm.Role, at, lm.Message)
-		}
-		t.convSeen = len(msg.Messages)
-	case webhook.TypeHang:
-		t.note(lineWarn, at, "hang: the assistant has gone quiet (slow model or voice, or waiting on a tool)")
-	case webhook.TypeUserInterrupted:
-		t.note(lineNote, at, "user interrupted the assistant")
-	case webhook.TypeTransferUpdate:
-		t.note(lineNote, at, "transfer "+compactJSON(msg.Destination, 200))
-	case webhook.TypePhoneCallControl:
-		t.note(lineNote, at, "phone-call-control "+s(msg.Request, 40)+" "+compactJSON(msg.Destination, 200))
-	case webhook.TypeTransferDestinationRequest:
-		t.note(lineNote, at, "transfer-destination-request: asking for a destination")
-	case webhook.TypeHandoffDestinationRequest:
-		t.note(lineNote, at, "handoff-destination-request "+compactJSON(msg.Parameters, 200))
-	case webhook.TypeToolCalls, webhook.TypeFunctionCall:
-		for _, tc := range msg.ToolCalls {
-			t.note(lineTool, at, "tool call "+s(tc.Name, 80)+" "+compactJSON(tc.Arguments, 200))
-		}
-	case webhook.TypeAssistantRequest:
-		t.note(lineNote, at, "assistant-request: choosing the assistant")
-	case webhook.TypeLanguageChangeDetected:
-		t.note(lineNote, at, "language changed to "+s(msg.Language, 40))
-	case webhook.TypeEndOfCallReport:
-		c.report = newReport(msg)
-		if msg.EndedAt != "" {
-			if e, err := time.Parse(time.RFC3339Nano, msg.EndedAt); err == nil && !c.isEnded {
-				at = e
-			}
-		}
-		if msg.StartedAt != "" && c.started.IsZero() {
-			if b, err := time.Parse(time.RFC3339Nano, msg.StartedAt); err == nil {
-				c.started = b
-			}
-		}
-		c.markEnded(at, msg.EndedReason)
-		t.speaking = [2]bool{}
-		t.partial = [2]string{}
-	}
-}
-
 // forget drops references to an evicted call.
 func (m *Model) forget(c *call) {
 	if m.selCall == c.id {
@@ -454,35 +352,6 @@ func (m *Model) noteAnswers(rows []*toolRow) {
 			what = "→ error: " + r.result
 		}
 		c.transcript.note(lineTool, r.received.Add(r.latency), fmt.Sprintf("%s %s (%s %s)", r.name, what, sourceLabel(r.source), fmtLatency(r.latency)))
-	}
-}
-
-// addRequest queues an operator request and opens its prompt if none is open.
-func (m *Model) addRequest(r *opRequest) {
-	if r == nil || r.ctx.Err() != nil || r.ev == nil || r.ev.Msg == nil {
-		return
-	}
-	ev := r.ev
-	if !m.events.has(ev.Seq) {
-		m.addEvent(ev)
-	}
-	rows := m.toolsBySeq[ev.Seq]
-	if rows == nil {
-		return // the outcome is already in: nothing left to answer
-	}
-	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows}
-	if p.kind != webhook.TypeAssistantRequest {
-		p.results = make([]webhook.ToolResult, len(ev.Msg.ToolCalls))
-		p.answered = make([]bool, len(ev.Msg.ToolCalls))
-		if len(rows) != len(ev.Msg.ToolCalls) {
-			return
-		}
-	} else {
-		p.answered = []bool{false}
-	}
-	m.queue = append(m.queue, p)
-	if m.prompt == nil {
-		m.openPrompt(p)
 	}
 }
 
@@ -538,38 +407,6 @@ func (m *Model) expire() {
 	}
 }
 
-// dropDone removes finished requests from the queue.
-func (m *Model) dropDone() {
-	q := m.queue[:0]
-	for _, p := range m.queue {
-		if !p.done {
-			q = append(q, p)
-		}
-	}
-	for i := len(q); i < len(m.queue); i++ {
-		m.queue[i] = nil
-	}
-	m.queue = q
-}
-
-// queuedCount is how many operator requests wait (including the open one).
-func (m *Model) queuedCount() int { return len(m.queue) }
-
-// pendingCount is how many tool calls (and other reply-expecting requests) wait for a
-// reply that is still due.
-func (m *Model) pendingCount() int {
-	n := 0
-	now := m.now()
-	for _, rows := range m.toolsBySeq {
-		for _, r := range rows {
-			if r.waiting(now) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // selectedCall returns the call whose transcript is shown: the selected one or, when "all
 // calls" is selected, the newest live call (else the newest call). It does not jump between
 // calls as their events interleave.
@@ -609,156 +446,4 @@ func (m *Model) toolRows() ([]*toolRow, bool) {
 		}
 	}
 	return m.toolLog, true
-}
-
-// resize lays out the panes for a w×h terminal.
-func (m *Model) resize(w, h int) {
-	m.width, m.height = w, h
-	m.help.SetWidth(max(w, 0))
-	bh := h - m.statusHeight() - 1
-	if w < minWidth || h < minHeight {
-		return
-	}
-	lw := max(w*2/5, 30)
-	rw := w - lw
-	top := m.statusHeight()
-	ch := bh / 2
-	th := bh * 3 / 5
-	m.panes[paneCalls] = rect{0, top, lw, ch}
-	m.panes[paneTools] = rect{0, top + ch, lw, bh - ch}
-	m.panes[paneTranscript] = rect{lw, top, rw, th}
-	m.panes[paneEvents] = rect{lw, top + th, rw, bh - th}
-	m.callsP.SetSize(lw-2, ch-2)
-	m.toolsP.SetSize(lw-2, bh-ch-2)
-	m.transP.SetSize(rw-2, th-2)
-	m.eventsP.SetSize(rw-2, bh-th-2)
-	if m.detail != nil {
-		m.detail.SetSize(w-2, bh-2)
-	}
-}
-
-const (
-	minWidth  = 40
-	minHeight = 12
-)
-
-// View implements tea.Model.
-func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
-	v.AltScreen = true
-	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "vapimon"
-	if n := m.queuedCount(); n > 0 {
-		v.WindowTitle = "vapimon · answer needed"
-	}
-	return v
-}
-
-func (m *Model) render() string {
-	w, h := m.width, m.height
-	if w <= 0 || h <= 0 {
-		return ""
-	}
-	if w < minWidth || h < minHeight {
-		return fit("vapimon needs at least 40x12", w)
-	}
-	st := &m.styles
-	lines := make([]string, 0, h)
-	lines = append(lines, m.statusLines(w)...)
-	bh := h - m.statusHeight() - 1
-	switch {
-	case m.showHelp:
-		lines = append(lines, box(st, "Help", m.helpLines(w-2), w, bh, true)...)
-	case m.detail != nil:
-		d := m.detail
-		d.SetSize(w-2, bh-2)
-		body := d.View()
-		title := d.title
-		if len(d.lines) > d.h {
-			title += " · " + scrollPos(d.top, d.h, len(d.lines))
-		}
-		lines = append(lines, box(st, title, body, w, bh, true)...)
-	default:
-		lines = append(lines, m.renderPanes()...)
-	}
-	lines = append(lines, m.footer(w))
-
-	var ov []string
-	switch {
-	case m.confirmQuit:
-		ov = m.confirmView(min(w-4, 64))
-	case m.prompt != nil:
-		ov = m.promptView(min(max(w-4, 40), 100), bh)
-	}
-	if ov != nil {
-		ow := ansi.StringWidth(ov[0])
-		x := max((w-ow)/2, 0)
-		y := m.statusHeight() + max((bh-len(ov))/2, 0)
-		overlay(lines, ov, x, y, w)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// overlay draws the box ov over lines at column x, row y, in place. It splices each row
-// rather than using lipgloss's compositor: the compositor re-parses the whole screen into
-// cells on every frame (about 5 ms at 200x60, more than the frame budget), while splicing
-// touches only the rows under the box.
-func overlay(lines, ov []string, x, y, w int) {
-	for i, o := range ov {
-		row := y + i
-		if row < 0 || row >= len(lines) {
-			continue
-		}
-		base := lines[row]
-		left := ansi.Truncate(base, x, "")
-		if lw := ansi.StringWidth(left); lw < x {
-			left += strings.Repeat(" ", x-lw)
-		}
-		ow := ansi.StringWidth(o)
-		right := ansi.TruncateLeft(base, x+ow, "")
-		lines[row] = fit(left+"\x1b[m"+o+"\x1b[m"+right, w)
-	}
-}
-
-func (m *Model) renderPanes() []string {
-	st := &m.styles
-	now := m.now()
-	calls := m.visibleCalls()
-	// Keep the calls-pane selection on the selected call as rows reorder.
-	if m.selCall == "" {
-		m.callsP.sel = 0
-	} else {
-		for i, c := range calls {
-			if c.id == m.selCall {
-				m.callsP.sel = i + 1
-				break
-			}
-		}
-	}
-	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, now, m.focus == paneCalls),
-		m.panes[paneCalls].w, m.panes[paneCalls].h, m.focus == paneCalls)
-	rows, all := m.toolRows()
-	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
-		m.panes[paneTools].w, m.panes[paneTools].h, m.focus == paneTools)...)
-	c := m.selectedCall()
-	right := box(st, m.transcriptTitle(c), m.transP.View(st, c, now),
-		m.panes[paneTranscript].w, m.panes[paneTranscript].h, m.focus == paneTranscript)
-	right = append(right, box(st, m.eventsTitle(), m.eventsP.View(st, m.events, m.filter, m.focus == paneEvents),
-		m.panes[paneEvents].w, m.panes[paneEvents].h, m.focus == paneEvents)...)
-	out := make([]string, len(left))
-	for i := range left {
-		r := ""
-		if i < len(right) {
-			r = right[i]
-		}
-		out[i] = left[i] + r
-	}
-	return out
-}
-
-func scrollPos(top, h, total int) string {
-	if total <= h {
-		return ""
-	}
-	return fmt.Sprintf("%d%%", 100*(top+h)/total)
 }

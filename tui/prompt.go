@@ -373,3 +373,64 @@ func modalBox(st *Styles, title string, body []string, w int) []string {
 	out = append(out, bs.Render("╰"+strings.Repeat("─", w-2)+"╯"))
 	return out
 }
+
+// addRequest queues an operator request and opens its prompt if none is open.
+func (m *Model) addRequest(r *opRequest) {
+	if r == nil || r.ctx.Err() != nil || r.ev == nil || r.ev.Msg == nil {
+		return
+	}
+	ev := r.ev
+	if !m.events.has(ev.Seq) {
+		m.addEvent(ev)
+	}
+	rows := m.toolsBySeq[ev.Seq]
+	if rows == nil {
+		return // the outcome is already in: nothing left to answer
+	}
+	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows}
+	if p.kind != webhook.TypeAssistantRequest {
+		p.results = make([]webhook.ToolResult, len(ev.Msg.ToolCalls))
+		p.answered = make([]bool, len(ev.Msg.ToolCalls))
+		if len(rows) != len(ev.Msg.ToolCalls) {
+			return
+		}
+	} else {
+		p.answered = []bool{false}
+	}
+	m.queue = append(m.queue, p)
+	if m.prompt == nil {
+		m.openPrompt(p)
+	}
+}
+
+// dropDone removes finished requests from the queue.
+func (m *Model) dropDone() {
+	q := m.queue[:0]
+	for _, p := range m.queue {
+		if !p.done {
+			q = append(q, p)
+		}
+	}
+	for i := len(q); i < len(m.queue); i++ {
+		m.queue[i] = nil
+	}
+	m.queue = q
+}
+
+// queuedCount is how many operator requests wait (including the open one).
+func (m *Model) queuedCount() int { return len(m.queue) }
+
+// pendingCount is how many tool calls (and other reply-expecting requests) wait for a
+// reply that is still due.
+func (m *Model) pendingCount() int {
+	n := 0
+	now := m.now()
+	for _, rows := range m.toolsBySeq {
+		for _, r := range rows {
+			if r.waiting(now) {
+				n++
+			}
+		}
+	}
+	return n
+}

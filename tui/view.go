@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The smallest terminal the monitor draws on.
+const (
+	minWidth  = 40
+	minHeight = 12
+)
+
+// resize lays out the panes for a w×h terminal.
+func (m *Model) resize(w, h int) {
+	m.width, m.height = w, h
+	m.help.SetWidth(max(w, 0))
+	bh := h - m.statusHeight() - 1
+	if w < minWidth || h < minHeight {
+		return
+	}
+	lw := max(w*2/5, 30)
+	rw := w - lw
+	top := m.statusHeight()
+	ch := bh / 2
+	th := bh * 3 / 5
+	m.panes[paneCalls] = rect{0, top, lw, ch}
+	m.panes[paneTools] = rect{0, top + ch, lw, bh - ch}
+	m.panes[paneTranscript] = rect{lw, top, rw, th}
+	m.panes[paneEvents] = rect{lw, top + th, rw, bh - th}
+	m.callsP.SetSize(lw-2, ch-2)
+	m.toolsP.SetSize(lw-2, bh-ch-2)
+	m.transP.SetSize(rw-2, th-2)
+	m.eventsP.SetSize(rw-2, bh-th-2)
+	if m.detail != nil {
+		m.detail.SetSize(w-2, bh-2)
+	}
+}
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "vapimon"
+	if n := m.queuedCount(); n > 0 {
+		v.WindowTitle = "vapimon · answer needed"
+	}
+	return v
+}
+
+func (m *Model) render() string {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if w < minWidth || h < minHeight {
+		return fit("vapimon needs at least 40x12", w)
+	}
+	st := &m.styles
+	lines := make([]string, 0, h)
+	lines = append(lines, m.statusLines(w)...)
+	bh := h - m.statusHeight() - 1
+	switch {
+	case m.showHelp:
+		lines = append(lines, box(st, "Help", m.helpLines(w-2), w, bh, true)...)
+	case m.detail != nil:
+		d := m.detail
+		d.SetSize(w-2, bh-2)
+		body := d.View()
+		title := d.title
+		if len(d.lines) > d.h {
+			title += " · " + scrollPos(d.top, d.h, len(d.lines))
+		}
+		lines = append(lines, box(st, title, body, w, bh, true)...)
+	default:
+		lines = append(lines, m.renderPanes()...)
+	}
+	lines = append(lines, m.footer(w))
+
+	var ov []string
+	switch {
+	case m.confirmQuit:
+		ov = m.confirmView(min(w-4, 64))
+	case m.prompt != nil:
+		ov = m.promptView(min(max(w-4, 40), 100), bh)
+	}
+	if ov != nil {
+		ow := ansi.StringWidth(ov[0])
+		x := max((w-ow)/2, 0)
+		y := m.statusHeight() + max((bh-len(ov))/2, 0)
+		overlay(lines, ov, x, y, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// overlay draws the box ov over lines at column x, row y, in place. It splices each row
+// rather than using lipgloss's compositor: the compositor re-parses the whole screen into
+// cells on every frame (about 5 ms at 200x60, more than the frame budget), while splicing
+// touches only the rows under the box.
+func overlay(lines, ov []string, x, y, w int) {
+	for i, o := range ov {
+		row := y + i
+		if row < 0 || row >= len(lines) {
+			continue
+		}
+		base := lines[row]
+		left := ansi.Truncate(base, x, "")
+		if lw := ansi.StringWidth(left); lw < x {
+			left += strings.Repeat(" ", x-lw)
+		}
+		ow := ansi.StringWidth(o)
+		right := ansi.TruncateLeft(base, x+ow, "")
+		lines[row] = fit(left+"\x1b[m"+o+"\x1b[m"+right, w)
+	}
+}
+
+func (m *Model) renderPanes() []string {
+	st := &m.styles
+	now := m.now()
+	calls := m.visibleCalls()
+	// Keep the calls-pane selection on the selected call as rows reorder.
+	if m.selCall == "" {
+		m.callsP.sel = 0
+	} else {
+		for i, c := range calls {
+			if c.id == m.selCall {
+				m.callsP.sel = i + 1
+				break
+			}
+		}
+	}
+	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, now, m.focus == paneCalls),
+		m.panes[paneCalls].w, m.panes[paneCalls].h, m.focus == paneCalls)
+	rows, all := m.toolRows()
+	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
+		m.panes[paneTools].w, m.panes[paneTools].h, m.focus == paneTools)...)
+	c := m.selectedCall()
+	right := box(st, m.transcriptTitle(c), m.transP.View(st, c, now),
+		m.panes[paneTranscript].w, m.panes[paneTranscript].h, m.focus == paneTranscript)
+	right = append(right, box(st, m.eventsTitle(), m.eventsP.View(st, m.events, m.filter, m.focus == paneEvents),
+		m.panes[paneEvents].w, m.panes[paneEvents].h, m.focus == paneEvents)...)
+	out := make([]string, len(left))
+	for i := range left {
+		r := ""
+		if i < len(right) {
+			r = right[i]
+		}
+		out[i] = left[i] + r
+	}
+	return out
+}
+
+func scrollPos(top, h, total int) string {
+	if total <= h {
+		return ""
+	}
+	return fmt.Sprintf("%d%%", 100*(top+h)/total)
+}
+
+// statusHeight is the height of the status bar: three lines on a comfortable terminal (the
+// third is the tool timeout reminder), two on a small one.
+func (m *Model) statusHeight() int {
+	if m.height >= 40 {
+		return 3
+	}
+	return 2
+}
