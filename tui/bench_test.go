@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -164,5 +166,74 @@ func BenchmarkIngest(b *testing.B) {
 			m.Update(batchMsg{items: batch})
 			batch = batch[:0]
 		}
+	}
+}
+
+// lagModel wraps the monitor and records how long each event took from publication to
+// the model.
+type lagModel struct {
+	*Model
+	maxLag time.Duration
+	seen   int
+	done   chan struct{}
+	want   int
+}
+
+func (l *lagModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if b, ok := msg.(batchMsg); ok {
+		now := time.Now()
+		for _, it := range b.items {
+			if ev, ok := it.(*webhook.Event); ok {
+				l.maxLag = max(l.maxLag, now.Sub(ev.Received))
+				l.seen++
+			}
+		}
+		if l.seen >= l.want && l.done != nil {
+			close(l.done)
+			l.done = nil
+		}
+	}
+	_, cmd := l.Model.Update(msg)
+	return l, cmd
+}
+
+// BenchmarkLoad publishes 20,000 events/s for two seconds on the bus while the program
+// renders (to io.Discard) and reports the worst delay between publication and the model
+// seeing an event, and how many screen updates the bus dropped.
+func BenchmarkLoad(b *testing.B) {
+	const rate, secs = 20000, 2
+	for b.Loop() {
+		bus := webhook.NewBus()
+		m := NewModel(Options{}, nil)
+		lm := &lagModel{Model: m, done: make(chan struct{}), want: rate * secs}
+		p := tea.NewProgram(lm, tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithWindowSize(200, 60), tea.WithoutSignals())
+		ctx, cancel := context.WithCancel(b.Context())
+		sub := bus.Subscribe(busBuffer)
+		go func() { _ = forward(ctx, p, sub, nil, bus) }()
+		runDone := make(chan struct{})
+		go func() { _, _ = p.Run(); close(runDone) }()
+
+		ids := make([]string, 20)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("call-%06d-30fd-4f49-a995-5549ae7cc00d", i)
+		}
+		start := time.Now()
+		for i := 0; i < rate*secs; i++ {
+			for time.Since(start) < time.Duration(i)*time.Second/rate {
+				time.Sleep(200 * time.Microsecond)
+			}
+			bus.Publish(synthetic(uint64(i+1), time.Now(), transcriptMsg(ids[i%len(ids)], i), benchBody))
+		}
+		select {
+		case <-lm.done:
+		case <-time.After(10 * time.Second):
+		}
+		dropped := bus.Dropped()
+		cancel()
+		p.Quit()
+		<-runDone
+		b.ReportMetric(float64(lm.maxLag.Milliseconds()), "max-lag-ms")
+		b.ReportMetric(float64(dropped), "dropped")
+		b.ReportMetric(float64(lm.seen), "seen")
 	}
 }
