@@ -1,0 +1,158 @@
+package main
+
+// The end-to-end test of the TUI as a person uses it: vapimon in a real terminal (tmux),
+// a tool call sent with `vapimon send`, the answer typed with send-keys, and the reply that
+// send printed checked; then a transcript full of escape sequences, checked harmless on the
+// screen.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmuxSession drives one tmux server of its own (-L), so it never touches the user's.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T, width, height int, env []string, command string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux): the terminal end-to-end test is skipped")
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("vapimon-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	script := filepath.Join(t.TempDir(), "run.sh")
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+	}
+	// Keep the pane after the command exits, so its last words can be read.
+	fmt.Fprintf(&b, "%s\nsleep 60\n", command)
+	if err := os.WriteFile(script, []byte(b.String()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s.run("new-session", "-d", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "-s", "e2e", script)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// screen returns the visible pane as text; with escapes, including colour codes.
+func (s *tmuxSession) screen(escapes bool) string {
+	args := []string{"capture-pane", "-p", "-t", "e2e"}
+	if escapes {
+		args = append(args, "-e")
+	}
+	return s.run(args...)
+}
+
+// waitFor polls the screen until re matches, and returns the match's groups.
+func (s *tmuxSession) waitFor(what string, re *regexp.Regexp) []string {
+	s.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	var last string
+	for time.Now().Before(deadline) {
+		last = s.screen(false)
+		if m := re.FindStringSubmatch(last); m != nil {
+			return m
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("waiting for %s: not on screen after %s. Screen:\n%s", what, waitTimeout, last)
+	return nil
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	s.run(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
+}
+
+func TestTUIAnswerToolCallInTmux(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 20s")
+	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	s.waitFor("the events pane", regexp.MustCompile(`Events`))
+
+	// A tool-calls event with two calls (get_weather and lookup_order) sent as Vapi would.
+	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s")
+	send.Env = testEnv(home, filepath.Join(home, "state"))
+	var out, errOut bytes.Buffer
+	send.Stdout, send.Stderr = &out, &errOut
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- send.Wait() }()
+
+	answer := func(tool, text string) {
+		t.Helper()
+		s.waitFor("the prompt for "+tool, regexp.MustCompile(`Answer tool call `+tool))
+		// A prompt that opens by itself ignores keys for 300 ms, so that typing already in
+		// flight cannot answer it: a person reads it first, and so does this test.
+		time.Sleep(500 * time.Millisecond)
+		s.keys("-l", text)
+		s.keys("Enter")
+	}
+	answer("get_weather", "Sunny, 21C in Paris")
+	answer("lookup_order", "Order A123 shipped yesterday")
+
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatalf("vapimon send: %v\nstdout:\n%s\nstderr:\n%s\nscreen:\n%s", err, out.String(), errOut.String(), s.screen(false))
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("vapimon send did not finish. Screen:\n%s", s.screen(false))
+	}
+	for _, want := range []string{"200", `"result": "Sunny, 21C in Paris"`, `"result": "Order A123 shipped yesterday"`, `"toolCallId"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("send printed no %q:\n%s", want, out.String())
+		}
+	}
+	s.waitFor("the answered tool call in the tool calls pane", regexp.MustCompile(`get_weather → Sunny, 21C in Paris`))
+
+	// A transcript carrying escape sequences, a carriage return and a title change: the
+	// text shows, the control sequences do not reach the terminal.
+	evil := "before\x1b[31;5mBLINKRED\x1b[0m after\rCROVERWRITE \x1b]0;PWNED\x07tail"
+	tr := exec.Command(vapimonBin, "send", "transcript", "--to", url+"/vapi/webhook", "--set", "transcript="+evil)
+	tr.Env = testEnv(home, filepath.Join(home, "state"))
+	if b, err := tr.CombinedOutput(); err != nil {
+		t.Fatalf("send transcript: %v\n%s", err, b)
+	}
+	s.waitFor("the sanitised transcript", regexp.MustCompile(`BLINKRED`))
+	raw := s.screen(true)
+	for _, bad := range []string{"\x1b[31;5m", "\x1b]0;", "PWNED\x07", "\a"} {
+		if strings.Contains(raw, bad) {
+			t.Errorf("the terminal received %q from the payload:\n%q", bad, raw)
+		}
+	}
+	plain := s.screen(false)
+	if !regexp.MustCompile(`before.?BLINKRED.? after.?CROVERWRITE`).MatchString(plain) {
+		t.Errorf("transcript text not shown intact on one line (a \\r would have overwritten it):\n%s", plain)
+	}
+	if title := strings.TrimSpace(s.run("display-message", "-p", "-t", "e2e", "#{pane_title}")); strings.Contains(title, "PWNED") {
+		t.Errorf("the payload changed the terminal title to %q", title)
+	}
+
+	s.keys("q")
+	s.waitFor("the TUI to exit and print the tape path", regexp.MustCompile(`tape saved`))
+}
