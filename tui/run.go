@@ -47,10 +47,17 @@ func Run(ctx context.Context, opts Options, op *Operator, progOpts ...tea.Progra
 		defer wg.Done()
 		fwdErr <- forward(ctx, p, sub, op.requests(), opts.Bus)
 	}()
+	startErr := make(chan error, 1)
 	if r := opts.Replay; r != nil && r.Start != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					startErr <- fmt.Errorf("tui: replay panic: %v\n%s", v, debug.Stack())
+					p.Kill()
+				}
+			}()
 			r.Start(ctx)
 		}()
 	}
@@ -60,6 +67,11 @@ func Run(ctx context.Context, opts Options, op *Operator, progOpts ...tea.Progra
 	wg.Wait()
 	if ferr := <-fwdErr; ferr != nil {
 		return ferr
+	}
+	select {
+	case serr := <-startErr:
+		return serr
+	default:
 	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		// Killed because ctx ended: that is a normal shutdown.
