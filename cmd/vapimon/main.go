@@ -78,6 +78,7 @@ Try "vapimon demo" to watch a realistic call with no account and no token.`,
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
 	}
+	useGroupedHelp(root)
 	return root
 }
 

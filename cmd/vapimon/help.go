@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"text/template"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// flagGroups orders the help's flag sections; a flag not listed goes under "Flags".
+var flagGroups = []struct {
+	title string
+	names []string
+}{
+	{"Listening", []string{"addr", "headless", "tool-timeout", "max-body", "max-inflight", "keep-calls", "log-file"}},
+	{"Answering and recording", []string{"answers", "record", "no-record"}},
+	{"Tunnel and relay", []string{"forward-to", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
+	{"Pointing Vapi at vapimon (needs VAPI_API_KEY)", []string{"assistant", "phone-number", "tool"}},
+	{"Verification (listen) / signing (send, replay)", []string{"auth", "secret", "auth-header", "no-bearer-prefix", "hmac-preset", "hmac-algorithm", "hmac-signature-header", "hmac-timestamp-header", "hmac-prefix", "hmac-payload", "hmac-encoding", "hmac-no-timestamp", "hmac-secret-base64", "hmac-tolerance", "hmac-timestamp-unit"}},
+}
+
+// groupedFlagUsages renders cmd's local flags in titled sections.
+func groupedFlagUsages(cmd *cobra.Command) string {
+	group := map[string]int{}
+	for i, g := range flagGroups {
+		for _, n := range g.names {
+			group[n] = i + 1
+		}
+	}
+	sets := make([]*pflag.FlagSet, len(flagGroups)+1)
+	for i := range sets {
+		sets[i] = pflag.NewFlagSet("", pflag.ContinueOnError)
+	}
+	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			sets[group[f.Name]].AddFlag(f)
+		}
+	})
+	var b strings.Builder
+	write := func(title string, fs *pflag.FlagSet) {
+		if !fs.HasAvailableFlags() {
+			return
+		}
+		b.WriteString("\n\n" + title + ":\n")
+		b.WriteString(strings.TrimRight(fs.FlagUsages(), " \n"))
+	}
+	for i, g := range flagGroups {
+		write(g.title, sets[i+1])
+	}
+	title := "Flags"
+	if b.Len() > 0 {
+		title = "Other flags"
+	}
+	write(title, sets[0])
+	return b.String()
+}
+
+// useGroupedHelp makes root and its subcommands print flags in sections.
+func useGroupedHelp(root *cobra.Command) {
+	cobra.AddTemplateFuncs(template.FuncMap{"groupedFlagUsages": groupedFlagUsages})
+	tmpl := root.UsageTemplate()
+	const plain = "{{if .HasAvailableLocalFlags}}\n\nFlags:\n{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}"
+	if strings.Contains(tmpl, plain) {
+		root.SetUsageTemplate(strings.Replace(tmpl, plain, "{{if .HasAvailableLocalFlags}}{{groupedFlagUsages .}}{{end}}", 1))
+	}
+}
