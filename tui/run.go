@@ -27,8 +27,8 @@ const (
 // count is shown. When Run returns, operator requests still waiting get ErrOperatorGone and
 // the handler sends its fallback. progOpts are passed to tea.NewProgram (tests use
 // tea.WithInput and tea.WithOutput).
-func Run(ctx context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) (err error) {
-	ctx, cancel := context.WithCancel(ctx)
+func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) (err error) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	if op != nil {
 		defer op.close()
@@ -73,11 +73,14 @@ func Run(ctx context.Context, opts Options, op *Operator, progOpts ...tea.Progra
 		return serr
 	default:
 	}
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		// Killed because ctx ended: that is a normal shutdown.
+	if errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrProgramPanic) && parent.Err() != nil {
+		// Killed because the caller's context ended: that is a normal shutdown.
 		return nil
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
 }
 
 // forward moves bus values and operator requests into the program, coalescing them. It

@@ -163,3 +163,37 @@ func (c *countModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return c, nil
 }
 func (c *countModel) View() tea.View { return tea.NewView("") }
+
+// TestRunPanicIsReported makes the model panic (a Suggest callback that panics when the
+// prompt opens): Run must return the panic as an error, not hang or report success, and
+// the waiting handler must be released.
+func TestRunPanicIsReported(t *testing.T) {
+	t.Parallel()
+	bus := webhook.NewBus()
+	op := NewOperator()
+	var out syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Run(t.Context(), Options{Bus: bus, Suggest: func(string) []string { panic("suggest failed") }}, op,
+			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(120, 40), tea.WithoutSignals())
+	}()
+	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
+	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
+	bus.Publish(ev)
+	done := make(chan respondResult, 1)
+	go func() {
+		rep, err := op.Respond(t.Context(), ev)
+		done <- respondResult{rep, err}
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, tea.ErrProgramPanic) {
+			t.Errorf("Run = %v, want an error wrapping tea.ErrProgramPanic", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after a panic")
+	}
+	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
+		t.Errorf("Respond after the panic = %v, want ErrOperatorGone", r.err)
+	}
+}
