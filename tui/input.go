@@ -42,8 +42,17 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if m.showHelp {
-		if key.Matches(k, keys.Help) || k.String() == "esc" || k.String() == "q" {
+		switch {
+		case key.Matches(k, keys.Help) || k.String() == "esc" || k.String() == "q":
 			m.showHelp = false
+		case key.Matches(k, keys.Up):
+			m.helpTop--
+		case key.Matches(k, keys.Down):
+			m.helpTop++
+		case key.Matches(k, keys.PageUp):
+			m.helpTop -= 10
+		case key.Matches(k, keys.PageDown):
+			m.helpTop += 10
 		}
 		return nil
 	}
@@ -55,6 +64,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.askQuit()
 	case key.Matches(k, keys.Help):
 		m.showHelp = true
+		m.helpTop = 0
 	case key.Matches(k, keys.NextPane):
 		m.focus = (m.focus + 1) % numPanes
 	case key.Matches(k, keys.PrevPane):

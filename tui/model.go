@@ -138,6 +138,7 @@ type Model struct {
 	selCall     string // raw id of the selected call, "" for all calls
 	detail      *detailView
 	showHelp    bool
+	helpTop     int
 	filter      string // lower case
 	filtering   bool
 	filterEd    editor

@@ -247,19 +247,20 @@ func (m *Model) helpLines(w int) []string {
 	out = append(out, "", st.TitleFocus.Render("Answering a tool call"), "")
 	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Send, k.Newline, k.SendError}, {k.Suggest, k.Defer}}), "\n")...)
 	out = append(out, "")
-	text := []string{
-		"When a tool call arrives and no answers-file entry or forward target answers it, a",
-		"prompt opens with the arguments and the last words of the call. Type the result and",
-		"press enter (alt+enter or ctrl+j for a new line), ctrl+e to send it as an error, tab",
-		"for earlier answers and the answers file, esc to answer later from the tool calls pane.",
-		"",
-		"Vapi waits the tool's server.timeoutSeconds (default 20 s, at most 300 s) and then",
-		"gives up; vapimon sends its fallback just before. To get more time, raise",
-		"server.timeoutSeconds on the tool in Vapi and start vapimon with the same --tool-timeout.",
-		"assistant-request has a fixed 7.5 s limit.",
+	paragraphs := []string{
+		"When a tool call arrives and no answers-file entry or forward target answers it, a prompt opens " +
+			"with the arguments and the last words of the call. Type the result and press enter (alt+enter " +
+			"or ctrl+j for a new line), ctrl+e to send it as an error, tab for earlier answers and the " +
+			"answers file, esc to answer later from the tool calls pane.",
+		"Vapi waits the tool's server.timeoutSeconds (default 20 s, at most 300 s) and then gives up; " +
+			"vapimon sends its fallback just before. To get more time, raise server.timeoutSeconds on the " +
+			"tool in Vapi and start vapimon with the same --tool-timeout. assistant-request has a fixed 7.5 s limit.",
 	}
-	for _, l := range text {
-		out = append(out, ansi.Truncate(l, w, "…"))
+	for i, p := range paragraphs {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
 	}
 	return out
 }

@@ -66,7 +66,13 @@ func (m *Model) render() string {
 	bh := h - m.statusHeight() - 1
 	switch {
 	case m.showHelp:
-		lines = append(lines, box(st, "Help", m.helpLines(w-2), w, bh, true)...)
+		hl := m.helpLines(w - 2)
+		m.helpTop = min(max(m.helpTop, 0), max(len(hl)-(bh-2), 0))
+		title := "Help"
+		if pos := scrollPos(m.helpTop, bh-2, len(hl)); pos != "" {
+			title += " · " + pos + " (↑/↓ scroll)"
+		}
+		lines = append(lines, box(st, title, hl[m.helpTop:], w, bh, true)...)
 	case m.detail != nil:
 		d := m.detail
 		d.SetSize(w-2, bh-2)
@@ -158,7 +164,7 @@ func scrollPos(top, h, total int) string {
 	if total <= h {
 		return ""
 	}
-	return fmt.Sprintf("%d%%", 100*(top+h)/total)
+	return fmt.Sprintf("lines %d-%d of %d", top+1, min(top+h, total), total)
 }
 
 // statusHeight is the height of the status bar: three lines on a comfortable terminal (the
