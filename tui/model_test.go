@@ -432,3 +432,19 @@ func TestAllCallsShowsNewestLiveCallWithoutJumping(t *testing.T) {
 		t.Errorf("after the newest call ended, all calls shows %s, want the live one", c.id)
 	}
 }
+
+func TestHelpScrollsOnASmallScreen(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 80, 24)
+	m.Update(press("?"))
+	if strings.Contains(screen(m), "fixed 7.5 s") {
+		t.Skip("the whole help fits: nothing to scroll")
+	}
+	for i := 0; i < 5; i++ {
+		m.Update(press("j"))
+		m.Update(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	}
+	if s := screen(m); !strings.Contains(s, "fixed 7.5 s") {
+		t.Errorf("scrolling did not reach the end of the help:\n%s", s)
+	}
+}
