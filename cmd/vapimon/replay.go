@@ -70,7 +70,7 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return err
 	}
 	if f.to == "" {
-		return replayInTUI(cmd, recs)
+		return replayInTUI(cmd, recs, arg)
 	}
 	auth, err := f.auth.config()
 	if err != nil {
