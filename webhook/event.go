@@ -137,12 +137,18 @@ type Notice struct {
 }
 
 // Bus carries Events, Outcomes and Notices from the handler to whoever shows them. Publish
-// never blocks: a subscriber that falls behind loses messages, and the loss is counted.
+// never blocks: a subscriber that falls behind loses messages, and the loss is counted, in
+// total and per subscriber.
 type Bus struct {
 	mu      sync.Mutex
-	subs    []chan any
+	subs    []*subscriber
 	dropped atomic.Uint64
 	closed  bool
+}
+
+type subscriber struct {
+	ch      chan any
+	dropped atomic.Uint64
 }
 
 // NewBus returns an empty bus.
@@ -160,8 +166,21 @@ func (b *Bus) Subscribe(size int) <-chan any {
 		close(ch)
 		return ch
 	}
-	b.subs = append(b.subs, ch)
+	b.subs = append(b.subs, &subscriber{ch: ch})
 	return ch
+}
+
+// Unsubscribe stops delivery to ch (a channel returned by Subscribe) and closes it.
+func (b *Bus) Unsubscribe(ch <-chan any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, s := range b.subs {
+		if s.ch == ch {
+			b.subs = append(b.subs[:i], b.subs[i+1:]...)
+			close(s.ch)
+			return
+		}
+	}
 }
 
 // Publish sends v to every subscriber without blocking.
@@ -174,17 +193,31 @@ func (b *Bus) Publish(v any) {
 	if b.closed {
 		return
 	}
-	for _, ch := range b.subs {
+	for _, s := range b.subs {
 		select {
-		case ch <- v:
+		case s.ch <- v:
 		default:
+			s.dropped.Add(1)
 			b.dropped.Add(1)
 		}
 	}
 }
 
-// Dropped returns how many messages subscribers missed because their buffer was full.
+// Dropped returns how many messages subscribers missed, in total, because their buffer
+// was full.
 func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
+
+// DroppedFor returns how many messages the subscriber ch missed.
+func (b *Bus) DroppedFor(ch <-chan any) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.subs {
+		if s.ch == ch {
+			return s.dropped.Load()
+		}
+	}
+	return 0
+}
 
 // Close closes every subscriber channel; later publishes are ignored.
 func (b *Bus) Close() {
@@ -194,9 +227,10 @@ func (b *Bus) Close() {
 		return
 	}
 	b.closed = true
-	for _, ch := range b.subs {
-		close(ch)
+	for _, s := range b.subs {
+		close(s.ch)
 	}
+	b.subs = nil
 }
 
 // Status describes where vapimon listens and how traffic reaches it. It is published on

@@ -378,3 +378,29 @@ func TestHeadlessLines(t *testing.T) {
 		t.Fatalf("kinds = %v\n%s", kinds, buf.String())
 	}
 }
+
+func TestBusDropsPerSubscriber(t *testing.T) {
+	t.Parallel()
+	bus := NewBus()
+	slow := bus.Subscribe(1)
+	fast := bus.Subscribe(10)
+	for i := 0; i < 5; i++ {
+		bus.Publish(i)
+	}
+	if bus.DroppedFor(slow) != 4 || bus.DroppedFor(fast) != 0 || bus.Dropped() != 4 {
+		t.Fatalf("dropped slow %d fast %d total %d", bus.DroppedFor(slow), bus.DroppedFor(fast), bus.Dropped())
+	}
+	bus.Unsubscribe(slow)
+	if _, ok := <-slow; !ok {
+		t.Fatal("buffered value lost on unsubscribe")
+	}
+	if _, ok := <-slow; ok {
+		t.Fatal("channel not closed after unsubscribe")
+	}
+	bus.Publish(5) // must not panic on the closed channel
+	if len(fast) != 6 {
+		t.Fatalf("fast got %d", len(fast))
+	}
+	bus.Close()
+	bus.Publish(6)
+}

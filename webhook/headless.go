@@ -134,7 +134,7 @@ func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) e
 				return err
 			}
 			if len(sub) == 0 {
-				if d := bus.Dropped(); d != lastDropped {
+				if d := bus.DroppedFor(sub); d != lastDropped {
 					lastDropped = d
 					if err := write(Notice{Time: time.Now(), Level: "warn", Text: "output fell behind: some lines were dropped (the tape has every request)"}); err != nil {
 						return err
