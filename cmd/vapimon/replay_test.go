@@ -146,7 +146,7 @@ func TestReplayOutcomes(t *testing.T) {
 			args: []string{"web-call", "--instant", "--json"}, code: 0,
 			stdout: []string{fmt.Sprintf(`{"kind":"result","index":0,"type":%q,"status":200,`, first), `{"kind":"summary",`, fmt.Sprintf(`"sent":%d,"ok2xx":%d,"failed":0,"wrongShape":0`, n, n)}},
 		{name: "no --to", to: func(*testing.T) string { return "" }, args: []string{"web-call"}, code: 1,
-			stderr: []string{"replay: --to URL is required (the offline TUI replay is coming)"}},
+			stderr: []string{"replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL"}},
 		{name: "bad speed", to: func(*testing.T) string { return "http://127.0.0.1:1/" }, args: []string{"web-call", "--speed", "0"}, code: 1,
 			stderr: []string{"--speed 0: want a positive number"}},
 		{name: "unknown scenario", to: func(*testing.T) string { return "http://127.0.0.1:1/" }, args: []string{"web-cal"}, code: 1,
