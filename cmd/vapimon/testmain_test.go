@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -55,9 +54,10 @@ func runTestMain(m *testing.M) int {
 // built with -race too, so a data race in the product fails the end-to-end tests
 // (checked by vapimonProc's cleanup).
 func buildVapimon(out string) error {
+	// go test puts its own GOROOT/bin first on the PATH, so this is the same toolchain.
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return fmt.Errorf("no go command on the PATH: %w", err)
 	}
 	args := []string{"build", "-buildvcs=false", "-o", out}
 	if raceEnabled() {
