@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -242,11 +243,11 @@ func (a *Answers) Path() string { return a.path }
 func (a *Answers) reload() error {
 	fi, err := os.Stat(a.path)
 	if err != nil {
-		return fmt.Errorf("answers file: %w", err)
+		return fmt.Errorf("answers file %s: %w", a.path, pathErr(err))
 	}
 	data, err := os.ReadFile(a.path)
 	if err != nil {
-		return fmt.Errorf("answers file: %w", err)
+		return fmt.Errorf("answers file %s: %w", a.path, pathErr(err))
 	}
 	set, err := ParseAnswers(data)
 	if err != nil {
@@ -260,7 +261,8 @@ func (a *Answers) reload() error {
 
 // Watch polls the file every interval until ctx ends, reloading it when it changes, and
 // publishes what happened on bus (the new content is in use, or the file is broken and the
-// previous content stays).
+// previous content stays). A change is read once the file has stayed the same for one
+// interval, so an editor still writing it in place is not caught half-way.
 func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
 	if a.path == "" {
 		return
@@ -268,6 +270,8 @@ func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var lastErr string
+	var pendingMod time.Time
+	pendingSize := int64(-1)
 	for {
 		select {
 		case <-ctx.Done():
@@ -279,8 +283,14 @@ func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
 		same := err == nil && fi.ModTime().Equal(a.mod) && fi.Size() == a.size
 		a.mu.RUnlock()
 		if same {
+			pendingSize = -1
 			continue
 		}
+		if err == nil && (!fi.ModTime().Equal(pendingMod) || fi.Size() != pendingSize) {
+			pendingMod, pendingSize = fi.ModTime(), fi.Size() // changed: wait one more interval
+			continue
+		}
+		pendingSize = -1
 		if err := a.reload(); err != nil {
 			if err.Error() != lastErr {
 				bus.Publish(Notice{Time: time.Now(), Level: "error", Text: err.Error() + " (still using the previous answers)"})
@@ -291,6 +301,15 @@ func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
 		lastErr = ""
 		bus.Publish(Notice{Time: time.Now(), Level: "info", Text: "answers reloaded from " + a.path})
 	}
+}
+
+// pathErr drops the "stat PATH:" prefix the caller already says.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (a *Answers) current() *AnswerSet {

@@ -86,6 +86,9 @@ func NewHandler(cfg Config) *Handler {
 	return &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight)}
 }
 
+// InFlight returns how many requests are being handled now.
+func (h *Handler) InFlight() int { return len(h.inflight) }
+
 // Stats returns the handler's counters.
 func (h *Handler) Stats() Stats {
 	return Stats{Received: h.stats.received.Load(), Rejected: h.stats.rejected.Load(), Replied: h.stats.replied.Load()}
