@@ -127,12 +127,13 @@ type session struct {
 	closers  []func()
 	wg       sync.WaitGroup
 	serveErr chan error
+	stderr   io.Writer
 }
 
 // startSession builds and starts the listener; responders other than the forwarder and the
 // answers file (the operator) are appended by the caller through extra.
 func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra ...webhook.Responder) (*session, error) {
-	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1)}
+	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1), stderr: stderr}
 	s.status.set(webhook.Status{})
 	authCfg, err := f.auth.config()
 	if err != nil {
@@ -300,8 +301,12 @@ func (s *session) shutdown() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if serr := s.srv.Shutdown(ctx); serr != nil && err == nil {
-		err = serr
+	if serr := s.srv.Shutdown(ctx); serr != nil {
+		// Some requests did not finish in time (a client that stalls mid-body, say): give
+		// up on them rather than fail the whole exit.
+		n := s.handler.InFlight()
+		_ = s.srv.Close()
+		fmt.Fprintf(s.stderr, "vapimon: gave up on %d request(s) still unfinished after %s\n", n, grace)
 	}
 	if s.tunnel != nil {
 		if cerr := s.tunnel.Close(); cerr != nil && err == nil {
@@ -346,7 +351,7 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		fmt.Fprintln(stderr, "vapimon: shutting down: finishing in-flight replies…")
+		fmt.Fprintln(stderr, "vapimon: shutting down: finishing in-flight replies… (Ctrl-C again to quit now)")
 	case serveErr = <-s.serveErr:
 	}
 	if err := s.shutdown(); err != nil && serveErr == nil {

@@ -688,7 +688,6 @@ func TestListenShutdown(t *testing.T) {
 	// failure: once the grace period is over vapimon gives up on it, says so, and exits 0.
 	t.Run("stalled client", func(t *testing.T) {
 		t.Parallel()
-		t.Skip("BUG: a request whose body never finishes makes SIGINT end with exit status 1 and \"vapimon: context deadline exceeded\" after the grace period (session.shutdown returns srv.Shutdown's ctx error; runHeadless returns it)")
 		p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--tool-timeout", "1s"}})
 		stalled := holdRequest(t, p, "/stalled", toolCallsBody("call-stalled", "get_weather"))
 		defer stalled.conn.Close()
@@ -706,7 +705,6 @@ func TestListenShutdown(t *testing.T) {
 	// default), a second Ctrl-C is the person saying "now": it must quit at once.
 	t.Run("second SIGINT", func(t *testing.T) {
 		t.Parallel()
-		t.Skip("BUG: a second SIGINT during the shutdown grace period is ignored (signal.NotifyContext keeps catching it); with a stalled request vapimon waits the full grace (22 s by default) and the only way out is SIGKILL")
 		tape := filepath.Join(t.TempDir(), "tape.jsonl")
 		p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--tool-timeout", "1s", "--record", tape}})
 		if code, reply, _, _ := p.post("/before", toolCallsBody("call-before", "get_weather")); code != 200 {

@@ -35,6 +35,17 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first Ctrl-C, vapimon finishes the replies in flight; a second one is the
+	// person saying "now" (the tape loses nothing: every line is written before its reply).
+	go func() {
+		<-ctx.Done()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		stop()
+		<-again
+		fmt.Fprintln(os.Stderr, "vapimon: interrupted again: quitting now")
+		os.Exit(130)
+	}()
 	root := newRootCmd()
 	err := root.ExecuteContext(ctx)
 	stop()
