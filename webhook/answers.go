@@ -169,8 +169,13 @@ func (s *AnswerSet) Lookup(tc ToolCall) (ToolResult, bool) {
 		return ToolResult{}, false
 	}
 	var args map[string]any
-	_ = json.Unmarshal(tc.Arguments, &args)
 	for _, c := range cases {
+		if args == nil && (c.When != nil || strings.Contains(c.Result, "{{") || strings.Contains(c.Error, "{{")) {
+			_ = json.Unmarshal(tc.Arguments, &args) // not an object: matches no `when`
+			if args == nil {
+				args = map[string]any{}
+			}
+		}
 		if !matches(c.When, args) {
 			continue
 		}

@@ -177,3 +177,34 @@ func TestExampleAnswersFileParses(t *testing.T) {
 		t.Errorf("tools = %v", got)
 	}
 }
+
+func TestToolCallsReplyEscapes(t *testing.T) {
+	t.Parallel()
+	in := []ToolResult{
+		{ToolCallID: `id"1`, Name: "a<b>&c", Result: "line1\nline2 \u2028 é \x00 \xff"},
+		{ToolCallID: "id2", Name: "n", Error: `back\slash`, IsError: true},
+		{ToolCallID: "id3", Name: "n", IsError: true},
+	}
+	var got struct {
+		Results []map[string]string `json:"results"`
+	}
+	body := ToolCallsReply(in)
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	want := []map[string]string{
+		{"toolCallId": `id"1`, "name": "a<b>&c", "result": "line1 line2 \u2028 é \x00 \ufffd"},
+		{"toolCallId": "id2", "name": "n", "error": `back\slash`},
+		{"toolCallId": "id3", "name": "n", "error": ""},
+	}
+	for i := range want {
+		for k, v := range want[i] {
+			if got.Results[i][k] != v {
+				t.Errorf("results[%d].%s = %q, want %q", i, k, got.Results[i][k], v)
+			}
+		}
+		if len(got.Results[i]) != len(want[i]) {
+			t.Errorf("results[%d] = %v", i, got.Results[i])
+		}
+	}
+}

@@ -192,10 +192,9 @@ type wireMessage struct {
 	Turn           json.RawMessage `json:"turn"`
 	ToolCallList   []wireToolCall  `json:"toolCallList"`
 	ToolCalls      []wireToolCall  `json:"toolCalls"`
-	ToolWithList   []struct {
-		Async    bool          `json:"async"`
-		ToolCall *wireToolCall `json:"toolCall"`
-	} `json:"toolWithToolCallList"`
+	// toolWithToolCallList repeats every call with its tool's definition: it is kept raw
+	// and read only when needed (async flags, or no toolCallList).
+	ToolWithList json.RawMessage `json:"toolWithToolCallList"`
 	FunctionCall *wireToolCall   `json:"functionCall"`
 	Cost         json.RawMessage `json:"cost"`
 	Analysis     struct {
@@ -323,9 +322,16 @@ func (m *Message) fill(w *wireMessage) {
 // to the toolCall inside toolWithToolCallList. The async flag comes from the tool definition
 // with the same call id.
 func (w *wireMessage) toolCalls() []ToolCall {
+	var withList []struct {
+		Async    bool          `json:"async"`
+		ToolCall *wireToolCall `json:"toolCall"`
+	}
+	if hasAsyncTrue(w.ToolWithList) || (len(w.ToolCallList) == 0 && len(w.ToolCalls) == 0) {
+		_ = json.Unmarshal(w.ToolWithList, &withList) // shape errors leave it partly filled: tolerated
+	}
 	async := map[string]bool{}
 	var fromWith []ToolCall
-	for _, tw := range w.ToolWithList {
+	for _, tw := range withList {
 		if tw.ToolCall == nil {
 			continue
 		}
@@ -348,6 +354,23 @@ func (w *wireMessage) toolCalls() []ToolCall {
 		}
 	}
 	return fromWith
+}
+
+// hasAsyncTrue reports whether raw has a key "async" whose value is true, without decoding.
+func hasAsyncTrue(raw []byte) bool {
+	key := []byte(`"async"`)
+	for {
+		i := bytes.Index(raw, key)
+		if i < 0 {
+			return false
+		}
+		raw = bytes.TrimLeft(raw[i+len(key):], " \t\r\n")
+		if len(raw) > 0 && raw[0] == ':' {
+			if v := bytes.TrimLeft(raw[1:], " \t\r\n"); bytes.HasPrefix(v, []byte("true")) {
+				return true
+			}
+		}
+	}
 }
 
 // toolCall accepts {id, type, function: {name, arguments}} and the flat

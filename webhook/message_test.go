@@ -291,3 +291,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestHasAsyncTrue(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]bool{
+		`[{"async":false},{"async" :  true}]`: true,
+		`[{"async":false}]`:                   false,
+		`[{"x":"async"}]`:                     false,
+		`[{"async":` + "\n" + `true}]`:        true,
+		``:                                    false,
+	} {
+		if got := hasAsyncTrue([]byte(in)); got != want {
+			t.Errorf("hasAsyncTrue(%q) = %v", in, got)
+		}
+	}
+}

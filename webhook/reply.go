@@ -22,27 +22,26 @@ type ToolResult struct {
 // with toolCallId and name and either result or error. Vapi's troubleshooting guide asks
 // for single-line strings, so line breaks are replaced by spaces.
 func ToolCallsReply(results []ToolResult) []byte {
-	type entry struct {
-		ToolCallID string  `json:"toolCallId"`
-		Name       string  `json:"name"`
-		Result     *string `json:"result,omitempty"`
-		Error      *string `json:"error,omitempty"`
-	}
-	out := struct {
-		Results []entry `json:"results"`
-	}{Results: make([]entry, 0, len(results))}
-	for _, r := range results {
-		e := entry{ToolCallID: r.ToolCallID, Name: r.Name}
-		if r.IsError || r.Error != "" {
-			s := singleLine(r.Error)
-			e.Error = &s
-		} else {
-			s := singleLine(r.Result)
-			e.Result = &s
+	b := make([]byte, 0, 64+96*len(results))
+	b = append(b, `{"results":[`...)
+	for i, r := range results {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		out.Results = append(out.Results, e)
+		b = append(b, `{"toolCallId":`...)
+		b = AppendJSONString(b, r.ToolCallID)
+		b = append(b, `,"name":`...)
+		b = AppendJSONString(b, r.Name)
+		if r.IsError || r.Error != "" {
+			b = append(b, `,"error":`...)
+			b = AppendJSONString(b, singleLine(r.Error))
+		} else {
+			b = append(b, `,"result":`...)
+			b = AppendJSONString(b, singleLine(r.Result))
+		}
+		b = append(b, '}')
 	}
-	return mustJSON(out)
+	return append(b, "]}"...)
 }
 
 // FunctionCallReply builds the reply to the legacy function-call message.
