@@ -54,6 +54,53 @@ func AssistantRequestReply(assistantID string) []byte {
 	return mustJSON(map[string]string{"assistantId": assistantID})
 }
 
+// TransferDestinationReply builds a transfer-destination-request reply: where to transfer
+// the caller (e.g. {"type":"number","number":"+14155550142"}), with an optional message
+// spoken first.
+func TransferDestinationReply(destination json.RawMessage, message string) []byte {
+	out := map[string]any{"destination": destination}
+	if message != "" {
+		out["message"] = map[string]string{"type": "request-start", "message": message}
+	}
+	return mustJSON(out)
+}
+
+// HandoffDestinationReply builds a handoff-destination-request reply: the destination
+// (e.g. {"type":"assistant","assistantId":"..."}) and an optional tool result.
+func HandoffDestinationReply(destination json.RawMessage, result string) []byte {
+	out := map[string]any{"destination": destination}
+	if result != "" {
+		out["result"] = singleLine(result)
+	}
+	return mustJSON(out)
+}
+
+// KnowledgeDocument is one document returned to a knowledge-base-request.
+type KnowledgeDocument struct {
+	Content    string  `json:"content"`
+	Similarity float64 `json:"similarity"`
+	UUID       string  `json:"uuid,omitempty"`
+}
+
+// KnowledgeBaseReply builds a knowledge-base-request reply from documents.
+func KnowledgeBaseReply(docs []KnowledgeDocument) []byte {
+	if docs == nil {
+		docs = []KnowledgeDocument{}
+	}
+	return mustJSON(map[string]any{"documents": docs})
+}
+
+// EndpointingReply builds a call.endpointing.request reply: how long to wait, in seconds,
+// before the assistant speaks.
+func EndpointingReply(timeoutSeconds float64) []byte {
+	return mustJSON(map[string]float64{"timeoutSeconds": timeoutSeconds})
+}
+
+// PredialReply builds a campaign.predial reply: whether the contact may be called now.
+func PredialReply(eligible bool) []byte {
+	return mustJSON(map[string]bool{"eligible": eligible})
+}
+
 // ErrorReply builds the documented error reply for a message type that expects a reply.
 // For assistant-request the text is spoken to the caller. Types whose reply has no error
 // field get their safest negative answer (campaign.predial: not eligible; knowledge-base:
@@ -76,11 +123,11 @@ func ErrorReply(msg *Message, text string) Reply {
 	case TypeHandoffDestinationRequest:
 		body = mustJSON(map[string]any{"destination": map[string]any{}, "error": text})
 	case TypeKnowledgeBaseRequest:
-		body = mustJSON(map[string]any{"documents": []any{}})
+		body = KnowledgeBaseReply(nil)
 	case TypeCallEndpointingRequest:
-		body = mustJSON(map[string]any{"timeoutSeconds": 1.5})
+		body = EndpointingReply(1.5)
 	case TypeCampaignPredial:
-		body = mustJSON(map[string]any{"eligible": false})
+		body = PredialReply(false)
 	case TypeVoiceRequest:
 		// voice-request wants raw 16-bit mono PCM at the message's sample rate: send 100 ms
 		// of silence.

@@ -13,7 +13,7 @@ import (
 // OpenAPI spec, or whose documented reply differs from it; each with the reason.
 var noResponseSchema = map[string]string{
 	webhook.TypeFunctionCall: "legacy message: not in the spec's ServerMessage union; replied {\"result\": ...} as in Vapi's old docs",
-	webhook.TypeVoiceRequest: "the docs say the reply is raw PCM, while the spec lists a {data} object; vapimon answers raw PCM (empty = silence)",
+	webhook.TypeVoiceRequest: "the docs say the reply is raw PCM, while the spec lists a {data} object; vapimon answers raw PCM (100 ms of silence)",
 }
 
 func TestEveryReplyMatchesVapiSchema(t *testing.T) {
@@ -32,6 +32,11 @@ func TestEveryReplyMatchesVapiSchema(t *testing.T) {
 			{ToolCallID: "call_D", Name: "noop", IsError: true},
 		})},
 		{"assistant id", webhook.TypeAssistantRequest, webhook.AssistantRequestReply("5a6b2c1d-0000-4000-8000-000000000001")},
+		{"transfer destination", webhook.TypeTransferDestinationRequest, webhook.TransferDestinationReply([]byte(`{"type":"number","number":"+14155550142"}`), "Transferring you now.")},
+		{"handoff destination", webhook.TypeHandoffDestinationRequest, webhook.HandoffDestinationReply([]byte(`{"type":"assistant","assistantId":"5a6b2c1d-0000-4000-8000-000000000002"}`), "handing off")},
+		{"knowledge documents", webhook.TypeKnowledgeBaseRequest, webhook.KnowledgeBaseReply([]webhook.KnowledgeDocument{{Content: "Open 9 to 5.", Similarity: 0.92, UUID: "8e1f0c8a-0000-4000-8000-000000000003"}})},
+		{"endpointing", webhook.TypeCallEndpointingRequest, webhook.EndpointingReply(0.8)},
+		{"predial eligible", webhook.TypeCampaignPredial, webhook.PredialReply(true)},
 		{"answers fallback", webhook.TypeToolCalls, webhook.NewAnswers(&webhook.AnswerSet{}).Fallback(&webhook.Event{Msg: tc}, "no answer").Body},
 	}
 	for _, typ := range webhook.KnownTypes {
