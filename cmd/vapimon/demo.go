@@ -103,6 +103,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	played := make(chan struct{})
 	go func() {
 		defer close(played)
+		defer s.recoverPanic("demo player")
 		// Give the screen a moment to draw before the call starts.
 		select {
 		case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -236,9 +237,11 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer s.recoverPanic("answers watcher")
 		s.answers.Watch(watchCtx, 500*time.Millisecond, s.bus)
 	}()
 	go func() {
+		defer s.recoverPanic("server")
 		err := s.srv.Serve(tun.Listener())
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -280,6 +283,15 @@ func (s *session) pointVapi(ctx context.Context, stderr io.Writer) error {
 		s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: msg})
 	}
 	return nil
+}
+
+// recoverPanic, deferred first in every goroutine a session starts, turns a panic into a
+// logged error and a notice on screen instead of a crash that leaves the terminal raw.
+func (s *session) recoverPanic(what string) {
+	if p := recover(); p != nil {
+		s.log.Error("panic", "in", what, "panic", p, "stack", string(debug.Stack()))
+		s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: fmt.Sprintf("internal error in %s: %v (details in the log file)", what, p)})
+	}
 }
 
 // shutdown stops accepting, lets in-flight replies finish (bounded by the longest reply
@@ -346,7 +358,10 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 	sub := s.bus.Subscribe(1 << 16)
 	s.bus.Publish(s.status.get())
 	done := make(chan error, 1)
-	go func() { done <- webhook.WriteHeadless(context.Background(), stdout, sub, s.bus) }()
+	go func() {
+		defer s.recoverPanic("headless output")
+		done <- webhook.WriteHeadless(context.Background(), stdout, sub, s.bus)
+	}()
 	printBanner(stderr, s.status.get())
 	var serveErr error
 	select {
