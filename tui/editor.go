@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -47,31 +48,64 @@ func (e *editor) size() int {
 	return n
 }
 
-// Insert types s at the cursor.
+// Insert types s at the cursor. Text is spliced in one piece per line, so pasting (or
+// prefilling) a large body costs its length, not its length squared.
 func (e *editor) Insert(s string) {
 	s = Sanitize(s)
-	for _, r := range s {
-		if e.limit > 0 && e.size() >= e.limit {
+	rs := []rune(s)
+	if e.limit > 0 {
+		room := e.limit - e.size()
+		if room <= 0 {
 			return
 		}
-		if r == '\n' {
-			if e.multi {
-				e.Newline()
-			} else {
-				e.insertRune(' ')
-			}
-			continue
+		if len(rs) > room {
+			rs = rs[:room]
 		}
-		e.insertRune(r)
 	}
+	if len(rs) == 0 {
+		return
+	}
+	var segs [][]rune
+	if e.multi {
+		for {
+			i := slices.Index(rs, '\n')
+			if i < 0 {
+				segs = append(segs, rs)
+				break
+			}
+			segs = append(segs, rs[:i])
+			rs = rs[i+1:]
+		}
+	} else {
+		for i, r := range rs {
+			if r == '\n' {
+				rs[i] = ' '
+			}
+		}
+		segs = [][]rune{rs}
+	}
+	l := e.lines[e.row]
+	tail := append([]rune(nil), l[e.col:]...)
+	head := l[:e.col:e.col]
+	last := segs[len(segs)-1]
+	if len(segs) == 1 {
+		e.lines[e.row] = append(append(head, last...), tail...)
+		e.col += len(last)
+		return
+	}
+	added := make([][]rune, 0, len(segs))
+	added = append(added, append(head, segs[0]...))
+	for _, seg := range segs[1 : len(segs)-1] {
+		added = append(added, append([]rune(nil), seg...))
+	}
+	added = append(added, append(append([]rune(nil), last...), tail...))
+	e.lines = slices.Concat(e.lines[:e.row], added, e.lines[e.row+1:])
+	e.row += len(segs) - 1
+	e.col = len(last)
 }
 
-func (e *editor) insertRune(r rune) {
-	l := e.lines[e.row]
-	l = append(l[:e.col], append([]rune{r}, l[e.col:]...)...)
-	e.lines[e.row] = l
-	e.col++
-}
+// Home puts the cursor at the start of the text.
+func (e *editor) Home() { e.row, e.col = 0, 0 }
 
 // Newline splits the line at the cursor.
 func (e *editor) Newline() {
@@ -157,6 +191,16 @@ func (e *editor) Update(k tea.KeyPressMsg) bool {
 		}
 		e.row++
 		e.col = min(e.col, len(e.lines[e.row]))
+	case "pgup", "pgdown":
+		if !e.multi {
+			return false
+		}
+		if k.String() == "pgup" {
+			e.row = max(e.row-10, 0)
+		} else {
+			e.row = min(e.row+10, len(e.lines)-1)
+		}
+		e.col = min(e.col, len(e.lines[e.row]))
 	case "home", "ctrl+a":
 		e.col = 0
 	case "end":
@@ -189,10 +233,13 @@ func (e *editor) View(st *Styles, w, h int, focused bool) []string {
 	if w <= 0 || h <= 0 {
 		return nil
 	}
-	// Soft-wrap each line; remember where the cursor lands.
+	// Soft-wrap the lines around the cursor only (each line is at least one row, so the h
+	// rows on screen come from at most h lines either side); remember where the cursor lands.
+	lo, hi := max(e.row-h, 0), min(e.row+h+1, len(e.lines))
 	var rows []string
 	curRow := 0
-	for i, l := range e.lines {
+	for i := lo; i < hi; i++ {
+		l := e.lines[i]
 		s := string(l)
 		if focused && i == e.row {
 			before := string(l[:e.col])

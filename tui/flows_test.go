@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/vapischema"
 )
 
 // syncMsg is ignored by the model; sending it waits until every earlier message has been
@@ -221,5 +226,184 @@ func TestFlowResize(t *testing.T) {
 	checkScreen(t, got, 160, 48)
 	if !strings.Contains(got, "Hi Ada, how can I help?") {
 		t.Errorf("after resizing, the transcript line is not whole:\n%s", got)
+	}
+}
+
+// interceptAsync runs Operator.Intercept as the forwarder would with the server's reply,
+// returning the request the monitor is handed and a channel with Intercept's result.
+func interceptAsync(t *testing.T, ctx context.Context, op *Operator, ev *webhook.Event, server webhook.Reply) (*opRequest, <-chan respondResult) {
+	t.Helper()
+	done := make(chan respondResult, 1)
+	go func() {
+		rep, err := op.Intercept(ctx, ev, server)
+		done <- respondResult{rep, err}
+	}()
+	select {
+	case req := <-op.reqs:
+		return req, done
+	case <-time.After(5 * time.Second):
+		t.Fatal("Intercept did not hand the reply to the monitor")
+		return nil, nil
+	}
+}
+
+// TestFlowIntercept runs the --intercept review in the program: the server's reply is
+// shown, and the operator sends it as is, or edits it first.
+func TestFlowIntercept(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		keys   func(tm *teatest.TestModel)
+		want   string
+		source string
+	}{
+		{"sent as is", func(tm *teatest.TestModel) {
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		}, weatherReply, webhook.SourceForward},
+		{"edited", func(tm *teatest.TestModel) {
+			tm.Type("e")
+			teatest.WaitFor(t, tm.Output(), contains("Edit your server's reply"), waitOpts()...)
+			for range 5 {
+				tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
+			}
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyEnd})
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
+			for range 3 {
+				tm.Send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+			}
+			tm.Type("light rain")
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		}, `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"light rain"}]}`, webhook.SourceOperator},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock(base)
+			op := NewOperator()
+			tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+			ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+			req, done := interceptAsync(t, t.Context(), op, ev, serverReply(weatherReply))
+			tm.Send(batchMsg{items: []any{ev, req}})
+			teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
+			clk.Advance(time.Second) // past the grace period
+			tt.keys(tm)
+			r := waitResult(t, done)
+			if r.err != nil {
+				t.Fatalf("Intercept: %v", r.err)
+			}
+			if r.rep.Source != tt.source || !jsonEqual(t, r.rep.Body, []byte(tt.want)) {
+				t.Errorf("reply from %s = %s, want from %s: %s", r.rep.Source, r.rep.Body, tt.source, tt.want)
+			}
+			// The handler writes it and publishes the outcome.
+			tm.Send(&webhook.Outcome{Seq: 1, Reply: r.rep, Latency: 2 * time.Second})
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			m := finalModel(t, tm)
+			if m.prompt != nil || len(m.queue) != 0 {
+				t.Errorf("review still open after sending: %v, queue %d", m.prompt != nil, len(m.queue))
+			}
+			if row := m.calls.byID[callID].tools[0]; !row.done || row.source != tt.source {
+				t.Errorf("tool row = %+v", row)
+			}
+			sch := vapischema.SkipIfMissing(t)
+			if err := sch.Validate("ServerMessageResponseToolCalls", r.rep.Body); err != nil {
+				t.Errorf("reply does not match the schema: %v", err)
+			}
+		})
+	}
+}
+
+// TestFlowInterceptDeadline: nobody decides before the deadline. Intercept sends the
+// server's reply unchanged (not the fallback), and the screen says so.
+func TestFlowInterceptDeadline(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	op := NewOperator()
+	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(160, 48))
+	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(200*time.Millisecond))
+	defer cancel()
+	req, done := interceptAsync(t, ctx, op, ev, serverReply(weatherReply))
+	tm.Send(batchMsg{items: []any{ev, req}})
+	teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
+
+	r := waitResult(t, done)
+	if r.err != nil || r.rep.Source != webhook.SourceForward || string(r.rep.Body) != weatherReply {
+		t.Fatalf("Intercept at the deadline = %+v, %v; want the server's reply unchanged", r.rep, r.err)
+	}
+	if !strings.Contains(r.rep.Note, "deadline passed") {
+		t.Errorf("note = %q", r.rep.Note)
+	}
+	// The monitor's clock reaches the deadline: the review closes and says what was sent.
+	clk.Set(ev.Deadline)
+	teatest.WaitFor(t, tm.Output(), contains("reply was sent"), waitOpts()...)
+	tm.Send(&webhook.Outcome{Seq: 1, Reply: r.rep, Latency: 18500 * time.Millisecond})
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	m := finalModel(t, tm)
+	if m.prompt != nil {
+		t.Error("the review is still open after the deadline")
+	}
+	row := m.calls.byID[callID].tools[0]
+	if !row.done || row.source != webhook.SourceForward || row.result != "18C" || row.isErr {
+		t.Errorf("tool row = %+v", row)
+	}
+	m.resize(160, 48)
+	s := screen(m)
+	if !strings.Contains(s, "→ 18C · your server") || !strings.Contains(s, "deadline passed before the operator chose") {
+		t.Errorf("the tools pane does not show the server's reply went out at the deadline:\n%s", s)
+	}
+	if strings.Contains(s, "fallback") {
+		t.Errorf("the screen speaks of a fallback:\n%s", s)
+	}
+}
+
+// TestFlowInterceptThroughForwarder puts the real forwarder in front: a developer's server
+// on loopback answers, the forwarder hands its reply to Operator.Intercept, and the reply
+// the operator replaced comes out of the forwarder.
+func TestFlowInterceptThroughForwarder(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, weatherReply)
+	}))
+	defer srv.Close()
+	fwd := relay.NewForwarder([]relay.Route{{Type: "*", URL: srv.URL}}, relay.ForwardOptions{})
+	clk := newClock(base)
+	op := NewOperator()
+	fwd.SetIntercept(op.Intercept)
+	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+
+	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	done := make(chan respondResult, 1)
+	go func() {
+		rep, err := fwd.Respond(t.Context(), ev)
+		done <- respondResult{rep, err}
+	}()
+	var req *opRequest
+	select {
+	case req = <-op.reqs:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the forwarder did not hand the server's reply to the operator")
+	}
+	tm.Send(batchMsg{items: []any{ev, req}})
+	teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
+	clk.Advance(time.Second)
+	tm.Type("r")
+	teatest.WaitFor(t, tm.Output(), contains("Replace your server's reply"), waitOpts()...)
+	tm.Type("typed instead")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	r := waitResult(t, done)
+	if r.err != nil {
+		t.Fatalf("Respond: %v", r.err)
+	}
+	want := `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"typed instead"}]}`
+	if r.rep.Source != webhook.SourceOperator || !jsonEqual(t, r.rep.Body, []byte(want)) {
+		t.Errorf("forwarder returned %s from %s, want %s from the operator", r.rep.Body, r.rep.Source, want)
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -75,6 +75,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.filtering = true
 	case key.Matches(k, keys.Follow):
 		m.toggleFollow()
+	case m.opts.SetIntercept != nil && key.Matches(k, keys.Intercept):
+		m.toggleIntercept()
 	case m.opts.Replay != nil && m.replayKey(k):
 	case k.String() == "esc" && m.filter != "":
 		m.filterEd.SetValue("")

@@ -13,6 +13,7 @@ type KeyMap struct {
 	FocusPane key.Binding
 	Filter    key.Binding
 	Follow    key.Binding
+	Intercept key.Binding
 
 	// Lists and scrolling.
 	Up       key.Binding
@@ -34,6 +35,12 @@ type KeyMap struct {
 	SendError key.Binding
 	Suggest   key.Binding
 	Defer     key.Binding
+
+	// Reviewing a reply from the developer's server (--intercept).
+	SendAsIs key.Binding
+	Edit     key.Binding
+	Replace  key.Binding
+	Back     key.Binding
 
 	// The quit confirmation.
 	Yes key.Binding
@@ -59,6 +66,7 @@ func DefaultKeyMap() KeyMap {
 		FocusPane: b([]string{"1", "2", "3", "4"}, "1-4", "calls/transcript/tools/events"),
 		Filter:    b([]string{"/"}, "/", "filter"),
 		Follow:    b([]string{"f"}, "f", "follow"),
+		Intercept: b([]string{"i"}, "i", "intercept on/off"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
@@ -77,6 +85,11 @@ func DefaultKeyMap() KeyMap {
 		SendError: b([]string{"ctrl+e"}, "ctrl+e", "send as error"),
 		Suggest:   b([]string{"tab"}, "tab", "suggestion"),
 		Defer:     b([]string{"esc"}, "esc", "answer later"),
+
+		SendAsIs: b([]string{"enter"}, "enter", "send as is"),
+		Edit:     b([]string{"e"}, "e", "edit JSON"),
+		Replace:  b([]string{"r"}, "r", "replace (type an answer)"),
+		Back:     b([]string{"esc"}, "esc", "back to your server's reply"),
 
 		Yes: b([]string{"y", "enter", "q", "ctrl+c"}, "y", "quit"),
 		No:  b([]string{"n", "esc"}, "n", "stay"),
@@ -108,18 +121,30 @@ func (m *Model) helpFor() helpKeys {
 	case m.confirmQuit:
 		return helpKeys{short: []key.Binding{k.Yes, k.No}, full: [][]key.Binding{{k.Yes, k.No}}}
 	case m.prompt != nil:
+		later := k.Defer
+		if p := m.prompt.p; p.server != nil {
+			if p.mode != modeAnswer {
+				short := m.interceptHelp(p)
+				return helpKeys{short: short, full: [][]key.Binding{short}}
+			}
+			later = k.Back
+			later.SetHelp("esc", "back")
+		}
 		if m.prompt.isAssistant() {
 			pick := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick assistant"))
-			short := []key.Binding{k.Send, pick, k.SendError, k.Defer}
+			short := []key.Binding{k.Send, pick, k.SendError, later}
 			return helpKeys{short: short, full: [][]key.Binding{short}}
 		}
-		short := []key.Binding{k.Send, k.Newline, k.SendError, k.Suggest, k.Defer}
+		short := []key.Binding{k.Send, k.Newline, k.SendError, k.Suggest, later}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.detail != nil:
 		short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
 		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
 	}
 	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}
+	if m.opts.SetIntercept != nil {
+		global = append(global, k.Intercept)
+	}
 	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 	open := k.Open
 	switch m.focus {

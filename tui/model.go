@@ -41,6 +41,13 @@ type Options struct {
 	PromptGrace time.Duration
 	// Replay is set in offline replay mode: the play/pause, step and speed keys drive it.
 	Replay *ReplayControl
+	// Intercept is whether --intercept is on at start: replies from the developer's server
+	// wait for the operator's review (Operator.Intercept).
+	Intercept bool
+	// SetIntercept, set only when forwarding is configured, turns interception on or off
+	// (the i key; the status bar and help mention it only when set). It is called from the
+	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
+	SetIntercept func(on bool)
 }
 
 // ReplayControl lets the monitor's keys drive an offline replay. Its functions are called
@@ -144,6 +151,7 @@ type Model struct {
 	filterEd    editor
 	confirmQuit bool
 	quitting    bool
+	intercept   bool // --intercept is on (meaningful when opts.SetIntercept is set)
 }
 
 // Per-call and global caps on tool rows.
@@ -181,6 +189,7 @@ func NewModel(opts Options, op *Operator) *Model {
 		toolsBySeq: make(map[uint64][]*toolRow),
 		history:    make(map[string][]string),
 		filterEd:   newEditor(false),
+		intercept:  opts.Intercept && opts.SetIntercept != nil,
 	}
 	m.transP.follow = true
 	m.toolsP.follow = true
@@ -210,7 +219,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.PasteMsg:
 		switch {
 		case m.prompt != nil && m.now().Sub(m.prompt.opened) >= m.grace:
-			m.prompt.ed.Insert(msg.Content)
+			if ed := m.prompt.activeEditor(); ed != nil {
+				ed.Insert(msg.Content)
+			}
 		case m.filtering:
 			m.filterEd.Insert(msg.Content)
 			m.filter = strings.ToLower(m.filterEd.Value())
@@ -373,11 +384,7 @@ func (m *Model) expire() {
 				}
 			}
 			if m.prompt != nil && m.prompt.p == p {
-				flash := "deadline passed: the fallback reply was sent"
-				if typed := SanitizeLine(m.prompt.ed.Value()); typed != "" {
-					flash += " (not sent: " + typed + ")"
-				}
-				m.setFlash(flash)
+				m.setFlash(m.expiredFlash())
 				m.closePrompt()
 			}
 		}

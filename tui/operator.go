@@ -37,6 +37,9 @@ type opRequest struct {
 	ev    *webhook.Event
 	ctx   context.Context
 	reply chan webhook.Reply // buffered 1: the model never blocks answering
+	// server is the developer's server's reply held for the operator's review
+	// (--intercept); nil for a request nobody has answered yet.
+	server *webhook.Reply
 }
 
 // answer delivers the reply to the waiting Respond. It never blocks; a second answer to the
@@ -94,6 +97,78 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 	case <-o.gone:
 		return webhook.Reply{}, ErrOperatorGone
 	}
+}
+
+// Intercept shows the developer's server's reply to a message that expects one to the
+// operator (--intercept), who sends it as is, edits it, or replaces it with a typed answer;
+// it returns the reply to send. It matches relay.InterceptFunc: give it to
+// (*relay.Forwarder).SetIntercept.
+//
+// It never fails, because the server did answer: when the deadline (ctx's) passes before the
+// operator decides, when the monitor has quit or has too many requests waiting, and for
+// replies a person cannot review in time or at all (voice-request audio, tool calls Vapi
+// does not wait for), it returns the server's reply unchanged, with a Note saying why. A
+// reply the operator edited or typed has Source webhook.SourceOperator; one sent as is
+// keeps the server's.
+func (o *Operator) Intercept(ctx context.Context, ev *webhook.Event, rep webhook.Reply) (webhook.Reply, error) {
+	if ev == nil || ev.Msg == nil || !interceptable(ev.Msg) {
+		return rep, nil
+	}
+	select {
+	case <-o.gone:
+		return withNote(rep, "not reviewed: the monitor has closed; your server's reply was sent as is"), nil
+	default:
+	}
+	held := rep
+	held.Header = rep.Header.Clone()
+	held.Body = append([]byte(nil), rep.Body...)
+	req := &opRequest{ev: ev, ctx: ctx, reply: make(chan webhook.Reply, 1), server: &held}
+	select {
+	case o.reqs <- req:
+	default:
+		return withNote(rep, "not reviewed: too many requests wait for the operator; your server's reply was sent as is"), nil
+	}
+	select {
+	case out := <-req.reply:
+		return out, nil
+	case <-ctx.Done():
+		// An answer given at the last moment wins over the deadline.
+		select {
+		case out := <-req.reply:
+			return out, nil
+		default:
+		}
+		return withNote(rep, "deadline passed before the operator chose: your server's reply was sent unchanged"), nil
+	case <-o.gone:
+		return withNote(rep, "not reviewed: the monitor has closed; your server's reply was sent as is"), nil
+	}
+}
+
+// interceptable reports whether a reply to msg is worth holding for review: not raw audio
+// (voice-request), and not tool calls that are all async (Vapi does not wait for them).
+func interceptable(msg *webhook.Message) bool {
+	switch msg.Kind {
+	case webhook.TypeVoiceRequest:
+		return false
+	case webhook.TypeToolCalls:
+		for _, tc := range msg.ToolCalls {
+			if !tc.Async {
+				return true
+			}
+		}
+		return len(msg.ToolCalls) == 0
+	}
+	return webhook.ExpectsReply(msg.Kind)
+}
+
+// withNote adds an operator-facing remark to a reply's Note.
+func withNote(rep webhook.Reply, note string) webhook.Reply {
+	if rep.Note == "" {
+		rep.Note = note
+	} else {
+		rep.Note += "; " + note
+	}
+	return rep
 }
 
 // close releases every waiting and future Respond with ErrOperatorGone. Run calls it when

@@ -33,6 +33,15 @@ type pendingReq struct {
 	answered []bool
 	deferred bool
 	done     bool
+
+	// Set for a reply from the developer's server held for review (--intercept).
+	server   *webhook.Reply
+	mode     promptMode
+	pretty   []string // the server's reply, coloured, built once
+	edit     *editor  // the JSON being edited, kept when going back to the review
+	editFrom string   // the text the editor was filled with
+	problems []string // what the last enter found wrong with the edited JSON
+	checked  string   // the edited text those problems are about (enter again sends it)
 }
 
 func (p *pendingReq) deadline() time.Time { return p.req.ev.Deadline }
@@ -62,9 +71,45 @@ type prompt struct {
 
 func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistantRequest }
 
+// activeEditor is the text the operator is typing into, or nil while reviewing a reply.
+func (pr *prompt) activeEditor() *editor {
+	switch {
+	case pr.p.server == nil || pr.p.mode == modeAnswer:
+		return &pr.ed
+	case pr.p.mode == modeEdit:
+		return pr.p.edit
+	}
+	return nil
+}
+
+// expiredFlash says what was sent when the deadline closed the open prompt.
+func (m *Model) expiredFlash() string {
+	pr := m.prompt
+	p := pr.p
+	if p.server != nil {
+		flash := "deadline passed: your server's reply was sent unchanged"
+		switch {
+		case p.edited():
+			flash += " (your edits were not sent)"
+		case p.mode == modeAnswer && strings.TrimSpace(pr.ed.Value()) != "":
+			flash += " (not sent: " + SanitizeLine(pr.ed.Value()) + ")"
+		}
+		return flash
+	}
+	flash := "deadline passed: the fallback reply was sent"
+	if typed := SanitizeLine(pr.ed.Value()); typed != "" {
+		flash += " (not sent: " + typed + ")"
+	}
+	return flash
+}
+
 // openPrompt shows the next pending request that is neither deferred nor done.
 func (m *Model) openPrompt(p *pendingReq) {
 	pr := &prompt{p: p, ed: newEditor(true), opened: m.now(), cur: max(p.next(), 0)}
+	if p.server != nil && p.mode != modeAnswer {
+		m.prompt = pr // reviewing or editing the server's reply: no answer to type
+		return
+	}
 	if pr.isAssistant() {
 		pr.ed = newEditor(false)
 		if m.opts.Assistants != nil {
@@ -117,6 +162,11 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	keys := &m.keys
+	if pr.p.server != nil {
+		if done, cmd := m.interceptKey(k); done {
+			return cmd
+		}
+	}
 	switch {
 	case key.Matches(k, keys.Defer):
 		pr.p.deferred = true
@@ -253,6 +303,9 @@ func singleLine(s string) string {
 
 // promptView draws the overlay box of width w (height follows content, at most maxH).
 func (m *Model) promptView(w, maxH int) []string {
+	if m.prompt.p.server != nil && m.prompt.p.mode != modeAnswer {
+		return m.interceptView(w, maxH)
+	}
 	st := &m.styles
 	pr := m.prompt
 	p := pr.p
@@ -269,9 +322,15 @@ func (m *Model) promptView(w, maxH int) []string {
 	var title string
 	if pr.isAssistant() {
 		title = "Answer assistant-request" + callText
+		if p.server != nil {
+			title = "Replace your server's reply to assistant-request" + callText
+		}
 	} else {
 		r := p.rows[pr.cur]
 		title = "Answer tool call " + r.name + callText
+		if p.server != nil {
+			title = "Replace your server's reply: tool call " + r.name + callText
+		}
 		if len(p.rows) > 1 {
 			title += fmt.Sprintf(" · %d of %d", pr.cur+1, len(p.rows))
 		}
@@ -287,7 +346,11 @@ func (m *Model) promptView(w, maxH int) []string {
 	if total > 0 {
 		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
 	}
-	if !pr.isAssistant() {
+	switch {
+	case p.server != nil:
+		add(st.Dim.Render("then your server's reply is sent as is · esc goes back to it"))
+		add(st.Dim.Render("your server said ") + compactJSON(p.server.Body, 300))
+	case !pr.isAssistant():
 		add(st.Dim.Render("need more time? raise the tool's server.timeoutSeconds in Vapi and --tool-timeout together"))
 	}
 
@@ -387,11 +450,24 @@ func (m *Model) addRequest(r *opRequest) {
 	if rows == nil {
 		return // the outcome is already in: nothing left to answer
 	}
-	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows}
-	if p.kind != webhook.TypeAssistantRequest {
+	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows, server: r.server}
+	switch {
+	case p.server != nil && len(rows) == 0:
+		r.answer(withNote(*p.server, "not reviewed: the monitor could not show it; your server's reply was sent as is"))
+		return
+	case p.server != nil:
+		p.mode = modeReview
+		for _, row := range rows {
+			row.held = true
+		}
+	}
+	if len(ev.Msg.ToolCalls) > 0 && (p.kind == webhook.TypeToolCalls || p.kind == webhook.TypeFunctionCall) {
 		p.results = make([]webhook.ToolResult, len(ev.Msg.ToolCalls))
 		p.answered = make([]bool, len(ev.Msg.ToolCalls))
 		if len(rows) != len(ev.Msg.ToolCalls) {
+			if p.server != nil {
+				r.answer(withNote(*p.server, "not reviewed: the monitor could not show it; your server's reply was sent as is"))
+			}
 			return
 		}
 	} else {

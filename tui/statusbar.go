@@ -107,6 +107,13 @@ func (m *Model) statusLines(w int) []string {
 		}
 		kv("forward", fw)
 	}
+	if m.opts.SetIntercept != nil {
+		state := st.StatusVal.Render("off")
+		if m.intercept {
+			state = st.Warn.Render("on: your server's replies wait for you")
+		}
+		kv("intercept", state+st.Dim.Render(" (i)"))
+	}
 	tape := clean(s.Tape)
 	if tape == "" {
 		tape = "off"
@@ -229,9 +236,12 @@ func (m *Model) confirmView(w int) []string {
 	body := []string{
 		st.Warn.Render(fmt.Sprintf("%d tool call(s) still wait for an answer.", n)),
 		"If you quit now they get the fallback reply.",
-		"",
-		m.help.ShortHelpView(m.helpFor().ShortHelp()),
 	}
+	if held := m.heldCount(); held > 0 {
+		body = append(body, fmt.Sprintf("%d repl%s from your server held for review %s sent as is.", held,
+			map[bool]string{true: "y", false: "ies"}[held == 1], map[bool]string{true: "is", false: "are"}[held == 1]))
+	}
+	body = append(body, "", m.help.ShortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, "Quit vapimon?", body, w)
 }
 
@@ -260,6 +270,18 @@ func (m *Model) helpLines(w int) []string {
 		if i > 0 {
 			out = append(out, "")
 		}
+		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
+	}
+	if m.opts.SetIntercept != nil {
+		out = append(out, "", st.TitleFocus.Render("Reviewing your server's replies (intercept)"), "")
+		defer_ := k.Defer
+		defer_.SetHelp("esc", "review later")
+		out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Intercept, k.SendAsIs, k.Edit}, {k.Replace, k.Back, defer_}}), "\n")...)
+		out = append(out, "")
+		p := "With intercept on (i, or --intercept), a reply your server gives to a message that expects one " +
+			"waits for you before it goes to Vapi: enter sends it as is, e edits the JSON (enter sends it; problems " +
+			"Vapi would have with it are listed first, and enter again sends it anyway), r replaces it with a typed " +
+			"answer. When the deadline passes first, your server's reply is sent unchanged."
 		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
 	}
 	return out

@@ -28,6 +28,7 @@ type toolRow struct {
 	// Set while the operator is answering the message this call belongs to.
 	typed    string
 	deferred bool
+	held     bool // the developer's server answered; its reply waits for review (--intercept)
 
 	done    bool
 	expired bool   // the deadline passed before any outcome was seen
@@ -274,6 +275,8 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 	b.WriteString(r.name)
 	used := ansi.StringWidth(b.String())
 	switch {
+	case r.pending() && !r.waiting(now) && r.held:
+		b.WriteString(st.Warn.Render(" deadline passed: server's reply sent"))
 	case r.pending() && !r.waiting(now):
 		b.WriteString(st.Err.Render(" deadline passed: fallback sent"))
 	case r.pending():
@@ -281,6 +284,10 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		total := r.deadline.Sub(r.received)
 		status := ""
 		switch {
+		case r.held && r.deferred:
+			status = " your server answered: enter to review"
+		case r.held:
+			status = " your server answered: reviewing"
 		case r.deferred:
 			status = " deferred, enter to answer"
 		case r.typed != "":
