@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
@@ -41,7 +42,7 @@ func (d *detailView) View() []string {
 	return d.lines[d.top:end]
 }
 
-func newDetail(st *Styles, r *eventRow) *detailView {
+func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
 	d := &detailView{callID: r.callID}
 	d.title = fmt.Sprintf("Request #%d · %s", r.seq, r.typ)
 	if r.short != "" {
@@ -107,6 +108,8 @@ func newDetail(st *Styles, r *eventRow) *detailView {
 		for _, l := range prettyJSON(st, o.Reply.Body, maxDetailLines/2) {
 			add("  " + l)
 		}
+	} else if r.awaits && now.Sub(r.deadline) > outcomeGrace {
+		head("Reply: " + noOutcome)
 	} else {
 		head("Reply: not sent yet")
 	}

@@ -27,6 +27,7 @@ type eventRow struct {
 	rejected string
 	status   int
 	awaits   bool           // a reply is expected (the handler set a deadline)
+	deadline time.Time      // when the handler replies at the latest
 	ev       *webhook.Event // nil once dropped to stay within bodyBudget
 	out      *webhook.Outcome
 	size     int
@@ -86,7 +87,7 @@ func (l *eventLog) push(r *eventRow) {
 
 // newEventRow summarises an event for the list.
 func newEventRow(ev *webhook.Event) *eventRow {
-	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev, awaits: !ev.Deadline.IsZero()}
+	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev, awaits: !ev.Deadline.IsZero(), deadline: ev.Deadline}
 	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
 	if ev.Rejected != "" {
 		r.typ = "REJECTED"
@@ -201,7 +202,7 @@ func (p *eventsPane) selected(l *eventLog, filter string) *eventRow {
 }
 
 // View renders the visible rows.
-func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool) []string {
+func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, now time.Time) []string {
 	if p.h <= 0 || p.w <= 0 {
 		return nil
 	}
@@ -225,7 +226,7 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool) 
 	p.top = min(max(p.top, 0), max(n-p.h, 0))
 	out := make([]string, 0, p.h)
 	for i := p.top; i < n && len(out) < p.h; i++ {
-		line := p.row(st, at(i))
+		line := p.row(st, at(i), now)
 		if i == p.sel && focused {
 			line = st.Selected.Render(fit(line, p.w))
 		}
@@ -234,7 +235,7 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool) 
 	return out
 }
 
-func (p *eventsPane) row(st *Styles, r *eventRow) string {
+func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 	var b strings.Builder
 	ts := r.at.Format("15:04:05.000")
 	if p.w < 70 {
@@ -265,7 +266,11 @@ func (p *eventsPane) row(st *Styles, r *eventRow) string {
 		b.WriteString(ss.Render("→ " + src + " " + fmtLatency(r.out.Latency)))
 		b.WriteString(" ")
 	} else if r.out == nil && r.awaits {
-		b.WriteString(st.Warn.Render("waiting "))
+		if now.Sub(r.deadline) > outcomeGrace {
+			b.WriteString(st.Dim.Render(noOutcome + " "))
+		} else {
+			b.WriteString(st.Warn.Render("waiting "))
+		}
 	}
 	b.WriteString(r.summary)
 	return b.String()

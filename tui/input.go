@@ -246,7 +246,7 @@ func (m *Model) open() {
 		}
 	case paneEvents:
 		if r := m.eventsP.selected(m.events, m.filter); r != nil {
-			m.detail = newDetail(&m.styles, r)
+			m.detail = newDetail(&m.styles, r, m.now())
 		}
 	}
 }
@@ -337,6 +337,12 @@ func (m *Model) click(ms tea.Mouse) {
 	switch p {
 	case paneCalls:
 		m.move(paneCalls, m.callsP.top+row-m.callsP.sel)
+	case paneTools:
+		rows, _ := m.toolRows()
+		if i, ok := m.toolsP.rowAt(&m.styles, rows, row); ok {
+			m.toolsP.follow = false
+			m.toolsP.sel = i
+		}
 	case paneEvents:
 		n, _ := m.eventsP.visible(m.events, m.filter)
 		if m.eventsP.top+row < n {

@@ -404,16 +404,26 @@ func (m *Model) expire() {
 				r.expired = true
 			}
 		}
-		if now.Sub(dl) > time.Minute {
-			// No outcome a minute after the deadline: the update was dropped. Stop
-			// counting it as pending; the tape has the reply.
+		if late := now.Sub(dl); late > outcomeGrace && !rows[0].done {
+			// The handler replies at the deadline and publishes the outcome at once: none
+			// seen a few seconds later means the bus dropped it. Say so rather than guess;
+			// the tape has the reply.
 			for _, r := range rows {
-				r.done, r.source, r.result = true, "", "no reply seen (screen update dropped; see the tape)"
+				r.done, r.lost, r.source, r.result = true, true, "", noOutcome
 			}
-			delete(m.toolsBySeq, seq)
+		}
+		if now.Sub(dl) > time.Minute {
+			delete(m.toolsBySeq, seq) // an outcome this late is not coming
 		}
 	}
 }
+
+// outcomeGrace is how long after an event's deadline the monitor waits for its outcome
+// before saying it will not see one (the bus dropped it).
+const outcomeGrace = 5 * time.Second
+
+// noOutcome is shown for a request whose outcome the monitor never received.
+const noOutcome = "no outcome seen (screen update dropped; the tape has it)"
 
 // selectedCall returns the call whose transcript is shown: the selected one or, when "all
 // calls" is selected, the newest live call (else the newest call). It does not jump between

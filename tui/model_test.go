@@ -448,3 +448,81 @@ func TestHelpScrollsOnASmallScreen(t *testing.T) {
 		t.Errorf("scrolling did not reach the end of the help:\n%s", s)
 	}
 }
+
+// TestToolsPaneClick: a click on a row of the tool calls pane selects that row, as in the
+// calls and events panes; a click on the selected row's details keeps it.
+func TestToolsPaneClick(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	for i := 1; i <= 5; i++ {
+		m.Update(event(t, uint64(i), base, toolCallsBody(callID, fmt.Sprintf("call_%d", i), fmt.Sprintf("tool_%d", i), `{"n":1}`)))
+		m.Update(outcome(uint64(i), webhook.SourceAnswers, fmt.Sprintf(`{"results":[{"toolCallId":"call_%d","result":"ok %d"}]}`, i, i), ms(3)))
+	}
+	r := m.panes[paneTools]
+	click := func(line int) {
+		screen(m) // clicks act on what was last drawn
+		m.Update(tea.MouseClickMsg{X: r.x + 3, Y: r.y + 1 + line, Button: tea.MouseLeft})
+	}
+	// Following, the newest row (tool_5) is selected and expanded at the bottom; rows 0-3
+	// are tool_1..tool_4, one line each.
+	click(1)
+	if m.focus != paneTools || m.toolsP.sel != 1 || m.toolsP.follow {
+		t.Fatalf("click on line 1: focus %v, selected %d, follow %v; want tools, 1, false", m.focus, m.toolsP.sel, m.toolsP.follow)
+	}
+	// tool_2 is now expanded under line 1; its details take the next lines.
+	details := len(m.toolsP.expand(&m.styles, m.calls.byID[callID].tools[1]))
+	if details == 0 {
+		t.Fatal("the selected row has no details")
+	}
+	click(2)
+	if m.toolsP.sel != 1 {
+		t.Errorf("click on a detail line moved the selection to %d", m.toolsP.sel)
+	}
+	click(2 + details)
+	if m.toolsP.sel != 2 {
+		t.Errorf("click on the row after the details selected %d, want 2", m.toolsP.sel)
+	}
+	if s := screen(m); !strings.Contains(s, "ok 3") {
+		t.Errorf("the clicked row is not expanded:\n%s", s)
+	}
+	click(r.h) // below the last row: nothing changes
+	if m.toolsP.sel != 2 {
+		t.Errorf("click on empty space selected %d", m.toolsP.sel)
+	}
+}
+
+// TestLostOutcome: when the bus drops an outcome, the panes stop saying "waiting" a few
+// seconds after the deadline, and a late outcome still fills them in.
+func TestLostOutcome(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 160, 48)
+	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	m.Update(ev)
+	clk.Set(ev.Deadline.Add(time.Second))
+	m.Update(tickMsg(clk.Now()))
+	if s := screen(m); !strings.Contains(s, "waiting get_weather") || strings.Contains(s, "no outcome seen") {
+		t.Fatalf("just after the deadline the event should still be waiting:\n%s", s)
+	}
+	clk.Set(ev.Deadline.Add(outcomeGrace + time.Second))
+	m.Update(tickMsg(clk.Now()))
+	s := screen(m)
+	if strings.Contains(s, "waiting") || strings.Count(s, "no outcome seen (screen update dropped") != 3 {
+		t.Errorf("a lost outcome is not said in both panes (row and details of the tool call, event row):\n%s", s)
+	}
+	m.Update(press("4"))
+	m.Update(press("enter"))
+	m.Update(press("G"))
+	if s := screen(m); !strings.Contains(s, "Reply: "+noOutcome) {
+		t.Errorf("the request detail does not say the outcome was lost:\n%s", s)
+	}
+	m.Update(press("esc"))
+	if n := m.pendingCount(); n != 0 {
+		t.Errorf("pending = %d", n)
+	}
+	// The outcome turns up after all.
+	m.Update(outcome(1, webhook.SourceFallback, `{"results":[{"toolCallId":"call_1","error":"nobody answered"}]}`, 18*time.Second))
+	s = screen(m)
+	if strings.Contains(s, "no outcome seen") || !strings.Contains(s, "fallback sent: nobody answered") {
+		t.Errorf("the late outcome is not shown:\n%s", s)
+	}
+}

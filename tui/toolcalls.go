@@ -32,6 +32,7 @@ type toolRow struct {
 
 	done    bool
 	expired bool   // the deadline passed before any outcome was seen
+	lost    bool   // no outcome came well after the deadline: the bus dropped it
 	source  string // webhook.Source*
 	result  string
 	isErr   bool
@@ -113,7 +114,7 @@ func compactJSON(raw json.RawMessage, n int) string {
 func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 	results := parseResults(out.Reply.Body)
 	for i, r := range rows {
-		r.done = true
+		r.done, r.lost = true, false
 		r.source = out.Reply.Source
 		r.latency = out.Latency
 		r.note = SanitizeLine(clip(out.Reply.Note, 300))
@@ -264,6 +265,8 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Err.Render("⌛ "))
 	case r.pending():
 		b.WriteString(st.Warn.Render("● "))
+	case r.lost:
+		b.WriteString(st.Dim.Render("? "))
 	case r.isErr:
 		b.WriteString(st.Err.Render("✗ "))
 	default:
@@ -305,6 +308,8 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 			b.WriteString(" ")
 			b.WriteString(st.Dim.Render(r.args))
 		}
+	case r.lost:
+		b.WriteString(st.Dim.Render(" " + r.result))
 	default:
 		arrow := " → "
 		res := r.result
@@ -322,6 +327,29 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Dim.Render(fmt.Sprintf(" · %s %s", sourceLabel(r.source), fmtLatency(r.latency))))
 	}
 	return b.String()
+}
+
+// rowAt returns the index of the row drawn on line (counted from the pane's first inner
+// line) by the last View: rows from top, the selected one followed by its details.
+func (p *toolsPane) rowAt(st *Styles, rows []*toolRow, line int) (int, bool) {
+	if len(rows) == 0 || line < 0 {
+		return 0, false
+	}
+	sel := min(max(p.sel, 0), len(rows)-1)
+	y := 0
+	for i := max(p.top, 0); i < len(rows) && y < p.h; i++ {
+		if line == y {
+			return i, true
+		}
+		y++
+		if i == sel {
+			y += len(p.expand(st, rows[i]))
+			if line < y {
+				return i, true // a detail line of the selected row
+			}
+		}
+	}
+	return 0, false
 }
 
 // expand returns the detail rows of the selected tool call.

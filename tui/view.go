@@ -147,7 +147,7 @@ func (m *Model) renderPanes() []string {
 	c := m.selectedCall()
 	right := box(st, m.transcriptTitle(c), m.transP.View(st, c, now),
 		m.panes[paneTranscript].w, m.panes[paneTranscript].h, m.focus == paneTranscript)
-	right = append(right, box(st, m.eventsTitle(), m.eventsP.View(st, m.events, m.filter, m.focus == paneEvents),
+	right = append(right, box(st, m.eventsTitle(), m.eventsP.View(st, m.events, m.filter, m.focus == paneEvents, now),
 		m.panes[paneEvents].w, m.panes[paneEvents].h, m.focus == paneEvents)...)
 	out := make([]string, len(left))
 	for i := range left {
