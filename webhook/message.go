@@ -137,20 +137,24 @@ func (e *ParseError) Error() string { return e.Reason }
 // is not JSON, has no "message" object, or the message has no string "type". Unknown types
 // and unexpected field shapes are kept (Known false, or the field left zero).
 //
-// The body is decoded in one pass into typed fields; the raw bytes stay in Event.Body.
+// The body is decoded into typed fields by a fast decoder for the shapes Vapi sends, or by
+// encoding/json for anything unusual; the raw bytes stay in Event.Body.
 func Parse(body []byte) (*Message, error) {
-	var env struct {
-		Message *wireMessage `json:"message"`
+	w, ok := fastDecode(body)
+	if !ok {
+		var env struct {
+			Message *wireMessage `json:"message"`
+		}
+		err := json.Unmarshal(body, &env)
+		var ute *json.UnmarshalTypeError
+		if err != nil && !errors.As(err, &ute) {
+			return nil, &ParseError{Reason: "body is not valid JSON: " + shortJSONError(err)}
+		}
+		w = env.Message
 	}
-	err := json.Unmarshal(body, &env)
-	var ute *json.UnmarshalTypeError
-	if err != nil && !errors.As(err, &ute) {
-		return nil, &ParseError{Reason: "body is not valid JSON: " + shortJSONError(err)}
-	}
-	if env.Message == nil || env.Message.Type == "" {
+	if w == nil || w.Type == "" {
 		return nil, diagnose(body)
 	}
-	w := env.Message
 	m := &Message{Type: w.Type, Kind: w.Type}
 	if w.Type == TypeTranscriptFinal {
 		m.Kind = TypeTranscript
