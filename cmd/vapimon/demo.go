@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/tui"
@@ -59,6 +60,9 @@ Nothing leaves this machine. The demo's tape is kept, so you can replay it after
 }
 
 func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout time.Duration, stderr io.Writer) error {
+	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
+		return fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
+	}
 	recs, err := fixtures.Load(scenario)
 	if err != nil {
 		return err
