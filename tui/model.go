@@ -152,6 +152,10 @@ type Model struct {
 	confirmQuit bool
 	quitting    bool
 	intercept   bool // --intercept is on (meaningful when opts.SetIntercept is set)
+
+	// applied, when set, is called once a batch from the bus has been taken in (tests
+	// measure how far the screen lags behind the bus).
+	applied func(items []any)
 }
 
 // Per-call and global caps on tool rows.
@@ -211,6 +215,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.ingest(it)
 		}
 		m.dropped = msg.dropped
+		if m.applied != nil {
+			m.applied(msg.items)
+		}
 	case tickMsg:
 		m.expire()
 		return m, tick()

@@ -27,13 +27,18 @@ const (
 // count is shown. When Run returns, operator requests still waiting get ErrOperatorGone and
 // the handler sends its fallback. progOpts are passed to tea.NewProgram (tests use
 // tea.WithInput and tea.WithOutput).
-func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) (err error) {
+func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) error {
+	return run(parent, NewModel(opts, op), op, progOpts...)
+}
+
+// run is Run with the model made by the caller (the load test watches it apply batches).
+func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.ProgramOption) (err error) {
+	opts := m.opts
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	if op != nil {
 		defer op.close()
 	}
-	m := NewModel(opts, op)
 	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
 
 	var sub <-chan any
