@@ -352,7 +352,7 @@ func TestFlowInterceptDeadline(t *testing.T) {
 	}
 	m.resize(160, 48)
 	s := screen(m)
-	if !strings.Contains(s, "→ 18C · your server") || !strings.Contains(s, "deadline passed before the operator chose") {
+	if !strings.Contains(s, "→ 18C · your server") || !strings.Contains(s, "reply sent unchanged") {
 		t.Errorf("the tools pane does not show the server's reply went out at the deadline:\n%s", s)
 	}
 	if strings.Contains(s, "fallback") {

@@ -302,7 +302,9 @@ func (m *Model) interceptHelp(p *pendingReq) []key.Binding {
 		if p.canType() {
 			out = append(out, k.Replace)
 		}
-		return append(out, k.Defer)
+		later := k.Defer
+		later.SetHelp("esc", "review later")
+		return append(out, later)
 	case modeEdit:
 		send := k.Send
 		send.SetHelp("enter", "send edited")

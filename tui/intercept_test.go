@@ -222,6 +222,11 @@ func TestInterceptReviewScreen(t *testing.T) {
 			t.Errorf("review lacks %q:\n%s", want, s)
 		}
 	}
+	m.Update(press("r"))
+	if s := screen(m); !strings.Contains(s, "your server said 18C") || !strings.Contains(s, "esc back") {
+		t.Errorf("replacing does not show the server's answer to this call:\n%s", s)
+	}
+	m.Update(press("esc"))
 	m.Update(press("e"))
 	typeText(m, "x")
 	m.Update(press("enter"))
@@ -402,5 +407,56 @@ func TestEditableJSON(t *testing.T) {
 	}
 	if _, err := editableJSON([]byte("RIFF....")); err == nil {
 		t.Error("a body that is not JSON was made editable")
+	}
+}
+
+// TestOutcomeClosesOpenPrompt: the handler's outcome often arrives before the next tick
+// notices the deadline. The prompt it closes must still say what was sent.
+func TestOutcomeClosesOpenPrompt(t *testing.T) {
+	t.Parallel()
+	weather := toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)
+	tests := []struct {
+		name    string
+		held    bool
+		at      func(ev *webhook.Event) time.Time
+		outcome func(ev *webhook.Event) *webhook.Outcome
+		want    string
+	}{
+		{"fallback at the deadline", false, func(ev *webhook.Event) time.Time { return ev.Deadline },
+			func(ev *webhook.Event) *webhook.Outcome {
+				return &webhook.Outcome{Seq: 1, Reply: webhook.ErrorReply(ev.Msg, "nobody answered")}
+			}, "deadline passed: the fallback reply was sent (not sent: half typed)"},
+		{"held reply at the deadline", true, func(ev *webhook.Event) time.Time { return ev.Deadline },
+			func(ev *webhook.Event) *webhook.Outcome {
+				return &webhook.Outcome{Seq: 1, Reply: serverReply(weatherReply)}
+			}, "deadline passed: your server's reply was sent unchanged"},
+		{"Vapi hung up early", false, func(ev *webhook.Event) time.Time { return ev.Received.Add(3 * time.Second) },
+			func(ev *webhook.Event) *webhook.Outcome {
+				return &webhook.Outcome{Seq: 1, Reply: webhook.ErrorReply(ev.Msg, "cancelled")}
+			}, "the request ended before an answer: the fallback reply was sent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, clk := sized(t, 160, 48)
+			ev := event(t, 1, base, weather)
+			if tt.held {
+				hold(t, m, ev, weatherReply)
+			} else {
+				ask(t, m, ev)
+			}
+			clk.Advance(time.Second)
+			if !tt.held {
+				typeText(m, "half typed")
+			}
+			clk.Set(tt.at(ev))
+			m.Update(tt.outcome(ev)) // before any tick
+			if m.prompt != nil {
+				t.Fatal("the prompt is still open")
+			}
+			if s := screen(m); !strings.Contains(s, tt.want) {
+				t.Errorf("screen lacks %q:\n%s", tt.want, s)
+			}
+		})
 	}
 }

@@ -349,6 +349,9 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 		if p.seq == o.Seq && !p.done {
 			p.done = true
 			if m.prompt != nil && m.prompt.p == p {
+				// The reply went out while the prompt was open: usually the deadline
+				// (the handler's outcome often arrives before the next tick sees it).
+				m.setFlash(m.closedFlash(o))
 				m.closePrompt()
 			}
 		}

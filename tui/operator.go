@@ -138,7 +138,7 @@ func (o *Operator) Intercept(ctx context.Context, ev *webhook.Event, rep webhook
 			return out, nil
 		default:
 		}
-		return withNote(rep, "deadline passed before the operator chose: your server's reply was sent unchanged"), nil
+		return withNote(rep, "deadline passed before the operator chose: your server's reply sent unchanged"), nil
 	case <-o.gone:
 		return withNote(rep, "not reviewed: the monitor has closed; your server's reply was sent as is"), nil
 	}

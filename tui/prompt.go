@@ -82,6 +82,22 @@ func (pr *prompt) activeEditor() *editor {
 	return nil
 }
 
+// closedFlash says why the open prompt closed when the outcome of its request arrived
+// before the operator answered.
+func (m *Model) closedFlash(o *webhook.Outcome) string {
+	p := m.prompt.p
+	late := !m.now().Before(p.deadline().Add(-time.Second))
+	switch {
+	case o.WriteErr != "":
+		return "the request ended before an answer: " + SanitizeLine(clip(o.WriteErr, 200))
+	case late && (o.Reply.Source == webhook.SourceFallback || (p.server != nil && o.Reply.Source == webhook.SourceForward)):
+		return m.expiredFlash()
+	case o.Reply.Source == webhook.SourceFallback:
+		return "the request ended before an answer: the fallback reply was sent"
+	}
+	return "answered by " + sourceLabel(o.Reply.Source) + " while the prompt was open"
+}
+
 // expiredFlash says what was sent when the deadline closed the open prompt.
 func (m *Model) expiredFlash() string {
 	pr := m.prompt
@@ -349,7 +365,7 @@ func (m *Model) promptView(w, maxH int) []string {
 	switch {
 	case p.server != nil:
 		add(st.Dim.Render("then your server's reply is sent as is · esc goes back to it"))
-		add(st.Dim.Render("your server said ") + compactJSON(p.server.Body, 300))
+		add(st.Dim.Render("your server said ") + m.serverSaid(p, pr.cur))
 	case !pr.isAssistant():
 		add(st.Dim.Render("need more time? raise the tool's server.timeoutSeconds in Vapi and --tool-timeout together"))
 	}
@@ -421,6 +437,31 @@ func (m *Model) promptView(w, maxH int) []string {
 	}
 	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, title, body, w)
+}
+
+// serverSaid is the server's answer to tool call i of a held reply (its result or error),
+// or its whole reply on one line.
+func (m *Model) serverSaid(p *pendingReq, i int) string {
+	msg := p.req.ev.Msg
+	if (p.kind == webhook.TypeToolCalls || p.kind == webhook.TypeFunctionCall) && i < len(msg.ToolCalls) {
+		results := parseResults(p.server.Body)
+		var res *toolResultJSON
+		for j := range results {
+			if results[j].ToolCallID != "" && results[j].ToolCallID == msg.ToolCalls[i].ID {
+				res = &results[j]
+			}
+		}
+		if res == nil && i < len(results) && results[i].ToolCallID == "" {
+			res = &results[i]
+		}
+		switch {
+		case res != nil && res.Error != nil:
+			return m.styles.Err.Render("error: " + SanitizeLine(clip(*res.Error, 300)))
+		case res != nil && res.Result != nil:
+			return SanitizeLine(clip(*res.Result, 300))
+		}
+	}
+	return compactJSON(p.server.Body, 300)
 }
 
 // modalBox frames content in a double-line box of width w.

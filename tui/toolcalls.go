@@ -373,7 +373,9 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 		}
 	}
 	if r.note != "" && r.note != r.result {
-		out = append(out, st.Dim.Render(ind+r.note))
+		for _, seg := range strings.Split(ansi.Wrap(r.note, max(p.w-len(ind), 8), " "), "\n") {
+			out = append(out, st.Dim.Render(ind+seg))
+		}
 	}
 	return out
 }
