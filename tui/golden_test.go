@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -43,6 +44,16 @@ func TestGolden(t *testing.T) {
 			m.Update(outcome(1, webhook.SourceAnswers, `{"assistantId":"5a6b-support"}`, ms(3)))
 			ev := event(t, 10, base.Add(ms(6200)), bodies[9].body)
 			m.Update(&opRequest{ev: ev, ctx: t.Context(), reply: make(chan webhook.Reply, 1)})
+			clk.Set(base.Add(ms(6200 + 5000)))
+		}},
+		{"intercept", func(t *testing.T, m *Model, clk *clock) {
+			bodies := callBodies(callID)
+			feed(t, m, 1, base, bodies[:9])
+			m.Update(outcome(1, webhook.SourceAnswers, `{"assistantId":"5a6b-support"}`, ms(3)))
+			ev := event(t, 10, base.Add(ms(6200)), bodies[9].body)
+			server := webhook.Reply{Status: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: []byte(`{"results":[{"toolCallId":"call_VaJOd8ZeZgWCEHDYomyCPfwN","name":"get_weather","result":"Paris: 18C, light rain"}]}`), Source: webhook.SourceForward}
+			m.Update(&opRequest{ev: ev, ctx: t.Context(), reply: make(chan webhook.Reply, 1), server: &server})
 			clk.Set(base.Add(ms(6200 + 5000)))
 		}},
 		{"report", func(t *testing.T, m *Model, clk *clock) {

@@ -460,3 +460,16 @@ func TestOutcomeClosesOpenPrompt(t *testing.T) {
 		})
 	}
 }
+
+// TestQuitWithHeldReply: quitting asks first, and says held replies go out as they are.
+func TestQuitWithHeldReply(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 120, 40)
+	hold(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`)), weatherReply)
+	clk.Advance(time.Second)
+	m.Update(press("esc"))
+	m.Update(press("q"))
+	if s := screen(m); !m.confirmQuit || !strings.Contains(s, "1 reply from your server held for review is sent as is") {
+		t.Errorf("quit confirmation:\n%s", s)
+	}
+}
