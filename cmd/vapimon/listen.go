@@ -351,6 +351,9 @@ func runListen(cmd *cobra.Command, f *listenFlags) error {
 }
 
 func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) error {
+	if f.tunnel.intercept {
+		return fmt.Errorf("--intercept needs the TUI (someone has to review the replies): drop --headless, or run in a terminal")
+	}
 	s, err := startSession(ctx, f, stderr)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 		return err
 	}
 	opts := tuiOptions(s)
+	wireIntercept(s, op, &opts)
 	runErr := tui.Run(ctx, opts, op)
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
