@@ -9,6 +9,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -25,9 +26,11 @@ type Options struct {
 	Bus *webhook.Bus
 	// Status is the initial status (listen URL, tunnel, auth, tape...).
 	Status webhook.Status
-	// Suggest returns the answers file's suggestions for a tool name; may be nil. It is
-	// called from the UI loop when a prompt opens and must return at once.
-	Suggest func(tool string) []string
+	// Suggest returns the answers file's suggestions for a tool call, given its name and
+	// arguments (templates such as {{orderId}} filled from args); may be nil. It is called
+	// from the UI loop when a prompt opens and must return at once. Any {{name}} left in a
+	// suggestion is filled from args by the monitor before it is shown.
+	Suggest func(tool string, args json.RawMessage) []string
 	// Assistants returns the assistants offered for an assistant-request; may be nil. Same
 	// rule as Suggest.
 	Assistants func() []Assistant

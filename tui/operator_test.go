@@ -130,6 +130,13 @@ func TestOperatorReplies(t *testing.T) {
 			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"Paris: 18C, light rain"}]}`,
 		},
 		{
+			name:   "answers-file template filled from the call's arguments",
+			body:   toolCallsBody(callID, "call_1", "lookup_order", `{"orderId":"A123","qty":2}`),
+			keys:   []string{"tab", "tab", "enter"},
+			schema: "ServerMessageResponseToolCalls",
+			want:   `{"results":[{"toolCallId":"call_1","name":"lookup_order","result":"Order A123: 2 items"}]}`,
+		},
+		{
 			name:   "assistant picked from the list",
 			body:   assistantRequest,
 			keys:   []string{"down", "enter"},
@@ -162,8 +169,13 @@ func TestOperatorReplies(t *testing.T) {
 			t.Parallel()
 			clk := newClock(base)
 			m := NewModel(Options{
-				Now:        clk.Now,
-				Suggest:    func(string) []string { return []string{"Paris: 18C, light rain"} },
+				Now: clk.Now,
+				Suggest: func(tool string, _ json.RawMessage) []string {
+					if tool == "lookup_order" {
+						return []string{"I could not find order {{orderId}}.", "Order {{ orderId }}: {{qty}} items"}
+					}
+					return []string{"Paris: 18C, light rain"}
+				},
 				Assistants: func() []Assistant { return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}} },
 			}, nil)
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -62,7 +62,7 @@ type prompt struct {
 	cur        int // tool call being answered
 	ed         editor
 	opened     time.Time
-	sugg       []string
+	sugg       []suggestion
 	suggIdx    int
 	assistants []Assistant
 	pick       int
@@ -134,30 +134,94 @@ func (m *Model) openPrompt(p *pendingReq) {
 			}
 		}
 	} else {
-		pr.sugg = m.suggestions(p.req.ev.Msg.ToolCalls[pr.cur].Name)
+		tc := p.req.ev.Msg.ToolCalls[pr.cur]
+		pr.sugg = m.suggestions(tc.Name, tc.Arguments)
 	}
 	m.prompt = pr
 }
 
-// suggestions lists earlier answers for a tool, most recent first, then the answers file's.
-func (m *Model) suggestions(tool string) []string {
-	var out []string
+// suggestion is one Tab suggestion and where it came from.
+type suggestion struct {
+	text     string
+	fromFile bool // the answers file (else an earlier answer typed in this session)
+	n        int  // 1-based position within its source
+}
+
+// label names the suggestion's source, e.g. "earlier answer 1" or "answers file: case 2".
+func (s suggestion) label() string {
+	if s.fromFile {
+		return fmt.Sprintf("answers file: case %d", s.n)
+	}
+	return fmt.Sprintf("earlier answer %d", s.n)
+}
+
+// suggestions lists earlier answers for a tool, most recent first, then the answers file's
+// with {{name}} templates filled from the call's arguments.
+func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
+	var out []suggestion
 	seen := map[string]bool{}
-	add := func(s string) {
+	for i, s := range m.history[tool] {
 		if s != "" && !seen[s] {
 			seen[s] = true
-			out = append(out, s)
+			out = append(out, suggestion{text: s, n: i + 1})
 		}
 	}
-	for _, s := range m.history[tool] {
-		add(s)
-	}
 	if m.opts.Suggest != nil {
-		for _, s := range m.opts.Suggest(tool) {
-			add(Sanitize(clip(s, 4000)))
+		var argMap map[string]any
+		for i, s := range m.opts.Suggest(tool, args) {
+			if strings.Contains(s, "{{") {
+				if argMap == nil {
+					_ = json.Unmarshal(args, &argMap)
+				}
+				s = fillTemplate(s, argMap)
+			}
+			s = Sanitize(clip(s, 4000))
+			if s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, suggestion{text: s, fromFile: true, n: i + 1})
+			}
 		}
 	}
 	return out
+}
+
+// fillTemplate replaces {{name}} (or {{ name }}) with the argument of that name, as the
+// answers file does when it answers by itself.
+func fillTemplate(s string, args map[string]any) string {
+	for k, v := range args {
+		val, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			val = string(b)
+		}
+		s = strings.ReplaceAll(s, "{{"+k+"}}", val)
+		s = strings.ReplaceAll(s, "{{ "+k+" }}", val)
+	}
+	return s
+}
+
+// suggCounts says how many suggestions come from each source, e.g. "1 earlier answer, 2
+// from the answers file".
+func suggCounts(ss []suggestion) string {
+	var hist, file int
+	for _, s := range ss {
+		if s.fromFile {
+			file++
+		} else {
+			hist++
+		}
+	}
+	var parts []string
+	switch {
+	case hist == 1:
+		parts = append(parts, "1 earlier answer")
+	case hist > 1:
+		parts = append(parts, fmt.Sprintf("%d earlier answers", hist))
+	}
+	if file > 0 {
+		parts = append(parts, fmt.Sprintf("%d from the answers file", file))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // closePrompt closes the overlay and opens the next queued request, if any.
@@ -210,12 +274,12 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	case key.Matches(k, keys.Suggest) && len(pr.sugg) > 0:
-		pr.ed.SetValue(pr.sugg[pr.suggIdx%len(pr.sugg)])
+		pr.ed.SetValue(pr.sugg[pr.suggIdx%len(pr.sugg)].text)
 		pr.suggIdx++
 		return nil
 	case k.String() == "shift+tab" && len(pr.sugg) > 0:
 		pr.suggIdx = (pr.suggIdx - 2 + 2*len(pr.sugg)) % len(pr.sugg)
-		pr.ed.SetValue(pr.sugg[pr.suggIdx])
+		pr.ed.SetValue(pr.sugg[pr.suggIdx].text)
 		pr.suggIdx++
 		return nil
 	}
@@ -433,7 +497,11 @@ func (m *Model) promptView(w, maxH int) []string {
 	} else if m.now().Sub(pr.opened) < m.grace {
 		add(st.Dim.Render("(keys are ignored for a moment so typing in progress does not answer)"))
 	} else if len(pr.sugg) > 0 {
-		add(st.Dim.Render(fmt.Sprintf("tab: %d suggestion(s) from earlier answers and the answers file", len(pr.sugg))))
+		if i := pr.suggIdx - 1; i >= 0 && pr.ed.Value() == pr.sugg[i%len(pr.sugg)].text {
+			add(st.Dim.Render(fmt.Sprintf("[%s] · tab: next of %d (%s)", pr.sugg[i%len(pr.sugg)].label(), len(pr.sugg), suggCounts(pr.sugg))))
+		} else {
+			add(st.Dim.Render("tab: " + suggCounts(pr.sugg)))
+		}
 	}
 	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, title, body, w)

@@ -174,7 +174,7 @@ func TestRunPanicIsReported(t *testing.T) {
 	var out syncBuffer
 	errc := make(chan error, 1)
 	go func() {
-		errc <- Run(t.Context(), Options{Bus: bus, Suggest: func(string) []string { panic("suggest failed") }}, op,
+		errc <- Run(t.Context(), Options{Bus: bus, Suggest: func(string, json.RawMessage) []string { panic("suggest failed") }}, op,
 			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(120, 40), tea.WithoutSignals())
 	}()
 	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
