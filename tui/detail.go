@@ -65,12 +65,8 @@ func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
 		add(line)
 		if ev.Rejected != "" {
 			add(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, SanitizeLine(clip(ev.Rejected, 500)))))
-		} else if ev.Verified {
-			v := st.OK.Render("verified")
-			if mode := SanitizeLine(clip(string(ev.AuthMode), 40)); mode != "" {
-				v += st.Dim.Render(" (auth " + mode + ")")
-			}
-			add(v)
+		} else {
+			add(verifiedText(st, ev))
 		}
 		if ev.Msg != nil && ev.Msg.Call.ID != "" {
 			add(st.Dim.Render("call id ") + SanitizeLine(clip(ev.Msg.Call.ID, 200)))
@@ -114,6 +110,19 @@ func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
 		head("Reply: not sent yet")
 	}
 	return d
+}
+
+// verifiedText says whether an accepted request was authenticated: "not verified (auth
+// none)" in the warning colour when nothing was checked, "verified (<mode>)" when it passed.
+func verifiedText(st *Styles, ev *webhook.Event) string {
+	mode := SanitizeLine(clip(string(ev.AuthMode), 40))
+	switch {
+	case mode == "" || ev.AuthMode == webhook.AuthNone:
+		return st.Warn.Render("not verified (auth none)")
+	case ev.Verified:
+		return st.OK.Render("verified") + st.Dim.Render(" ("+mode+")")
+	}
+	return st.Warn.Render("not verified (auth " + mode + ")")
 }
 
 // headerLines lists headers sorted by name, sanitised.
