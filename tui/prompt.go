@@ -492,6 +492,9 @@ func (m *Model) promptView(w, maxH int) []string {
 	for i := len(pr.ed.lines); i < edH; i++ {
 		add(st.Modal.Render("┃"))
 	}
+	if strings.Contains(strings.TrimRight(pr.ed.Value(), "\n"), "\n") {
+		add(st.Warn.Render("new lines are sent as spaces (Vapi wants one line)"))
+	}
 	if pr.hint != "" {
 		add(st.Warn.Render(pr.hint))
 	} else if m.now().Sub(pr.opened) < m.grace {
