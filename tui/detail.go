@@ -16,9 +16,9 @@ import (
 // maxDetailLines bounds the lines built for one detail view.
 const maxDetailLines = 20000
 
-// detailView is the full-screen view of one request: headers (already redacted by the
-// handler), the request and reply JSON, pretty-printed and coloured. Lines are built once
-// when it opens.
+// detailView is the full-screen view of one request: a summary line, headers (already
+// redacted by the handler), the request and reply JSON, pretty-printed, coloured and
+// wrapped to the width. Lines are built when it opens and again when the width changes.
 type detailView struct {
 	title  string
 	lines  []string
@@ -26,13 +26,50 @@ type detailView struct {
 	w, h   int
 	json   string // what the copy key puts on the clipboard (the raw request body)
 	callID string // raw call id for the copy key
+
+	// marks are the first lines of the sections the jump keys go to.
+	marks map[section]int
+	// build, when set, fills lines and marks for a width; builtW is the width they are for.
+	build  func(d *detailView, w int)
+	builtW int
+	// maxTop lets a jump put a short last section at the top (blank lines below it).
+	maxTop int
 }
 
-// SetSize sets the inner size of the view.
-func (d *detailView) SetSize(w, h int) { d.w, d.h = w, h }
+// section is a part of the request detail a key jumps to.
+type section int
+
+const (
+	secHeaders section = iota
+	secRequest
+	secServer
+	secReply
+)
+
+// SetSize sets the inner size of the view, rebuilding its lines for a new width.
+func (d *detailView) SetSize(w, h int) {
+	d.w, d.h = w, h
+	if d.build != nil && w != d.builtW && w > 0 {
+		d.lines, d.marks, d.maxTop = d.lines[:0], map[section]int{}, 0
+		d.build(d, w)
+		d.builtW = w
+	}
+}
 
 func (d *detailView) scroll(n int) {
-	d.top = min(max(d.top+n, 0), max(len(d.lines)-d.h, 0))
+	d.top = min(max(d.top+n, 0), max(len(d.lines)-d.h, d.maxTop, 0))
+}
+
+// jump scrolls so that a section starts at the top; false when the view has none.
+func (d *detailView) jump(s section) bool {
+	at, ok := d.marks[s]
+	if !ok {
+		return false
+	}
+	d.top = at
+	d.maxTop = max(d.maxTop, min(at, len(d.lines)-1))
+	d.scroll(0)
+	return true
 }
 
 // View renders the visible lines.
@@ -42,74 +79,204 @@ func (d *detailView) View() []string {
 	return d.lines[d.top:end]
 }
 
+// answeredBy says who produced a reply, for the detail view.
+func answeredBy(src string) string {
+	switch src {
+	case webhook.SourceAck:
+		return "acknowledged"
+	case webhook.SourceReject:
+		return "rejected"
+	case webhook.SourceFallback:
+		return "fallback sent"
+	case webhook.SourceOperator:
+		return "answered by you (typed)"
+	}
+	return "answered by " + sourceLabel(src)
+}
+
+// detailSummary is the request detail's first line: status · source · latency · results.
+func detailSummary(st *Styles, r *eventRow, now time.Time) string {
+	sep := st.Dim.Render(" · ")
+	switch {
+	case r.rejected != "":
+		return st.Err.Render(fmt.Sprintf("%d · rejected · %s", r.status, r.rejected))
+	case r.out == nil && r.awaits && now.Sub(r.deadline) > outcomeGrace:
+		return st.Warn.Render(noOutcome)
+	case r.out == nil:
+		return st.Warn.Render("no reply yet")
+	}
+	o := r.out
+	ss := st.OK
+	if o.Reply.Status >= 400 || o.Reply.Source == webhook.SourceFallback || o.WriteErr != "" {
+		ss = st.Err
+	}
+	parts := []string{ss.Render(fmt.Sprint(o.Reply.Status)), answeredBy(o.Reply.Source), fmtLatency(o.Latency)}
+	if r.ev != nil && r.ev.Msg != nil && (r.ev.Msg.Kind == webhook.TypeToolCalls || r.ev.Msg.Kind == webhook.TypeFunctionCall) {
+		res := parseResults(o.Reply.Body)
+		n, errs := len(res), 0
+		for _, x := range res {
+			if x.Error != nil {
+				errs++
+			}
+		}
+		t := fmt.Sprintf("%d result", n)
+		if n != 1 {
+			t += "s"
+		}
+		if errs > 0 {
+			t += st.Err.Render(fmt.Sprintf(" (%d error%s)", errs, map[bool]string{true: "", false: "s"}[errs == 1]))
+		}
+		parts = append(parts, t)
+	}
+	if r.fwd != nil && o.Reply.Source != webhook.SourceForward {
+		parts = append(parts, fwdTag(st, r.fwd))
+	}
+	if o.WriteErr != "" {
+		parts = append(parts, st.Err.Render("not delivered"))
+	}
+	return strings.Join(parts, sep)
+}
+
 func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
-	d := &detailView{callID: r.callID}
+	d := &detailView{callID: r.callID, marks: map[section]int{}}
 	d.title = fmt.Sprintf("Request #%d · %s", r.seq, r.typ)
 	if r.short != "" {
 		d.title += " · call " + r.short
 	}
+	if r.ev != nil {
+		d.json = string(r.ev.Body)
+	}
+	d.build = func(d *detailView, w int) { buildDetail(d, st, r, now, w) }
+	d.build(d, 100)
+	d.builtW = 100
+	return d
+}
+
+// buildDetail fills a request detail's lines for width w.
+func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 	add := func(s string) { d.lines = append(d.lines, s) }
-	head := func(s string) { add(st.TitleFocus.Render(s)) }
-	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000"))
+	// addW adds a line wrapped to the width; continuation lines are indented under it.
+	addW := func(s string) {
+		if ansi.StringWidth(s) <= w || w < 20 {
+			add(s)
+			return
+		}
+		lead := len(ansi.Strip(s)) - len(strings.TrimLeft(ansi.Strip(s), " "))
+		ind := strings.Repeat(" ", min(lead+2, w/3))
+		for i, seg := range strings.Split(ansi.Wrap(s, w, " ,"), "\n") {
+			if i == 0 {
+				add(seg)
+				continue
+			}
+			// Continuations are wrapped again, narrower, to make room for the indent.
+			for _, sub := range strings.Split(ansi.Wrap(strings.TrimLeft(seg, " "), w-len(ind), " ,"), "\n") {
+				add(ind + sub)
+			}
+		}
+	}
+	head := func(sec section, s string) {
+		d.marks[sec] = len(d.lines)
+		add(st.TitleFocus.Render(s))
+	}
+	addW(detailSummary(st, r, now))
+	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000") +
+		st.Dim.Render("  ·  jump: h headers · r request · s your server · R reply"))
 	ev := r.ev
 	if ev == nil {
 		add("")
 		add(st.Warn.Render("This request's body was dropped from memory to stay within limits;"))
 		add(st.Warn.Render("the tape has it (vapimon replay TAPE)."))
 	} else {
-		d.json = string(ev.Body)
 		line := fmt.Sprintf("%s %s", SanitizeLine(clip(ev.Method, 20)), SanitizeLine(clip(ev.Path, 300)))
 		if ev.RemoteAddr != "" {
 			line += " from " + SanitizeLine(clip(ev.RemoteAddr, 100))
 		}
-		add(line)
+		addW(line)
 		if ev.Rejected != "" {
-			add(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, SanitizeLine(clip(ev.Rejected, 500)))))
+			addW(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, SanitizeLine(clip(ev.Rejected, 500)))))
 		} else {
 			add(verifiedText(st, ev))
 		}
 		if ev.Msg != nil && ev.Msg.Call.ID != "" {
-			add(st.Dim.Render("call id ") + SanitizeLine(clip(ev.Msg.Call.ID, 200)))
+			addW(st.Dim.Render("call id ") + SanitizeLine(clip(ev.Msg.Call.ID, 200)))
 		}
 		add("")
-		head("Headers (secrets removed)")
-		d.lines = append(d.lines, headerLines(st, ev.Header)...)
+		head(secHeaders, "Headers (secrets removed)")
+		for _, l := range headerLines(st, ev.Header) {
+			addW(l)
+		}
 		add("")
-		head(fmt.Sprintf("Request body (%d bytes)", len(ev.Body)))
+		head(secRequest, fmt.Sprintf("Request body (%d bytes)", len(ev.Body)))
 		for _, l := range prettyJSON(st, ev.Body, maxDetailLines/2) {
-			add("  " + l)
+			addW("  " + l)
+		}
+	}
+	if lines := serverLines(st, r); len(lines) > 0 {
+		add("")
+		head(secServer, "Your server")
+		for _, l := range lines {
+			addW(l)
 		}
 	}
 	add("")
 	if o := r.out; o != nil {
-		who := "answered by " + sourceLabel(o.Reply.Source)
-		switch o.Reply.Source {
-		case webhook.SourceAck:
-			who = "acknowledged"
-		case webhook.SourceReject:
-			who = "rejected"
-		case webhook.SourceFallback:
-			who = "fallback sent"
-		}
-		head(fmt.Sprintf("Reply: HTTP %d · %s · %s", o.Reply.Status, who, fmtLatency(o.Latency)))
+		head(secReply, fmt.Sprintf("Reply: HTTP %d · %s · %s", o.Reply.Status, answeredBy(o.Reply.Source), fmtLatency(o.Latency)))
 		if o.Reply.Note != "" {
-			add(st.Dim.Render("  " + SanitizeLine(clip(o.Reply.Note, 500))))
+			addW(st.Dim.Render("  " + SanitizeLine(clip(o.Reply.Note, 500))))
 		}
 		for _, a := range o.Attempts {
-			add(st.Dim.Render("  tried " + SanitizeLine(clip(a, 300))))
+			addW(st.Dim.Render("  tried " + SanitizeLine(clip(a, 1000))))
 		}
 		if o.WriteErr != "" {
-			add(st.Err.Render("  not delivered: " + SanitizeLine(clip(o.WriteErr, 300))))
+			addW(st.Err.Render("  not delivered: " + SanitizeLine(clip(o.WriteErr, 300))))
 		}
 		for _, l := range prettyJSON(st, o.Reply.Body, maxDetailLines/2) {
-			add("  " + l)
+			addW("  " + l)
 		}
 	} else if r.awaits && now.Sub(r.deadline) > outcomeGrace {
-		head("Reply: " + noOutcome)
+		head(secReply, "Reply: "+noOutcome)
 	} else {
-		head("Reply: not sent yet")
+		head(secReply, "Reply: not sent yet")
 	}
-	return d
+}
+
+// serverLines describes the exchange with the developer's server: target, status, latency
+// and error, from the relay's forward report and the reply chain's attempts.
+func serverLines(st *Styles, r *eventRow) []string {
+	var out []string
+	if h := r.fwd; h != nil {
+		out = append(out, "  "+st.Dim.Render("target ")+h.Target)
+		status := "no reply"
+		if h.Status != 0 {
+			status = fmt.Sprintf("HTTP %d", h.Status)
+		}
+		line := "  " + status + st.Dim.Render(" in ") + fmtLatency(h.Latency)
+		if fwdOK(h) {
+			line = "  " + st.OK.Render("✓ "+status) + st.Dim.Render(" in ") + fmtLatency(h.Latency)
+		}
+		out = append(out, line)
+		if h.Err != "" {
+			out = append(out, "  "+st.Err.Render("✗ "+h.Err))
+		}
+	}
+	if o := r.out; o != nil {
+		for _, a := range o.Attempts {
+			if strings.HasPrefix(a, "forward") && (r.fwd == nil || !strings.Contains(a, r.fwd.Err)) {
+				out = append(out, "  "+st.Err.Render("✗ "+SanitizeLine(clip(a, 1000))))
+			}
+		}
+		if len(out) > 0 || o.Reply.Source == webhook.SourceForward {
+			switch o.Reply.Source {
+			case webhook.SourceForward:
+				out = append(out, st.Dim.Render("  its reply was sent to Vapi: see Reply below"))
+			case webhook.SourceAck:
+				out = append(out, st.Dim.Render("  Vapi awaits no reply to this message: vapimon acknowledged it"))
+			default:
+				out = append(out, st.Dim.Render("  its reply was not used: see Reply below for what was sent"))
+			}
+		}
+	}
+	return out
 }
 
 // verifiedText says whether an accepted request was authenticated: "not verified (auth

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
@@ -34,6 +35,90 @@ func TestVerifiedText(t *testing.T) {
 			}
 			if warn := got == st.Warn.Render(tt.want); warn != tt.warn {
 				t.Errorf("warning colour = %v, want %v (%q)", warn, tt.warn, got)
+			}
+		})
+	}
+}
+
+// TestForwardResultShown checks each event's exchange with the developer's server: the
+// events row is tagged with it and the request detail has a "Your server" section, with
+// keys that jump to each section and long strings wrapped rather than cut.
+func TestForwardResultShown(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("word ", 60) + "END"
+	tests := []struct {
+		name       string
+		health     webhook.ForwardHealth
+		out        *webhook.Outcome
+		wantRow    string
+		wantDetail []string
+	}{
+		{
+			name:       "server answered",
+			health:     webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(3), At: base},
+			out:        outcome(1, webhook.SourceForward, `{"results":[{"toolCallId":"call_1","result":"`+long+`"}]}`, ms(4)),
+			wantRow:    "✓ your server 200 3ms",
+			wantDetail: []string{"200 · answered by your server · 4ms · 1 result", "Your server", "✓ HTTP 200 in 3ms", "its reply was sent to Vapi", "END"},
+		},
+		{
+			name:   "server refused, answers file answered",
+			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Latency: ms(1), At: base, Err: "connection refused: is the server running?"},
+			out: func() *webhook.Outcome {
+				o := outcome(1, webhook.SourceAnswers, `{"results":[{"toolCallId":"call_1","error":"no such order"}]}`, ms(2))
+				o.Attempts = []string{"forward: connection refused: is the server running?"}
+				return o
+			}(),
+			wantRow:    "✗ your server: refused",
+			wantDetail: []string{"200 · answered by answers file · 2ms · 1 result (1 error) · ✗ your server: refused", "✗ connection refused: is the server running?", "its reply was not used"},
+		},
+		{
+			name:       "typed by the operator",
+			out:        outcome(1, webhook.SourceOperator, `{"results":[{"toolCallId":"call_1","result":"ok"}]}`, ms(9000)),
+			wantDetail: []string{"answered by you (typed)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, _ := sized(t, 100, 30)
+			m.Update(event(t, 1, base, toolCallsBody(callID, "call_1", "lookup_order", `{"orderId":"A123"}`)))
+			if tt.health.Seq != 0 {
+				m.Update(tt.health)
+			}
+			m.Update(tt.out)
+			if s := screen(m); tt.wantRow != "" && !strings.Contains(s, tt.wantRow) {
+				t.Errorf("events row lacks %q:\n%s", tt.wantRow, s)
+			}
+			m.Update(press("4"))
+			m.Update(press("enter"))
+			if m.detail == nil {
+				t.Fatal("no detail view")
+			}
+			m.View()
+			all := ansi.Strip(strings.Join(m.detail.lines, "\n"))
+			for _, w := range tt.wantDetail {
+				if !strings.Contains(all, w) {
+					t.Errorf("detail lacks %q:\n%s", w, all)
+				}
+			}
+			for i, l := range m.detail.lines {
+				if lw := ansi.StringWidth(l); lw > m.detail.w {
+					t.Errorf("detail line %d is %d wide, more than %d: %q", i, lw, m.detail.w, ansi.Strip(l))
+				}
+			}
+			if !strings.Contains(ansi.Strip(m.detail.lines[0]), "200 · ") {
+				t.Errorf("first line is not the summary: %q", ansi.Strip(m.detail.lines[0]))
+			}
+			for _, k := range []struct{ key, want string }{{"R", "Reply: HTTP 200"}, {"r", "Request body"}, {"h", "Headers"}} {
+				m.Update(press(k.key))
+				if top := ansi.Strip(m.detail.View()[0]); !strings.HasPrefix(top, k.want) {
+					t.Errorf("after %s the view starts with %q, want %q", k.key, top, k.want)
+				}
+			}
+			m.Update(press("s"))
+			top := ansi.Strip(m.detail.View()[0])
+			if hasServer := tt.health.Seq != 0; hasServer != (top == "Your server") {
+				t.Errorf("after s the view starts with %q (forwarded: %v)", top, hasServer)
 			}
 		})
 	}

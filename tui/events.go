@@ -30,6 +30,7 @@ type eventRow struct {
 	deadline time.Time      // when the handler replies at the latest
 	ev       *webhook.Event // nil once dropped to stay within bodyBudget
 	out      *webhook.Outcome
+	fwd      *webhook.ForwardHealth // the exchange with the developer's server, when forwarded
 	size     int
 	search   string // lower-case text the filter looks in
 }
@@ -257,7 +258,11 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
 		b.WriteString(" ")
 	}
-	if r.out != nil && r.out.Reply.Source != webhook.SourceAck {
+	if r.fwd != nil {
+		b.WriteString(fwdTag(st, r.fwd))
+		b.WriteString(" ")
+	}
+	if r.out != nil && r.out.Reply.Source != webhook.SourceAck && !(r.fwd != nil && r.out.Reply.Source == webhook.SourceForward) {
 		src := sourceLabel(r.out.Reply.Source)
 		ss := st.OK
 		if r.out.Reply.Source == webhook.SourceFallback || r.out.Reply.Source == webhook.SourceReject || r.out.WriteErr != "" {

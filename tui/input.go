@@ -269,6 +269,22 @@ func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
 		d.scroll(-1 << 30)
 	case key.Matches(k, keys.Bottom):
 		d.scroll(1 << 30)
+	case key.Matches(k, keys.JumpHeaders), key.Matches(k, keys.JumpRequest), key.Matches(k, keys.JumpServer), key.Matches(k, keys.JumpReply):
+		if d.marks == nil {
+			return nil
+		}
+		sec := secHeaders
+		switch {
+		case key.Matches(k, keys.JumpRequest):
+			sec = secRequest
+		case key.Matches(k, keys.JumpServer):
+			sec = secServer
+		case key.Matches(k, keys.JumpReply):
+			sec = secReply
+		}
+		if !d.jump(sec) {
+			m.setFlash("this request has no " + map[section]string{secHeaders: "headers", secRequest: "body", secServer: "exchange with your server", secReply: "reply"}[sec] + " section")
+		}
 	case key.Matches(k, keys.CopyJSON):
 		if d.json == "" {
 			m.setFlash("nothing to copy")

@@ -25,9 +25,13 @@ type KeyMap struct {
 	Open     key.Binding
 
 	// Detail and report views.
-	CopyJSON   key.Binding
-	CopyCallID key.Binding
-	Close      key.Binding
+	CopyJSON    key.Binding
+	CopyCallID  key.Binding
+	Close       key.Binding
+	JumpHeaders key.Binding
+	JumpRequest key.Binding
+	JumpServer  key.Binding
+	JumpReply   key.Binding
 
 	// The answer prompt.
 	Send      key.Binding
@@ -79,6 +83,11 @@ func DefaultKeyMap() KeyMap {
 		CopyJSON:   b([]string{"y"}, "y", "copy JSON"),
 		CopyCallID: b([]string{"c"}, "c", "copy call id"),
 		Close:      b([]string{"esc", "q"}, "esc", "close"),
+
+		JumpHeaders: b([]string{"h"}, "h", "headers"),
+		JumpRequest: b([]string{"r"}, "r", "request body"),
+		JumpServer:  b([]string{"s"}, "s", "your server"),
+		JumpReply:   b([]string{"R"}, "R", "reply"),
 
 		Send:      b([]string{"enter"}, "enter", "send"),
 		Newline:   b([]string{"alt+enter", "ctrl+j"}, "alt+enter", "new line"),
@@ -138,8 +147,12 @@ func (m *Model) helpFor() helpKeys {
 		short := []key.Binding{k.Send, k.Newline, k.SendError, k.Suggest, later}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.detail != nil:
-		short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
-		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
+		if m.detail.marks == nil {
+			short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
+			return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
+		}
+		short := []key.Binding{k.Down, k.JumpRequest, k.JumpServer, k.JumpReply, k.JumpHeaders, k.CopyJSON, k.CopyCallID, k.Close}
+		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.JumpHeaders, k.JumpRequest, k.JumpServer, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}}}
 	}
 	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}
 	if m.opts.SetIntercept != nil {

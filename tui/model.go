@@ -122,12 +122,14 @@ type Model struct {
 	width, height int
 	panes         [numPanes]rect
 
-	status  webhook.Status
-	health  webhook.ForwardHealth
-	notice  webhook.Notice
-	flash   string
-	flashAt time.Time
-	dropped uint64
+	status webhook.Status
+	health webhook.ForwardHealth
+	// fwdRepeat is how many forwards in a row failed the same way (status bar "3×").
+	fwdRepeat int
+	notice    webhook.Notice
+	flash     string
+	flashAt   time.Time
+	dropped   uint64
 
 	calls      *callStore
 	events     *eventLog
@@ -268,10 +270,10 @@ func (m *Model) ingest(v any) {
 			m.status = *v
 		}
 	case webhook.ForwardHealth:
-		m.health = v
+		m.noteHealth(v)
 	case *webhook.ForwardHealth:
 		if v != nil {
-			m.health = *v
+			m.noteHealth(*v)
 		}
 	case *opRequest:
 		m.addRequest(v)

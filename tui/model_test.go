@@ -344,24 +344,35 @@ func TestStatusBar(t *testing.T) {
 	tests := []struct {
 		name   string
 		status webhook.Status
-		health webhook.ForwardHealth
+		health []webhook.ForwardHealth
 		want   []string
 	}{
 		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off"},
-			webhook.ForwardHealth{}, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth none", "tape off"}},
+			nil, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth none", "tape off"}},
 		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: "online", Auth: "hmac sha256", Tape: "s.jsonl"},
-			webhook.ForwardHealth{}, []string{"https://abc.ngrok.app", "paste into Vapi", "tunnel online", "auth hmac sha256", "tape s.jsonl"}},
+			nil, []string{"https://abc.ngrok.app", "paste into Vapi", "tunnel online", "auth hmac sha256", "tape s.jsonl"}},
 		{"forward failing", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
-			webhook.ForwardHealth{Target: "http://localhost:3000/vapi", Err: "connection refused", At: base}, []string{"forward http://localhost:3000/vapi ✗ connection refused"}},
+			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Err: "connection refused", At: base}}, []string{"fwd :3000/vapi ✗ refused ·"}},
+		{"forward failing again and again", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://127.0.0.1:3999"},
+			[]webhook.ForwardHealth{
+				{Target: "http://127.0.0.1:3999", Status: 200, At: base},
+				{Target: "http://127.0.0.1:3999", Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
+				{Target: "http://127.0.0.1:3999", Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
+				{Target: "http://127.0.0.1:3999", Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
+			}, []string{"fwd :3999 ✗ refused 3×"}},
+		{"forward timing out on another host", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "https://dev.example.com/hook"},
+			[]webhook.ForwardHealth{{Target: "https://dev.example.com/hook", Err: "forward: no reply from https://dev.example.com/hook within 6.8s", At: base}}, []string{"fwd dev.example.com/hook ✗ timed out"}},
 		{"forward ok", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
-			webhook.ForwardHealth{Target: "http://localhost:3000/vapi", Status: 200, Latency: 12 * time.Millisecond, At: base}, []string{"✓ 200 12ms"}},
+			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Status: 200, Latency: 12 * time.Millisecond, At: base}}, []string{"fwd :3000/vapi ✓ 200 12ms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m, _ := sized(t, 200, 48)
 			m.Update(tt.status)
-			m.Update(tt.health)
+			for _, h := range tt.health {
+				m.Update(h)
+			}
 			s := strings.Join(strings.Split(screen(m), "\n")[:3], "\n")
 			for _, w := range tt.want {
 				if !strings.Contains(s, w) {

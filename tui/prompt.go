@@ -426,6 +426,14 @@ func (m *Model) promptView(w, maxH int) []string {
 	if total > 0 {
 		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
 	}
+	if row := m.events.bySeq[p.seq]; row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
+		h := row.fwd
+		what := "no reply"
+		if h.Status != 0 {
+			what = fmt.Sprintf("HTTP %d", h.Status)
+		}
+		add(st.Err.Render(ansi.Truncate("your server: "+what+" ✗ "+h.Err, inner, "…")))
+	}
 	switch {
 	case p.server != nil:
 		add(st.Dim.Render("then your server's reply is sent as is · esc goes back to it"))

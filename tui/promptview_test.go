@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // TestPromptNewlineNote checks that the prompt says new lines are sent as spaces once the
@@ -22,5 +24,19 @@ func TestPromptNewlineNote(t *testing.T) {
 	typeText(m, "line two")
 	if s := screen(m); !strings.Contains(s, note) {
 		t.Errorf("note missing for a two-line answer:\n%s", s)
+	}
+}
+
+// TestPromptSaysWhyYourServerFailed checks that a prompt opened after the developer's
+// server failed says what it did.
+func TestPromptSaysWhyYourServerFailed(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 120, 40)
+	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	m.Update(ev)
+	m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:5001/hook", Status: 200, Err: "unusable reply: results[0].toolCallId is missing", At: base})
+	ask(t, m, ev)
+	if s := screen(m); !strings.Contains(s, "your server: HTTP 200 ✗ unusable reply: results[0].toolCallId is missing") {
+		t.Errorf("prompt does not say why your server's reply was not used:\n%s", s)
 	}
 }

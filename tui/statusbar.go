@@ -94,18 +94,7 @@ func (m *Model) statusLines(w int) []string {
 	}
 	kv("auth", st.StatusVal.Render(auth)+" "+rej)
 	if s.Forward != "" {
-		fw := st.StatusVal.Render(clean(s.Forward))
-		h := m.health
-		switch {
-		case h.At.IsZero():
-		case h.Err != "":
-			fw += st.Err.Render(" ✗ " + clean(h.Err))
-		case h.Status >= 200 && h.Status < 300:
-			fw += st.OK.Render(fmt.Sprintf(" ✓ %d %s", h.Status, fmtLatency(h.Latency)))
-		default:
-			fw += st.Warn.Render(fmt.Sprintf(" ! HTTP %d %s", h.Status, fmtLatency(h.Latency)))
-		}
-		kv("forward", fw)
+		kv("fwd", m.fwdStatus())
 	}
 	if m.opts.SetIntercept != nil {
 		state := st.StatusVal.Render("off")

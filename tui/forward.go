@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// fwdOK reports whether an exchange with the developer's server went well: a 2xx reply
+// that vapimon could use.
+func fwdOK(h *webhook.ForwardHealth) bool {
+	return h.Err == "" && h.Status >= 200 && h.Status < 300
+}
+
+// fwdShortErr is a few words for what went wrong with a forward ("refused", "timed out",
+// "HTTP 500", "unusable reply"), for rows and the status bar. The detail view has the
+// whole message.
+func fwdShortErr(h *webhook.ForwardHealth) string {
+	e := strings.ToLower(h.Err)
+	switch {
+	case e == "" && h.Status != 0:
+		return fmt.Sprintf("HTTP %d", h.Status)
+	case strings.Contains(e, "refused"):
+		return "refused"
+	case strings.Contains(e, "no reply") || strings.Contains(e, "timeout") || strings.Contains(e, "timed out") || strings.Contains(e, "deadline"):
+		return "timed out"
+	case strings.Contains(e, "unusable") || strings.Contains(e, "shape"):
+		return "unusable reply"
+	case strings.Contains(e, "redirect"):
+		return fmt.Sprintf("HTTP %d redirect", h.Status)
+	case strings.Contains(e, "larger than"):
+		return "reply too large"
+	case strings.Contains(e, "in flight"):
+		return "busy: not forwarded"
+	case strings.Contains(e, "no such host"):
+		return "unknown host"
+	case strings.Contains(e, "reset"):
+		return "connection reset"
+	case h.Status >= 300:
+		return fmt.Sprintf("HTTP %d", h.Status)
+	}
+	s := SanitizeLine(clip(h.Err, 200))
+	if i := strings.Index(s, ":"); i > 0 {
+		s = s[:i]
+	}
+	return clip(s, 30)
+}
+
+// fwdTag is an event row's forward result: "✓ your server 200 3ms" or "✗ your server:
+// refused".
+func fwdTag(st *Styles, h *webhook.ForwardHealth) string {
+	if fwdOK(h) {
+		return st.OK.Render(fmt.Sprintf("✓ your server %d %s", h.Status, fmtLatency(h.Latency)))
+	}
+	return st.Err.Render("✗ your server: " + fwdShortErr(h))
+}
+
+// shortTarget shortens a forward URL for the status bar: a loopback host is dropped
+// (":3999/hook"), other hosts keep their name; the scheme goes.
+func shortTarget(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return SanitizeLine(clip(target, 40))
+	}
+	host := u.Hostname()
+	out := u.Host
+	switch host {
+	case "127.0.0.1", "localhost", "::1", "0.0.0.0":
+		out = ":" + u.Port()
+		if u.Port() == "" {
+			out = host
+		}
+	}
+	if p := strings.TrimSuffix(u.Path, "/"); p != "" {
+		out += p
+	}
+	return SanitizeLine(clip(out, 40))
+}
+
+// noteHealth records a forward exchange: the status bar shows the latest (with how many
+// times in a row the same failure happened) and the event's row its own result.
+func (m *Model) noteHealth(h webhook.ForwardHealth) {
+	h.Target = SanitizeLine(clip(h.Target, 300))
+	h.Err = SanitizeLine(clip(h.Err, 1000))
+	prev := m.health
+	switch {
+	case fwdOK(&h):
+		m.fwdRepeat = 0
+	case !prev.At.IsZero() && !fwdOK(&prev) && fwdShortErr(&prev) == fwdShortErr(&h):
+		m.fwdRepeat++
+	default:
+		m.fwdRepeat = 1
+	}
+	m.health = h
+	if h.Seq != 0 {
+		if row := m.events.bySeq[h.Seq]; row != nil {
+			hh := h
+			row.fwd = &hh
+		}
+	}
+}
+
+// fwdStatus is the status bar's forward item: "fwd :3999 ✓ 200 3ms" or
+// "fwd :3999 ✗ refused 3×".
+func (m *Model) fwdStatus() string {
+	st := &m.styles
+	target := m.status.Forward
+	if m.health.Target != "" && !strings.Contains(target, ",") {
+		target = m.health.Target
+	}
+	out := st.StatusVal.Render(shortTarget(target))
+	h := &m.health
+	switch {
+	case h.At.IsZero():
+	case fwdOK(h):
+		out += st.OK.Render(fmt.Sprintf(" ✓ %d %s", h.Status, fmtLatency(h.Latency)))
+	default:
+		s := " ✗ " + fwdShortErr(h)
+		if m.fwdRepeat > 1 {
+			s += fmt.Sprintf(" %d×", m.fwdRepeat)
+		}
+		out += st.Err.Render(s)
+	}
+	return out
+}
