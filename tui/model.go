@@ -66,6 +66,9 @@ type ReplayControl struct {
 	Speed func(factor float64) float64
 	// Progress reports records sent, records in total, whether paused, and the speed.
 	Progress func() (done, total int, paused bool, speed float64)
+	// Recorded returns when the replayed request seq was recorded (zero when unknown):
+	// the events pane and the request detail show that time rather than now.
+	Recorded func(seq uint64) time.Time
 	// Start, when set, is run by Run in its own goroutine once it has subscribed to the
 	// bus (so nothing published is missed), with a context that ends when Run returns.
 	Start func(ctx context.Context)
@@ -289,7 +292,13 @@ func (m *Model) addEvent(ev *webhook.Event) {
 	if ev.Rejected != "" {
 		m.rejected++
 	}
-	m.events.push(newEventRow(ev))
+	row := newEventRow(ev)
+	if rc := m.opts.Replay; rc != nil && rc.Recorded != nil {
+		if t := rc.Recorded(ev.Seq); !t.IsZero() {
+			row.at = t
+		}
+	}
+	m.events.push(row)
 	msg := ev.Msg
 	if msg == nil {
 		return
@@ -419,7 +428,7 @@ func (m *Model) expire() {
 				r.expired = true
 			}
 		}
-		if late := now.Sub(dl); late > outcomeGrace && !rows[0].done {
+		if late := now.Sub(dl); late > outcomeGrace && !rows[0].done && m.opts.Replay == nil {
 			// The handler replies at the deadline and publishes the outcome at once: none
 			// seen a few seconds later means the bus dropped it. Say so rather than guess;
 			// the tape has the reply.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 
@@ -21,27 +22,70 @@ type ReplayItem struct {
 // tape does not look like a hang.
 const maxReplayGap = 3 * time.Second
 
-// Player publishes recorded requests and their replies on a bus at the recorded pace, as if
-// the calls were happening now, so that the monitor shows yesterday's call the way it
-// looked live. Its Control drives it from the monitor's keys: pause, step, speed.
+// Player publishes recorded requests and their replies on a bus in recorded order and at
+// the recorded pace (gaps capped), so that the monitor shows yesterday's call the way it
+// looked live: a reply appears where it came in the recording, so a request that came
+// after a slow reply is not shown before it. Its Control drives it from the monitor's keys:
+// pause, step, speed.
 type Player struct {
 	bus    *webhook.Bus
 	items  []ReplayItem
 	source string
 	now    func() time.Time
 
-	mu     sync.Mutex
-	next   int
-	paused bool
-	steps  int
-	speed  float64
-	wake   chan struct{}
+	// Built once by NewPlayer, read-only after.
+	timeline []replayPub
+	recorded []time.Time // recorded time of each request, by replay seq - 1
+
+	mu      sync.Mutex
+	pos     int // next timeline entry
+	next    int // requests published
+	outDone []bool
+	outs    []*webhook.Outcome // rebased outcomes of published requests, by item
+	paused  bool
+	steps   int
+	speed   float64
+	wake    chan struct{}
 }
 
-// NewPlayer returns a player of items (in recorded order) publishing on bus; source names
-// the tape for the status bar.
+// replayPub is one publication of the replay: a request or its reply, at its recorded time.
+type replayPub struct {
+	item int
+	out  bool
+	at   time.Time
+	seq  uint64 // replay sequence number of the item
+}
+
+// NewPlayer returns a player of items publishing on bus; source names the tape for the
+// status bar. Requests are played in the order they were received, each reply at its
+// recorded time after its request.
 func NewPlayer(bus *webhook.Bus, items []ReplayItem, source string) *Player {
-	return &Player{bus: bus, items: items, source: source, now: time.Now, speed: 1, wake: make(chan struct{}, 1)}
+	p := &Player{bus: bus, items: items, source: source, now: time.Now, speed: 1, wake: make(chan struct{}, 1),
+		outDone: make([]bool, len(items)), outs: make([]*webhook.Outcome, len(items))}
+	var tl []replayPub
+	for i, it := range items {
+		if it.Event == nil {
+			continue
+		}
+		at := it.Event.Received
+		tl = append(tl, replayPub{item: i, at: at})
+		if it.Outcome != nil {
+			tl = append(tl, replayPub{item: i, out: true, at: at.Add(max(it.Outcome.Latency, 0))})
+		}
+	}
+	sort.SliceStable(tl, func(a, b int) bool { return tl[a].at.Before(tl[b].at) })
+	seqs := make([]uint64, len(items))
+	for k := range tl {
+		if !tl[k].out {
+			p.recorded = append(p.recorded, tl[k].at)
+			seqs[tl[k].item] = uint64(len(p.recorded))
+		}
+	}
+	for k := range tl {
+		tl[k].seq = seqs[tl[k].item]
+	}
+	p.timeline = tl
+	return p
 }
 
 // Control returns the ReplayControl to put in Options.Replay.
@@ -52,8 +96,17 @@ func (p *Player) Control() *ReplayControl {
 		Step:        p.Step,
 		Speed:       p.Speed,
 		Progress:    p.Progress,
+		Recorded:    p.Recorded,
 		Start:       func(ctx context.Context) { _ = p.Run(ctx) },
 	}
+}
+
+// Recorded returns when the replayed request seq was recorded (zero when unknown).
+func (p *Player) Recorded(seq uint64) time.Time {
+	if seq == 0 || seq > uint64(len(p.recorded)) {
+		return time.Time{}
+	}
+	return p.recorded[seq-1]
 }
 
 func (p *Player) poke() {
@@ -96,40 +149,24 @@ func (p *Player) Speed(factor float64) float64 {
 func (p *Player) Progress() (done, total int, paused bool, speed float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.next, len(p.items), p.paused, p.speed
+	return p.next, len(p.recorded), p.paused, p.speed
 }
 
-// Run publishes every item, then returns; it returns early with ctx.Err() when ctx ends.
+// Run publishes every request and reply, then returns; it returns early with ctx.Err()
+// when ctx ends.
 func (p *Player) Run(ctx context.Context) error {
-	// Replies are published after their recorded latency by timers; at the end Run waits
-	// for them, and stops them when ctx ends.
-	var (
-		timers  []*time.Timer
-		pending sync.WaitGroup
-	)
-	defer func() {
-		for _, t := range timers {
-			if t.Stop() {
-				pending.Done()
-			}
-		}
-	}()
-	last := time.Time{}
+	var last time.Time
 	waitFrom := p.now()
 	for {
 		p.mu.Lock()
-		if p.next >= len(p.items) {
-			p.mu.Unlock()
-			idle := make(chan struct{})
-			go func() { pending.Wait(); close(idle) }()
-			select {
-			case <-idle:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		for p.pos < len(p.timeline) && p.timeline[p.pos].out && p.outDone[p.timeline[p.pos].item] {
+			p.pos++ // a reply already published by a step
 		}
-		it := p.items[p.next]
+		if p.pos >= len(p.timeline) {
+			p.mu.Unlock()
+			return nil
+		}
+		e := p.timeline[p.pos]
 		step := p.steps > 0
 		paused := p.paused && !step
 		speed := p.speed
@@ -144,10 +181,9 @@ func (p *Player) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if !step && !last.IsZero() && it.Event != nil {
-			gap := min(it.Event.Received.Sub(last), maxReplayGap)
-			wait := time.Duration(float64(gap)/speed) - p.now().Sub(waitFrom)
-			if wait > 0 {
+		if !step && !last.IsZero() {
+			gap := min(max(e.at.Sub(last), 0), maxReplayGap)
+			if wait := time.Duration(float64(gap)/speed) - p.now().Sub(waitFrom); wait > 0 {
 				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
@@ -160,33 +196,37 @@ func (p *Player) Run(ctx context.Context) error {
 				}
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 
 		p.mu.Lock()
-		if p.steps > 0 {
-			p.steps--
+		p.pos++
+		var ev *webhook.Event
+		var out *webhook.Outcome
+		if e.out {
+			out = p.outs[e.item]
+			p.outDone[e.item] = true
+		} else {
+			ev, p.outs[e.item] = p.rebase(p.items[e.item], e.seq)
+			p.next++
+			if step {
+				p.steps--
+				if o := p.outs[e.item]; o != nil {
+					out = o // a step shows the request with its reply
+					p.outDone[e.item] = true
+				}
+			}
 		}
-		p.next++
-		seq := uint64(p.next)
 		p.mu.Unlock()
-		if it.Event == nil {
-			continue
-		}
-		last = it.Event.Received
+		last = e.at
 		waitFrom = p.now()
-		ev, out := p.rebase(it, seq)
-		p.bus.Publish(ev)
-		if out == nil {
-			continue
+		if ev != nil {
+			p.bus.Publish(ev)
 		}
-		if step || out.Latency <= 0 {
+		if out != nil {
 			p.bus.Publish(out)
-			continue
 		}
-		pending.Add(1)
-		timers = append(timers, time.AfterFunc(time.Duration(float64(out.Latency)/speed), func() {
-			defer pending.Done()
-			p.bus.Publish(out)
-		}))
 	}
 }
 

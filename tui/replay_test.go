@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,77 @@ func TestRunReplay(t *testing.T) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Errorf("Run = %v", err)
+	}
+}
+
+// TestPlayerFollowsRecordedOrder checks that a reply is published where it came in the
+// recording: a request received after a slow reply is not shown before that reply, and
+// requests are played in the order they were received even when the tape wrote them in
+// reply order.
+func TestPlayerFollowsRecordedOrder(t *testing.T) {
+	t.Parallel()
+	bodies := callBodies(callID)
+	tool := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	during := event(t, 2, base.Add(2*time.Second), bodies[1].body)
+	after := event(t, 3, base.Add(10*time.Second), bodies[2].body)
+	items := []ReplayItem{
+		// The tape is written when the reply goes out: the slow tool call comes second.
+		{Event: during, Outcome: outcome(2, webhook.SourceAck, "{}", ms(1))},
+		{Event: tool, Outcome: outcome(1, webhook.SourceOperator, `{"results":[{"toolCallId":"call_1","result":"18C"}]}`, 9*time.Second)},
+		{Event: after, Outcome: outcome(3, webhook.SourceAck, "{}", ms(1))},
+	}
+	bus := webhook.NewBus()
+	sub := bus.Subscribe(100)
+	p := NewPlayer(bus, items, "t.jsonl")
+	p.Speed(64)
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for range 6 {
+		switch v := next(t, sub).(type) {
+		case *webhook.Event:
+			got = append(got, "event "+v.Type())
+		case *webhook.Outcome:
+			got = append(got, "reply "+v.Reply.Source)
+		}
+	}
+	want := []string{"event tool-calls", "event status-update", "reply ack", "reply operator", "event speech-update", "reply ack"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("published\n  %s\nwant\n  %s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	for seq, at := range map[uint64]time.Time{1: tool.Received, 2: during.Received, 3: after.Received} {
+		if r := p.Recorded(seq); !r.Equal(at) {
+			t.Errorf("Recorded(%d) = %v, want %v", seq, r, at)
+		}
+	}
+}
+
+// TestReplayShowsRecordedTimes checks the offline monitor: recorded times in the events
+// pane, "■ finished N/N" at the end, and no tool-timeout banner (nothing can be answered).
+func TestReplayShowsRecordedTimes(t *testing.T) {
+	t.Parallel()
+	bus := webhook.NewBus()
+	sub := bus.Subscribe(100)
+	recorded := time.Date(2026, 11, 29, 15, 9, 17, 365e6, time.Local)
+	items := []ReplayItem{{Event: event(t, 1, recorded, callBodies(callID)[1].body), Outcome: outcome(1, webhook.SourceAck, "{}", ms(1))}}
+	p := NewPlayer(bus, items, "t.jsonl")
+	clk := newClock(base)
+	m := NewModel(Options{Now: clk.Now, Replay: p.Control()}, nil)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	m.Update(batchMsg{items: []any{next(t, sub), next(t, sub)}})
+	s := screen(m)
+	for _, want := range []string{"15:09:17.365", "■ finished 1/1"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	for _, bad := range []string{"10:00:00", "tool calls wait", "playing"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("screen has %q:\n%s", bad, s)
+		}
 	}
 }

@@ -26,11 +26,15 @@ func (m *Model) statusLines(w int) []string {
 		b.WriteString(st.StatusVal.Render(clean(r.Source)))
 		if r.Progress != nil {
 			done, total, paused, speed := r.Progress()
-			state := "▶ playing"
-			if paused {
-				state = "⏸ paused"
+			switch {
+			case done >= total:
+				fmt.Fprintf(&b, "%s■ finished %d/%d", sep, done, total)
+			case paused:
+				fmt.Fprintf(&b, "%s⏸ paused %gx %d/%d", sep, speed, done, total)
+			default:
+				fmt.Fprintf(&b, "%s▶ playing %gx %d/%d", sep, speed, done, total)
 			}
-			fmt.Fprintf(&b, "%s%s %gx %d/%d", sep, state, speed, done, total)
+			b.WriteString(st.Dim.Render(" · times as recorded"))
 		}
 	} else {
 		url := clean(s.PublicURL)
@@ -113,6 +117,9 @@ func (m *Model) statusLines(w int) []string {
 		tt = webhook.DefaultToolTimeout
 	}
 	reminder := st.Dim.Render(fmt.Sprintf(" tool calls wait %s (the tool's server.timeoutSeconds in Vapi): raise it for more time to type, and start vapimon with the same --tool-timeout", fmtSeconds(tt)))
+	if m.opts.Replay != nil {
+		return []string{fit(line1, w), fit(b.String(), w)} // nothing can be answered offline
+	}
 	if m.statusHeight() == 2 {
 		kv("tool timeout", st.StatusVal.Render(fmtSeconds(tt)))
 		return []string{fit(line1, w), fit(b.String(), w)}

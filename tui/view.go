@@ -170,7 +170,7 @@ func scrollPos(top, h, total int) string {
 // statusHeight is the height of the status bar: three lines on a comfortable terminal (the
 // third is the tool timeout reminder), two on a small one.
 func (m *Model) statusHeight() int {
-	if m.height >= 40 {
+	if m.height >= 40 && m.opts.Replay == nil {
 		return 3
 	}
 	return 2
