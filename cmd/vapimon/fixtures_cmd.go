@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"os"
+	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/tui"
@@ -29,7 +32,8 @@ with "vapimon send NAME") and whole-call scenarios (replay one with "vapimon rep
 				}
 				return writeJSON(cmd.OutOrStdout(), list)
 			}
-			return printFixtureList(cmd.OutOrStdout(), fixtures.List())
+			out := cmd.OutOrStdout()
+			return printFixtureList(out, fixtures.List(), listWidth(out))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
@@ -47,7 +51,7 @@ of its bodies. With --json, print the records themselves as tape lines (JSON Lin
 "vapimon replay FILE" reads back.`,
 		Example: `  vapimon fixtures show tool-calls
   vapimon fixtures show inbound-call --json > call.jsonl`,
-		Args:              cobra.ExactArgs(1),
+		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			recs, err := loadRecords(cmd, args[0])
@@ -82,11 +86,13 @@ of its bodies. With --json, print the records themselves as tape lines (JSON Lin
 	return cmd
 }
 
-// prettyBodies indents one body, or a list of bodies.
+// prettyBodies indents one body, or a list of bodies. A body that is not JSON (a tape
+// keeps the requests it rejected byte for byte) is shown as a JSON string, base64 when it
+// is not UTF-8, so the output stays one JSON document.
 func prettyBodies(recs []fixtures.Record) (string, error) {
 	var doc []byte
 	if len(recs) == 1 {
-		doc = recs[0].Body
+		doc = jsonOrString(recs[0].Body)
 	} else {
 		var buf bytes.Buffer
 		buf.WriteByte('[')
@@ -94,44 +100,118 @@ func prettyBodies(recs []fixtures.Record) (string, error) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			body := bytes.TrimSpace(r.Body)
-			if !json.Valid(body) {
-				return "", fmt.Errorf("event %d (seq %d) is not JSON", i+1, r.Seq)
-			}
-			buf.Write(body)
+			buf.Write(jsonOrString(r.Body))
 		}
 		buf.WriteByte(']')
 		doc = buf.Bytes()
 	}
 	var out bytes.Buffer
-	if err := json.Indent(&out, bytes.TrimSpace(doc), "", "  "); err != nil {
-		return "", fmt.Errorf("body is not JSON: %w", err)
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return "", fmt.Errorf("indent the bodies: %w", err)
 	}
 	out.WriteByte('\n')
 	return out.String(), nil
 }
 
-// printFixtureList prints the fixtures grouped by kind, in catalog order.
-func printFixtureList(w io.Writer, list []fixtures.Fixture) error {
+// listWidth is the width `vapimon fixtures` wraps at: the terminal's, else 80.
+func listWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return 80
+}
+
+// minDescWidth is the narrowest description column; below it descriptions go under the
+// names. maxLabelWidth caps the name column: a longer label has its description start on
+// the next line, so one long type does not push every description right.
+const (
+	minDescWidth  = 30
+	maxLabelWidth = 30
+)
+
+// printFixtureList prints the fixtures grouped by kind, in catalog order, wrapped at width.
+// An event's message type is shown only when it differs from its name
+// ("tool-calls-flat → tool-calls").
+func printFixtureList(w io.Writer, list []fixtures.Fixture, width int) error {
 	var kinds []string
 	byKind := map[string][]fixtures.Fixture{}
+	label := func(fx fixtures.Fixture) string {
+		if fx.Type != "" && fx.Type != fx.Name {
+			return fx.Name + " → " + fx.Type
+		}
+		return fx.Name
+	}
+	col := 0
 	for _, fx := range list {
 		if _, ok := byKind[fx.Kind]; !ok {
 			kinds = append(kinds, fx.Kind)
 		}
 		byKind[fx.Kind] = append(byKind[fx.Kind], fx)
+		if lw := ansi.StringWidth(label(fx)); lw <= maxLabelWidth {
+			col = max(col, lw)
+		}
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	const indent = "  "
+	descCol := len(indent) + col + 2
+	under := width-descCol < minDescWidth // too narrow: each description under its name
+	var b strings.Builder
 	for i, k := range kinds {
 		if i > 0 {
-			fmt.Fprintln(tw)
+			b.WriteByte('\n')
 		}
-		fmt.Fprintln(tw, kindHeading(k))
+		b.WriteString(kindHeading(k) + "\n")
 		for _, fx := range byKind[k] {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", fx.Name, fx.Type, fx.Description)
+			l := label(fx)
+			if under {
+				b.WriteString(indent + l + "\n")
+				for _, line := range wrapWords(fx.Description, width-2*len(indent)) {
+					b.WriteString(indent + indent + line + "\n")
+				}
+				continue
+			}
+			if pad := descCol - len(indent) - ansi.StringWidth(l); pad >= 2 {
+				b.WriteString(indent + l + strings.Repeat(" ", pad))
+			} else {
+				b.WriteString(indent + l + "\n" + strings.Repeat(" ", descCol))
+			}
+			for j, line := range wrapWords(fx.Description, width-descCol) {
+				if j > 0 {
+					b.WriteString(strings.Repeat(" ", descCol))
+				}
+				b.WriteString(line + "\n")
+			}
 		}
 	}
-	return tw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// wrapWords breaks s into lines at most width cells wide, at spaces; a longer word gets a
+// line of its own.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	curW := 0
+	for _, word := range strings.Fields(s) {
+		ww := ansi.StringWidth(word)
+		if curW > 0 && curW+1+ww > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW = 0
+		}
+		if curW > 0 {
+			cur.WriteByte(' ')
+			curW++
+		}
+		cur.WriteString(word)
+		curW += ww
+	}
+	if curW > 0 || len(lines) == 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
 }
 
 func kindHeading(kind string) string {

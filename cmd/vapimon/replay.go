@@ -26,6 +26,9 @@ type replayFlags struct {
 	compare bool
 	timeout time.Duration
 	json    bool
+	strict  bool
+	// includeRejected sends the requests that were rejected when recorded.
+	includeRejected bool
 }
 
 func newReplayCmd() *cobra.Command {
@@ -37,7 +40,14 @@ func newReplayCmd() *cobra.Command {
 scenario to --to, in order and at the recorded pacing (--speed 4 is four times faster,
 --instant does not wait), signed as Vapi would sign them for --auth. A progress bar shows
 while it runs; then a summary: requests sent, 2xx replies, failures, and replies Vapi would
-not accept. --compare also compares each reply with the recorded one.
+not accept. --compare also compares each reply with the recorded one. A reply with the
+right shape that will still break the call (every tool result is an error, an
+assistant-request or transfer answered with an error) is marked ⚠; --strict fails on it.
+
+Each request waits its recorded gap after the previous reply came in, so a slow reply
+delays the rest of the call instead of causing a burst. Requests that were rejected when
+recorded (a bad signature, a body that was not JSON) are skipped; --include-rejected sends
+them, and one that gets its recorded status again counts as "as recorded".
 
 Call ids, tool-call ids and timestamps are made fresh unless --keep is given; with --keep
 every body is sent byte for byte as recorded. The exit status is 1 when anything failed,
@@ -45,18 +55,20 @@ so a replay can run in CI.`,
 		Example: `  vapimon replay inbound-call --to http://localhost:3000/vapi
   vapimon replay ~/.local/state/vapimon/tapes/2026-11-29T14-33-27.jsonl --to http://localhost:3000/vapi --instant --compare
   vapimon replay transfer --to https://example.com/vapi --secret "$VAPI_SECRET" --speed 4`,
-		Args:              cobra.ExactArgs(1),
+		Args:              oneFixtureArg("replay needs a tape, scenario or fixture name, e.g. vapimon replay inbound-call --to URL (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames,
 		RunE:              func(cmd *cobra.Command, args []string) error { return runReplay(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.to, "to", "", "URL to send every request to, used exactly as given")
+	fs.StringVar(&f.to, "to", "", "URL to send every request to, used as given (http:// is added when there is no scheme)")
 	fs.Float64Var(&f.speed, "speed", 1, "pacing: 1 keeps the recorded gaps, 4 is four times faster")
 	fs.BoolVar(&f.instant, "instant", false, "send each request as soon as the previous reply is in")
 	fs.BoolVar(&f.keep, "keep", false, "send bodies byte for byte as recorded: no fresh ids or timestamps")
 	fs.BoolVar(&f.compare, "compare", false, "compare each reply with the recorded one and show the differences")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on each reply after this long")
 	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
+	fs.BoolVar(&f.strict, "strict", false, "fail also on replies with the right shape that will break the call (⚠)")
+	fs.BoolVar(&f.includeRejected, "include-rejected", false, "also send the requests that were rejected when recorded")
 	f.auth.register(cmd)
 	return cmd
 }
@@ -72,6 +84,10 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if f.to == "" {
 		return replayInTUI(cmd, recs, arg)
 	}
+	to, err := fixtures.NormalizeTarget(f.to)
+	if err != nil {
+		return err
+	}
 	auth, err := f.auth.config()
 	if err != nil {
 		return err
@@ -80,13 +96,15 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		recs = fixtures.Freshen(recs, time.Now())
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	p := newReplayProgress(out, errw, f.json, f.to)
+	p := newReplayProgress(out, errw, f.json, to)
+	p.rejected = rejectedReasons(recs)
 	r := &fixtures.Replayer{
-		Sender:   fixtures.Sender{To: f.to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
-		Speed:    f.speed,
-		Instant:  f.instant,
-		Compare:  f.compare,
-		Progress: p.update,
+		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
+		Speed:           f.speed,
+		Instant:         f.instant,
+		Compare:         f.compare,
+		IncludeRejected: f.includeRejected,
+		Progress:        p.update,
 	}
 	sum, runErr := r.Run(cmd.Context(), recs)
 	p.finish()
@@ -94,16 +112,35 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return runErr
 	}
 	if f.json {
-		if err := writeJSON(out, replaySummaryJSON(f.to, sum, runErr)); err != nil {
+		if err := writeJSON(out, replaySummaryJSON(to, sum, runErr, f.strict)); err != nil {
 			return err
 		}
 	} else {
-		printReplaySummary(out, f.to, sum, runErr)
+		printReplaySummary(out, to, sum, runErr, f.strict)
 	}
-	if runErr != nil || sum.Failing() {
+	if runErr != nil || failing(sum, f.strict) {
 		return exitError{code: 1}
 	}
 	return nil
+}
+
+// failing is Summary.Failing, and with --strict warnings count too.
+func failing(sum fixtures.Summary, strict bool) bool {
+	return sum.Failing() || (strict && sum.Warned > 0)
+}
+
+// rejectedReasons maps a tape position to why that request was rejected when recorded.
+func rejectedReasons(recs []fixtures.Record) map[int]string {
+	var m map[int]string
+	for i, r := range recs {
+		if r.Rejected != "" {
+			if m == nil {
+				m = map[int]string{}
+			}
+			m[i] = r.Rejected
+		}
+	}
+	return m
 }
 
 // replayProgress shows a replay as it runs: a bar redrawn in place on a terminal, plain
@@ -115,8 +152,11 @@ type replayProgress struct {
 	to        string
 	ok, fail  int
 	wrong     int
-	drawn     time.Time
-	shown     bool
+	warned    int
+	// rejected holds why requests were rejected when recorded, by tape position.
+	rejected map[int]string
+	drawn    time.Time
+	shown    bool
 }
 
 func newReplayProgress(out, errw io.Writer, asJSON bool, to string) *replayProgress {
@@ -132,33 +172,38 @@ func isTerminal(w io.Writer) bool {
 const barRedraw = 50 * time.Millisecond
 
 func (p *replayProgress) update(done, total int, last fixtures.Result) {
-	failed := last.Err != nil || last.Status < 200 || last.Status > 299
+	failed := !last.AsRecorded && (last.Err != nil || last.Status < 200 || last.Status > 299)
 	switch {
+	case last.AsRecorded:
 	case failed:
 		p.fail++
 	case len(last.Problems) > 0:
 		p.ok++
 		p.wrong++
+	case last.Warned():
+		p.ok++
+		p.warned++
 	default:
 		p.ok++
 	}
 	if p.json {
-		_ = writeJSON(p.out, replayLineJSON(done, last))
+		_ = writeJSON(p.out, replayLineJSON(last))
 		return
 	}
 	line := p.line(done, total, last)
+	notes := p.notes(last)
 	if !p.bar {
 		fmt.Fprintln(p.out, line)
-		for _, pr := range last.Problems {
-			fmt.Fprintln(p.out, "    ✗", pr)
+		for _, n := range notes {
+			fmt.Fprintln(p.out, n)
 		}
 		return
 	}
-	if failed || len(last.Problems) > 0 {
+	if failed || len(notes) > 0 {
 		p.clear()
 		fmt.Fprintln(p.errw, line)
-		for _, pr := range last.Problems {
-			fmt.Fprintln(p.errw, "    ✗", pr)
+		for _, n := range notes {
+			fmt.Fprintln(p.errw, n)
 		}
 	}
 	if now := time.Now(); done == total || failed || now.Sub(p.drawn) >= barRedraw {
@@ -179,10 +224,33 @@ func (p *replayProgress) line(done, total int, last fixtures.Result) string {
 		return head + " ✗ " + describeSendError(last.Err, p.to)
 	}
 	mark := "✓"
-	if last.Status < 200 || last.Status > 299 || len(last.Problems) > 0 {
+	switch {
+	case last.AsRecorded:
+		mark = "= as recorded"
+	case last.Status < 200 || last.Status > 299 || len(last.Problems) > 0:
 		mark = "✗"
+	case last.Warned():
+		mark = "⚠"
 	}
 	return fmt.Sprintf("%s → %d in %s %s", head, last.Status, fmtLatency(last.Latency), mark)
+}
+
+// notes are the indented lines under a request's line: the problems (✗), the warnings (⚠),
+// or why a request replayed as recorded was rejected then.
+func (p *replayProgress) notes(last fixtures.Result) []string {
+	if last.AsRecorded {
+		return []string{"    rejected when recorded: " + tui.SanitizeLine(p.rejected[last.Index])}
+	}
+	var out []string
+	for _, pr := range last.Problems {
+		out = append(out, "    ✗ "+tui.SanitizeLine(pr))
+	}
+	if len(last.Problems) == 0 {
+		for _, w := range last.Warnings {
+			out = append(out, "    ⚠ "+tui.SanitizeLine(w))
+		}
+	}
+	return out
 }
 
 const barWidth = 24
@@ -197,7 +265,11 @@ func (p *replayProgress) draw(done, total int, last fixtures.Result) {
 	if len(typ) > 28 {
 		typ = typ[:28]
 	}
-	fmt.Fprintf(p.errw, "\r\x1b[2K%s %d/%d  2xx %d  failed %d  wrong shape %d  %s", bar, done, total, p.ok, p.fail, p.wrong, typ)
+	warned := ""
+	if p.warned > 0 {
+		warned = fmt.Sprintf("  ⚠ %d", p.warned)
+	}
+	fmt.Fprintf(p.errw, "\r\x1b[2K%s %d/%d  2xx %d  failed %d  wrong shape %d%s  %s", bar, done, total, p.ok, p.fail, p.wrong, warned, typ)
 	p.shown = true
 }
 
@@ -216,9 +288,19 @@ func (p *replayProgress) finish() {
 	}
 }
 
-func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr error) {
+func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr error, strict bool) {
 	fmt.Fprintf(out, "\nreplayed %d requests to %s in %s\n", sum.Sent, to, sum.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(out, "  sent %d · 2xx %d · failed %d · wrong shape %d\n", sum.Sent, sum.OK2xx, sum.Failed, sum.WrongShape)
+	counts := fmt.Sprintf("  sent %d · 2xx %d · failed %d · wrong shape %d", sum.Sent, sum.OK2xx, sum.Failed, sum.WrongShape)
+	if sum.Warned > 0 {
+		counts += fmt.Sprintf(" · ⚠ %d", sum.Warned)
+	}
+	if sum.AsRecorded > 0 {
+		counts += fmt.Sprintf(" · as recorded %d", sum.AsRecorded)
+	}
+	fmt.Fprintln(out, counts)
+	if sum.Skipped > 0 {
+		fmt.Fprintf(out, "  skipped %s rejected when recorded; --include-rejected sends them\n", plural(sum.Skipped, "request"))
+	}
 	switch {
 	case errors.Is(runErr, context.Canceled):
 		fmt.Fprintln(out, "  interrupted: the rest of the tape was not sent")
@@ -235,11 +317,29 @@ func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr e
 		}
 	}
 	switch {
-	case sum.Failing():
+	case failing(sum, strict):
 		fmt.Fprintln(out, "✗ replay failed")
-	case runErr == nil:
+	case runErr != nil:
+	case sum.Warned > 0:
+		fmt.Fprintf(out, "⚠ every reply has the shape Vapi expects, but %s will break the call (--strict fails the run on this)\n", plural(sum.Warned, "reply"))
+	case sum.AsRecorded > 0:
+		fmt.Fprintln(out, "✓ every reply came back 2xx with the shape Vapi expects, or as it was recorded")
+	case sum.Sent == 0:
+		fmt.Fprintln(out, "nothing was sent")
+	default:
 		fmt.Fprintln(out, "✓ every reply came back 2xx with the shape Vapi expects")
 	}
+}
+
+// plural is "1 request", "3 requests"; "reply" becomes "replies".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // replayLine is the --json form of one request.
@@ -251,13 +351,17 @@ type replayLine struct {
 	Status    int      `json:"status,omitempty"`
 	LatencyMs float64  `json:"latencyMs"`
 	Problems  []string `json:"problems,omitempty"`
-	Error     string   `json:"error,omitempty"`
-	OK        bool     `json:"ok"`
+	Warnings  []string `json:"warnings,omitempty"`
+	// AsRecorded: rejected when recorded, and the same status now (--include-rejected).
+	AsRecorded bool   `json:"asRecorded,omitempty"`
+	Error      string `json:"error,omitempty"`
+	OK         bool   `json:"ok"`
 }
 
-func replayLineJSON(done int, r fixtures.Result) replayLine {
-	l := replayLine{Kind: "result", Index: done - 1, Type: r.Type, Status: r.Status,
-		LatencyMs: float64(r.Latency.Microseconds()) / 1000, Problems: r.Problems, OK: r.OK()}
+func replayLineJSON(r fixtures.Result) replayLine {
+	l := replayLine{Kind: "result", Index: r.Index, Type: r.Type, Status: r.Status,
+		LatencyMs: float64(r.Latency.Microseconds()) / 1000, Problems: r.Problems, Warnings: r.Warnings,
+		AsRecorded: r.AsRecorded, OK: r.OK() || r.AsRecorded}
 	if r.Err != nil {
 		l.Error = r.Err.Error()
 	}
@@ -272,16 +376,19 @@ type replaySummary struct {
 	OK2xx      int             `json:"ok2xx"`
 	Failed     int             `json:"failed"`
 	WrongShape int             `json:"wrongShape"`
+	Warned     int             `json:"warned"`
+	AsRecorded int             `json:"asRecorded"`
+	Skipped    int             `json:"skipped"`
 	ElapsedMs  int64           `json:"elapsedMs"`
 	Diffs      []fixtures.Diff `json:"diffs,omitempty"`
 	Error      string          `json:"error,omitempty"`
 	OK         bool            `json:"ok"`
 }
 
-func replaySummaryJSON(to string, sum fixtures.Summary, runErr error) replaySummary {
+func replaySummaryJSON(to string, sum fixtures.Summary, runErr error, strict bool) replaySummary {
 	s := replaySummary{Kind: "summary", To: to, Sent: sum.Sent, OK2xx: sum.OK2xx, Failed: sum.Failed,
-		WrongShape: sum.WrongShape, ElapsedMs: sum.Elapsed.Milliseconds(), Diffs: sum.Diffs,
-		OK: runErr == nil && !sum.Failing()}
+		WrongShape: sum.WrongShape, Warned: sum.Warned, AsRecorded: sum.AsRecorded, Skipped: sum.Skipped,
+		ElapsedMs: sum.Elapsed.Milliseconds(), Diffs: sum.Diffs, OK: runErr == nil && !failing(sum, strict)}
 	if runErr != nil {
 		s.Error = runErr.Error()
 	}

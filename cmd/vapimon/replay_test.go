@@ -34,7 +34,10 @@ func TestReplayKeepToListen(t *testing.T) {
 	}
 	scenario := loadFixture(t, "inbound-call")
 	n := len(scenario)
-	for _, s := range []string{fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0", n, n), "✓ every reply came back 2xx"} {
+	// The scenario's book_table call is answered with an error on purpose ("fully booked"):
+	// the right shape, but a warning.
+	for _, s := range []string{fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0 · ⚠ 1", n, n),
+		`⚠ the tool result is an error ("fully booked")`, "⚠ every reply has the shape Vapi expects, but 1 reply will break the call"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 		}
@@ -122,6 +125,12 @@ func TestReplayOutcomes(t *testing.T) {
 		}
 		return goodAnswer(msg)
 	}
+	allErrors := func(msg *webhook.Message) (int, string) {
+		if msg != nil && msg.Kind == webhook.TypeToolCalls {
+			return 200, `{"results":[{"toolCallId":"` + msg.ToolCalls[0].ID + `","error":"nobody answered"}]}`
+		}
+		return goodAnswer(msg)
+	}
 	tests := []struct {
 		name   string
 		to     func(t *testing.T) string
@@ -130,6 +139,16 @@ func TestReplayOutcomes(t *testing.T) {
 		stdout []string
 		stderr []string
 	}{
+		{name: "warning", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, allErrors).URL },
+			args: []string{"web-call", "--instant"}, code: 0,
+			stdout: []string{"tool-calls → 200 in ", " ⚠\n", `    ⚠ the tool result is an error ("nobody answered")`, "wrong shape 0 · ⚠ 1",
+				"⚠ every reply has the shape Vapi expects, but 1 reply will break the call (--strict fails the run on this)"}},
+		{name: "warning, strict", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, allErrors).URL },
+			args: []string{"web-call", "--instant", "--strict"}, code: 1,
+			stdout: []string{"⚠ 1", "✗ replay failed"}},
+		{name: "warning, strict json", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, allErrors).URL },
+			args: []string{"web-call", "--instant", "--strict", "--json"}, code: 1,
+			stdout: []string{`"warnings":["the tool result is an error`, `"warned":1,`, `"ok":false}`}},
 		{name: "all good", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, goodAnswer).URL },
 			args: []string{"web-call", "--instant"}, code: 0,
 			stdout: []string{fmt.Sprintf("[%*d/%d] %s → 200 in ", len(strconv.Itoa(n)), 1, n, first), fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0", n, n), "✓ every reply came back 2xx"}},
@@ -183,4 +202,67 @@ func TestReplayOutcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rejectedTapeFile writes the web-call scenario with a request that was refused when
+// recorded (not JSON, answered 400) after its first record.
+func rejectedTapeFile(t *testing.T) string {
+	t.Helper()
+	lines := tapeLines(t)
+	bad, err := json.Marshal(fixtures.Record{V: 1, Seq: 99, Method: "POST", Path: "/", Body: []byte("GET / HTTP/1.1 junk"), Rejected: "body is not JSON", Status: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeTape(t, append([]string{lines[0], string(bad) + "\n"}, lines[1:]...)...)
+}
+
+func TestReplayRejectedWhenRecorded(t *testing.T) {
+	t.Parallel()
+	n := len(tapeLines(t))
+	// Like vapimon listen, the target answers 400 to a body that is not a Vapi message.
+	strictTarget := func(msg *webhook.Message) (int, string) {
+		if msg == nil {
+			return 400, `{"error":"bad request"}`
+		}
+		return goodAnswer(msg)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		sent   int
+		stdout []string
+	}{
+		{name: "skipped by default", sent: n,
+			stdout: []string{fmt.Sprintf("sent %d · 2xx %d · failed 0", n, n), "skipped 1 request rejected when recorded; --include-rejected sends them", "✓ every reply came back 2xx"}},
+		{name: "included: same status is as recorded", args: []string{"--include-rejected"}, sent: n + 1,
+			stdout: []string{"request → 400 in ", "= as recorded", "    rejected when recorded: body is not JSON",
+				fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0 · as recorded 1", n+1, n), "or as it was recorded"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t, webhook.AuthConfig{}, strictTarget)
+			args := append([]string{"replay", rejectedTapeFile(t), "--instant", "--to", tg.URL}, tt.args...)
+			r := runVapimon(t, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			if bodies, _ := tg.received(); len(bodies) != tt.sent {
+				t.Errorf("the target got %d requests, want %d", len(bodies), tt.sent)
+			}
+		})
+	}
+	t.Run("a different status still fails", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t, webhook.AuthConfig{}, func(*webhook.Message) (int, string) { return 500, "" })
+		r := runVapimon(t, "replay", rejectedTapeFile(t), "--instant", "--include-rejected", "--to", tg.URL, "--json")
+		if r.code != 1 || !strings.Contains(r.stdout, `"index":1,"status":500,`) || strings.Contains(r.stdout, `"asRecorded":true`) {
+			t.Errorf("exit %d, want 1 and request 1 failed, not as recorded:\n%s", r.code, r.stdout)
+		}
+	})
 }

@@ -29,6 +29,7 @@ type sendFlags struct {
 	keep    bool
 	timeout time.Duration
 	json    bool
+	strict  bool
 }
 
 func newSendCmd() *cobra.Command {
@@ -39,7 +40,9 @@ func newSendCmd() *cobra.Command {
 		Long: `Send one webhook (a built-in fixture, or a tape or JSON file holding one event) to a
 server, with the same headers Vapi would send for --auth, and show the status, latency and
 reply. For a message Vapi waits on (tool-calls, assistant-request...) the reply's shape is
-checked, and vapimon exits with status 1 when Vapi would not accept it.
+checked, and vapimon exits with status 1 when Vapi would not accept it. A reply with the
+right shape that will still break the call (every tool result is an error, an
+assistant-request or transfer answered with an error) is marked ⚠; --strict exits 1 then.
 
 Call ids, tool-call ids and timestamps are made fresh (the call happens now) unless --keep
 is given. --set overrides one field of the body; the leading "message." may be left out.
@@ -48,18 +51,32 @@ Run "vapimon fixtures" for the list of built-in events.`,
   vapimon send tool-calls --to http://localhost:3000/vapi --secret "$VAPI_SECRET"
   vapimon send tool-calls --set 'toolCallList[0].function.arguments.location=Berlin'
   vapimon send assistant-request --to https://example.com/vapi --auth hmac --secret "$KEY" --json`,
-		Args:              cobra.ExactArgs(1),
+		Args:              oneFixtureArg("send needs a fixture name or file, e.g. vapimon send tool-calls (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames,
 		RunE:              func(cmd *cobra.Command, args []string) error { return runSend(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.to, "to", defaultSendTo, "URL to send to, used exactly as given")
+	fs.StringVar(&f.to, "to", defaultSendTo, "URL to send to, used as given (http:// is added when there is no scheme)")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a body field, path=value (value is JSON when valid, else a string); repeatable")
 	fs.BoolVar(&f.keep, "keep", false, "send the body byte for byte as stored: no fresh ids or timestamps")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on a reply after this long")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&f.strict, "strict", false, "exit 1 also when the reply has the right shape but will break the call (⚠)")
 	f.auth.register(cmd)
 	return cmd
+}
+
+// oneFixtureArg accepts exactly one argument, and says what is missing in plain words.
+func oneFixtureArg(missing string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return errors.New(missing)
+		case len(args) > 1:
+			return fmt.Errorf("%s takes one fixture name or file, got %d: %s", cmd.Name(), len(args), tui.SanitizeLine(strings.Join(args, " ")))
+		}
+		return nil
+	}
 }
 
 func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
@@ -87,20 +104,24 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 			return err
 		}
 	}
-	s := &fixtures.Sender{To: f.to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()}
+	to, err := fixtures.NormalizeTarget(f.to)
+	if err != nil {
+		return err
+	}
+	s := &fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()}
 	if err := s.Check(); err != nil {
 		return err
 	}
 	res, _ := s.Send(cmd.Context(), rec)
 	out := cmd.OutOrStdout()
 	if f.json {
-		if err := writeJSON(out, sendJSON(arg, f.to, rec, res)); err != nil {
+		if err := writeJSON(out, sendJSON(arg, to, rec, res, f.strict)); err != nil {
 			return err
 		}
 	} else {
-		printSend(out, cmd.ErrOrStderr(), f.to, rec, res)
+		printSend(out, cmd.ErrOrStderr(), to, rec, res, f.strict)
 	}
-	if !res.OK() {
+	if !res.OK() || (f.strict && res.Warned()) {
 		return exitError{code: 1}
 	}
 	return nil
@@ -140,7 +161,7 @@ func completeFixtureNames(_ *cobra.Command, args []string, toComplete string) ([
 }
 
 // printSend shows one exchange for a person.
-func printSend(out, errw io.Writer, to string, rec fixtures.Record, res fixtures.Result) {
+func printSend(out, errw io.Writer, to string, rec fixtures.Record, res fixtures.Result, strict bool) {
 	typ := "request"
 	if res.Type != "" {
 		typ = tui.SanitizeLine(res.Type)
@@ -164,6 +185,17 @@ func printSend(out, errw io.Writer, to string, rec fixtures.Record, res fixtures
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintln(out, "✗", p)
+	}
+	if res.Warned() {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(out, "⚠", tui.SanitizeLine(w))
+		}
+		if strict {
+			fmt.Fprintf(out, "  (the reply has the shape Vapi expects for %s; --strict fails on the warning)\n", typ)
+		} else {
+			fmt.Fprintf(out, "  (the reply has the shape Vapi expects for %s; --strict makes this exit 1)\n", typ)
+		}
+		return
 	}
 	if len(res.Problems) == 0 {
 		kind := res.Type
@@ -263,11 +295,14 @@ type sendResult struct {
 	LatencyMs float64         `json:"latencyMs"`
 	Reply     json.RawMessage `json:"reply,omitempty"`
 	Problems  []string        `json:"problems"`
-	Error     string          `json:"error,omitempty"`
-	OK        bool            `json:"ok"`
+	// Warnings: the shape is right but the call will break (every tool result an error...).
+	Warnings []string `json:"warnings"`
+	Error    string   `json:"error,omitempty"`
+	// OK is the exit status: a reply Vapi accepts (and, with --strict, no warnings).
+	OK bool `json:"ok"`
 }
 
-func sendJSON(fixture, to string, rec fixtures.Record, res fixtures.Result) sendResult {
+func sendJSON(fixture, to string, rec fixtures.Record, res fixtures.Result, strict bool) sendResult {
 	out := sendResult{
 		Fixture:   fixture,
 		To:        to,
@@ -275,10 +310,14 @@ func sendJSON(fixture, to string, rec fixtures.Record, res fixtures.Result) send
 		Status:    res.Status,
 		LatencyMs: float64(res.Latency.Microseconds()) / 1000,
 		Problems:  res.Problems,
-		OK:        res.OK(),
+		Warnings:  res.Warnings,
+		OK:        res.OK() && !(strict && res.Warned()),
 	}
 	if out.Problems == nil {
 		out.Problems = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
 	}
 	if m, err := webhook.Parse(rec.Body); err == nil {
 		out.CallID = m.Call.ID

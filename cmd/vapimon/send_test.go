@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -102,6 +104,16 @@ func TestSend(t *testing.T) {
 	secret := webhook.AuthConfig{Mode: webhook.AuthSecret, Secrets: []string{"s3cret"}}
 	hmac := webhook.AuthConfig{Mode: webhook.AuthHMAC, Secrets: []string{"hmac-key"}}
 	bad := func(*webhook.Message) (int, string) { return 200, `{"results":[{"result":"x"}]}` }
+	allErrors := func(msg *webhook.Message) (int, string) {
+		if msg == nil || msg.Kind != webhook.TypeToolCalls {
+			return 200, `{"error":"vapimon: nobody answered within 6.8s"}`
+		}
+		var res []webhook.ToolResult
+		for _, tc := range msg.ToolCalls {
+			res = append(res, webhook.ToolResult{ToolCallID: tc.ID, Error: "vapimon: nobody answered"})
+		}
+		return 200, string(webhook.ToolCallsReply(res))
+	}
 	original := loadFixture(t, "tool-calls")[0].Body
 
 	tests := []struct {
@@ -112,6 +124,7 @@ func TestSend(t *testing.T) {
 		code     int
 		stdout   []string
 		stderr   []string
+		absent   []string // in neither stdout nor stderr
 		checkReq func(t *testing.T, body []byte)
 	}{
 		{name: "good reply, secret", auth: secret, answer: goodAnswer,
@@ -131,6 +144,18 @@ func TestSend(t *testing.T) {
 			stdout: []string{"✓ the reply has the shape"}},
 		{name: "wrong shape", answer: bad, args: []string{"tool-calls"}, code: 1,
 			stdout: []string{"← 200 OK", "✗ results[0].toolCallId is missing"}},
+		{name: "every tool result an error: warning", answer: allErrors, args: []string{"tool-calls"}, code: 0,
+			stdout: []string{`⚠ every tool result is an error ("vapimon: nobody answered"): the model reads out an error`, "--strict makes this exit 1"},
+			absent: []string{"✓"}},
+		{name: "warning with --strict exits 1", answer: allErrors, args: []string{"tool-calls", "--strict"}, code: 1,
+			stdout: []string{"⚠ every tool result is an error", "--strict fails on the warning"}},
+		{name: "assistant-request error: warning", answer: allErrors, args: []string{"assistant-request"}, code: 0,
+			stdout: []string{`⚠ assistant-request answered with error ("vapimon: nobody answered within 6.8s"): Vapi ends the call`},
+			absent: []string{"✓"}},
+		{name: "transfer error, json, strict", answer: allErrors, args: []string{"transfer-destination-request", "--json", "--strict"}, code: 1,
+			stdout: []string{`"warnings":["transfer answered with error`, `"problems":[]`, `"ok":false`}},
+		{name: "good reply: no warning with --strict", answer: goodAnswer, args: []string{"tool-calls", "--strict", "--json"}, code: 0,
+			stdout: []string{`"warnings":[]`, `"ok":true`}},
 		{name: "http 500", answer: func(*webhook.Message) (int, string) { return 500, "boom" }, args: []string{"assistant-request"}, code: 1,
 			stdout: []string{"← 500 Internal Server Error", "boom", "✗ HTTP 500: Vapi ignores non-200 replies to assistant-request"}},
 		{name: "informational", answer: goodAnswer, args: []string{"status-update"}, code: 0,
@@ -176,6 +201,11 @@ func TestSend(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 				}
 			}
+			for _, s := range tt.absent {
+				if strings.Contains(r.stdout+r.stderr, s) {
+					t.Errorf("output has %q:\n%s%s", s, r.stdout, r.stderr)
+				}
+			}
 			bodies, authErrs := tg.received()
 			if len(authErrs) > 0 {
 				t.Errorf("the target rejected what send signed: %q", authErrs)
@@ -185,6 +215,42 @@ func TestSend(t *testing.T) {
 					t.Fatalf("target got %d requests, want 1", len(bodies))
 				}
 				tt.checkReq(t, bodies[0])
+			}
+		})
+	}
+}
+
+// TestSendArgs: a missing argument and a URL without a scheme get plain answers.
+func TestSendArgs(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, webhook.AuthConfig{}, goodAnswer)
+	hostPort := strings.TrimPrefix(tg.URL, "http://")
+	tests := []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{args: []string{"send"}, code: 1,
+			stderr: "vapimon: send needs a fixture name or file, e.g. vapimon send tool-calls (vapimon fixtures lists them)"},
+		{args: []string{"send", "tool-calls", "hang"}, code: 1, stderr: "send takes one fixture name or file, got 2: tool-calls hang"},
+		{args: []string{"replay"}, code: 1,
+			stderr: "vapimon: replay needs a tape, scenario or fixture name, e.g. vapimon replay inbound-call --to URL (vapimon fixtures lists them)"},
+		{args: []string{"fixtures", "show"}, code: 1, stderr: "show needs a fixture name or file, e.g. vapimon fixtures show tool-calls"},
+		{args: []string{"send", "hang", "--to", hostPort}, code: 0, stdout: "→ POST http://" + hostPort + "  hang"},
+		{args: []string{"send", "hang", "--to", hostPort + "/hook"}, code: 0, stdout: "→ POST http://" + hostPort + "/hook  hang"},
+		{args: []string{"replay", "web-call", "--instant", "--to", hostPort + "/hook"}, code: 0, stdout: "to http://" + hostPort + "/hook in "},
+		{args: []string{"send", "hang", "--to", "ftp://" + hostPort}, code: 1, stderr: `scheme "ftp" is not supported: use http:// or https://`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := runVapimon(t, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout (want %q):\n%s\nstderr (want %q):\n%s", r.code, tt.code, tt.stdout, r.stdout, tt.stderr, r.stderr)
+			}
+			if strings.Contains(r.stderr, "arg(s)") || strings.Contains(r.stderr, "Usage:") {
+				t.Errorf("cobra's generic message or usage leaked:\n%s", r.stderr)
 			}
 		})
 	}
@@ -252,8 +318,58 @@ func TestFixturesCmd(t *testing.T) {
 		t.Errorf("show of an unknown name: exit %d, stderr %q: want a suggestion", unknown.code, unknown.stderr)
 	}
 
+	// A real tape keeps the requests it rejected byte for byte: shown as JSON strings.
+	rejected := runVapimon(t, "fixtures", "show", rejectedTapeFile(t))
+	var shown []any
+	if err := json.Unmarshal([]byte(rejected.stdout), &shown); rejected.code != 0 || err != nil || len(shown) != len(loadFixture(t, "web-call"))+1 || shown[1] != "GET / HTTP/1.1 junk" {
+		t.Errorf("fixtures show of a tape with a non-JSON body: exit %d, %v\n%s%s", rejected.code, err, rejected.stdout, rejected.stderr)
+	}
+
 	comp := runVapimon(t, "__complete", "send", "tool")
 	if !strings.Contains(comp.stdout, "tool-calls\t") || !strings.Contains(comp.stdout, "tool-calls-flat\t") {
 		t.Errorf("completion of send does not offer fixtures:\n%s", comp.stdout)
+	}
+}
+
+// TestFixtureList: the type is shown only when it differs from the name, and descriptions
+// wrap at the width, aligned under their column.
+func TestFixtureList(t *testing.T) {
+	t.Parallel()
+	list := fixtures.List()
+	for _, width := range []int{120, 80, 60, 40} {
+		t.Run(strconv.Itoa(width), func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := printFixtureList(&buf, list, width); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if !regexp.MustCompile(`(?m)^  tool-calls-flat → tool-calls\s`).MatchString(out) {
+				t.Errorf("no type shown for tool-calls-flat:\n%s", out)
+			}
+			if regexp.MustCompile(`(?m)^  tool-calls\s+tool-calls\b`).MatchString(out) || strings.Contains(out, "tool-calls → tool-calls") {
+				t.Errorf("the type repeats the name:\n%s", out)
+			}
+			labels := map[string]bool{}
+			for _, fx := range list {
+				l := fx.Name
+				if fx.Type != "" && fx.Type != fx.Name {
+					l += " → " + fx.Type
+				}
+				labels["  "+l] = true
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				if w := ansi.StringWidth(line); w > width && !labels[line] {
+					t.Errorf("line %d cells wide at width %d: %q", w, width, line)
+				}
+			}
+			// Every word of every description is there, in order.
+			flat := strings.Join(strings.Fields(out), " ")
+			for _, fx := range list {
+				if d := strings.Join(strings.Fields(fx.Description), " "); !strings.Contains(flat, d) {
+					t.Errorf("description of %s lost in wrapping: %q", fx.Name, d)
+				}
+			}
+		})
 	}
 }
