@@ -151,6 +151,7 @@ type Model struct {
 	toolsP      toolsPane
 	eventsP     eventsPane
 	selCall     string // raw id of the selected call, "" for all calls
+	shownCall   string // raw id of the call the transcript shows under "all calls"
 	detail      *detailView
 	showHelp    bool
 	helpTop     int
@@ -315,6 +316,9 @@ func (m *Model) addEvent(ev *webhook.Event) {
 			m.forget(gone)
 		}
 		c.noteCallFields(msg, at)
+		if m.calls.byID[m.shownCall] == nil {
+			m.shownCall = id // the first call seen is shown under "all calls"
+		}
 	}
 	if webhook.ExpectsReply(msg.Kind) {
 		rows := newToolRows(ev, c)
@@ -343,6 +347,9 @@ func (m *Model) addEvent(ev *webhook.Event) {
 func (m *Model) forget(c *call) {
 	if m.selCall == c.id {
 		m.selCall = ""
+	}
+	if m.shownCall == c.id {
+		m.shownCall = ""
 	}
 }
 
@@ -450,8 +457,9 @@ const outcomeGrace = 5 * time.Second
 const noOutcome = "no outcome seen (screen update dropped; the tape has it)"
 
 // selectedCall returns the call whose transcript is shown: the selected one or, when "all
-// calls" is selected, the newest live call (else the newest call). It does not jump between
-// calls as their events interleave.
+// calls" is selected, the call shown so far (the first seen). It switches by itself only to
+// a call with a request waiting for the operator's answer, never because another call's
+// events arrived or the shown call ended (the transcript title counts the other live calls).
 func (m *Model) selectedCall() *call {
 	if m.selCall != "" {
 		if c := m.calls.byID[m.selCall]; c != nil {
@@ -459,10 +467,22 @@ func (m *Model) selectedCall() *call {
 		}
 		m.selCall = ""
 	}
+	if c := m.calls.byID[m.shownCall]; c != nil {
+		return c
+	}
 	if l := m.calls.list(); len(l) > 0 {
+		m.shownCall = l[0].id
 		return l[0]
 	}
 	return nil
+}
+
+// showCall makes the transcript show call id under "all calls" (the operator must answer
+// something in it).
+func (m *Model) showCall(id string) {
+	if id != "" && m.calls.byID[id] != nil {
+		m.shownCall = id
+	}
 }
 
 // visibleCalls returns the calls shown in the calls pane (filtered).

@@ -426,22 +426,37 @@ func TestToolsPaneDrawsOnlyVisibleRows(t *testing.T) {
 	}
 }
 
-func TestAllCallsShowsNewestLiveCallWithoutJumping(t *testing.T) {
+// TestAllCallsKeepsTheShownCall checks that under "all calls" the transcript stays on the
+// call it shows while other calls talk or it ends, counts the other live calls, and
+// switches by itself only to a call whose tool call needs an answer.
+func TestAllCallsKeepsTheShownCall(t *testing.T) {
 	t.Parallel()
 	m, _ := sized(t, 160, 48)
 	line := func(seq uint64, id, text string) {
 		m.Update(event(t, seq, base, `{"message":{"type":"transcript","role":"user","transcriptType":"final","transcript":"`+text+`","call":{"id":"`+id+`"}}}`))
 	}
+	shown := func(want, why string) {
+		t.Helper()
+		if c := m.selectedCall(); c == nil || c.id != want {
+			t.Errorf("%s: all calls shows %v, want %s", why, c, want)
+		}
+	}
 	line(1, "aaaaaaaa-first", "from the first call")
 	line(2, "bbbbbbbb-second", "from the second call")
 	line(3, "aaaaaaaa-first", "the first call again")
-	if c := m.selectedCall(); c == nil || c.id != "bbbbbbbb-second" {
-		t.Fatalf("all calls shows %v, want the newest live call", c)
+	shown("aaaaaaaa-first", "a second call started")
+	if s := screen(m); !strings.Contains(s, "Transcript · aaaaaaaa · 1 other call live") {
+		t.Errorf("no badge for the other live call:\n%s", s)
 	}
-	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"bbbbbbbb-second"}}}`))
-	if c := m.selectedCall(); c.id != "aaaaaaaa-first" {
-		t.Errorf("after the newest call ended, all calls shows %s, want the live one", c.id)
-	}
+	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"aaaaaaaa-first"}}}`))
+	shown("aaaaaaaa-first", "the shown call ended")
+	line(5, "cccccccc-third", "a curl test")
+	shown("aaaaaaaa-first", "a new request arrived")
+	ask(t, m, event(t, 6, base, toolCallsBody("bbbbbbbb-second", "call_1", "get_weather", `{"location":"Paris"}`)))
+	shown("bbbbbbbb-second", "a tool call of another call needs an answer")
+	m.selCall = "cccccccc-third"
+	ask(t, m, event(t, 7, base, toolCallsBody("aaaaaaaa-first", "call_2", "get_weather", `{"location":"Oslo"}`)))
+	shown("cccccccc-third", "the user selected a call")
 }
 
 func TestHelpScrollsOnASmallScreen(t *testing.T) {

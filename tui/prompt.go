@@ -121,6 +121,7 @@ func (m *Model) expiredFlash() string {
 
 // openPrompt shows the next pending request that is neither deferred nor done.
 func (m *Model) openPrompt(p *pendingReq) {
+	m.showCall(p.req.ev.CallID())
 	pr := &prompt{p: p, ed: newEditor(true), opened: m.now(), cur: max(p.next(), 0)}
 	if p.server != nil && p.mode != modeAnswer {
 		m.prompt = pr // reviewing or editing the server's reply: no answer to type

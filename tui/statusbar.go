@@ -188,8 +188,16 @@ func (m *Model) transcriptTitle(c *call) string {
 		return t
 	}
 	t += " · " + c.short
-	if m.selCall == "" {
-		t += " (latest)"
+	if others := m.calls.liveCount(); others > 0 {
+		if c.live() {
+			others--
+		}
+		switch {
+		case others == 1:
+			t += " · 1 other call live"
+		case others > 1:
+			t += fmt.Sprintf(" · %d other calls live", others)
+		}
 	}
 	if sp := speakingLabel(&c.transcript); sp != "" {
 		t += " · " + sp
