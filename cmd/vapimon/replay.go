@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -74,8 +73,8 @@ so a replay can run in CI.`,
 }
 
 func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
-	if f.speed <= 0 || math.IsNaN(f.speed) || math.IsInf(f.speed, 0) {
-		return fmt.Errorf("--speed %v: want a positive number (1 = recorded pacing)", f.speed)
+	if err := fixtures.CheckSpeed(f.speed); err != nil {
+		return err
 	}
 	recs, err := loadRecords(cmd, arg)
 	if err != nil {
