@@ -156,24 +156,7 @@ func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
 func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 	add := func(s string) { d.lines = append(d.lines, s) }
 	// addW adds a line wrapped to the width; continuation lines are indented under it.
-	addW := func(s string) {
-		if ansi.StringWidth(s) <= w || w < 20 {
-			add(s)
-			return
-		}
-		lead := len(ansi.Strip(s)) - len(strings.TrimLeft(ansi.Strip(s), " "))
-		ind := strings.Repeat(" ", min(lead+2, w/3))
-		for i, seg := range strings.Split(ansi.Wrap(s, w, " ,"), "\n") {
-			if i == 0 {
-				add(seg)
-				continue
-			}
-			// Continuations are wrapped again, narrower, to make room for the indent.
-			for _, sub := range strings.Split(ansi.Wrap(strings.TrimLeft(seg, " "), w-len(ind), " ,"), "\n") {
-				add(ind + sub)
-			}
-		}
-	}
+	addW := func(s string) { d.lines = append(d.lines, wrapIndented(s, w)...) }
 	head := func(sec section, s string) {
 		d.marks[sec] = len(d.lines)
 		add(st.TitleFocus.Render(s))
@@ -238,6 +221,28 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 	} else {
 		head(secReply, "Reply: not sent yet")
 	}
+}
+
+// wrapIndented wraps a (styled) line to width w; continuation lines are indented two
+// columns deeper than the line's own indentation.
+func wrapIndented(s string, w int) []string {
+	if w < 20 || ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	plain := ansi.Strip(s)
+	lead := len(plain) - len(strings.TrimLeft(plain, " "))
+	ind := strings.Repeat(" ", min(lead+2, w/3))
+	segs := strings.Split(ansi.Wrap(s, w, " ,"), "\n")
+	out := []string{segs[0]}
+	if len(segs) == 1 {
+		return out
+	}
+	// The rest is wrapped again, narrower, to make room for the indent.
+	rest := strings.TrimLeft(strings.Join(segs[1:], " "), " ")
+	for _, sub := range strings.Split(ansi.Wrap(rest, w-len(ind), " ,"), "\n") {
+		out = append(out, ind+sub)
+	}
+	return out
 }
 
 // serverLines describes the exchange with the developer's server: target, status, latency

@@ -439,7 +439,7 @@ func (m *Model) promptView(w, maxH int) []string {
 	case p.server != nil:
 		add(st.Dim.Render("then your server's reply is sent as is · esc goes back to it"))
 		add(st.Dim.Render("your server said ") + m.serverSaid(p, pr.cur))
-	case !pr.isAssistant():
+	case !pr.isAssistant() && maxH >= 30:
 		add(st.Dim.Render("need more time? raise the tool's server.timeoutSeconds in Vapi and --tool-timeout together"))
 	}
 
@@ -468,11 +468,14 @@ func (m *Model) promptView(w, maxH int) []string {
 	} else {
 		r := p.rows[pr.cur]
 		add(st.Dim.Render("arguments"))
-		args := r.pretty
-		if args == nil {
-			args = prettyJSON(st, r.rawArgs, 40)
-			r.pretty = args
+		if r.promptW != inner-2 || r.promptArgs == nil {
+			r.promptW = inner - 2
+			r.promptArgs = r.promptArgs[:0]
+			for _, l := range prettyJSON(st, r.rawArgs, 200) {
+				r.promptArgs = append(r.promptArgs, wrapIndented(l, inner-2)...)
+			}
 		}
+		args := r.promptArgs
 		room := max(maxH-14, 2)
 		for i, l := range args {
 			if i >= room {

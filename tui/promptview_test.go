@@ -40,3 +40,22 @@ func TestPromptSaysWhyYourServerFailed(t *testing.T) {
 		t.Errorf("prompt does not say why your server's reply was not used:\n%s", s)
 	}
 }
+
+// TestPromptWrapsLongArguments checks that a long argument value is wrapped in the answer
+// prompt rather than cut, and that the "need more time?" line gives way on a short screen.
+func TestPromptWrapsLongArguments(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 80, 24)
+	note := "customer says the parcel was left at the wrong door and was taken in by a neighbour, please call before 9"
+	ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "lookup_order", `{"orderId":"A123","note":"`+note+`"}`)))
+	clk.Advance(time.Second)
+	s := screen(m)
+	flat := strings.Join(strings.Fields(strings.NewReplacer("│", " ", "┃", " ").Replace(s)), " ")
+	if !strings.Contains(flat, `"`+note+`"`) {
+		t.Errorf("the long argument is not shown whole:\n%s", s)
+	}
+	if strings.Contains(s, "need more time?") {
+		t.Errorf("the 'need more time?' line is shown at 80x24:\n%s", s)
+	}
+	checkScreen(t, s, 80, 24)
+}

@@ -22,8 +22,11 @@ type toolRow struct {
 	args     string          // compact, one line
 	rawArgs  json.RawMessage // for the pretty view on selection
 	pretty   []string        // built lazily
-	received time.Time
-	deadline time.Time
+	// promptArgs are the arguments as the answer prompt shows them, wrapped to promptW.
+	promptArgs []string
+	promptW    int
+	received   time.Time
+	deadline   time.Time
 
 	// Set while the operator is answering the message this call belongs to.
 	typed    string
