@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -113,12 +114,16 @@ func prettyBodies(recs []fixtures.Record) (string, error) {
 	return out.String(), nil
 }
 
-// listWidth is the width `vapimon fixtures` wraps at: the terminal's, else 80.
+// listWidth is the width `vapimon fixtures` wraps at: the terminal's, else $COLUMNS when
+// set (vapimon fixtures | less), else 80.
 func listWidth(w io.Writer) int {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
 			return cols
 		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 20 {
+		return n
 	}
 	return 80
 }
