@@ -14,7 +14,7 @@ type call struct {
 	id       string // raw id, the map key (never drawn: use short or idText)
 	idText   string // sanitised full id
 	short    string // first 8 characters of idText
-	customer string // number, name, or "web"
+	customer string // number or name; "" when Vapi sent none (see who)
 	kind     string // inbound, outbound, web, ws
 	status   string
 	reason   string // ended reason
@@ -31,6 +31,25 @@ type call struct {
 	events     int
 }
 
+// who names the caller: the customer's number or name, "web" for a web call without one,
+// "unknown" otherwise.
+func (c *call) who() string {
+	switch {
+	case c.customer != "":
+		return c.customer
+	case c.kind == "web":
+		return "web"
+	}
+	return "unknown"
+}
+
+// idleAfter is how long a live call may go without events before it is shown as idle (a
+// call whose end-of-call report never came).
+const idleAfter = 2 * time.Minute
+
+// idle reports whether a live call has had no events for idleAfter.
+func (c *call) idle(now time.Time) bool { return c.live() && now.Sub(c.last) >= idleAfter }
+
 // live reports whether the call is still going on.
 func (c *call) live() bool { return !c.isEnded }
 
@@ -41,6 +60,9 @@ func (c *call) duration(now time.Time) time.Duration {
 		start = c.first
 	}
 	end := now
+	if c.idle(now) {
+		end = c.last // the clock stops when the events do
+	}
 	if c.isEnded {
 		end = c.ended
 		if end.IsZero() {
@@ -58,7 +80,7 @@ func (c *call) matches(f string) bool {
 	if f == "" {
 		return true
 	}
-	for _, s := range []string{c.idText, c.customer, c.kind, c.status, c.reason} {
+	for _, s := range []string{c.idText, c.who(), c.kind, c.status, c.reason} {
 		if strings.Contains(strings.ToLower(s), f) {
 			return true
 		}
@@ -88,7 +110,7 @@ func (s *callStore) get(id string, at time.Time) (*call, *call) {
 	}
 	s.next++
 	idText := SanitizeLine(clip(id, 200))
-	c := &call{id: id, idText: idText, short: shortID(idText), order: s.next, first: at, last: at, customer: "web"}
+	c := &call{id: id, idText: idText, short: shortID(idText), order: s.next, first: at, last: at}
 	s.byID[id] = c
 	s.dirty = true
 	var gone *call
@@ -193,7 +215,7 @@ func (c *call) noteCallFields(msg *webhook.Message, at time.Time) {
 	switch {
 	case num != "":
 		c.customer = SanitizeLine(clip(num, 40))
-	case msg.Customer.Name != "" && c.customer == "web":
+	case msg.Customer.Name != "" && c.customer == "":
 		c.customer = SanitizeLine(clip(msg.Customer.Name, 40))
 	}
 	if msg.Call.Status != "" && !c.isEnded {
@@ -275,6 +297,8 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 	}
 	ss := st.Dim
 	switch {
+	case c.idle(now):
+		state = "idle"
 	case c.live() && state == "in-progress":
 		state, ss = "live", st.Live
 	case c.live():
@@ -295,7 +319,7 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 		b.WriteString(" ")
 		b.WriteString(padRight(c.short, 8))
 		b.WriteString(" ")
-		b.WriteString(padRight(c.customer, max(p.w-3-9-6, 4)))
+		b.WriteString(padRight(c.who(), max(p.w-3-9-6, 4)))
 		b.WriteString(" ")
 		b.WriteString(padLeft(dur, 5))
 		return b.String()
@@ -303,7 +327,7 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 	b.WriteString("  ")
 	b.WriteString(padRight(c.short, 8))
 	b.WriteString(" ")
-	b.WriteString(padRight(c.customer, 13))
+	b.WriteString(padRight(c.who(), 13))
 	if p.w >= 60 {
 		b.WriteString(" ")
 		b.WriteString(padRight(c.kind, 8))

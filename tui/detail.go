@@ -405,7 +405,7 @@ func colourJSONLine(st *Styles, line string) string {
 // reportDetail is the full-screen end-of-call view of a call.
 func reportDetail(st *Styles, c *call, w int) *detailView {
 	d := &detailView{callID: c.id, title: "End of call · " + c.short}
-	d.lines = append(d.lines, st.Dim.Render("call ")+c.idText+st.Dim.Render(" · "+c.customer+" · "+c.kind))
+	d.lines = append(d.lines, st.Dim.Render("call ")+c.idText+st.Dim.Render(" · "+c.who()+" · "+c.kind))
 	if c.report != nil {
 		d.lines = append(d.lines, c.report.lines(st, c, w, false)...)
 		if len(c.report.callLog) > 0 {

@@ -155,6 +155,52 @@ func summarize(m *webhook.Message) string {
 	return ""
 }
 
+// Widths of the events pane's type column: wide enough for conversation-update, or for
+// status-update on a narrow pane; longer names are abbreviated (abbrevType).
+const (
+	typeWidth       = 19
+	typeWidthNarrow = 13
+)
+
+// typeAbbrev are deliberate short names for message types too long for the column.
+var typeAbbrev = map[string][2]string{ // type: {wide, narrow}
+	"transfer-destination-request": {"transfer-dest-req", "transfer-dest"},
+	"handoff-destination-request":  {"handoff-dest-req", "handoff-dest"},
+	"language-change-detected":     {"language-detected", "lang-detected"},
+	"call.endpointing.request":     {"endpointing-req", "endpointing"},
+	"assistant.speechStarted":      {"asst.speechStarted", "asst.speech"},
+	"knowledge-base-request":       {"knowledge-base-req", "kb-request"},
+	"call.artifact.upload":         {"artifact.upload", "artifact"},
+	"conversation-update":          {"conversation-update", "conv-update"},
+	"phone-call-control":           {"phone-call-control", "call-control"},
+	"end-of-call-report":           {"end-of-call-report", "end-of-call"},
+	"call.delete.failed":           {"call.delete.failed", "delete.failed"},
+	"assistant.started":            {"assistant.started", "asst.started"},
+	"assistant-request":            {"assistant-request", "asst-request"},
+	"user-interrupted":             {"user-interrupted", "interrupted"},
+	"language-changed":             {"language-changed", "lang-changed"},
+	"campaign.predial":             {"campaign.predial", "predial"},
+	"transfer-update":              {"transfer-update", "transfer"},
+	"session.updated":              {"session.updated", "sess.updated"},
+	"session.deleted":              {"session.deleted", "sess.deleted"},
+	"session.created":              {"session.created", "sess.created"},
+}
+
+// abbrevType returns the type's name for a column of width w: whole when it fits, else its
+// deliberate short form (the cell is cut only for types vapimon does not know).
+func abbrevType(typ string, w int) string {
+	if len(typ) <= w {
+		return typ
+	}
+	if a, ok := typeAbbrev[typ]; ok {
+		if w >= typeWidth {
+			return a[0]
+		}
+		return a[1]
+	}
+	return typ
+}
+
 // eventsPane lists requests, newest at the bottom, following new ones unless the user moved
 // the selection up.
 type eventsPane struct {
@@ -248,11 +294,11 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 		b.WriteString(st.Err.Render(fmt.Sprintf("REJECTED %s", r.summary)))
 		return b.String()
 	}
-	tw := 18
+	tw := typeWidth
 	if p.w < 70 {
-		tw = 13
+		tw = typeWidthNarrow
 	}
-	b.WriteString(padRight(r.typ, tw))
+	b.WriteString(padRight(abbrevType(r.typ, tw), tw))
 	b.WriteString(" ")
 	if r.short != "" && p.w >= 60 {
 		b.WriteString(st.Dim.Render(padRight(r.short, 8)))

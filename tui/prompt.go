@@ -447,7 +447,7 @@ func (m *Model) promptView(w, maxH int) []string {
 		c := m.calls.byID[ev.CallID()]
 		who := ""
 		if c != nil {
-			who = c.customer
+			who = c.who()
 		}
 		add(st.Dim.Render("caller ") + who + st.Dim.Render(" · Vapi waits 7.5 s at most, then the call fails"))
 		if len(pr.assistants) > 0 {
