@@ -389,12 +389,12 @@ func (m *Model) noteAnswers(rows []*toolRow) {
 		}
 		what := "→ " + r.result
 		switch {
-		case r.source == webhook.SourceFallback:
+		case r.source == webhook.SourceFallback && !r.kept:
 			what = "→ fallback sent: " + r.result
 		case r.isErr:
 			what = "→ error: " + r.result
 		}
-		c.transcript.note(lineTool, r.received.Add(r.latency), fmt.Sprintf("%s %s (%s %s)", r.name, what, sourceLabel(r.source), fmtLatency(r.latency)))
+		c.transcript.note(lineTool, r.received.Add(r.latency), fmt.Sprintf("%s %s (%s %s)", r.name, what, r.answerLabel(), fmtLatency(r.latency)))
 	}
 }
 

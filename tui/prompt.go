@@ -95,7 +95,7 @@ func (m *Model) closedFlash(o *webhook.Outcome) string {
 	case o.Reply.Source == webhook.SourceFallback:
 		return "the request ended before an answer: the fallback reply was sent"
 	}
-	return "answered by " + sourceLabel(o.Reply.Source) + " while the prompt was open"
+	return answeredBy(o.Reply.Source) + " while the prompt was open"
 }
 
 // expiredFlash says what was sent when the deadline closed the open prompt.

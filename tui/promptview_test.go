@@ -59,3 +59,30 @@ func TestPromptWrapsLongArguments(t *testing.T) {
 	}
 	checkScreen(t, s, 80, 24)
 }
+
+// TestBatchRowsSayWhatTheyWaitFor checks the tool calls pane during and after a message with
+// two tool calls: the answered one says so and names the other instead of counting down;
+// a fallback that kept the answers file's answer says "answers file (kept)".
+func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 160, 48)
+	ask(t, m, event(t, 1, base, twoToolCalls))
+	clk.Advance(time.Second)
+	typeText(m, "18C")
+	m.Update(press("enter"))
+	clk.Advance(time.Second)
+	m.Update(press("esc")) // answer get_time later
+	s := screen(m)
+	if !strings.Contains(s, "✓ 7420f27a get_weather answered · waiting for get_time") {
+		t.Errorf("the answered call does not say what it waits for:\n%s", s)
+	}
+	m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
+		Note: "nobody answered within 18s",
+		Body: []byte(`{"results":[{"toolCallId":"call_a","result":"Paris: 18C"},{"toolCallId":"call_b","error":"nobody answered within 18s"}]}`)}})
+	s = screen(m)
+	for _, want := range []string{"✓ 7420f27a get_weather → Paris: 18C · answers file (kept)", "✗ 7420f27a get_time → fallback sent: nobody answered"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+}

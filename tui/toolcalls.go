@@ -33,7 +33,12 @@ type toolRow struct {
 	deferred bool
 	held     bool // the developer's server answered; its reply waits for review (--intercept)
 
+	// batch is every row of the same message when it has several tool calls (Vapi gets
+	// one reply for all of them).
+	batch []*toolRow
+
 	done    bool
+	kept    bool   // the fallback reply kept this call's answer from the answers file
 	expired bool   // the deadline passed before any outcome was seen
 	lost    bool   // no outcome came well after the deadline: the bus dropped it
 	source  string // webhook.Source*
@@ -98,7 +103,31 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 		r.args = compactJSON(tc.Arguments, 300)
 		rows = append(rows, r)
 	}
+	if len(rows) > 1 {
+		for _, r := range rows {
+			r.batch = rows
+		}
+	}
 	return rows
+}
+
+// waitingFor names the other calls of the row's message that have no answer yet.
+func (r *toolRow) waitingFor() string {
+	var names []string
+	for _, o := range r.batch {
+		if o != r && !o.done && o.typed == "" {
+			names = append(names, o.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// answerLabel names who answered the row, in the operator's words.
+func (r *toolRow) answerLabel() string {
+	if r.kept {
+		return "answers file (kept)"
+	}
+	return sourceLabel(r.source)
 }
 
 // compactJSON renders a JSON value on one sanitised line of at most n bytes.
@@ -134,12 +163,17 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		if res == nil && i < len(results) {
 			res = &results[i]
 		}
+		r.kept = false
 		switch {
 		case res != nil && res.Error != nil:
 			r.isErr = true
 			r.result = SanitizeLine(clip(*res.Error, 500))
+			// The fallback's own errors repeat its note; any other answer is the answers
+			// file's, kept.
+			r.kept = out.Reply.Source == webhook.SourceFallback && out.Reply.Note != "" && singleLine(*res.Error) != singleLine(out.Reply.Note)
 		case res != nil && res.Result != nil:
 			r.result = SanitizeLine(clip(*res.Result, 500))
+			r.kept = out.Reply.Source == webhook.SourceFallback
 		default:
 			r.result = SanitizeLine(clip(string(out.Reply.Body), 500))
 			r.isErr = out.Reply.Source == webhook.SourceReject || out.Reply.Source == webhook.SourceFallback
@@ -263,9 +297,12 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 
 func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) string {
 	var b strings.Builder
+	answered := r.pending() && r.typed != "" && r.waiting(now) && !r.held
 	switch {
 	case r.pending() && !r.waiting(now):
 		b.WriteString(st.Err.Render("⌛ "))
+	case answered:
+		b.WriteString(st.OK.Render("✓ "))
 	case r.pending():
 		b.WriteString(st.Warn.Render("● "))
 	case r.lost:
@@ -285,6 +322,12 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Warn.Render(" deadline passed: server's reply sent"))
 	case r.pending() && !r.waiting(now):
 		b.WriteString(st.Err.Render(" deadline passed: fallback sent"))
+	case answered:
+		status := " answered"
+		if others := r.waitingFor(); others != "" {
+			status += " · waiting for " + others
+		}
+		b.WriteString(st.OK.Render(status))
 	case r.pending():
 		left := r.deadline.Sub(now)
 		total := r.deadline.Sub(r.received)
@@ -318,7 +361,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		res := r.result
 		rs := st.StatusVal
 		switch {
-		case r.source == webhook.SourceFallback:
+		case r.source == webhook.SourceFallback && !r.kept:
 			res = "fallback sent: " + res
 			rs = st.Err
 		case r.isErr:
@@ -327,7 +370,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		}
 		b.WriteString(arrow)
 		b.WriteString(rs.Render(res))
-		b.WriteString(st.Dim.Render(fmt.Sprintf(" · %s %s", sourceLabel(r.source), fmtLatency(r.latency))))
+		b.WriteString(st.Dim.Render(fmt.Sprintf(" · %s %s", r.answerLabel(), fmtLatency(r.latency))))
 	}
 	return b.String()
 }
