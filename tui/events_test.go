@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/vapimon/vapimon/webhook"
@@ -30,5 +31,28 @@ func TestTypeColumn(t *testing.T) {
 	}
 	if got := abbrevType(webhook.TypeConversationUpdate, typeWidth); got != "conversation-update" {
 		t.Errorf("conversation-update is shown as %q on a wide pane", got)
+	}
+}
+
+// TestHelpAndEmptyState checks that ? lists the detail view's keys (y, c, jumps) and that
+// the empty transcript suggests a local test when the URL is local only.
+func TestHelpAndEmptyState(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	m.Update(webhook.Status{ListenURL: "http://127.0.0.1:4242"})
+	flat := func() string { return strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " ") }
+	if s := flat(); !strings.Contains(s, "try `vapimon send tool-calls` in another terminal") || !strings.Contains(s, "--public-url") {
+		t.Errorf("empty state without a public URL does not suggest a local test:\n%s", screen(m))
+	}
+	m.Update(webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app"})
+	if s := flat(); !strings.Contains(s, "Point a Vapi assistant's Server URL at the URL above") {
+		t.Errorf("empty state with a public URL:\n%s", screen(m))
+	}
+	m.Update(press("?"))
+	s := screen(m)
+	for _, want := range []string{"y   copy JSON", "c   copy call id", "r request body", "R reply", "s your server", "h headers"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("help lacks %q:\n%s", want, s)
+		}
 	}
 }

@@ -347,8 +347,14 @@ func TestStatusBar(t *testing.T) {
 		health []webhook.ForwardHealth
 		want   []string
 	}{
+		{"80 columns: the tape path gives way to the forward status", webhook.Status{ListenURL: "http://127.0.0.1:4242", Auth: "secret X-Vapi-Secret",
+			Forward: "http://127.0.0.1:3999", Tape: "/home/dev/.local/state/vapimon/tapes/2026-11-29T15-09-16.jsonl"},
+			[]webhook.ForwardHealth{{Target: "http://127.0.0.1:3999", Err: "connection refused", At: base}},
+			[]string{"ev 0 · pend 0 · auth secret · 0 rejected · fwd :3999 ✗ refused · tape …/2026"}},
 		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off"},
-			nil, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth none", "tape off"}},
+			nil, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth NONE (unverified) · 0 rejected", "tape off"}},
+		{"auth described as none", webhook.Status{ListenURL: "http://127.0.0.1:4242", Auth: "none: requests are NOT verified"},
+			nil, []string{"auth NONE (unverified) · 0 rejected"}},
 		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: "online", Auth: "hmac sha256", Tape: "s.jsonl"},
 			nil, []string{"https://abc.ngrok.app", "paste into Vapi", "tunnel online", "auth hmac sha256", "tape s.jsonl"}},
 		{"forward failing", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
@@ -368,7 +374,11 @@ func TestStatusBar(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, _ := sized(t, 200, 48)
+			w := 200
+			if strings.HasPrefix(tt.name, "80 columns") {
+				w = 80
+			}
+			m, _ := sized(t, w, 48)
 			m.Update(tt.status)
 			for _, h := range tt.health {
 				m.Update(h)

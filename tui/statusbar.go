@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"charm.land/bubbles/v2/key"
 	"strings"
@@ -82,21 +83,34 @@ func (m *Model) statusLines(w int) []string {
 		}
 		b.WriteString(v)
 	}
-	kv("events", st.StatusVal.Render(fmt.Sprint(m.eventCount)))
+	// Narrow screens get short labels so the forward status still fits.
+	narrow := w < 100
+	label := func(long, short string) string {
+		if narrow {
+			return short
+		}
+		return long
+	}
+	kv(label("events", "ev"), st.StatusVal.Render(fmt.Sprint(m.eventCount)))
 	pend := st.StatusVal.Render("0")
 	if n := m.pendingCount(); n > 0 {
 		pend = st.Warn.Render(fmt.Sprint(n))
 	}
-	kv("pending", pend)
-	auth := clean(s.Auth)
-	if auth == "" {
-		auth = "none"
+	kv(label("pending", "pend"), pend)
+	authText := clean(s.Auth)
+	if f := strings.Fields(authText); narrow && len(f) > 1 {
+		authText = strings.TrimSuffix(f[0], ":") // the mode; the help and --help say the rest
 	}
+	auth := st.StatusVal.Render(authText)
+	if a := strings.ToLower(strings.TrimSpace(s.Auth)); a == "" || a == "none" || strings.HasPrefix(a, "none:") || strings.HasPrefix(a, "none ") {
+		auth = st.Warn.Render("NONE (unverified)")
+	}
+	kv("auth", auth)
 	rej := st.StatusVal.Render("0 rejected")
 	if m.rejected > 0 {
 		rej = st.Err.Render(fmt.Sprintf("%d rejected", m.rejected))
 	}
-	kv("auth", st.StatusVal.Render(auth)+" "+rej)
+	kv("", rej)
 	if s.Forward != "" {
 		kv("fwd", m.fwdStatus())
 	}
@@ -110,6 +124,13 @@ func (m *Model) statusLines(w int) []string {
 	tape := clean(s.Tape)
 	if tape == "" {
 		tape = "off"
+	}
+	// The tape path gives way first when the line is too long: the forward status and
+	// counters matter more.
+	if full := ansi.StringWidth(b.String()) + len(" · tape ") + ansi.StringWidth(tape); full > w {
+		if base := filepath.Base(tape); base != tape {
+			tape = "…" + string(filepath.Separator) + base
+		}
 	}
 	kv("tape", st.StatusVal.Render(tape))
 	tt := s.ToolTimeout
@@ -276,6 +297,8 @@ func (m *Model) helpLines(w int) []string {
 		}
 		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
 	}
+	out = append(out, "", st.TitleFocus.Render("Request detail and end-of-call report (enter on an event or ended call)"), "")
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.JumpHeaders, k.JumpRequest, k.JumpServer, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}, {k.Up, k.Down, k.Top, k.Bottom}}), "\n")...)
 	if m.opts.SetIntercept != nil {
 		out = append(out, "", st.TitleFocus.Render("Reviewing your server's replies (intercept)"), "")
 		defer_ := k.Defer

@@ -145,7 +145,13 @@ func (m *Model) renderPanes() []string {
 	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
 		m.panes[paneTools].w, m.panes[paneTools].h, m.focus == paneTools)...)
 	c := m.selectedCall()
-	right := box(st, m.transcriptTitle(c), m.transP.View(st, c, now),
+	var trans []string
+	if c == nil {
+		trans = m.emptyText(m.panes[paneTranscript].w - 2)
+	} else {
+		trans = m.transP.View(st, c, now)
+	}
+	right := box(st, m.transcriptTitle(c), trans,
 		m.panes[paneTranscript].w, m.panes[paneTranscript].h, m.focus == paneTranscript)
 	right = append(right, box(st, m.eventsTitle(), m.eventsP.View(st, m.events, m.filter, m.focus == paneEvents, now),
 		m.panes[paneEvents].w, m.panes[paneEvents].h, m.focus == paneEvents)...)
@@ -174,4 +180,25 @@ func (m *Model) statusHeight() int {
 		return 3
 	}
 	return 2
+}
+
+// emptyText is what the transcript pane says before the first call: where to point Vapi
+// when there is a public URL, else how to try vapimon locally.
+func (m *Model) emptyText(w int) []string {
+	st := &m.styles
+	var text string
+	switch {
+	case m.opts.Replay != nil:
+		text = "No calls yet: the replay has not reached one."
+	case m.status.PublicURL != "":
+		text = "No calls yet. Point a Vapi assistant's Server URL at the URL above, or run `vapimon demo` to see a whole call."
+	default:
+		text = "No calls yet. This URL is local only, so Vapi cannot reach it: try `vapimon send tool-calls` in another terminal, " +
+			"set NGROK_AUTHTOKEN for a tunnel or pass --public-url, or run `vapimon demo` to see a whole call."
+	}
+	var out []string
+	for _, l := range strings.Split(ansi.Wrap(text, max(w, 20), " "), "\n") {
+		out = append(out, st.Dim.Render(l))
+	}
+	return out
 }
