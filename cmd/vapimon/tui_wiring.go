@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -32,21 +31,9 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 
 func tuiOptions(s *session) tui.Options {
 	return tui.Options{
-		Bus:    s.bus,
-		Status: s.status.get(),
-		// Adapts to either signature of (*webhook.Answers).Suggest while it changes to
-		// Suggest(tool, args) (templates expanded); the monitor fills any {{name}} left.
-		Suggest: func(tool string, args json.RawMessage) []string {
-			switch a := any(s.answers).(type) {
-			case interface {
-				Suggest(string, json.RawMessage) []string
-			}:
-				return a.Suggest(tool, args)
-			case interface{ Suggest(string) []string }:
-				return a.Suggest(tool)
-			}
-			return nil
-		},
+		Bus:     s.bus,
+		Status:  s.status.get(),
+		Suggest: s.answers.Suggest, // fills {{arg}} templates from the call's arguments
 		Assistants: func() []tui.Assistant {
 			var out []tui.Assistant
 			for _, a := range s.answers.Assistants() {
