@@ -100,7 +100,7 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 	switch {
 	case r.rejected != "":
 		return st.Err.Render(fmt.Sprintf("%d · rejected · %s", r.status, r.rejected))
-	case r.out == nil && r.awaits && now.Sub(r.deadline) > outcomeGrace:
+	case r.lostOutcome(now):
 		return st.Warn.Render(noOutcome)
 	case r.out == nil:
 		return st.Warn.Render("no reply yet")
@@ -216,7 +216,7 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		for _, l := range prettyJSON(st, o.Reply.Body, maxDetailLines/2) {
 			addW("  " + l)
 		}
-	} else if r.awaits && now.Sub(r.deadline) > outcomeGrace {
+	} else if r.lostOutcome(now) {
 		head(secReply, "Reply: "+noOutcome)
 	} else {
 		head(secReply, "Reply: not sent yet")

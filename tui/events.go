@@ -31,8 +31,14 @@ type eventRow struct {
 	ev       *webhook.Event // nil once dropped to stay within bodyBudget
 	out      *webhook.Outcome
 	fwd      *webhook.ForwardHealth // the exchange with the developer's server, when forwarded
+	offline  bool                   // replayed from a tape: the outcome comes when the replay reaches it
 	size     int
 	search   string // lower-case text the filter looks in
+}
+
+// lostOutcome reports whether the outcome should have been seen by now (the bus dropped it).
+func (r *eventRow) lostOutcome(now time.Time) bool {
+	return r.out == nil && r.awaits && !r.offline && now.Sub(r.deadline) > outcomeGrace
 }
 
 // eventLog is a ring buffer of the last keep events.
@@ -317,7 +323,7 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 		b.WriteString(ss.Render("→ " + src + " " + fmtLatency(r.out.Latency)))
 		b.WriteString(" ")
 	} else if r.out == nil && r.awaits {
-		if now.Sub(r.deadline) > outcomeGrace {
+		if r.lostOutcome(now) {
 			b.WriteString(st.Dim.Render(noOutcome + " "))
 		} else {
 			b.WriteString(st.Warn.Render("waiting "))

@@ -294,9 +294,12 @@ func (m *Model) addEvent(ev *webhook.Event) {
 		m.rejected++
 	}
 	row := newEventRow(ev)
-	if rc := m.opts.Replay; rc != nil && rc.Recorded != nil {
-		if t := rc.Recorded(ev.Seq); !t.IsZero() {
-			row.at = t
+	if rc := m.opts.Replay; rc != nil {
+		row.offline = true
+		if rc.Recorded != nil {
+			if t := rc.Recorded(ev.Seq); !t.IsZero() {
+				row.at = t
+			}
 		}
 	}
 	m.events.push(row)

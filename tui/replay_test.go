@@ -227,4 +227,11 @@ func TestReplayShowsRecordedTimes(t *testing.T) {
 			t.Errorf("screen has %q:\n%s", bad, s)
 		}
 	}
+	// Paused on a tool call whose reply the replay has not reached: it is not "lost".
+	m.Update(event(t, 2, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+	clk.Advance(time.Minute)
+	m.Update(tickMsg(clk.Now()))
+	if s := screen(m); strings.Contains(s, "no outcome seen") {
+		t.Errorf("offline, a reply not reached yet is called lost:\n%s", s)
+	}
 }
