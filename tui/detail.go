@@ -137,7 +137,9 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 	return strings.Join(parts, sep)
 }
 
-func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
+// newDetail builds the request detail of row r for an inner width w (rebuilt by SetSize
+// when the width changes).
+func newDetail(st *Styles, r *eventRow, now time.Time, w int) *detailView {
 	d := &detailView{callID: r.callID, marks: map[section]int{}}
 	d.title = fmt.Sprintf("Request #%d · %s", r.seq, r.typ)
 	if r.short != "" {
@@ -147,8 +149,9 @@ func newDetail(st *Styles, r *eventRow, now time.Time) *detailView {
 		d.json = string(r.ev.Body)
 	}
 	d.build = func(d *detailView, w int) { buildDetail(d, st, r, now, w) }
-	d.build(d, 100)
-	d.builtW = 100
+	w = max(w, 20)
+	d.build(d, w)
+	d.builtW = w
 	return d
 }
 

@@ -246,7 +246,7 @@ func (m *Model) open() {
 		}
 	case paneEvents:
 		if r := m.eventsP.selected(m.events, m.filter); r != nil {
-			m.detail = newDetail(&m.styles, r, m.now())
+			m.detail = newDetail(&m.styles, r, m.now(), m.width-2)
 		}
 	}
 }
