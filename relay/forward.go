@@ -3,7 +3,6 @@ package relay
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -177,6 +176,10 @@ type ForwardOptions struct {
 	Timeout time.Duration
 	// Intercept, when set, is called for reply-expecting messages (--intercept).
 	Intercept InterceptFunc
+	// ReplyTimeout bounds the forward of a message Vapi waits on (--forward-timeout).
+	// Default: half the time left before the handler's deadline, so that a hung server
+	// leaves the answers file and the operator time to answer.
+	ReplyTimeout time.Duration
 }
 
 // Forwarder relays webhooks to the developer's own server. It is a webhook.Responder
@@ -184,13 +187,14 @@ type ForwardOptions struct {
 // erroring or replying garbage, the operator, the answers file and the fallback still
 // answer Vapi inside the same deadline.
 type Forwarder struct {
-	routes    []route
-	sem       chan struct{}
-	maxResp   int64
-	bus       *webhook.Bus
-	client    *http.Client
-	timeout   time.Duration
-	intercept atomic.Pointer[InterceptFunc]
+	routes       []route
+	sem          chan struct{}
+	maxResp      int64
+	bus          *webhook.Bus
+	client       *http.Client
+	timeout      time.Duration
+	replyTimeout time.Duration
+	intercept    atomic.Pointer[InterceptFunc]
 }
 
 type route struct {
@@ -218,11 +222,12 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f := &Forwarder{
-		sem:     make(chan struct{}, o.MaxInFlight),
-		maxResp: o.MaxResponse,
-		bus:     o.Bus,
-		client:  &client,
-		timeout: o.Timeout,
+		sem:          make(chan struct{}, o.MaxInFlight),
+		maxResp:      o.MaxResponse,
+		bus:          o.Bus,
+		client:       &client,
+		timeout:      o.Timeout,
+		replyTimeout: o.ReplyTimeout,
 	}
 	for _, r := range routes {
 		u, err := url.Parse(r.URL)
@@ -354,12 +359,22 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		defer func() { <-f.sem }()
 	default:
 		err := fmt.Errorf("%d forwards already in flight: not forwarded to %s", cap(f.sem), target)
-		f.health(target, 0, 0, err)
+		f.health(ev.Seq, target, 0, 0, err)
 		return webhook.Reply{}, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
+	if d, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	} else if expects {
+		// Leave the rest of the time to the answers file and the operator: a hung server
+		// must not eat the whole deadline.
+		limit := f.replyTimeout
+		if limit <= 0 {
+			limit = time.Until(d) / 2
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
 
@@ -376,7 +391,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	resp, err := f.client.Do(req)
 	if err != nil {
 		err = describeTransport(ctx, err, target, time.Since(start))
-		f.health(target, 0, time.Since(start), err)
+		f.health(ev.Seq, target, 0, time.Since(start), err)
 		return webhook.Reply{}, err
 	}
 	defer resp.Body.Close()
@@ -387,7 +402,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 			loc = "(no Location)"
 		}
 		err := fmt.Errorf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200))
-		f.health(target, resp.StatusCode, time.Since(start), err)
+		f.health(ev.Seq, target, resp.StatusCode, time.Since(start), err)
 		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, err
 	}
 	body, err := f.readBody(resp)
@@ -398,18 +413,18 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		} else {
 			err = fmt.Errorf("reply from %s larger than %s: vapimon stops reading there", target, byteSize(f.maxResp))
 		}
-		f.health(target, resp.StatusCode, latency, err)
+		f.health(ev.Seq, target, resp.StatusCode, latency, err)
 		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, err
 	}
 	reply := webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Body: body, Source: webhook.SourceForward}
 
 	if expects {
 		if err := f.checkReply(ev.Msg, target, &reply); err != nil {
-			f.health(target, resp.StatusCode, latency, err)
+			f.health(ev.Seq, target, resp.StatusCode, latency, err)
 			return reply, err
 		}
 	}
-	f.health(target, resp.StatusCode, latency, nil)
+	f.health(ev.Seq, target, resp.StatusCode, latency, nil)
 
 	if fn := f.intercept.Load(); fn != nil && expects {
 		out, err := (*fn)(ctx, ev, reply)
@@ -425,35 +440,20 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 }
 
 // checkReply decides whether Vapi can use the server's reply: a 2xx status, and a body
-// webhook.CheckReply accepts for tool calls, voice and the legacy function-call. Other
-// reply shapes evolve faster than vapimon, so for them only a status problem or a body
-// that is not a JSON object fails; the checker's other findings become warnings. Line
-// breaks never fail a reply (Vapi asks for single-line strings but reads others).
-// Warnings go to reply.Note.
+// webhook.CheckReply accepts (the same check `vapimon send` makes). Line breaks never fail
+// a reply (Vapi asks for single-line strings but reads others): they become a warning in
+// reply.Note.
 func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webhook.Reply) error {
 	if reply.Status < 200 || reply.Status > 299 {
 		return fmt.Errorf("HTTP %d from %s%s", reply.Status, target, snippet(reply.Body))
 	}
-	strict := false
-	switch msg.Kind {
-	case webhook.TypeToolCalls, webhook.TypeFunctionCall, webhook.TypeVoiceRequest:
-		strict = true
-	}
-	t := bytes.TrimSpace(reply.Body)
-	isObject := len(t) > 0 && t[0] == '{' && json.Valid(t)
 	var fatal, warn []string
 	for _, p := range webhook.CheckReply(msg, reply.Status, reply.Header, reply.Body) {
-		switch {
-		case strings.Contains(p, "line breaks"):
+		if strings.Contains(p, "line breaks") {
 			warn = append(warn, p)
-		case strict || strings.HasPrefix(p, "HTTP ") || !isObject:
+		} else {
 			fatal = append(fatal, p)
-		default:
-			warn = append(warn, p)
 		}
-	}
-	if !strict && !isObject && len(fatal) == 0 {
-		fatal = append(fatal, "body is not a JSON object")
 	}
 	if len(warn) > 0 {
 		reply.Note = "warning: " + printable(strings.Join(warn, "; "), 300)
@@ -502,11 +502,11 @@ func (f *Forwarder) readBody(resp *http.Response) ([]byte, error) {
 	}
 }
 
-func (f *Forwarder) health(target string, status int, latency time.Duration, err error) {
+func (f *Forwarder) health(seq uint64, target string, status int, latency time.Duration, err error) {
 	if f.bus == nil {
 		return
 	}
-	h := webhook.ForwardHealth{Target: target, Status: status, Latency: latency, At: time.Now()}
+	h := webhook.ForwardHealth{Seq: seq, Target: target, Status: status, Latency: latency, At: time.Now()}
 	if err != nil {
 		h.Err = err.Error()
 	}

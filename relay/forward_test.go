@@ -527,7 +527,7 @@ func TestForwardReplyChecksByType(t *testing.T) {
 		wantErr, wantNote string
 	}{
 		{"assistant-request ok", assistantReqBody, `{"assistantId":"5a6b"}`, "", ""},
-		{"assistant-request odd shape is a warning", assistantReqBody, `{"assistantIdd":"5a6b"}`, "", "warning: reply has none of"},
+		{"assistant-request odd shape fails", assistantReqBody, `{"assistantIdd":"5a6b"}`, "unusable reply from", ""},
 		{"assistant-request array fails", assistantReqBody, `[]`, "unusable reply from", ""},
 		{"tool-calls line breaks are a warning", toolCallsBody, `{"results":[{"toolCallId":"call_1","result":"a\nb"}]}`, "", "warning: results[0].result has line breaks"},
 	}
@@ -588,5 +588,39 @@ func TestForwardIntercept(t *testing.T) {
 	f.SetIntercept(nil)
 	if reply, err := f.Respond(context.Background(), newEvent(t, toolCallsBody)); err != nil || string(reply.Body) != toolCallsReply {
 		t.Errorf("intercept off: %q, %v", reply.Body, err)
+	}
+}
+
+func TestForwardLeavesTimeForOthers(t *testing.T) {
+	t.Parallel()
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // hang until the forwarder gives up (or the test is over)
+		case <-r.Context().Done():
+		case <-time.After(3 * time.Second):
+		}
+	}))
+	defer hung.Close()
+	routes, err := ParseRoutes([]string{hung.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewForwarder(routes, ForwardOptions{})
+	msg, err := webhook.Parse([]byte(toolCallsBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = f.Respond(ctx, &webhook.Event{Msg: msg, Body: []byte(toolCallsBody), Method: "POST", Path: "/"})
+	if err == nil {
+		t.Fatal("a hung server answered")
+	}
+	// Half the time left, not all of it: the answers file and the operator get the rest.
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Fatalf("forward to a hung server took %s of a 2s deadline", took)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the deadline passed while forwarding")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -390,14 +391,28 @@ func (a *Answers) Fallback(ev *Event, reason string) Reply {
 	return rep
 }
 
-// Suggest returns the canned results and errors known for a tool, for the operator's prompt.
-func (a *Answers) Suggest(tool string) []string {
+// Suggest returns the canned results and errors known for a tool, for the operator's
+// prompt, with {{name}} templates filled from this call's arguments. The case that matches
+// the arguments comes first.
+func (a *Answers) Suggest(tool string, args json.RawMessage) []string {
+	set := a.current()
+	var m map[string]any
+	_ = json.Unmarshal(args, &m)
 	var out []string
-	for _, c := range a.current().Tools[tool] {
-		if c.IsError {
-			out = append(out, "error: "+c.Error)
+	if r, ok := set.Lookup(ToolCall{Name: tool, Arguments: args}); ok {
+		if r.IsError {
+			out = append(out, "error: "+r.Error)
 		} else {
-			out = append(out, c.Result)
+			out = append(out, r.Result)
+		}
+	}
+	for _, c := range set.Tools[tool] {
+		s := "error: " + expand(c.Error, m)
+		if !c.IsError {
+			s = expand(c.Result, m)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
 	return out

@@ -257,6 +257,8 @@ type Status struct {
 
 // ForwardHealth reports the last exchange with a forward target.
 type ForwardHealth struct {
+	// Seq is the event that was forwarded.
+	Seq     uint64
 	Target  string
 	Status  int
 	Latency time.Duration

@@ -72,7 +72,7 @@ func HeadlessLines(v any) []HeadlessLine {
 		return []HeadlessLine{{Kind: "notice", Time: x.Time, Level: x.Level, Text: x.Text}}
 	case ForwardHealth:
 		ms := float64(x.Latency.Microseconds()) / 1000
-		return []HeadlessLine{{Kind: "forward", Time: x.At, Target: x.Target, Status: x.Status, LatencyMs: &ms, Error: x.Err}}
+		return []HeadlessLine{{Kind: "forward", Time: x.At, Seq: x.Seq, Target: x.Target, Status: x.Status, LatencyMs: &ms, Error: x.Err}}
 	}
 	return nil
 }
