@@ -371,20 +371,40 @@ func (a *Answers) Respond(_ context.Context, ev *Event) (Reply, error) {
 	return Reply{}, ErrPass
 }
 
-// Fallback builds the last-resort reply: for tool-calls, the calls the answers file can
-// answer get their answer and the rest an error saying why; other types get ErrorReply.
+// Fallback builds the last-resort reply, keeping what the answers file knows: for
+// tool-calls, the calls it can answer get their answer and the rest an error saying why;
+// for other types its reply when it has one (so a hung server still gets the file's
+// assistant); else ErrorReply. A reply made only of the file's answers is marked as
+// coming from the answers file.
 func (a *Answers) Fallback(ev *Event, reason string) Reply {
-	if ev.Msg == nil || ev.Msg.Kind != TypeToolCalls || len(ev.Msg.ToolCalls) == 0 {
+	if ev.Msg == nil {
 		return ErrorReply(ev.Msg, reason)
 	}
 	set := a.current()
+	if ev.Msg.Kind != TypeToolCalls || len(ev.Msg.ToolCalls) == 0 {
+		if ev.Msg.Kind == TypeFunctionCall || ev.Msg.Kind == TypeToolCalls {
+			if rep, err := a.Respond(context.Background(), ev); err == nil {
+				return rep
+			}
+		} else if body, ok := set.Replies[ev.Msg.Type]; ok {
+			return JSONReply(body, SourceAnswers)
+		} else if body, ok := set.Replies[ev.Msg.Kind]; ok {
+			return JSONReply(body, SourceAnswers)
+		}
+		return ErrorReply(ev.Msg, reason)
+	}
 	res := make([]ToolResult, 0, len(ev.Msg.ToolCalls))
+	all := true
 	for _, tc := range ev.Msg.ToolCalls {
 		if r, ok := set.Lookup(tc); ok {
 			res = append(res, r)
 			continue
 		}
+		all = false
 		res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: singleLine(reason), IsError: true})
+	}
+	if all {
+		return JSONReply(ToolCallsReply(res), SourceAnswers)
 	}
 	rep := JSONReply(ToolCallsReply(res), SourceFallback)
 	rep.Note = reason

@@ -75,6 +75,18 @@ func TestAnswersRespond(t *testing.T) {
 	if string(fb.Body) != want || fb.Source != SourceFallback {
 		t.Fatalf("fallback %s", fb.Body)
 	}
+	// A hung server must not cost the call its assistant: the fallback uses the file.
+	fb = a.Fallback(&Event{Msg: &Message{Type: TypeAssistantRequest, Kind: TypeAssistantRequest}}, "vapimon: nobody answered")
+	if string(fb.Body) != `{"assistantId":"5a6b2c1d-0000-4000-8000-000000000001"}` || fb.Source != SourceAnswers {
+		t.Fatalf("assistant-request fallback %s (%s)", fb.Body, fb.Source)
+	}
+	fb = a.Fallback(toolEvent(ToolCall{ID: "1", Name: "get_weather"}), "late")
+	if fb.Source != SourceAnswers || !strings.Contains(string(fb.Body), "Paris") {
+		t.Fatalf("fully answered fallback %s (%s)", fb.Body, fb.Source)
+	}
+	if fb = a.Fallback(&Event{Msg: &Message{Type: TypeTransferDestinationRequest, Kind: TypeTransferDestinationRequest}}, "why"); fb.Source != SourceFallback || string(fb.Body) != `{"error":"why"}` {
+		t.Fatalf("transfer fallback %s (%s)", fb.Body, fb.Source)
+	}
 	if got := a.Assistants(); len(got) != 2 || got[0].ID != "asst-2" || got[1].ID != "5a6b2c1d-0000-4000-8000-000000000001" {
 		t.Errorf("assistants = %+v", got)
 	}

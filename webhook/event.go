@@ -30,8 +30,8 @@ type Event struct {
 	Host       string
 	Proto      string
 
-	// Verified is true when the request passed authentication (always true with auth none,
-	// where AuthMode says so).
+	// Verified is true when the request passed authentication; false with auth none, where
+	// nothing was checked (AuthMode says so).
 	Verified bool
 	AuthMode AuthMode
 	// Rejected is the operator-facing reason the request was refused (auth failure, broken

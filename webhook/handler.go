@@ -162,7 +162,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ev.Verified = true
+	// Verified means a check passed: with auth none nothing was checked.
+	ev.Verified = h.cfg.Verifier != nil && h.auth().Mode != AuthNone
 
 	msg, err := Parse(body)
 	if err != nil {

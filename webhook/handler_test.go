@@ -357,7 +357,7 @@ func TestHeadlessLines(t *testing.T) {
 		kinds = append(kinds, m["kind"].(string))
 		switch m["kind"] {
 		case "event":
-			if m["type"] != "tool-calls" || m["callId"] != "call-1" || m["verified"] != true || m["seq"] != 1.0 || m["path"] != "/vapi/webhook?x=1" {
+			if m["type"] != "tool-calls" || m["callId"] != "call-1" || m["verified"] != false || m["authMode"] != "none" || m["seq"] != 1.0 || m["path"] != "/vapi/webhook?x=1" {
 				t.Errorf("event line %s", l)
 			}
 		case "reply":

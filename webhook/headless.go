@@ -20,6 +20,7 @@ type HeadlessLine struct {
 	CallID   string `json:"callId,omitempty"`
 	Path     string `json:"path,omitempty"`
 	Verified *bool  `json:"verified,omitempty"`
+	AuthMode string `json:"authMode,omitempty"`
 	Known    *bool  `json:"known,omitempty"`
 	// reply, rejected
 	Status    int             `json:"status,omitempty"`
@@ -54,8 +55,8 @@ func HeadlessLines(v any) []HeadlessLine {
 		if x.Rejected != "" {
 			return []HeadlessLine{{Kind: "rejected", Time: x.Received, Seq: x.Seq, Path: x.Path, Status: x.Status, Reason: x.Rejected}}
 		}
-		t, k := true, x.Msg != nil && x.Msg.Known
-		return []HeadlessLine{{Kind: "event", Time: x.Received, Seq: x.Seq, Type: x.Type(), CallID: x.CallID(), Path: x.Path, Verified: &t, Known: &k}}
+		v, k := x.Verified, x.Msg != nil && x.Msg.Known
+		return []HeadlessLine{{Kind: "event", Time: x.Received, Seq: x.Seq, Type: x.Type(), CallID: x.CallID(), Path: x.Path, Verified: &v, AuthMode: string(x.AuthMode), Known: &k}}
 	case *Outcome:
 		if x.Reply.Source == SourceReject {
 			return nil // the rejected line already said it
