@@ -52,7 +52,7 @@ Nothing leaves this machine. The demo's tape is kept, so you can replay it after
 			return runDemo(cmd.Context(), scenario, speed, toolTimeout, cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in scenario to play (see `vapimon fixtures`)")
+	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in scenario to play (vapimon fixtures lists them)")
 	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed (2 = twice as fast)")
 	cmd.Flags().DurationVar(&toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "time you have to answer a tool call (Vapi's default is 20s)")
 	_ = cmd.RegisterFlagCompletionFunc("scenario", fixtureCompletion("scenario"))
@@ -63,7 +63,10 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		return fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
 	}
-	recs, err := fixtures.Load(scenario)
+	if err := fixtures.CheckSpeed(speed); err != nil {
+		return err
+	}
+	recs, err := fixtures.LoadScenario(scenario)
 	if err != nil {
 		return err
 	}

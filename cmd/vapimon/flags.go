@@ -57,6 +57,12 @@ func (a *authFlags) register(cmd *cobra.Command) {
 // config turns the flags (and VAPI_WEBHOOK_SECRET) into a validated AuthConfig.
 func (a *authFlags) config() (webhook.AuthConfig, error) {
 	c := webhook.AuthConfig{Mode: webhook.AuthMode(a.mode), Header: a.header, NoBearerPrefix: a.noBearerPrefix}
+	for _, s := range a.secrets {
+		if strings.TrimSpace(s) == "" {
+			// `--secret "$VAPI_SECRET"` with the variable unset must not mean "verify nothing".
+			return c, fmt.Errorf("--secret is empty (is the variable you passed set?)")
+		}
+	}
 	c.Secrets = append(c.Secrets, a.secrets...)
 	if len(c.Secrets) == 0 {
 		for _, s := range strings.Split(os.Getenv("VAPI_WEBHOOK_SECRET"), ",") {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,11 +132,16 @@ type session struct {
 	wg       sync.WaitGroup
 	serveErr chan error
 	stderr   io.Writer
+	// warnings are shown once: in the banner (headless) or the status bar (TUI).
+	warnings []string
 }
 
 // startSession builds and starts the listener; responders other than the forwarder and the
 // answers file (the operator) are appended by the caller through extra.
 func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra ...webhook.Responder) (*session, error) {
+	if f.toolTimeout < time.Second {
+		return nil, fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds (default 20s)", f.toolTimeout)
+	}
 	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1), stderr: stderr}
 	s.status.set(webhook.Status{})
 	authCfg, err := f.auth.config()
@@ -207,6 +215,12 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		return nil, err
 	}
 	s.tunnel = tun
+	if err := f.tunnel.checkLoop(st.ListenURL, st.PublicURL); err != nil {
+		_ = tun.Close()
+		s.close()
+		return nil, err
+	}
+	s.warnings = listenWarnings(f, authCfg)
 	st.Auth = authCfg.Describe()
 	st.Forward = forwardDesc
 	st.ToolTimeout = f.toolTimeout
@@ -254,6 +268,33 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		return nil, err
 	}
 	return s, nil
+}
+
+// listenWarnings are the things a person should know before trusting the listener.
+func listenWarnings(f *listenFlags, auth webhook.AuthConfig) []string {
+	var out []string
+	if host, _, err := net.SplitHostPort(f.addr); err == nil {
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			w := fmt.Sprintf("--addr %s listens on every interface: other machines on your network can reach it", f.addr)
+			if auth.Mode == webhook.AuthNone {
+				w += ", and with auth none anyone there can answer for your tools"
+			}
+			out = append(out, w)
+		}
+	}
+	token := strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN")) != ""
+	if f.tunnel.domain != "" && (!token || f.tunnel.noTunnel || f.tunnel.publicURL != "") {
+		out = append(out, "--domain "+f.tunnel.domain+" is ignored: it needs NGROK_AUTHTOKEN and the embedded tunnel")
+	}
+	if u, err := url.Parse(f.tunnel.publicURL); err == nil && f.tunnel.publicURL != "" {
+		if h := u.Hostname(); h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
+			out = append(out, "--public-url "+f.tunnel.publicURL+" is this machine: Vapi cannot reach it")
+		}
+	}
+	if f.toolTimeout > 300*time.Second {
+		out = append(out, fmt.Sprintf("--tool-timeout %s is longer than Vapi allows (server.timeoutSeconds is at most 300)", f.toolTimeout))
+	}
+	return out
 }
 
 // pointVapi points the assistants, phone numbers and tools named by the flags at the public
@@ -366,6 +407,10 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 		done <- webhook.WriteHeadless(context.Background(), stdout, sub, s.bus)
 	}()
 	printBanner(stderr, s.status.get())
+	for _, w := range s.warnings {
+		fmt.Fprintln(stderr, "vapimon: warning:", w)
+		s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "warn", Text: w})
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():

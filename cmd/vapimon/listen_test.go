@@ -136,8 +136,8 @@ func TestListenHeadlessLines(t *testing.T) {
 			t.Fatalf("HTTP %d, want 200: %s", code, reply)
 		}
 		ev := p.mustLine(from, "event line", func(l line) bool { return l.Kind == "event" && l.CallID == "call-headless-1" })
-		if ev.Seq == 0 || ev.Type != "tool-calls" || ev.Path != "/vapi/webhook" || ev.Verified == nil || !*ev.Verified {
-			t.Errorf("event line = %+v, want seq>0, type tool-calls, path /vapi/webhook, verified true", ev)
+		if ev.Seq == 0 || ev.Type != "tool-calls" || ev.Path != "/vapi/webhook" || ev.Verified == nil || *ev.Verified || ev.AuthMode != "none" {
+			t.Errorf("event line = %+v, want seq>0, type tool-calls, path /vapi/webhook, verified false (auth none)", ev)
 		}
 		rep := p.mustLine(from, "reply line", func(l line) bool { return l.Kind == "reply" && l.Seq == ev.Seq })
 		if rep.Status != http.StatusOK || rep.Source == "" || rep.LatencyMs == nil || *rep.LatencyMs < 0 {

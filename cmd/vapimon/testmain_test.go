@@ -164,6 +164,7 @@ type line struct {
 	CallID    string          `json:"callId"`
 	Path      string          `json:"path"`
 	Verified  *bool           `json:"verified"`
+	AuthMode  string          `json:"authMode"`
 	Status    int             `json:"status"`
 	Source    string          `json:"source"`
 	LatencyMs *float64        `json:"latencyMs"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
@@ -30,9 +31,13 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 }
 
 func tuiOptions(s *session) tui.Options {
+	st := s.status.get()
+	for _, w := range s.warnings {
+		st.TunnelNote = strings.TrimSpace(st.TunnelNote + " · warning: " + w)
+	}
 	return tui.Options{
 		Bus:     s.bus,
-		Status:  s.status.get(),
+		Status:  st,
 		Suggest: s.answers.Suggest, // fills {{arg}} templates from the call's arguments
 		Assistants: func() []tui.Assistant {
 			var out []tui.Assistant

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/relay"
@@ -14,20 +17,22 @@ import (
 
 // tunnelFlags are the relay flags: how traffic reaches vapimon and where it goes on.
 type tunnelFlags struct {
-	forwardTo     []string
-	intercept     bool
-	noTunnel      bool
-	domain        string
-	trafficPolicy string
-	publicURL     string
-	assistants    []string
-	phoneNumbers  []string
-	tools         []string
+	forwardTo      []string
+	forwardTimeout time.Duration
+	intercept      bool
+	noTunnel       bool
+	domain         string
+	trafficPolicy  string
+	publicURL      string
+	assistants     []string
+	phoneNumbers   []string
+	tools          []string
 }
 
 func (t *tunnelFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringArrayVar(&t.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
+	fs.DurationVar(&t.forwardTimeout, "forward-timeout", 0, "how long your server may take to answer a message Vapi waits on (default: half the time left, so the answers file and you still get a turn when it hangs)")
 	fs.BoolVar(&t.intercept, "intercept", false, "show your server's reply to the operator, who sends, edits or replaces it before the deadline (TUI)")
 	fs.BoolVar(&t.noTunnel, "no-tunnel", false, "do not open an ngrok tunnel even when NGROK_AUTHTOKEN is set")
 	fs.StringVar(&t.domain, "domain", "", "reserved ngrok domain to use, e.g. my-agent.ngrok.app")
@@ -51,7 +56,58 @@ func (t *tunnelFlags) forwarder(bus *webhook.Bus) (*relay.Forwarder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--forward-to: %w", err)
 	}
-	return relay.NewForwarder(routes, relay.ForwardOptions{Bus: bus}), nil
+	return relay.NewForwarder(routes, relay.ForwardOptions{Bus: bus, ReplyTimeout: t.forwardTimeout}), nil
+}
+
+// checkLoop refuses a forward target that is vapimon itself: every event would come back
+// in, again and again, until the in-flight cap.
+func (t *tunnelFlags) checkLoop(listenURL, publicURL string) error {
+	self := map[string]bool{}
+	for _, u := range []string{listenURL, publicURL} {
+		if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+			self[hostPort(pu)] = true
+		}
+	}
+	for _, spec := range t.forwardTo {
+		target := spec
+		if i := strings.Index(spec, "="); i >= 0 && !strings.Contains(spec[:i], "/") && !strings.Contains(spec[:i], ":") {
+			target = spec[i+1:]
+		}
+		if !strings.Contains(target, "://") {
+			target = "http://" + target
+		}
+		pu, err := url.Parse(target)
+		if err != nil {
+			continue
+		}
+		hp := hostPort(pu)
+		host, port, _ := net.SplitHostPort(hp)
+		if self[hp] || ((host == "localhost" || host == "0.0.0.0" || host == "::1" || strings.HasPrefix(host, "127.")) && selfPort(self, port)) {
+			return fmt.Errorf("--forward-to %s is vapimon itself (%s): every event would loop back in; point it at your own server", target, listenURL)
+		}
+	}
+	return nil
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+func selfPort(self map[string]bool, port string) bool {
+	for hp := range self {
+		h, p, _ := net.SplitHostPort(hp)
+		if p == port && (h == "127.0.0.1" || h == "localhost" || h == "::1" || h == "0.0.0.0") {
+			return true
+		}
+	}
+	return false
 }
 
 // targets lists the Vapi resources to point at vapimon.
