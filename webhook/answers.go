@@ -59,6 +59,20 @@ func ParseAnswers(data []byte) (*AnswerSet, error) {
 		Replies    map[string]any       `yaml:"replies"`
 		Assistants []AssistantChoice    `yaml:"assistants"`
 	}
+	var top yaml.Node
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("answers: %w", err)
+	}
+	if len(top.Content) == 1 && top.Content[0].Kind == yaml.MappingNode {
+		m := top.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			switch k := m.Content[i]; k.Value {
+			case "tools", "replies", "assistants":
+			default:
+				return nil, fmt.Errorf("answers: line %d: unknown key %q (want tools, replies or assistants)", k.Line, k.Value)
+			}
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {

@@ -107,7 +107,7 @@ func TestParseAnswersErrors(t *testing.T) {
 		{"tools:\n  f: {resutl: a}\n", `unknown key "resutl"`},
 		{"tools:\n  f: []\n", "empty list"},
 		{"replies:\n  status-update: {}\n", "does not wait for a reply"},
-		{"toolz: {}\n", "field toolz not found"},
+		{"toolz: {}\n", `line 1: unknown key "toolz" (want tools, replies or assistants)`},
 		{"assistants:\n  - {name: x}\n", "assistants[0] has no id"},
 		{"tools: [\n", "answers:"},
 	}
