@@ -139,7 +139,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -180,6 +180,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	reply, attempts := h.respond(r.Context(), ev)
 	h.finish(w, ev, reply, attempts, now)
+}
+
+// readBody reads all of r into a buffer sized from the announced length (io.ReadAll would
+// grow it step by step), never trusting that length beyond max.
+func readBody(r io.Reader, announced, max int64) ([]byte, error) {
+	size := int64(512)
+	if announced > 0 {
+		size = min(announced, max) + 1 // +1 so that EOF is seen without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }
 
 // respond runs the responder chain under the event's deadline and returns the reply to send.
