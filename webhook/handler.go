@@ -50,10 +50,11 @@ type Config struct {
 // cap, verifies it, parses it, asks the responders for a reply before Vapi's deadline,
 // records the exchange and publishes it on the bus.
 type Handler struct {
-	cfg      Config
-	seq      atomic.Uint64
-	inflight chan struct{}
-	stats    struct {
+	cfg       Config
+	sensitive []string // canonical header names never recorded or shown
+	seq       atomic.Uint64
+	inflight  chan struct{}
+	stats     struct {
 		received, rejected, replied atomic.Uint64
 	}
 }
@@ -83,7 +84,31 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight)}
+	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight)}
+	for _, name := range h.auth().SensitiveHeaders() {
+		h.sensitive = append(h.sensitive, http.CanonicalHeaderKey(name))
+	}
+	return h
+}
+
+// redact returns a copy of hdr for recording and display: sensitive values replaced, the
+// others shared with the request (never modified afterwards).
+func (h *Handler) redact(hdr http.Header) http.Header {
+	out := make(http.Header, len(hdr))
+	for k, vs := range hdr {
+		out[k] = vs
+		for _, s := range h.sensitive {
+			if strings.EqualFold(k, s) {
+				red := make([]string, len(vs))
+				for i := range red {
+					red[i] = authRedactedValue
+				}
+				out[k] = red
+				break
+			}
+		}
+	}
+	return out
 }
 
 // InFlight returns how many requests are being handled now.
@@ -109,7 +134,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Received:   now,
 		Method:     r.Method,
 		Path:       r.URL.RequestURI(),
-		Header:     h.auth().Redact(r.Header),
+		Header:     h.redact(r.Header),
 		WireHeader: r.Header,
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
