@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -400,6 +401,7 @@ type Verifier struct {
 	keys    [][]byte            // hmac mode: one key per secret
 	parts   []hmacPart          // hmac mode: parsed PayloadFormat
 	newHash func() hash.Hash
+	macs    []sync.Pool // hmac mode: reusable hash.Hash per key (keyed HMAC state is costly to build)
 }
 
 // NewVerifier normalizes c and prepares a Verifier for it.
@@ -422,6 +424,10 @@ func NewVerifier(c AuthConfig) (*Verifier, error) {
 			return nil, err
 		}
 		v.newHash = hmacNewHash(n.HMAC.Algorithm)
+		v.macs = make([]sync.Pool, len(v.keys))
+		for i, key := range v.keys {
+			v.macs[i].New = func() any { return hmac.New(v.newHash, key) }
+		}
 	}
 	return v, nil
 }
@@ -531,8 +537,8 @@ func (v *Verifier) verifyHMAC(method, url string, h http.Header, body []byte, no
 		return &AuthError{Reason: reason}
 	}
 	matched := false
-	for _, key := range v.keys {
-		mac := v.mac(key, method, url, ts, msgID, body)
+	for i := range v.keys {
+		mac := v.pooledMAC(i, method, url, ts, msgID, body)
 		for _, sig := range sigs {
 			if hmac.Equal(mac, sig) {
 				matched = true
@@ -635,7 +641,19 @@ func hmacEncode(encoding string, mac []byte) string {
 // mac computes the HMAC of the payload template, streaming the body into the
 // hash so that no copy of it is made.
 func (v *Verifier) mac(key []byte, method, url, ts, msgID string, body []byte) []byte {
-	m := hmac.New(v.newHash, key)
+	return v.writeMAC(hmac.New(v.newHash, key), method, url, ts, msgID, body)
+}
+
+// pooledMAC is mac for the i-th key, with a reused HMAC state.
+func (v *Verifier) pooledMAC(i int, method, url, ts, msgID string, body []byte) []byte {
+	m := v.macs[i].Get().(hash.Hash)
+	m.Reset()
+	sum := v.writeMAC(m, method, url, ts, msgID, body)
+	v.macs[i].Put(m)
+	return sum
+}
+
+func (v *Verifier) writeMAC(m hash.Hash, method, url, ts, msgID string, body []byte) []byte {
 	for _, p := range v.parts {
 		switch p.field {
 		case hmacFieldLiteral:

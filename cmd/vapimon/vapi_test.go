@@ -76,12 +76,12 @@ func TestListenPointsAssistantAndRestores(t *testing.T) {
 	if !strings.Contains(pointed, `"url":"https://vapimon.example.test/hook"`) || !strings.Contains(pointed, `"timeoutSeconds":30`) {
 		t.Fatalf("assistant server while listening = %s, want the public URL with the other fields kept", pointed)
 	}
-	if !strings.Contains(p.stderrText(), "pointed assistant asst-1") {
-		t.Errorf("stderr does not say the assistant was pointed:\n%s", p.stderrText())
-	}
 	p.interrupt()
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit status %d\n%s", code, p.stderrText())
+	}
+	if !strings.Contains(p.stderrText(), "pointed assistant asst-1") {
+		t.Errorf("stderr does not say the assistant was pointed:\n%s", p.stderrText())
 	}
 	fake.mu.Lock()
 	restored, calls := string(fake.server), append([]string(nil), fake.calls...)
