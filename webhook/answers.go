@@ -344,6 +344,9 @@ func (a *Answers) current() *AnswerSet {
 // Name returns "answers".
 func (a *Answers) Name() string { return SourceAnswers }
 
+// Instant reports that Respond never waits, so the handler need not arm a deadline for it.
+func (a *Answers) Instant() bool { return true }
+
 // Respond answers tool-calls when every call has an answer, function-call when the tool has
 // one, and other reply-expecting messages from the replies section. It passes otherwise.
 func (a *Answers) Respond(_ context.Context, ev *Event) (Reply, error) {

@@ -243,12 +243,24 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 		// Informational messages are only forwarded; give the forward the tool budget.
 		deadline = ev.Received.Add(h.cfg.ToolTimeout)
 	}
-	ctx, cancel := context.WithDeadline(parent, deadline)
-	defer cancel()
+	// The deadline's context (and its timer) is made only when a responder may wait:
+	// an instant one, such as the answers file, is asked without it.
+	var ctx context.Context
+	cancel := context.CancelFunc(func() {})
+	defer func() { cancel() }()
+	ctxFor := func(rs Responder) context.Context {
+		if in, ok := rs.(interface{ Instant() bool }); ok && in.Instant() && ctx == nil {
+			return parent
+		}
+		if ctx == nil {
+			ctx, cancel = context.WithDeadline(parent, deadline)
+		}
+		return ctx
+	}
 	var attempts []string
 	for _, rs := range h.cfg.Responders {
 		start := h.cfg.Now()
-		rep, err := h.try(ctx, rs, ev)
+		rep, err := h.try(ctxFor(rs), rs, ev)
 		took := h.cfg.Now().Sub(start)
 		switch {
 		case err == nil:
@@ -267,7 +279,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 		default:
 			attempts = append(attempts, fmt.Sprintf("%s: %s", rs.Name(), err))
 		}
-		if ctx.Err() != nil {
+		if ctx != nil && ctx.Err() != nil {
 			break
 		}
 	}
@@ -275,7 +287,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 		return Ack(), attempts
 	}
 	reason := h.noAnswerReason(ev)
-	if ctx.Err() != nil && parent.Err() == nil {
+	if ctx != nil && ctx.Err() != nil && parent.Err() == nil {
 		reason = fmt.Sprintf("vapimon: nobody answered within %s", roundDur(ev.Deadline.Sub(ev.Received)))
 	}
 	return h.cfg.Fallback(ev, reason), attempts

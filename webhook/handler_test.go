@@ -404,3 +404,21 @@ func TestBusDropsPerSubscriber(t *testing.T) {
 	bus.Close()
 	bus.Publish(6)
 }
+
+func TestHandlerDeadlineAfterInstantResponder(t *testing.T) {
+	t.Parallel()
+	ans := answersFor(t, "tools:\n  other: x\n") // instant, and passes on get_weather
+	blocker := ResponderFunc{N: "slow", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("a waiting responder got a context without the deadline")
+		}
+		<-ctx.Done()
+		return Reply{}, ctx.Err()
+	}}
+	h := NewHandler(Config{ToolTimeout: time.Second, Responders: []Responder{ans, blocker}, Bus: NewBus()})
+	start := time.Now()
+	rr := do(h, http.MethodPost, toolCallsBody)
+	if took := time.Since(start); took >= time.Second || !strings.Contains(rr.Body.String(), "nobody answered") {
+		t.Fatalf("took %v, body %s", took, rr.Body)
+	}
+}
