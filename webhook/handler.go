@@ -183,6 +183,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if errors.As(err, &ae) {
 				reason = ae.Reason
 			}
+			if hint := authHint(h.auth(), r.Header); hint != "" {
+				reason += "; " + hint
+			}
 			h.reject(w, ev, http.StatusUnauthorized, "unauthorized", "auth failed: "+reason, now)
 			return
 		}
@@ -228,6 +231,23 @@ func readBody(r io.Reader, announced, max int64) ([]byte, error) {
 			buf = append(buf, 0)[:len(buf)]
 		}
 	}
+}
+
+// authHint points at the likely mistake when a request carries the headers of another
+// authentication mode than the one configured. It names headers, never their values.
+func authHint(c AuthConfig, hdr http.Header) string {
+	has := func(name string) bool { return hdr.Get(name) != "" }
+	switch {
+	case c.Mode != AuthBearer && has("Authorization"):
+		return "the request has an Authorization header: is it --auth bearer?"
+	case c.Mode != AuthSecret && has("X-Vapi-Secret"):
+		return "the request has an X-Vapi-Secret header: is it --auth secret?"
+	case has("X-Vapi-Signature") && !strings.EqualFold(c.HMAC.SignatureHeader, "X-Vapi-Signature"):
+		return "the request has an X-Vapi-Signature header: is it --auth hmac --hmac-preset x-vapi-signature?"
+	case c.Mode != AuthHMAC && has("X-Signature"):
+		return "the request has an X-Signature header: is it --auth hmac?"
+	}
+	return ""
 }
 
 // respond runs the responder chain under the event's deadline and returns the reply to send.

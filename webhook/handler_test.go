@@ -422,3 +422,19 @@ func TestHandlerDeadlineAfterInstantResponder(t *testing.T) {
 		t.Fatalf("took %v, body %s", took, rr.Body)
 	}
 }
+
+func TestAuthHintNamesTheLikelyMode(t *testing.T) {
+	t.Parallel()
+	v, err := NewVerifier(AuthConfig{Mode: AuthSecret, Secrets: []string{"s3cret-value"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := NewBus()
+	sub := bus.Subscribe(8)
+	h := NewHandler(Config{Verifier: v, Bus: bus})
+	do(h, http.MethodPost, `{"message":{"type":"hang"}}`, "Authorization", "Bearer s3cret-value")
+	ev := drain(sub)[0].(*Event)
+	if !strings.Contains(ev.Rejected, "is it --auth bearer?") || strings.Contains(ev.Rejected, "s3cret") {
+		t.Fatalf("reason = %q", ev.Rejected)
+	}
+}
