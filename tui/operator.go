@@ -40,6 +40,35 @@ type opRequest struct {
 	// server is the developer's server's reply held for the operator's review
 	// (--intercept); nil for a request nobody has answered yet.
 	server *webhook.Reply
+
+	// partial holds the tool results typed so far (set from the UI loop, read by Respond
+	// when the deadline passes), so an answer given in time is never lost.
+	mu      sync.Mutex
+	partial []webhook.ToolResult
+}
+
+// addPartial records one typed tool result.
+func (r *opRequest) addPartial(res webhook.ToolResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.partial {
+		if r.partial[i].ToolCallID == res.ToolCallID {
+			r.partial[i] = res
+			return
+		}
+	}
+	r.partial = append(r.partial, res)
+}
+
+// late returns the error for a request whose time ran out: the typed results so far, if
+// any, for the handler to keep; else err.
+func (r *opRequest) late(err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.partial) > 0 {
+		return &webhook.PartialAnswer{Results: append([]webhook.ToolResult(nil), r.partial...)}
+	}
+	return err
 }
 
 // answer delivers the reply to the waiting Respond. It never blocks; a second answer to the
@@ -93,9 +122,9 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 		rep.Source = webhook.SourceOperator
 		return rep, nil
 	case <-ctx.Done():
-		return webhook.Reply{}, ctx.Err()
+		return webhook.Reply{}, req.late(ctx.Err())
 	case <-o.gone:
-		return webhook.Reply{}, ErrOperatorGone
+		return webhook.Reply{}, req.late(ErrOperatorGone)
 	}
 }
 

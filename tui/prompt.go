@@ -339,6 +339,7 @@ func (m *Model) submit(asError bool) {
 		}
 		p.results[pr.cur] = res
 		p.answered[pr.cur] = true
+		p.req.addPartial(res)
 		m.remember(tc.Name, text)
 		if pr.cur < len(p.rows) {
 			p.rows[pr.cur].typed = SanitizeLine(clip(text, 300))

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,17 @@ type Outcome struct {
 // ErrPass is returned by a Responder that declines to answer an event, handing it to the
 // next responder in the chain.
 var ErrPass = errors.New("responder passed")
+
+// PartialAnswer is returned by a responder that answered some of a message's tool calls
+// before its time ran out (an operator who typed one answer of two): the handler keeps
+// those results in the fallback reply instead of losing them.
+type PartialAnswer struct {
+	Results []ToolResult
+}
+
+func (p *PartialAnswer) Error() string {
+	return fmt.Sprintf("answered %d tool call(s) before the deadline, not all", len(p.Results))
+}
 
 // Responder answers messages that expect a reply. Respond must return by the context's
 // deadline; it returns ErrPass (or any error, which is logged as an attempt) to let the

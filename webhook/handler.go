@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -278,6 +279,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 		return ctx
 	}
 	var attempts []string
+	var partial []ToolResult
 	for _, rs := range h.cfg.Responders {
 		start := h.cfg.Now()
 		rep, err := h.try(ctxFor(rs), rs, ev)
@@ -297,6 +299,10 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 			return rep, attempts
 		case errors.Is(err, ErrPass):
 		default:
+			var pa *PartialAnswer
+			if errors.As(err, &pa) {
+				partial = append(partial, pa.Results...)
+			}
 			attempts = append(attempts, fmt.Sprintf("%s: %s", rs.Name(), err))
 		}
 		if ctx != nil && ctx.Err() != nil {
@@ -310,7 +316,47 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 	if ctx != nil && ctx.Err() != nil && parent.Err() == nil {
 		reason = fmt.Sprintf("vapimon: nobody answered within %s", roundDur(ev.Deadline.Sub(ev.Received)))
 	}
-	return h.cfg.Fallback(ev, reason), attempts
+	return withPartial(h.cfg.Fallback(ev, reason), partial), attempts
+}
+
+// withPartial puts the tool results a responder gave before its time ran out into the
+// fallback reply, in place of the fallback's entries for the same calls.
+func withPartial(rep Reply, partial []ToolResult) Reply {
+	if len(partial) == 0 {
+		return rep
+	}
+	var body struct {
+		Results []struct {
+			ToolCallID string  `json:"toolCallId"`
+			Name       string  `json:"name"`
+			Result     *string `json:"result"`
+			Error      *string `json:"error"`
+		} `json:"results"`
+	}
+	if json.Unmarshal(rep.Body, &body) != nil || len(body.Results) == 0 {
+		return rep
+	}
+	byID := make(map[string]ToolResult, len(partial))
+	for _, r := range partial {
+		byID[r.ToolCallID] = r
+	}
+	out := make([]ToolResult, 0, len(body.Results))
+	for _, r := range body.Results {
+		if p, ok := byID[r.ToolCallID]; ok {
+			out = append(out, p)
+			continue
+		}
+		tr := ToolResult{ToolCallID: r.ToolCallID, Name: r.Name}
+		if r.Error != nil {
+			tr.Error, tr.IsError = *r.Error, true
+		} else if r.Result != nil {
+			tr.Result = *r.Result
+		}
+		out = append(out, tr)
+	}
+	rep.Body = ToolCallsReply(out)
+	rep.Note = strings.TrimSpace(fmt.Sprintf("%s (kept %d answer(s) given in time)", rep.Note, len(partial)))
+	return rep
 }
 
 // try calls one responder, turning a panic into an error so a bad responder cannot take the

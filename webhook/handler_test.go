@@ -438,3 +438,31 @@ func TestAuthHintNamesTheLikelyMode(t *testing.T) {
 		t.Fatalf("reason = %q", ev.Rejected)
 	}
 }
+
+func TestHandlerKeepsPartialAnswers(t *testing.T) {
+	t.Parallel()
+	half := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		<-ctx.Done() // typed one answer of two, then time ran out
+		return Reply{}, &PartialAnswer{Results: []ToolResult{{ToolCallID: "call_A", Name: "get_weather", Result: "Sunny, 22C"}}}
+	}}
+	bus := NewBus()
+	sub := bus.Subscribe(8)
+	h := NewHandler(Config{ToolTimeout: time.Second, Responders: []Responder{half}, Bus: bus})
+	rr := do(h, http.MethodPost, toolCallsBody)
+	var got struct {
+		Results []ToolResult `json:"results"`
+	}
+	if err := json.Unmarshal(rr.Body.Bytes(), &got); err != nil || len(got.Results) != 2 {
+		t.Fatalf("body %s: %v", rr.Body, err)
+	}
+	if got.Results[0].ToolCallID != "call_A" || got.Results[0].Result != "Sunny, 22C" || got.Results[0].Error != "" {
+		t.Errorf("the answer typed in time was lost: %+v", got.Results[0])
+	}
+	if got.Results[1].ToolCallID != "call_B" || !strings.Contains(got.Results[1].Error, "nobody answered") {
+		t.Errorf("the unanswered call: %+v", got.Results[1])
+	}
+	out := drain(sub)[1].(*Outcome)
+	if !strings.Contains(out.Reply.Note, "kept 1 answer") {
+		t.Errorf("note = %q", out.Reply.Note)
+	}
+}
