@@ -392,7 +392,7 @@ func (m *Model) noteAnswers(rows []*toolRow) {
 		}
 		what := "→ " + r.result
 		switch {
-		case r.source == webhook.SourceFallback && !r.kept:
+		case r.source == webhook.SourceFallback && !r.kept && !r.keptYou:
 			what = "→ fallback sent: " + r.result
 		case r.isErr:
 			what = "→ error: " + r.result

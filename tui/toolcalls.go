@@ -39,6 +39,7 @@ type toolRow struct {
 
 	done    bool
 	kept    bool   // the fallback reply kept this call's answer from the answers file
+	keptYou bool   // the fallback reply kept the answer the operator typed in time
 	expired bool   // the deadline passed before any outcome was seen
 	lost    bool   // no outcome came well after the deadline: the bus dropped it
 	source  string // webhook.Source*
@@ -124,6 +125,9 @@ func (r *toolRow) waitingFor() string {
 
 // answerLabel names who answered the row, in the operator's words.
 func (r *toolRow) answerLabel() string {
+	if r.keptYou {
+		return "you (typed in time, kept)"
+	}
 	if r.kept {
 		return "answers file (kept)"
 	}
@@ -163,7 +167,7 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		if res == nil && i < len(results) {
 			res = &results[i]
 		}
-		r.kept = false
+		r.kept, r.keptYou = false, false
 		switch {
 		case res != nil && res.Error != nil:
 			r.isErr = true
@@ -177,6 +181,9 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		default:
 			r.result = SanitizeLine(clip(string(out.Reply.Body), 500))
 			r.isErr = out.Reply.Source == webhook.SourceReject || out.Reply.Source == webhook.SourceFallback
+		}
+		if r.kept && r.typed != "" && r.typed == r.result {
+			r.kept, r.keptYou = false, true
 		}
 	}
 }
