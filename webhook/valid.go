@@ -25,16 +25,9 @@ func validJSON(b []byte) bool {
 				break
 			}
 			if c == '{' {
-				if i >= len(b) || b[i] != '"' {
+				if i = skipKey(b, i); i < 0 {
 					return false
 				}
-				if i = skipString(b, i); i < 0 {
-					return false
-				}
-				if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
-					return false
-				}
-				i = skipWS(b, i+1)
 			}
 			continue
 		case c == '"':
@@ -83,20 +76,27 @@ func validJSON(b []byte) bool {
 			}
 			i = skipWS(b, i+1)
 			if top == '{' {
-				if i >= len(b) || b[i] != '"' {
+				if i = skipKey(b, i); i < 0 {
 					return false
 				}
-				if i = skipString(b, i); i < 0 {
-					return false
-				}
-				if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
-					return false
-				}
-				i = skipWS(b, i+1)
 			}
 			break
 		}
 	}
+}
+
+// skipKey moves past `"key" :` and the whitespace after it, or returns -1.
+func skipKey(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	if i = skipString(b, i); i < 0 {
+		return -1
+	}
+	if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
+		return -1
+	}
+	return skipWS(b, i+1)
 }
 
 func skipWS(b []byte, i int) int {
