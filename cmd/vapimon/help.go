@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"text/template"
 
@@ -61,7 +62,51 @@ func useGroupedHelp(root *cobra.Command) {
 	cobra.AddTemplateFuncs(template.FuncMap{"groupedFlagUsages": groupedFlagUsages})
 	tmpl := root.UsageTemplate()
 	const plain = "{{if .HasAvailableLocalFlags}}\n\nFlags:\n{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}"
+	root.SetFlagErrorFunc(flagError)
 	if strings.Contains(tmpl, plain) {
 		root.SetUsageTemplate(strings.Replace(tmpl, plain, "{{if .HasAvailableLocalFlags}}{{groupedFlagUsages .}}{{end}}", 1))
 	}
+}
+
+// flagError adds the likely fix to pflag's errors: a unit for a bare duration, the closest
+// flag name for a typo.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "missing unit in duration"):
+		return fmt.Errorf("%s: durations need a unit, e.g. 20s, 1500ms or 2m", msg)
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		name := strings.TrimPrefix(msg, "unknown flag: --")
+		best, bestD := "", 3
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if d := editDistance(name, f.Name); d < bestD {
+				best, bestD = f.Name, d
+			}
+		})
+		if best != "" {
+			return fmt.Errorf("%s (did you mean --%s?)", msg, best)
+		}
+	}
+	return err
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
