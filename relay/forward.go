@@ -420,11 +420,11 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 
 	if expects {
 		if err := f.checkReply(ev.Msg, target, &reply); err != nil {
-			f.health(ev.Seq, target, resp.StatusCode, latency, err)
+			f.health(ev.Seq, target, resp.StatusCode, latency, err, &reply)
 			return reply, err
 		}
 	}
-	f.health(ev.Seq, target, resp.StatusCode, latency, nil)
+	f.health(ev.Seq, target, resp.StatusCode, latency, nil, &reply)
 
 	if fn := f.intercept.Load(); fn != nil && expects {
 		out, err := (*fn)(ctx, ev, reply)
@@ -466,6 +466,9 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 
 var errTooLarge = errors.New("reply too large")
 
+// maxHealthBody caps the copy of the server's reply shown beside the event.
+const maxHealthBody = 64 << 10
+
 // readBody reads at most maxResp bytes, refusing at once a body announced as larger. The
 // buffer grows by doubling but never past maxResp+1, so a huge reply costs about twice
 // the cap in allocations, not its own size.
@@ -502,11 +505,18 @@ func (f *Forwarder) readBody(resp *http.Response) ([]byte, error) {
 	}
 }
 
-func (f *Forwarder) health(seq uint64, target string, status int, latency time.Duration, err error) {
+func (f *Forwarder) health(seq uint64, target string, status int, latency time.Duration, err error, reply ...*webhook.Reply) {
 	if f.bus == nil {
 		return
 	}
 	h := webhook.ForwardHealth{Seq: seq, Target: target, Status: status, Latency: latency, At: time.Now()}
+	if len(reply) > 0 && reply[0] != nil {
+		h.Header = reply[0].Header
+		h.Body = reply[0].Body
+		if len(h.Body) > maxHealthBody {
+			h.Body = h.Body[:maxHealthBody]
+		}
+	}
 	if err != nil {
 		h.Err = err.Error()
 	}

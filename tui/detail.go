@@ -264,7 +264,17 @@ func serverLines(st *Styles, r *eventRow) []string {
 		}
 		out = append(out, line)
 		if h.Err != "" {
-			out = append(out, "  "+st.Err.Render("✗ "+h.Err))
+			out = append(out, "  "+st.Err.Render("✗ "+SanitizeLine(clip(h.Err, 1000))))
+		}
+		// What the server replied, when that is not the reply shown below.
+		if len(h.Body) > 0 && (r.out == nil || r.out.Reply.Source != webhook.SourceForward) {
+			if ct := h.Header.Get("Content-Type"); ct != "" {
+				out = append(out, "  "+st.Dim.Render("content-type ")+SanitizeLine(clip(ct, 200)))
+			}
+			out = append(out, "  "+st.Dim.Render("its reply:"))
+			for _, l := range prettyJSON(st, h.Body, maxDetailLines/4) {
+				out = append(out, "    "+l)
+			}
 		}
 	}
 	if o := r.out; o != nil {

@@ -72,6 +72,18 @@ func TestForwardResultShown(t *testing.T) {
 			wantDetail: []string{"200 · answered by answers file · 2ms · 1 result (1 error) · ✗ your server: refused", "✗ connection refused: is the server running?", "its reply was not used"},
 		},
 		{
+			name: "server replied the wrong shape: its reply is shown too",
+			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(2), At: base,
+				Err: "unusable reply: results[0].toolCallId is missing", Header: map[string][]string{"Content-Type": {"application/json"}},
+				Body: []byte(`{"results":[{"id":"call_1","output":"sunny"}]}`)},
+			out: func() *webhook.Outcome {
+				o := outcome(1, webhook.SourceFallback, `{"results":[{"toolCallId":"call_1","error":"nobody answered"}]}`, ms(9000))
+				o.Attempts = []string{"forward: unusable reply: results[0].toolCallId is missing"}
+				return o
+			}(),
+			wantDetail: []string{"content-type application/json", "its reply:", `"output": "sunny`, "its reply was not used"},
+		},
+		{
 			name:       "typed by the operator",
 			out:        outcome(1, webhook.SourceOperator, `{"results":[{"toolCallId":"call_1","result":"ok"}]}`, ms(9000)),
 			wantDetail: []string{"answered by you (typed)"},

@@ -276,4 +276,8 @@ type ForwardHealth struct {
 	Latency time.Duration
 	Err     string
 	At      time.Time
+	// Header and Body are what the server replied (Body cut at 64 KiB), for showing both
+	// sides even when its reply was not the one sent to Vapi; empty when it did not answer.
+	Header http.Header
+	Body   []byte
 }
