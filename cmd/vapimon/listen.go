@@ -178,10 +178,14 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 				return nil, err
 			}
 		}
+		_, statErr := os.Stat(filepath.Dir(path))
 		s.tape, err = fixtures.OpenTape(path)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("tape: %w", err)
+		}
+		if f.record != "" && os.IsNotExist(statErr) {
+			fmt.Fprintf(stderr, "vapimon: created %s for the tape\n", filepath.Dir(path))
 		}
 		if n := s.tape.Repaired(); n > 0 {
 			fmt.Fprintf(stderr, "vapimon: %s ended in a torn line (%d bytes, a crash mid-write?): repaired\n", path, n)
