@@ -86,3 +86,23 @@ func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedAnswerKeptByFallback checks that an answer typed in time, kept by the fallback
+// when the message's other call was not answered, is labelled as the operator's.
+func TestTypedAnswerKeptByFallback(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 160, 48)
+	ask(t, m, event(t, 1, base, twoToolCalls))
+	clk.Advance(time.Second)
+	typeText(m, "Sunny, 22C")
+	m.Update(press("enter"))
+	clk.Advance(time.Second)
+	m.Update(press("esc"))
+	m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
+		Note: "nobody answered within 18s (kept 1 answer(s) given in time)",
+		Body: []byte(`{"results":[{"toolCallId":"call_a","result":"Sunny, 22C"},{"toolCallId":"call_b","error":"nobody answered within 18s (kept 1 answer(s) given in time)"}]}`)}})
+	s := screen(m)
+	if !strings.Contains(s, "✓ 7420f27a get_weather → Sunny, 22C · you (typ") || strings.Contains(s, "fallback sent: Sunny") {
+		t.Errorf("the typed answer is not labelled as yours:\n%s", s)
+	}
+}

@@ -368,7 +368,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		res := r.result
 		rs := st.StatusVal
 		switch {
-		case r.source == webhook.SourceFallback && !r.kept:
+		case r.source == webhook.SourceFallback && !r.kept && !r.keptYou:
 			res = "fallback sent: " + res
 			rs = st.Err
 		case r.isErr:
