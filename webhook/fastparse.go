@@ -74,6 +74,8 @@ func (d *fastDecoder) peek() byte {
 // object walks an object whose '{' is next, calling field for each key with d positioned
 // at the value; field must consume the value. Input is known to be valid JSON.
 func (d *fastDecoder) object(field func(key []byte) bool) bool {
+	// A nested object must not leave its last key's "unknown" mark for the caller's key.
+	defer func() { d.unknown = false }()
 	d.ws()
 	d.i++             // {
 	var seen [][]byte // known keys met so far: a repeated one is left to encoding/json

@@ -46,6 +46,8 @@ var fastSeeds = []string{
 	`{"message":{"type":"end-of-call-report","call":{"costBreakdown":{"total":1}}}}`,
 	`{"message":{"type":"x","functionCall":"s"}}`,
 	`{"message":{"type":"x","messages":[{"role":"user","message":"hi","time":1},"x",null]}}`,
+	`{"message":{"type":"tool-calls","toolCallList":[{"id":"a","zz":1}],"toolCallList":[{"name":"n"}]}}`,
+	`{"message":{"type":"function-call","functionCall":{"name":"a","zz":1},"functionCall":{"id":"b"}}}`,
 	`{"message":null}`, `[]`, `{"message":{"type":"x","ſtatus":"y"}}`, `{"other":1,"message":{"type":"x"}}`,
 }
 

@@ -165,6 +165,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.ContentLength > h.cfg.MaxBody {
+		h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body of %d bytes announced, larger than %s: answered 413 (raise --max-body)", r.ContentLength, byteSize(h.cfg.MaxBody)), now)
+		return
+	}
 	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -216,7 +220,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func readBody(r io.Reader, announced, max int64) ([]byte, error) {
 	size := int64(512)
 	if announced > 0 {
-		size = min(announced, max) + 1 // +1 so that EOF is seen without growing
+		// +1 so that EOF is seen without growing; at most 64 KiB up front, so that a
+		// client announcing a large body and sending nothing costs nothing.
+		size = min(announced, max, 64<<10) + 1
 	}
 	buf := make([]byte, 0, size)
 	for {

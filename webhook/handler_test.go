@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -131,7 +132,7 @@ func TestHandlerBadInput(t *testing.T) {
 		wantReason string
 	}{
 		{"get", http.MethodGet, "", 405, `{"error":"method not allowed: Vapi sends POST"}`, "GET request refused"},
-		{"too large", http.MethodPost, `{"message":{"type":"hang","pad":"` + strings.Repeat("x", 2048) + `"}}`, 413, `{"error":"body too large"}`, "body larger than 1 KiB"},
+		{"too large", http.MethodPost, `{"message":{"type":"hang","pad":"` + strings.Repeat("x", 2048) + `"}}`, 413, `{"error":"body too large"}`, "larger than 1 KiB: answered 413"},
 		{"broken json", http.MethodPost, `{"message":{"type":"hang"`, 400, "", "body is not valid JSON"},
 		{"no type", http.MethodPost, `{"message":{"call":{}}}`, 400, `{"error":"message has no \"type\" string"}`, `no "type"`},
 		{"no message", http.MethodPost, `{"type":"tool-calls"}`, 400, "", `no "message" object`},
@@ -464,5 +465,18 @@ func TestHandlerKeepsPartialAnswers(t *testing.T) {
 	out := drain(sub)[1].(*Outcome)
 	if !strings.Contains(out.Reply.Note, "kept 1 answer") {
 		t.Errorf("note = %q", out.Reply.Note)
+	}
+}
+
+func TestHandlerTooLargeWithoutContentLength(t *testing.T) {
+	t.Parallel()
+	rec := &memRecorder{}
+	h := NewHandler(Config{MaxBody: 1024, Recorder: rec, Bus: NewBus()})
+	req := httptest.NewRequest(http.MethodPost, "/", io.NopCloser(strings.NewReader(strings.Repeat("x", 4096))))
+	req.ContentLength = -1 // chunked: only reading finds out
+	rr := httptest.NewRecorder()
+	h.ServeHTTP(rr, req)
+	if rr.Code != 413 || !strings.Contains(rec.evs[0].Rejected, "body larger than 1 KiB") {
+		t.Fatalf("got %d, %q", rr.Code, rec.evs[0].Rejected)
 	}
 }

@@ -766,7 +766,9 @@ func Sign(c AuthConfig, method, url string, h http.Header, body []byte, now time
 // the configured secret or bearer header and the HMAC signature header.
 func (c AuthConfig) SensitiveHeaders() []string {
 	n := c.withDefaults()
-	names := []string{"Authorization", "X-Vapi-Secret"}
+	// Signature headers are redacted whatever the mode: vapimon does not check them with
+	// auth none, but they are still credentials to whoever reads the tape.
+	names := []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature"}
 	for _, name := range []string{n.Header, n.HMAC.SignatureHeader} {
 		name = http.CanonicalHeaderKey(strings.TrimSpace(name))
 		if name != "" && !slices.Contains(names, name) {

@@ -821,12 +821,12 @@ func TestSensitiveHeaders(t *testing.T) {
 		in   AuthConfig
 		want []string
 	}{
-		{"none", AuthConfig{}, []string{"Authorization", "X-Vapi-Secret"}},
-		{"secret default", AuthConfig{Secrets: []string{vtSecret1}}, []string{"Authorization", "X-Vapi-Secret"}},
-		{"secret custom", AuthConfig{Secrets: []string{vtSecret1}, Header: "x-hook-token"}, []string{"Authorization", "X-Vapi-Secret", "X-Hook-Token"}},
-		{"bearer custom", AuthConfig{Mode: AuthBearer, Header: "X-API-KEY"}, []string{"Authorization", "X-Vapi-Secret", "X-Api-Key"}},
-		{"hmac default", AuthConfig{Mode: AuthHMAC}, []string{"Authorization", "X-Vapi-Secret", "X-Signature"}},
-		{"hmac preset", AuthConfig{Mode: AuthHMAC, HMAC: xvs}, []string{"Authorization", "X-Vapi-Secret", "X-Vapi-Signature"}},
+		{"none", AuthConfig{}, []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature"}},
+		{"secret default", AuthConfig{Secrets: []string{vtSecret1}}, []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature"}},
+		{"secret custom", AuthConfig{Secrets: []string{vtSecret1}, Header: "x-hook-token"}, []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature", "X-Hook-Token"}},
+		{"bearer custom", AuthConfig{Mode: AuthBearer, Header: "X-API-KEY"}, []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature", "X-Api-Key"}},
+		{"hmac default", AuthConfig{Mode: AuthHMAC}, []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature"}},
+		{"hmac preset", AuthConfig{Mode: AuthHMAC, HMAC: xvs}, []string{"Authorization", "X-Vapi-Secret", "X-Signature", "X-Vapi-Signature"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
