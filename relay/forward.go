@@ -362,6 +362,9 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		f.health(ev.Seq, target, 0, 0, err)
 		return webhook.Reply{}, err
 	}
+	// The operator reviewing the reply (--intercept) has until the handler's deadline, not
+	// just the forward's share of it.
+	reviewCtx := ctx
 	if d, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
@@ -427,7 +430,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	f.health(ev.Seq, target, resp.StatusCode, latency, nil, &reply)
 
 	if fn := f.intercept.Load(); fn != nil && expects {
-		out, err := (*fn)(ctx, ev, reply)
+		out, err := (*fn)(reviewCtx, ev, reply)
 		if err != nil {
 			return reply, fmt.Errorf("intercepted reply not sent: %w", err)
 		}

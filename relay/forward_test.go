@@ -624,3 +624,22 @@ func TestForwardLeavesTimeForOthers(t *testing.T) {
 		t.Fatal("the deadline passed while forwarding")
 	}
 }
+
+func TestForwardInterceptGetsTheWholeDeadline(t *testing.T) {
+	t.Parallel()
+	srv, _ := recordingServer(t, 200, http.Header{"Content-Type": {"application/json"}}, toolCallsReply)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	want, _ := ctx.Deadline()
+	var got time.Time
+	f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{Intercept: func(ictx context.Context, ev *webhook.Event, r webhook.Reply) (webhook.Reply, error) {
+		got, _ = ictx.Deadline()
+		return r, nil
+	}})
+	if _, err := f.Respond(ctx, newEvent(t, toolCallsBody)); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(want) {
+		t.Fatalf("the review had until %v, want the handler's deadline %v (not the forward's share)", got, want)
+	}
+}
