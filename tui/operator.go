@@ -122,6 +122,13 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 		rep.Source = webhook.SourceOperator
 		return rep, nil
 	case <-ctx.Done():
+		// An answer given at the last moment wins over the deadline.
+		select {
+		case rep := <-req.reply:
+			rep.Source = webhook.SourceOperator
+			return rep, nil
+		default:
+		}
 		return webhook.Reply{}, req.late(ctx.Err())
 	case <-o.gone:
 		return webhook.Reply{}, req.late(ErrOperatorGone)

@@ -70,6 +70,10 @@ func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.Program
 	_, err = p.Run()
 	cancel()
 	wg.Wait()
+	if opts.Bus != nil {
+		// Nothing reads the screen's queue any more: stop filling it during shutdown.
+		opts.Bus.Unsubscribe(sub)
+	}
 	if ferr := <-fwdErr; ferr != nil {
 		return ferr
 	}

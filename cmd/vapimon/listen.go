@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -351,7 +352,9 @@ func (s *session) shutdown() error {
 		// Put Vapi back first, so it stops sending here before the listener goes away.
 		rctx, rcancel := context.WithTimeout(context.Background(), 15*time.Second)
 		if rerr := s.vapi.Restore(rctx, relay.DefaultStatePath()); rerr != nil {
-			err = fmt.Errorf("restoring Vapi's server URLs: %w (run `vapimon restore` to retry)", rerr)
+			// Said here, whatever else failed: the assistant may point at a dead URL.
+			fmt.Fprintf(s.stderr, "vapimon: restoring Vapi's server URLs failed: %v\nvapimon: run `vapimon restore` to retry\n", rerr)
+			err = exitError{code: 1}
 		}
 		rcancel()
 		s.vapi = nil
@@ -407,8 +410,10 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 	s.bus.Publish(s.status.get())
 	done := make(chan error, 1)
 	go func() {
+		err := fmt.Errorf("headless output stopped")
+		defer func() { done <- err }()
 		defer s.recoverPanic("headless output")
-		done <- webhook.WriteHeadless(context.Background(), stdout, sub, s.bus)
+		err = webhook.WriteHeadless(context.Background(), stdout, sub, s.bus)
 	}()
 	printBanner(stderr, s.status.get())
 	for _, w := range s.warnings {
@@ -424,8 +429,8 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 	if err := s.shutdown(); err != nil && serveErr == nil {
 		serveErr = err
 	}
-	if err := <-done; err != nil && serveErr == nil {
-		serveErr = err
+	if err := <-done; err != nil && serveErr == nil && !errors.Is(err, syscall.EPIPE) {
+		serveErr = err // a reader that went away (| head) is not vapimon's failure
 	}
 	if serveErr != nil {
 		return serveErr

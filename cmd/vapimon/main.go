@@ -33,6 +33,9 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
+	// A closed pipe on stdout (`vapimon listen --headless | head`) must end the output, not
+	// kill vapimon before it restores Vapi's settings and closes the tape.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first Ctrl-C, vapimon finishes the replies in flight; a second one is the

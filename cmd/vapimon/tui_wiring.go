@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
@@ -20,6 +21,12 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 	}
 	opts := tuiOptions(s)
 	wireIntercept(s, op, &opts)
+	go func() {
+		// The TUI does not read serveErr itself: say on screen if the server stops.
+		if err := <-s.serveErr; err != nil {
+			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "the HTTP server stopped: " + err.Error() + " (restart vapimon)"})
+		}
+	}()
 	runErr := tui.Run(ctx, opts, op)
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
