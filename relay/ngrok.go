@@ -247,7 +247,7 @@ func (t *ngrokTunnel) setStateLocked(state, note string) {
 // Listener returns the endpoint's connections. Its Close returns promptly even when
 // ngrok's cloud is unreachable.
 func (t *ngrokTunnel) Listener() net.Listener {
-	t.lnOnce.Do(func() { t.ln = newFanIn(t.raw) })
+	t.lnOnce.Do(func() { t.ln = newFanIn(nil, t.raw) })
 	return t.ln
 }
 

@@ -144,7 +144,12 @@ type pairTunnel struct {
 }
 
 func newPairTunnel(local *localTunnel, ng *ngrokTunnel) *pairTunnel {
-	return &pairTunnel{local: local, ng: ng, ln: newFanIn(local.ln, ng.raw)}
+	ln := newFanIn(func(i int, err error) {
+		if i == 1 { // the ngrok endpoint died while the local listener lives on
+			ng.setState(StateFailed, "ngrok stopped accepting connections: "+printable(err.Error(), 200)+": Vapi cannot reach vapimon; restart it")
+		}
+	}, local.ln, ng.raw)
+	return &pairTunnel{local: local, ng: ng, ln: ln}
 }
 
 func (t *pairTunnel) Listener() net.Listener { return t.ln }
@@ -170,19 +175,26 @@ type fanInListener struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	wait      time.Duration // closeWait; shorter in tests
+	// onFail, when set, hears of an inner listener (by index) failing for good while the
+	// fan-in is open.
+	onFail func(i int, err error)
 }
 
 // closeWait bounds how long fanInListener.Close waits for the underlying listeners.
 const closeWait = 3 * time.Second
 
-func newFanIn(inners ...net.Listener) *fanInListener {
-	l := &fanInListener{inners: inners, conns: make(chan net.Conn), done: make(chan struct{}), dead: make(chan struct{}), wait: closeWait}
+func newFanIn(onFail func(i int, err error), inners ...net.Listener) *fanInListener {
+	l := &fanInListener{inners: inners, conns: make(chan net.Conn), done: make(chan struct{}), dead: make(chan struct{}), wait: closeWait, onFail: onFail}
 	errs := make(chan error, len(inners))
-	for _, in := range inners {
+	for i, in := range inners {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			errs <- l.acceptLoop(in)
+			err := l.acceptLoop(in)
+			if l.onFail != nil && !errors.Is(err, net.ErrClosed) {
+				l.onFail(i, err)
+			}
+			errs <- err
 		}()
 	}
 	go func() {

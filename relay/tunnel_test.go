@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -207,7 +208,7 @@ func (l *blockingListener) Addr() net.Addr            { return &net.TCPAddr{IP: 
 func TestFanInCloseDoesNotHang(t *testing.T) {
 	t.Parallel()
 	bl := &blockingListener{release: make(chan struct{}), closed: make(chan struct{})}
-	l := newFanIn(bl)
+	l := newFanIn(nil, bl)
 	l.wait = 50 * time.Millisecond
 	accepted := make(chan error, 1)
 	go func() {
@@ -229,10 +230,36 @@ func TestFanInAllInnersDead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := newFanIn(ln)
+	l := newFanIn(nil, ln)
 	ln.Close() // the inner listener dies on its own
 	if _, err := l.Accept(); err == nil {
 		t.Fatal("Accept succeeded with every inner listener closed")
 	}
 	l.Close()
+}
+
+// failingListener fails every Accept for good.
+type failingListener struct{ net.Listener }
+
+func (failingListener) Accept() (net.Conn, error) {
+	return nil, errors.New("session closed by the edge")
+}
+
+func TestFanInReportsADeadInnerListener(t *testing.T) {
+	t.Parallel()
+	good, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan string, 1)
+	l := newFanIn(func(i int, err error) { failed <- fmt.Sprintf("%d: %v", i, err) }, good, failingListener{good})
+	defer l.Close()
+	select {
+	case got := <-failed:
+		if got != "1: session closed by the edge" {
+			t.Fatalf("onFail got %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a dead inner listener was not reported")
+	}
 }
