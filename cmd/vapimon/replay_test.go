@@ -179,19 +179,7 @@ func TestReplayOutcomes(t *testing.T) {
 				args = append(args, "--to", to)
 			}
 			r := runVapimon(t, args...)
-			if r.code != tt.code {
-				t.Fatalf("vapimon %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, tt.code, r.stdout, r.stderr)
-			}
-			for _, s := range tt.stdout {
-				if !strings.Contains(r.stdout, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
-				}
-			}
-			for _, s := range tt.stderr {
-				if !strings.Contains(r.stderr, s) {
-					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
-				}
-			}
+			checkRun(t, args, r, tt.code, tt.stdout, tt.stderr)
 			if strings.Contains(tt.name, "json") {
 				sc := bufio.NewScanner(strings.NewReader(r.stdout))
 				for sc.Scan() {

@@ -188,19 +188,7 @@ func TestSend(t *testing.T) {
 			tg := newTarget(t, tt.auth, tt.answer)
 			args := append(append([]string{"send"}, tt.args...), "--to", tg.URL+"/vapi")
 			r := runVapimon(t, args...)
-			if r.code != tt.code {
-				t.Fatalf("vapimon %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, tt.code, r.stdout, r.stderr)
-			}
-			for _, s := range tt.stdout {
-				if !strings.Contains(r.stdout, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
-				}
-			}
-			for _, s := range tt.stderr {
-				if !strings.Contains(r.stderr, s) {
-					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
-				}
-			}
+			checkRun(t, args, r, tt.code, tt.stdout, tt.stderr)
 			for _, s := range tt.absent {
 				if strings.Contains(r.stdout+r.stderr, s) {
 					t.Errorf("output has %q:\n%s%s", s, r.stdout, r.stderr)
