@@ -450,14 +450,8 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 	if reply.Status < 200 || reply.Status > 299 {
 		return fmt.Errorf("HTTP %d from %s%s", reply.Status, target, snippet(reply.Body))
 	}
-	var fatal, warn []string
-	for _, p := range webhook.CheckReply(msg, reply.Status, reply.Header, reply.Body) {
-		if strings.Contains(p, "line breaks") {
-			warn = append(warn, p)
-		} else {
-			fatal = append(fatal, p)
-		}
-	}
+	v := webhook.JudgeReply(msg, reply.Status, reply.Header, reply.Body)
+	fatal, warn := v.Problems, v.Warnings
 	if len(warn) > 0 {
 		reply.Note = "warning: " + printable(strings.Join(warn, "; "), 300)
 	}

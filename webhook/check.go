@@ -80,6 +80,32 @@ func CheckReply(msg *Message, status int, header http.Header, body []byte) []str
 	return c.problems
 }
 
+// Verdict is what Vapi would make of a reply: Problems make it unusable (Vapi ignores it,
+// the call breaks); Warnings do not stop Vapi from using it but are worth saying (a status
+// other than 200, line breaks in a result, every tool result an error...). Text is escaped,
+// safe to print.
+type Verdict struct {
+	Problems []string
+	Warnings []string
+}
+
+// OK reports whether Vapi can use the reply.
+func (v Verdict) OK() bool { return len(v.Problems) == 0 }
+
+// JudgeReply is CheckReply with the problems that do not stop Vapi from using the reply
+// moved to Warnings.
+func JudgeReply(msg *Message, status int, header http.Header, body []byte) Verdict {
+	var v Verdict
+	for _, p := range CheckReply(msg, status, header, body) {
+		if strings.Contains(p, "line breaks") {
+			v.Warnings = append(v.Warnings, p)
+		} else {
+			v.Problems = append(v.Problems, p)
+		}
+	}
+	return v
+}
+
 // allAsync reports whether Vapi waits for none of the calls (every tool is async:true).
 func allAsync(calls []ToolCall) bool {
 	if len(calls) == 0 {

@@ -43,9 +43,12 @@ type Event struct {
 	// Msg is the parsed message; nil when the request was rejected before parsing.
 	Msg *Message
 	// Deadline is when vapimon sends its fallback reply; zero when no reply is awaited.
-	// VapiDeadline is when Vapi itself gives up.
+	// VapiDeadline is when Vapi itself gives up. BudgetSource says where Vapi's wait came
+	// from ("tool get_weather: server.timeoutSeconds 4", "--tool-timeout 20s"), for the
+	// operator (see Timing).
 	Deadline     time.Time
 	VapiDeadline time.Time
+	BudgetSource string
 }
 
 // CallID returns the call id of the event's message, or "".
@@ -134,11 +137,29 @@ func (r ResponderFunc) Name() string { return r.N }
 // Respond calls the function.
 func (r ResponderFunc) Respond(ctx context.Context, ev *Event) (Reply, error) { return r.F(ctx, ev) }
 
-// Recorder stores each request with its reply. Record is called before the reply is written
-// to the sender, so that nothing acknowledged is ever lost.
+// Recorder stores each request and its reply, so that nothing received is ever lost.
+//
+// Received is called as soon as an accepted request has been read and parsed, before any
+// responder runs: a crash while the operator is typing leaves the request on the tape.
+// Replied is called with the reply before it is written to the sender; for a request
+// rejected before parsing (auth, broken JSON, too large...) it is the only call.
 type Recorder interface {
-	Record(ev *Event, out *Outcome) error
+	Received(ev *Event) error
+	Replied(ev *Event, out *Outcome) error
 }
+
+// TapeHealth is published on the bus when recording fails (disk full, tape closed...), so
+// that the status bar and headless output can say how many requests are missing from the
+// tape. Failed counts failed writes since the start; Err is the last error.
+type TapeHealth struct {
+	Failed uint64
+	Err    string
+}
+
+// HeaderFallback is set on a reply vapimon sent in place of your server's (when the
+// forward failed or its reply was unusable): its value says who answered and why. Vapi
+// ignores unknown headers; `vapimon send` shows it.
+const HeaderFallback = "X-Vapimon-Fallback"
 
 // Notice is an operator-facing message published on the bus (answers file reloaded, tape
 // error, tunnel reconnected...). Level is "info", "warn" or "error".

@@ -56,13 +56,13 @@ type Handler struct {
 	seq       atomic.Uint64
 	inflight  chan struct{}
 	stats     struct {
-		received, rejected, replied atomic.Uint64
+		received, rejected, replied, tapeFailed atomic.Uint64
 	}
 }
 
-// Stats counts what a Handler has seen.
+// Stats counts what a Handler has seen. TapeFailed counts failed tape writes.
 type Stats struct {
-	Received, Rejected, Replied uint64
+	Received, Rejected, Replied, TapeFailed uint64
 }
 
 // NewHandler returns a Handler for cfg, with defaults filled in.
@@ -117,7 +117,7 @@ func (h *Handler) InFlight() int { return len(h.inflight) }
 
 // Stats returns the handler's counters.
 func (h *Handler) Stats() Stats {
-	return Stats{Received: h.stats.received.Load(), Rejected: h.stats.rejected.Load(), Replied: h.stats.replied.Load()}
+	return Stats{Received: h.stats.received.Load(), Rejected: h.stats.rejected.Load(), Replied: h.stats.replied.Load(), TapeFailed: h.stats.tapeFailed.Load()}
 }
 
 func (h *Handler) auth() AuthConfig {
@@ -204,11 +204,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Msg = msg
-	budget := Budget(msg.Kind, h.cfg.ToolTimeout)
-	if budget > 0 {
-		ev.VapiDeadline = now.Add(budget)
-		ev.Deadline = ev.VapiDeadline.Add(-SafetyMargin(budget))
+	if d := Timing(msg, now, h.cfg.ToolTimeout); d.Budget > 0 {
+		ev.VapiDeadline, ev.Deadline, ev.BudgetSource = d.Vapi, d.Send, d.Source
 	}
+	h.record(ev)
 	h.cfg.Bus.Publish(ev)
 
 	reply, attempts := h.respond(r.Context(), ev)
@@ -400,10 +399,7 @@ func (h *Handler) reject(w http.ResponseWriter, ev *Event, status int, public, r
 func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts []string, start time.Time) {
 	out := &Outcome{Seq: ev.Seq, Reply: rep, Latency: h.cfg.Now().Sub(start), Attempts: attempts}
 	if h.cfg.Recorder != nil {
-		if err := h.cfg.Recorder.Record(ev, out); err != nil {
-			h.cfg.Logger.Error("tape write failed", "err", err)
-			h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: "recording failed: " + err.Error()})
-		}
+		h.recordErr(h.cfg.Recorder.Replied(ev, out))
 	}
 	hdr := w.Header()
 	for k, vs := range rep.Header {
@@ -422,6 +418,24 @@ func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts [
 	}
 	h.stats.replied.Add(1)
 	h.cfg.Bus.Publish(out)
+}
+
+// record puts an accepted request on the tape before any responder runs.
+func (h *Handler) record(ev *Event) {
+	if h.cfg.Recorder != nil {
+		h.recordErr(h.cfg.Recorder.Received(ev))
+	}
+}
+
+// recordErr counts and reports a failed tape write.
+func (h *Handler) recordErr(err error) {
+	if err == nil {
+		return
+	}
+	n := h.stats.tapeFailed.Add(1)
+	h.cfg.Logger.Error("tape write failed", "err", err)
+	h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: "recording failed: " + err.Error()})
+	h.cfg.Bus.Publish(TapeHealth{Failed: n, Err: err.Error()})
 }
 
 func (h *Handler) requestURL(r *http.Request) string {

@@ -26,7 +26,9 @@ type memRecorder struct {
 	order *[]string
 }
 
-func (r *memRecorder) Record(ev *Event, out *Outcome) error {
+func (r *memRecorder) Received(ev *Event) error { return nil }
+
+func (r *memRecorder) Replied(ev *Event, out *Outcome) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.evs = append(r.evs, ev)

@@ -113,3 +113,41 @@ func SafetyMargin(budget time.Duration) time.Duration {
 	}
 	return m
 }
+
+// Deadline is how long Vapi waits for the reply to one message, and where that number
+// came from. It is the one place deadline arithmetic is done: the handler, the offline
+// monitor and replay all use Timing.
+type Deadline struct {
+	// Budget is how long Vapi waits; zero when no reply is awaited.
+	Budget time.Duration
+	// Source says where Budget came from, for the operator ("tool get_weather:
+	// server.timeoutSeconds 4", "--tool-timeout 20s", "assistant-request: fixed 7.5s").
+	Source string
+	// Notes are payload timeouts that were ignored, with the reason ("tool get_weather:
+	// server.timeoutSeconds "4" is not a number: using the assistant's").
+	Notes []string
+	// Vapi is when Vapi gives up (received + Budget); Send is when vapimon sends its
+	// fallback, a safety margin earlier. Both zero when no reply is awaited.
+	Vapi time.Time
+	Send time.Time
+}
+
+// Timing returns the deadline of msg received at received, given the configured tool
+// timeout (--tool-timeout, the default when the payload names none).
+func Timing(msg *Message, received time.Time, toolTimeout time.Duration) Deadline {
+	if msg == nil {
+		return Deadline{}
+	}
+	b := Budget(msg.Kind, toolTimeout)
+	if b <= 0 {
+		return Deadline{}
+	}
+	d := Deadline{Budget: b, Vapi: received.Add(b)}
+	d.Send = d.Vapi.Add(-SafetyMargin(b))
+	if msg.Kind == TypeAssistantRequest {
+		d.Source = "assistant-request: Vapi's fixed 7.5s"
+	} else {
+		d.Source = "--tool-timeout " + b.String()
+	}
+	return d
+}
