@@ -1,9 +1,11 @@
 // Package vapischema validates JSON documents against the component schemas of Vapi's
 // OpenAPI specification (components.schemas ServerMessage*, ServerMessageResponse*, ...).
 //
-// The specification is not shipped with vapimon: it is a 3 MB file that lives beside the
-// repository in development (../shared/vapi/openapi.json). Tests use SkipIfMissing, so a
-// user's clone without the file still passes, with the schema checks reported as skipped.
+// The full specification is not shipped with vapimon: it is a 3 MB file that lives beside
+// the repository in development (../shared/vapi/openapi.json). Tests that need it use
+// SkipIfMissing, so a user's clone without the file still passes, with those checks
+// reported as skipped. What vapimon needs at run time, the reply schemas, is embedded:
+// Trim cuts them out of the specification (go generate runs ./gen) and Embedded loads them.
 //
 // OpenAPI 3.0 schemas are not quite JSON Schema. Before compiling, this package rewrites the
 // constructs that change meaning (see normalise): most importantly `nullable: true` becomes
@@ -51,9 +53,12 @@ type Schemas struct {
 	// types maps a message type ("tool-calls") to its schema name, from the spec's enums.
 	types map[string]string
 
-	mu       sync.Mutex
-	compiler *jsonschema.Compiler
-	compiled map[string]*jsonschema.Schema
+	// compileMu serialises compiling (the compiler is not safe for concurrent use);
+	// compiled is read without it, so that validating against a schema compiled earlier
+	// never waits for another schema's (possibly long) compile.
+	compileMu sync.Mutex
+	compiler  *jsonschema.Compiler
+	compiled  sync.Map // name -> *jsonschema.Schema
 }
 
 // Find returns the path of the specification: $VAPIMON_OPENAPI when set, else the first
@@ -104,6 +109,22 @@ func LoadFile(path string) (*Schemas, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load Vapi OpenAPI spec %s: %w", path, err)
 	}
+	return fromDoc(doc, path)
+}
+
+// LoadBytes loads a specification held in memory (the embedded reply schemas, or a file
+// read by the caller); name says where it came from, in errors and Path.
+func LoadBytes(name string, data []byte) (*Schemas, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("load Vapi OpenAPI spec %s: %w", name, err)
+	}
+	return fromDoc(doc, name)
+}
+
+// fromDoc normalises the component schemas of a decoded specification and registers them
+// with a compiler; nothing is compiled yet.
+func fromDoc(doc any, path string) (*Schemas, error) {
 	root, _ := doc.(map[string]any)
 	comps, _ := root["components"].(map[string]any)
 	schemas, _ := comps["schemas"].(map[string]any)
@@ -114,14 +135,13 @@ func LoadFile(path string) (*Schemas, error) {
 		schemas[name] = normalise(sch)
 	}
 	s := &Schemas{
-		path:     path,
-		names:    make(map[string]bool, len(schemas)),
-		types:    map[string]string{},
-		compiled: map[string]*jsonschema.Schema{},
+		path:  path,
+		names: make(map[string]bool, len(schemas)),
+		types: map[string]string{},
 	}
 	for name, sch := range schemas {
 		s.names[name] = true
-		if strings.HasPrefix(name, "ServerMessage") && !strings.HasPrefix(name, "ServerMessageResponse") {
+		if strings.HasPrefix(name, "ServerMessage") && !strings.HasPrefix(name, ResponsePrefix) {
 			for _, t := range enumOf(sch, "type") {
 				s.types[t] = name
 			}
@@ -163,6 +183,23 @@ func (s *Schemas) ResponseSchema(msgType string) string {
 	return r
 }
 
+// Names returns the names of the component schemas, sorted.
+func (s *Schemas) Names() []string {
+	out := make([]string, 0, len(s.names))
+	for n := range s.names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Compile compiles the schema name now, if it is not compiled yet, so that a later Validate
+// does not pay for it. It reports what is wrong with the schema.
+func (s *Schemas) Compile(name string) error {
+	_, err := s.schema(name)
+	return err
+}
+
 // Validate checks doc against #/components/schemas/<schema>. Note that "ServerMessage" is
 // the envelope {"message": {...}}, while ServerMessage<Type> schemas describe the inner
 // message object. The error is a *ValidationError listing each failing path.
@@ -175,7 +212,21 @@ func (s *Schemas) Validate(schema string, doc []byte) error {
 	if err != nil {
 		return fmt.Errorf("validate against %s: document is not JSON: %w", schema, err)
 	}
-	err = sch.Validate(v)
+	return s.validate(sch, schema, v)
+}
+
+// ValidateValue is Validate for a document already decoded with jsonschema.UnmarshalJSON
+// (numbers as json.Number), so that a caller who also reads the document decodes it once.
+func (s *Schemas) ValidateValue(schema string, v any) error {
+	sch, err := s.schema(schema)
+	if err != nil {
+		return err
+	}
+	return s.validate(sch, schema, v)
+}
+
+func (s *Schemas) validate(sch *jsonschema.Schema, schema string, v any) error {
+	err := sch.Validate(v)
 	if err == nil {
 		return nil
 	}
@@ -190,16 +241,19 @@ func (s *Schemas) schema(name string) (*jsonschema.Schema, error) {
 	if !s.names[name] {
 		return nil, fmt.Errorf("vapi OpenAPI spec %s has no schema %q", s.path, name)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sch := s.compiled[name]; sch != nil {
-		return sch, nil
+	if sch, ok := s.compiled.Load(name); ok {
+		return sch.(*jsonschema.Schema), nil
+	}
+	s.compileMu.Lock()
+	defer s.compileMu.Unlock()
+	if sch, ok := s.compiled.Load(name); ok {
+		return sch.(*jsonschema.Schema), nil
 	}
 	sch, err := s.compiler.Compile(resourceURL + "#/components/schemas/" + name)
 	if err != nil {
 		return nil, fmt.Errorf("compile schema %s: %w", name, err)
 	}
-	s.compiled[name] = sch
+	s.compiled.Store(name, sch)
 	return sch, nil
 }
 
@@ -211,9 +265,13 @@ type ValidationError struct {
 
 // Problem is one failing location: Path is a JSON pointer into the document ("" for the
 // document itself) and Message says what is wrong there, e.g. "got object, want string".
+// Location (Path's tokens) and Kind (the validator's own account: *kind.Required,
+// *kind.Type...) let a caller say the same in its own words.
 type Problem struct {
-	Path    string
-	Message string
+	Path     string
+	Message  string
+	Location []string
+	Kind     jsonschema.ErrorKind
 }
 
 // String formats the problem as "/message/toolCallList/0/function/arguments: got object,
@@ -256,15 +314,18 @@ var printer = message.NewPrinter(language.English)
 func problems(ve *jsonschema.ValidationError) []Problem {
 	var out []Problem
 	for _, l := range leaves(ve) {
-		out = append(out, Problem{Path: pointer(l.InstanceLocation), Message: l.ErrorKind.LocalizedString(printer)})
+		out = append(out, Problem{Path: pointer(l.InstanceLocation), Message: l.ErrorKind.LocalizedString(printer),
+			Location: l.InstanceLocation, Kind: l.ErrorKind})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	// Distinct alternatives may fail in the same way: report each problem once.
 	dedup := out[:0]
-	seen := map[Problem]bool{}
+	type key struct{ path, msg string }
+	seen := map[key]bool{}
 	for _, p := range out {
-		if !seen[p] {
-			seen[p] = true
+		k := key{p.Path, p.Message}
+		if !seen[k] {
+			seen[k] = true
 			dedup = append(dedup, p)
 		}
 	}
