@@ -466,6 +466,8 @@ func pointer(loc []string) string {
 //   - every oneOf is checked as anyOf: Vapi's unions are not exclusive (a user turn in a
 //     message log is a valid UserMessage, BotMessage and SystemMessage alike, since role has
 //     no enum), and the SDKs generated from the spec read them as plain unions;
+//   - a scalar enum on a schema typed "object" (BackoffPlan.type: ["fixed",
+//     "exponential"]) loses the type, which would otherwise reject every listed value;
 //   - a pattern written as a JavaScript regex literal ("/^[a-z]+$/u", as Vapi's
 //     class-validator sources have it) loses its slashes and flags, and a pattern that is
 //     a leaked constant name ("ORG_ROLE_OR_CUSTOM_ROLE_PATTERN") is dropped: taken
@@ -489,6 +491,12 @@ func normalise(v any) any {
 				}
 			}
 		} else if ok {
+			if x["type"] == "object" && len(e) > 0 && !anyObject(e) {
+				// A string enum typed "object" (BackoffPlan.type, TransferPlan.sipVerb: a
+				// generator quirk for TypeScript enums) would admit nothing: the enum
+				// says what is meant.
+				delete(x, "type")
+			}
 			if len(e) == 0 {
 				// An empty enum admits no value; draft 7 wants that said with `not: {}`.
 				delete(x, "enum")
@@ -522,6 +530,15 @@ func normalise(v any) any {
 		return x
 	}
 	return v
+}
+
+func anyObject(vals []any) bool {
+	for _, v := range vals {
+		if _, ok := v.(map[string]any); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // enumOf returns the string enum of property prop of an object schema.
