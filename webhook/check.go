@@ -89,7 +89,7 @@ func (r *replySchemas) judge(msg *Message, status int, header http.Header, body 
 	empty := len(bytes.TrimSpace(body)) == 0
 	if empty && tool {
 		if status == http.StatusOK {
-			j.problem("body is empty: Vapi gets no tool result (\"no result returned\")")
+			j.problem("body is empty: Vapi needs a JSON object (\"no result returned\")")
 		} else {
 			j.problem("HTTP %d with an empty body: Vapi gets no tool result (\"no result returned\")", status)
 		}

@@ -56,7 +56,7 @@ func TestJudgeReply(t *testing.T) {
 		{"tool 204", checkToolCalls1, 204, ``,
 			[]string{`HTTP 204 with an empty body: Vapi gets no tool result ("no result returned")`}, nil},
 		{"tool not json", checkToolCalls1, 200, `results: ok`, []string{"body is not JSON"}, nil},
-		{"tool empty body", checkToolCalls1, 200, ``, []string{`body is empty: Vapi gets no tool result ("no result returned")`}, nil},
+		{"tool empty body", checkToolCalls1, 200, ``, []string{`body is empty: Vapi needs a JSON object ("no result returned")`}, nil},
 		{"tool array body", checkToolCalls1, 200, `[1]`, []string{"body is a list, not a JSON object"}, nil},
 		{"tool results missing", checkToolCalls1, 200, `{}`, []string{"results is missing"}, nil},
 		{"tool legacy result", checkToolCalls1, 200, `{"result":"18C"}`,
