@@ -332,7 +332,7 @@ type sendResult struct {
 	Warnings []string `json:"warnings"`
 	// Fallback is set when a vapimon answered in place of your server, with its reason.
 	Fallback string `json:"fallback,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// OK is the exit status: a reply Vapi accepts (and, with --strict, no warnings).
 	OK bool `json:"ok"`
 }
