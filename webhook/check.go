@@ -485,14 +485,14 @@ func tolerated(msgKind string, is issue, doc map[string]any) string {
 			case kindObject, kindNumber, kindArray, kindBool:
 				return fmt.Sprintf("%s is %s, not a string: Vapi's custom-tools guide and its own example server accept that, but its schema and troubleshooting guide want a string", dotted(loc), is.got)
 			case kindNull:
-				if entry, ok := at(doc, loc[:2]); ok && isString(entry.(map[string]any)["error"]) {
+				if entry, ok := at(doc, loc[:2]); ok && isString(field(entry, "error")) {
 					return fmt.Sprintf("%s is null beside an error: Vapi's schema wants a string or no result at all; the error is what counts", dotted(loc))
 				}
 			}
 		}
 		if is.kind == issueType && len(loc) == 3 && loc[0] == "results" && loc[2] == "error" && is.got == kindNull {
 			if entry, ok := at(doc, loc[:2]); ok {
-				if _, hasResult := entry.(map[string]any)["result"]; hasResult {
+				if field(entry, "result") != nil {
 					return fmt.Sprintf("%s is null beside a result: Vapi's schema wants a string or no error at all; the result is what counts", dotted(loc))
 				}
 			}
@@ -515,6 +515,12 @@ func tolerated(msgKind string, is issue, doc map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// field returns obj[key] when obj is an object, else nil.
+func field(obj any, key string) any {
+	m, _ := obj.(map[string]any)
+	return m[key]
 }
 
 func isString(v any) bool {

@@ -303,3 +303,31 @@ func TestReplyCorpusHandChecks(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJudgeReply: no reply body, however broken, makes the check panic (it runs on the
+// relay's path), and the verdict is always printable.
+func FuzzJudgeReply(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"results":[{"toolCallId":"c1","result":null}]}`, `{"destination":{"type":"number"}}`,
+		`{"documents":[{"content":1}]}`, `{"timeoutSeconds":1e400}`, `[`, "\x00\x01", `{"message":{"type":"x"}}`} {
+		for i := range compileOrder {
+			f.Add(i, 200, []byte(seed))
+		}
+	}
+	msgs := make([]*Message, 0, len(compileOrder)+2)
+	for _, kind := range append(append([]string(nil), compileOrder...), TypeFunctionCall, TypeVoiceRequest) {
+		msgs = append(msgs, &Message{Type: kind, Kind: kind, ToolCalls: []ToolCall{{ID: "c1", Name: "f"}, {ID: "c2", Name: "g", Async: true}}})
+	}
+	f.Fuzz(func(t *testing.T, which, status int, body []byte) {
+		if which < 0 {
+			which = -which
+		}
+		v := JudgeReply(msgs[which%len(msgs)], status, nil, body)
+		for _, s := range append(v.Problems, v.Warnings...) {
+			for _, r := range s {
+				if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x202e {
+					t.Fatalf("unprintable %q in %q", r, s)
+				}
+			}
+		}
+	})
+}
