@@ -41,9 +41,14 @@ const RelPath = "shared/vapi/openapi.json"
 // ErrNotFound is returned by Load when the specification is not on disk.
 var ErrNotFound = errors.New("vapi OpenAPI spec not found (../shared/vapi/openapi.json; set " + EnvPath + " to its path)")
 
-// resourceURL is the base URL the specification is registered under. It is never fetched:
-// the compiler has no loader for remote URLs.
-const resourceURL = "https://vapimon.invalid/openapi.json"
+// resourceBase is the base URL each component schema is registered under, as its own
+// resource (resourceBase + name). It is never fetched: the compiler has no loader for
+// remote URLs.
+//
+// One resource per schema, not the whole document as one: the compiler clones a
+// resource's bookkeeping for every subschema a $ref reaches inside it, which made
+// compiling the assistant-request closure (330 schemas) quadratic.
+const resourceBase = "https://vapimon.invalid/schemas/"
 
 // Schemas is a loaded specification. Schemas are compiled on first use and cached; Validate
 // is safe for concurrent use.
@@ -52,6 +57,9 @@ type Schemas struct {
 	names map[string]bool
 	// types maps a message type ("tool-calls") to its schema name, from the spec's enums.
 	types map[string]string
+
+	// refs lists, per schema, the component schemas it refers to directly.
+	refs map[string][]string
 
 	// compileMu serialises compiling (the compiler is not safe for concurrent use);
 	// compiled is read without it, so that validating against a schema compiled earlier
@@ -150,9 +158,21 @@ func fromDoc(doc any, path string) (*Schemas, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
 	c.AssertFormat()
-	// Only the component schemas are registered: paths and examples are not schemas.
-	if err := c.AddResource(resourceURL, map[string]any{"components": map[string]any{"schemas": schemas}}); err != nil {
-		return nil, fmt.Errorf("load Vapi OpenAPI spec %s: %w", path, err)
+	// Only the component schemas are registered, each as its own resource: paths and
+	// examples are not schemas.
+	s.refs = make(map[string][]string, len(schemas))
+	for name, sch := range schemas {
+		refs := map[string]bool{}
+		if err := rewriteRefs(sch, refs); err != nil {
+			return nil, fmt.Errorf("load Vapi OpenAPI spec %s: schema %s: %w", path, name, err)
+		}
+		if err := c.AddResource(resourceBase+name, sch); err != nil {
+			return nil, fmt.Errorf("load Vapi OpenAPI spec %s: %w", path, err)
+		}
+		for r := range refs {
+			s.refs[name] = append(s.refs[name], r)
+		}
+		sort.Strings(s.refs[name])
 	}
 	s.compiler = c
 	return s, nil
@@ -249,12 +269,46 @@ func (s *Schemas) schema(name string) (*jsonschema.Schema, error) {
 	if sch, ok := s.compiled.Load(name); ok {
 		return sch.(*jsonschema.Schema), nil
 	}
-	sch, err := s.compiler.Compile(resourceURL + "#/components/schemas/" + name)
-	if err != nil {
-		return nil, fmt.Errorf("compile schema %s: %w", name, err)
+	// Compile what name refers to first, leaves first: the compiler looks each new
+	// subschema up in a list of the ones it is compiling, so one Compile of a large
+	// closure costs the square of its size, while one per schema, its references already
+	// compiled, costs about its own size (the assistant-request closure: about 2.5x less
+	// CPU, together with one resource per schema).
+	var sch *jsonschema.Schema
+	for _, n := range s.postOrder(name) {
+		if _, ok := s.compiled.Load(n); ok {
+			continue
+		}
+		c, err := s.compiler.Compile(resourceBase + n)
+		if err != nil {
+			if n != name {
+				return nil, fmt.Errorf("compile schema %s: it refers to %s: %w", name, n, err)
+			}
+			return nil, fmt.Errorf("compile schema %s: %w", name, err)
+		}
+		s.compiled.Store(n, c)
+		sch = c
 	}
-	s.compiled.Store(name, sch)
 	return sch, nil
+}
+
+// postOrder returns name and the schemas it refers to, transitively, each after the ones
+// it refers to (in a cycle, in the order met).
+func (s *Schemas) postOrder(name string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		seen[n] = true
+		for _, r := range s.refs[n] {
+			if !seen[r] {
+				visit(r)
+			}
+		}
+		out = append(out, n)
+	}
+	visit(name)
+	return out
 }
 
 // ValidationError lists why a document does not match a schema.
@@ -539,6 +593,51 @@ func anyObject(vals []any) bool {
 		}
 	}
 	return false
+}
+
+// rewriteRefs turns every "#/components/schemas/X" reference into "X", which resolves
+// to resourceBase+X from any schema registered under resourceBase. Property maps are
+// walked as maps of schemas, so a property named "$ref" is left alone; enum and const
+// values are data and are not walked.
+func rewriteRefs(v any, names map[string]bool) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			switch k {
+			case "$ref":
+				ref, ok := child.(string)
+				if !ok {
+					return fmt.Errorf("$ref is %T, not a string", child)
+				}
+				name, found := strings.CutPrefix(ref, refPrefix)
+				if !found || name == "" || strings.ContainsAny(name, "/#?%") {
+					return fmt.Errorf("$ref %q does not name a component schema", ref)
+				}
+				x[k] = name
+				names[name] = true
+			case "enum", "const", "default", "example", "examples", "required":
+			case "properties", "definitions", "patternProperties":
+				if props, ok := child.(map[string]any); ok {
+					for _, p := range props {
+						if err := rewriteRefs(p, names); err != nil {
+							return err
+						}
+					}
+				}
+			default:
+				if err := rewriteRefs(child, names); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		for _, child := range x {
+			if err := rewriteRefs(child, names); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // enumOf returns the string enum of property prop of an object schema.
