@@ -339,7 +339,6 @@ func TestForwardFailuresMoveTheChainOn(t *testing.T) {
 		{"garbage", srv.URL + "/garbage", "unusable reply from " + srv.URL + "/garbage: body is not JSON: <html>oops</html>", 200},
 		{"wrong id", srv.URL + "/wrong-id", "unusable reply from " + srv.URL + `/wrong-id: results[0].toolCallId "call_9" does not match any tool call (expected call_1)`, 200},
 		{"empty body", srv.URL + "/empty", "unusable reply from " + srv.URL + "/empty: body is empty: Vapi needs a JSON object", 200},
-		{"201", srv.URL + "/201", "unusable reply from " + srv.URL + "/201: HTTP 201: Vapi ignores non-200 tool replies", 201},
 		{"hang up", srv.URL + "/hangup", srv.URL + "/hangup closed the connection without a complete reply", 0},
 	}
 	for _, tt := range tests {
@@ -529,7 +528,7 @@ func TestForwardReplyChecksByType(t *testing.T) {
 		{"assistant-request ok", assistantReqBody, `{"assistantId":"5a6b"}`, "", ""},
 		{"assistant-request odd shape fails", assistantReqBody, `{"assistantIdd":"5a6b"}`, "unusable reply from", ""},
 		{"assistant-request array fails", assistantReqBody, `[]`, "unusable reply from", ""},
-		{"tool-calls line breaks are a warning", toolCallsBody, `{"results":[{"toolCallId":"call_1","result":"a\nb"}]}`, "", "warning: results[0].result has line breaks"},
+		{"tool-calls line breaks are a warning", toolCallsBody, `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"a\nb"}]}`, "", "warning: results[0].result has line breaks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -158,7 +158,7 @@ func utf16Pair(r rune) (rune, rune) {
 	return 0xD800 + (r>>10)&0x3FF, 0xDC00 + r&0x3FF
 }
 
-// submitEdit sends the edited JSON: it must be JSON; problems webhook.CheckReply finds
+// submitEdit sends the edited JSON: it must be JSON; problems webhook.JudgeReply finds
 // are shown first, and a second enter on the same text sends it anyway.
 func (m *Model) submitEdit() {
 	p := m.prompt.p
@@ -169,7 +169,7 @@ func (m *Model) submitEdit() {
 		return
 	}
 	hdr := http.Header{"Content-Type": {"application/json"}}
-	probs := webhook.CheckReply(p.req.ev.Msg, http.StatusOK, hdr, body.Bytes())
+	probs := webhook.JudgeReply(p.req.ev.Msg, http.StatusOK, hdr, body.Bytes()).Problems
 	if len(probs) > 0 && p.checked != text {
 		p.problems = make([]string, len(probs))
 		for i, pb := range probs {

@@ -3,21 +3,66 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"github.com/vapimon/vapimon/webhook/vapischema"
 )
 
-// CheckReply lists the problems with a reply to msg as Vapi would see them, in plain words
-// ("results[0].toolCallId is missing", "HTTP 500: Vapi ignores non-200 tool replies"). It
-// returns nil when the reply is fine. Messages that expect no reply only need a 2xx status;
-// for the others the body is checked against the shape Vapi reads (vapi-protocol.md §2 and
-// the ServerMessageResponse* schemas). A nil msg is treated as an informational message.
-//
-// Text quoted from the reply or from msg is escaped with %q, so problems are safe to print.
+// Verdict is what Vapi would make of a reply: Problems make it unusable (Vapi ignores it,
+// the call breaks); Warnings do not stop Vapi from using it but are worth saying (a 2xx
+// other than 200, line breaks in a result, every tool result an error, a shape Vapi reads
+// although its schema says otherwise...). Text is escaped, safe to print.
+type Verdict struct {
+	Problems []string
+	Warnings []string
+}
+
+// OK reports whether Vapi can use the reply.
+func (v Verdict) OK() bool { return len(v.Problems) == 0 }
+
+// CheckReply lists the problems with a reply to msg as Vapi would see them
+// (JudgeReply's Problems), or nil when Vapi can use the reply.
 func CheckReply(msg *Message, status int, header http.Header, body []byte) []string {
+	return JudgeReply(msg, status, header, body).Problems
+}
+
+// JudgeReply says what Vapi would make of a reply to msg. Messages that expect no reply
+// only need a 2xx status. For the others:
+//
+//   - 4xx/5xx (and 1xx/3xx) are problems: Vapi ignores the body ("no result returned");
+//     a 2xx other than 200 is a warning (Vapi's docs ask for 200, its own examples answer
+//     201, and its retries treat every 2xx as success); a 2xx without the body the message
+//     needs (204, or an empty body, to tool-calls) is a problem;
+//   - the body is validated against Vapi's response schema for the message type
+//     (ServerMessageResponse*, embedded, compiled once in the background: see
+//     WarmReplyChecks), each schema problem said in plain words with a plain path
+//     ("destination.number is missing"). Where Vapi is known to read more than its schema
+//     allows (a tool result that is an object, a handoff refused with {"error": ...}
+//     alone...), the problem becomes a warning naming both sides (README, "Reply checks
+//     and tolerances");
+//   - vapimon's own judgement comes on top: every tool call answered once, by its id
+//     (problems); line breaks, every tool result an error, an assistant-request, transfer
+//     or handoff answered with an error (warnings).
+//
+// When a schema could not be compiled, that message type is checked by hand-written rules
+// instead (the same messages, less complete). A nil msg is treated as an informational
+// message. Text quoted from the reply or from msg is escaped, so the verdict is safe to
+// print.
+func JudgeReply(msg *Message, status int, header http.Header, body []byte) Verdict {
+	return replyChecks.judge(msg, status, header, body)
+}
+
+func (r *replySchemas) judge(msg *Message, status int, header http.Header, body []byte) Verdict {
+	var j judgement
 	kind := ""
 	if msg != nil {
 		kind = msg.Kind
@@ -28,82 +73,120 @@ func CheckReply(msg *Message, status int, header http.Header, body []byte) []str
 			if kind != "" {
 				what = safe(kind)
 			}
-			return []string{fmt.Sprintf("HTTP %d: Vapi expects a 2xx reply to %s", status, what)}
+			j.problem("HTTP %d: Vapi expects a 2xx reply to %s", status, what)
 		}
-		return nil
+		return j.verdict()
 	}
-	if status != http.StatusOK {
-		if kind == TypeToolCalls || kind == TypeFunctionCall {
-			return []string{fmt.Sprintf("HTTP %d: Vapi ignores non-200 tool replies (\"no result returned\")", status)}
+	tool := kind == TypeToolCalls || kind == TypeFunctionCall
+	if status < 200 || status > 299 {
+		if tool {
+			j.problem("HTTP %d: Vapi ignores non-2xx tool replies (\"no result returned\")", status)
+		} else {
+			j.problem("HTTP %d: Vapi ignores non-2xx replies to %s", status, kind)
 		}
-		return []string{fmt.Sprintf("HTTP %d: Vapi ignores non-200 replies to %s", status, kind)}
+		return j.verdict()
+	}
+	empty := len(bytes.TrimSpace(body)) == 0
+	if empty && tool {
+		if status == http.StatusOK {
+			j.problem("body is empty: Vapi needs a JSON object (\"no result returned\")")
+		} else {
+			j.problem("HTTP %d with an empty body: Vapi gets no tool result (\"no result returned\")", status)
+		}
+		return j.verdict()
+	}
+	if status != http.StatusOK && !empty {
+		j.warn("HTTP %d: Vapi's docs ask for 200; Vapi's own examples answer 201", status)
 	}
 	if kind == TypeVoiceRequest {
-		return checkVoice(header, body)
+		j.voice(header, body)
+		return j.verdict()
 	}
-	var c checker
-	obj, ok := c.object(body)
+	doc, ok := j.object(body)
 	if !ok {
-		return c.problems
+		return j.verdict()
 	}
-	switch kind {
-	case TypeToolCalls:
-		c.toolCalls(msg, obj)
-	case TypeFunctionCall:
-		c.resultString("result", obj, true)
-	case TypeAssistantRequest:
-		c.oneOf(obj, "assistantId", "assistant", "squadId", "squad", "workflowId", "workflow", "destination", "error")
-		c.types(obj, map[string]jsonKind{
-			"assistantId": kindString, "assistant": kindObject, "squadId": kindString,
-			"squad": kindObject, "workflowId": kindString, "workflow": kindObject,
-			"destination": kindObject, "error": kindString, "assistantOverrides": kindObject,
-		})
-	case TypeTransferDestinationRequest:
-		c.oneOf(obj, "destination", "error")
-		c.types(obj, map[string]jsonKind{"destination": kindObject, "error": kindString})
-	case TypeHandoffDestinationRequest:
-		if !present(obj, "destination") {
-			c.add("destination is missing")
-		}
-		c.types(obj, map[string]jsonKind{"destination": kindObject, "error": kindString})
-	case TypeKnowledgeBaseRequest:
-		c.knowledgeBase(obj)
-	case TypeCallEndpointingRequest:
-		c.endpointing(obj)
-	case TypeCampaignPredial:
-		if !present(obj, "eligible") {
-			c.add("eligible is missing")
+	var issues []issue
+	if s, name, ok := r.schemaFor(kind); ok {
+		issues = schemaIssues(s, name, doc)
+	} else {
+		issues = checkShape(kind, doc)
+	}
+	for _, is := range issues {
+		if w := tolerated(kind, is, doc); w != "" {
+			j.warnings = append(j.warnings, w)
 		} else {
-			c.types(obj, map[string]jsonKind{"eligible": kindBool})
+			j.problems = append(j.problems, is.String())
 		}
 	}
-	return c.problems
+	j.own(msg, doc)
+	return j.verdict()
 }
 
-// Verdict is what Vapi would make of a reply: Problems make it unusable (Vapi ignores it,
-// the call breaks); Warnings do not stop Vapi from using it but are worth saying (a status
-// other than 200, line breaks in a result, every tool result an error...). Text is escaped,
-// safe to print.
-type Verdict struct {
-	Problems []string
-	Warnings []string
+// judgement accumulates a verdict.
+type judgement struct{ problems, warnings []string }
+
+func (j *judgement) problem(format string, args ...any) {
+	j.problems = append(j.problems, fmt.Sprintf(format, args...))
 }
 
-// OK reports whether Vapi can use the reply.
-func (v Verdict) OK() bool { return len(v.Problems) == 0 }
+func (j *judgement) warn(format string, args ...any) {
+	j.warnings = append(j.warnings, fmt.Sprintf(format, args...))
+}
 
-// JudgeReply is CheckReply with the problems that do not stop Vapi from using the reply
-// moved to Warnings.
-func JudgeReply(msg *Message, status int, header http.Header, body []byte) Verdict {
-	var v Verdict
-	for _, p := range CheckReply(msg, status, header, body) {
-		if strings.Contains(p, "line breaks") {
-			v.Warnings = append(v.Warnings, p)
-		} else {
-			v.Problems = append(v.Problems, p)
+// verdict returns the result with repeats dropped: the schema and vapimon's own checks may
+// say the same thing ("results[0].toolCallId is missing").
+func (j *judgement) verdict() Verdict {
+	return Verdict{Problems: dedupe(j.problems), Warnings: dedupe(j.warnings)}
+}
+
+func dedupe(list []string) []string {
+	if len(list) < 2 {
+		return list
+	}
+	seen := make(map[string]bool, len(list))
+	out := list[:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
-	return v
+	return out
+}
+
+// object decodes body as a JSON object, numbers as json.Number (as the schema validator
+// wants them).
+func (j *judgement) object(body []byte) (map[string]any, bool) {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 {
+		j.problem("body is empty: Vapi needs a JSON object")
+		return nil, false
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(t))
+	if err != nil {
+		j.problem("body is not JSON")
+		return nil, false
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		j.problem("body is %s, not a JSON object", kindOf(v))
+		return nil, false
+	}
+	return obj, true
+}
+
+// voice checks a voice-request reply: 1-channel 16-bit raw PCM, not JSON.
+func (j *judgement) voice(header http.Header, body []byte) {
+	if len(body) == 0 {
+		j.problem("body is empty: voice-request wants raw 16-bit PCM audio")
+		return
+	}
+	if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
+		j.problem("body is JSON: voice-request wants raw 16-bit PCM audio, not JSON")
+	} else if len(body)%2 == 1 {
+		j.problem("body has an odd number of bytes (%d): 16-bit PCM comes in 2-byte samples", len(body))
+	}
 }
 
 // allAsync reports whether Vapi waits for none of the calls (every tool is async:true).
@@ -119,197 +202,426 @@ func allAsync(calls []ToolCall) bool {
 	return true
 }
 
-// checkVoice checks a voice-request reply: 1-channel 16-bit raw PCM, not JSON.
-func checkVoice(header http.Header, body []byte) []string {
-	if len(body) == 0 {
-		return []string{"body is empty: voice-request wants raw 16-bit PCM audio"}
-	}
-	var p []string
-	if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
-		p = append(p, "body is JSON: voice-request wants raw 16-bit PCM audio, not JSON")
-	} else if len(body)%2 == 1 {
-		p = append(p, fmt.Sprintf("body has an odd number of bytes (%d): 16-bit PCM comes in 2-byte samples", len(body)))
-	}
-	return p
-}
+// ---- issues: what a schema (or the hand-written shape check) finds -------------------
 
-// jsonKind is the kind of a JSON value, read from its first byte.
-type jsonKind int
+// issueKind says what an issue is about, so that tolerances can recognise it whichever
+// checker found it.
+type issueKind int
 
 const (
-	kindNull jsonKind = iota
-	kindString
-	kindNumber
-	kindBool
-	kindObject
-	kindArray
-	kindInvalid
+	issueOther   issueKind = iota
+	issueMissing           // a required property is absent: prop
+	issueType              // a value has the wrong JSON type: got, want
 )
 
-func (k jsonKind) String() string {
-	return [...]string{"null", "a string", "a number", "true or false", "an object", "a list", "invalid"}[k]
+// issue is one thing wrong with a reply's shape, at loc (JSON pointer tokens).
+type issue struct {
+	loc  []string
+	kind issueKind
+	prop string
+	got  jsonKind
+	want string
+	// text is the whole sentence for issueOther, and a hint appended to the others.
+	text string
 }
 
-func kindOf(raw json.RawMessage) jsonKind {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return kindInvalid
+func (is issue) String() string {
+	switch is.kind {
+	case issueMissing:
+		return dotted(append(is.loc[:len(is.loc):len(is.loc)], is.prop)) + " is missing" + is.text
+	case issueType:
+		return dotted(is.loc) + " is " + is.got.String() + ", not " + is.want + is.text
 	}
-	switch c := raw[0]; {
-	case c == '"':
-		return kindString
-	case c == '{':
-		return kindObject
-	case c == '[':
-		return kindArray
-	case c == 't' || c == 'f':
-		return kindBool
-	case c == 'n':
-		return kindNull
-	case c == '-' || ('0' <= c && c <= '9'):
-		return kindNumber
-	}
-	return kindInvalid
+	return is.text
 }
 
-// present reports whether obj has key with a non-null value.
-func present(obj map[string]json.RawMessage, key string) bool {
-	v, ok := obj[key]
-	return ok && kindOf(v) != kindNull
+// dotted writes a location as a person reads it: results[0].toolCallId. Keys that are
+// not plain identifiers (they come from the reply) are quoted.
+func dotted(loc []string) string {
+	if len(loc) == 0 {
+		return "the reply"
+	}
+	var b strings.Builder
+	for i, tok := range loc {
+		if isIndex(tok) {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(safe(tok))
+	}
+	return b.String()
 }
 
-// checker accumulates problems.
-type checker struct{ problems []string }
-
-func (c *checker) add(format string, args ...any) {
-	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+func isIndex(tok string) bool {
+	if tok == "" || len(tok) > 9 {
+		return false
+	}
+	for _, c := range tok {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
-// object decodes body as a JSON object.
-func (c *checker) object(body []byte) (map[string]json.RawMessage, bool) {
-	t := bytes.TrimSpace(body)
-	if len(t) == 0 {
-		c.add("body is empty: Vapi needs a JSON object")
-		return nil, false
+// at returns the value at loc in doc, and whether it is there.
+func at(doc any, loc []string) (any, bool) {
+	v := doc
+	for _, tok := range loc {
+		switch x := v.(type) {
+		case map[string]any:
+			c, ok := x[tok]
+			if !ok {
+				return nil, false
+			}
+			v = c
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
 	}
-	if !json.Valid(t) {
-		c.add("body is not JSON")
-		return nil, false
-	}
-	if t[0] != '{' {
-		c.add("body is %s, not a JSON object", kindOf(t))
-		return nil, false
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(t, &obj); err != nil {
-		c.add("body is not JSON")
-		return nil, false
-	}
-	return obj, true
+	return v, true
 }
 
-// oneOf requires at least one of keys to be present.
-func (c *checker) oneOf(obj map[string]json.RawMessage, keys ...string) {
+// schemaIssues validates doc against the named reply schema and turns each problem into
+// an issue.
+func schemaIssues(s *vapischema.Schemas, name string, doc map[string]any) []issue {
+	err := s.ValidateValue(name, doc)
+	if err == nil {
+		return nil
+	}
+	var ve *vapischema.ValidationError
+	if !errors.As(err, &ve) {
+		return []issue{{text: "reply could not be checked against Vapi's schema: " + quote(err.Error())}}
+	}
+	var out []issue
+	for _, p := range ve.Problems {
+		out = append(out, fromSchema(p, doc)...)
+	}
+	return out
+}
+
+const maxListed = 6
+
+// fromSchema says one schema problem in vapimon's words.
+func fromSchema(p vapischema.Problem, doc any) []issue {
+	loc := p.Location
+	where := dotted(loc)
+	switch k := p.Kind.(type) {
+	case *kind.Required:
+		var out []issue
+		for _, m := range k.Missing {
+			out = append(out, issue{loc: loc, kind: issueMissing, prop: m, text: typoHint(doc, loc, m)})
+		}
+		return out
+	case *kind.Type:
+		v, _ := at(doc, loc)
+		return []issue{{loc: loc, kind: issueType, got: kindOf(v), want: typeWords(k.Want)}}
+	case *kind.Enum:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, not %s", where, valueWords(k.Got), oneOfWords(k.Want))}}
+	case *kind.Const:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, not %s", where, valueWords(k.Got), valueWords(k.Want))}}
+	case *kind.Minimum:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, below the minimum of %s", where, ratWords(k.Got), ratWords(k.Want))}}
+	case *kind.Maximum:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, above the maximum of %s", where, ratWords(k.Got), ratWords(k.Want))}}
+	case *kind.ExclusiveMinimum:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s: it must be above %s", where, ratWords(k.Got), ratWords(k.Want))}}
+	case *kind.ExclusiveMaximum:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s: it must be below %s", where, ratWords(k.Got), ratWords(k.Want))}}
+	case *kind.MinLength:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is too short: %s, at least %d", where, plural(k.Got, "character", "characters"), k.Want)}}
+	case *kind.MaxLength:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is too long: %s, at most %d", where, plural(k.Got, "character", "characters"), k.Want)}}
+	case *kind.MinItems:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s has %s, at least %d", where, plural(k.Got, "entry", "entries"), k.Want)}}
+	case *kind.MaxItems:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s has %s, at most %d", where, plural(k.Got, "entry", "entries"), k.Want)}}
+	case *kind.Pattern:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, which does not match the pattern %s", where, quote(k.Got), quote(k.Want))}}
+	case *kind.Format:
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, not a valid %s", where, valueWords(k.Got), safe(k.Want))}}
+	case *kind.AdditionalProperties:
+		names := make([]string, len(k.Properties))
+		for i, n := range k.Properties {
+			names[i] = safe(n)
+		}
+		return []issue{{loc: loc, text: fmt.Sprintf("%s has properties Vapi's schema does not allow: %s", where, strings.Join(names, ", "))}}
+	case *kind.FalseSchema, *kind.Not:
+		return []issue{{loc: loc, text: where + " is not allowed here by Vapi's schema"}}
+	}
+	return []issue{{loc: loc, text: where + ": " + quote(p.Message)}}
+}
+
+// aliases are names people write for a required property (older docs, other APIs).
+var aliases = map[string][]string{
+	"number":         {"phoneNumber", "phone", "phone_number", "to"},
+	"sipUri":         {"sipURI", "sip_uri", "uri", "sip"},
+	"toolCallId":     {"id", "tool_call_id", "toolCallID", "toolCall"},
+	"assistantName":  {"assistantId", "name", "assistant"},
+	"timeoutSeconds": {"timeout", "timeout_seconds", "seconds"},
+	"similarity":     {"score"},
+	"content":        {"text", "message"},
+	"eligible":       {"isEligible", "eligibility"},
+	"destination":    {"transferDestination", "to"},
+}
+
+// typoHint names a sibling key that looks like the missing property.
+func typoHint(doc any, loc []string, prop string) string {
+	v, _ := at(doc, loc)
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	fold := strings.ToLower(strings.ReplaceAll(prop, "_", ""))
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	for _, k := range keys {
-		if present(obj, k) {
-			return
+		if k != prop && strings.ToLower(strings.ReplaceAll(k, "_", "")) == fold {
+			return fmt.Sprintf(" (found %s: Vapi reads %s)", quote(k), prop)
 		}
 	}
-	if len(keys) == 2 {
-		c.add("reply has neither %s nor %s", keys[0], keys[1])
-		return
+	for _, a := range aliases[prop] {
+		if _, ok := obj[a]; ok {
+			return fmt.Sprintf(" (found %s: Vapi reads %s)", quote(a), prop)
+		}
 	}
-	c.add("reply has none of %s or %s", strings.Join(keys[:len(keys)-1], ", "), keys[len(keys)-1])
+	return ""
 }
 
-// types checks the kind of each present key, in a stable order.
-func (c *checker) types(obj map[string]json.RawMessage, want map[string]jsonKind) {
-	for _, k := range sortedKeys(want) {
-		v, ok := obj[k]
-		if !ok || kindOf(v) == kindNull {
-			continue
+func typeWords(want []string) string {
+	seen := map[string]bool{}
+	var words []string
+	for _, w := range want {
+		var s string
+		switch w {
+		case "string":
+			s = "a string"
+		case "number", "integer":
+			s = "a number"
+		case "boolean":
+			s = "true or false"
+		case "object":
+			s = "an object"
+		case "array":
+			s = "a list"
+		case "null":
+			s = "null"
+		default:
+			s = safe(w)
 		}
-		if got := kindOf(v); got != want[k] {
-			c.add("%s is %s, not %s", k, got, want[k])
-			continue
+		if !seen[s] {
+			seen[s] = true
+			words = append(words, s)
 		}
-		if want[k] == kindString && (k == "assistantId" || k == "squadId" || k == "workflowId") {
-			if s, _ := unquote(v); strings.TrimSpace(s) == "" {
-				c.add("%s is empty", k)
+	}
+	return strings.Join(words, " or ")
+}
+
+func valueWords(v any) string {
+	switch x := v.(type) {
+	case string:
+		return quote(x)
+	case nil:
+		return "null"
+	case bool, json.Number, float64, int, int64:
+		return fmt.Sprint(x)
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return quote(fmt.Sprint(v))
+}
+
+func oneOfWords(want []any) string {
+	words := make([]string, 0, maxListed)
+	for i, w := range want {
+		if i == maxListed {
+			return fmt.Sprintf("one of the %d values Vapi's schema allows (%s, …)", len(want), strings.Join(words, ", "))
+		}
+		words = append(words, valueWords(w))
+	}
+	if len(words) == 1 {
+		return words[0]
+	}
+	return "one of " + strings.Join(words, ", ")
+}
+
+func ratWords(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// ---- tolerances: where Vapi reads more than its schema allows -------------------------
+
+// tolerated returns the warning to give instead of failing the issue, or "" when the issue
+// is a problem. Each tolerance is listed with its source in the README ("Reply checks and
+// tolerances").
+func tolerated(msgKind string, is issue, doc map[string]any) string {
+	loc := is.loc
+	switch msgKind {
+	case TypeToolCalls:
+		// results[i].result as an object, number, list or boolean.
+		if is.kind == issueType && len(loc) == 3 && loc[0] == "results" && loc[2] == "result" {
+			switch is.got {
+			case kindObject, kindNumber, kindArray, kindBool:
+				return fmt.Sprintf("%s is %s, not a string: Vapi's custom-tools guide and its own example server accept that, but its schema and troubleshooting guide want a string", dotted(loc), is.got)
+			case kindNull:
+				if entry, ok := at(doc, loc[:2]); ok && isString(field(entry, "error")) {
+					return fmt.Sprintf("%s is null beside an error: Vapi's schema wants a string or no result at all; the error is what counts", dotted(loc))
+				}
+			}
+		}
+		if is.kind == issueType && len(loc) == 3 && loc[0] == "results" && loc[2] == "error" && is.got == kindNull {
+			if entry, ok := at(doc, loc[:2]); ok {
+				if field(entry, "result") != nil {
+					return fmt.Sprintf("%s is null beside a result: Vapi's schema wants a string or no error at all; the result is what counts", dotted(loc))
+				}
+			}
+		}
+		// results[i].name missing.
+		if is.kind == issueMissing && is.prop == "name" && len(loc) == 2 && loc[0] == "results" {
+			return fmt.Sprintf("%s.name is missing: Vapi's schema requires it, but its docs' examples leave it out", dotted(loc))
+		}
+	case TypeHandoffDestinationRequest:
+		// {"error": ...} alone refuses the handoff.
+		if is.kind == issueMissing && is.prop == "destination" && len(loc) == 0 && isString(doc["error"]) {
+			return `destination is missing: Vapi's schema requires it, but its handoff guide refuses a handoff with {"error": ...} alone`
+		}
+	case TypeKnowledgeBaseRequest:
+		// message {"role":"assistant","content":...} without type "custom-message".
+		if is.kind == issueMissing && is.prop == "type" && len(loc) == 1 && loc[0] == "message" {
+			if m, ok := doc["message"].(map[string]any); ok && isString(m["content"]) {
+				return `message.type is missing: Vapi's schema wants "custom-message", but the spec's own example (CustomKnowledgeBase.server) and Vapi's example server send {"role": "assistant", "content": ...}`
 			}
 		}
 	}
+	return ""
 }
 
-func sortedKeys(m map[string]jsonKind) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ { // tiny maps: insertion sort keeps this dependency-free
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+// field returns obj[key] when obj is an object, else nil.
+func field(obj any, key string) any {
+	m, _ := obj.(map[string]any)
+	return m[key]
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
+}
+
+// ---- vapimon's own judgement, on top of the schema -------------------------------------
+
+// own adds what the schema cannot know: the tool calls answered by id, empty ids, line
+// breaks, and replies of the right shape that will still break the call.
+func (j *judgement) own(msg *Message, doc map[string]any) {
+	errText, hasError := doc["error"].(string)
+	switch msg.Kind {
+	case TypeToolCalls:
+		j.toolCalls(msg, doc)
+	case TypeFunctionCall:
+		j.functionCall(doc)
+	case TypeAssistantRequest:
+		if !anyPresent(doc, "assistantId", "assistant", "squadId", "squad", "workflowId", "workflow", "destination", "error") {
+			j.problem("reply has none of assistantId, assistant, squadId, squad, workflowId, workflow, destination or error")
+		}
+		for _, k := range []string{"assistantId", "squadId", "workflowId"} {
+			if s, ok := doc[k].(string); ok && strings.TrimSpace(s) == "" {
+				j.problem("%s is empty", k)
+			}
+		}
+		if hasError {
+			j.warn("assistant-request answered with error (%s): Vapi ends the call", quote(errText))
+		}
+	case TypeTransferDestinationRequest:
+		if !anyPresent(doc, "destination", "error") {
+			j.problem("reply has neither destination nor error")
+		}
+		if hasError {
+			j.warn("transfer answered with error (%s): the caller is not transferred", quote(errText))
+		}
+	case TypeHandoffDestinationRequest:
+		if hasError {
+			j.warn("handoff answered with error (%s): the call stays with this assistant", quote(errText))
+		}
+		if s, ok := doc["result"].(string); ok {
+			j.lineBreaks("result", s)
+		}
+	case TypeKnowledgeBaseRequest:
+		if !anyPresent(doc, "documents", "message") {
+			j.problem("reply has neither documents nor message")
 		}
 	}
-	return keys
 }
 
-// unquote decodes a JSON string; null and other kinds are not strings.
-func unquote(raw json.RawMessage) (string, bool) {
-	var s string
-	if kindOf(raw) != kindString || json.Unmarshal(raw, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
-// resultString checks that obj[key] is a single-line string; path names it in problems.
-func (c *checker) resultString(path string, obj map[string]json.RawMessage, required bool) {
-	key := path[strings.LastIndexByte(path, '.')+1:]
-	v, ok := obj[key]
-	if !ok {
-		if required {
-			c.add("%s is missing", path)
+// anyPresent reports whether doc has one of keys with a non-null value.
+func anyPresent(doc map[string]any, keys ...string) bool {
+	for _, k := range keys {
+		if v, ok := doc[k]; ok && v != nil {
+			return true
 		}
-		return
 	}
-	c.singleLine(path, v)
+	return false
 }
 
-func (c *checker) singleLine(path string, v json.RawMessage) {
-	s, ok := unquote(v)
-	if !ok {
-		c.add("%s is not a string (it is %s)", path, kindOf(v))
-		return
-	}
+func (j *judgement) lineBreaks(path, s string) {
 	if strings.ContainsAny(s, "\r\n") {
-		c.add("%s has line breaks: Vapi wants single-line strings", path)
+		j.warn("%s has line breaks: Vapi wants single-line strings", path)
 	}
 }
 
-// toolCalls checks {"results":[{"toolCallId","result"|"error"}...]} against msg's calls.
-func (c *checker) toolCalls(msg *Message, obj map[string]json.RawMessage) {
-	raw, ok := obj["results"]
-	if !ok || kindOf(raw) == kindNull {
-		if present(obj, "error") { // ServerMessageResponseToolCalls allows a top-level error
-			c.types(obj, map[string]jsonKind{"error": kindString})
+// functionCall checks the legacy {"result": "<string>"}, which has no schema.
+func (j *judgement) functionCall(doc map[string]any) {
+	v, ok := doc["result"]
+	if !ok {
+		j.problem("result is missing")
+		return
+	}
+	s, ok := v.(string)
+	if !ok {
+		j.problem("result is not a string (it is %s)", kindOf(v))
+		return
+	}
+	j.lineBreaks("result", s)
+}
+
+// toolCalls checks {"results":[{"toolCallId","result"|"error"}...]} against msg's calls:
+// one entry per call Vapi waits for, each id known and answered once.
+func (j *judgement) toolCalls(msg *Message, doc map[string]any) {
+	raw, ok := doc["results"]
+	if !ok || raw == nil {
+		if e, ok := doc["error"].(string); ok { // ServerMessageResponseToolCalls allows a top-level error
+			j.warn("the reply is an error (%s): the model gets no tool result", quote(e))
 			return
 		}
-		switch {
-		case present(obj, "result"):
-			c.add(`results is missing (found "result": Vapi wants {"results":[{"toolCallId":…,"result":…}]})`)
-		default:
-			c.add("results is missing")
+		if _, ok := doc["result"]; ok {
+			j.problem(`results is missing (found "result": Vapi wants {"results":[{"toolCallId":…,"result":…}]})`)
+		} else {
+			j.problem("results is missing")
 		}
 		return
 	}
-	if k := kindOf(raw); k != kindArray {
-		c.add("results is %s, not a list", k)
-		return
-	}
-	var entries []json.RawMessage
-	if json.Unmarshal(raw, &entries) != nil {
-		c.add("results is not a list")
+	entries, ok := raw.([]any)
+	if !ok {
+		j.problem("results is %s, not a list", kindOf(raw))
 		return
 	}
 	calls := msg.ToolCalls
@@ -320,38 +632,35 @@ func (c *checker) toolCalls(msg *Message, obj map[string]json.RawMessage) {
 		}
 	}
 	if len(calls) > 0 && (len(entries) < waited || len(entries) > len(calls)) {
-		c.add("results has %s for %s", plural(len(entries), "entry", "entries"), plural(len(calls), "tool call", "tool calls"))
+		j.problem("results has %s for %s", plural(len(entries), "entry", "entries"), plural(len(calls), "tool call", "tool calls"))
 	}
 	answered := make(map[string]int, len(entries)) // call id -> first results index
+	allErrors, firstError := len(entries) > 0, ""
 	for i, e := range entries {
 		p := fmt.Sprintf("results[%d]", i)
-		if kindOf(e) != kindObject {
-			c.add("%s is %s, not an object", p, kindOf(e))
+		ent, ok := e.(map[string]any)
+		if !ok {
+			j.problem("%s is %s, not an object", p, kindOf(e))
+			allErrors = false
 			continue
 		}
-		var ent map[string]json.RawMessage
-		if json.Unmarshal(e, &ent) != nil {
-			c.add("%s is not an object", p)
-			continue
+		j.toolCallID(p, ent, calls, answered, i)
+		res, hasResult := ent["result"]
+		errv, hasErr := ent["error"]
+		if !hasResult && !hasErr {
+			j.problem("%s has neither result nor error", p)
+		} // a null result or error is the shape check's to report
+		if s, ok := res.(string); ok {
+			j.lineBreaks(p+".result", s)
 		}
-		c.toolCallID(p, ent, calls, answered, i)
-		hasResult, hasError := present(ent, "result"), present(ent, "error")
-		_, resultKey := ent["result"]
-		_, errorKey := ent["error"]
-		switch {
-		case hasResult || hasError:
-			if hasResult {
-				c.singleLine(p+".result", ent["result"])
-			}
-			if hasError {
-				c.singleLine(p+".error", ent["error"])
-			}
-		case resultKey: // "result": null
-			c.singleLine(p+".result", ent["result"])
-		case errorKey:
-			c.singleLine(p+".error", ent["error"])
-		default:
-			c.add("%s has neither result nor error", p)
+		es, isErr := errv.(string)
+		if isErr {
+			j.lineBreaks(p+".error", es)
+		}
+		if !isErr || (hasResult && res != nil) {
+			allErrors = false
+		} else if i == 0 {
+			firstError = es
 		}
 	}
 	for _, tc := range calls {
@@ -359,21 +668,28 @@ func (c *checker) toolCalls(msg *Message, obj map[string]json.RawMessage) {
 			continue
 		}
 		if _, ok := answered[tc.ID]; !ok {
-			c.add("no result for tool call %s", describeCall(tc))
+			j.problem("no result for tool call %s", describeCall(tc))
 		}
+	}
+	if allErrors {
+		what := "every tool result is an error"
+		if len(entries) == 1 {
+			what = "the tool result is an error"
+		}
+		j.warn("%s (%s): the model reads out an error instead of an answer", what, quote(firstError))
 	}
 }
 
 // toolCallID checks one entry's toolCallId against the calls.
-func (c *checker) toolCallID(p string, ent map[string]json.RawMessage, calls []ToolCall, answered map[string]int, i int) {
+func (j *judgement) toolCallID(p string, ent map[string]any, calls []ToolCall, answered map[string]int, i int) {
 	v, ok := ent["toolCallId"]
-	if !ok || kindOf(v) == kindNull {
-		c.add("%s.toolCallId is missing", p)
+	if !ok || v == nil {
+		j.problem("%s.toolCallId is missing%s", p, typoHint(ent, nil, "toolCallId"))
 		return
 	}
-	id, isString := unquote(v)
+	id, isString := v.(string)
 	if !isString {
-		c.add("%s.toolCallId is %s, not a string", p, kindOf(v))
+		j.problem("%s.toolCallId is %s, not a string", p, kindOf(v))
 		return
 	}
 	if len(calls) == 0 {
@@ -387,11 +703,11 @@ func (c *checker) toolCallID(p string, ent map[string]json.RawMessage, calls []T
 		}
 	}
 	if !known {
-		c.add("%s.toolCallId %s does not match any tool call (expected %s)", p, quote(id), expectedIDs(calls, answered))
+		j.problem("%s.toolCallId %s does not match any tool call (expected %s)", p, quote(id), expectedIDs(calls, answered))
 		return
 	}
 	if first, dup := answered[id]; dup {
-		c.add("%s.toolCallId %s repeats results[%d]", p, quote(id), first)
+		j.problem("%s.toolCallId %s repeats results[%d]", p, quote(id), first)
 		return
 	}
 	answered[id] = i
@@ -425,59 +741,43 @@ func describeCall(tc ToolCall) string {
 	return safe(tc.ID) + " (" + safe(tc.Name) + ")"
 }
 
-// knowledgeBase checks {"documents":[{"content","similarity"}...]} or {"message":...}.
-func (c *checker) knowledgeBase(obj map[string]json.RawMessage) {
-	if !present(obj, "documents") {
-		if !present(obj, "message") {
-			c.add("reply has neither documents nor message")
-		}
-		return
-	}
-	raw := obj["documents"]
-	if k := kindOf(raw); k != kindArray {
-		c.add("documents is %s, not a list", k)
-		return
-	}
-	var docs []json.RawMessage
-	if json.Unmarshal(raw, &docs) != nil {
-		c.add("documents is not a list")
-		return
-	}
-	for i, d := range docs {
-		p := fmt.Sprintf("documents[%d]", i)
-		var doc map[string]json.RawMessage
-		if kindOf(d) != kindObject || json.Unmarshal(d, &doc) != nil {
-			c.add("%s is %s, not an object", p, kindOf(d))
-			continue
-		}
-		if !present(doc, "content") {
-			c.add("%s.content is missing", p)
-		} else if k := kindOf(doc["content"]); k != kindString {
-			c.add("%s.content is %s, not a string", p, k)
-		}
-		if !present(doc, "similarity") {
-			c.add("%s.similarity is missing", p)
-		} else if k := kindOf(doc["similarity"]); k != kindNumber {
-			c.add("%s.similarity is %s, not a number", p, k)
-		}
-	}
+// ---- small helpers -------------------------------------------------------------------
+
+// jsonKind is the kind of a decoded JSON value.
+type jsonKind int
+
+const (
+	kindNull jsonKind = iota
+	kindString
+	kindNumber
+	kindBool
+	kindObject
+	kindArray
+	kindInvalid
+)
+
+func (k jsonKind) String() string {
+	return [...]string{"null", "a string", "a number", "true or false", "an object", "a list", "invalid"}[k]
 }
 
-// endpointing checks {"timeoutSeconds": <number >= 0>}.
-func (c *checker) endpointing(obj map[string]json.RawMessage) {
-	if !present(obj, "timeoutSeconds") {
-		c.add("timeoutSeconds is missing")
-		return
+// kindOf returns the kind of a value decoded by jsonschema.UnmarshalJSON (or
+// encoding/json).
+func kindOf(v any) jsonKind {
+	switch v.(type) {
+	case nil:
+		return kindNull
+	case string:
+		return kindString
+	case json.Number, float64:
+		return kindNumber
+	case bool:
+		return kindBool
+	case map[string]any:
+		return kindObject
+	case []any:
+		return kindArray
 	}
-	raw := obj["timeoutSeconds"]
-	if k := kindOf(raw); k != kindNumber {
-		c.add("timeoutSeconds is %s, not a number", k)
-		return
-	}
-	f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
-	if err == nil && f < 0 {
-		c.add("timeoutSeconds is negative")
-	}
+	return kindInvalid
 }
 
 func plural(n int, one, many string) string {

@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 )
@@ -56,11 +57,14 @@ func AssistantRequestReply(assistantID string) []byte {
 
 // TransferDestinationReply builds a transfer-destination-request reply: where to transfer
 // the caller (e.g. {"type":"number","number":"+14155550142"}), with an optional message
-// spoken first.
+// spoken first. The text goes where Vapi's schema reads it: a request-start message's
+// content (ServerMessageResponseTransferDestinationRequest.message is a ToolMessageStart,
+// whose spoken text is content; older docs wrote it as "message", which Vapi's schema
+// does not have).
 func TransferDestinationReply(destination json.RawMessage, message string) []byte {
 	out := map[string]any{"destination": destination}
 	if message != "" {
-		out["message"] = map[string]string{"type": "request-start", "message": message}
+		out["message"] = map[string]string{"type": "request-start", "content": singleLine(message)}
 	}
 	return mustJSON(out)
 }
@@ -90,9 +94,24 @@ func KnowledgeBaseReply(docs []KnowledgeDocument) []byte {
 	return mustJSON(map[string]any{"documents": docs})
 }
 
+// Limits of a call.endpointing.request reply (ServerMessageResponseCallEndpointingRequest).
+const (
+	maxEndpointingSeconds     = 15
+	defaultEndpointingSeconds = 1.5 // what ErrorReply answers: a usual pause
+)
+
 // EndpointingReply builds a call.endpointing.request reply: how long to wait, in seconds,
-// before the assistant speaks.
+// before the assistant speaks. The value is clamped to the 0–15 s Vapi's schema allows (a
+// value outside is not used by Vapi at all); NaN becomes a usual pause of 1.5 s.
 func EndpointingReply(timeoutSeconds float64) []byte {
+	switch {
+	case math.IsNaN(timeoutSeconds):
+		timeoutSeconds = defaultEndpointingSeconds
+	case timeoutSeconds < 0:
+		timeoutSeconds = 0
+	case timeoutSeconds > maxEndpointingSeconds: // +Inf included
+		timeoutSeconds = maxEndpointingSeconds
+	}
 	return mustJSON(map[string]float64{"timeoutSeconds": timeoutSeconds})
 }
 
@@ -125,7 +144,7 @@ func ErrorReply(msg *Message, text string) Reply {
 	case TypeKnowledgeBaseRequest:
 		body = KnowledgeBaseReply(nil)
 	case TypeCallEndpointingRequest:
-		body = EndpointingReply(1.5)
+		body = EndpointingReply(defaultEndpointingSeconds)
 	case TypeCampaignPredial:
 		body = PredialReply(false)
 	case TypeVoiceRequest:

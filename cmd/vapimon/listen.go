@@ -159,6 +159,7 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 	}
 	s.log = log
 	s.closers = append(s.closers, func() { _ = logCloser.Close() })
+	webhook.WarmReplyChecks(log) // compiled in the background before the first reply is judged
 
 	if f.answers != "" {
 		s.answers, err = webhook.LoadAnswers(f.answers)

@@ -39,9 +39,10 @@ func newReplayCmd() *cobra.Command {
 scenario to --to, in order and at the recorded pacing (--speed 4 is four times faster,
 --instant does not wait), signed as Vapi would sign them for --auth. A progress bar shows
 while it runs; then a summary: requests sent, 2xx replies, failures, and replies Vapi would
-not accept. --compare also compares each reply with the recorded one. A reply with the
-right shape that will still break the call (every tool result is an error, an
-assistant-request or transfer answered with an error) is marked ⚠; --strict fails on it.
+not accept (Vapi's response schemas and vapimon's own rules, as in "vapimon send").
+--compare also compares each reply with the recorded one. A reply Vapi can use that is
+still worth a look (HTTP 201, every tool result an error, an assistant-request or transfer
+answered with an error...) is marked ⚠; --strict fails on it.
 
 Each request waits its recorded gap after the previous reply came in, so a slow reply
 delays the rest of the call instead of causing a burst. Requests that were rejected when
@@ -66,7 +67,7 @@ so a replay can run in CI.`,
 	fs.BoolVar(&f.compare, "compare", false, "compare each reply with the recorded one and show the differences")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on each reply after this long")
 	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
-	fs.BoolVar(&f.strict, "strict", false, "fail also on replies with the right shape that will break the call (⚠)")
+	fs.BoolVar(&f.strict, "strict", false, "fail also on replies Vapi can use that have a warning (⚠)")
 	fs.BoolVar(&f.includeRejected, "include-rejected", false, "also send the requests that were rejected when recorded")
 	f.auth.register(cmd)
 	return cmd
@@ -123,7 +124,10 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	return nil
 }
 
-// failing is Summary.Failing, and with --strict warnings count too.
+// failing is Summary.Failing (a request with no reply, a non-2xx, a reply Vapi cannot
+// use), and with --strict the replies with a warning count too (webhook.JudgeReply's
+// Warnings: a 2xx other than 200, a tolerated shape, an answer that is an error, a reply
+// vapimon sent in place of the server).
 func failing(sum fixtures.Summary, strict bool) bool {
 	return sum.Failing() || (strict && sum.Warned > 0)
 }
@@ -320,7 +324,11 @@ func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr e
 		fmt.Fprintln(out, "✗ replay failed")
 	case runErr != nil:
 	case sum.Warned > 0:
-		fmt.Fprintf(out, "⚠ every reply has the shape Vapi expects, but %s will break the call (--strict fails the run on this)\n", plural(sum.Warned, "reply"))
+		have := "have"
+		if sum.Warned == 1 {
+			have = "has"
+		}
+		fmt.Fprintf(out, "⚠ Vapi can use every reply, but %s %s a warning (--strict fails the run on this)\n", plural(sum.Warned, "reply"), have)
 	case sum.AsRecorded > 0:
 		fmt.Fprintln(out, "✓ every reply came back 2xx with the shape Vapi expects, or as it was recorded")
 	case sum.Sent == 0:

@@ -37,7 +37,7 @@ func TestReplayKeepToListen(t *testing.T) {
 	// The scenario's book_table call is answered with an error on purpose ("fully booked"):
 	// the right shape, but a warning.
 	for _, s := range []string{fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0 · ⚠ 1", n, n),
-		`⚠ the tool result is an error ("fully booked")`, "⚠ every reply has the shape Vapi expects, but 1 reply will break the call"} {
+		`⚠ the tool result is an error ("fully booked")`, "⚠ Vapi can use every reply, but 1 reply has a warning"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 		}
@@ -127,10 +127,11 @@ func TestReplayOutcomes(t *testing.T) {
 	}
 	allErrors := func(msg *webhook.Message) (int, string) {
 		if msg != nil && msg.Kind == webhook.TypeToolCalls {
-			return 200, `{"results":[{"toolCallId":"` + msg.ToolCalls[0].ID + `","error":"nobody answered"}]}`
+			return 200, `{"results":[{"toolCallId":"` + msg.ToolCalls[0].ID + `","name":"` + msg.ToolCalls[0].Name + `","error":"nobody answered"}]}`
 		}
 		return goodAnswer(msg)
 	}
+	created := func(msg *webhook.Message) (int, string) { _, body := goodAnswer(msg); return 201, body }
 	tests := []struct {
 		name   string
 		to     func(t *testing.T) string
@@ -142,13 +143,19 @@ func TestReplayOutcomes(t *testing.T) {
 		{name: "warning", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, allErrors).URL },
 			args: []string{"web-call", "--instant"}, code: 0,
 			stdout: []string{"tool-calls → 200 in ", " ⚠\n", `    ⚠ the tool result is an error ("nobody answered")`, "wrong shape 0 · ⚠ 1",
-				"⚠ every reply has the shape Vapi expects, but 1 reply will break the call (--strict fails the run on this)"}},
+				"⚠ Vapi can use every reply, but 1 reply has a warning (--strict fails the run on this)"}},
 		{name: "warning, strict", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, allErrors).URL },
 			args: []string{"web-call", "--instant", "--strict"}, code: 1,
 			stdout: []string{"⚠ 1", "✗ replay failed"}},
 		{name: "warning, strict json", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, allErrors).URL },
 			args: []string{"web-call", "--instant", "--strict", "--json"}, code: 1,
 			stdout: []string{`"warnings":["the tool result is an error`, `"warned":1,`, `"ok":false}`}},
+		{name: "201 everywhere: a warning on the tool reply only", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, created).URL },
+			args: []string{"web-call", "--instant"}, code: 0,
+			stdout: []string{"tool-calls → 201 in ", "    ⚠ HTTP 201: Vapi's docs ask for 200; Vapi's own examples answer 201", fmt.Sprintf("2xx %d · failed 0 · wrong shape 0 · ⚠ 1", n)}},
+		{name: "201, strict", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, created).URL },
+			args: []string{"web-call", "--instant", "--strict"}, code: 1,
+			stdout: []string{"⚠ 1", "✗ replay failed"}},
 		{name: "all good", to: func(t *testing.T) string { return newTarget(t, webhook.AuthConfig{}, goodAnswer).URL },
 			args: []string{"web-call", "--instant"}, code: 0,
 			stdout: []string{fmt.Sprintf("[%*d/%d] %s → 200 in ", len(strconv.Itoa(n)), 1, n, first), fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0", n, n), "✓ every reply came back 2xx"}},

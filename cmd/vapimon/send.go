@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,9 +41,13 @@ func newSendCmd() *cobra.Command {
 		Long: `Send one webhook (a built-in fixture, or a tape or JSON file holding one event) to a
 server, with the same headers Vapi would send for --auth, and show the status, latency and
 reply. For a message Vapi waits on (tool-calls, assistant-request...) the reply's shape is
-checked, and vapimon exits with status 1 when Vapi would not accept it. A reply with the
-right shape that will still break the call (every tool result is an error, an
-assistant-request or transfer answered with an error) is marked ⚠; --strict exits 1 then.
+checked against Vapi's response schema for it and vapimon's own rules (every tool call
+answered by its id), and vapimon exits with status 1 when Vapi could not use it (a 4xx or
+5xx, no body, a required field missing...). A reply Vapi can use that is still worth a
+look is marked ⚠, and --strict exits 1 then: a 2xx other than 200, a shape Vapi reads
+although its schema says otherwise (a tool result that is an object...), every tool result
+an error, an assistant-request, transfer or handoff answered with an error, and a reply
+that a vapimon sent in place of your server (its X-Vapimon-Fallback header).
 
 Call ids, tool-call ids and timestamps are made fresh (the call happens now) unless --keep
 is given. --set overrides one field of the body; the leading "message." may be left out.
@@ -61,7 +66,7 @@ Run "vapimon fixtures" for the list of built-in events.`,
 	fs.BoolVar(&f.keep, "keep", false, "send the body byte for byte as stored: no fresh ids or timestamps")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on a reply after this long")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object")
-	fs.BoolVar(&f.strict, "strict", false, "exit 1 also when the reply has the right shape but will break the call (⚠)")
+	fs.BoolVar(&f.strict, "strict", false, "exit 1 also on a reply Vapi can use that has a warning (⚠)")
 	f.auth.register(cmd)
 	return cmd
 }
@@ -108,6 +113,7 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if err != nil {
 		return err
 	}
+	warmReplyChecks(cmd.ErrOrStderr())
 	s := &fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()}
 	if err := s.Check(); err != nil {
 		return err
@@ -128,6 +134,20 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 }
 
 func userAgent() string { return "vapimon/" + versionString() }
+
+// warmReplyChecks starts compiling the reply schemas while the request is on its way; a
+// schema that fails (a broken build) is said on errw as a warning, and the hand-written
+// checks judge instead.
+func warmReplyChecks(errw io.Writer) {
+	webhook.WarmReplyChecks(slog.New(slog.NewTextHandler(errw, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+}
 
 // loadRecords resolves a fixture name, scenario name or tape/JSON file, printing the
 // reader's warnings (a torn last line...) on stderr.
@@ -180,20 +200,27 @@ func printSend(out, errw io.Writer, to string, rec fixtures.Record, res fixtures
 		return
 	}
 	fmt.Fprintf(out, "← %d %s in %s\n", res.Status, http.StatusText(res.Status), fmtLatency(res.Latency))
+	if res.Fallback != "" {
+		// Said before the body, on its own line: the ✓ or ⚠ below judges vapimon's
+		// stand-in answer, not the developer's server.
+		fmt.Fprintln(out, "⚠ answered by vapimon, not your server:", tui.SanitizeLine(res.Fallback))
+	}
 	if body := displayBody(res.Header, res.Body); body != "" {
 		fmt.Fprintln(out, body)
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintln(out, "✗", p)
 	}
-	if res.Warned() {
-		for _, w := range res.Warnings {
+	for _, w := range res.Warnings {
+		if res.Fallback == "" || w != fallbackWarning(res) {
 			fmt.Fprintln(out, "⚠", tui.SanitizeLine(w))
 		}
+	}
+	if res.Warned() {
 		if strict {
-			fmt.Fprintf(out, "  (the reply has the shape Vapi expects for %s; --strict fails on the warning)\n", typ)
+			fmt.Fprintf(out, "  (Vapi can use this reply to %s; --strict fails on the warning)\n", typ)
 		} else {
-			fmt.Fprintf(out, "  (the reply has the shape Vapi expects for %s; --strict makes this exit 1)\n", typ)
+			fmt.Fprintf(out, "  (Vapi can use this reply to %s; --strict makes this exit 1)\n", typ)
 		}
 		return
 	}
@@ -208,6 +235,11 @@ func printSend(out, errw io.Writer, to string, rec fixtures.Record, res fixtures
 			fmt.Fprintf(out, "✓ acknowledged (Vapi needs no reply body for %s)\n", typ)
 		}
 	}
+}
+
+// fallbackWarning is the warning fixtures.Send gives for res.Fallback, printed once, first.
+func fallbackWarning(res fixtures.Result) string {
+	return "answered by vapimon, not your server: " + res.Fallback
 }
 
 // describeSendError adds the next step to a transport error.
@@ -295,9 +327,12 @@ type sendResult struct {
 	LatencyMs float64         `json:"latencyMs"`
 	Reply     json.RawMessage `json:"reply,omitempty"`
 	Problems  []string        `json:"problems"`
-	// Warnings: the shape is right but the call will break (every tool result an error...).
+	// Warnings: Vapi can use the reply, but something is worth a ⚠ (HTTP 201, every tool
+	// result an error, a shape Vapi tolerates...).
 	Warnings []string `json:"warnings"`
-	Error    string   `json:"error,omitempty"`
+	// Fallback is set when a vapimon answered in place of your server, with its reason.
+	Fallback string `json:"fallback,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// OK is the exit status: a reply Vapi accepts (and, with --strict, no warnings).
 	OK bool `json:"ok"`
 }
@@ -311,6 +346,7 @@ func sendJSON(fixture, to string, rec fixtures.Record, res fixtures.Result, stri
 		LatencyMs: float64(res.Latency.Microseconds()) / 1000,
 		Problems:  res.Problems,
 		Warnings:  res.Warnings,
+		Fallback:  res.Fallback,
 		OK:        res.OK() && !(strict && res.Warned()),
 	}
 	if out.Problems == nil {

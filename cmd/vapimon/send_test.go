@@ -157,7 +157,7 @@ func TestSend(t *testing.T) {
 		{name: "good reply: no warning with --strict", answer: goodAnswer, args: []string{"tool-calls", "--strict", "--json"}, code: 0,
 			stdout: []string{`"warnings":[]`, `"ok":true`}},
 		{name: "http 500", answer: func(*webhook.Message) (int, string) { return 500, "boom" }, args: []string{"assistant-request"}, code: 1,
-			stdout: []string{"← 500 Internal Server Error", "boom", "✗ HTTP 500: Vapi ignores non-200 replies to assistant-request"}},
+			stdout: []string{"← 500 Internal Server Error", "boom", "✗ HTTP 500: Vapi ignores non-2xx replies to assistant-request"}},
 		{name: "informational", answer: goodAnswer, args: []string{"status-update"}, code: 0,
 			stdout: []string{"✓ acknowledged (Vapi needs no reply body for status-update)"}},
 		{name: "keep", answer: goodAnswer, args: []string{"tool-calls", "--keep"}, code: 0,
@@ -357,6 +357,70 @@ func TestFixtureList(t *testing.T) {
 				if d := strings.Join(strings.Fields(fx.Description), " "); !strings.Contains(flat, d) {
 					t.Errorf("description of %s lost in wrapping: %q", fx.Name, d)
 				}
+			}
+		})
+	}
+}
+
+// TestSendStatusAndFallback: a 2xx other than 200 is a warning, a 204 to tool-calls a
+// failure, and a reply vapimon sent in place of your server is said loudly, before the
+// body, and fails --strict.
+func TestSendStatusAndFallback(t *testing.T) {
+	t.Parallel()
+	serve := func(t *testing.T, status int, fallback string, body func(*webhook.Message) string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			msg, _ := webhook.Parse(b)
+			if fallback != "" {
+				w.Header().Set(webhook.HeaderFallback, fallback)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			io.WriteString(w, body(msg))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	good := func(msg *webhook.Message) string { _, b := goodAnswer(msg); return b }
+	empty := func(*webhook.Message) string { return "" }
+	tests := []struct {
+		name     string
+		status   int
+		fallback string
+		body     func(*webhook.Message) string
+		args     []string
+		code     int
+		stdout   []string
+		absent   []string
+	}{
+		{name: "201: a warning", status: 201, body: good, args: []string{"tool-calls"}, code: 0,
+			stdout: []string{"← 201 Created", "⚠ HTTP 201: Vapi's docs ask for 200; Vapi's own examples answer 201", "--strict makes this exit 1"}, absent: []string{"✓", "✗"}},
+		{name: "201, strict", status: 201, body: good, args: []string{"tool-calls", "--strict"}, code: 1,
+			stdout: []string{"⚠ HTTP 201", "--strict fails on the warning"}},
+		{name: "204 to tool-calls fails", status: 204, body: empty, args: []string{"tool-calls"}, code: 1,
+			stdout: []string{"← 204 No Content", `✗ HTTP 204 with an empty body: Vapi gets no tool result ("no result returned")`}, absent: []string{"✓"}},
+		{name: "204 to an informational message is fine", status: 204, body: empty, args: []string{"status-update"}, code: 0,
+			stdout: []string{"✓ acknowledged"}, absent: []string{"⚠"}},
+		{name: "fallback", status: 200, fallback: "forward failed: HTTP 500 from http://localhost:3000/vapi", body: good, args: []string{"tool-calls"}, code: 0,
+			stdout: []string{"← 200 OK in ", "⚠ answered by vapimon, not your server: forward failed: HTTP 500 from http://localhost:3000/vapi\n{", "--strict makes this exit 1"}, absent: []string{"✓"}},
+		{name: "fallback, strict", status: 200, fallback: "no answer from your server", body: good, args: []string{"tool-calls", "--strict"}, code: 1,
+			stdout: []string{"⚠ answered by vapimon, not your server: no answer from your server"}},
+		{name: "fallback, json", status: 200, fallback: "no answer from your server", body: good, args: []string{"tool-calls", "--json", "--strict"}, code: 1,
+			stdout: []string{`"fallback":"no answer from your server"`, `"warnings":["answered by vapimon, not your server: no answer from your server"]`, `"ok":false`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append(append([]string{"send"}, tt.args...), "--to", serve(t, tt.status, tt.fallback, tt.body))
+			r := runVapimon(t, args...)
+			checkRun(t, args, r, tt.code, tt.stdout, nil)
+			for _, s := range tt.absent {
+				if strings.Contains(r.stdout, s) {
+					t.Errorf("stdout has %q:\n%s", s, r.stdout)
+				}
+			}
+			if n := strings.Count(r.stdout, "answered by vapimon"); tt.fallback != "" && !strings.Contains(strings.Join(args, " "), "--json") && n != 1 {
+				t.Errorf("the fallback is said %d times:\n%s", n, r.stdout)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func loadMini(t *testing.T) *Schemas {
@@ -50,6 +51,8 @@ func TestNormalisation(t *testing.T) {
 		{"array-level enum means allowed items", `{"type":"thing","messages":["a","b"],"codes":["y"]}`, nil},
 		{"array-level enum still checks items", `{"type":"thing","messages":["c"]}`, []string{"/messages/0: value must be one of 'a', 'b'"}},
 		{"array-level enum moves to items that lack one", `{"type":"thing","codes":["z"]}`, []string{"/codes/0: value must be one of 'x', 'y'"}},
+		{"string enum typed object accepts its strings", `{"type":"thing","verb":"refer"}`, nil},
+		{"string enum typed object still rejects others", `{"type":"thing","verb":"dial"}`, []string{"/verb: value must be one of 'refer', 'bye'"}},
 		{"missing required", `{}`, []string{": missing property 'type'"}},
 	}
 	for _, tt := range tests {
@@ -320,5 +323,27 @@ func TestVapiSpec(t *testing.T) {
 			t.Parallel()
 			checkProblems(t, s.Validate(tt.schema, []byte(tt.doc)), tt.want)
 		})
+	}
+}
+
+// TestValidateDuringCompile: validating against a compiled schema does not wait for
+// another schema's compile (the assistant-request closure takes a few hundred ms).
+func TestValidateDuringCompile(t *testing.T) {
+	t.Parallel()
+	s := loadMini(t)
+	if err := s.Compile("Child"); err != nil {
+		t.Fatal(err)
+	}
+	s.compileMu.Lock() // as a long compile would
+	done := make(chan error, 1)
+	go func() { done <- s.Validate("Child", []byte(`{"n":2}`)) }()
+	defer s.compileMu.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second): // a failure detector, not a timing assertion
+		t.Fatal("Validate waits for another schema's compile")
 	}
 }

@@ -1,0 +1,80 @@
+package webhook
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/vapimon/vapimon/webhook/vapischema"
+)
+
+// benchToolCalls is a typical tool-calls exchange: two calls, answered in one reply.
+func benchToolCalls(b *testing.B) (*Message, []byte) {
+	b.Helper()
+	msg, err := Parse([]byte(checkToolCalls2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return msg, []byte(`{"results":[{"toolCallId":"call_abc","name":"get_weather","result":"Paris: 18C, light rain"},{"toolCallId":"call_def","name":"get_time","result":"12:04 CET"}]}`)
+}
+
+// BenchmarkJudgeReply measures the reply check on the relay's path for a typical
+// tool-calls reply: with the embedded schema (compiled before the timer starts), and with
+// the hand-written checks that stand in when a schema cannot be compiled, the baseline of
+// the same run. "paired" alternates the two in blocks and reports their ratio, which a
+// busy machine moves much less than the absolute times:
+//
+//	go test ./webhook -run '^$' -bench JudgeReply -count 6
+func BenchmarkJudgeReply(b *testing.B) {
+	msg, body := benchToolCalls(b)
+	schema := newReplySchemas(vapischema.Embedded)
+	if _, _, ok := schema.schemaFor(TypeToolCalls); !ok {
+		b.Fatal("the tool-calls schema did not compile")
+	}
+	hand := newReplySchemas(func() (*vapischema.Schemas, error) { return nil, errors.New("benchmark baseline") })
+	b.Run("paired", func(b *testing.B) {
+		b.ReportMetric(pairedRatio(b, func() { schema.judge(msg, 200, nil, body) }, func() { hand.judge(msg, 200, nil, body) }), "schema/hand")
+	})
+	b.Run("schema", func(b *testing.B) {
+		r := schema
+		b.ReportAllocs()
+		for b.Loop() {
+			if v := r.judge(msg, 200, nil, body); !v.OK() || len(v.Warnings) > 0 {
+				b.Fatal(v)
+			}
+		}
+	})
+	b.Run("hand-written", func(b *testing.B) {
+		r := hand
+		b.ReportAllocs()
+		for b.Loop() {
+			if v := r.judge(msg, 200, nil, body); !v.OK() || len(v.Warnings) > 0 {
+				b.Fatal(v)
+			}
+		}
+	})
+}
+
+// pairedRatio runs a and base alternately, in blocks, for b.N iterations each, and returns
+// the ratio of their total times.
+func pairedRatio(b *testing.B, a, base func()) float64 {
+	const block = 100
+	var ta, tb time.Duration
+	for done := 0; done < b.N; done += block {
+		n := min(block, b.N-done)
+		start := time.Now()
+		for range n {
+			a()
+		}
+		mid := time.Now()
+		for range n {
+			base()
+		}
+		ta += mid.Sub(start)
+		tb += time.Since(mid)
+	}
+	if tb == 0 {
+		return 0
+	}
+	return float64(ta) / float64(tb)
+}
