@@ -130,14 +130,14 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
 		}
 	}()
-	runErr := tui.Run(ctx, tuiOptions(s), op)
+	runErr := runMonitor(ctx, s, tuiOptions(s), op)
 	cancel()
 	<-played
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if s.tape != nil {
-		fmt.Fprintf(stderr, "vapimon: demo tape saved: %s\nvapimon: replay it with: vapimon replay %s\n", s.tape.Path(), s.tape.Path())
+	if sum := s.tapeSummary(true); sum != "" {
+		tryWrite(stderr, sum+"\n")
 	}
 	return runErr
 }

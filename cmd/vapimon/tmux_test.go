@@ -25,6 +25,14 @@ type tmuxSession struct {
 
 func newTmux(t *testing.T, width, height int, env []string, command string) *tmuxSession {
 	t.Helper()
+	// Keep the pane after the command exits, so its last words can be read.
+	return newTmuxScript(t, width, height, env, command+"\nsleep 60")
+}
+
+// newTmuxScript runs the shell script body (after the exports of env) in a new tmux
+// session of its own server.
+func newTmuxScript(t *testing.T, width, height int, env []string, body string) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install tmux): the terminal end-to-end test is skipped")
 	}
@@ -34,10 +42,9 @@ func newTmux(t *testing.T, width, height int, env []string, command string) *tmu
 	b.WriteString("#!/bin/sh\n")
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
 	}
-	// Keep the pane after the command exits, so its last words can be read.
-	fmt.Fprintf(&b, "%s\nsleep 60\n", command)
+	fmt.Fprintf(&b, "%s\n", body)
 	if err := os.WriteFile(script, []byte(b.String()), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +52,9 @@ func newTmux(t *testing.T, width, height int, env []string, command string) *tmu
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 	return s
 }
+
+// shellQuote quotes v for sh.
+func shellQuote(v string) string { return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'" }
 
 func (s *tmuxSession) run(args ...string) string {
 	s.t.Helper()

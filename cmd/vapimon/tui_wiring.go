@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -27,14 +27,42 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "the HTTP server stopped: " + err.Error() + " (restart vapimon)"})
 		}
 	}()
-	runErr := tui.Run(ctx, opts, op)
+	runErr := runMonitor(ctx, s, opts, op)
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if s.tape != nil {
-		fmt.Fprintf(stderr, "vapimon: tape saved: %s (replay it with: vapimon replay %s)\n", s.tape.Path(), s.tape.Path())
+	if sum := s.tapeSummary(true); sum != "" {
+		// The terminal may be gone (that may be why we are here): a write that fails or
+		// hangs must not hold up the exit.
+		tryWrite(stderr, sum+"\n")
 	}
 	return runErr
+}
+
+// runMonitor runs the TUI until the operator quits, the terminal closes or a signal comes.
+// Once a signal came, it waits at most tuiStopWait for the TUI to give the terminal back:
+// the operator's prompts are released at the signal (tui.Run does that first), and a
+// terminal that takes no more output must not keep the callers waiting for the shutdown.
+func runMonitor(ctx context.Context, s *session, opts tui.Options, op *tui.Operator) error {
+	done := make(chan error, 1)
+	go func() {
+		err := errors.New("the monitor stopped unexpectedly (details in the log file)")
+		defer func() { done <- err }()
+		defer s.recoverPanic("monitor")
+		err = tui.Run(ctx, opts, op)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(tuiStopWait):
+		s.log.Warn("the monitor did not give the terminal back in time: shutting down without it", "wait", tuiStopWait)
+		return nil
+	}
 }
 
 func tuiOptions(s *session) tui.Options {
