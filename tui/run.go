@@ -39,14 +39,24 @@ const (
 // the session) ends Run as a quit does, returning nil. progOpts are passed to
 // tea.NewProgram instead (tests use tea.WithInput and tea.WithOutput).
 func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) error {
-	return run(parent, NewModel(opts, op), op, progOpts...)
+	var input inputFunc
+	if len(progOpts) == 0 {
+		input = terminalInput
+	}
+	return run(parent, NewModel(opts, op), op, input, progOpts...)
 }
+
+// inputFunc returns the reader the program takes keys from, made to call gone when it
+// ends, and a function releasing what it opened; a nil reader leaves the choice to
+// bubbletea.
+type inputFunc func(gone func()) (io.Reader, func())
 
 // errTerminalGone ends Run when the terminal's input ends.
 var errTerminalGone = errors.New("tui: the terminal closed")
 
-// run is Run with the model made by the caller (the load test watches it apply batches).
-func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.ProgramOption) (err error) {
+// run is Run with the model made by the caller (the load test watches it apply batches)
+// and the input chosen by it (nil: bubbletea's, or the one in progOpts).
+func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOpts ...tea.ProgramOption) (err error) {
 	opts := m.opts
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
@@ -58,8 +68,8 @@ func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.Program
 		defer stopRelease()
 	}
 	base := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
-	if len(progOpts) == 0 {
-		in, closeIn := terminalInput(func() { cancel(errTerminalGone) })
+	if input != nil {
+		in, closeIn := input(func() { cancel(errTerminalGone) })
 		if in != nil {
 			defer closeIn()
 			base = append(base, tea.WithInput(in))
