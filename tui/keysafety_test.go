@@ -161,7 +161,7 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	second := f.ask(2, "get_time") // arrives while the question is open
 	f.later()
 	f.keys(kp("a"), kp("b"), kp("tab"), kp("esc")) // esc is "stay"
-	f.keys(kp("x"), kp("enter"))                     // right after: within the grace period
+	f.keys(kp("x"), kp("enter"))                   // right after: within the grace period
 	nothingSent(t, "first call", done)
 	nothingSent(t, "second call", second)
 	f.later()

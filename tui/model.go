@@ -135,8 +135,8 @@ type Model struct {
 	tapeFailed uint64
 	tapeErr    string
 	flash      string
-	flashAt   time.Time
-	dropped   uint64
+	flashAt    time.Time
+	dropped    uint64
 
 	calls      *callStore
 	events     *eventLog
