@@ -484,7 +484,7 @@ func (m *Model) promptView(w, maxH int) []string {
 		add(st.Dim.Render("then your server's reply is sent as is · esc goes back to it"))
 		add(st.Dim.Render("your server said ") + m.serverSaid(p, pr.cur))
 	case !pr.isAssistant() && maxH >= 30:
-		add(st.Dim.Render("need more time? raise server.timeoutSeconds on the tool in Vapi (up to 300 s): vapimon follows it"))
+		add(st.Dim.Render("need more time? raise server.timeoutSeconds on the tool in Vapi (up to 300 s)"))
 	}
 
 	if pr.isAssistant() {

@@ -291,9 +291,19 @@ func (m *Model) eventsTitle() string {
 func (m *Model) confirmView(w int) []string {
 	st := &m.styles
 	n := m.pendingCount()
+	what := "tool calls still wait"
+	if n == 1 {
+		what = "tool call still waits"
+	}
 	body := []string{
-		st.Warn.Render(fmt.Sprintf("%d tool call(s) still wait for an answer.", n)),
-		"If you quit now they get the fallback reply.",
+		st.Warn.Render(fmt.Sprintf("%d %s for an answer.", n, what)),
+		"If you quit now, each gets the fallback reply; answers",
+		"you already sent are kept, and the tape has everything.",
+	}
+	if pr := m.prompt; pr != nil {
+		if typed := SanitizeLine(strings.TrimSpace(pr.ed.Value())); typed != "" {
+			body = append(body, st.Dim.Render(ansi.Truncate("not sent (enter not pressed): "+typed, max(w-4, 10), "…")))
+		}
 	}
 	if held := m.heldCount(); held > 0 {
 		body = append(body, fmt.Sprintf("%d repl%s from your server held for review %s sent as is.", held,

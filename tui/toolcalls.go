@@ -419,9 +419,16 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 	if r.id != "" {
 		out = append(out, st.Dim.Render(ind+"id "+r.id))
 	}
-	if d := r.deadlineText(); d != "" {
-		for _, seg := range strings.Split(ansi.Wrap(d, max(p.w-len(ind), 8), " "), "\n") {
-			out = append(out, st.Dim.Render(ind+seg))
+	if parts := r.deadlineText(); len(parts) > 0 {
+		room := max(p.w-len(ind), 8)
+		lines := []string{strings.Join(parts, " · ")}
+		if ansi.StringWidth(lines[0]) > room {
+			lines = parts // one part a line when both do not fit
+		}
+		for _, l := range lines {
+			for _, seg := range strings.Split(ansi.Wrap(l, room, " "), "\n") {
+				out = append(out, st.Dim.Render(ind+seg))
+			}
 		}
 	}
 	if len(r.rawArgs) > 0 {
@@ -445,12 +452,12 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 	return out
 }
 
-// deadlineText says how long Vapi waits for this call's reply and why, e.g. "Vapi waits
-// 4s (tool get_weather: server.timeoutSeconds 4) · vapimon answers by 3.6s"; "" when
-// nothing is awaited.
-func (r *toolRow) deadlineText() string {
+// deadlineText says how long Vapi waits for this call's reply and why, then when vapimon
+// answers at the latest: "Vapi waits 4s (tool get_weather: server.timeoutSeconds 4)",
+// "vapimon answers by 3.6s". Nil when nothing is awaited.
+func (r *toolRow) deadlineText() []string {
 	if r.deadline.IsZero() {
-		return ""
+		return nil
 	}
 	s := "Vapi waits"
 	if r.budget > 0 {
@@ -459,7 +466,7 @@ func (r *toolRow) deadlineText() string {
 	if r.budgetSrc != "" {
 		s += " (" + r.budgetSrc + ")"
 	}
-	return s + " · vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))
+	return []string{s, "vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))}
 }
 
 func fmtLatency(d time.Duration) string {

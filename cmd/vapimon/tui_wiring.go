@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -31,12 +32,31 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
 	}
+	// The terminal may be gone (that may be why we are here): a write that fails or hangs
+	// must not hold up the exit.
+	if msg := exitMessage(ctx, op); msg != "" {
+		tryWrite(stderr, msg+"\n")
+	}
 	if sum := s.tapeSummary(true); sum != "" {
-		// The terminal may be gone (that may be why we are here): a write that fails or
-		// hangs must not hold up the exit.
 		tryWrite(stderr, sum+"\n")
 	}
 	return runErr
+}
+
+// exitMessage says, after the TUI, what ended it when it was a signal, and what became of
+// the requests that were still waiting for the operator ("" when there is nothing to say).
+func exitMessage(ctx context.Context, op *tui.Operator) string {
+	var parts []string
+	if ctx.Err() != nil {
+		parts = append(parts, stopReason(ctx)+": shut down")
+	}
+	if n := op.Released(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", count(uint64(n), "request")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "vapimon: " + strings.Join(parts, "; ")
 }
 
 // runMonitor runs the TUI until the operator quits, the terminal closes or a signal comes.
