@@ -257,19 +257,21 @@ func TestShutdownTUISignals(t *testing.T) {
 		name      string
 		ignoreHUP bool
 		stop      func(t *testing.T, s *tmuxSession, pid int, url string)
+		// said is what the terminal shows after the exit ("" when it is gone).
+		said string
 	}{
-		{"SIGHUP", false, func(t *testing.T, s *tmuxSession, pid int, url string) { kill(t, pid, syscall.SIGHUP) }},
+		{"SIGHUP", false, func(t *testing.T, s *tmuxSession, pid int, url string) { kill(t, pid, syscall.SIGHUP) }, "SIGHUP"},
 		{"SIGTERM twice", false, func(t *testing.T, s *tmuxSession, pid int, url string) {
 			kill(t, pid, syscall.SIGTERM)
 			waitRefused(t, strings.TrimPrefix(url, "http://")) // handled: the second one hurries
 			kill(t, pid, syscall.SIGTERM)
-		}},
-		{"SIGQUIT", false, func(t *testing.T, s *tmuxSession, pid int, url string) { kill(t, pid, syscall.SIGQUIT) }},
+		}, "SIGTERM"},
+		{"SIGQUIT", false, func(t *testing.T, s *tmuxSession, pid int, url string) { kill(t, pid, syscall.SIGQUIT) }, "SIGQUIT"},
 		// tmux closes the terminal and hangs up the process group: what an SSH drop does.
-		{"tmux kill-session", false, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }},
+		{"tmux kill-session", false, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }, ""},
 		// Started under nohup, vapimon outlives SIGHUP, but its terminal is gone: the end
 		// of the TUI's input is the sign.
-		{"terminal closed, SIGHUP ignored", true, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }},
+		{"terminal closed, SIGHUP ignored", true, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,6 +283,10 @@ func TestShutdownTUISignals(t *testing.T) {
 				t.Fatalf("exit status %d after %s, want 0", code, tc.name)
 			}
 			checkTapeHasAll(t, tape, bodies, got)
+			if tc.said != "" {
+				s.waitFor("the exit message", regexp.MustCompile(tc.said+fmt.Sprintf(`: shut down; %d requests waiting for you got the fallback reply`, waitingCallers)))
+				s.waitFor("the tape summary", regexp.MustCompile(fmt.Sprintf(`tape saved: %d requests in`, waitingCallers)))
+			}
 		})
 	}
 }
