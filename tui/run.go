@@ -51,6 +51,10 @@ func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.Pro
 // bubbletea.
 type inputFunc func(gone func()) (io.Reader, func())
 
+// quitWait is how long Run waits for the program to quit once its context has ended
+// before killing it.
+const quitWait = time.Second
+
 // errTerminalGone ends Run when the terminal's input ends.
 var errTerminalGone = errors.New("tui: the terminal closed")
 
@@ -67,7 +71,7 @@ func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOp
 		stopRelease := context.AfterFunc(parent, op.close)
 		defer stopRelease()
 	}
-	base := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
+	base := []tea.ProgramOption{tea.WithoutSignalHandler()}
 	if input != nil {
 		in, closeIn := input(func() { cancel(errTerminalGone) })
 		if in != nil {
@@ -103,7 +107,29 @@ func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOp
 		}()
 	}
 
+	// The end of ctx (a signal, the terminal closing) quits the program as q does, so that
+	// it stops reading the terminal before closing its reader (bubbletea's kill path closes
+	// the reader under a read in flight: a data race). A program that does not quit in time
+	// (its loop stuck, say) is killed.
+	finished := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		go p.Quit() // returns once the loop takes it, or once Run has ended
+		select {
+		case <-finished:
+		case <-time.After(quitWait):
+			p.Kill()
+		}
+	}()
+
 	_, err = p.Run()
+	close(finished)
 	gone := errors.Is(context.Cause(ctx), errTerminalGone)
 	cancel(nil)
 	wg.Wait()

@@ -37,12 +37,12 @@ func main() {
 	// kill vapimon before it restores Vapi's settings and closes the tape.
 	signal.Ignore(syscall.SIGPIPE)
 	// Every terminating signal (Ctrl-C, kill, Ctrl-\, the terminal closing) runs the same
-	// orderly shutdown; a second one only makes it hurry (see watchSignals).
-	ctx, stop := watchSignals(context.Background(), os.Stderr)
-	defer stop()
+	// orderly shutdown; a second one only makes it hurry (see watchSignals). Signals stay
+	// caught until the process exits, so one arriving as vapimon finishes cannot turn a clean
+	// exit into "killed by SIGTERM".
+	ctx := watchSignals(context.Background(), os.Stderr)
 	root := newRootCmd()
 	err := root.ExecuteContext(ctx)
-	stop()
 	var ee exitError
 	switch {
 	case err == nil:

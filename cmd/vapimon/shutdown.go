@@ -52,50 +52,32 @@ func hurryOf(ctx context.Context) <-chan struct{} {
 }
 
 // watchSignals returns a context that ends at the first terminating signal and carries
-// (see hurryOf) a channel closed at the second. Signals stay caught until stop is called,
-// so a third one cannot kill vapimon half way through answering the callers; after the
-// second, a watchdog exits 1 if the shutdown has not finished within forcedExitAfter.
-func watchSignals(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
+// (see hurryOf) a channel closed at the second. Signals stay caught for the rest of the
+// process, so that a third one cannot kill vapimon half way through answering the callers;
+// after the second, a watchdog exits 1 if vapimon is still running forcedExitAfter later.
+func watchSignals(parent context.Context, stderr io.Writer) context.Context {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, terminatingSignals()...)
 	hurry := make(chan struct{})
 	ctx, cancel := context.WithCancelCause(context.WithValue(parent, hurryKey{}, hurry))
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		n := 0
-		for {
-			select {
-			case <-done:
-				return
-			case sig := <-ch:
-				n++
-				switch n {
-				case 1:
-					cancel(fmt.Errorf("%s", signalName(sig)))
-				case 2:
-					close(hurry)
-					tryWrite(stderr, fmt.Sprintf("vapimon: %s again: sending the fallback to every request still waiting, then quitting\n", signalName(sig)))
-					go func() {
-						select {
-						case <-done:
-						case <-time.After(forcedExitAfter):
-							tryWrite(stderr, "vapimon: shutdown still not finished: quitting now (the tape may lack the last replies)\n")
-							os.Exit(1)
-						}
-					}()
-				}
+		for sig := range ch {
+			n++
+			switch n {
+			case 1:
+				cancel(fmt.Errorf("%s", signalName(sig)))
+			case 2:
+				close(hurry)
+				tryWrite(stderr, fmt.Sprintf("vapimon: %s again: sending the fallback to every request still waiting, then quitting\n", signalName(sig)))
+				time.AfterFunc(forcedExitAfter, func() {
+					tryWrite(stderr, "vapimon: shutdown still not finished: quitting now (the tape may lack the last replies)\n")
+					os.Exit(1)
+				})
 			}
 		}
 	}()
-	return ctx, sync.OnceFunc(func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
-		cancel(nil)
-	})
+	return ctx
 }
 
 // signalName is how a person knows the signal ("SIGHUP", not "hangup").

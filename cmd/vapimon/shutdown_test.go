@@ -197,7 +197,17 @@ func tuiShutdown(t *testing.T, ignoreHUP bool) (s *tmuxSession, pid int, url, ta
 	home := t.TempDir()
 	tape = filepath.Join(home, "tape.jsonl")
 	exitFile := filepath.Join(home, "exit-status")
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+	// Race reports (a -race build) go to files the test reads, since the pane may be gone.
+	racePath := filepath.Join(home, "race")
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color",
+		"GORACE=atexit_sleep_ms=100 log_path=" + racePath}
+	t.Cleanup(func() {
+		reports, _ := filepath.Glob(racePath + "*")
+		for _, r := range reports {
+			b, _ := os.ReadFile(r)
+			t.Errorf("the vapimon binary reported a data race:\n%s", b)
+		}
+	})
 	// The shell survives the hang-up (its trap runs once vapimon has exited) to write
 	// vapimon's exit status; vapimon itself gets the default disposition, or SIGHUP
 	// ignored when asked.
@@ -271,7 +281,7 @@ func TestShutdownTUISignals(t *testing.T) {
 		{"tmux kill-session", false, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }, ""},
 		// Started under nohup, vapimon outlives SIGHUP, but its terminal is gone: the end
 		// of the TUI's input is the sign.
-		{"terminal closed, SIGHUP ignored", true, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }, ""},
+		{"terminal closed under nohup", true, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
