@@ -208,15 +208,7 @@ func tuiShutdown(t *testing.T, ignoreHUP bool) (s *tmuxSession, pid int, url, ta
 			t.Errorf("the vapimon binary reported a data race:\n%s", b)
 		}
 	})
-	// The shell survives the hang-up (its trap runs once vapimon has exited) to write
-	// vapimon's exit status; vapimon itself gets the default disposition, or SIGHUP
-	// ignored when asked.
-	trap := "trap ':' HUP"
-	if ignoreHUP {
-		trap = "trap '' HUP"
-	}
-	s = newTmuxScript(t, 160, 48, env, fmt.Sprintf("%s\n%s listen --addr 127.0.0.1:0 --tool-timeout 60s --record %s\necho $? > %s\nsleep 60",
-		trap, shellQuote(vapimonBin), shellQuote(tape), shellQuote(exitFile)))
+	s = newTmuxScript(t, 160, 48, env, hangupScript(vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 60s --record "+shellQuote(tape), exitFile, ignoreHUP))
 	url = s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
 	pid = s.childPid()
 	bodies, replies = sendWaiting(t, url+"/vapi/webhook", waitingCallers)
@@ -239,6 +231,25 @@ func tuiShutdown(t *testing.T, ignoreHUP bool) (s *tmuxSession, pid int, url, ta
 		return -1
 	}
 	return s, pid, url, tape, exitCode, bodies, replies
+}
+
+// hangupScript runs command in a tmux pane as a login shell would, and writes its exit
+// status to exitFile. When the terminal closes, the shell (the session leader) gets the
+// hang-up and passes it on to vapimon, as bash does to its jobs; unlike a real shell it
+// survives, to write the status. With ignoreHUP, vapimon starts with SIGHUP ignored (nohup)
+// and in the foreground: only the end of its terminal tells it.
+func hangupScript(command, exitFile string, ignoreHUP bool) string {
+	if ignoreHUP {
+		return fmt.Sprintf("trap '' HUP\n%s\necho $? > %s\nsleep 60", command, shellQuote(exitFile))
+	}
+	return fmt.Sprintf(`%s &
+child=$!
+trap 'hup=1; kill -HUP $child' HUP
+wait $child
+st=$?
+if [ -n "$hup" ]; then wait $child; st=$?; fi
+echo $st > %s
+sleep 60`, command, shellQuote(exitFile))
 }
 
 // childPid returns the pid of the pane's shell's one child (vapimon).
@@ -277,7 +288,7 @@ func TestShutdownTUISignals(t *testing.T) {
 			kill(t, pid, syscall.SIGTERM)
 		}, "SIGTERM"},
 		{"SIGQUIT", false, func(t *testing.T, s *tmuxSession, pid int, url string) { kill(t, pid, syscall.SIGQUIT) }, "SIGQUIT"},
-		// tmux closes the terminal and hangs up the process group: what an SSH drop does.
+		// tmux closes the terminal and the shell passes the hang-up on: an SSH drop.
 		{"tmux kill-session", false, func(t *testing.T, s *tmuxSession, pid int, url string) { s.run("kill-session", "-t", "e2e") }, ""},
 		// Started under nohup, vapimon outlives SIGHUP, but its terminal is gone: the end
 		// of the TUI's input is the sign.
@@ -389,4 +400,60 @@ func TestShutdownTapeIncomplete(t *testing.T) {
 			t.Errorf("summary names %s, want %s", m[3], tape)
 		}
 	})
+}
+
+// TestShutdownHeadlessTerminalClosed: headless mode printing to a terminal that closes.
+// With the hang-up, vapimon shuts down in order; under nohup it keeps answering (its output
+// now fails with EIO), and a later SIGTERM still exits 0: a terminal that went away is not
+// vapimon's failure.
+func TestShutdownHeadlessTerminalClosed(t *testing.T) {
+	t.Parallel()
+	for _, nohup := range []bool{false, true} {
+		t.Run(map[bool]string{false: "hang-up", true: "nohup"}[nohup], func(t *testing.T) {
+			t.Parallel()
+			dev, arrived := hangingServer(t)
+			home := t.TempDir()
+			tape := filepath.Join(home, "tape.jsonl")
+			exitFile := filepath.Join(home, "exit-status")
+			env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+			s := newTmuxScript(t, 160, 48, env, hangupScript(fmt.Sprintf("%s listen --headless --addr 127.0.0.1:0 --tool-timeout 20s --forward-to %s --record %s",
+				shellQuote(vapimonBin), shellQuote(dev.URL), shellQuote(tape)), exitFile, nohup))
+			url := s.waitFor("the listen URL", regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`))[1]
+			pid := s.childPid()
+			bodies, replies := sendWaiting(t, url+"/vapi/webhook", waitingCallers)
+			for i := range waitingCallers {
+				select {
+				case <-arrived:
+				case <-time.After(waitTimeout):
+					t.Fatalf("only %d of %d requests reached the server", i, waitingCallers)
+				}
+			}
+			s.run("kill-session", "-t", "e2e")
+			if nohup {
+				// Still listening, its terminal gone: the operator stops it later.
+				waitGone := time.Now().Add(500 * time.Millisecond)
+				for time.Now().Before(waitGone) {
+					if _, err := os.Stat(exitFile); err == nil {
+						t.Fatal("under nohup, vapimon exited when its terminal closed")
+					}
+					time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+				}
+				kill(t, pid, syscall.SIGTERM)
+			}
+			got := checkEveryCallerAnswered(t, replies, waitingCallers)
+			code := -1
+			deadline := time.Now().Add(2 * waitTimeout)
+			for time.Now().Before(deadline) {
+				if b, err := os.ReadFile(exitFile); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+					code, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+					break
+				}
+				time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+			}
+			if code != 0 {
+				t.Fatalf("exit status %d, want 0", code)
+			}
+			checkTapeHasAll(t, tape, bodies, got)
+		})
+	}
 }
