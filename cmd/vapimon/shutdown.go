@@ -120,12 +120,12 @@ type tapeCounter struct {
 	mu       sync.Mutex
 	requests uint64          // requests the tape was asked to record
 	failed   uint64          // requests with at least one failed write
-	failedAt map[uint64]bool // accepted requests whose first write failed, until replied
+	open     map[uint64]bool // requests Received and not yet Replied: did a write fail?
 	lastErr  string
 }
 
 func newTapeCounter(rec webhook.Recorder) *tapeCounter {
-	return &tapeCounter{rec: rec, failedAt: make(map[uint64]bool)}
+	return &tapeCounter{rec: rec, open: make(map[uint64]bool)}
 }
 
 // Received implements webhook.Recorder.
@@ -134,29 +134,28 @@ func (c *tapeCounter) Received(ev *webhook.Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requests++
+	c.open[ev.Seq] = err != nil
 	if err != nil {
 		c.failed++
-		c.failedAt[ev.Seq] = true
 		c.lastErr = err.Error()
 	}
 	return err
 }
 
-// Replied implements webhook.Recorder. A request rejected before parsing has only this
-// call; an accepted one was counted by Received.
+// Replied implements webhook.Recorder. A request rejected before Received (auth, broken
+// JSON, too large) has only this call.
 func (c *tapeCounter) Replied(ev *webhook.Event, out *webhook.Outcome) error {
 	err := c.rec.Replied(ev, out)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	accepted := ev.Msg != nil && ev.Rejected == ""
-	already := c.failedAt[ev.Seq]
-	delete(c.failedAt, ev.Seq)
-	if !accepted {
+	failedBefore, received := c.open[ev.Seq]
+	delete(c.open, ev.Seq)
+	if !received {
 		c.requests++
 	}
 	if err != nil {
 		c.lastErr = err.Error()
-		if !already {
+		if !failedBefore {
 			c.failed++
 		}
 	}
