@@ -142,11 +142,11 @@ func TestFlowDeadlinePasses(t *testing.T) {
 	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
 
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "lookup_order", `{"order":"A-17"}`))
-	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(200*time.Millisecond))
-	defer cancel()
+	ctx, expire := expiringContext(t)
 	req, done := respondAsync(t, ctx, op, ev)
 	tm.Send(batchMsg{items: []any{ev, req}})
 	teatest.WaitFor(t, tm.Output(), contains("Answer tool call"), waitOpts()...)
+	expire() // the handler's deadline passes, nobody typed
 
 	r := waitResult(t, done)
 	if !errors.Is(r.err, context.DeadlineExceeded) {
@@ -322,11 +322,11 @@ func TestFlowInterceptDeadline(t *testing.T) {
 	op := NewOperator()
 	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(160, 48))
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(200*time.Millisecond))
-	defer cancel()
+	ctx, expire := expiringContext(t)
 	req, done := interceptAsync(t, ctx, op, ev, serverReply(weatherReply))
 	tm.Send(batchMsg{items: []any{ev, req}})
 	teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
+	expire() // the handler's deadline passes, nobody decided
 
 	r := waitResult(t, done)
 	if r.err != nil || r.rep.Source != webhook.SourceForward || string(r.rep.Body) != weatherReply {
@@ -406,4 +406,25 @@ func TestFlowInterceptThroughForwarder(t *testing.T) {
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// expiringContext returns a context that ends, with context.DeadlineExceeded, when expire
+// is called: a handler's deadline passing exactly when the test says, rather than after a
+// wall-clock time a loaded machine may overrun before the prompt is even shown.
+func expiringContext(t *testing.T) (context.Context, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	t.Cleanup(func() { cancel(nil) })
+	return &deadlineErrCtx{ctx}, func() { cancel(context.DeadlineExceeded) }
+}
+
+// deadlineErrCtx reports its cause (context.DeadlineExceeded) as its error, as a context
+// whose deadline passed does.
+type deadlineErrCtx struct{ context.Context }
+
+func (c *deadlineErrCtx) Err() error {
+	if c.Context.Err() == nil {
+		return nil
+	}
+	return context.Cause(c.Context)
 }

@@ -8,8 +8,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// key handles a key press according to what is open: the quit confirmation, the prompt,
-// the filter, help, the detail view, then the focused pane.
+// key handles a key press according to what is open, topmost first: the quit confirmation,
+// then the filter, help or detail view (dialogs: each takes every key while open, and an
+// answer prompt that opened meanwhile waits behind it), then the prompt, then the focused
+// pane. ctrl+c asks to quit from anywhere.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	keys := &m.keys
 	if m.confirmQuit {
@@ -24,7 +26,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if k.String() == "ctrl+c" {
 		return m.askQuit()
 	}
-	if m.prompt != nil {
+	if m.prompt != nil && !m.dialogOpen() {
 		return m.promptKey(k)
 	}
 	if m.filtering {
@@ -85,6 +87,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.paneKey(k)
 	}
 	return nil
+}
+
+// dialogOpen reports whether a view that takes every key is open above the panes and any
+// answer prompt: the quit confirmation, the filter being typed, help, or a detail view.
+func (m *Model) dialogOpen() bool {
+	return m.confirmQuit || m.filtering || m.showHelp || m.detail != nil
 }
 
 // askQuit quits, or asks first when tool calls are waiting for an answer.
@@ -325,6 +333,9 @@ func (m *Model) wheel(ms tea.Mouse) {
 	default:
 		return
 	}
+	if m.confirmQuit {
+		return
+	}
 	if m.detail != nil {
 		m.detail.scroll(d)
 		return
@@ -338,7 +349,7 @@ func (m *Model) wheel(ms tea.Mouse) {
 }
 
 func (m *Model) click(ms tea.Mouse) {
-	if ms.Button != tea.MouseLeft || m.prompt != nil || m.detail != nil || m.showHelp || m.confirmQuit {
+	if ms.Button != tea.MouseLeft || m.prompt != nil || m.dialogOpen() {
 		return
 	}
 	p, ok := m.paneAt(ms.X, ms.Y)

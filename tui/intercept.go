@@ -62,11 +62,7 @@ func (m *Model) interceptKey(k tea.KeyPressMsg) (bool, tea.Cmd) {
 		case key.Matches(k, keys.Replace) && p.canType():
 			m.switchMode(modeAnswer)
 		case key.Matches(k, keys.Defer):
-			p.deferred = true
-			for _, r := range p.rows {
-				r.deferred = true
-			}
-			m.closePrompt()
+			m.deferPrompt()
 		}
 		return true, nil
 	case modeEdit:

@@ -129,11 +129,14 @@ func (m *Model) helpFor() helpKeys {
 	switch {
 	case m.confirmQuit:
 		return helpKeys{short: []key.Binding{k.Yes, k.No}, full: [][]key.Binding{{k.Yes, k.No}}}
-	case m.prompt != nil:
+	case m.prompt != nil && !m.dialogOpen():
+		// In a prompt q is a letter of the answer: ctrl+c is the way out.
+		quit := k.Quit
+		quit.SetHelp("ctrl+c", "quit")
 		later := k.Defer
 		if p := m.prompt.p; p.server != nil {
 			if p.mode != modeAnswer {
-				short := m.interceptHelp(p)
+				short := append(m.interceptHelp(p), quit)
 				return helpKeys{short: short, full: [][]key.Binding{short}}
 			}
 			later = k.Back
@@ -141,10 +144,11 @@ func (m *Model) helpFor() helpKeys {
 		}
 		if m.prompt.isAssistant() {
 			pick := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick assistant"))
-			short := []key.Binding{k.Send, pick, k.SendError, later}
+			short := []key.Binding{k.Send, pick, k.SendError, later, quit}
 			return helpKeys{short: short, full: [][]key.Binding{short}}
 		}
-		short := []key.Binding{k.Send, k.Newline, k.SendError, k.Suggest, later}
+		// tab is left to the hint line above, which says what it would fill in.
+		short := []key.Binding{k.Send, k.Newline, k.SendError, later, quit}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.detail != nil:
 		if m.detail.marks == nil {

@@ -331,7 +331,7 @@ func TestLoad(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, m, nil, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(200, 60), tea.WithoutSignals())
+			done <- run(ctx, m, nil, nil, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(200, 60), tea.WithoutSignals())
 		}()
 		// The first frame is drawn after Run has subscribed to the bus.
 		for deadline := time.Now().Add(10 * time.Second); out.n.Load() == 0; time.Sleep(5 * time.Millisecond) {

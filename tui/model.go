@@ -22,7 +22,8 @@ import (
 // Options configure the monitor.
 type Options struct {
 	// Bus is subscribed to by Run: *webhook.Event, *webhook.Outcome, webhook.Notice,
-	// webhook.Status and webhook.ForwardHealth values are shown as they arrive.
+	// webhook.Status, webhook.ForwardHealth and webhook.TapeHealth values are shown as they
+	// arrive.
 	Bus *webhook.Bus
 	// Status is the initial status (listen URL, tunnel, auth, tape...).
 	Status webhook.Status
@@ -130,9 +131,12 @@ type Model struct {
 	// fwdRepeat is how many forwards in a row failed the same way (status bar "3×").
 	fwdRepeat int
 	notice    webhook.Notice
-	flash     string
-	flashAt   time.Time
-	dropped   uint64
+	// tapeFailed counts failed tape writes (webhook.TapeHealth); tapeErr is the last error.
+	tapeFailed uint64
+	tapeErr    string
+	flash      string
+	flashAt    time.Time
+	dropped    uint64
 
 	calls      *callStore
 	events     *eventLog
@@ -231,10 +235,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.expire()
 		return m, tick()
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		covered := m.dialogOpen()
+		cmd := m.key(msg)
+		m.revealed(covered)
+		return m, cmd
 	case tea.PasteMsg:
 		switch {
-		case m.prompt != nil && m.now().Sub(m.prompt.opened) >= m.grace:
+		case m.prompt != nil && !m.dialogOpen() && m.promptTakesKeys():
 			if ed := m.prompt.activeEditor(); ed != nil {
 				ed.Insert(msg.Content)
 			}
@@ -245,7 +252,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseWheelMsg:
 		m.wheel(tea.Mouse(msg))
 	case tea.MouseClickMsg:
+		covered := m.dialogOpen()
 		m.click(tea.Mouse(msg))
+		m.revealed(covered)
 	default:
 		m.ingest(msg)
 	}
@@ -273,6 +282,12 @@ func (m *Model) ingest(v any) {
 		if v != nil {
 			m.status = *v
 		}
+	case webhook.TapeHealth:
+		m.noteTape(v)
+	case *webhook.TapeHealth:
+		if v != nil {
+			m.noteTape(*v)
+		}
 	case webhook.ForwardHealth:
 		m.noteHealth(v)
 	case *webhook.ForwardHealth:
@@ -281,6 +296,15 @@ func (m *Model) ingest(v any) {
 		}
 	case *opRequest:
 		m.addRequest(v)
+	}
+}
+
+// noteTape records the tape's health. Failed only grows: a report that arrives late (the
+// forwarder coalesces) never lowers the count.
+func (m *Model) noteTape(h webhook.TapeHealth) {
+	if h.Failed >= m.tapeFailed {
+		m.tapeFailed = h.Failed
+		m.tapeErr = SanitizeLine(clip(h.Err, 300))
 	}
 }
 

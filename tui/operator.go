@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -30,6 +31,20 @@ type Operator struct {
 	mu   sync.Mutex
 	gone chan struct{} // closed when the monitor quits
 	shut bool
+
+	// released counts the requests still waiting when the monitor quit (their fallback,
+	// or the server's reply held for review, went out instead).
+	released atomic.Int64
+}
+
+// Released returns how many requests were waiting for the operator when the monitor quit
+// (they got the fallback reply, keeping any answer typed in time; a held reply from your
+// server went out as is), for the exit message.
+func (o *Operator) Released() int {
+	if o == nil {
+		return 0
+	}
+	return int(o.released.Load())
 }
 
 // opRequest is one event waiting for an operator's answer.
@@ -131,6 +146,7 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 		}
 		return webhook.Reply{}, req.late(ctx.Err())
 	case <-o.gone:
+		o.released.Add(1)
 		return webhook.Reply{}, req.late(ErrOperatorGone)
 	}
 }
@@ -176,6 +192,7 @@ func (o *Operator) Intercept(ctx context.Context, ev *webhook.Event, rep webhook
 		}
 		return withNote(rep, "deadline passed before the operator chose: your server's reply sent unchanged"), nil
 	case <-o.gone:
+		o.released.Add(1)
 		return withNote(rep, "not reviewed: the monitor has closed; your server's reply was sent as is"), nil
 	}
 }

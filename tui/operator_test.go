@@ -257,9 +257,19 @@ func TestPromptDeferAndReopen(t *testing.T) {
 		t.Fatal("the second request replaced the open prompt instead of queueing")
 	}
 	clk.Advance(time.Second)
-	m.Update(press("esc")) // defer the first; the second opens
+	// Deferring goes back to the panes: the next queued request does not open in its
+	// place (keys meant for the panes would answer it), the tool calls pane has focus.
+	m.Update(press("esc"))
+	if m.prompt != nil {
+		t.Fatalf("deferring opened the next queued request (%d) in its place", m.prompt.p.seq)
+	}
+	if m.focus != paneTools {
+		t.Errorf("focus after deferring = %v, want the tool calls pane", m.focus)
+	}
+	selectSeq(m, 2)
+	m.Update(press("enter"))
 	if m.prompt == nil || m.prompt.p.req != req2 {
-		t.Fatal("deferring did not open the next queued request")
+		t.Fatal("enter on the second tool call did not open it")
 	}
 	clk.Advance(time.Second)
 	typeText(m, "two")
@@ -272,14 +282,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 	}
 	noReply(t, req1)
 	// Reopen the deferred one from the tool calls pane.
-	m.focus = paneTools
-	m.toolsP.follow = false
-	rows, _ := m.toolRows()
-	for i, r := range rows {
-		if r.seq == 1 {
-			m.toolsP.sel = i
-		}
-	}
+	selectSeq(m, 1)
 	m.Update(press("enter"))
 	if m.prompt == nil || m.prompt.p.req != req1 {
 		t.Fatal("enter on the deferred tool call did not reopen it")
@@ -363,5 +366,17 @@ func TestSchemaCheckBites(t *testing.T) {
 	s := vapischema.SkipIfMissing(t)
 	if err := s.Validate("ServerMessageResponseToolCalls", []byte(`{"results":"Paris: 18C"}`)); err == nil {
 		t.Error("a malformed tool-calls reply passed the schema")
+	}
+}
+
+// selectSeq focuses the tool calls pane on the row of request seq.
+func selectSeq(m *Model, seq uint64) {
+	m.focus = paneTools
+	m.toolsP.follow = false
+	rows, _ := m.toolRows()
+	for i, r := range rows {
+		if r.seq == seq {
+			m.toolsP.sel = i
+		}
 	}
 }

@@ -236,10 +236,31 @@ func (m *Model) closePrompt() {
 	}
 }
 
+// promptTakesKeys reports whether the open prompt accepts keys now: not within the grace
+// period after it appeared (it opened by itself, or a dialog above it closed), so that keys
+// already on their way, meant for what was there before, never answer a caller; and not
+// while the terminal is too small to show it.
+func (m *Model) promptTakesKeys() bool {
+	if m.width < minWidth || m.height < minHeight {
+		return false
+	}
+	return m.now().Sub(m.prompt.opened) >= m.grace
+}
+
+// revealed restarts the open prompt's grace period when a dialog that covered it (the quit
+// confirmation, help, a detail view, the filter) has just closed: covered is whether one
+// was open before the key. The operator was looking at the dialog; the prompt is new to
+// them.
+func (m *Model) revealed(covered bool) {
+	if covered && !m.dialogOpen() && m.prompt != nil {
+		m.prompt.opened = m.now()
+	}
+}
+
 // promptKey handles a key while the prompt is open.
 func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 	pr := m.prompt
-	if m.now().Sub(pr.opened) < m.grace {
+	if !m.promptTakesKeys() {
 		return nil
 	}
 	keys := &m.keys
@@ -250,11 +271,7 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(k, keys.Defer):
-		pr.p.deferred = true
-		for _, r := range pr.p.rows {
-			r.deferred = true
-		}
-		m.closePrompt()
+		m.deferPrompt()
 		return nil
 	case key.Matches(k, keys.SendError):
 		m.submit(true)
@@ -286,7 +303,28 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	pr.ed.Update(k)
 	pr.hint = ""
+	if k.String() == "q" && pr.ed.Value() == "q" {
+		// The panes' quit key, pressed in a prompt: say where it went.
+		pr.hint = "q is typed into the answer: ctrl+c quits, esc answers later"
+	}
 	return nil
+}
+
+// deferPrompt closes the open prompt, leaving its request pending in the tool calls pane
+// (enter there reopens it), and goes back to the panes: the next waiting request does not
+// open in its place, so keys meant for the panes (q, the arrows) cannot answer it. A
+// request that arrives later opens its prompt as usual.
+func (m *Model) deferPrompt() {
+	p := m.prompt.p
+	p.deferred = true
+	for _, r := range p.rows {
+		r.deferred = true
+	}
+	m.prompt = nil
+	m.focus = paneTools
+	if n := m.queuedCount(); n > 1 {
+		m.setFlash(fmt.Sprintf("%d requests wait for you: enter on one in the tool calls pane answers it", n))
+	}
 }
 
 // submit answers the current tool call (or the whole request) with the typed text.
@@ -421,12 +459,17 @@ func (m *Model) promptView(w, maxH int) []string {
 		title += fmt.Sprintf(" · %d more waiting", waiting)
 	}
 
-	// Countdown.
+	// Countdown, and where its length came from (the tool's own timeout, the assistant's,
+	// the phone number's, or --tool-timeout), so that the operator can trust it.
 	left := ev.Deadline.Sub(now)
 	total := ev.Deadline.Sub(ev.Received)
 	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
 	if total > 0 {
-		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
+		src := ""
+		if s := SanitizeLine(clip(ev.BudgetSource, 200)); s != "" {
+			src = ansi.Truncate(" · "+s, max(inner-len(secs)-12, 0), "…")
+		}
+		add(bar(st, float64(left)/float64(total), max(inner-len(secs)-ansi.StringWidth(src), 1)) + st.Warn.Render(secs) + st.Dim.Render(src))
 	}
 	if row := m.events.bySeq[p.seq]; row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd
@@ -441,7 +484,7 @@ func (m *Model) promptView(w, maxH int) []string {
 		add(st.Dim.Render("then your server's reply is sent as is · esc goes back to it"))
 		add(st.Dim.Render("your server said ") + m.serverSaid(p, pr.cur))
 	case !pr.isAssistant() && maxH >= 30:
-		add(st.Dim.Render("need more time? raise the tool's server.timeoutSeconds in Vapi and --tool-timeout together"))
+		add(st.Dim.Render("need more time? raise server.timeoutSeconds on the tool in Vapi (up to 300 s)"))
 	}
 
 	if pr.isAssistant() {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -21,25 +24,62 @@ const (
 )
 
 // Run shows the monitor on the terminal (alternate screen, mouse cell motion) until the user
-// quits or ctx ends. One goroutine forwards bus values and operator requests to the program,
-// coalesced into one message per ~16ms, so a burst of requests never backs the program up;
-// when the program falls behind, the bus drops screen updates (never tape records) and the
-// count is shown. When Run returns, operator requests still waiting get ErrOperatorGone and
-// the handler sends its fallback. progOpts are passed to tea.NewProgram (tests use
-// tea.WithInput and tea.WithOutput).
+// quits, the terminal closes, or ctx ends. One goroutine forwards bus values and operator
+// requests to the program, coalesced into one message per ~16ms, so a burst of requests never
+// backs the program up; when the program falls behind, the bus drops screen updates (never
+// tape records) and the count is shown.
+//
+// When ctx ends (the caller caught a signal) or Run returns, operator requests still waiting
+// get ErrOperatorGone at once (with any answers already typed, see webhook.PartialAnswer) and
+// the handler sends its fallback: callers never wait on a terminal that is going away. Run
+// installs no signal handler of its own: the caller decides what a signal means.
+//
+// With no progOpts, Run reads keys from the terminal (stdin, else /dev/tty), and the end of
+// that input (EOF or EIO: the terminal was closed, the SSH connection dropped, tmux killed
+// the session) ends Run as a quit does, returning nil. progOpts are passed to
+// tea.NewProgram instead (tests use tea.WithInput and tea.WithOutput).
 func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.ProgramOption) error {
-	return run(parent, NewModel(opts, op), op, progOpts...)
+	var input inputFunc
+	if len(progOpts) == 0 {
+		input = terminalInput
+	}
+	return run(parent, NewModel(opts, op), op, input, progOpts...)
 }
 
-// run is Run with the model made by the caller (the load test watches it apply batches).
-func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.ProgramOption) (err error) {
+// inputFunc returns the reader the program takes keys from, made to call gone when it
+// ends, and a function releasing what it opened; a nil reader leaves the choice to
+// bubbletea.
+type inputFunc func(gone func()) (io.Reader, func())
+
+// quitWait is how long Run waits for the program to quit once its context has ended
+// before killing it.
+const quitWait = time.Second
+
+// errTerminalGone ends Run when the terminal's input ends.
+var errTerminalGone = errors.New("tui: the terminal closed")
+
+// run is Run with the model made by the caller (the load test watches it apply batches)
+// and the input chosen by it (nil: bubbletea's, or the one in progOpts).
+func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOpts ...tea.ProgramOption) (err error) {
 	opts := m.opts
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
 	if op != nil {
 		defer op.close()
+		// A signal releases the prompts before the screen is torn down, so that the
+		// callers are answered even if the terminal no longer takes output.
+		stopRelease := context.AfterFunc(parent, op.close)
+		defer stopRelease()
 	}
-	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
+	base := []tea.ProgramOption{tea.WithoutSignalHandler()}
+	if input != nil {
+		in, closeIn := input(func() { cancel(errTerminalGone) })
+		if in != nil {
+			defer closeIn()
+			base = append(base, tea.WithInput(in))
+		}
+	}
+	p := tea.NewProgram(m, append(base, progOpts...)...)
 
 	var sub <-chan any
 	if opts.Bus != nil {
@@ -67,8 +107,31 @@ func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.Program
 		}()
 	}
 
+	// The end of ctx (a signal, the terminal closing) quits the program as q does, so that
+	// it stops reading the terminal before closing its reader (bubbletea's kill path closes
+	// the reader under a read in flight: a data race). A program that does not quit in time
+	// (its loop stuck, say) is killed.
+	finished := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		go p.Quit() // returns once the loop takes it, or once Run has ended
+		select {
+		case <-finished:
+		case <-time.After(quitWait):
+			p.Kill()
+		}
+	}()
+
 	_, err = p.Run()
-	cancel()
+	close(finished)
+	gone := errors.Is(context.Cause(ctx), errTerminalGone)
+	cancel(nil)
 	wg.Wait()
 	if opts.Bus != nil {
 		// Nothing reads the screen's queue any more: stop filling it during shutdown.
@@ -82,8 +145,9 @@ func run(parent context.Context, m *Model, op *Operator, progOpts ...tea.Program
 		return serr
 	default:
 	}
-	if errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrProgramPanic) && parent.Err() != nil {
-		// Killed because the caller's context ended: that is a normal shutdown.
+	if errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrProgramPanic) && (parent.Err() != nil || gone) {
+		// Killed because the caller's context ended or the terminal closed: that is a
+		// normal shutdown.
 		return nil
 	}
 	if err != nil {
@@ -148,4 +212,39 @@ func forward(ctx context.Context, p *tea.Program, sub <-chan any, reqs <-chan *o
 			flush()
 		}
 	}
+}
+
+// watchedInput is the terminal the monitor reads keys from. Its first read error (EOF or
+// EIO once the terminal has gone away, or anything else: no more keys will come either way)
+// calls gone once and reads as EOF, so that bubbletea's reader stops quietly instead of
+// failing the program. It keeps *os.File's Fd, Name, Write and Close, so bubbletea still
+// puts the terminal in raw mode and can cancel a blocked read.
+type watchedInput struct {
+	*os.File
+	once sync.Once
+	gone func()
+}
+
+// Read implements io.Reader.
+func (w *watchedInput) Read(p []byte) (int, error) {
+	n, err := w.File.Read(p)
+	if err != nil && n == 0 {
+		w.once.Do(w.gone)
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// terminalInput returns the terminal's input watched for its end, as bubbletea would pick
+// it (stdin when it is a terminal, else /dev/tty), and a function closing what it opened;
+// nil when there is no terminal (bubbletea then fails with its own message).
+func terminalInput(gone func()) (io.Reader, func()) {
+	if term.IsTerminal(os.Stdin.Fd()) {
+		return &watchedInput{File: os.Stdin, gone: gone}, func() {}
+	}
+	in, _, err := tea.OpenTTY() // one file for both directions; the screen goes to stdout
+	if err != nil {
+		return nil, func() {}
+	}
+	return &watchedInput{File: in, gone: gone}, func() { _ = in.Close() }
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,121 @@ func TestRunPanicIsReported(t *testing.T) {
 	}
 	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
 		t.Errorf("Respond after the panic = %v, want ErrOperatorGone", r.err)
+	}
+}
+
+// TestRunTerminalClosed: when the terminal's input ends (tmux kill-session, an SSH drop:
+// EOF or EIO on the tty), Run ends as a quit does, returns nil, and the request waiting for
+// the operator gets ErrOperatorGone so that the handler sends its fallback.
+func TestRunTerminalClosed(t *testing.T) {
+	t.Parallel()
+	bus := webhook.NewBus()
+	op := NewOperator()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out syncBuffer
+	errc := make(chan error, 1)
+	input := func(gone func()) (io.Reader, func()) { return &watchedInput{File: r, gone: gone}, func() {} }
+	go func() {
+		errc <- run(t.Context(), NewModel(Options{Bus: bus, PromptGrace: -1}, op), op, input,
+			tea.WithOutput(&out), tea.WithWindowSize(120, 40))
+	}()
+	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
+	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
+	bus.Publish(ev)
+	done := make(chan respondResult, 1)
+	go func() {
+		rep, err := op.Respond(t.Context(), ev)
+		done <- respondResult{rep, err}
+	}()
+	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
+	w.Close() // the terminal goes away
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("Run = %v after the terminal closed, want nil (an orderly quit)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its input ended")
+	}
+	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
+		t.Errorf("Respond after the terminal closed = %v, want ErrOperatorGone", r.err)
+	}
+}
+
+// TestWatchedInputAnyError: a read error of any kind (EIO on a hung-up tty, a closed file)
+// reads as EOF and calls gone once.
+func TestWatchedInputAnyError(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r.Close()
+	calls := 0
+	in := &watchedInput{File: r, gone: func() { calls++ }}
+	for range 2 {
+		if n, err := in.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+			t.Errorf("Read = %d, %v; want 0, EOF", n, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("gone called %d times, want once", calls)
+	}
+}
+
+// blockingWriter takes output until block is closed, then blocks every write until
+// release is closed: a terminal that no longer takes output (stopped with Ctrl-S, or a
+// pane nobody reads).
+type blockingWriter struct {
+	syncBuffer
+	block   chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	select {
+	case <-b.block:
+		<-b.release
+	default:
+	}
+	return b.syncBuffer.Write(p)
+}
+
+// TestRunSignalReleasesPromptsFirst: when the caller's context ends (a signal), the
+// requests waiting for the operator are released at once, even while the screen cannot be
+// torn down because the terminal takes no output.
+func TestRunSignalReleasesPromptsFirst(t *testing.T) {
+	t.Parallel()
+	bus := webhook.NewBus()
+	op := NewOperator()
+	out := &blockingWriter{block: make(chan struct{}), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Run(ctx, Options{Bus: bus, PromptGrace: -1}, op,
+			tea.WithInput(nil), tea.WithOutput(out), tea.WithWindowSize(120, 40))
+	}()
+	defer func() {
+		close(out.release)
+		<-errc
+	}()
+	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
+	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
+	bus.Publish(ev)
+	done := make(chan respondResult, 1)
+	go func() {
+		rep, err := op.Respond(t.Context(), ev)
+		done <- respondResult{rep, err}
+	}()
+	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
+	close(out.block) // the terminal stops taking output
+	cancel()
+	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
+		t.Errorf("Respond after the signal = %v, want ErrOperatorGone", r.err)
 	}
 }

@@ -125,19 +125,25 @@ func (m *Model) statusLines(w int) []string {
 	if tape == "" {
 		tape = "off"
 	}
+	failed := ""
+	if m.tapeFailed > 0 {
+		// Requests are still answered, but the tape misses some: say it in the error
+		// colour, before the path.
+		failed = fmt.Sprintf("%s write%s failed ", fmtCount(m.tapeFailed), plural(m.tapeFailed))
+	}
 	// The tape path gives way first when the line is too long: the forward status and
 	// counters matter more.
-	if full := ansi.StringWidth(b.String()) + len(" · tape ") + ansi.StringWidth(tape); full > w {
+	if full := ansi.StringWidth(b.String()) + len(" · tape ") + len(failed) + ansi.StringWidth(tape); full > w {
 		if base := filepath.Base(tape); base != tape {
 			tape = "…" + string(filepath.Separator) + base
 		}
 	}
-	kv("tape", st.StatusVal.Render(tape))
+	kv("tape", st.Err.Render(failed)+st.StatusVal.Render(tape))
 	tt := s.ToolTimeout
 	if tt <= 0 {
 		tt = webhook.DefaultToolTimeout
 	}
-	reminder := st.Dim.Render(fmt.Sprintf(" tool calls wait %s (the tool's server.timeoutSeconds in Vapi): raise it for more time to type, and start vapimon with the same --tool-timeout", fmtSeconds(tt)))
+	reminder := st.Dim.Render(fmt.Sprintf(" deadlines: each tool call's own server.timeoutSeconds from Vapi (the prompt shows which); %s (--tool-timeout) when it has none", fmtSeconds(tt)))
 	if m.opts.Replay != nil {
 		return []string{fit(line1, w), fit(b.String(), w)} // nothing can be answered offline
 	}
@@ -148,6 +154,22 @@ func (m *Model) statusLines(w int) []string {
 	return []string{fit(line1, w), fit(b.String(), w), fit(reminder, w)}
 }
 
+// fmtCount formats n with thousands separators: 1588 → "1,588".
+func fmtCount(n uint64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func plural(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 func fmtSeconds(d time.Duration) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), "0"), ".") + "s"
 }
@@ -155,17 +177,28 @@ func fmtSeconds(d time.Duration) string {
 // footer is the bottom line: the filter being typed, or short help and the latest notice.
 func (m *Model) footer(w int) string {
 	st := &m.styles
+	waiting := ""
+	if m.prompt != nil && m.dialogOpen() && !m.confirmQuit {
+		// The prompt that opened meanwhile waits behind this view: say so, loudly.
+		waiting = st.Warn.Render("⚑ a request waits for your answer: " + map[bool]string{true: "enter or esc", false: "esc"}[m.filtering] + " to answer it")
+	}
 	if m.filtering {
 		ed := m.filterEd.View(st, max(w-12, 1), 1, true)
 		line := st.TitleFocus.Render(" / filter ")
 		if len(ed) > 0 {
 			line += ed[0]
 		}
-		return fit(line+st.Dim.Render("  enter keep · esc clear"), w)
+		line += st.Dim.Render("  enter keep · esc clear")
+		if waiting != "" {
+			line += "  " + waiting
+		}
+		return fit(line, w)
 	}
 	var right string
 	now := m.now()
 	switch {
+	case waiting != "":
+		right = waiting
 	case m.flash != "" && now.Sub(m.flashAt) < 5*time.Second:
 		right = st.Notice.Render(m.flash)
 	case m.dropped > 0:
@@ -258,9 +291,19 @@ func (m *Model) eventsTitle() string {
 func (m *Model) confirmView(w int) []string {
 	st := &m.styles
 	n := m.pendingCount()
+	what := "tool calls still wait"
+	if n == 1 {
+		what = "tool call still waits"
+	}
 	body := []string{
-		st.Warn.Render(fmt.Sprintf("%d tool call(s) still wait for an answer.", n)),
-		"If you quit now they get the fallback reply.",
+		st.Warn.Render(fmt.Sprintf("%d %s for an answer.", n, what)),
+		"If you quit now, each gets the fallback reply; answers",
+		"you already sent are kept, and the tape has everything.",
+	}
+	if pr := m.prompt; pr != nil {
+		if typed := SanitizeLine(strings.TrimSpace(pr.ed.Value())); typed != "" {
+			body = append(body, st.Dim.Render(ansi.Truncate("not sent (enter not pressed): "+typed, max(w-4, 10), "…")))
+		}
 	}
 	if held := m.heldCount(); held > 0 {
 		body = append(body, fmt.Sprintf("%d repl%s from your server held for review %s sent as is.", held,
@@ -287,9 +330,11 @@ func (m *Model) helpLines(w int) []string {
 			"with the arguments and the last words of the call. Type the result and press enter (alt+enter " +
 			"or ctrl+j for a new line), ctrl+e to send it as an error, tab for earlier answers and the " +
 			"answers file, esc to answer later from the tool calls pane.",
-		"Vapi waits the tool's server.timeoutSeconds (default 20 s, at most 300 s) and then gives up; " +
-			"vapimon sends its fallback just before. To get more time, raise server.timeoutSeconds on the " +
-			"tool in Vapi and start vapimon with the same --tool-timeout. assistant-request has a fixed 7.5 s limit.",
+		"Vapi waits the tool's server.timeoutSeconds (else the assistant's, else the phone number's; " +
+			"20 s by default, at most 300 s) and then gives up; vapimon reads that number from each message " +
+			"and sends its fallback just before. The prompt and the tool calls pane say where the number came " +
+			"from; --tool-timeout is used only when the message names none. To get more time, raise " +
+			"server.timeoutSeconds on the tool in Vapi. assistant-request has a fixed 7.5 s limit.",
 	}
 	for i, p := range paragraphs {
 		if i > 0 {

@@ -27,6 +27,10 @@ type toolRow struct {
 	promptW    int
 	received   time.Time
 	deadline   time.Time
+	// budget is how long Vapi waits for the reply and budgetSrc where that number came
+	// from ("tool get_weather: server.timeoutSeconds 4"), sanitised.
+	budget    time.Duration
+	budgetSrc string
 
 	// Set while the operator is answering the message this call belongs to.
 	typed    string
@@ -81,7 +85,10 @@ func sourceLabel(s string) string {
 func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	msg := ev.Msg
 	mk := func() *toolRow {
-		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline}
+		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: SanitizeLine(clip(ev.BudgetSource, 200))}
+		if !ev.VapiDeadline.IsZero() {
+			r.budget = ev.VapiDeadline.Sub(ev.Received)
+		}
 		if c != nil {
 			r.callID, r.callText = c.id, c.short
 		}
@@ -412,6 +419,18 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 	if r.id != "" {
 		out = append(out, st.Dim.Render(ind+"id "+r.id))
 	}
+	if parts := r.deadlineText(); len(parts) > 0 {
+		room := max(p.w-len(ind), 8)
+		lines := []string{strings.Join(parts, " · ")}
+		if ansi.StringWidth(lines[0]) > room {
+			lines = parts // one part a line when both do not fit
+		}
+		for _, l := range lines {
+			for _, seg := range strings.Split(ansi.Wrap(l, room, " "), "\n") {
+				out = append(out, st.Dim.Render(ind+seg))
+			}
+		}
+	}
 	if len(r.rawArgs) > 0 {
 		if r.pretty == nil {
 			r.pretty = prettyJSON(st, r.rawArgs, 40)
@@ -431,6 +450,23 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 		}
 	}
 	return out
+}
+
+// deadlineText says how long Vapi waits for this call's reply and why, then when vapimon
+// answers at the latest: "Vapi waits 4s (tool get_weather: server.timeoutSeconds 4)",
+// "vapimon answers by 3.6s". Nil when nothing is awaited.
+func (r *toolRow) deadlineText() []string {
+	if r.deadline.IsZero() {
+		return nil
+	}
+	s := "Vapi waits"
+	if r.budget > 0 {
+		s += " " + fmtSeconds(r.budget)
+	}
+	if r.budgetSrc != "" {
+		s += " (" + r.budgetSrc + ")"
+	}
+	return []string{s, "vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))}
 }
 
 func fmtLatency(d time.Duration) string {

@@ -91,7 +91,7 @@ func (m *Model) render() string {
 	switch {
 	case m.confirmQuit:
 		ov = m.confirmView(min(w-4, 64))
-	case m.prompt != nil:
+	case m.prompt != nil && !m.dialogOpen():
 		ov = m.promptView(min(max(w-4, 40), 100), bh)
 	}
 	if ov != nil {

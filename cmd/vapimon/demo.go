@@ -105,15 +105,15 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	st.TunnelNote = "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)"
 	s.status.set(st)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	playCtx, stopPlaying := context.WithCancel(ctx)
+	defer stopPlaying()
 	played := make(chan struct{})
 	go func() {
 		defer close(played)
 		defer s.recoverPanic("demo player")
 		// Give the screen a moment to draw before the call starts.
 		select {
-		case <-ctx.Done():
+		case <-playCtx.Done():
 			return
 		case <-time.After(800 * time.Millisecond):
 		}
@@ -121,23 +121,26 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 			Sender: fixtures.Sender{To: strings.TrimRight(st.ListenURL, "/") + "/vapi/webhook", Auth: authCfg},
 			Speed:  speed,
 		}
-		sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
+		sum, err := r.Run(playCtx, fixtures.Freshen(recs, time.Now()))
 		switch {
-		case ctx.Err() != nil:
+		case playCtx.Err() != nil:
 		case err != nil:
 			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
 		default:
 			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
 		}
 	}()
-	runErr := tui.Run(ctx, tuiOptions(s), op)
-	cancel()
+	runErr := runMonitor(ctx, s, tuiOptions(s), op)
+	stopPlaying()
 	<-played
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if s.tape != nil {
-		fmt.Fprintf(stderr, "vapimon: demo tape saved: %s\nvapimon: replay it with: vapimon replay %s\n", s.tape.Path(), s.tape.Path())
+	if msg := exitMessage(ctx, op); msg != "" {
+		tryWrite(stderr, msg+"\n")
+	}
+	if sum := s.tapeSummary(true); sum != "" {
+		tryWrite(stderr, sum+"\n")
 	}
 	return runErr
 }

@@ -133,6 +133,16 @@ type session struct {
 	wg       sync.WaitGroup
 	serveErr chan error
 	stderr   io.Writer
+	// tapeCount counts what reached the tape, for the exit summary; nil without a tape.
+	tapeCount *tapeCounter
+	// tapeCloseErr is the error from closing (syncing) the tape, for the exit summary.
+	tapeCloseErr error
+	// reqCtx is the parent of every request's context: cancelReqs makes every request still
+	// waiting (for your server, for the operator) get its fallback reply now. hurry is closed
+	// by a second signal (see watchSignals).
+	reqCtx     context.Context
+	cancelReqs context.CancelFunc
+	hurry      <-chan struct{}
 	// warnings are shown once: in the banner (headless) or the status bar (TUI).
 	warnings []string
 }
@@ -143,7 +153,9 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 	if f.toolTimeout < time.Second {
 		return nil, fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds (default 20s)", f.toolTimeout)
 	}
-	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1), stderr: stderr}
+	s := &session{cfg: f, bus: webhook.NewBus(), serveErr: make(chan error, 1), stderr: stderr, hurry: hurryOf(ctx)}
+	s.reqCtx, s.cancelReqs = context.WithCancel(context.Background())
+	s.closers = append(s.closers, s.cancelReqs)
 	s.status.set(webhook.Status{})
 	authCfg, err := f.auth.config()
 	if err != nil {
@@ -237,7 +249,8 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 
 	var rec webhook.Recorder
 	if s.tape != nil {
-		rec = s.tape
+		s.tapeCount = newTapeCounter(s.tape)
+		rec = s.tapeCount
 	}
 	s.handler = webhook.NewHandler(webhook.Config{
 		Verifier:    s.verifier,
@@ -252,6 +265,7 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		Logger:      log,
 	})
 	s.srv = webhook.NewServer(s.handler, f.toolTimeout, log)
+	s.srv.BaseContext = func(net.Listener) context.Context { return s.reqCtx }
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	s.closers = append(s.closers, stopWatch)
 	s.wg.Add(1)
@@ -341,13 +355,26 @@ func (s *session) recoverPanic(what string) {
 	}
 }
 
-// shutdown stops accepting, lets in-flight replies finish (bounded by the longest reply
-// budget), closes the tunnel, flushes the tape and closes the bus.
+// shutdown is the orderly end of a session, whatever asked for it (a signal, q in the
+// TUI, the terminal closing): Vapi's resources are pointed back first, then the listener
+// stops accepting; requests still waiting for your server get shutdownGrace to finish
+// (until a second signal), then every request still waiting gets its fallback reply;
+// finally the tunnel closes, the tape is flushed and the bus closed. The TUI has already
+// released its prompts by then (their fallback keeps any answer typed in time).
 func (s *session) shutdown() error {
-	grace := s.cfg.toolTimeout + 2*time.Second
-	if grace < webhook.AssistantRequestBudget {
-		grace = webhook.AssistantRequestBudget
-	}
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.hurry:
+		case <-stopped:
+			return
+		}
+		s.cancelReqs() // every request still waiting gets its fallback now
+	}()
 	var err error
 	if s.vapi != nil {
 		// Put Vapi back first, so it stops sending here before the listener goes away.
@@ -360,14 +387,27 @@ func (s *session) shutdown() error {
 		rcancel()
 		s.vapi = nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if serr := s.srv.Shutdown(ctx); serr != nil {
-		// Some requests did not finish in time (a client that stalls mid-body, say): give
-		// up on them rather than fail the whole exit.
-		n := s.handler.InFlight()
-		_ = s.srv.Close()
-		fmt.Fprintf(s.stderr, "vapimon: gave up on %d request(s) still unfinished after %s\n", n, grace)
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }()
+	select {
+	case <-done:
+	case <-s.reqCtx.Done():
+		// The fallbacks are going out: give them a moment to be written, then give up on
+		// connections that are still open (a client stalled mid-body, say) rather than
+		// fail the whole exit.
+		select {
+		case <-done:
+		case <-time.After(replyWriteGrace):
+			n := s.handler.InFlight()
+			cancel()
+			<-done
+			_ = s.srv.Close()
+			if n > 0 {
+				fmt.Fprintf(s.stderr, "vapimon: gave up on %d request(s) still unfinished at exit (a client that stopped sending?)\n", n)
+			}
+		}
 	}
 	if s.tunnel != nil {
 		if cerr := s.tunnel.Close(); cerr != nil && err == nil {
@@ -385,9 +425,17 @@ func (s *session) close() {
 	s.closers = nil
 	s.wg.Wait()
 	if s.tape != nil {
-		_ = s.tape.Close()
+		s.tapeCloseErr = s.tape.Close()
 	}
 	s.bus.Close()
+}
+
+// tapeSummary is the exit line about the tape, "" when recording was off.
+func (s *session) tapeSummary(replayHint bool) string {
+	if s.tape == nil || s.tapeCount == nil {
+		return ""
+	}
+	return tapeSummary(s.tape.Path(), s.tapeCount, s.tapeCloseErr, replayHint)
 }
 
 func runListen(cmd *cobra.Command, f *listenFlags) error {
@@ -424,22 +472,35 @@ func runHeadless(ctx context.Context, f *listenFlags, stdout, stderr io.Writer) 
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		fmt.Fprintln(stderr, "vapimon: shutting down: finishing in-flight replies… (Ctrl-C again to quit now)")
+		tryWrite(stderr, fmt.Sprintf("vapimon: %s: shutting down: replies from your server get up to %s, then every request still waiting gets its fallback (Ctrl-C again: at once)\n", stopReason(ctx), shutdownGrace))
 	case serveErr = <-s.serveErr:
 	}
 	if err := s.shutdown(); err != nil && serveErr == nil {
 		serveErr = err
 	}
-	if err := <-done; err != nil && serveErr == nil && !errors.Is(err, syscall.EPIPE) {
-		serveErr = err // a reader that went away (| head) is not vapimon's failure
+	select {
+	case err := <-done:
+		// A reader that went away (| head) or a terminal that closed is not vapimon's
+		// failure: every caller was answered and the tape is flushed.
+		if err != nil && serveErr == nil && !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.EIO) {
+			serveErr = err
+		}
+	case <-time.After(tuiStopWait):
+		// stdout takes no more output (a pipe nobody reads): the lines still queued are
+		// lost to it, not to the tape.
 	}
-	if serveErr != nil {
-		return serveErr
+	if sum := s.tapeSummary(false); sum != "" {
+		tryWrite(stderr, sum+"\n")
 	}
-	if s.tape != nil {
-		fmt.Fprintf(stderr, "vapimon: tape saved: %s\n", s.tape.Path())
+	return serveErr
+}
+
+// stopReason names what ended the session: the signal, else "stopping".
+func stopReason(ctx context.Context) string {
+	if c := context.Cause(ctx); c != nil && c != context.Canceled {
+		return c.Error()
 	}
-	return nil
+	return "stopping"
 }
 
 // printBanner tells a person (on stderr) where to point Vapi.

@@ -701,8 +701,8 @@ func TestListenShutdown(t *testing.T) {
 		}
 	})
 
-	// While vapimon waits for in-flight replies (up to --tool-timeout + 2 s: 22 s by
-	// default), a second Ctrl-C is the person saying "now": it must quit at once.
+	// While vapimon waits for in-flight replies (a client stalled mid-body here), a second
+	// Ctrl-C is the person saying "now": it must quit at once, still answering what it can.
 	t.Run("second SIGINT", func(t *testing.T) {
 		t.Parallel()
 		tape := filepath.Join(t.TempDir(), "tape.jsonl")

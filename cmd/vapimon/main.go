@@ -36,22 +36,13 @@ func main() {
 	// A closed pipe on stdout (`vapimon listen --headless | head`) must end the output, not
 	// kill vapimon before it restores Vapi's settings and closes the tape.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// After the first Ctrl-C, vapimon finishes the replies in flight; a second one is the
-	// person saying "now" (the tape loses nothing: every line is written before its reply).
-	go func() {
-		<-ctx.Done()
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		stop()
-		<-again
-		fmt.Fprintln(os.Stderr, "vapimon: interrupted again: quitting now")
-		os.Exit(130)
-	}()
+	// Every terminating signal (Ctrl-C, kill, Ctrl-\, the terminal closing) runs the same
+	// orderly shutdown; a second one only makes it hurry (see watchSignals). Signals stay
+	// caught until the process exits, so one arriving as vapimon finishes cannot turn a clean
+	// exit into "killed by SIGTERM".
+	ctx := watchSignals(context.Background(), os.Stderr)
 	root := newRootCmd()
 	err := root.ExecuteContext(ctx)
-	stop()
 	var ee exitError
 	switch {
 	case err == nil:

@@ -204,6 +204,9 @@ type procOpts struct {
 	env  []string // extra "K=V"
 	// noListenArg runs `vapimon ARGS` instead of `vapimon listen ARGS`.
 	noListenArg bool
+	// shell, when set, is sh commands run before vapimon replaces the shell (e.g. a
+	// ulimit).
+	shell string
 }
 
 // startVapimon starts the binary and waits for its status line. Every process gets its own
@@ -248,6 +251,9 @@ func launchVapimon(t *testing.T, o procOpts) (*vapimonProc, error) {
 		args = append(args, "--addr", "127.0.0.1:0")
 	}
 	p.cmd = exec.Command(vapimonBin, args...)
+	if o.shell != "" {
+		p.cmd = exec.Command("sh", append([]string{"-c", o.shell + `; exec "$0" "$@"`, vapimonBin}, args...)...)
+	}
 	p.cmd.Env = testEnv(home, p.state, o.env...)
 	p.cmd.Dir = home
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
@@ -463,15 +469,21 @@ func (p *vapimonProc) addr() string { return strings.TrimPrefix(p.base, "http://
 // stopped accepting.
 func (p *vapimonProc) waitRefused() {
 	p.t.Helper()
+	waitRefused(p.t, p.addr())
+}
+
+// waitRefused polls until a new connection to addr is refused.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		c, err := net.DialTimeout("tcp", p.addr(), time.Second)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return
 		}
 		c.Close()
 		if time.Now().After(deadline) {
-			p.t.Fatalf("vapimon still accepts connections %s after SIGINT", waitTimeout)
+			t.Fatalf("vapimon still accepts connections on %s %s after the signal", addr, waitTimeout)
 		}
 		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
 	}

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,14 @@ type tmuxSession struct {
 
 func newTmux(t *testing.T, width, height int, env []string, command string) *tmuxSession {
 	t.Helper()
+	// Keep the pane after the command exits, so its last words can be read.
+	return newTmuxScript(t, width, height, env, command+"\nsleep 60")
+}
+
+// newTmuxScript runs the shell script body (after the exports of env) in a new tmux
+// session of its own server.
+func newTmuxScript(t *testing.T, width, height int, env []string, body string) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install tmux): the terminal end-to-end test is skipped")
 	}
@@ -34,10 +43,9 @@ func newTmux(t *testing.T, width, height int, env []string, command string) *tmu
 	b.WriteString("#!/bin/sh\n")
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
 	}
-	// Keep the pane after the command exits, so its last words can be read.
-	fmt.Fprintf(&b, "%s\nsleep 60\n", command)
+	fmt.Fprintf(&b, "%s\n", body)
 	if err := os.WriteFile(script, []byte(b.String()), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +53,9 @@ func newTmux(t *testing.T, width, height int, env []string, command string) *tmu
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 	return s
 }
+
+// shellQuote quotes v for sh.
+func shellQuote(v string) string { return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'" }
 
 func (s *tmuxSession) run(args ...string) string {
 	s.t.Helper()
@@ -155,4 +166,38 @@ func TestTUIAnswerToolCallInTmux(t *testing.T) {
 
 	s.keys("q")
 	s.waitFor("the TUI to exit and print the tape path", regexp.MustCompile(`tape saved`))
+}
+
+// TestTUITapeFailuresInTmux: with a tape that cannot be written (/dev/full), requests are
+// still answered, the status bar counts the failed writes in the error colour, and the exit
+// summary says how many requests could not be written instead of "tape saved".
+func TestTUITapeFailuresInTmux(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --record /dev/full")
+	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	for i := range 3 {
+		body := fmt.Sprintf(`{"message":{"type":"status-update","status":"in-progress","call":{"id":"call-full-%d"}}}`, i)
+		resp, err := http.Post(url+"/vapi/webhook", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: HTTP %d: a failing tape must not fail the request", i, resp.StatusCode)
+		}
+	}
+	s.waitFor("the failed writes in the status bar", regexp.MustCompile(`tape [1-9][\d,]* writes? failed /dev/full`))
+	if raw := s.screen(true); !regexp.MustCompile(`\x1b\[[0-9;]*m[1-9][\d,]* writes? failed`).MatchString(raw) {
+		t.Errorf("the failed-write count is not coloured:\n%q", raw)
+	}
+	s.keys("q")
+	s.waitFor("the exit summary", regexp.MustCompile(`tape incomplete: 3 of 3 requests could not be written to /dev/full`))
+	if scr := s.screen(false); strings.Contains(scr, "tape saved") {
+		t.Errorf("the exit summary says the tape was saved:\n%s", scr)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,14 +28,61 @@ func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
 			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "the HTTP server stopped: " + err.Error() + " (restart vapimon)"})
 		}
 	}()
-	runErr := tui.Run(ctx, opts, op)
+	runErr := runMonitor(ctx, s, opts, op)
 	if err := s.shutdown(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if s.tape != nil {
-		fmt.Fprintf(stderr, "vapimon: tape saved: %s (replay it with: vapimon replay %s)\n", s.tape.Path(), s.tape.Path())
+	// The terminal may be gone (that may be why we are here): a write that fails or hangs
+	// must not hold up the exit.
+	if msg := exitMessage(ctx, op); msg != "" {
+		tryWrite(stderr, msg+"\n")
+	}
+	if sum := s.tapeSummary(true); sum != "" {
+		tryWrite(stderr, sum+"\n")
 	}
 	return runErr
+}
+
+// exitMessage says, after the TUI, what ended it when it was a signal, and what became of
+// the requests that were still waiting for the operator ("" when there is nothing to say).
+func exitMessage(ctx context.Context, op *tui.Operator) string {
+	var parts []string
+	if ctx.Err() != nil {
+		parts = append(parts, stopReason(ctx)+": shut down")
+	}
+	if n := op.Released(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", count(uint64(n), "request")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "vapimon: " + strings.Join(parts, "; ")
+}
+
+// runMonitor runs the TUI until the operator quits, the terminal closes or a signal comes.
+// Once a signal came, it waits at most tuiStopWait for the TUI to give the terminal back:
+// the operator's prompts are released at the signal (tui.Run does that first), and a
+// terminal that takes no more output must not keep the callers waiting for the shutdown.
+func runMonitor(ctx context.Context, s *session, opts tui.Options, op *tui.Operator) error {
+	done := make(chan error, 1)
+	go func() {
+		err := errors.New("the monitor stopped unexpectedly (details in the log file)")
+		defer func() { done <- err }()
+		defer s.recoverPanic("monitor")
+		err = tui.Run(ctx, opts, op)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(tuiStopWait):
+		s.log.Warn("the monitor did not give the terminal back in time: shutting down without it", "wait", tuiStopWait)
+		return nil
+	}
 }
 
 func tuiOptions(s *session) tui.Options {

@@ -1,0 +1,210 @@
+package tui
+
+// No keystroke reaches a caller by accident (issue 9 point 10): flows where keys meant for
+// something else (quitting, closing a view) used to end up in an answer prompt that opened
+// by itself, and were sent to a caller as the tool result.
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+)
+
+// flow is one teatest program with an Operator and a settable clock.
+type flow struct {
+	t   *testing.T
+	clk *clock
+	op  *Operator
+	tm  *teatest.TestModel
+}
+
+func newFlow(t *testing.T) *flow {
+	t.Helper()
+	clk := newClock(base)
+	op := NewOperator()
+	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+	return &flow{t: t, clk: clk, op: op, tm: tm}
+}
+
+// ask publishes a tool-calls event for a new call id and hands its request to the
+// program, as Run's forwarder would; the returned channel has Respond's result.
+func (f *flow) ask(seq uint64, tool string) <-chan respondResult {
+	f.t.Helper()
+	ev := event(f.t, seq, f.clk.Now(), toolCallsBody(callID, "call_"+tool, tool, `{"location":"Paris"}`))
+	req, done := respondAsync(f.t, f.t.Context(), f.op, ev)
+	f.tm.Send(batchMsg{items: []any{ev, req}})
+	f.sync()
+	return done
+}
+
+// keys sends each key and waits until the program has handled them.
+func (f *flow) keys(keys ...tea.KeyPressMsg) {
+	f.t.Helper()
+	for _, k := range keys {
+		f.tm.Send(k)
+	}
+	f.sync()
+}
+
+func (f *flow) sync() { f.tm.Send(syncMsg{}) }
+
+// later moves the clock past the prompt's grace period: the operator has had time to read.
+func (f *flow) later() { f.clk.Advance(time.Second) }
+
+func kp(s string) tea.KeyPressMsg {
+	switch s {
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "?":
+		return tea.KeyPressMsg{Code: '?', Text: "?"}
+	}
+	if len(s) == 1 {
+		return tea.KeyPressMsg{Code: rune(s[0]), Text: s}
+	}
+	return press(s)
+}
+
+// nothingSent fails if Respond has returned (an answer went to the caller).
+func nothingSent(t *testing.T, what string, done <-chan respondResult) {
+	t.Helper()
+	select {
+	case r := <-done:
+		t.Fatalf("%s: a reply went to the caller: %s (err %v)", what, r.rep.Body, r.err)
+	default:
+	}
+}
+
+// TestFlowQuitKeysAfterDefer reproduces the reported run: two calls waiting, the prompt
+// opened by itself; the operator presses esc to get back to the panes, then q, y, enter to
+// quit. esc used to open the next waiting call's prompt in place of the first, so q and y
+// were typed into it and enter sent "qy" to that caller. Now esc goes back to the panes,
+// where q asks to quit and y quits; no caller gets a typed answer.
+func TestFlowQuitKeysAfterDefer(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t)
+	first := f.ask(1, "get_weather")
+	second := f.ask(2, "get_time")
+	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.later()
+	f.keys(kp("esc"))
+	f.later()
+	f.keys(kp("q"), kp("y"), kp("enter"))
+	nothingSent(t, "first call", first)
+	nothingSent(t, "second call", second)
+	m := finalModel(t, f.tm)
+	if !m.quitting {
+		t.Errorf("q, y did not quit (prompt open: %v, confirm: %v)", m.prompt != nil, m.confirmQuit)
+	}
+}
+
+// TestFlowDialogsCaptureKeys: a prompt that opens while help, a detail view or the filter
+// is open waits behind it; the keys go to the view (q closes help and the detail view), the
+// footer says a request waits, and keys typed within the grace period after the view closes
+// do not answer. Each of these sent "qy" (or the filter text) to the caller before.
+func TestFlowDialogsCaptureKeys(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		open  []tea.KeyPressMsg
+		close []tea.KeyPressMsg // what the operator types, meant for the view
+		shown string            // on screen while the view is open
+	}{
+		{"help", []tea.KeyPressMsg{kp("?")}, []tea.KeyPressMsg{kp("q"), kp("y"), kp("enter")}, "Help"},
+		{"event detail", []tea.KeyPressMsg{kp("4"), kp("enter")}, []tea.KeyPressMsg{kp("q"), kp("y"), kp("enter")}, "Request #"},
+		{"filter", []tea.KeyPressMsg{kp("/")}, []tea.KeyPressMsg{kp("q"), kp("y"), kp("enter")}, "/ filter"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFlow(t)
+			// Something to open the detail of: an informational event.
+			f.tm.Send(batchMsg{items: []any{event(t, 1, base, callBodies(callID)[3].body)}})
+			teatest.WaitFor(t, f.tm.Output(), contains("Hi Ada"), waitOpts()...)
+			f.keys(tc.open...)
+			teatest.WaitFor(t, f.tm.Output(), contains(tc.shown), waitOpts()...)
+			done := f.ask(2, "get_weather")
+			teatest.WaitFor(t, f.tm.Output(), contains("waits for your answer"), waitOpts()...)
+			f.later()
+			f.keys(tc.close...)
+			nothingSent(t, "keys meant for the "+tc.name, done)
+			// The prompt is shown now, and takes keys once its grace period has passed.
+			teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+			f.later()
+			f.tm.Type("Sunny")
+			f.keys(kp("enter"))
+			r := waitResult(t, done)
+			if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"Sunny"`) {
+				t.Errorf("the answer typed once the prompt showed: %s (%v), want result Sunny", r.rep.Body, r.err)
+			}
+			if err := f.tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestFlowQuitConfirmCapturesKeys: with the prompt open, ctrl+c asks to quit; while the
+// question is open no key reaches the prompt (nor a call that arrives meanwhile), and keys
+// typed right after n (stay) are ignored: the prompt has just been revealed.
+func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t)
+	done := f.ask(1, "get_weather")
+	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.later()
+	f.keys(kp("ctrl+c"))
+	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
+	second := f.ask(2, "get_time") // arrives while the question is open
+	f.later()
+	f.keys(kp("a"), kp("b"), kp("tab"), kp("esc")) // esc is "stay"
+	f.keys(kp("x"), kp("enter"))                   // right after: within the grace period
+	nothingSent(t, "first call", done)
+	nothingSent(t, "second call", second)
+	f.later()
+	f.tm.Type("ok")
+	f.keys(kp("enter"))
+	r := waitResult(t, done)
+	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"ok"`) {
+		t.Errorf("reply = %s (%v), want exactly the answer typed after the grace period: ok", r.rep.Body, r.err)
+	}
+	if err := f.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	nothingSent(t, "second call", second)
+}
+
+// TestFlowQInPromptIsALetter: in an open prompt q is part of the answer (the footer shows
+// ctrl+c for quitting, not q), and typing it says so.
+func TestFlowQInPromptIsALetter(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t)
+	done := f.ask(1, "get_weather")
+	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.later()
+	f.keys(kp("q"))
+	teatest.WaitFor(t, f.tm.Output(), contains("ctrl+c quits"), waitOpts()...)
+	f.tm.Type("uite sunny")
+	f.keys(kp("enter"))
+	r := waitResult(t, done)
+	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"quite sunny"`) {
+		t.Errorf("reply = %s (%v), want the typed answer \"quite sunny\"", r.rep.Body, r.err)
+	}
+	if err := f.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The footer of an open prompt.
+	g := newFlow(t)
+	_ = g.ask(1, "get_weather")
+	if err := g.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	footer := ansi.Strip(finalModel(t, g.tm).footer(120))
+	if !strings.Contains(footer, "ctrl+c quit") || strings.Contains(footer, "q quit") {
+		t.Errorf("prompt footer = %q: want ctrl+c quit, not q quit", footer)
+	}
+}
