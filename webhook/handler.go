@@ -295,9 +295,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		}
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody, grow)
-	if timed {
+	if timed && err == nil {
 		// The body is in: no read deadline while the responders work (the server's
 		// ReadTimeout would otherwise cancel the request of an operator still typing).
+		// After a failed read the deadline stays: net/http then gives up on the rest of
+		// the body at once and closes the connection, instead of waiting for a slow sender.
 		_ = rc.SetReadDeadline(time.Time{})
 	}
 	if err != nil {
