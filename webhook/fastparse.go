@@ -77,8 +77,11 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 	// A nested object must not leave its last key's "unknown" mark for the caller's key.
 	defer func() { d.unknown = false }()
 	d.ws()
-	d.i++             // {
-	var seen [][]byte // known keys met so far: a repeated one is left to encoding/json
+	d.i++ // {
+	// The known keys met so far (a repeated one is left to encoding/json), on the stack
+	// for the usual small objects.
+	var seenBuf [16][]byte
+	seen := seenBuf[:0]
 	for {
 		d.ws()
 		if d.b[d.i] == '}' {

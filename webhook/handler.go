@@ -210,7 +210,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body of %d bytes announced, larger than %s: answered 413 (raise --max-body)", r.ContentLength, byteSize(h.cfg.MaxBody)), now)
 		return
 	}
-	body, status, public, reason := h.readBody(w, r)
+	rd := readDeadline{rc: http.NewResponseController(w)}
+	body, status, public, reason := h.readBody(w, r, &rd)
 	if status != 0 {
 		h.reject(w, ev, status, public, reason, now)
 		return
@@ -265,24 +266,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.publishNotes(msg.Call.ID, d.Notes)
 	}
 
-	reply, attempts := h.respond(r.Context(), ev)
+	reply, attempts := h.respond(r.Context(), ev, &rd)
 	h.finish(w, ev, reply, attempts, now)
 }
 
 // readBody reads the request body under the body cap, the cap on requests still reading,
 // and a read deadline that grows with the body's length. On failure it returns the status
 // to answer with the sender's and the operator's reasons.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, public, reason string) {
+//
+// The deadline stays on the connection: lift it before waiting (readDeadline.lift). After
+// a failed read it stays for good: net/http then gives up on the rest of the body at once
+// and closes the connection, instead of waiting for a slow sender.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, rd *readDeadline) (body []byte, status int, public, reason string) {
 	select {
 	case h.reading <- struct{}{}:
 		defer func() { <-h.reading }()
 	default:
 		return nil, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests still sending their body (cap %d): answered 503", cap(h.reading))
 	}
-	rc := http.NewResponseController(w)
+	rc := rd.rc
 	start := time.Now() // the socket's deadline is in real time, whatever Config.Now says
 	limit := h.bodyTime(r.ContentLength)
 	timed := rc.SetReadDeadline(start.Add(limit)) == nil
+	rd.set = timed
 	var grow func(n int)
 	if timed && r.ContentLength < 0 {
 		// Chunked: the length is known only as it arrives; a sender keeping up with
@@ -295,13 +301,6 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		}
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody, grow)
-	if timed && err == nil {
-		// The body is in: no read deadline while the responders work (the server's
-		// ReadTimeout would otherwise cancel the request of an operator still typing).
-		// After a failed read the deadline stays: net/http then gives up on the rest of
-		// the body at once and closes the connection, instead of waiting for a slow sender.
-		_ = rc.SetReadDeadline(time.Time{})
-	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
@@ -313,6 +312,24 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		return nil, http.StatusBadRequest, "could not read body", "could not read body: " + err.Error()
 	}
 	return body, 0, "", ""
+}
+
+// readDeadline is the body's read deadline on the connection. lift removes it (and the
+// server's ReadTimeout with it); call it before waiting on anything: while the handler
+// waits, net/http reads the connection in the background to notice a client that hangs
+// up, and a deadline expiring there cancels the request (an operator still typing for a
+// tool with a long timeout lost the call). An instant answer does not need it lifted,
+// which saves a runtime timer change per request.
+type readDeadline struct {
+	rc  *http.ResponseController
+	set bool
+}
+
+func (d *readDeadline) lift() {
+	if d != nil && d.set {
+		_ = d.rc.SetReadDeadline(time.Time{})
+		d.set = false
+	}
 }
 
 // bodyTime is how long a body of n bytes (n < 0: unknown) may take to arrive.
@@ -371,7 +388,7 @@ func authHint(c AuthConfig, hdr http.Header) string {
 }
 
 // respond runs the responder chain under the event's deadline and returns the reply to send.
-func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
+func (h *Handler) respond(parent context.Context, ev *Event, rd *readDeadline) (Reply, []string) {
 	if len(h.cfg.Responders) == 0 {
 		if ev.Deadline.IsZero() {
 			return Ack(), nil
@@ -393,6 +410,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 			return parent
 		}
 		if ctx == nil {
+			rd.lift()
 			ctx, cancel = context.WithDeadline(parent, deadline)
 		}
 		return ctx
@@ -606,7 +624,7 @@ const maxNotedCalls = 4096
 // Notice, once per call.
 func (h *Handler) publishNotes(callID string, notes []string) {
 	for _, n := range notes {
-		if !h.noted.first(callID + "\x00" + n) {
+		if !h.noted.first(noteKey{callID, n}) {
 			continue
 		}
 		level := "warn"
@@ -628,24 +646,27 @@ func clipID(id string) string {
 	return id
 }
 
+// noteKey is one note for one call.
+type noteKey struct{ call, note string }
+
 // onceSet remembers up to max keys, forgetting the oldest first.
 type onceSet struct {
 	mu   sync.Mutex
 	max  int
-	seen map[string]struct{}
-	ring []string
+	seen map[noteKey]struct{}
+	ring []noteKey
 	next int
 }
 
 // first reports whether key is new, and remembers it.
-func (s *onceSet) first(key string) bool {
+func (s *onceSet) first(key noteKey) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.seen[key]; ok {
 		return false
 	}
 	if s.seen == nil {
-		s.seen = map[string]struct{}{}
+		s.seen = map[noteKey]struct{}{}
 	}
 	if len(s.ring) < s.max {
 		s.ring = append(s.ring, key)

@@ -612,7 +612,7 @@ func TestOnceSetForgetsTheOldest(t *testing.T) {
 		key  string
 		want bool
 	}{{"a", true}, {"a", false}, {"b", true}, {"c", true}, {"b", false}, {"a", true}, {"c", false}} {
-		if got := s.first(step.key); got != step.want {
+		if got := s.first(noteKey{"call-1", step.key}); got != step.want {
 			t.Fatalf("step %d: first(%q) = %v, want %v", i, step.key, got, step.want)
 		}
 	}

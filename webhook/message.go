@@ -387,20 +387,9 @@ func (m *Message) fill(w *wireMessage) {
 // come from the toolWithToolCallList entry with the same call id (or, for a call without
 // an id, the same tool name).
 func (w *wireMessage) toolCalls() []ToolCall {
-	var fromWith []ToolCall
-	for i := range w.ToolWith {
-		tw := &w.ToolWith[i]
-		if tw.ToolCall == nil {
-			continue
-		}
-		if tc, ok := tw.ToolCall.toolCall(); ok {
-			tc.Async, tc.TimeoutSeconds = tw.Async, tw.Server.TimeoutSeconds
-			fromWith = append(fromWith, tc)
-		}
-	}
 	var byID map[string]*wireToolWith
 	for _, list := range [][]wireToolCall{w.ToolCallList, w.ToolCalls} {
-		var out []ToolCall
+		out := make([]ToolCall, 0, len(list))
 		for i := range list {
 			tc, ok := list[i].toolCall()
 			if !ok {
@@ -416,6 +405,17 @@ func (w *wireMessage) toolCalls() []ToolCall {
 		}
 		if len(out) > 0 {
 			return out
+		}
+	}
+	var fromWith []ToolCall
+	for i := range w.ToolWith {
+		tw := &w.ToolWith[i]
+		if tw.ToolCall == nil {
+			continue
+		}
+		if tc, ok := tw.ToolCall.toolCall(); ok {
+			tc.Async, tc.TimeoutSeconds = tw.Async, tw.Server.TimeoutSeconds
+			fromWith = append(fromWith, tc)
 		}
 	}
 	return fromWith

@@ -220,7 +220,7 @@ func Timing(msg *Message, received time.Time, toolTimeout time.Duration) Deadlin
 	}
 	// The message-wide source, from the lowest priority up: each bad value says what is
 	// used instead.
-	chain := timeoutSource{d: toolTimeout, source: "--tool-timeout " + toolTimeout.String() + " (default)", use: "--tool-timeout " + toolTimeout.String()}
+	chain := defaultSource(toolTimeout)
 	var notes []string
 	fromPayload := false
 	for _, s := range []struct {
@@ -265,15 +265,33 @@ func Timing(msg *Message, received time.Time, toolTimeout time.Duration) Deadlin
 	}
 	notes = append(toolNotes, notes...)
 	if len(notes) == 0 && !fromPayload {
-		where := "assistant or phone number"
-		if msg.Kind == TypeToolCalls {
-			where = "tool, assistant or phone number"
-		}
-		notes = []string{"no server.timeoutSeconds in the payload (" + where + "): using " + chain.use}
+		notes = []string{missingNote(msg.Kind == TypeToolCalls, chain.use)}
 	}
 	d := Deadline{Budget: best.d, Source: best.source, Notes: notes, Vapi: received.Add(best.d)}
 	d.Send = d.Vapi.Add(-SafetyMargin(best.d))
 	return d
+}
+
+// defaultSource is --tool-timeout as the source of a message's timeout. The usual 20 s
+// has its strings made once: Timing runs for every request Vapi waits on.
+func defaultSource(d time.Duration) timeoutSource {
+	if d == DefaultToolTimeout {
+		return timeoutSource{d: d, source: "--tool-timeout 20s (default)", use: "--tool-timeout 20s"}
+	}
+	use := "--tool-timeout " + d.String()
+	return timeoutSource{d: d, source: use + " (default)", use: use}
+}
+
+// missingNote says that the payload named no timeout.
+func missingNote(tools bool, use string) string {
+	const toolsNote = "no server.timeoutSeconds in the payload (tool, assistant or phone number): using "
+	if tools {
+		if use == "--tool-timeout 20s" {
+			return toolsNote + "--tool-timeout 20s"
+		}
+		return toolsNote + use
+	}
+	return "no server.timeoutSeconds in the payload (assistant or phone number): using " + use
 }
 
 // timeoutSource is one candidate for a message's timeout: its length, how the operator is
