@@ -210,8 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body of %d bytes announced, larger than %s: answered 413 (raise --max-body)", r.ContentLength, byteSize(h.cfg.MaxBody)), now)
 		return
 	}
-	rd := readDeadline{rc: http.NewResponseController(w)}
-	body, status, public, reason := h.readBody(w, r, &rd)
+	body, status, public, reason := h.readBody(w, r)
 	if status != 0 {
 		h.reject(w, ev, status, public, reason, now)
 		return
@@ -266,7 +265,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.publishNotes(msg.Call.ID, d.Notes)
 	}
 
-	reply, attempts := h.respond(r.Context(), ev, &rd)
+	reply, attempts := h.respond(r.Context(), ev)
 	h.finish(w, ev, reply, attempts, now)
 }
 
@@ -274,21 +273,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and a read deadline that grows with the body's length. On failure it returns the status
 // to answer with the sender's and the operator's reasons.
 //
-// The deadline stays on the connection: lift it before waiting (readDeadline.lift). After
-// a failed read it stays for good: net/http then gives up on the rest of the body at once
-// and closes the connection, instead of waiting for a slow sender.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, rd *readDeadline) (body []byte, status int, public, reason string) {
+// net/http lifts the deadline itself once the body has been read to its end (it then
+// reads the connection in the background, without a deadline, to notice a client that
+// hangs up), so it never cuts a long wait for the operator. After a failed read it stays:
+// net/http then gives up on the rest of the body at once and closes the connection,
+// instead of waiting for a slow sender.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, public, reason string) {
 	select {
 	case h.reading <- struct{}{}:
 		defer func() { <-h.reading }()
 	default:
 		return nil, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests still sending their body (cap %d): answered 503", cap(h.reading))
 	}
-	rc := rd.rc
+	rc := http.NewResponseController(w)
 	start := time.Now() // the socket's deadline is in real time, whatever Config.Now says
 	limit := h.bodyTime(r.ContentLength)
 	timed := rc.SetReadDeadline(start.Add(limit)) == nil
-	rd.set = timed
 	var grow func(n int)
 	if timed && r.ContentLength < 0 {
 		// Chunked: the length is known only as it arrives; a sender keeping up with
@@ -312,24 +312,6 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, rd *readDeadl
 		return nil, http.StatusBadRequest, "could not read body", "could not read body: " + err.Error()
 	}
 	return body, 0, "", ""
-}
-
-// readDeadline is the body's read deadline on the connection. lift removes it (and the
-// server's ReadTimeout with it); call it before waiting on anything: while the handler
-// waits, net/http reads the connection in the background to notice a client that hangs
-// up, and a deadline expiring there cancels the request (an operator still typing for a
-// tool with a long timeout lost the call). An instant answer does not need it lifted,
-// which saves a runtime timer change per request.
-type readDeadline struct {
-	rc  *http.ResponseController
-	set bool
-}
-
-func (d *readDeadline) lift() {
-	if d != nil && d.set {
-		_ = d.rc.SetReadDeadline(time.Time{})
-		d.set = false
-	}
 }
 
 // bodyTime is how long a body of n bytes (n < 0: unknown) may take to arrive.
@@ -388,7 +370,7 @@ func authHint(c AuthConfig, hdr http.Header) string {
 }
 
 // respond runs the responder chain under the event's deadline and returns the reply to send.
-func (h *Handler) respond(parent context.Context, ev *Event, rd *readDeadline) (Reply, []string) {
+func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 	if len(h.cfg.Responders) == 0 {
 		if ev.Deadline.IsZero() {
 			return Ack(), nil
@@ -410,7 +392,6 @@ func (h *Handler) respond(parent context.Context, ev *Event, rd *readDeadline) (
 			return parent
 		}
 		if ctx == nil {
-			rd.lift()
 			ctx, cancel = context.WithDeadline(parent, deadline)
 		}
 		return ctx
@@ -463,9 +444,9 @@ func (h *Handler) respond(parent context.Context, ev *Event, rd *readDeadline) (
 }
 
 // substitute marks a reply sent in place of your server's, when the forward failed (why is
-// set): Reply.ForwardFailed, a note, and the HeaderFallback header, whose value says who
-// answered and why in words vapimon chose ("answers; your server: HTTP 500"), never in
-// text from the server.
+// set): Reply.ForwardFailed and the HeaderFallback header, whose value says who answered
+// and why in words vapimon chose ("answers; your server: HTTP 500"), never in text from
+// the server. The note is left alone: the TUI compares it with the fallback's errors.
 func substitute(rep Reply, why string) Reply {
 	if why == "" || rep.Source == SourceForward {
 		return rep
@@ -477,7 +458,6 @@ func substitute(rep Reply, why string) Reply {
 	}
 	hdr.Set(HeaderFallback, rep.Source+"; your server: "+why)
 	rep.Header = hdr
-	rep.Note = strings.TrimSpace(rep.Note + " (your server's reply not used: " + why + ")")
 	return rep
 }
 
