@@ -591,7 +591,7 @@ func (h *Handler) recordErr(err error) {
 	msg := err.Error()
 	h.cfg.Logger.Error("tape write failed", "err", err)
 	if prev := h.lastTapeErr.Swap(&msg); prev == nil || *prev != msg {
-		h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: fmt.Sprintf("recording failed: %s (vapimon keeps answering; %d request(s) missing from the tape so far)", msg, n)})
+		h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: fmt.Sprintf("recording failed: %s (vapimon keeps answering; %d failed tape write(s) so far)", msg, n)})
 	}
 	h.cfg.Bus.Publish(TapeHealth{Failed: n, Err: msg})
 }
