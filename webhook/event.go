@@ -78,6 +78,11 @@ type Reply struct {
 	// Note is a short operator-facing remark ("forward failed: connection refused; answered
 	// from answers file").
 	Note string
+	// ForwardFailed is set when your server (--forward-to) was asked for this reply and
+	// failed, and Source answered in its place: a few fixed words saying why ("HTTP 500",
+	// "timeout", "refused", "no reply", "unusable reply"). The reply then carries the
+	// HeaderFallback header. Empty when your server answered or was not asked.
+	ForwardFailed string
 }
 
 // Reply sources.

@@ -77,8 +77,11 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 	// A nested object must not leave its last key's "unknown" mark for the caller's key.
 	defer func() { d.unknown = false }()
 	d.ws()
-	d.i++             // {
-	var seen [][]byte // known keys met so far: a repeated one is left to encoding/json
+	d.i++ // {
+	// The known keys met so far (a repeated one is left to encoding/json), on the stack
+	// for the usual small objects.
+	var seenBuf [16][]byte
+	seen := seenBuf[:0]
 	for {
 		d.ws()
 		if d.b[d.i] == '}' {
@@ -287,28 +290,34 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "customer":
 			return d.customer(&w.Customer)
 		case "phoneNumber":
+			pn := &w.PhoneNumber
 			return d.structInto(func(k []byte) bool {
 				switch string(k) {
 				case "id":
-					return d.str(&w.PhoneNumber.ID)
+					return d.str(&pn.ID)
 				case "number":
-					return d.str(&w.PhoneNumber.Number)
+					return d.str(&pn.Number)
 				case "name":
-					return d.str(&w.PhoneNumber.Name)
+					return d.str(&pn.Name)
 				case "provider":
-					return d.str(&w.PhoneNumber.Provider)
+					return d.str(&pn.Provider)
+				case "server":
+					return d.server(&pn.Server)
 				}
-				return d.unknownKey(k, "id", "number", "name", "provider")
+				return d.unknownKey(k, "id", "number", "name", "provider", "server")
 			})
 		case "assistant":
+			a := &w.Assistant
 			return d.structInto(func(k []byte) bool {
 				switch string(k) {
 				case "id":
-					return d.str(&w.Assistant.ID)
+					return d.str(&a.ID)
 				case "name":
-					return d.str(&w.Assistant.Name)
+					return d.str(&a.Name)
+				case "server":
+					return d.server(&a.Server)
 				}
-				return d.unknownKey(k, "id", "name")
+				return d.unknownKey(k, "id", "name", "server")
 			})
 		case "status":
 			return d.str(&w.Status)
@@ -327,7 +336,7 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "toolCalls":
 			return d.toolCalls(&w.ToolCalls)
 		case "toolWithToolCallList":
-			return d.raw(&w.ToolWithList)
+			return d.toolsWith(&w.ToolWith)
 		case "functionCall":
 			switch d.peek() {
 			case '{':
@@ -380,6 +389,12 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 			return d.raw(&w.Parameters)
 		case "messages":
 			return d.logMessages(&w.Messages)
+		case "campaignId":
+			return d.str(&w.CampaignID)
+		case "eventType":
+			return d.str(&w.EventType)
+		case "data":
+			return d.raw(&w.Data)
 		}
 		return d.unknownKey(k, messageKeys...)
 	})
@@ -390,7 +405,72 @@ var messageKeys = []string{"type", "timestamp", "call", "customer", "phoneNumber
 	"toolCalls", "toolWithToolCallList", "functionCall", "cost", "analysis", "artifact",
 	"startedAt", "endedAt", "summary", "recordingUrl", "stereoRecordingUrl", "destination",
 	"request", "language", "text", "sampleRate", "input", "output", "turnId", "parameters",
-	"messages"}
+	"messages", "campaignId", "eventType", "data"}
+
+// server decodes the part of a Server object vapimon reads.
+func (d *fastDecoder) server(s *wireServer) bool {
+	return d.structInto(func(k []byte) bool {
+		if string(k) == "timeoutSeconds" {
+			return d.raw(&s.TimeoutSeconds)
+		}
+		return d.unknownKey(k, "timeoutSeconds")
+	})
+}
+
+// boolean decodes true or false into *dst; anything else leaves it alone, as encoding/json
+// does for a bool field (null, or a type mismatch it skips).
+func (d *fastDecoder) boolean(dst *bool) bool {
+	switch d.peek() {
+	case 't':
+		*dst = true
+	case 'f':
+		*dst = false
+	}
+	d.skip()
+	return true
+}
+
+func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
+	return d.array(func(null bool) {
+		if null {
+			*dst = nil
+		} else {
+			*dst = []wireToolWith{}
+		}
+	}, func() bool {
+		*dst = append(*dst, wireToolWith{})
+		tw := &(*dst)[len(*dst)-1]
+		return d.structInto(func(k []byte) bool {
+			switch string(k) {
+			case "async":
+				return d.boolean(&tw.Async)
+			case "function":
+				return d.structInto(func(k []byte) bool {
+					if string(k) == "name" {
+						return d.str(&tw.Function.Name)
+					}
+					return d.unknownKey(k, "name")
+				})
+			case "server":
+				return d.server(&tw.Server)
+			case "toolCall":
+				switch d.peek() {
+				case '{':
+					if tw.ToolCall == nil {
+						tw.ToolCall = &wireToolCall{}
+					}
+					return d.toolCall(tw.ToolCall)
+				case 'n':
+					d.skip()
+					tw.ToolCall = nil
+					return true
+				}
+				return false
+			}
+			return d.unknownKey(k, "async", "function", "server", "toolCall")
+		})
+	})
+}
 
 func (d *fastDecoder) customer(c *Customer) bool {
 	return d.structInto(func(k []byte) bool {

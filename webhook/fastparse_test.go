@@ -49,6 +49,17 @@ var fastSeeds = []string{
 	`{"message":{"type":"tool-calls","toolCallList":[{"id":"a","zz":1}],"toolCallList":[{"name":"n"}]}}`,
 	`{"message":{"type":"function-call","functionCall":{"name":"a","zz":1},"functionCall":{"id":"b"}}}`,
 	`{"message":null}`, `[]`, `{"message":{"type":"x","ſtatus":"y"}}`, `{"other":1,"message":{"type":"x"}}`,
+	// server timeouts: every shape a payload might put there
+	`{"message":{"type":"tool-calls","assistant":{"id":"a","server":{"url":"u","timeoutSeconds":30}},"phoneNumber":{"server":{"timeoutSeconds":"25"}},"toolWithToolCallList":[{"async":true,"function":{"name":"f","parameters":{}},"server":{"timeoutSeconds":4,"headers":{}},"toolCall":{"id":"c1","function":{"name":"f","arguments":"{}"}}},null,7,{"async":"yes","server":"s","function":1},{"toolCall":null,"server":{"timeoutSeconds":null}}]}}`,
+	`{"message":{"type":"tool-calls","toolWithToolCallList":[{"toolCall":"x"}]}}`,
+	`{"message":{"type":"tool-calls","toolWithToolCallList":{"a":1},"assistant":{"server":{"timeoutSeconds":[1],"TimeoutSeconds":2}}}}`,
+	`{"message":{"type":"tool-calls","assistant":{"Server":{}},"phoneNumber":{"server":null,"timeoutSeconds":1}}}`,
+	`{"message":{"type":"tool-calls","toolWithToolCallList":[{"async":false,"async":true}]}}`,
+	`{"message":{"type":"tool-calls","toolWithToolCallList":[{"server":{"timeoutSeconds":1e400}},{"server":{"timeoutSeconds":-0.5}}]}}`,
+	// campaign events
+	`{"message":{"type":"campaign.event","campaignId":"c","eventType":"contact.failed","data":{"contactId":"k","endedReason":"x"}}}`,
+	`{"message":{"type":"campaign.event","campaignId":7,"eventType":null,"data":null}}`,
+	`{"message":{"type":"campaign.event","eventtype":"contact.failed"}}`,
 }
 
 func TestFastDecodeMatchesEncodingJSON(t *testing.T) {

@@ -1,23 +1,39 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // Defaults for Config.
 const (
-	DefaultMaxBody     = 8 << 20
-	DefaultMaxInFlight = 256
+	DefaultMaxBody      = 8 << 20
+	DefaultMaxInFlight  = 256
+	DefaultMaxToolCalls = 512
+	DefaultBodyTimeout  = 3 * time.Second
+)
+
+// Body-read deadline: DefaultBodyTimeout (Config.BodyTimeout) for a small body, plus the
+// time the body takes at minBodyRate, never more than maxBodyTime. A sender slower than
+// that is holding a connection, not sending a webhook.
+const (
+	minBodyRate = 256 << 10 // bytes per second
+	maxBodyTime = 30 * time.Second
 )
 
 // Config configures a Handler. Only Bus may be shared with other handlers.
@@ -26,8 +42,19 @@ type Config struct {
 	Verifier *Verifier
 	// MaxBody caps the request body (413 past it); default 8 MiB.
 	MaxBody int64
-	// MaxInFlight caps concurrent requests (503 past it); default 256.
+	// MaxInFlight caps concurrent requests being answered (503 past it); default 256. A
+	// request takes its slot only once its whole body has arrived and it passed
+	// authentication, so slow or unauthenticated senders cannot use the slots up.
 	MaxInFlight int
+	// MaxReading caps requests still sending their body (503 past it); default four times
+	// MaxInFlight.
+	MaxReading int
+	// BodyTimeout is how long a small body may take to arrive once the headers have
+	// (408 past it); a larger body gets more time, in proportion to its announced length.
+	// Default 3 s.
+	BodyTimeout time.Duration
+	// MaxToolCalls caps the tool calls in one message (413 past it); default 512.
+	MaxToolCalls int
 	// ToolTimeout is Vapi's server.timeoutSeconds for tool calls and other server requests;
 	// default 20 s. assistant-request always has 7.5 s.
 	ToolTimeout time.Duration
@@ -55,9 +82,15 @@ type Handler struct {
 	sensitive []string // canonical header names never recorded or shown
 	seq       atomic.Uint64
 	inflight  chan struct{}
+	reading   chan struct{}
 	stats     struct {
 		received, rejected, replied, tapeFailed atomic.Uint64
 	}
+	// noted remembers which deadline notes were already published for which call.
+	noted onceSet
+	// lastTapeErr is the last tape error published as a notice, so that a full disk gives
+	// one notice, not one per request.
+	lastTapeErr atomic.Pointer[string]
 }
 
 // Stats counts what a Handler has seen. TapeFailed counts failed tape writes.
@@ -73,6 +106,15 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
+	if cfg.MaxReading <= 0 {
+		cfg.MaxReading = 4 * cfg.MaxInFlight
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.MaxToolCalls <= 0 {
+		cfg.MaxToolCalls = DefaultMaxToolCalls
+	}
 	if cfg.ToolTimeout <= 0 {
 		cfg.ToolTimeout = DefaultToolTimeout
 	}
@@ -85,7 +127,8 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight)}
+	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: make(chan struct{}, cfg.MaxReading)}
+	h.noted.max = maxNotedCalls
 	for _, name := range h.auth().SensitiveHeaders() {
 		h.sensitive = append(h.sensitive, http.CanonicalHeaderKey(name))
 	}
@@ -112,8 +155,11 @@ func (h *Handler) redact(hdr http.Header) http.Header {
 	return out
 }
 
-// InFlight returns how many requests are being handled now.
+// InFlight returns how many requests are being answered now (body read, authenticated).
 func (h *Handler) InFlight() int { return len(h.inflight) }
+
+// Reading returns how many requests are still sending their body.
+func (h *Handler) Reading() int { return len(h.reading) }
 
 // Stats returns the handler's counters.
 func (h *Handler) Stats() Stats {
@@ -129,6 +175,9 @@ func (h *Handler) auth() AuthConfig {
 
 // ServeHTTP handles one webhook request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c, ok := r.Context().Value(connKey{}).(*watchedConn); ok {
+		c.inHandler.Store(true) // net/http's own answers on this connection are not rejections now
+	}
 	now := h.cfg.Now()
 	ev := &Event{
 		Seq:        h.seq.Add(1),
@@ -151,14 +200,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	select {
-	case h.inflight <- struct{}{}:
-		defer func() { <-h.inflight }()
-	default:
-		h.reject(w, ev, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests in flight (cap %d): answered 503", cap(h.inflight)), now)
-		return
-	}
-
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.reject(w, ev, http.StatusMethodNotAllowed, "method not allowed: Vapi sends POST", fmt.Sprintf("%s request refused: Vapi only sends POST", sanitizeReason(r.Method)), now)
@@ -169,14 +210,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body of %d bytes announced, larger than %s: answered 413 (raise --max-body)", r.ContentLength, byteSize(h.cfg.MaxBody)), now)
 		return
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body larger than %s: answered 413 (raise --max-body)", byteSize(h.cfg.MaxBody)), now)
-			return
-		}
-		h.reject(w, ev, http.StatusBadRequest, "could not read body", "could not read body: "+err.Error(), now)
+	body, status, public, reason := h.readBody(w, r)
+	if status != 0 {
+		h.reject(w, ev, status, public, reason, now)
 		return
 	}
 	ev.Body = body
@@ -198,25 +234,99 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Verified means a check passed: with auth none nothing was checked.
 	ev.Verified = h.cfg.Verifier != nil && h.auth().Mode != AuthNone
 
+	// Only a whole, authenticated request takes an in-flight slot.
+	select {
+	case h.inflight <- struct{}{}:
+		defer func() { <-h.inflight }()
+	default:
+		h.reject(w, ev, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests in flight (cap %d): answered 503", cap(h.inflight)), now)
+		return
+	}
+
 	msg, err := Parse(body)
 	if err != nil {
 		h.reject(w, ev, http.StatusBadRequest, err.Error(), err.Error(), now)
 		return
 	}
+	if n := len(msg.ToolCalls); n > h.cfg.MaxToolCalls {
+		ev.Msg = msg
+		h.reject(w, ev, http.StatusRequestEntityTooLarge, fmt.Sprintf("too many tool calls in one message (at most %d)", h.cfg.MaxToolCalls),
+			fmt.Sprintf("%s message with %d tool calls, more than vapimon's cap of %d: answered 413", safe(msg.Type), n, h.cfg.MaxToolCalls), now)
+		return
+	}
 	ev.Msg = msg
-	if d := Timing(msg, now, h.cfg.ToolTimeout); d.Budget > 0 {
+	d := Timing(msg, now, h.cfg.ToolTimeout)
+	if d.Budget > 0 {
 		ev.VapiDeadline, ev.Deadline, ev.BudgetSource = d.Vapi, d.Send, d.Source
 	}
 	h.record(ev)
 	h.cfg.Bus.Publish(ev)
+	if len(d.Notes) > 0 {
+		h.publishNotes(msg.Call.ID, d.Notes)
+	}
 
 	reply, attempts := h.respond(r.Context(), ev)
 	h.finish(w, ev, reply, attempts, now)
 }
 
-// readBody reads all of r into a buffer sized from the announced length (io.ReadAll would
-// grow it step by step), never trusting that length beyond max.
-func readBody(r io.Reader, announced, max int64) ([]byte, error) {
+// readBody reads the request body under the body cap, the cap on requests still reading,
+// and a read deadline that grows with the body's length. On failure it returns the status
+// to answer with the sender's and the operator's reasons.
+//
+// net/http lifts the deadline itself once the body has been read to its end (it then
+// reads the connection in the background, without a deadline, to notice a client that
+// hangs up), so it never cuts a long wait for the operator. After a failed read it stays:
+// net/http then gives up on the rest of the body at once and closes the connection,
+// instead of waiting for a slow sender.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, public, reason string) {
+	select {
+	case h.reading <- struct{}{}:
+		defer func() { <-h.reading }()
+	default:
+		return nil, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests still sending their body (cap %d): answered 503", cap(h.reading))
+	}
+	rc := http.NewResponseController(w)
+	start := time.Now() // the socket's deadline is in real time, whatever Config.Now says
+	limit := h.bodyTime(r.ContentLength)
+	timed := rc.SetReadDeadline(start.Add(limit)) == nil
+	var grow func(n int)
+	if timed && r.ContentLength < 0 {
+		// Chunked: the length is known only as it arrives; a sender keeping up with
+		// minBodyRate keeps its time.
+		grow = func(n int) {
+			if t := h.bodyTime(int64(n)); t > limit {
+				limit = t
+				_ = rc.SetReadDeadline(start.Add(limit))
+			}
+		}
+	}
+	body, err := readAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody, grow)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body larger than %s: answered 413 (raise --max-body)", byteSize(h.cfg.MaxBody))
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, http.StatusRequestTimeout, "body not received in time", fmt.Sprintf("body not received within %s (%d bytes arrived): answered 408, a sender this slow is holding a connection, not sending a webhook", roundDur(limit), len(body))
+		}
+		return nil, http.StatusBadRequest, "could not read body", "could not read body: " + err.Error()
+	}
+	return body, 0, "", ""
+}
+
+// bodyTime is how long a body of n bytes (n < 0: unknown) may take to arrive.
+func (h *Handler) bodyTime(n int64) time.Duration {
+	t := h.cfg.BodyTimeout
+	if n > 0 {
+		t += time.Duration(float64(n) / minBodyRate * float64(time.Second))
+	}
+	return min(t, max(maxBodyTime, h.cfg.BodyTimeout))
+}
+
+// readAll reads all of r into a buffer sized from the announced length (io.ReadAll would
+// grow it step by step), never trusting that length beyond max. grow, when set, is told
+// the length read so far after each read.
+func readAll(r io.Reader, announced, max int64, grow func(n int)) ([]byte, error) {
 	size := int64(512)
 	if announced > 0 {
 		// +1 so that EOF is seen without growing; at most 64 KiB up front, so that a
@@ -229,6 +339,9 @@ func readBody(r io.Reader, announced, max int64) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
+		}
+		if grow != nil && n > 0 {
+			grow(len(buf))
 		}
 		if err != nil {
 			return buf, err
@@ -285,6 +398,9 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 	}
 	var attempts []string
 	var partial []ToolResult
+	// fwdFailed says why your server's answer was not used, when it was asked and failed
+	// on a message Vapi waits on: whoever answers instead says so (see substitute).
+	var fwdFailed string
 	for _, rs := range h.cfg.Responders {
 		start := h.cfg.Now()
 		rep, err := h.try(ctxFor(rs), rs, ev)
@@ -301,12 +417,15 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 				attempts = append(attempts, fmt.Sprintf("%s: HTTP %d in %s (acknowledged 200 {} instead)", rs.Name(), rep.Status, roundDur(took)))
 				return Ack(), attempts
 			}
-			return rep, attempts
+			return substitute(rep, fwdFailed), attempts
 		case errors.Is(err, ErrPass):
 		default:
 			var pa *PartialAnswer
 			if errors.As(err, &pa) {
 				partial = append(partial, pa.Results...)
+			}
+			if rs.Name() == SourceForward && !ev.Deadline.IsZero() && fwdFailed == "" {
+				fwdFailed = forwardFailure(rep, err)
 			}
 			attempts = append(attempts, fmt.Sprintf("%s: %s", rs.Name(), err))
 		}
@@ -321,7 +440,43 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 	if ctx != nil && ctx.Err() != nil && parent.Err() == nil {
 		reason = fmt.Sprintf("vapimon: nobody answered within %s", roundDur(ev.Deadline.Sub(ev.Received)))
 	}
-	return withPartial(h.cfg.Fallback(ev, reason), partial), attempts
+	return substitute(withPartial(h.cfg.Fallback(ev, reason), partial), fwdFailed), attempts
+}
+
+// substitute marks a reply sent in place of your server's, when the forward failed (why is
+// set): Reply.ForwardFailed and the HeaderFallback header, whose value says who answered
+// and why in words vapimon chose ("answers; your server: HTTP 500"), never in text from
+// the server. The note is left alone: the TUI compares it with the fallback's errors.
+func substitute(rep Reply, why string) Reply {
+	if why == "" || rep.Source == SourceForward {
+		return rep
+	}
+	rep.ForwardFailed = why
+	hdr := make(http.Header, len(rep.Header)+1)
+	for k, vs := range rep.Header {
+		hdr[k] = vs
+	}
+	hdr.Set(HeaderFallback, rep.Source+"; your server: "+why)
+	rep.Header = hdr
+	return rep
+}
+
+// forwardFailure says in a few fixed words why a forward gave no usable reply: the status
+// it got, or what happened on the way.
+func forwardFailure(rep Reply, err error) string {
+	switch {
+	case rep.Status >= 300 && rep.Status < 400:
+		return fmt.Sprintf("HTTP %d redirect", rep.Status)
+	case rep.Status >= 200 && rep.Status < 300:
+		return "unusable reply"
+	case rep.Status != 0:
+		return fmt.Sprintf("HTTP %d", rep.Status)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	}
+	return "no reply"
 }
 
 // withPartial puts the tool results a responder gave before its time ran out into the
@@ -376,13 +531,12 @@ func (h *Handler) try(ctx context.Context, rs Responder, ev *Event) (rep Reply, 
 	return rs.Respond(ctx, ev)
 }
 
+// noAnswerReason is the error text of the fallback reply. For tool calls it goes into
+// every result, so it names no tool (each result has its name): a text listing every
+// tool, repeated in every result, made a message of many calls answer in quadratic size.
 func (h *Handler) noAnswerReason(ev *Event) string {
-	if ev.Msg != nil && ev.Msg.Kind == TypeToolCalls && len(ev.Msg.ToolCalls) > 0 {
-		names := make([]string, 0, len(ev.Msg.ToolCalls))
-		for _, tc := range ev.Msg.ToolCalls {
-			names = append(names, tc.Name)
-		}
-		return "vapimon: no answer configured for " + strings.Join(names, ", ")
+	if ev.Msg != nil && ev.Msg.Kind == TypeToolCalls {
+		return "vapimon: no answer configured for this tool"
 	}
 	return "vapimon: no answer configured for " + ev.Type()
 }
@@ -427,15 +581,82 @@ func (h *Handler) record(ev *Event) {
 	}
 }
 
-// recordErr counts and reports a failed tape write.
+// recordErr counts and reports a failed tape write: TapeHealth every time (the count), a
+// notice only when the error changes (a full disk is one notice, not one per request).
 func (h *Handler) recordErr(err error) {
 	if err == nil {
 		return
 	}
 	n := h.stats.tapeFailed.Add(1)
+	msg := err.Error()
 	h.cfg.Logger.Error("tape write failed", "err", err)
-	h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: "recording failed: " + err.Error()})
-	h.cfg.Bus.Publish(TapeHealth{Failed: n, Err: err.Error()})
+	if prev := h.lastTapeErr.Swap(&msg); prev == nil || *prev != msg {
+		h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: "error", Text: fmt.Sprintf("recording failed: %s (vapimon keeps answering; %d failed tape write(s) so far)", msg, n)})
+	}
+	h.cfg.Bus.Publish(TapeHealth{Failed: n, Err: msg})
+}
+
+// maxNotedCalls bounds the memory of which deadline notes were published: past it, the
+// oldest are forgotten (and could be published once more).
+const maxNotedCalls = 4096
+
+// publishNotes publishes each deadline note (a payload timeout that was not used) as a
+// Notice, once per call.
+func (h *Handler) publishNotes(callID string, notes []string) {
+	for _, n := range notes {
+		if !h.noted.first(noteKey{callID, n}) {
+			continue
+		}
+		level := "warn"
+		if strings.HasPrefix(n, "no server.timeoutSeconds") {
+			level = "info"
+		}
+		text := n
+		if callID != "" {
+			text = "call " + safe(clipID(callID)) + ": " + n
+		}
+		h.cfg.Bus.Publish(Notice{Time: h.cfg.Now(), Level: level, Text: text})
+	}
+}
+
+func clipID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// noteKey is one note for one call.
+type noteKey struct{ call, note string }
+
+// onceSet remembers up to max keys, forgetting the oldest first.
+type onceSet struct {
+	mu   sync.Mutex
+	max  int
+	seen map[noteKey]struct{}
+	ring []noteKey
+	next int
+}
+
+// first reports whether key is new, and remembers it.
+func (s *onceSet) first(key noteKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[key]; ok {
+		return false
+	}
+	if s.seen == nil {
+		s.seen = map[noteKey]struct{}{}
+	}
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, key)
+	} else {
+		delete(s.seen, s.ring[s.next])
+		s.ring[s.next] = key
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.seen[key] = struct{}{}
+	return true
 }
 
 func (h *Handler) requestURL(r *http.Request) string {
@@ -459,7 +680,9 @@ func requestProto(r *http.Request) string {
 
 // NewServer returns an http.Server for h with every timeout set. toolTimeout is the longest
 // a reply may take, so the write timeout leaves room for it. The server's own error log goes
-// to logger (never to stderr, which the TUI owns).
+// to logger (never to stderr, which the TUI owns). Serve it on Handler.Listener(ln) so that
+// requests net/http refuses itself (huge headers, a malformed request line) are counted
+// and shown too.
 func NewServer(h http.Handler, toolTimeout time.Duration, logger *slog.Logger) *http.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -473,9 +696,188 @@ func NewServer(h http.Handler, toolTimeout time.Duration, logger *slog.Logger) *
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      toolTimeout + 40*time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnContext:       watchConnContext,
+		ConnState:         watchConnState,
 	}
+}
+
+// MaxHeaderBytes caps a request's headers (net/http answers 431 past it, and a little
+// more, itself).
+const MaxHeaderBytes = 64 << 10
+
+// Listener wraps ln so that a request net/http refuses before the handler sees it (431 for
+// headers over MaxHeaderBytes, 400 for a malformed request line or two Content-Length
+// headers, 501, 505...) is counted in Stats().Rejected, published as a rejected *Event and,
+// when its request line is readable, recorded. It needs a server from NewServer.
+func (h *Handler) Listener(ln net.Listener) net.Listener { return &watchListener{Listener: ln, h: h} }
+
+type watchListener struct {
+	net.Listener
+	h *Handler
+}
+
+func (l *watchListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &watchedConn{Conn: c, h: l.h}, nil
+}
+
+type connKey struct{}
+
+// maxRequestLine is how much of a request's first line is kept to say what was refused.
+const maxRequestLine = 1024
+
+// watchedConn is a connection accepted by Handler.Listener. It keeps the start of each
+// request until the handler has it; a response net/http writes while the handler does not
+// have the request is net/http refusing it.
+type watchedConn struct {
+	net.Conn
+	h *Handler
+	// tracked is set by the server's ConnContext (NewServer): without it, whether the
+	// handler has the request is unknown, and nothing is reported.
+	tracked atomic.Bool
+	// inHandler is set by ServeHTTP and cleared when the connection waits for its next
+	// request (ConnState idle).
+	inHandler atomic.Bool
+
+	mu       sync.Mutex
+	line     []byte // the current request's first bytes, up to its first line
+	lineDone bool
+}
+
+func watchConnContext(ctx context.Context, c net.Conn) context.Context {
+	if wc, ok := c.(*watchedConn); ok {
+		wc.tracked.Store(true)
+		return context.WithValue(ctx, connKey{}, wc)
+	}
+	return ctx
+}
+
+func watchConnState(c net.Conn, st http.ConnState) {
+	if wc, ok := c.(*watchedConn); ok && st == http.StateIdle {
+		wc.inHandler.Store(false)
+		wc.mu.Lock()
+		wc.line, wc.lineDone = wc.line[:0], false
+		wc.mu.Unlock()
+	}
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.inHandler.Load() {
+		c.mu.Lock()
+		if !c.lineDone {
+			chunk := p[:n]
+			if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+				chunk, c.lineDone = chunk[:i], true
+			}
+			if room := maxRequestLine - len(c.line); room > 0 {
+				c.line = append(c.line, chunk[:min(len(chunk), room)]...)
+			}
+			c.lineDone = c.lineDone || len(c.line) >= maxRequestLine
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *watchedConn) Write(p []byte) (int, error) {
+	if c.tracked.Load() && !c.inHandler.Load() && bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		c.refused(p)
+	}
+	return c.Conn.Write(p)
+}
+
+// refused reports the error response net/http is writing (p) for a request the handler
+// never saw.
+func (c *watchedConn) refused(p []byte) {
+	status, text := parseStatusLine(p)
+	if status < 400 {
+		return
+	}
+	c.mu.Lock()
+	method, path, readable := parseRequestLine(c.line)
+	c.mu.Unlock()
+	c.h.refused(c.RemoteAddr().String(), method, path, readable, status, text)
+}
+
+// parseStatusLine reads "HTTP/1.1 431 Request Header Fields Too Large\r\n...".
+func parseStatusLine(p []byte) (int, string) {
+	line, _, _ := bytes.Cut(p, []byte("\r\n"))
+	_, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(rest) < 3 {
+		return 0, ""
+	}
+	code, err := strconv.Atoi(string(rest[:3]))
+	if err != nil {
+		return 0, ""
+	}
+	return code, sanitizeLine(string(rest), 200)
+}
+
+// parseRequestLine reads "METHOD TARGET HTTP/x.y" from the start of a request, for the
+// record of a refused one. readable is false when it does not have that shape.
+func parseRequestLine(line []byte) (method, path string, readable bool) {
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	m, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(m) == 0 || len(m) > 32 {
+		return "", "", false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return "", "", false
+		}
+	}
+	target, version, ok := bytes.Cut(rest, []byte(" "))
+	if !ok || len(target) == 0 || (target[0] != '/' && target[0] != '*' && !bytes.HasPrefix(target, []byte("http"))) || !bytes.HasPrefix(version, []byte("HTTP/")) {
+		return "", "", false
+	}
+	return string(m), sanitizeLine(string(target), 512), true
+}
+
+// sanitizeLine keeps printable ASCII of s, at most max bytes: text from the wire that no
+// parser accepted.
+func sanitizeLine(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// refused records and publishes a request net/http refused before the handler: the
+// status bar counts it as rejected, headless mode prints a "rejected" line, and the tape
+// has it when its request line was readable.
+func (h *Handler) refused(remote, method, path string, readable bool, status int, text string) {
+	now := h.cfg.Now()
+	reason := "refused by the HTTP server before vapimon's checks: " + text
+	switch status {
+	case http.StatusRequestHeaderFieldsTooLarge:
+		reason += fmt.Sprintf(" (headers larger than %s)", byteSize(MaxHeaderBytes))
+	case http.StatusBadRequest:
+		if !readable {
+			reason += " (the request line is not HTTP)"
+		} else if !strings.Contains(text, ":") {
+			reason += " (malformed headers, e.g. two Content-Length headers)"
+		}
+	}
+	ev := &Event{Seq: h.seq.Add(1), Received: now, Method: method, Path: path, RemoteAddr: remote, AuthMode: h.auth().Mode, Rejected: reason, Status: status}
+	h.stats.received.Add(1)
+	h.stats.rejected.Add(1)
+	out := &Outcome{Seq: ev.Seq, Reply: Reply{Status: status, Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(text), Source: SourceReject}}
+	if readable && h.cfg.Recorder != nil {
+		h.recordErr(h.cfg.Recorder.Replied(ev, out))
+	}
+	h.cfg.Bus.Publish(ev)
+	h.cfg.Bus.Publish(out)
 }
 
 func sanitizeReason(s string) string {

@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,6 +74,19 @@ func do(h http.Handler, method, body string, hdr ...string) *httptest.ResponseRe
 	return rr
 }
 
+// first returns the first value of type T in vs.
+func first[T any](t *testing.T, vs []any) T {
+	t.Helper()
+	for _, v := range vs {
+		if x, ok := v.(T); ok {
+			return x
+		}
+	}
+	var zero T
+	t.Fatalf("no %T among %v", zero, vs)
+	return zero
+}
+
 func drain(ch <-chan any) []any {
 	var out []any
 	for {
@@ -106,9 +125,15 @@ func TestHandlerAnswersToolCallsAndRecordsFirst(t *testing.T) {
 	if !bytes.Equal(rec.evs[0].Body, []byte(toolCallsBody)) {
 		t.Fatal("recorded body differs from the received bytes")
 	}
-	msgs := drain(sub)
+	var msgs []any
+	for _, v := range drain(sub) {
+		if n, ok := v.(Notice); ok && strings.Contains(n.Text, "no server.timeoutSeconds") {
+			continue // the payload names no timeout: said once for the call
+		}
+		msgs = append(msgs, v)
+	}
 	if len(msgs) != 2 {
-		t.Fatalf("bus got %d values, want event+outcome", len(msgs))
+		t.Fatalf("bus got %d values, want event+outcome (+ the deadline notice): %v", len(msgs), msgs)
 	}
 	ev, ok := msgs[0].(*Event)
 	if !ok || ev.Type() != TypeToolCalls || ev.CallID() != "call-1" || ev.Path != "/vapi" || ev.Deadline.IsZero() {
@@ -264,8 +289,9 @@ func TestHandlerNoResponderFallsBackAtOnce(t *testing.T) {
 	t.Parallel()
 	h := NewHandler(Config{Bus: NewBus()})
 	rr := do(h, http.MethodPost, toolCallsBody)
-	if !strings.Contains(rr.Body.String(), "no answer configured for get_weather, book_table") {
-		t.Fatalf("body %s", rr.Body)
+	want := `{"results":[{"toolCallId":"call_A","name":"get_weather","error":"vapimon: no answer configured for this tool"},{"toolCallId":"call_B","name":"book_table","error":"vapimon: no answer configured for this tool"}]}`
+	if rr.Body.String() != want {
+		t.Fatalf("body\n got %s\nwant %s", rr.Body, want)
 	}
 }
 
@@ -375,9 +401,13 @@ func TestHeadlessLines(t *testing.T) {
 			if m["listen"] != "http://127.0.0.1:4242" {
 				t.Errorf("status line %s", l)
 			}
+		case "notice":
+			if m["level"] != "info" || !strings.Contains(m["text"].(string), "call call-1: no server.timeoutSeconds in the payload") {
+				t.Errorf("notice line %s", l)
+			}
 		}
 	}
-	if strings.Join(kinds, ",") != "event,reply,rejected,status" {
+	if strings.Join(kinds, ",") != "event,notice,reply,rejected,status" {
 		t.Fatalf("kinds = %v\n%s", kinds, buf.String())
 	}
 }
@@ -464,7 +494,7 @@ func TestHandlerKeepsPartialAnswers(t *testing.T) {
 	if got.Results[1].ToolCallID != "call_B" || !strings.Contains(got.Results[1].Error, "nobody answered") {
 		t.Errorf("the unanswered call: %+v", got.Results[1])
 	}
-	out := drain(sub)[1].(*Outcome)
+	out := first[*Outcome](t, drain(sub))
 	if !strings.Contains(out.Reply.Note, "kept 1 answer") {
 		t.Errorf("note = %q", out.Reply.Note)
 	}
@@ -480,5 +510,396 @@ func TestHandlerTooLargeWithoutContentLength(t *testing.T) {
 	h.ServeHTTP(rr, req)
 	if rr.Code != 413 || !strings.Contains(rec.evs[0].Rejected, "body larger than 1 KiB") {
 		t.Fatalf("got %d, %q", rr.Code, rec.evs[0].Rejected)
+	}
+}
+
+// toolBody is a tool-calls message of call callID with one get_weather call whose tool has
+// server.timeoutSeconds timeout (raw JSON).
+func toolBody(callID, timeout string) string {
+	return `{"message":{"type":"tool-calls","call":{"id":"` + callID + `"},
+ "toolCallList":[{"id":"call_A","type":"function","function":{"name":"get_weather","arguments":{"location":"Paris"}}}],
+ "toolWithToolCallList":[{"type":"function","function":{"name":"get_weather"},"server":{"url":"https://example.com","timeoutSeconds":` + timeout + `},
+   "toolCall":{"id":"call_A","type":"function","function":{"name":"get_weather","arguments":{"location":"Paris"}}}}]}}`
+}
+
+// TestHandlerDeadlineFromPayload: the tool's own server.timeoutSeconds sets the deadline,
+// not --tool-timeout: a tool that Vapi waits 1 s for gets the fallback before 1 s (with
+// the old fixed budget it came after 18.5 s, long after Vapi gave up).
+func TestHandlerDeadlineFromPayload(t *testing.T) {
+	t.Parallel()
+	gotDeadline := make(chan time.Time, 1)
+	blocker := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		d, _ := ctx.Deadline()
+		gotDeadline <- d
+		<-ctx.Done()
+		return Reply{}, ctx.Err()
+	}}
+	bus := NewBus()
+	sub := bus.Subscribe(16)
+	h := NewHandler(Config{ToolTimeout: 20 * time.Second, Responders: []Responder{blocker}, Bus: bus})
+	start := time.Now()
+	rr := do(h, http.MethodPost, toolBody("call-1", "1"))
+	took := time.Since(start)
+	if took >= time.Second {
+		t.Fatalf("reply after %v: past the tool's 1s timeout", took)
+	}
+	if !strings.Contains(rr.Body.String(), "nobody answered within 750ms") {
+		t.Errorf("body %s", rr.Body)
+	}
+	ev := first[*Event](t, drain(sub))
+	if got := ev.VapiDeadline.Sub(ev.Received); got != time.Second {
+		t.Errorf("Vapi's deadline at +%v, want +1s", got)
+	}
+	if got := ev.Deadline.Sub(ev.Received); got != 750*time.Millisecond {
+		t.Errorf("fallback at +%v, want +750ms", got)
+	}
+	if ev.BudgetSource != "tool get_weather: server.timeoutSeconds 1" {
+		t.Errorf("budget source %q", ev.BudgetSource)
+	}
+	if d := <-gotDeadline; !d.Equal(ev.Deadline) {
+		t.Errorf("the responders' context ends at %v, the event's deadline is %v", d, ev.Deadline)
+	}
+}
+
+// TestHandlerAssistantRequestBySixSeconds: Vapi waits 7.5 s for an assistant-request, its
+// docs ask for an answer within about 6 s: the fallback goes then.
+func TestHandlerAssistantRequestBySixSeconds(t *testing.T) {
+	t.Parallel()
+	bus := NewBus()
+	sub := bus.Subscribe(8)
+	h := NewHandler(Config{Bus: bus})
+	do(h, http.MethodPost, `{"message":{"type":"assistant-request","assistant":{"server":{"timeoutSeconds":30}}}}`)
+	ev := first[*Event](t, drain(sub))
+	if ev.Deadline.Sub(ev.Received) != 6*time.Second || ev.VapiDeadline.Sub(ev.Received) != 7500*time.Millisecond {
+		t.Fatalf("fallback at +%v, Vapi's deadline at +%v", ev.Deadline.Sub(ev.Received), ev.VapiDeadline.Sub(ev.Received))
+	}
+}
+
+// TestHandlerDeadlineNotesOncePerCall: a payload timeout that is not used is said once per
+// call in the notices, not once per message.
+func TestHandlerDeadlineNotesOncePerCall(t *testing.T) {
+	t.Parallel()
+	bus := NewBus()
+	sub := bus.Subscribe(64)
+	ans := answersFor(t, "tools:\n  get_weather: sunny\n")
+	h := NewHandler(Config{Responders: []Responder{ans}, Bus: bus})
+	for _, call := range []string{"call-1", "call-1", "call-2", "call-1"} {
+		if rr := do(h, http.MethodPost, toolBody(call, `"4"`)); rr.Code != 200 {
+			t.Fatalf("HTTP %d", rr.Code)
+		}
+	}
+	var notices []Notice
+	for _, v := range drain(sub) {
+		if n, ok := v.(Notice); ok {
+			notices = append(notices, n)
+		}
+	}
+	if len(notices) != 2 {
+		t.Fatalf("notices %v, want one per call", notices)
+	}
+	for i, call := range []string{"call call-1: ", "call call-2: "} {
+		n := notices[i]
+		if n.Level != "warn" || !strings.HasPrefix(n.Text, call) || !strings.Contains(n.Text, `tool get_weather: server.timeoutSeconds "4" is a string, not a number: using --tool-timeout 20s`) {
+			t.Errorf("notice %d = %+v", i, n)
+		}
+	}
+}
+
+func TestOnceSetForgetsTheOldest(t *testing.T) {
+	t.Parallel()
+	s := onceSet{max: 2}
+	for i, step := range []struct {
+		key  string
+		want bool
+	}{{"a", true}, {"a", false}, {"b", true}, {"c", true}, {"b", false}, {"a", true}, {"c", false}} {
+		if got := s.first(noteKey{"call-1", step.key}); got != step.want {
+			t.Fatalf("step %d: first(%q) = %v, want %v", i, step.key, got, step.want)
+		}
+	}
+	if len(s.seen) != 2 || len(s.ring) != 2 {
+		t.Fatalf("remembers %d keys, cap 2", len(s.seen))
+	}
+}
+
+// TestHandlerCampaignEventsAcknowledged: the campaign webhooks are known, acknowledged at
+// once with 200 {} and named by their event, as Vapi sends them (and under their own
+// name as the type).
+func TestHandlerCampaignEventsAcknowledged(t *testing.T) {
+	t.Parallel()
+	bus := NewBus()
+	sub := bus.Subscribe(64)
+	h := NewHandler(Config{Bus: bus})
+	seen := map[string]bool{}
+	for _, name := range campaignEvents {
+		b, err := os.ReadFile(filepath.Join("..", "fixtures", "events", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{string(b), `{"message":{"type":"` + name + `","campaignId":"c1"}}`} {
+			rr := do(h, http.MethodPost, body)
+			if rr.Code != 200 || rr.Body.String() != "{}" {
+				t.Errorf("%s: HTTP %d %s", name, rr.Code, rr.Body)
+			}
+		}
+	}
+	for _, v := range drain(sub) {
+		ev, ok := v.(*Event)
+		if !ok {
+			if o, isOut := v.(*Outcome); isOut && o.Reply.Source != SourceAck {
+				t.Errorf("reply from %s", o.Reply.Source)
+			}
+			continue
+		}
+		if !ev.Msg.Known || ev.Msg.Kind != TypeCampaignEvent || !IsCampaignEvent(ev.Type()) || !ev.Deadline.IsZero() {
+			t.Errorf("event %q kind %q known %v deadline %v", ev.Type(), ev.Msg.Kind, ev.Msg.Known, ev.Deadline)
+		}
+		seen[ev.Type()] = true
+		l := HeadlessLines(ev)[0]
+		if l.Type != ev.Type() || !*l.Known {
+			t.Errorf("headless line %+v", l)
+		}
+	}
+	if len(seen) != len(campaignEvents) {
+		t.Errorf("shown by name: %v", seen)
+	}
+}
+
+// forwardFailing is a forward responder that fails the way relay.Forwarder does: with
+// what the server sent (status, body) and an error.
+func forwardFailing(rep Reply, err error) Responder {
+	return ResponderFunc{N: SourceForward, F: func(ctx context.Context, ev *Event) (Reply, error) { return rep, err }}
+}
+
+// TestHandlerFallbackIsLoud: when your server was asked and failed, the reply sent in its
+// place says so: a header with who answered and why, Reply.ForwardFailed, and the headless
+// reply line.
+func TestHandlerFallbackIsLoud(t *testing.T) {
+	t.Parallel()
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	operator := ResponderFunc{N: SourceOperator, F: func(ctx context.Context, ev *Event) (Reply, error) {
+		return JSONReply(ToolCallsReply([]ToolResult{{ToolCallID: "call_A", Name: "get_weather", Result: "typed"}, {ToolCallID: "call_B", Name: "book_table", Result: "typed"}}), SourceOperator), nil
+	}}
+	ans := answersFor(t, "tools:\n  get_weather: sunny\n  book_table: full\n")
+	half := answersFor(t, "tools:\n  get_weather: sunny\n")
+	tests := []struct {
+		name       string
+		responders []Responder
+		fallback   func(*Event, string) Reply
+		body       string
+		want       string // the header; "" for none
+		wantFailed string
+	}{
+		{"HTTP 500, answers file", []Responder{forwardFailing(Reply{Status: 500, Body: []byte("oops\x1b[31m")}, errors.New("HTTP 500 from http://localhost:3000: oops")), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: HTTP 500", "HTTP 500"},
+		{"timeout, fallback", []Responder{forwardFailing(Reply{}, fmt.Errorf("no reply within 9s: %w", context.DeadlineExceeded)), half}, half.Fallback, toolCallsBody,
+			"fallback; your server: timeout", "timeout"},
+		{"refused, operator", []Responder{forwardFailing(Reply{}, refused), operator}, nil, toolCallsBody,
+			"operator; your server: refused", "refused"},
+		{"unusable 200, answers file", []Responder{forwardFailing(Reply{Status: 200, Body: []byte(`{"nope":1}`)}, errors.New("unusable reply")), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: unusable reply", "unusable reply"},
+		{"redirect", []Responder{forwardFailing(Reply{Status: 302}, errors.New("redirected")), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: HTTP 302 redirect", "HTTP 302 redirect"},
+		{"assistant-request, no reply", []Responder{forwardFailing(Reply{}, io.ErrUnexpectedEOF)}, nil, `{"message":{"type":"assistant-request"}}`,
+			"fallback; your server: no reply", "no reply"},
+		{"your server answered", []Responder{ResponderFunc{N: SourceForward, F: func(ctx context.Context, ev *Event) (Reply, error) {
+			return JSONReply([]byte(`{"results":[]}`), SourceForward), nil
+		}}}, nil, toolCallsBody, "", ""},
+		{"no route (pass)", []Responder{forwardFailing(Reply{}, ErrPass), ans}, ans.Fallback, toolCallsBody, "", ""},
+		{"informational", []Responder{forwardFailing(Reply{Status: 500}, errors.New("HTTP 500"))}, nil, `{"message":{"type":"status-update"}}`, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			bus := NewBus()
+			sub := bus.Subscribe(16)
+			h := NewHandler(Config{Responders: tt.responders, Fallback: tt.fallback, Bus: bus})
+			rr := do(h, http.MethodPost, tt.body)
+			if got := rr.Header().Get(HeaderFallback); got != tt.want {
+				t.Errorf("%s = %q, want %q", HeaderFallback, got, tt.want)
+			}
+			out := first[*Outcome](t, drain(sub))
+			if out.Reply.ForwardFailed != tt.wantFailed {
+				t.Errorf("ForwardFailed %q, want %q", out.Reply.ForwardFailed, tt.wantFailed)
+			}
+			l := HeadlessLines(out)[0]
+			if l.Substituted != (tt.want != "") || l.ForwardFailed != tt.wantFailed {
+				t.Errorf("headless reply line: substituted %v forwardFailed %q", l.Substituted, l.ForwardFailed)
+			}
+			b, _ := json.Marshal(l)
+			if tt.want != "" && (!bytes.Contains(b, []byte(`"substituted":true`)) || !bytes.Contains(b, []byte(`"forwardFailed":"`+tt.wantFailed+`"`))) {
+				t.Errorf("line %s", b)
+			}
+			if tt.want == "" && bytes.Contains(b, []byte("substituted")) {
+				t.Errorf("line %s", b)
+			}
+		})
+	}
+}
+
+// manyCalls is a tool-calls message with n calls of the same tool.
+func manyCalls(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"message":{"type":"tool-calls","call":{"id":"call-1"},"toolCallList":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"call_%05d","type":"function","function":{"name":"tool_%05d","arguments":{"q":%d}}}`, i, i, i)
+	}
+	b.WriteString(`]}}`)
+	return b.String()
+}
+
+// TestHandlerToolCallCap: a message with more tool calls than the cap is refused 413 with a
+// reason, recorded once; up to the cap it is answered at once, and the fallback's size
+// grows linearly with the calls (each result has its own short error, not the list of
+// every tool's name).
+func TestHandlerToolCallCap(t *testing.T) {
+	t.Parallel()
+	rec := &orderRecorder{}
+	bus := NewBus()
+	sub := bus.Subscribe(64)
+	h := NewHandler(Config{Recorder: rec, Bus: bus})
+	for _, n := range []int{DefaultMaxToolCalls + 1, 10000} {
+		rr := do(h, http.MethodPost, manyCalls(n))
+		if rr.Code != http.StatusRequestEntityTooLarge || rr.Body.String() != `{"error":"too many tool calls in one message (at most 512)"}` {
+			t.Fatalf("%d calls: HTTP %d %s", n, rr.Code, rr.Body)
+		}
+	}
+	ev := first[*Event](t, drain(sub))
+	if !strings.Contains(ev.Rejected, "tool-calls message with 513 tool calls, more than vapimon's cap of 512: answered 413") || ev.Status != 413 {
+		t.Errorf("rejected %q status %d", ev.Rejected, ev.Status)
+	}
+	if got := rec.calls(); got != "replied,replied" {
+		t.Errorf("recorder calls %s, want each refused message recorded once", got)
+	}
+
+	size := map[int]int{}
+	for _, n := range []int{100, 500, DefaultMaxToolCalls} {
+		rr := do(h, http.MethodPost, manyCalls(n))
+		var got struct {
+			Results []ToolResult `json:"results"`
+		}
+		if err := json.Unmarshal(rr.Body.Bytes(), &got); err != nil || rr.Code != 200 || len(got.Results) != n {
+			t.Fatalf("%d calls: HTTP %d, %d results, %v", n, rr.Code, len(got.Results), err)
+		}
+		if got.Results[n-1].Error != "vapimon: no answer configured for this tool" {
+			t.Errorf("result error %q", got.Results[n-1].Error)
+		}
+		size[n] = rr.Body.Len()
+		out := first[*Outcome](t, drain(sub))
+		if budget := 20 * time.Second; out.Latency > budget/10 {
+			t.Errorf("%d calls answered after %v, deadline %v", n, out.Latency, budget)
+		}
+	}
+	if r := float64(size[500]) / float64(size[100]); r > 5.5 {
+		t.Errorf("reply for 500 calls is %.1fx the one for 100: not linear", r)
+	}
+}
+
+// orderRecorder logs the recorder calls, and what the bus had seen at each.
+type orderRecorder struct {
+	mu  sync.Mutex
+	log []string
+	// published, when set, says whether the event was on the bus already.
+	published func() bool
+}
+
+func (r *orderRecorder) Received(ev *Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	entry := "received"
+	if r.published != nil && r.published() {
+		entry += "(after publish)"
+	}
+	r.log = append(r.log, entry)
+	return nil
+}
+
+func (r *orderRecorder) Replied(ev *Event, out *Outcome) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log = append(r.log, "replied")
+	return nil
+}
+
+func (r *orderRecorder) calls() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.log, ",")
+}
+
+// TestHandlerTapesWhenReceived: an accepted request is on the tape before it is published
+// and before any responder runs; a rejected one is recorded once, with its reply.
+func TestHandlerTapesWhenReceived(t *testing.T) {
+	t.Parallel()
+	bus := NewBus()
+	sub := bus.Subscribe(16)
+	rec := &orderRecorder{published: func() bool { return len(sub) > 0 }}
+	responder := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		if got := rec.calls(); got != "received" {
+			t.Errorf("responder ran with recorder calls %q", got)
+		}
+		return JSONReply([]byte(`{"assistantId":"a1"}`), ""), nil
+	}}
+	h := NewHandler(Config{Responders: []Responder{responder}, Recorder: rec, Bus: bus})
+	do(h, http.MethodPost, `{"message":{"type":"assistant-request"}}`)
+	if got := rec.calls(); got != "received,replied" {
+		t.Fatalf("recorder calls %q", got)
+	}
+	rec2 := &orderRecorder{}
+	h = NewHandler(Config{Responders: []Responder{responder}, Recorder: rec2, Bus: bus, MaxBody: 64})
+	for _, body := range []string{`nope`, `{"message":{"type":"hang","pad":"` + strings.Repeat("x", 100) + `"}}`} {
+		do(h, http.MethodPost, body)
+	}
+	if got := rec2.calls(); got != "replied,replied" {
+		t.Fatalf("rejected requests: recorder calls %q", got)
+	}
+}
+
+type failingRecorder struct{ err error }
+
+func (r failingRecorder) Received(*Event) error          { return r.err }
+func (r failingRecorder) Replied(*Event, *Outcome) error { return r.err }
+
+// TestHandlerTapeFailuresCounted: failed tape writes are counted, requests still answered,
+// one notice per distinct error (not one per request), and headless output prints the
+// count as a status line once per burst.
+func TestHandlerTapeFailuresCounted(t *testing.T) {
+	t.Parallel()
+	bus := NewBus()
+	sub := bus.Subscribe(256)
+	h := NewHandler(Config{Recorder: failingRecorder{errors.New("write tape: no space left on device")}, Bus: bus})
+	for i := 0; i < 20; i++ {
+		if rr := do(h, http.MethodPost, `{"message":{"type":"hang"}}`); rr.Code != 200 {
+			t.Fatalf("HTTP %d: a broken tape must not break the replies", rr.Code)
+		}
+	}
+	if got := h.Stats().TapeFailed; got != 40 {
+		t.Errorf("TapeFailed = %d, want 40 (received and replied of 20 requests)", got)
+	}
+	bus.Close()
+	var buf bytes.Buffer
+	if err := WriteHeadless(context.Background(), &buf, sub, bus); err != nil {
+		t.Fatal(err)
+	}
+	var notices, status []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["kind"] {
+		case "notice":
+			notices = append(notices, m)
+		case "status":
+			status = append(status, m)
+		}
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0]["text"].(string), "no space left on device") {
+		t.Errorf("notices %v, want one", notices)
+	}
+	if len(status) != 1 || status[0]["tapeFailed"] != 40.0 || status[0]["tapeError"] != "write tape: no space left on device" {
+		t.Errorf("status lines %v, want one with the count", status)
 	}
 }

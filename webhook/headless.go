@@ -30,6 +30,10 @@ type HeadlessLine struct {
 	Attempts  []string        `json:"attempts,omitempty"`
 	Note      string          `json:"note,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
+	// reply: Substituted is true when your server was asked and failed, and another source
+	// answered in its place; ForwardFailed says why ("HTTP 500", "timeout"...).
+	Substituted   bool   `json:"substituted,omitempty"`
+	ForwardFailed string `json:"forwardFailed,omitempty"`
 	// status
 	Listen      string `json:"listen,omitempty"`
 	PublicURL   string `json:"publicUrl,omitempty"`
@@ -39,6 +43,9 @@ type HeadlessLine struct {
 	Tape        string `json:"tape,omitempty"`
 	Forward     string `json:"forward,omitempty"`
 	ToolTimeout string `json:"toolTimeout,omitempty"`
+	// status, when recording fails: failed tape writes so far, and the last error.
+	TapeFailed *uint64 `json:"tapeFailed,omitempty"`
+	TapeError  string  `json:"tapeError,omitempty"`
 	// notice
 	Level string `json:"level,omitempty"`
 	Text  string `json:"text,omitempty"`
@@ -62,7 +69,11 @@ func HeadlessLines(v any) []HeadlessLine {
 			return nil // the rejected line already said it
 		}
 		ms := float64(x.Latency.Microseconds()) / 1000
-		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: jsonOrString(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note}}
+		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: jsonOrString(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
+			Substituted: x.Reply.ForwardFailed != "", ForwardFailed: x.Reply.ForwardFailed}}
+	case TapeHealth:
+		n := x.Failed
+		return []HeadlessLine{{Kind: "status", Time: time.Now(), TapeFailed: &n, TapeError: x.Err}}
 	case Status:
 		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: x.Tunnel, TunnelNote: x.TunnelNote, Auth: x.Auth, Tape: x.Tape, Forward: x.Forward}
 		if x.ToolTimeout > 0 {
@@ -96,19 +107,43 @@ func jsonOrString(b []byte) json.RawMessage {
 }
 
 // WriteHeadless prints every value received from sub as JSON lines on w until sub is closed
-// or ctx ends, flushing after each burst. It reports how many bus values were dropped.
+// or ctx ends, flushing after each burst. It reports how many bus values were dropped. Tape
+// health is printed once per burst, with the latest count: a full disk fails every write,
+// and one status line per failed write would bury the requests.
 func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	var lastDropped uint64
-	write := func(v any) error {
+	var tape *TapeHealth // the latest, not yet printed
+	emit := func(v any) error {
 		for _, l := range HeadlessLines(v) {
 			if err := enc.Encode(l); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+	flushTape := func() error {
+		if tape == nil {
+			return nil
+		}
+		t := *tape
+		tape = nil
+		return emit(t)
+	}
+	write := func(v any) error {
+		if th, ok := v.(TapeHealth); ok {
+			tape = &th
+			return nil
+		}
+		return emit(v)
+	}
+	done := func() error {
+		if err := flushTape(); err != nil {
+			return err
+		}
+		return bw.Flush()
 	}
 	for {
 		select {
@@ -118,18 +153,18 @@ func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) e
 				select {
 				case v, ok := <-sub:
 					if !ok {
-						return bw.Flush()
+						return done()
 					}
 					if err := write(v); err != nil {
 						return err
 					}
 				default:
-					return bw.Flush()
+					return done()
 				}
 			}
 		case v, ok := <-sub:
 			if !ok {
-				return bw.Flush()
+				return done()
 			}
 			if err := write(v); err != nil {
 				return err
@@ -141,7 +176,7 @@ func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) e
 						return err
 					}
 				}
-				if err := bw.Flush(); err != nil {
+				if err := done(); err != nil {
 					return err
 				}
 			}

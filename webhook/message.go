@@ -14,8 +14,11 @@ import (
 // at, with Raw holding the exact bytes of the "message" object. Fields a message type does
 // not carry are left zero. Strings are as sent (not sanitised): sanitise before display.
 type Message struct {
-	// Type is message.type exactly as sent; Kind is the normalised type (the literal
-	// `transcript[transcriptType="final"]` becomes "transcript").
+	// Type is message.type exactly as sent, with one exception: Vapi sends its campaign
+	// events as type "campaign.event" with the event's name in eventType, and Type is that
+	// name ("contact.completed"), so that they are shown, routed and recorded by name.
+	// Kind is the normalised type: the literal `transcript[transcriptType="final"]`
+	// becomes "transcript", and every campaign event (either spelling) "campaign.event".
 	Type string
 	Kind string
 	// Known is false for a type vapimon does not understand; such messages are kept raw.
@@ -40,6 +43,20 @@ type Message struct {
 
 	// tool-calls (and the legacy function-call, as one ToolCall with an empty ID)
 	ToolCalls []ToolCall
+
+	// AssistantTimeout and PhoneNumberTimeout are message.assistant.server.timeoutSeconds
+	// and message.phoneNumber.server.timeoutSeconds exactly as sent (nil when absent):
+	// Timing judges them, so that a bad value is reported rather than silently dropped.
+	AssistantTimeout   json.RawMessage
+	PhoneNumberTimeout json.RawMessage
+
+	// campaign.predial and campaign events: the campaign's id.
+	CampaignID string
+	// Campaign events: EventType is message.eventType as sent ("" for a campaign event
+	// sent under its own name as type), Data their details (contactId, callId,
+	// endedReason, error, workflowId...; nil when absent).
+	EventType string
+	Data      json.RawMessage
 
 	// end-of-call-report
 	Cost         float64
@@ -118,6 +135,10 @@ type ToolCall struct {
 	Arguments json.RawMessage
 	// Async tools are not waited for by Vapi.
 	Async bool
+	// TimeoutSeconds is the tool's server.timeoutSeconds (toolWithToolCallList[].server)
+	// exactly as sent, nil when absent: how long Vapi waits for this tool's result.
+	// Timing judges it (a string, zero or a value above 300 is not used).
+	TimeoutSeconds json.RawMessage
 }
 
 // LogMessage is one entry of a conversation log (conversation-update messages[]).
@@ -156,10 +177,16 @@ func Parse(body []byte) (*Message, error) {
 		return nil, diagnose(body)
 	}
 	m := &Message{Type: w.Type, Kind: w.Type}
-	if w.Type == TypeTranscriptFinal {
-		m.Kind = TypeTranscript
+	if w.Type == TypeCampaignEvent && w.EventType != "" {
+		m.Type = w.EventType
 	}
-	m.Known = IsKnownType(w.Type)
+	switch {
+	case m.Type == TypeTranscriptFinal:
+		m.Kind = TypeTranscript
+	case w.Type == TypeCampaignEvent || IsCampaignEvent(m.Type):
+		m.Kind = TypeCampaignEvent
+	}
+	m.Known = IsKnownType(m.Type)
 	m.fill(w)
 	return m, nil
 }
@@ -186,8 +213,8 @@ type wireMessage struct {
 	Timestamp      json.RawMessage `json:"timestamp"`
 	Call           wireCall        `json:"call"`
 	Customer       Customer        `json:"customer"`
-	PhoneNumber    PhoneNumber     `json:"phoneNumber"`
-	Assistant      Assistant       `json:"assistant"`
+	PhoneNumber    wirePhoneNumber `json:"phoneNumber"`
+	Assistant      wireAssistant   `json:"assistant"`
 	Status         string          `json:"status"`
 	EndedReason    string          `json:"endedReason"`
 	Role           string          `json:"role"`
@@ -196,9 +223,9 @@ type wireMessage struct {
 	Turn           json.RawMessage `json:"turn"`
 	ToolCallList   []wireToolCall  `json:"toolCallList"`
 	ToolCalls      []wireToolCall  `json:"toolCalls"`
-	// toolWithToolCallList repeats every call with its tool's definition: it is kept raw
-	// and read only when needed (async flags, or no toolCallList).
-	ToolWithList json.RawMessage `json:"toolWithToolCallList"`
+	// toolWithToolCallList repeats every call with its tool's definition, where the
+	// async flag and the tool's server timeout are.
+	ToolWith     []wireToolWith  `json:"toolWithToolCallList"`
 	FunctionCall *wireToolCall   `json:"functionCall"`
 	Cost         json.RawMessage `json:"cost"`
 	Analysis     struct {
@@ -231,6 +258,34 @@ type wireMessage struct {
 	TurnID       string          `json:"turnId"`
 	Parameters   json.RawMessage `json:"parameters"`
 	Messages     []LogMessage    `json:"messages"`
+	CampaignID   string          `json:"campaignId"`
+	EventType    string          `json:"eventType"`
+	Data         json.RawMessage `json:"data"`
+}
+
+// wireServer is the part of Vapi's Server object vapimon reads.
+type wireServer struct {
+	TimeoutSeconds json.RawMessage `json:"timeoutSeconds"`
+}
+
+type wireAssistant struct {
+	Assistant
+	Server wireServer `json:"server"`
+}
+
+type wirePhoneNumber struct {
+	PhoneNumber
+	Server wireServer `json:"server"`
+}
+
+// wireToolWith is one entry of toolWithToolCallList: a tool call with its tool.
+type wireToolWith struct {
+	Async    bool `json:"async"`
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
+	Server   wireServer    `json:"server"`
+	ToolCall *wireToolCall `json:"toolCall"`
 }
 
 type wireCall struct {
@@ -271,8 +326,13 @@ func (m *Message) fill(w *wireMessage) {
 	if m.Customer == (Customer{}) {
 		m.Customer = m.Call.Customer
 	}
-	m.PhoneNumber = w.PhoneNumber
-	m.Assistant = w.Assistant
+	m.PhoneNumber = w.PhoneNumber.PhoneNumber
+	m.Assistant = w.Assistant.Assistant
+	m.AssistantTimeout = w.Assistant.Server.TimeoutSeconds
+	m.PhoneNumberTimeout = w.PhoneNumber.Server.TimeoutSeconds
+	m.CampaignID = w.CampaignID
+	m.EventType = w.EventType
+	m.Data = object(w.Data)
 	m.Status = w.Status
 	m.EndedReason = firstNonEmpty(w.EndedReason, m.Call.EndedReason)
 	m.Role = w.Role
@@ -323,58 +383,82 @@ func (m *Message) fill(w *wireMessage) {
 }
 
 // toolCalls reads toolCallList, falling back to the toolCalls list some payloads carry and
-// to the toolCall inside toolWithToolCallList. The async flag comes from the tool definition
-// with the same call id.
+// to the toolCall inside toolWithToolCallList. The async flag and the tool's server timeout
+// come from the toolWithToolCallList entry with the same call id (or, for a call without
+// an id, the same tool name).
 func (w *wireMessage) toolCalls() []ToolCall {
-	var withList []struct {
-		Async    bool          `json:"async"`
-		ToolCall *wireToolCall `json:"toolCall"`
-	}
-	if hasAsyncTrue(w.ToolWithList) || (len(w.ToolCallList) == 0 && len(w.ToolCalls) == 0) {
-		_ = json.Unmarshal(w.ToolWithList, &withList) // shape errors leave it partly filled: tolerated
-	}
-	async := map[string]bool{}
-	var fromWith []ToolCall
-	for _, tw := range withList {
-		if tw.ToolCall == nil {
-			continue
-		}
-		if tc, ok := tw.ToolCall.toolCall(); ok {
-			tc.Async = tw.Async
-			async[tc.ID] = tw.Async
-			fromWith = append(fromWith, tc)
-		}
-	}
+	var byID map[string]*wireToolWith
 	for _, list := range [][]wireToolCall{w.ToolCallList, w.ToolCalls} {
-		var out []ToolCall
+		out := make([]ToolCall, 0, len(list))
 		for i := range list {
-			if tc, ok := list[i].toolCall(); ok {
-				tc.Async = async[tc.ID]
-				out = append(out, tc)
+			tc, ok := list[i].toolCall()
+			if !ok {
+				continue
 			}
+			if len(w.ToolWith) > 16 && byID == nil {
+				byID = w.toolsByID() // many calls: keep the matching linear
+			}
+			if tw := w.toolFor(tc, byID); tw != nil {
+				tc.Async, tc.TimeoutSeconds = tw.Async, tw.Server.TimeoutSeconds
+			}
+			out = append(out, tc)
 		}
 		if len(out) > 0 {
 			return out
 		}
 	}
+	var fromWith []ToolCall
+	for i := range w.ToolWith {
+		tw := &w.ToolWith[i]
+		if tw.ToolCall == nil {
+			continue
+		}
+		if tc, ok := tw.ToolCall.toolCall(); ok {
+			tc.Async, tc.TimeoutSeconds = tw.Async, tw.Server.TimeoutSeconds
+			fromWith = append(fromWith, tc)
+		}
+	}
 	return fromWith
 }
 
-// hasAsyncTrue reports whether raw has a key "async" whose value is true, without decoding.
-func hasAsyncTrue(raw []byte) bool {
-	key := []byte(`"async"`)
-	for {
-		i := bytes.Index(raw, key)
-		if i < 0 {
-			return false
-		}
-		raw = bytes.TrimLeft(raw[i+len(key):], " \t\r\n")
-		if len(raw) > 0 && raw[0] == ':' {
-			if v := bytes.TrimLeft(raw[1:], " \t\r\n"); bytes.HasPrefix(v, []byte("true")) {
-				return true
+func (w *wireMessage) toolsByID() map[string]*wireToolWith {
+	m := make(map[string]*wireToolWith, len(w.ToolWith))
+	for i := range w.ToolWith {
+		if tc := w.ToolWith[i].ToolCall; tc != nil && tc.ID != "" {
+			if _, dup := m[tc.ID]; !dup {
+				m[tc.ID] = &w.ToolWith[i]
 			}
 		}
 	}
+	return m
+}
+
+// toolFor finds the toolWithToolCallList entry of tc: by call id, else (no id) by name.
+func (w *wireMessage) toolFor(tc ToolCall, byID map[string]*wireToolWith) *wireToolWith {
+	if tc.ID != "" {
+		if byID != nil {
+			return byID[tc.ID]
+		}
+		for i := range w.ToolWith {
+			if c := w.ToolWith[i].ToolCall; c != nil && c.ID == tc.ID {
+				return &w.ToolWith[i]
+			}
+		}
+		return nil
+	}
+	for i := range w.ToolWith {
+		tw := &w.ToolWith[i]
+		name := tw.Function.Name
+		if tw.ToolCall != nil {
+			if c, ok := tw.ToolCall.toolCall(); ok && c.Name != "" {
+				name = c.Name
+			}
+		}
+		if name != "" && name == tc.Name {
+			return tw
+		}
+	}
+	return nil
 }
 
 // toolCall accepts {id, type, function: {name, arguments}} and the flat

@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +133,21 @@ func TestParseEveryType(t *testing.T) {
 		{TypeSessionDeleted, `"session":{"id":"s-1"}`, nil},
 		{TypeCallDeleted, ``, nil},
 		{TypeCallDeleteFailed, ``, nil},
+		{TypeCampaignStarted, `"campaignId":"camp-1","data":{"workflowId":"w-1"}`, nil},
+		{TypeCampaignCancelled, `"campaignId":"camp-1","data":{"endedReason":"campaign.in-progress.ended-by-user"}`, nil},
+		{TypeCampaignEnded, `"campaignId":"camp-1","data":{"endedReason":"campaign.ended.success"}`, nil},
+		{TypeCampaignArchived, `"campaignId":"camp-1","data":{}`, nil},
+		{TypeCampaignUnarchived, `"campaignId":"camp-1","data":{}`, nil},
+		{TypeContactDispatched, `"campaignId":"camp-1","data":{"contactId":"k1"}`, nil},
+		{TypeContactCompleted, `"campaignId":"camp-1","data":{"contactId":"k1","callId":"call-1"}`, func(t *testing.T, m *Message) {
+			if m.CampaignID != "camp-1" || !strings.Contains(string(m.Data), "k1") || m.Kind != TypeCampaignEvent {
+				t.Errorf("campaign %q data %s kind %q", m.CampaignID, m.Data, m.Kind)
+			}
+		}},
+		{TypeContactFailed, `"campaignId":"camp-1","data":{"contactId":"k1"}`, nil},
+		{TypeContactSkipped, `"campaignId":"camp-1","data":{"contactId":"k1"}`, nil},
+		{TypeContactPredialFailed, `"campaignId":"camp-1","data":{"contactId":"k1","error":"timeout"}`, nil},
+		{TypeCampaignJobContinued, `"campaignId":"camp-1","data":{}`, nil},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -292,17 +309,81 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func TestHasAsyncTrue(t *testing.T) {
+func TestParseServerTimeouts(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]bool{
-		`[{"async":false},{"async" :  true}]`: true,
-		`[{"async":false}]`:                   false,
-		`[{"x":"async"}]`:                     false,
-		`[{"async":` + "\n" + `true}]`:        true,
-		``:                                    false,
-	} {
-		if got := hasAsyncTrue([]byte(in)); got != want {
-			t.Errorf("hasAsyncTrue(%q) = %v", in, got)
+	m := parseBody(t, `{"message":{"type":"tool-calls",
+		"assistant":{"id":"a1","name":"Riley","server":{"url":"https://x","timeoutSeconds":30}},
+		"phoneNumber":{"number":"+14155550100","server":{"timeoutSeconds":"25"}},
+		"toolCallList":[{"id":"c1","function":{"name":"get_weather","arguments":{}}},{"id":"c2","function":{"name":"book","arguments":{}}},{"function":{"name":"noid"}}],
+		"toolWithToolCallList":[
+			{"type":"function","function":{"name":"book"},"server":{"url":"https://y","timeoutSeconds":-1},"toolCall":{"id":"c2"}},
+			{"type":"function","async":true,"function":{"name":"get_weather"},"server":{"timeoutSeconds":4},"toolCall":{"id":"c1"}},
+			{"type":"function","function":{"name":"noid"},"server":{"timeoutSeconds":9}}]}}`)
+	if string(m.AssistantTimeout) != "30" || string(m.PhoneNumberTimeout) != `"25"` || m.Assistant.Name != "Riley" || m.PhoneNumber.Number != "+14155550100" {
+		t.Fatalf("assistant %q phone %q (%+v %+v)", m.AssistantTimeout, m.PhoneNumberTimeout, m.Assistant, m.PhoneNumber)
+	}
+	if len(m.ToolCalls) != 3 {
+		t.Fatalf("tool calls = %+v", m.ToolCalls)
+	}
+	// Matched by call id, whatever the order of toolWithToolCallList; a call without an id
+	// by its tool's name.
+	for i, want := range []struct {
+		timeout string
+		async   bool
+	}{{"4", true}, {"-1", false}, {"9", false}} {
+		if tc := m.ToolCalls[i]; string(tc.TimeoutSeconds) != want.timeout || tc.Async != want.async {
+			t.Errorf("call %d: timeout %q async %v, want %q %v", i, tc.TimeoutSeconds, tc.Async, want.timeout, want.async)
 		}
+	}
+}
+
+// TestParseManyToolCallsMatchesByID: with many calls the matching goes through a map; it
+// must give the same answer as the linear search.
+func TestParseManyToolCallsMatchesByID(t *testing.T) {
+	t.Parallel()
+	var list, with []string
+	for i := 0; i < 40; i++ {
+		list = append(list, fmt.Sprintf(`{"id":"c%d","function":{"name":"f%d"}}`, i, i))
+		with = append(with, fmt.Sprintf(`{"server":{"timeoutSeconds":%d},"toolCall":{"id":"c%d"}}`, 39-i+1, 39-i))
+	}
+	m := parseBody(t, `{"message":{"type":"tool-calls","toolCallList":[`+strings.Join(list, ",")+`],"toolWithToolCallList":[`+strings.Join(with, ",")+`]}}`)
+	for i, tc := range m.ToolCalls {
+		if want := strconv.Itoa(i + 1); string(tc.TimeoutSeconds) != want {
+			t.Fatalf("call %d: timeout %q, want %s", i, tc.TimeoutSeconds, want)
+		}
+	}
+}
+
+func TestParseCampaignEvents(t *testing.T) {
+	t.Parallel()
+	// As Vapi's campaign docs show them: type campaign.event, the name in eventType.
+	m := parseBody(t, `{"message":{"type":"campaign.event","timestamp":1787266800000,"campaignId":"camp-1","eventType":"contact.completed","data":{"contactId":"k1","callId":"call-9","endedReason":"customer-ended-call"}}}`)
+	if m.Type != TypeContactCompleted || m.Kind != TypeCampaignEvent || !m.Known || m.EventType != TypeContactCompleted || m.CampaignID != "camp-1" || !strings.Contains(string(m.Data), "call-9") {
+		t.Fatalf("got type %q kind %q known %v event %q campaign %q data %s", m.Type, m.Kind, m.Known, m.EventType, m.CampaignID, m.Data)
+	}
+	// Under its own name as the type.
+	m = parseBody(t, `{"message":{"type":"campaign.started","campaignId":"camp-1","data":{}}}`)
+	if m.Type != TypeCampaignStarted || m.Kind != TypeCampaignEvent || !m.Known {
+		t.Fatalf("got type %q kind %q known %v", m.Type, m.Kind, m.Known)
+	}
+	// An event vapimon does not know yet is kept, and shown by its name.
+	m = parseBody(t, `{"message":{"type":"campaign.event","eventType":"contact.rescheduled"}}`)
+	if m.Type != "contact.rescheduled" || m.Kind != TypeCampaignEvent || m.Known {
+		t.Fatalf("got type %q kind %q known %v", m.Type, m.Kind, m.Known)
+	}
+	// The envelope without a name, or with a name that is not a string.
+	for _, body := range []string{`{"message":{"type":"campaign.event"}}`, `{"message":{"type":"campaign.event","eventType":7}}`} {
+		m = parseBody(t, body)
+		if m.Type != TypeCampaignEvent || m.Kind != TypeCampaignEvent || !m.Known {
+			t.Fatalf("%s: got type %q kind %q known %v", body, m.Type, m.Kind, m.Known)
+		}
+	}
+	for _, typ := range campaignEvents {
+		if ExpectsReply(typ) || !IsKnownType(typ) {
+			t.Errorf("%s: expects reply %v, known %v", typ, ExpectsReply(typ), IsKnownType(typ))
+		}
+	}
+	if len(campaignEvents) != 11 {
+		t.Errorf("%d campaign events, want the 11 of Campaign.serverMessages", len(campaignEvents))
 	}
 }

@@ -1,6 +1,16 @@
 package webhook
 
-import "time"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Message types Vapi sends to a server URL (OpenAPI ServerMessage oneOf, plus the legacy
 // function-call and the opt-in types that have no schema).
@@ -38,7 +48,42 @@ const (
 	TypeSessionDeleted             = "session.deleted"
 	TypeCallDeleted                = "call.deleted"
 	TypeCallDeleteFailed           = "call.delete.failed"
+
+	// Campaign webhooks (Campaign.serverMessages in Vapi's OpenAPI document; no
+	// ServerMessage schema). Vapi's campaign docs show them sent as type "campaign.event"
+	// with the name in eventType; Parse accepts that and the name as the type.
+	TypeCampaignStarted      = "campaign.started"
+	TypeCampaignCancelled    = "campaign.cancelled"
+	TypeCampaignEnded        = "campaign.ended"
+	TypeCampaignArchived     = "campaign.archived"
+	TypeCampaignUnarchived   = "campaign.unarchived"
+	TypeContactDispatched    = "contact.dispatched"
+	TypeContactCompleted     = "contact.completed"
+	TypeContactFailed        = "contact.failed"
+	TypeContactSkipped       = "contact.skipped"
+	TypeContactPredialFailed = "contact.predial-failed"
+	TypeCampaignJobContinued = "campaign.job.continued"
+	// TypeCampaignEvent is the envelope type of campaign events, and their Message.Kind.
+	TypeCampaignEvent = "campaign.event"
 )
+
+// campaignEvents are the campaign webhook names, in the order of Campaign.serverMessages.
+var campaignEvents = []string{
+	TypeCampaignStarted, TypeCampaignCancelled, TypeCampaignEnded, TypeCampaignArchived,
+	TypeCampaignUnarchived, TypeContactDispatched, TypeContactCompleted, TypeContactFailed,
+	TypeContactSkipped, TypeContactPredialFailed, TypeCampaignJobContinued,
+}
+
+// IsCampaignEvent reports whether t names one of Vapi's campaign webhooks (informational:
+// Vapi does not use the reply).
+func IsCampaignEvent(t string) bool {
+	for _, k := range campaignEvents {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
 
 // KnownTypes lists every message type vapimon understands, in the order of the protocol
 // reference. A type not in this list is still accepted and acknowledged, and shown as unknown.
@@ -52,11 +97,14 @@ var KnownTypes = []string{
 	TypeAssistantSpeechStarted, TypeAssistantStarted, TypeLanguageChanged,
 	TypeCallArtifactUpload, TypeChatCreated, TypeChatDeleted, TypeSessionCreated,
 	TypeSessionUpdated, TypeSessionDeleted, TypeCallDeleted, TypeCallDeleteFailed,
+	TypeCampaignStarted, TypeCampaignCancelled, TypeCampaignEnded, TypeCampaignArchived,
+	TypeCampaignUnarchived, TypeContactDispatched, TypeContactCompleted, TypeContactFailed,
+	TypeContactSkipped, TypeContactPredialFailed, TypeCampaignJobContinued,
 }
 
 // IsKnownType reports whether t is a message type vapimon understands.
 func IsKnownType(t string) bool {
-	if t == TypeTranscriptFinal {
+	if t == TypeTranscriptFinal || t == TypeCampaignEvent {
 		return true
 	}
 	for _, k := range KnownTypes {
@@ -132,22 +180,168 @@ type Deadline struct {
 	Send time.Time
 }
 
+// AssistantRequestSend is when vapimon sends its fallback to an assistant-request: Vapi
+// waits 7.5 s, but its docs ask for an answer within about 6 s.
+const AssistantRequestSend = 6 * time.Second
+
+// Vapi's bounds for server.timeoutSeconds (OpenAPI Server.timeoutSeconds).
+const (
+	minServerTimeout = 1
+	maxServerTimeout = 300
+)
+
+// maxToolNotes bounds the notes about the tools of one message: a message with hundreds of
+// calls must not produce hundreds of notes.
+const maxToolNotes = 3
+
 // Timing returns the deadline of msg received at received, given the configured tool
-// timeout (--tool-timeout, the default when the payload names none).
+// timeout (--tool-timeout: the default when the payload names none).
+//
+// assistant-request has Vapi's fixed 7.5 s, and vapimon answers by 6 s. For the other
+// messages Vapi waits on, the timeout is the tool's server.timeoutSeconds
+// (toolWithToolCallList[].server), else the assistant's (message.assistant.server), else the
+// phone number's (message.phoneNumber.server), else toolTimeout; with several tools, the
+// earliest. A payload value that is not a number from 1 to 300 is not used: the next source
+// is, and Notes says so.
 func Timing(msg *Message, received time.Time, toolTimeout time.Duration) Deadline {
-	if msg == nil {
+	if msg == nil || !ExpectsReply(msg.Kind) {
 		return Deadline{}
 	}
-	b := Budget(msg.Kind, toolTimeout)
-	if b <= 0 {
-		return Deadline{}
-	}
-	d := Deadline{Budget: b, Vapi: received.Add(b)}
-	d.Send = d.Vapi.Add(-SafetyMargin(b))
 	if msg.Kind == TypeAssistantRequest {
-		d.Source = "assistant-request: Vapi's fixed 7.5s"
-	} else {
-		d.Source = "--tool-timeout " + b.String()
+		return Deadline{
+			Budget: AssistantRequestBudget,
+			Source: "assistant-request: Vapi's fixed 7.5s (answered by 6s, as Vapi's docs ask)",
+			Vapi:   received.Add(AssistantRequestBudget),
+			Send:   received.Add(AssistantRequestSend),
+		}
 	}
+	if toolTimeout <= 0 {
+		toolTimeout = DefaultToolTimeout
+	}
+	// The message-wide source, from the lowest priority up: each bad value says what is
+	// used instead.
+	chain := defaultSource(toolTimeout)
+	var notes []string
+	fromPayload := false
+	for _, s := range []struct {
+		raw          json.RawMessage
+		label, whose string
+	}{
+		{msg.PhoneNumberTimeout, "phone number", "the phone number's"},
+		{msg.AssistantTimeout, "assistant", "the assistant's"},
+	} {
+		d, shown, why := judgeTimeout(s.raw)
+		switch {
+		case why != "":
+			notes = append([]string{s.label + " server.timeoutSeconds " + shown + " " + why + ": using " + chain.use}, notes...)
+		case d > 0:
+			chain = timeoutSource{d: d, source: s.label + " server.timeoutSeconds " + shown, use: s.whose + " " + d.String()}
+			fromPayload = true
+		}
+	}
+	best := chain
+	var toolNotes []string
+	badTools := 0
+	if msg.Kind == TypeToolCalls {
+		for _, tc := range msg.ToolCalls {
+			d, shown, why := judgeTimeout(tc.TimeoutSeconds)
+			cand := chain
+			switch {
+			case why != "":
+				if badTools++; badTools <= maxToolNotes {
+					toolNotes = append(toolNotes, "tool "+toolLabel(tc)+": server.timeoutSeconds "+shown+" "+why+": using "+chain.use)
+				}
+			case d > 0:
+				cand = timeoutSource{d: d, source: "tool " + toolLabel(tc) + ": server.timeoutSeconds " + shown}
+				fromPayload = true
+			}
+			if cand.d < best.d {
+				best = cand
+			}
+		}
+	}
+	if badTools > maxToolNotes {
+		toolNotes = append(toolNotes, fmt.Sprintf("and %d more tools with an unusable server.timeoutSeconds", badTools-maxToolNotes))
+	}
+	notes = append(toolNotes, notes...)
+	if len(notes) == 0 && !fromPayload {
+		notes = []string{missingNote(msg.Kind == TypeToolCalls, chain.use)}
+	}
+	d := Deadline{Budget: best.d, Source: best.source, Notes: notes, Vapi: received.Add(best.d)}
+	d.Send = d.Vapi.Add(-SafetyMargin(best.d))
 	return d
+}
+
+// defaultSource is --tool-timeout as the source of a message's timeout. The usual 20 s
+// has its strings made once: Timing runs for every request Vapi waits on.
+func defaultSource(d time.Duration) timeoutSource {
+	if d == DefaultToolTimeout {
+		return timeoutSource{d: d, source: "--tool-timeout 20s (default)", use: "--tool-timeout 20s"}
+	}
+	use := "--tool-timeout " + d.String()
+	return timeoutSource{d: d, source: use + " (default)", use: use}
+}
+
+// missingNote says that the payload named no timeout.
+func missingNote(tools bool, use string) string {
+	const toolsNote = "no server.timeoutSeconds in the payload (tool, assistant or phone number): using "
+	if tools {
+		if use == "--tool-timeout 20s" {
+			return toolsNote + "--tool-timeout 20s"
+		}
+		return toolsNote + use
+	}
+	return "no server.timeoutSeconds in the payload (assistant or phone number): using " + use
+}
+
+// timeoutSource is one candidate for a message's timeout: its length, how the operator is
+// told where it came from, and how a note names it when it replaces a bad value.
+type timeoutSource struct {
+	d           time.Duration
+	source, use string
+}
+
+// judgeTimeout reads a server.timeoutSeconds value as sent. It returns the timeout and the
+// value as shown to the operator; why is set when the value is present but unusable. An
+// absent value (or null) returns zero and no reason.
+func judgeTimeout(raw json.RawMessage) (d time.Duration, shown, why string) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, "", ""
+	}
+	shown = string(raw)
+	if len(shown) > 24 || !utf8.ValidString(shown) || strings.ContainsFunc(shown, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		shown = quote(shown)
+	}
+	switch raw[0] {
+	case '"':
+		return 0, shown, "is a string, not a number"
+	case '{', '[', 't', 'f':
+		return 0, shown, "is not a number"
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		return 0, shown, "is not a number"
+	case f == 0:
+		return 0, shown, "is zero"
+	case f < 0:
+		return 0, shown, "is negative"
+	case f < minServerTimeout:
+		return 0, shown, fmt.Sprintf("is below Vapi's minimum of %d", minServerTimeout)
+	case f > maxServerTimeout:
+		return 0, shown, fmt.Sprintf("is above Vapi's maximum of %d", maxServerTimeout)
+	}
+	return time.Duration(f * float64(time.Second)), shown, ""
+}
+
+// toolLabel names a tool call for the operator: its tool name, else its id, made safe.
+func toolLabel(tc ToolCall) string {
+	switch {
+	case tc.Name != "":
+		return safe(tc.Name)
+	case tc.ID != "":
+		return "call " + safe(tc.ID)
+	}
+	return "(unnamed)"
 }

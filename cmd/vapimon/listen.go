@@ -276,7 +276,7 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 	}()
 	go func() {
 		defer s.recoverPanic("server")
-		err := s.srv.Serve(tun.Listener())
+		err := s.srv.Serve(s.handler.Listener(tun.Listener())) // also counts what net/http refuses itself
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}

@@ -305,8 +305,8 @@ func TestListenAnswers(t *testing.T) {
 			t.Fatalf("unknown tool: HTTP %d: %s", code, reply)
 		}
 		res = decodeResults(t, reply)
-		if len(res) != 1 || res[0].ToolCallID != "t1" || res[0].Result != nil || !strings.Contains(str(res[0].Error), "launch_rocket") {
-			t.Errorf("unknown tool: want one error entry naming launch_rocket, got %s", reply)
+		if len(res) != 1 || res[0].ToolCallID != "t1" || res[0].Name != "launch_rocket" || res[0].Result != nil || !strings.Contains(str(res[0].Error), "no answer configured") {
+			t.Errorf("unknown tool: want one error entry for launch_rocket saying no answer is configured, got %s", reply)
 		}
 		if took > 5*time.Second {
 			t.Errorf("unknown tool answered after %s: the fallback must answer at once when nobody else can", took)
@@ -881,11 +881,52 @@ func TestListenTape(t *testing.T) {
 }
 
 // TestListenInFlightCap: past --max-inflight a request gets 503 at once and a rejected
-// line, and the request already in flight is unaffected.
+// line, and the request already in flight is unaffected. A request whose body has not
+// arrived yet takes no slot (slow senders cannot starve the others).
 func TestListenInFlightCap(t *testing.T) {
 	t.Parallel()
-	p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--no-record", "--max-inflight", "1"}})
-	held := holdRequest(t, p, "/held", toolCallsBody("call-held", "get_weather"))
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"results":[{"toolCallId":"t1","name":"get_weather","result":"sunny"}]}`)
+	}))
+	defer slow.Close()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--no-record", "--max-inflight", "1", "--forward-to", "tool-calls=" + slow.URL}})
+
+	unsent := holdRequest(t, p, "/unsent", []byte(`{"message":{"type":"status-update","status":"in-progress"}}`))
+	if code, reply, _, _ := p.post("/free", []byte(`{"message":{"type":"hang"}}`)); code != http.StatusOK {
+		t.Fatalf("with a request still sending its body: HTTP %d %s, want 200 (it must not hold the only slot)", code, reply)
+	}
+	if resp, reply := unsent.finish(); resp.StatusCode != 200 {
+		t.Errorf("the request that sent its body late: HTTP %d %s", resp.StatusCode, reply)
+	}
+
+	type result struct {
+		code  int
+		reply []byte
+	}
+	heldDone := make(chan result, 1)
+	go func() {
+		code, reply, _, _ := p.post("/held", toolCallsBody("call-held", "get_weather"))
+		heldDone <- result{code, reply}
+	}()
+	select {
+	case <-entered:
+	case <-time.After(waitTimeout):
+		t.Fatal("the held request never reached the forward target")
+	}
 	from := p.nlines()
 	code, reply, _, _ := p.post("/over-cap", toolCallsBody("call-over", "get_weather"))
 	if code != http.StatusServiceUnavailable {
@@ -895,8 +936,10 @@ func TestListenInFlightCap(t *testing.T) {
 	if l.Status != 503 || !strings.Contains(l.Reason, "in flight") {
 		t.Errorf("rejected line = %+v, want 503 and a reason about requests in flight", l)
 	}
-	if resp, reply := held.finish(); resp.StatusCode != 200 {
-		t.Errorf("held request: HTTP %d %s, want 200", resp.StatusCode, reply)
+	close(release)
+	released = true
+	if r := <-heldDone; r.code != 200 {
+		t.Errorf("held request: HTTP %d %s, want 200", r.code, r.reply)
 	}
 	if code, reply, _, _ := p.post("/after", toolCallsBody("call-after", "get_weather")); code != 200 {
 		t.Errorf("after the held request finished: HTTP %d %s, want 200 (the slot must be freed)", code, reply)
