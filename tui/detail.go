@@ -104,6 +104,8 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 		return st.Warn.Render(noOutcome)
 	case r.out == nil:
 		return st.Warn.Render("no reply yet")
+	case r.out.Reply.Source == sourceNoReply:
+		return st.Warn.Render(noReplyRecorded)
 	}
 	o := r.out
 	ss := st.OK
@@ -205,7 +207,10 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		}
 	}
 	add("")
-	if o := r.out; o != nil {
+	if o := r.out; o != nil && o.Reply.Source == sourceNoReply {
+		head(secReply, "Reply: "+noReplyRecorded)
+		addW(st.Dim.Render("  " + o.Reply.Note))
+	} else if o != nil {
 		head(secReply, fmt.Sprintf("Reply: HTTP %d · %s · %s", o.Reply.Status, answeredBy(o.Reply.Source), fmtLatency(o.Latency)))
 		if o.Reply.Note != "" {
 			addW(st.Dim.Render("  " + SanitizeLine(clip(o.Reply.Note, 500))))

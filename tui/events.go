@@ -314,7 +314,9 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 		b.WriteString(fwdTag(st, r.fwd))
 		b.WriteString(" ")
 	}
-	if r.out != nil && r.out.Reply.Source != webhook.SourceAck && !(r.fwd != nil && r.out.Reply.Source == webhook.SourceForward) {
+	if r.out != nil && r.out.Reply.Source == sourceNoReply {
+		b.WriteString(st.Warn.Render(noReplyRecorded + " "))
+	} else if r.out != nil && r.out.Reply.Source != webhook.SourceAck && !(r.fwd != nil && r.out.Reply.Source == webhook.SourceForward) {
 		src := sourceLabel(r.out.Reply.Source)
 		ss := st.OK
 		if r.out.Reply.Source == webhook.SourceFallback || r.out.Reply.Source == webhook.SourceReject || r.out.WriteErr != "" {

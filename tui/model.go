@@ -414,6 +414,10 @@ func (m *Model) noteAnswers(rows []*toolRow) {
 		if c == nil || r.id == "" {
 			continue
 		}
+		if r.lost { // no reply on the tape (offline replay)
+			c.transcript.note(lineTool, r.received, fmt.Sprintf("%s: %s", r.name, r.result))
+			continue
+		}
 		what := "→ " + r.result
 		switch {
 		case r.source == webhook.SourceFallback && !r.kept && !r.keptYou:

@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"container/heap"
 	"context"
-	"sort"
+	"errors"
+	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -16,76 +19,131 @@ type ReplayItem struct {
 	Event *webhook.Event
 	// Outcome is the recorded reply; nil when none was recorded.
 	Outcome *webhook.Outcome
+	// NoReply marks a request the tape holds without its reply (vapimon stopped before
+	// answering it): the monitor shows "no reply recorded" instead of waiting for one.
+	NoReply bool
 }
+
+// ReplaySource yields the recorded items in tape order, one at a time, so that a tape of
+// any size plays in flat memory; it returns io.EOF after the last one.
+type ReplaySource func() (ReplayItem, error)
+
+// sourceNoReply is the Reply.Source of the outcome the Player publishes for a request
+// recorded without its reply; noReplyRecorded is how the monitor shows it.
+const (
+	sourceNoReply   = "no-reply-recorded"
+	noReplyRecorded = "no reply recorded"
+	noReplyNote     = "the tape holds this request but not its reply: vapimon stopped (crash, kill) before answering it, or could not write the reply"
+)
 
 // maxReplayGap caps the pause between two recorded requests, so that a long silence on the
 // tape does not look like a hang.
 const maxReplayGap = 3 * time.Second
 
+// Limits of the Player's look-ahead. A tape written before v2 has each request on the line
+// of its reply, so a slow request comes after requests received later: the player reads
+// ahead replayLookahead of recorded time (more than Vapi's longest wait, 300 s) to play
+// requests in the order they were received, holding at most replayWindow publications.
+const (
+	replayLookahead = 5*time.Minute + 30*time.Second
+	replayWindow    = 10_000
+	// recordedRing is how many recorded times Recorded remembers (the latest requests:
+	// the monitor asks as it shows each one).
+	recordedRing = 1 << 16
+)
+
 // Player publishes recorded requests and their replies on a bus in recorded order and at
 // the recorded pace (gaps capped), so that the monitor shows yesterday's call the way it
 // looked live: a reply appears where it came in the recording, so a request that came
-// after a slow reply is not shown before it. Its Control drives it from the monitor's keys:
-// pause, step, speed.
+// after a slow reply is not shown before it. It reads its items as it plays them, holding
+// only a bounded look-ahead. Its Control drives it from the monitor's keys: pause, step,
+// speed.
 type Player struct {
 	bus    *webhook.Bus
-	items  []ReplayItem
+	src    ReplaySource
+	total  int
 	source string
 	now    func() time.Time
 
-	// Built once by NewPlayer, read-only after.
-	timeline []replayPub
-	recorded []time.Time // recorded time of each request, by replay seq - 1
+	// Only Run touches these.
+	window  pubHeap
+	order   uint64    // publications read so far, to keep equal times in tape order
+	newest  time.Time // latest request time read
+	srcDone bool
+	srcErr  error
 
-	mu      sync.Mutex
-	pos     int // next timeline entry
-	next    int // requests published
-	outDone []bool
-	outs    []*webhook.Outcome // rebased outcomes of published requests, by item
-	paused  bool
-	steps   int
-	speed   float64
-	wake    chan struct{}
+	mu       sync.Mutex
+	next     int // requests published
+	recorded [recordedRing]recordedAt
+	paused   bool
+	steps    int
+	speed    float64
+	wake     chan struct{}
+}
+
+type recordedAt struct {
+	seq uint64
+	at  time.Time
+}
+
+// playing is one item in the look-ahead window: its request and reply publications share it.
+type playing struct {
+	item    ReplayItem
+	out     *webhook.Outcome // rebased once the request is published
+	outDone bool
 }
 
 // replayPub is one publication of the replay: a request or its reply, at its recorded time.
 type replayPub struct {
-	item int
-	out  bool
-	at   time.Time
-	seq  uint64 // replay sequence number of the item
+	p     *playing
+	out   bool
+	at    time.Time
+	order uint64
+}
+
+// pubHeap orders publications by time, then by tape order (a request before its reply).
+type pubHeap []replayPub
+
+func (h pubHeap) Len() int { return len(h) }
+func (h pubHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].order < h[j].order
+}
+func (h pubHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pubHeap) Push(x any)   { *h = append(*h, x.(replayPub)) }
+func (h *pubHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = replayPub{}
+	*h = old[:len(old)-1]
+	return x
 }
 
 // NewPlayer returns a player of items publishing on bus; source names the tape for the
 // status bar. Requests are played in the order they were received, each reply at its
 // recorded time after its request.
 func NewPlayer(bus *webhook.Bus, items []ReplayItem, source string) *Player {
-	p := &Player{bus: bus, items: items, source: source, now: time.Now, speed: 1, wake: make(chan struct{}, 1),
-		outDone: make([]bool, len(items)), outs: make([]*webhook.Outcome, len(items))}
-	var tl []replayPub
-	for i, it := range items {
-		if it.Event == nil {
-			continue
-		}
-		at := it.Event.Received
-		tl = append(tl, replayPub{item: i, at: at})
-		if it.Outcome != nil {
-			tl = append(tl, replayPub{item: i, out: true, at: at.Add(max(it.Outcome.Latency, 0))})
+	total, i := 0, 0
+	for _, it := range items {
+		if it.Event != nil {
+			total++
 		}
 	}
-	sort.SliceStable(tl, func(a, b int) bool { return tl[a].at.Before(tl[b].at) })
-	seqs := make([]uint64, len(items))
-	for k := range tl {
-		if !tl[k].out {
-			p.recorded = append(p.recorded, tl[k].at)
-			seqs[tl[k].item] = uint64(len(p.recorded))
+	return NewStreamPlayer(bus, func() (ReplayItem, error) {
+		if i >= len(items) {
+			return ReplayItem{}, io.EOF
 		}
-	}
-	for k := range tl {
-		tl[k].seq = seqs[tl[k].item]
-	}
-	p.timeline = tl
-	return p
+		i++
+		return items[i-1], nil
+	}, total, source)
+}
+
+// NewStreamPlayer returns a player of the items src yields, read as they are played;
+// total is the number of requests, for the progress shown in the status bar.
+func NewStreamPlayer(bus *webhook.Bus, src ReplaySource, total int, source string) *Player {
+	return &Player{bus: bus, src: src, total: total, source: source, now: time.Now, speed: 1, wake: make(chan struct{}, 1)}
 }
 
 // Control returns the ReplayControl to put in Options.Replay.
@@ -101,12 +159,15 @@ func (p *Player) Control() *ReplayControl {
 	}
 }
 
-// Recorded returns when the replayed request seq was recorded (zero when unknown).
+// Recorded returns when the replayed request seq was recorded (zero when unknown, or when
+// it was published too long ago to be remembered).
 func (p *Player) Recorded(seq uint64) time.Time {
-	if seq == 0 || seq > uint64(len(p.recorded)) {
-		return time.Time{}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.recorded[seq%recordedRing]; seq != 0 && r.seq == seq {
+		return r.at
 	}
-	return p.recorded[seq-1]
+	return time.Time{}
 }
 
 func (p *Player) poke() {
@@ -149,24 +210,61 @@ func (p *Player) Speed(factor float64) float64 {
 func (p *Player) Progress() (done, total int, paused bool, speed float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.next, len(p.recorded), p.paused, p.speed
+	return p.next, max(p.total, p.next), p.paused, p.speed
+}
+
+// fill reads items into the look-ahead window until the earliest publication is safe to
+// play: every item still unread was received after it (the tape is replayLookahead past
+// it), or the source is done, or the window is full.
+func (p *Player) fill() {
+	for !p.srcDone && len(p.window) < replayWindow &&
+		(len(p.window) == 0 || p.newest.Sub(p.window[0].at) < replayLookahead) {
+		it, err := p.src()
+		if err != nil {
+			p.srcDone = true
+			if !errors.Is(err, io.EOF) {
+				p.srcErr = err
+			}
+			return
+		}
+		if it.Event == nil {
+			continue
+		}
+		pl := &playing{item: it}
+		at := it.Event.Received
+		p.order++
+		heap.Push(&p.window, replayPub{p: pl, at: at, order: p.order})
+		if it.Outcome != nil && !it.NoReply {
+			p.order++
+			heap.Push(&p.window, replayPub{p: pl, out: true, at: at.Add(max(it.Outcome.Latency, 0)), order: p.order})
+		}
+		if at.After(p.newest) {
+			p.newest = at
+		}
+	}
 }
 
 // Run publishes every request and reply, then returns; it returns early with ctx.Err()
-// when ctx ends.
+// when ctx ends. When the tape cannot be read to the end, it says so on the bus and
+// returns the error.
 func (p *Player) Run(ctx context.Context) error {
 	var last time.Time
 	waitFrom := p.now()
 	for {
-		p.mu.Lock()
-		for p.pos < len(p.timeline) && p.timeline[p.pos].out && p.outDone[p.timeline[p.pos].item] {
-			p.pos++ // a reply already published by a step
+		p.fill()
+		for len(p.window) > 0 && p.window[0].out && p.window[0].p.outDone {
+			heap.Pop(&p.window) // a reply already published by a step
+			p.fill()
 		}
-		if p.pos >= len(p.timeline) {
-			p.mu.Unlock()
+		if len(p.window) == 0 {
+			if p.srcErr != nil {
+				p.bus.Publish(webhook.Notice{Time: p.now(), Level: "error", Text: fmt.Sprintf("replay stopped: %v", p.srcErr)})
+				return p.srcErr
+			}
 			return nil
 		}
-		e := p.timeline[p.pos]
+		e := p.window[0]
+		p.mu.Lock()
 		step := p.steps > 0
 		paused := p.paused && !step
 		speed := p.speed
@@ -200,25 +298,28 @@ func (p *Player) Run(ctx context.Context) error {
 			return err
 		}
 
-		p.mu.Lock()
-		p.pos++
+		heap.Pop(&p.window)
 		var ev *webhook.Event
 		var out *webhook.Outcome
 		if e.out {
-			out = p.outs[e.item]
-			p.outDone[e.item] = true
+			out = e.p.out
+			e.p.outDone = true
 		} else {
-			ev, p.outs[e.item] = p.rebase(p.items[e.item], e.seq)
+			p.mu.Lock()
 			p.next++
+			seq := uint64(p.next)
+			p.recorded[seq%recordedRing] = recordedAt{seq: seq, at: e.at}
 			if step {
 				p.steps--
-				if o := p.outs[e.item]; o != nil {
-					out = o // a step shows the request with its reply
-					p.outDone[e.item] = true
-				}
+			}
+			p.mu.Unlock()
+			ev, e.p.out = p.rebase(e.p.item, seq)
+			if e.p.item.NoReply || step {
+				// A step shows the request with its reply; a request recorded without one
+				// says so at once rather than look as if it were waiting.
+				out, e.p.outDone = e.p.out, true
 			}
 		}
-		p.mu.Unlock()
 		last = e.at
 		waitFrom = p.now()
 		if ev != nil {
@@ -252,7 +353,10 @@ func (p *Player) rebase(it ReplayItem, seq uint64) (*webhook.Event, *webhook.Out
 		}
 	}
 	var out *webhook.Outcome
-	if it.Outcome != nil {
+	switch {
+	case it.NoReply:
+		out = &webhook.Outcome{Seq: ev.Seq, Reply: webhook.Reply{Source: sourceNoReply, Note: noReplyNote}}
+	case it.Outcome != nil:
 		o := *it.Outcome
 		o.Seq = ev.Seq
 		out = &o

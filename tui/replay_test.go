@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +235,131 @@ func TestReplayShowsRecordedTimes(t *testing.T) {
 	m.Update(tickMsg(clk.Now()))
 	if s := screen(m); strings.Contains(s, "no outcome seen") {
 		t.Errorf("offline, a reply not reached yet is called lost:\n%s", s)
+	}
+}
+
+// TestReplayNoReplyRecorded: a request the tape holds without its reply is published with
+// an outcome that says so at once, and the monitor shows "no reply recorded" in the events
+// pane, the tool-calls pane and the request detail, never "waiting" or a countdown.
+func TestReplayNoReplyRecorded(t *testing.T) {
+	t.Parallel()
+	bus := webhook.NewBus()
+	sub := bus.Subscribe(100)
+	tool := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	p := NewPlayer(bus, []ReplayItem{{Event: tool, NoReply: true}}, "crash.jsonl")
+	clk := newClock(base)
+	m := NewModel(Options{Now: clk.Now, Replay: p.Control()}, nil)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ev, ok := next(t, sub).(*webhook.Event)
+	if !ok {
+		t.Fatal("the request was not published first")
+	}
+	out, ok := next(t, sub).(*webhook.Outcome)
+	if !ok || out.Seq != ev.Seq || out.Reply.Source != sourceNoReply {
+		t.Fatalf("published %+v, want the no-reply outcome of request %d", out, ev.Seq)
+	}
+	m.Update(batchMsg{items: []any{ev, out}})
+	clk.Advance(time.Minute)
+	m.Update(tickMsg(clk.Now()))
+	s := screen(m)
+	if strings.Count(s, "no reply recorded") < 2 {
+		t.Errorf("the events and tool-calls panes should both say no reply recorded:\n%s", s)
+	}
+	for _, bad := range []string{"waiting", "fallback sent", "deadline passed", "no outcome seen"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("screen says %q for a request without recorded reply:\n%s", bad, s)
+		}
+	}
+	row := m.events.bySeq[ev.Seq]
+	if got := detailSummary(&m.styles, row, clk.Now()); !strings.Contains(got, "no reply recorded") {
+		t.Errorf("detail summary %q", got)
+	}
+}
+
+// TestStreamPlayerHoldsLittle plays a long generated tape through NewStreamPlayer: the
+// items are read as they are played (the look-ahead stays bounded), every request and
+// reply is published in recorded order, and Recorded knows the latest requests.
+func TestStreamPlayerHoldsLittle(t *testing.T) {
+	t.Parallel()
+	const n = 3 * replayWindow
+	body := callBodies(callID)[1].body
+	read := 0
+	src := func() (ReplayItem, error) {
+		if read >= n {
+			return ReplayItem{}, io.EOF
+		}
+		read++
+		// All at one recorded time: no waits, and nothing tells the player it may stop
+		// reading ahead but its window limit.
+		return ReplayItem{Event: event(t, uint64(read), base, body), Outcome: outcome(uint64(read), webhook.SourceAck, "{}", 0)}, nil
+	}
+	bus := webhook.NewBus()
+	sub := bus.Subscribe(2 * n)
+	p := NewStreamPlayer(bus, src, n, "big.jsonl")
+	p.Speed(64)
+	maxAhead := 0
+	p.src = func() (ReplayItem, error) {
+		p.mu.Lock()
+		ahead := read - p.next
+		p.mu.Unlock()
+		maxAhead = max(maxAhead, ahead)
+		return src()
+	}
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if maxAhead > replayWindow {
+		t.Errorf("read %d items ahead of playback, want at most %d", maxAhead, replayWindow)
+	}
+	events, outs := 0, 0
+	var lastSeq uint64
+	for events < n || outs < n {
+		switch v := next(t, sub).(type) {
+		case *webhook.Event:
+			events++
+			if v.Seq != lastSeq+1 {
+				t.Fatalf("event seq %d after %d", v.Seq, lastSeq)
+			}
+			lastSeq = v.Seq
+		case *webhook.Outcome:
+			outs++
+			if v.Seq > lastSeq {
+				t.Fatalf("reply %d published before its request", v.Seq)
+			}
+		}
+	}
+	if done, total, _, _ := p.Progress(); done != n || total != n {
+		t.Errorf("progress %d/%d", done, total)
+	}
+	if got := p.Recorded(n); !got.Equal(base) || !p.Recorded(n+1).IsZero() {
+		t.Errorf("Recorded(%d) = %v", n, got)
+	}
+}
+
+// TestStreamPlayerReadError: a tape that cannot be read to the end stops the replay with a
+// notice saying why.
+func TestStreamPlayerReadError(t *testing.T) {
+	t.Parallel()
+	bus := webhook.NewBus()
+	sub := bus.Subscribe(10)
+	sent := false
+	p := NewStreamPlayer(bus, func() (ReplayItem, error) {
+		if !sent {
+			sent = true
+			return ReplayItem{Event: event(t, 1, base, callBodies(callID)[1].body)}, nil
+		}
+		return ReplayItem{}, errors.New("line 9: not a tape record")
+	}, 2, "bad.jsonl")
+	if err := p.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "line 9") {
+		t.Fatalf("Run = %v", err)
+	}
+	if _, ok := next(t, sub).(*webhook.Event); !ok {
+		t.Fatal("the readable request was not played")
+	}
+	if n, ok := next(t, sub).(webhook.Notice); !ok || !strings.Contains(n.Text, "replay stopped: line 9") {
+		t.Errorf("published %+v, want a notice", n)
 	}
 }

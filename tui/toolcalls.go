@@ -76,6 +76,8 @@ func sourceLabel(s string) string {
 		return "ack"
 	case webhook.SourceReject:
 		return "rejected"
+	case sourceNoReply:
+		return noReplyRecorded
 	}
 	return SanitizeLine(clip(s, 20))
 }
@@ -155,6 +157,12 @@ func compactJSON(raw json.RawMessage, n int) string {
 
 // applyOutcome fills the rows of one event from its outcome.
 func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
+	if out.Reply.Source == sourceNoReply { // an offline replay of a request without reply
+		for _, r := range rows {
+			r.done, r.lost, r.source, r.result = true, true, "", noReplyRecorded
+		}
+		return
+	}
 	results := parseResults(out.Reply.Body)
 	for i, r := range rows {
 		r.done, r.lost = true, false

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,70 +51,171 @@ func newFixturesShowCmd() *cobra.Command {
 		Short: "Print a fixture, scenario or tape as pretty JSON",
 		Long: `Print the body of a built-in event as indented JSON; for a scenario or a tape, a JSON list
 of its bodies. With --json, print the records themselves as tape lines (JSON Lines), which
-"vapimon replay FILE" reads back.`,
+"vapimon replay FILE" reads back. A request the tape holds without its reply (vapimon
+stopped before answering it) is named on standard error: "no reply recorded". A tape is
+read as it is printed, so any size works.`,
 		Example: `  vapimon fixtures show tool-calls
   vapimon fixtures show inbound-call --json > call.jsonl`,
 		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			recs, err := loadRecords(cmd, args[0])
+			stream, err := loadStream(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asTape {
-				for i := range recs {
-					line, err := json.Marshal(recs[i])
-					if err != nil {
-						return err
-					}
-					if _, err := fmt.Fprintf(out, "%s\n", line); err != nil {
-						return err
-					}
-				}
-				return nil
+			src, closeTape, err := stream.Open()
+			if err != nil {
+				return err
 			}
-			text, err := prettyBodies(recs)
+			defer closeTape()
+			out := cmd.OutOrStdout()
+			notes := &noReplyNotes{w: cmd.ErrOrStderr()}
+			src = notes.watch(src)
+			if asTape {
+				err = writeTapeLines(out, src)
+			} else {
+				err = writePrettyBodies(out, src, stream.Counts.Records == 1, isTerminal(out))
+			}
+			notes.finish()
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			if isTerminal(out) {
-				text = tui.Sanitize(text) // bodies from a tape file are untrusted
-			}
-			_, err = io.WriteString(out, text)
-			return err
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asTape, "json", false, "print the records as tape lines (JSON Lines)")
 	return cmd
 }
 
-// prettyBodies indents one body, or a list of bodies. A body that is not JSON (a tape
-// keeps the requests it rejected byte for byte) is shown as a JSON string, base64 when it
-// is not UTF-8, so the output stays one JSON document.
-func prettyBodies(recs []fixtures.Record) (string, error) {
-	var doc []byte
-	if len(recs) == 1 {
-		doc = jsonOrString(recs[0].Body)
-	} else {
-		var buf bytes.Buffer
-		buf.WriteByte('[')
-		for i, r := range recs {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(jsonOrString(r.Body))
-		}
-		buf.WriteByte(']')
-		doc = buf.Bytes()
+// loadStream resolves a fixture name, scenario name or tape/JSON file for reading record
+// by record (fixtures.ResolveStream), printing the warnings on standard error.
+func loadStream(cmd *cobra.Command, arg string) (*fixtures.Stream, error) {
+	stream, warnings, err := fixtures.ResolveStream(arg)
+	for _, w := range warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", tui.SanitizeLine(w))
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, doc, "", "  "); err != nil {
-		return "", fmt.Errorf("indent the bodies: %w", err)
+	if err != nil {
+		return nil, err
 	}
-	out.WriteByte('\n')
-	return out.String(), nil
+	if stream.Counts.Records == 0 {
+		return nil, fmt.Errorf("%s holds no events", arg)
+	}
+	return stream, nil
 }
+
+// writeTapeLines prints each record as one whole tape line.
+func writeTapeLines(w io.Writer, src fixtures.RecordSource) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return bw.Flush()
+		}
+		if err != nil {
+			return err
+		}
+		line, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		bw.Write(line)
+		if err := bw.WriteByte('\n'); err != nil {
+			return err
+		}
+	}
+}
+
+// writePrettyBodies indents one body (single), or a list of bodies, written as they are
+// read: the output is what json.Indent makes of the whole list. A body that is not JSON (a
+// tape keeps the requests it rejected byte for byte) is shown as a JSON string, base64
+// when it is not UTF-8, so the output stays one JSON document. On a terminal the text is
+// sanitised (bodies from a tape file are untrusted).
+func writePrettyBodies(w io.Writer, src fixtures.RecordSource, single, terminal bool) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	emit := func(s string) {
+		if terminal {
+			s = tui.Sanitize(s)
+		}
+		bw.WriteString(s)
+	}
+	prefix := "  "
+	if single {
+		prefix = ""
+	}
+	for n := 0; ; n++ {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			switch {
+			case single:
+				emit("\n")
+			case n == 0:
+				emit("[]\n")
+			default:
+				emit("\n]\n")
+			}
+			return bw.Flush()
+		}
+		if err != nil {
+			bw.Flush()
+			return err
+		}
+		buf.Reset()
+		if err := json.Indent(&buf, jsonOrString(rec.Body), prefix, "  "); err != nil {
+			bw.Flush()
+			return fmt.Errorf("indent the bodies: %w", err)
+		}
+		switch {
+		case single:
+		case n == 0:
+			emit("[\n  ")
+		default:
+			emit(",\n  ")
+		}
+		emit(buf.String())
+	}
+}
+
+// maxNoReplyNotes caps the requests named one by one as having no reply recorded.
+const maxNoReplyNotes = 20
+
+// noReplyNotes names, on standard error, the requests a tape holds without their reply.
+type noReplyNotes struct {
+	w    io.Writer
+	i, n int
+}
+
+func (n *noReplyNotes) watch(src fixtures.RecordSource) fixtures.RecordSource {
+	return recordFunc(func() (fixtures.Record, error) {
+		rec, err := src.Next()
+		if err != nil {
+			return rec, err
+		}
+		n.i++
+		if rec.NoReply {
+			n.n++
+			if n.n <= maxNoReplyNotes {
+				typ := tui.SanitizeLine(rec.Type)
+				if typ == "" {
+					typ = "request"
+				}
+				fmt.Fprintf(n.w, "note: #%d %s (seq %d): %s\n", n.i, typ, rec.Seq, fixtures.NoReplyText)
+			}
+		}
+		return rec, nil
+	})
+}
+
+func (n *noReplyNotes) finish() {
+	if n.n > maxNoReplyNotes {
+		fmt.Fprintf(n.w, "note: %d requests in all have no reply recorded\n", n.n)
+	}
+}
+
+// recordFunc adapts a function to fixtures.RecordSource.
+type recordFunc func() (fixtures.Record, error)
+
+func (f recordFunc) Next() (fixtures.Record, error) { return f() }
 
 // listWidth is the width `vapimon fixtures` wraps at: the terminal's, else $COLUMNS when
 // set (vapimon fixtures | less), else 80.

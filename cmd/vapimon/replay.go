@@ -77,12 +77,12 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err := fixtures.CheckSpeed(f.speed); err != nil {
 		return err
 	}
-	recs, err := loadRecords(cmd, arg)
+	stream, err := loadStream(cmd, arg)
 	if err != nil {
 		return err
 	}
 	if f.to == "" {
-		return replayInTUI(cmd, recs, arg)
+		return replayInTUI(cmd, stream, arg)
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
@@ -92,12 +92,19 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err != nil {
 		return err
 	}
+	// The tape is read as it is sent: memory stays flat whatever its size.
+	src, closeTape, err := stream.Open()
+	if err != nil {
+		return err
+	}
+	defer closeTape()
 	if !f.keep {
-		recs = fixtures.Freshen(recs, time.Now())
+		src = fixtures.FreshenSource(src, time.Now())
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	p := newReplayProgress(out, errw, f.json, to)
-	p.rejected = rejectedReasons(recs)
+	p.compare = f.compare
+	src = &progressSource{src: src, p: p, includeRejected: f.includeRejected}
 	r := &fixtures.Replayer{
 		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
 		Speed:           f.speed,
@@ -106,7 +113,7 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		IncludeRejected: f.includeRejected,
 		Progress:        p.update,
 	}
-	sum, runErr := r.Run(cmd.Context(), recs)
+	sum, runErr := r.RunStream(cmd.Context(), src, stream.Counts)
 	p.finish()
 	if runErr != nil && sum.Sent == 0 {
 		return runErr
@@ -132,18 +139,39 @@ func failing(sum fixtures.Summary, strict bool) bool {
 	return sum.Failing() || (strict && sum.Warned > 0)
 }
 
-// rejectedReasons maps a tape position to why that request was rejected when recorded.
-func rejectedReasons(recs []fixtures.Record) map[int]string {
-	var m map[int]string
-	for i, r := range recs {
-		if r.Rejected != "" {
-			if m == nil {
-				m = map[int]string{}
-			}
-			m[i] = r.Rejected
-		}
+// progressSource passes records on to the replayer, noting for the progress lines what
+// only the record knows (why it was rejected when recorded, whether its reply is missing
+// from the tape), by tape position. The progress consumes each note, so nothing piles up.
+type progressSource struct {
+	src             fixtures.RecordSource
+	p               *replayProgress
+	includeRejected bool
+	i               int
+}
+
+func (s *progressSource) Next() (fixtures.Record, error) {
+	rec, err := s.src.Next()
+	if err != nil {
+		return rec, err
 	}
-	return m
+	i := s.i
+	s.i++
+	if rec.Rejected != "" && !s.includeRejected {
+		return rec, nil // skipped: no progress line
+	}
+	if rec.Rejected != "" {
+		if s.p.rejected == nil {
+			s.p.rejected = map[int]string{}
+		}
+		s.p.rejected[i] = rec.Rejected
+	}
+	if rec.NoReply {
+		if s.p.noReply == nil {
+			s.p.noReply = map[int]bool{}
+		}
+		s.p.noReply[i] = true
+	}
+	return rec, nil
 }
 
 // replayProgress shows a replay as it runs: a bar redrawn in place on a terminal, plain
@@ -156,10 +184,16 @@ type replayProgress struct {
 	ok, fail  int
 	wrong     int
 	warned    int
-	// rejected holds why requests were rejected when recorded, by tape position.
+	// rejected holds why requests were rejected when recorded, noReply the requests whose
+	// reply is not on the tape, by tape position, until their line is printed.
 	rejected map[int]string
-	drawn    time.Time
-	shown    bool
+	noReply  map[int]bool
+	// curRejected and curNoReply are the notes of the request being printed.
+	curRejected string
+	curNoReply  bool
+	compare     bool
+	drawn       time.Time
+	shown       bool
 }
 
 func newReplayProgress(out, errw io.Writer, asJSON bool, to string) *replayProgress {
@@ -175,6 +209,9 @@ func isTerminal(w io.Writer) bool {
 const barRedraw = 50 * time.Millisecond
 
 func (p *replayProgress) update(done, total int, last fixtures.Result) {
+	p.curRejected, p.curNoReply = p.rejected[last.Index], p.noReply[last.Index]
+	delete(p.rejected, last.Index)
+	delete(p.noReply, last.Index)
 	failed := !last.AsRecorded && (last.Err != nil || last.Status < 200 || last.Status > 299)
 	switch {
 	case last.AsRecorded:
@@ -190,7 +227,9 @@ func (p *replayProgress) update(done, total int, last fixtures.Result) {
 		p.ok++
 	}
 	if p.json {
-		_ = writeJSON(p.out, replayLineJSON(last))
+		l := replayLineJSON(last)
+		l.NoReplyRecorded = p.curNoReply
+		_ = writeJSON(p.out, l)
 		return
 	}
 	line := p.line(done, total, last)
@@ -242,9 +281,16 @@ func (p *replayProgress) line(done, total int, last fixtures.Result) string {
 // or why a request replayed as recorded was rejected then.
 func (p *replayProgress) notes(last fixtures.Result) []string {
 	if last.AsRecorded {
-		return []string{"    rejected when recorded: " + tui.SanitizeLine(p.rejected[last.Index])}
+		return []string{"    rejected when recorded: " + tui.SanitizeLine(p.curRejected)}
 	}
 	var out []string
+	if p.curNoReply {
+		n := "    " + fixtures.NoReplyText
+		if p.compare {
+			n += ": nothing to compare"
+		}
+		out = append(out, n)
+	}
 	for _, pr := range last.Problems {
 		out = append(out, "    ✗ "+tui.SanitizeLine(pr))
 	}
@@ -360,9 +406,11 @@ type replayLine struct {
 	Problems  []string `json:"problems,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
 	// AsRecorded: rejected when recorded, and the same status now (--include-rejected).
-	AsRecorded bool   `json:"asRecorded,omitempty"`
-	Error      string `json:"error,omitempty"`
-	OK         bool   `json:"ok"`
+	AsRecorded bool `json:"asRecorded,omitempty"`
+	// NoReplyRecorded: the tape holds this request without its reply.
+	NoReplyRecorded bool   `json:"noReplyRecorded,omitempty"`
+	Error           string `json:"error,omitempty"`
+	OK              bool   `json:"ok"`
 }
 
 func replayLineJSON(r fixtures.Result) replayLine {
