@@ -78,6 +78,10 @@ type Reply struct {
 	// Note is a short operator-facing remark ("forward failed: connection refused; answered
 	// from answers file").
 	Note string
+	// Raw asks the handler to send the reply exactly as it is, even a non-2xx to a message
+	// Vapi does not wait on, which it would otherwise acknowledge itself with 200 {}
+	// (vapimon --forward-raw: to see what Vapi does with your server's reply).
+	Raw bool
 }
 
 // Reply sources.
