@@ -643,3 +643,47 @@ func TestExampleServersAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestListenForwardRaw: with --forward-raw, what the server answered is what Vapi gets,
+// even a reply vapimon would otherwise answer in place of (a 400 to tool-calls from
+// VapiAI/server-side-example-go-gin), and the forward line still says what is wrong.
+func TestListenForwardRaw(t *testing.T) {
+	t.Parallel()
+	r := runVapimon(t, "listen", "--forward-raw", "--headless", "--no-tunnel", "--addr", "127.0.0.1:0")
+	if r.code == 0 || !strings.Contains(r.stderr, "--forward-raw needs --forward-to") {
+		t.Errorf("--forward-raw without --forward-to: exit %d, stderr %q: want a failure that says it needs --forward-to", r.code, r.stderr)
+	}
+
+	srv := startGoExample(t, exGin, ginExample, exampleEnv{})
+	hook := srv.url + "/api/webhook"
+	p := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--forward-raw", "--forward-to", hook}})
+	p.mu.Lock()
+	var st struct {
+		Forward string `json:"forward"`
+	}
+	for _, l := range p.raw {
+		if strings.Contains(l, `"kind":"status"`) && json.Unmarshal([]byte(l), &st) == nil {
+			break
+		}
+	}
+	p.mu.Unlock()
+	if !strings.HasSuffix(st.Forward, "(raw)") {
+		t.Errorf("the status line says forward %q: it must say the replies go out raw", st.Forward)
+	}
+	tool := fixtureBody(t, "tool-calls")
+	direct := postDirect(t, hook, tool)
+	via, said := postVia(t, p, "/", tool)
+	if via.status != http.StatusBadRequest || !bytes.Equal(via.body, direct.body) {
+		t.Errorf("%s with --forward-raw: Vapi got HTTP %d %q, want the server's HTTP %d %q", exGin, via.status, via.body, direct.status, direct.body)
+	}
+	if said.source != webhook.SourceForward || !strings.Contains(said.fwdError, "HTTP 400 from "+hook) || !strings.Contains(said.note, "--forward-raw") {
+		t.Errorf("%s with --forward-raw: source %q, forward error %q, note %q: want the server's reply, with what is wrong said", exGin, said.source, said.fwdError, said.note)
+	}
+	// An informational message's 400 goes out too (without --forward-raw vapimon
+	// acknowledges it 200 {} itself).
+	unknown := []byte(`{"message":{"type":"conversation-update","call":{"id":"c1"}}}`)
+	if via, _ := postVia(t, p, "/", unknown); via.status != http.StatusBadRequest {
+		t.Errorf("%s with --forward-raw: conversation-update answered HTTP %d, want the server's 400", exGin, via.status)
+	}
+	p.stop()
+}
