@@ -524,7 +524,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 // nor after a byte of reply (the server had the request then), nor when the connection
 // was new (the failure is the server's own answer). resent reports a resend.
 func (f *Forwarder) send(ctx context.Context, req *http.Request) (resp *http.Response, resent bool, err error) {
-	resp, stale, err := attempt(f.client, req.WithContext(ctx))
+	resp, stale, err := attempt(f.client, req)
 	if err == nil || !stale || f.noRetry || ctx.Err() != nil || req.GetBody == nil {
 		return resp, false, err
 	}
@@ -536,17 +536,22 @@ func (f *Forwarder) send(ctx context.Context, req *http.Request) (resp *http.Res
 	return resp, true, err
 }
 
+// connTrace learns, through net/http/httptrace, whether a request went out on a reused
+// connection and whether any byte of reply came back.
+type connTrace struct {
+	reused, replied atomic.Bool
+	trace           httptrace.ClientTrace
+}
+
 // attempt sends req once; stale reports a failure on a reused connection before any
 // byte of reply (see send).
 func attempt(c *http.Client, req *http.Request) (resp *http.Response, stale bool, err error) {
-	var reused, replied atomic.Bool
-	trace := &httptrace.ClientTrace{
-		GotConn:              func(i httptrace.GotConnInfo) { reused.Store(i.Reused) },
-		GotFirstResponseByte: func() { replied.Store(true) },
-	}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	ct := &connTrace{}
+	ct.trace.GotConn = func(i httptrace.GotConnInfo) { ct.reused.Store(i.Reused) }
+	ct.trace.GotFirstResponseByte = func() { ct.replied.Store(true) }
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &ct.trace))
 	resp, err = c.Do(req)
-	return resp, err != nil && reused.Load() && !replied.Load(), err
+	return resp, err != nil && ct.reused.Load() && !ct.replied.Load(), err
 }
 
 // checkReply decides whether Vapi can use the server's reply to a message it waits on.

@@ -213,7 +213,7 @@ func (l *lockedBuffer) String() string {
 
 // vapiMessage is the part of a webhook body the examples read.
 type vapiMessage struct {
-	Type         string `json:"type"`
+	Type         string    `json:"type"`
 	Call         *struct{} `json:"call"`
 	FunctionCall *struct {
 		Name       string         `json:"name"`
