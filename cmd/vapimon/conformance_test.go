@@ -251,11 +251,19 @@ func compactJSON(t *testing.T, b []byte) string {
 // and each result's status.
 func replayThrough(t *testing.T, p *vapimonProc, direct []exchange, bodies [][]byte, args ...string) (diffs []fixtures.Diff, statuses []int) {
 	t.Helper()
+	return replayTo(t, p.base+"/", direct, bodies, args...)
+}
+
+// replayTo is replayThrough to any URL; with direct nil the tape records no replies.
+func replayTo(t *testing.T, to string, direct []exchange, bodies [][]byte, args ...string) (diffs []fixtures.Diff, statuses []int) {
+	t.Helper()
 	var tape bytes.Buffer
 	for i, b := range bodies {
 		rec := fixtures.Record{V: fixtures.TapeVersion, Seq: uint64(i + 1), Time: time.Now(), Method: http.MethodPost, Path: "/", Body: b,
-			Header: http.Header{"Content-Type": {"application/json"}},
-			Reply:  &fixtures.RecordedReply{Status: direct[i].status, Header: direct[i].header, Body: direct[i].body}}
+			Header: http.Header{"Content-Type": {"application/json"}}}
+		if direct != nil {
+			rec.Reply = &fixtures.RecordedReply{Status: direct[i].status, Header: direct[i].header, Body: direct[i].body}
+		}
 		line, err := json.Marshal(rec)
 		if err != nil {
 			t.Fatal(err)
@@ -267,7 +275,7 @@ func replayThrough(t *testing.T, p *vapimonProc, direct []exchange, bodies [][]b
 	if err := os.WriteFile(path, tape.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	all := append([]string{"replay", path, "--to", p.base + "/", "--keep", "--instant", "--compare", "--json"}, args...)
+	all := append([]string{"replay", path, "--to", to, "--keep", "--instant", "--compare", "--json"}, args...)
 	r := runVapimon(t, all...)
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		var v struct {
@@ -443,6 +451,24 @@ func TestConformanceNodeFastify(t *testing.T) {
 			withNumber.next(t)
 			checkUnchanged(t, exFastify, "transfer to TRANSFER_DESTINATION", direct, via, said)
 
+			// vapimon replay --secret through vapimon gets what the example answered
+			// directly, the secret check passing on every request.
+			bodies := [][]byte{status, fixtureBody(t, "end-of-call-report")}
+			directs := make([]exchange, len(bodies))
+			for i, b := range bodies {
+				directs[i] = postDirect(t, srv.url+"/messages", b, auth)
+				srv.next(t)
+			}
+			diffs, statuses := replayThrough(t, p, directs, bodies, "--secret", secret)
+			for range bodies {
+				if s := srv.next(t); s.Verified == nil || !*s.Verified {
+					t.Errorf("%s: the x-vapi-secret check failed on a replayed request", srv.name)
+				}
+			}
+			if len(diffs) != 0 || fmt.Sprint(statuses) != "[200 200]" {
+				t.Errorf("%s: replay through vapimon got statuses %v and differences %+v; want [200 200] and none", srv.name, statuses, diffs)
+			}
+
 			// The catch-all answers assistant-request with {"success":true,...}: no
 			// assistant, so vapimon falls back and says so.
 			via, said = postVia(t, p, "/", fixtureBody(t, "assistant-request"), auth)
@@ -507,6 +533,23 @@ func TestConformanceExpressHMAC(t *testing.T) {
 					t.Errorf("%s, %s: through vapimon the example answered %d (check %v), without it %d (check %v): vapimon must not change its verdict", srv.name, b.name, viaSeen.Status, vv, directSeen.Status, dv)
 				}
 			}
+			// The same bodies as a tape, replayed signed: directly, then through vapimon;
+			// the example's verdicts must be the same, request by request.
+			bodies := make([][]byte, len(hmacBodies))
+			for i, b := range hmacBodies {
+				bodies[i] = []byte(b.body)
+			}
+			verdicts := func(to string) (out []string) {
+				replayTo(t, to, nil, bodies, auth...)
+				for range bodies {
+					s := srv.next(t)
+					out = append(out, fmt.Sprintf("%d/%v", s.Status, s.Verified != nil && *s.Verified))
+				}
+				return out
+			}
+			if d, v := verdicts(hook), verdicts(p.base+"/"); fmt.Sprint(d) != fmt.Sprint(v) {
+				t.Errorf("%s: replayed directly the example answered %v, through vapimon %v: vapimon must not change its verdicts", srv.name, d, v)
+			}
 			p.stop()
 		})
 	}
@@ -532,6 +575,10 @@ func TestConformancePythonFlask(t *testing.T) {
 			via, said := postVia(t, p, "/", assistant)
 			srv.next(t)
 			checkUnchanged(t, exFlask, "assistant-request answered 201", direct, via, said)
+			if out := sendVia(t, assistant, "--to", p.base+"/"); out.Status != http.StatusCreated || string(out.Reply) != compactJSON(t, direct.body) {
+				t.Errorf("%s: vapimon send through vapimon saw HTTP %d %s, want the server's 201 %s", srv.name, out.Status, out.Reply, direct.body)
+			}
+			srv.next(t)
 
 			// status-update → 201 {}: informational, on as it is.
 			status := fixtureBody(t, "status-update")
