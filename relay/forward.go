@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
 	"strconv"
@@ -21,6 +22,8 @@ import (
 
 // Defaults for ForwardOptions.
 const (
+	// DefaultMaxInFlight is the cap on concurrent forwards of each kind (see
+	// ForwardOptions.MaxInFlight).
 	DefaultMaxInFlight = 64
 	DefaultMaxResponse = 8 << 20
 	// DefaultForwardTimeout applies when the context has no deadline (the handler always
@@ -163,7 +166,10 @@ type InterceptFunc func(ctx context.Context, ev *webhook.Event, reply webhook.Re
 
 // ForwardOptions configures a Forwarder; the zero value is usable.
 type ForwardOptions struct {
-	// MaxInFlight caps concurrent forwards; past it Respond fails at once. Default 64.
+	// MaxInFlight caps concurrent forwards of each kind: messages Vapi waits on (tool
+	// calls, assistant requests...) and informational ones (transcripts, status
+	// updates...) have a cap each, so that a flood of transcripts cannot keep a tool call
+	// from your server. Past its cap a forward fails at once. Default 64 each.
 	MaxInFlight int
 	// MaxResponse caps the reply body read from the server. Default 8 MiB.
 	MaxResponse int64
@@ -180,6 +186,15 @@ type ForwardOptions struct {
 	// Default: half the time left before the handler's deadline, so that a hung server
 	// leaves the answers file and the operator time to answer.
 	ReplyTimeout time.Duration
+	// Raw passes the server's reply on unchanged whatever it is (a 500, a body Vapi
+	// cannot use, a redirect), instead of letting the next responder answer: to see what
+	// Vapi does with it (--forward-raw). The forward health still says what is wrong
+	// with it. Without a reply (refused, timed out, over MaxResponse) the chain moves on.
+	Raw bool
+
+	// noRetry turns the resend on a stale kept-alive connection off, for tests that
+	// measure the failure rate it prevents.
+	noRetry bool
 }
 
 // Forwarder relays webhooks to the developer's own server. It is a webhook.Responder
@@ -187,13 +202,19 @@ type ForwardOptions struct {
 // erroring or replying garbage, the operator, the answers file and the fallback still
 // answer Vapi inside the same deadline.
 type Forwarder struct {
-	routes       []route
-	sem          chan struct{}
+	routes []route
+	// replySlots and infoSlots cap concurrent forwards of messages Vapi waits on and of
+	// informational ones, apart, so that transcripts cannot use up a tool call's place.
+	replySlots   chan struct{}
+	infoSlots    chan struct{}
 	maxResp      int64
 	bus          *webhook.Bus
 	client       *http.Client
+	fresh        *http.Client // for the one resend: never reuses a connection
 	timeout      time.Duration
 	replyTimeout time.Duration
+	raw          bool
+	noRetry      bool
 	intercept    atomic.Pointer[InterceptFunc]
 }
 
@@ -218,16 +239,20 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 	if o.Client != nil {
 		client = *o.Client
 	} else {
-		client = http.Client{Transport: newTransport(o.MaxInFlight)}
+		client = http.Client{Transport: newTransport(2 * o.MaxInFlight)}
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f := &Forwarder{
-		sem:          make(chan struct{}, o.MaxInFlight),
+		replySlots:   make(chan struct{}, o.MaxInFlight),
+		infoSlots:    make(chan struct{}, o.MaxInFlight),
 		maxResp:      o.MaxResponse,
 		bus:          o.Bus,
 		client:       &client,
+		fresh:        freshClient(&client),
 		timeout:      o.Timeout,
 		replyTimeout: o.ReplyTimeout,
+		raw:          o.Raw,
+		noRetry:      o.noRetry,
 	}
 	for _, r := range routes {
 		u, err := url.Parse(r.URL)
@@ -238,9 +263,9 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 }
 
 // newTransport is http.DefaultTransport's settings, with enough idle connections for
-// MaxInFlight concurrent forwards to one server and without transparent gzip (the reply
-// is checked, shown and passed on as the server sent it).
-func newTransport(maxInFlight int) *http.Transport {
+// maxConns concurrent forwards to one server and without transparent gzip (the reply is
+// checked, shown and passed on as the server sent it).
+func newTransport(maxConns int) *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
@@ -248,13 +273,31 @@ func newTransport(maxInFlight int) *http.Transport {
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   maxInFlight,
+		MaxIdleConns:          max(100, maxConns),
+		MaxIdleConnsPerHost:   maxConns,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 	}
+}
+
+// freshClient is c with a transport that opens a new connection for every request, for
+// resending a request whose kept-alive connection the server had closed: another pooled
+// connection may be as stale. A transport vapimon cannot copy is used as it is.
+func freshClient(c *http.Client) *http.Client {
+	t, ok := c.Transport.(*http.Transport)
+	if c.Transport == nil {
+		t, ok = http.DefaultTransport.(*http.Transport)
+	}
+	if !ok {
+		return c
+	}
+	t = t.Clone()
+	t.DisableKeepAlives = true
+	fresh := *c
+	fresh.Transport = t
+	return &fresh
 }
 
 // Name is "forward".
@@ -270,16 +313,21 @@ func (f *Forwarder) Routes() []Route {
 }
 
 // Describe lists the targets for the status bar: the URL alone for a single catch-all
-// route, else "tool-calls → URL, * → URL".
+// route, else "tool-calls → URL, * → URL"; " (raw)" follows with ForwardOptions.Raw, so
+// that nobody forgets that vapimon no longer answers in place of a broken server.
 func (f *Forwarder) Describe() string {
+	raw := ""
+	if f.raw {
+		raw = " (raw)"
+	}
 	if len(f.routes) == 1 && f.routes[0].Type == "*" {
-		return f.routes[0].URL
+		return f.routes[0].URL + raw
 	}
 	parts := make([]string, len(f.routes))
 	for i, r := range f.routes {
 		parts[i] = r.Type + " → " + r.URL
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", ") + raw
 }
 
 // SetIntercept replaces the intercept hook (nil turns interception off). Safe to call
@@ -332,12 +380,22 @@ func (r *route) target(evPath string) string {
 // Respond forwards ev to its route and returns the server's reply (Source "forward").
 // Events without a route pass (webhook.ErrPass).
 //
-// For a message that expects a reply, a failure is an error, so that the chain moves on:
-// the server is unreachable or too slow for ctx's deadline, answers non-2xx or a redirect,
-// sends more than MaxResponse, or sends a reply Vapi cannot use (webhook.CheckReply for
-// tool calls, voice and the legacy function-call; JSON for the other types). When the
-// server did answer, the returned Reply holds what it sent, for display only.
-// Informational messages are forwarded too; any answer is returned as is.
+// A 2xx reply with a body Vapi can use goes on unchanged, status, headers and body
+// included: Vapi's own example servers answer 201, and a relay must not decide for Vapi
+// what it makes of that (a status other than 200 is only a warning in Reply.Note). For a
+// message that expects a reply, a failure is an error, so that the chain moves on: the
+// server is unreachable or too slow for ctx's deadline, answers non-2xx or a redirect,
+// sends more than MaxResponse, or sends a body Vapi cannot use (webhook.JudgeReply; an
+// empty body where the message needs one is "no result returned"). When the server did
+// answer, the returned Reply holds what it sent, for display only. With
+// ForwardOptions.Raw, whatever the server answered is the reply, and what is wrong with
+// it only goes to the forward health and the note. Informational messages are forwarded
+// too; any answer is returned as is.
+//
+// A request that failed on a kept-alive connection before a byte of reply came back
+// (the server had closed the connection while it sat idle, as Node does after 5 s) is
+// sent once more, at once, on a new connection, if the deadline has not passed: its body
+// is in memory, and the server never had it.
 //
 // Every exchange, failed or not, publishes a webhook.ForwardHealth on the bus.
 func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Reply, error) {
@@ -354,11 +412,17 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	target := r.target(ev.Path)
 	expects := webhook.ExpectsReply(ev.Msg.Kind)
 
+	// Messages Vapi waits on have slots of their own: a flood of transcripts to a slow
+	// server must not send a tool call to the fallback.
+	slots, what := f.replySlots, "forwards"
+	if !expects {
+		slots, what = f.infoSlots, "informational forwards"
+	}
 	select {
-	case f.sem <- struct{}{}:
-		defer func() { <-f.sem }()
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
 	default:
-		err := fmt.Errorf("%d forwards already in flight: not forwarded to %s", cap(f.sem), target)
+		err := fmt.Errorf("%d %s already in flight: not forwarded to %s", cap(slots), what, target)
 		f.health(ev.Seq, target, 0, 0, err)
 		return webhook.Reply{}, err
 	}
@@ -391,23 +455,17 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	}
 	req.Header = forwardHeader(ev)
 	start := time.Now()
-	resp, err := f.client.Do(req)
+	resp, resent, err := f.send(ctx, req)
 	if err != nil {
 		err = describeTransport(ctx, err, target, time.Since(start))
+		if resent {
+			err = fmt.Errorf("%w (also when resent on a new connection)", err)
+		}
 		f.health(ev.Seq, target, 0, time.Since(start), err)
 		return webhook.Reply{}, err
 	}
 	defer resp.Body.Close()
 
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		loc := resp.Header.Get("Location")
-		if loc == "" {
-			loc = "(no Location)"
-		}
-		err := fmt.Errorf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200))
-		f.health(ev.Seq, target, resp.StatusCode, time.Since(start), err)
-		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, err
-	}
 	body, err := f.readBody(resp)
 	latency := time.Since(start)
 	if err != nil {
@@ -421,13 +479,29 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	}
 	reply := webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Body: body, Source: webhook.SourceForward}
 
-	if expects {
-		if err := f.checkReply(ev.Msg, target, &reply); err != nil {
-			f.health(ev.Seq, target, resp.StatusCode, latency, err, &reply)
-			return reply, err
+	var warnings []string
+	var unusable error
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			loc = "(no Location)"
 		}
+		unusable = fmt.Errorf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200))
+	case expects:
+		warnings, unusable = f.checkReply(ev.Msg, target, &reply)
 	}
-	f.health(ev.Seq, target, resp.StatusCode, latency, nil, &reply)
+	var rawErr error
+	if f.raw {
+		rawErr = unusable
+	}
+	reply.Note = replyNote(warnings, resent, rawErr)
+	f.health(ev.Seq, target, resp.StatusCode, latency, unusable, &reply)
+	if f.raw {
+		reply.Raw = true // even a non-2xx to an informational message goes out as it is
+	} else if unusable != nil {
+		return reply, unusable
+	}
 
 	if fn := f.intercept.Load(); fn != nil && expects {
 		out, err := (*fn)(reviewCtx, ev, reply)
@@ -442,23 +516,83 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	return reply, nil
 }
 
-// checkReply decides whether Vapi can use the server's reply: a 2xx status, and a body
-// webhook.CheckReply accepts (the same check `vapimon send` makes). Line breaks never fail
-// a reply (Vapi asks for single-line strings but reads others): they become a warning in
-// reply.Note.
-func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webhook.Reply) error {
+// send sends req, and once more at once when it failed on a kept-alive connection
+// before any byte of reply came: the server had closed that connection while it sat
+// idle (Node closes them after 5 s, and the close can cross a request on the wire), so
+// the request never reached a server that was listening. The resend goes on a new
+// connection, because another pooled one may be as stale, and never past ctx's deadline,
+// nor after a byte of reply (the server had the request then), nor when the connection
+// was new (the failure is the server's own answer). resent reports a resend.
+func (f *Forwarder) send(ctx context.Context, req *http.Request) (resp *http.Response, resent bool, err error) {
+	resp, stale, err := attempt(f.client, req)
+	if err == nil || !stale || f.noRetry || ctx.Err() != nil || req.GetBody == nil {
+		return resp, false, err
+	}
+	again := req.Clone(ctx)
+	if again.Body, err = req.GetBody(); err != nil {
+		return nil, false, err
+	}
+	resp, _, err = attempt(f.fresh, again)
+	return resp, true, err
+}
+
+// connTrace learns, through net/http/httptrace, whether a request went out on a reused
+// connection and whether any byte of reply came back.
+type connTrace struct {
+	reused, replied atomic.Bool
+	trace           httptrace.ClientTrace
+}
+
+// attempt sends req once; stale reports a failure on a reused connection before any
+// byte of reply (see send).
+func attempt(c *http.Client, req *http.Request) (resp *http.Response, stale bool, err error) {
+	ct := &connTrace{}
+	ct.trace.GotConn = func(i httptrace.GotConnInfo) { ct.reused.Store(i.Reused) }
+	ct.trace.GotFirstResponseByte = func() { ct.replied.Store(true) }
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &ct.trace))
+	resp, err = c.Do(req)
+	return resp, err != nil && ct.reused.Load() && !ct.replied.Load(), err
+}
+
+// checkReply decides whether Vapi can use the server's reply to a message it waits on.
+// The status decision is the relay's own: any 2xx passes and its body is judged by
+// webhook.JudgeReply as if it were 200 (the same check `vapimon send` makes); a 2xx other
+// than 200 is a warning, since Vapi's docs ask for 200 while its own example servers
+// answer 201, and a relay must not change what Vapi would make of it. A 2xx with an empty
+// body where the message needs one is "no result returned". Other statuses fail.
+// Warnings (a status other than 200, line breaks...) never fail a reply.
+func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webhook.Reply) (warnings []string, err error) {
 	if reply.Status < 200 || reply.Status > 299 {
-		return fmt.Errorf("HTTP %d from %s%s", reply.Status, target, snippet(reply.Body))
+		return nil, fmt.Errorf("HTTP %d from %s%s", reply.Status, target, snippet(reply.Body))
 	}
-	v := webhook.JudgeReply(msg, reply.Status, reply.Header, reply.Body)
-	fatal, warn := v.Problems, v.Warnings
-	if len(warn) > 0 {
-		reply.Note = "warning: " + printable(strings.Join(warn, "; "), 300)
+	if reply.Status != http.StatusOK {
+		warnings = append(warnings, fmt.Sprintf("HTTP %d: Vapi's docs ask for 200", reply.Status))
 	}
-	if len(fatal) > 0 {
-		return fmt.Errorf("unusable reply from %s: %s%s", target, printable(strings.Join(fatal, "; "), 300), snippet(reply.Body))
+	v := webhook.JudgeReply(msg, http.StatusOK, reply.Header, reply.Body)
+	warnings = append(warnings, v.Warnings...)
+	if len(v.Problems) == 0 {
+		return warnings, nil
 	}
-	return nil
+	if len(bytes.TrimSpace(reply.Body)) == 0 {
+		return warnings, fmt.Errorf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind)
+	}
+	return warnings, fmt.Errorf("unusable reply from %s: %s%s", target, printable(strings.Join(v.Problems, "; "), 300), snippet(reply.Body))
+}
+
+// replyNote is the operator-facing note on a forwarded reply: its warnings, a resend,
+// and why it is unusable when it went out all the same (--forward-raw).
+func replyNote(warnings []string, resent bool, rawErr error) string {
+	var parts []string
+	if len(warnings) > 0 {
+		parts = append(parts, "warning: "+printable(strings.Join(warnings, "; "), 300))
+	}
+	if resent {
+		parts = append(parts, "resent once on a new connection (your server had closed the kept-alive one)")
+	}
+	if rawErr != nil {
+		parts = append(parts, "sent to Vapi unchanged (--forward-raw) although "+rawErr.Error())
+	}
+	return strings.Join(parts, "; ")
 }
 
 var errTooLarge = errors.New("reply too large")

@@ -83,6 +83,10 @@ type Reply struct {
 	// "timeout", "refused", "no reply", "unusable reply"). The reply then carries the
 	// HeaderFallback header. Empty when your server answered or was not asked.
 	ForwardFailed string
+	// Raw asks the handler to send the reply exactly as it is, even a non-2xx to a message
+	// Vapi does not wait on, which it would otherwise acknowledge itself with 200 {}
+	// (vapimon --forward-raw: to see what Vapi does with your server's reply).
+	Raw bool
 }
 
 // Reply sources.

@@ -413,7 +413,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 			if rep.Status == 0 {
 				rep.Status = http.StatusOK
 			}
-			if ev.Deadline.IsZero() && (rep.Status < 200 || rep.Status > 299) {
+			if ev.Deadline.IsZero() && !rep.Raw && (rep.Status < 200 || rep.Status > 299) {
 				attempts = append(attempts, fmt.Sprintf("%s: HTTP %d in %s (acknowledged 200 {} instead)", rs.Name(), rep.Status, roundDur(took)))
 				return Ack(), attempts
 			}

@@ -19,6 +19,7 @@ import (
 type tunnelFlags struct {
 	forwardTo      []string
 	forwardTimeout time.Duration
+	forwardRaw     bool
 	intercept      bool
 	noTunnel       bool
 	domain         string
@@ -33,6 +34,7 @@ func (t *tunnelFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringArrayVar(&t.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
 	fs.DurationVar(&t.forwardTimeout, "forward-timeout", 0, "how long your server may take to answer a message Vapi waits on (default: half the time left, so the answers file and you still get a turn when it hangs)")
+	fs.BoolVar(&t.forwardRaw, "forward-raw", false, "send your server's reply to Vapi unchanged whatever it is (a 500, a body Vapi cannot use, a redirect) instead of answering from the answers file, you or the fallback: to see what Vapi does with it")
 	fs.BoolVar(&t.intercept, "intercept", false, "show your server's reply to the operator, who sends, edits or replaces it before the deadline (TUI)")
 	fs.BoolVar(&t.noTunnel, "no-tunnel", false, "do not open an ngrok tunnel even when NGROK_AUTHTOKEN is set")
 	fs.StringVar(&t.domain, "domain", "", "reserved ngrok domain to use, e.g. my-agent.ngrok.app")
@@ -50,13 +52,16 @@ func (t *tunnelFlags) forwarder(bus *webhook.Bus) (*relay.Forwarder, error) {
 		if t.intercept {
 			return nil, fmt.Errorf("--intercept needs --forward-to: it shows your server's reply before it goes to Vapi")
 		}
+		if t.forwardRaw {
+			return nil, fmt.Errorf("--forward-raw needs --forward-to: it passes your server's reply on unchanged")
+		}
 		return nil, nil
 	}
 	routes, err := relay.ParseRoutes(t.forwardTo)
 	if err != nil {
 		return nil, fmt.Errorf("--forward-to: %w", err)
 	}
-	return relay.NewForwarder(routes, relay.ForwardOptions{Bus: bus, ReplyTimeout: t.forwardTimeout}), nil
+	return relay.NewForwarder(routes, relay.ForwardOptions{Bus: bus, ReplyTimeout: t.forwardTimeout, Raw: t.forwardRaw}), nil
 }
 
 // checkLoop refuses a forward target that is vapimon itself: every event would come back
