@@ -46,7 +46,7 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.headless, "headless", false, "print one JSON line per event on stdout instead of the TUI (automatic when stdout is not a terminal)")
 	fs.Int64Var(&f.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body accepted, in bytes (413 past it)")
 	fs.IntVar(&f.maxInFlight, "max-inflight", webhook.DefaultMaxInFlight, "most requests handled at once (503 past it)")
-	fs.DurationVar(&f.toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "Vapi's server.timeoutSeconds for tool calls: replies are sent just before it (assistant-request always has 7.5s)")
+	fs.DurationVar(&f.toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "default wait for messages whose payload names no server.timeoutSeconds (the tool's, assistant's or phone number's is used when present; assistant-request always has 7.5s)")
 	fs.StringVar(&f.answers, "answers", "", "canned answers file (YAML or JSON; see fixtures/answers.example.yaml); re-read when it changes")
 	fs.StringVar(&f.record, "record", "", "tape file to append every request and reply to (default: a new file under the state directory)")
 	fs.BoolVar(&f.noRecord, "no-record", false, "do not record a tape")

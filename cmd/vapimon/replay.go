@@ -102,6 +102,7 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		src = fixtures.FreshenSource(src, time.Now())
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	warmReplyChecks(errw) // the reply schemas compile while the first requests go out
 	p := newReplayProgress(out, errw, f.json, to)
 	p.compare = f.compare
 	src = &progressSource{src: src, p: p, includeRejected: f.includeRejected}
@@ -356,8 +357,15 @@ func printReplaySummary(out io.Writer, to string, sum fixtures.Summary, runErr e
 	case runErr != nil:
 		fmt.Fprintf(out, "  stopped early: %v\n", runErr)
 	}
+	if sum.NoReply > 0 {
+		fmt.Fprintf(out, "  %s had no reply recorded (vapimon stopped before answering): sent, nothing to compare\n", plural(sum.NoReply, "request"))
+	}
 	if len(sum.Diffs) > 0 {
-		fmt.Fprintf(out, "\n%d replies differ from the recording:\n", len(sum.Diffs))
+		if sum.MoreDiffs > 0 {
+			fmt.Fprintf(out, "\n%d replies differ from the recording (the first %d shown):\n", len(sum.Diffs)+sum.MoreDiffs, len(sum.Diffs))
+		} else {
+			fmt.Fprintf(out, "\n%d replies differ from the recording:\n", len(sum.Diffs))
+		}
 		for _, d := range sum.Diffs {
 			fmt.Fprintf(out, "  #%d %s (recorded seq %d)\n", d.Index+1, tui.SanitizeLine(d.Type), d.Seq)
 			for _, l := range d.Lines {
@@ -434,6 +442,8 @@ type replaySummary struct {
 	Warned     int             `json:"warned"`
 	AsRecorded int             `json:"asRecorded"`
 	Skipped    int             `json:"skipped"`
+	NoReply    int             `json:"noReply,omitempty"`
+	MoreDiffs  int             `json:"moreDiffs,omitempty"`
 	ElapsedMs  int64           `json:"elapsedMs"`
 	Diffs      []fixtures.Diff `json:"diffs,omitempty"`
 	Error      string          `json:"error,omitempty"`
@@ -443,7 +453,7 @@ type replaySummary struct {
 func replaySummaryJSON(to string, sum fixtures.Summary, runErr error, strict bool) replaySummary {
 	s := replaySummary{Kind: "summary", To: to, Sent: sum.Sent, OK2xx: sum.OK2xx, Failed: sum.Failed,
 		WrongShape: sum.WrongShape, Warned: sum.Warned, AsRecorded: sum.AsRecorded, Skipped: sum.Skipped,
-		ElapsedMs: sum.Elapsed.Milliseconds(), Diffs: sum.Diffs, OK: runErr == nil && !failing(sum, strict)}
+		NoReply: sum.NoReply, MoreDiffs: sum.MoreDiffs, ElapsedMs: sum.Elapsed.Milliseconds(), Diffs: sum.Diffs, OK: runErr == nil && !failing(sum, strict)}
 	if runErr != nil {
 		s.Error = runErr.Error()
 	}

@@ -126,6 +126,9 @@ func TestNoReplyRecorded(t *testing.T) {
 		if strings.Contains(r.stdout, fmt.Sprintf("#%d tool-calls", pending+1)) {
 			t.Errorf("a request without recorded reply was compared:\n%s", r.stdout)
 		}
+		if !strings.Contains(r.stdout, "  1 request had no reply recorded (vapimon stopped before answering): sent, nothing to compare") {
+			t.Errorf("the summary does not count the request without a recorded reply:\n%s", r.stdout)
+		}
 	})
 
 	t.Run("replay --json", func(t *testing.T) {
@@ -140,6 +143,9 @@ func TestNoReplyRecorded(t *testing.T) {
 			if marked != strings.HasPrefix(l, fmt.Sprintf(`{"kind":"result","index":%d,`, pending)) {
 				t.Errorf("line %s: noReplyRecorded %v", l, marked)
 			}
+		}
+		if !strings.Contains(r.stdout, `"noReply":1`) {
+			t.Errorf("the summary line does not count the request without a recorded reply:\n%s", r.stdout)
 		}
 	})
 }
