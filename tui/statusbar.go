@@ -62,7 +62,7 @@ func (m *Model) statusLines(w int) []string {
 			case "failed":
 				ts = st.Err
 			}
-			b.WriteString(sep + st.StatusKey.Render("tunnel ") + ts.Render(clean(s.Tunnel)))
+			b.WriteString(sep + st.StatusKey.Render("tunnel ") + ts.Render(clean(string(s.Tunnel))))
 			if s.PublicURL != "" && s.TunnelNote != "" {
 				b.WriteString(st.Dim.Render(" " + clean(s.TunnelNote)))
 			}

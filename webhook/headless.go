@@ -75,7 +75,7 @@ func HeadlessLines(v any) []HeadlessLine {
 		n := x.Failed
 		return []HeadlessLine{{Kind: "status", Time: time.Now(), TapeFailed: &n, TapeError: x.Err}}
 	case Status:
-		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: x.Tunnel, TunnelNote: x.TunnelNote, Auth: x.Auth, Tape: x.Tape, Forward: x.Forward}
+		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: string(x.Tunnel), TunnelNote: x.TunnelNote, Auth: x.Auth, Tape: x.Tape, Forward: x.Forward}
 		if x.ToolTimeout > 0 {
 			l.ToolTimeout = x.ToolTimeout.String()
 		}

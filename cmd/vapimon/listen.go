@@ -226,7 +226,7 @@ func startSession(ctx context.Context, f *listenFlags, stderr io.Writer, extra .
 		fmt.Fprintln(stderr, "vapimon: connecting to ngrok…")
 	}
 	tun, st, err := f.tunnel.open(ctx, f.addr, log, func(state, note string) {
-		s.bus.Publish(s.status.update(func(st *webhook.Status) { st.Tunnel, st.TunnelNote = state, note }))
+		s.bus.Publish(s.status.update(func(st *webhook.Status) { st.Tunnel, st.TunnelNote = webhook.TunnelState(state), note }))
 	})
 	if err != nil {
 		s.close()
