@@ -49,7 +49,7 @@ func TestEditDistance(t *testing.T) {
 		{"abc", "", 3, 3},
 		{"tol-calls", "tool-calls-flat", 6, 1},
 		{"tool-calls", "tool-calls", 0, 0},
-		{"café", "cafe", 1, 1}, // runes, not bytes
+		{"café", "cafe", 1, 1},      // runes, not bytes
 		{"kitten", "sitting", 3, 2}, // "sittin"
 	} {
 		if got := EditDistance(c.a, c.b); got != c.full {
