@@ -50,11 +50,7 @@ read as it is printed, so any size works.`,
 		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, err := loadStream(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			src, closeTape, err := stream.Open()
+			stream, src, closeTape, err := openStream(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -71,20 +67,23 @@ read as it is printed, so any size works.`,
 	return cmd
 }
 
-// loadStream resolves a fixture name, scenario name or tape/JSON file for reading record
-// by record (fixtures.ResolveStream), printing the warnings on standard error.
-func loadStream(cmd *cobra.Command, arg string) (*fixtures.Stream, error) {
+// openStream resolves a fixture name, scenario name or tape/JSON file
+// (fixtures.ResolveStream), printing the warnings on standard error, and opens it to be
+// read record by record: a tape is read as it is used, so memory stays flat whatever its
+// size.
+func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.RecordSource, func() error, error) {
 	stream, warnings, err := fixtures.ResolveStream(arg)
 	for _, w := range warnings {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", tui.SanitizeLine(w))
 	}
+	if err == nil && stream.Counts.Records == 0 {
+		err = fmt.Errorf("%s holds no events", arg)
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	if stream.Counts.Records == 0 {
-		return nil, fmt.Errorf("%s holds no events", arg)
-	}
-	return stream, nil
+	src, closeTape, err := stream.Open()
+	return stream, src, closeTape, err
 }
 
 // listWidth is the width `vapimon fixtures` wraps at: the terminal's, else $COLUMNS when

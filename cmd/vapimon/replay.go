@@ -73,12 +73,13 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err := fixtures.CheckSpeed(f.speed); err != nil {
 		return err
 	}
-	stream, err := loadStream(cmd, arg)
+	stream, src, closeTape, err := openStream(cmd, arg)
 	if err != nil {
 		return err
 	}
+	defer closeTape()
 	if f.to == "" {
-		return replayInTUI(cmd, stream, arg)
+		return replayInTUI(cmd, stream.Counts, src, arg)
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
@@ -88,12 +89,6 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	// The tape is read as it is sent: memory stays flat whatever its size.
-	src, closeTape, err := stream.Open()
-	if err != nil {
-		return err
-	}
-	defer closeTape()
 	if !f.keep {
 		src = fixtures.FreshenSource(src, time.Now())
 	}

@@ -15,17 +15,12 @@ import (
 // `vapimon replay TAPE` without --to. Nothing is sent anywhere; the recorded replies are
 // shown as they were. p pauses, n steps, + and - change the speed. The tape is read as it
 // plays, so memory stays flat whatever its size.
-func replayInTUI(cmd *cobra.Command, stream *fixtures.Stream, source string) error {
+func replayInTUI(cmd *cobra.Command, counts fixtures.TapeCounts, src fixtures.RecordSource, source string) error {
 	if !term.IsTerminal(os.Stdout.Fd()) {
 		return errors.New("replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL")
 	}
-	src, closeTape, err := stream.Open()
-	if err != nil {
-		return err
-	}
-	defer closeTape()
 	bus := webhook.NewBus()
-	p := fixtures.NewPlayer(bus, fixtures.PlayRecords(src), stream.Counts.Records)
-	opts := tui.Options{Bus: bus, Replay: tui.PlayerControl(p, source), Status: fixtures.OfflineStatus(source, stream.Counts)}
+	p := fixtures.NewPlayer(bus, fixtures.PlayRecords(src), counts.Records)
+	opts := tui.Options{Bus: bus, Replay: tui.PlayerControl(p, source), Status: fixtures.OfflineStatus(source, counts)}
 	return tui.Run(cmd.Context(), opts, nil)
 }

@@ -85,21 +85,21 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	stream, err := loadStream(cmd, arg)
+	stream, src, closeTape, err := openStream(cmd, arg)
 	if err != nil {
 		return err
 	}
-	recs, err := stream.Records()
-	if err != nil {
-		return err
+	defer closeTape()
+	if n := stream.Counts.Records; n != 1 {
+		return fmt.Errorf("%s holds %d events: send fires one; use \"vapimon replay %s --to URL\" for all of them", arg, n, arg)
 	}
-	if len(recs) != 1 {
-		return fmt.Errorf("%s holds %d events: send fires one; use \"vapimon replay %s --to URL\" for all of them", arg, len(recs), arg)
+	rec, err := src.Next()
+	if err != nil {
+		return fmt.Errorf("%s: %w", arg, err)
 	}
 	if !f.keep {
-		recs = fixtures.Freshen(recs, time.Now())
+		rec = fixtures.NewFreshener(time.Now()).Record(rec)
 	}
-	rec := recs[0]
 	if rec.Body, err = fixtures.SetFields(rec.Body, f.sets); err != nil {
 		return err
 	}
