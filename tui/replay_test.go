@@ -2,8 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -30,86 +28,6 @@ func next(t *testing.T, ch <-chan any) any {
 	case <-time.After(5 * time.Second):
 		t.Fatal("nothing published")
 		return nil
-	}
-}
-
-func TestPlayerPublishesInOrder(t *testing.T) {
-	t.Parallel()
-	bus := webhook.NewBus()
-	sub := bus.Subscribe(100)
-	items := replayItems(t)
-	p := NewPlayer(bus, items, "yesterday.jsonl")
-	p.Speed(64)
-	if err := p.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var seqs []uint64
-	outs := 0
-	deadline := time.After(5 * time.Second)
-	for len(seqs) < len(items) || outs < len(items) {
-		select {
-		case v := <-sub:
-			switch v := v.(type) {
-			case *webhook.Event:
-				seqs = append(seqs, v.Seq)
-				if v == items[len(seqs)-1].Event {
-					t.Error("the recorded event was published without copying")
-				}
-				if v.Msg.Kind == webhook.TypeAssistantRequest && v.Deadline.IsZero() {
-					t.Error("assistant-request replayed without a deadline")
-				}
-			case *webhook.Outcome:
-				outs++
-			}
-		case <-deadline:
-			t.Fatalf("got %d events and %d outcomes", len(seqs), outs)
-		}
-	}
-	for i, s := range seqs {
-		if s != uint64(i+1) {
-			t.Errorf("events renumbered %v, want 1..%d", seqs, len(items))
-			break
-		}
-	}
-	if done, total, _, _ := p.Progress(); done != total {
-		t.Errorf("progress %d/%d after the end", done, total)
-	}
-}
-
-func TestPlayerPauseAndStep(t *testing.T) {
-	t.Parallel()
-	bus := webhook.NewBus()
-	sub := bus.Subscribe(100)
-	p := NewPlayer(bus, replayItems(t), "yesterday.jsonl")
-	c := p.Control()
-	if !c.TogglePause() {
-		t.Fatal("TogglePause did not pause")
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	c.Step()
-	ev, ok := next(t, sub).(*webhook.Event)
-	if !ok || ev.Seq != 1 {
-		t.Fatalf("step published %v, want event #1", ev)
-	}
-	if out, ok := next(t, sub).(*webhook.Outcome); !ok || out.Seq != 1 {
-		t.Fatalf("step did not publish the reply at once: %v", out)
-	}
-	select {
-	case v := <-sub:
-		t.Fatalf("published %T while paused", v)
-	case <-time.After(50 * time.Millisecond):
-	}
-	if d, total, paused, _ := c.Progress(); d != 1 || total != 4 || !paused {
-		t.Errorf("progress %d/%d paused=%v", d, total, paused)
-	}
-	if got := c.Speed(1000); got != 64 {
-		t.Errorf("speed capped at %v, want 64", got)
-	}
-	cancel()
-	if err := <-done; err != context.Canceled {
-		t.Errorf("Run = %v, want context.Canceled", err)
 	}
 }
 
@@ -156,49 +74,6 @@ func TestRunReplay(t *testing.T) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Errorf("Run = %v", err)
-	}
-}
-
-// TestPlayerFollowsRecordedOrder checks that a reply is published where it came in the
-// recording: a request received after a slow reply is not shown before that reply, and
-// requests are played in the order they were received even when the tape wrote them in
-// reply order.
-func TestPlayerFollowsRecordedOrder(t *testing.T) {
-	t.Parallel()
-	bodies := callBodies(callID)
-	tool := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	during := event(t, 2, base.Add(2*time.Second), bodies[1].body)
-	after := event(t, 3, base.Add(10*time.Second), bodies[2].body)
-	items := []ReplayItem{
-		// The tape is written when the reply goes out: the slow tool call comes second.
-		{Event: during, Outcome: outcome(2, webhook.SourceAck, "{}", ms(1))},
-		{Event: tool, Outcome: outcome(1, webhook.SourceOperator, `{"results":[{"toolCallId":"call_1","result":"18C"}]}`, 9*time.Second)},
-		{Event: after, Outcome: outcome(3, webhook.SourceAck, "{}", ms(1))},
-	}
-	bus := webhook.NewBus()
-	sub := bus.Subscribe(100)
-	p := NewPlayer(bus, items, "t.jsonl")
-	p.Speed(64)
-	if err := p.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for range 6 {
-		switch v := next(t, sub).(type) {
-		case *webhook.Event:
-			got = append(got, "event "+v.Type())
-		case *webhook.Outcome:
-			got = append(got, "reply "+v.Reply.Source)
-		}
-	}
-	want := []string{"event tool-calls", "event status-update", "reply ack", "reply operator", "event speech-update", "reply ack"}
-	if strings.Join(got, ", ") != strings.Join(want, ", ") {
-		t.Errorf("published\n  %s\nwant\n  %s", strings.Join(got, ", "), strings.Join(want, ", "))
-	}
-	for seq, at := range map[uint64]time.Time{1: tool.Received, 2: during.Received, 3: after.Received} {
-		if r := p.Recorded(seq); !r.Equal(at) {
-			t.Errorf("Recorded(%d) = %v, want %v", seq, r, at)
-		}
 	}
 }
 
@@ -276,90 +151,5 @@ func TestReplayNoReplyRecorded(t *testing.T) {
 	row := m.events.bySeq[ev.Seq]
 	if got := detailSummary(&m.styles, row, clk.Now()); !strings.Contains(got, "no reply recorded") {
 		t.Errorf("detail summary %q", got)
-	}
-}
-
-// TestStreamPlayerHoldsLittle plays a long generated tape through NewStreamPlayer: the
-// items are read as they are played (the look-ahead stays bounded), every request and
-// reply is published in recorded order, and Recorded knows the latest requests.
-func TestStreamPlayerHoldsLittle(t *testing.T) {
-	t.Parallel()
-	const n = 3 * replayWindow
-	body := callBodies(callID)[1].body
-	read := 0
-	src := func() (ReplayItem, error) {
-		if read >= n {
-			return ReplayItem{}, io.EOF
-		}
-		read++
-		// All at one recorded time: no waits, and nothing tells the player it may stop
-		// reading ahead but its window limit.
-		return ReplayItem{Event: event(t, uint64(read), base, body), Outcome: outcome(uint64(read), webhook.SourceAck, "{}", 0)}, nil
-	}
-	bus := webhook.NewBus()
-	sub := bus.Subscribe(2 * n)
-	p := NewStreamPlayer(bus, src, n, "big.jsonl")
-	p.Speed(64)
-	maxAhead := 0
-	p.src = func() (ReplayItem, error) {
-		p.mu.Lock()
-		ahead := read - p.next
-		p.mu.Unlock()
-		maxAhead = max(maxAhead, ahead)
-		return src()
-	}
-	if err := p.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if maxAhead > replayWindow {
-		t.Errorf("read %d items ahead of playback, want at most %d", maxAhead, replayWindow)
-	}
-	events, outs := 0, 0
-	var lastSeq uint64
-	for events < n || outs < n {
-		switch v := next(t, sub).(type) {
-		case *webhook.Event:
-			events++
-			if v.Seq != lastSeq+1 {
-				t.Fatalf("event seq %d after %d", v.Seq, lastSeq)
-			}
-			lastSeq = v.Seq
-		case *webhook.Outcome:
-			outs++
-			if v.Seq > lastSeq {
-				t.Fatalf("reply %d published before its request", v.Seq)
-			}
-		}
-	}
-	if done, total, _, _ := p.Progress(); done != n || total != n {
-		t.Errorf("progress %d/%d", done, total)
-	}
-	if got := p.Recorded(n); !got.Equal(base) || !p.Recorded(n+1).IsZero() {
-		t.Errorf("Recorded(%d) = %v", n, got)
-	}
-}
-
-// TestStreamPlayerReadError: a tape that cannot be read to the end stops the replay with a
-// notice saying why.
-func TestStreamPlayerReadError(t *testing.T) {
-	t.Parallel()
-	bus := webhook.NewBus()
-	sub := bus.Subscribe(10)
-	sent := false
-	p := NewStreamPlayer(bus, func() (ReplayItem, error) {
-		if !sent {
-			sent = true
-			return ReplayItem{Event: event(t, 1, base, callBodies(callID)[1].body)}, nil
-		}
-		return ReplayItem{}, errors.New("line 9: not a tape record")
-	}, 2, "bad.jsonl")
-	if err := p.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "line 9") {
-		t.Fatalf("Run = %v", err)
-	}
-	if _, ok := next(t, sub).(*webhook.Event); !ok {
-		t.Fatal("the readable request was not played")
-	}
-	if n, ok := next(t, sub).(webhook.Notice); !ok || !strings.Contains(n.Text, "replay stopped: line 9") {
-		t.Errorf("published %+v, want a notice", n)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -338,13 +337,13 @@ func fromSchema(p vapischema.Problem, doc any) []issue {
 	case *kind.ExclusiveMaximum:
 		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s: it must be below %s", where, ratWords(k.Got), ratWords(k.Want))}}
 	case *kind.MinLength:
-		return []issue{{loc: loc, text: fmt.Sprintf("%s is too short: %s, at least %d", where, plural(k.Got, "character", "characters"), k.Want)}}
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is too short: %s, at least %d", where, Plural(k.Got, "character", "characters"), k.Want)}}
 	case *kind.MaxLength:
-		return []issue{{loc: loc, text: fmt.Sprintf("%s is too long: %s, at most %d", where, plural(k.Got, "character", "characters"), k.Want)}}
+		return []issue{{loc: loc, text: fmt.Sprintf("%s is too long: %s, at most %d", where, Plural(k.Got, "character", "characters"), k.Want)}}
 	case *kind.MinItems:
-		return []issue{{loc: loc, text: fmt.Sprintf("%s has %s, at least %d", where, plural(k.Got, "entry", "entries"), k.Want)}}
+		return []issue{{loc: loc, text: fmt.Sprintf("%s has %s, at least %d", where, Plural(k.Got, "entry", "entries"), k.Want)}}
 	case *kind.MaxItems:
-		return []issue{{loc: loc, text: fmt.Sprintf("%s has %s, at most %d", where, plural(k.Got, "entry", "entries"), k.Want)}}
+		return []issue{{loc: loc, text: fmt.Sprintf("%s has %s, at most %d", where, Plural(k.Got, "entry", "entries"), k.Want)}}
 	case *kind.Pattern:
 		return []issue{{loc: loc, text: fmt.Sprintf("%s is %s, which does not match the pattern %s", where, quote(k.Got), quote(k.Want))}}
 	case *kind.Format:
@@ -632,7 +631,7 @@ func (j *judgement) toolCalls(msg *Message, doc map[string]any) {
 		}
 	}
 	if len(calls) > 0 && (len(entries) < waited || len(entries) > len(calls)) {
-		j.problem("results has %s for %s", plural(len(entries), "entry", "entries"), plural(len(calls), "tool call", "tool calls"))
+		j.problem("results has %s for %s", Plural(len(entries), "entry", "entries"), Plural(len(calls), "tool call", "tool calls"))
 	}
 	answered := make(map[string]int, len(entries)) // call id -> first results index
 	allErrors, firstError := len(entries) > 0, ""
@@ -780,23 +779,12 @@ func kindOf(v any) jsonKind {
 	return kindInvalid
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 const maxQuoted = 64
 
 // quote returns s in Go quotes, shortened, with every control and bidi character escaped.
 func quote(s string) string {
 	if len(s) > maxQuoted {
-		cut := maxQuoted
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "…"
+		return strconv.Quote(ClipRunes(s, maxQuoted)) + "…"
 	}
 	return strconv.Quote(s)
 }

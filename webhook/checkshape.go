@@ -134,7 +134,7 @@ func (c *shape) typed(loc []string, v any, allowed ...string) {
 	c.types(loc, m, map[string]jsonKind{"content": kindString})
 	if s, ok := m["content"].(string); ok {
 		if l := utf8.RuneCountInString(s); l > 1000 {
-			c.add(issue{text: fmt.Sprintf("%s.content is too long: %s, at most 1000", dotted(loc), plural(l, "character", "characters"))})
+			c.add(issue{text: fmt.Sprintf("%s.content is too long: %s, at most 1000", dotted(loc), Plural(l, "character", "characters"))})
 		}
 	}
 }
@@ -157,9 +157,9 @@ func (c *shape) destination(loc []string, v any, allowed ...string) {
 		c.types(loc, d, map[string]jsonKind{"number": kindString, "extension": kindString, "callerId": kindString})
 		if n, ok := d["number"].(string); ok {
 			if l := utf8.RuneCountInString(n); l < 3 {
-				c.add(issue{text: fmt.Sprintf("%s.number is too short: %s, at least 3", dotted(loc), plural(l, "character", "characters"))})
+				c.add(issue{text: fmt.Sprintf("%s.number is too short: %s, at least 3", dotted(loc), Plural(l, "character", "characters"))})
 			} else if l > 40 {
-				c.add(issue{text: fmt.Sprintf("%s.number is too long: %s, at most 40", dotted(loc), plural(l, "character", "characters"))})
+				c.add(issue{text: fmt.Sprintf("%s.number is too long: %s, at most 40", dotted(loc), Plural(l, "character", "characters"))})
 			}
 		}
 	case "sip":

@@ -1,6 +1,10 @@
 package webhook
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -64,4 +68,24 @@ func AppendJSONString[S string | []byte](dst []byte, s S) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// JSONOrString returns b as one JSON value for a document that embeds bodies (send --json,
+// fixtures show): b itself, compacted, when it is JSON; else b as a JSON string, or, when b
+// is not valid UTF-8 (a voice-request's PCM, a garbled request), as a base64 string, which
+// is what encoding/json writes for bytes, so no byte is lost.
+func JSONOrString(b []byte) json.RawMessage {
+	if t := bytes.TrimSpace(b); len(t) > 0 && json.Valid(t) {
+		var buf bytes.Buffer
+		buf.Grow(len(t))
+		if json.Compact(&buf, t) == nil {
+			return buf.Bytes()
+		}
+	}
+	var v any = string(b)
+	if !utf8.Valid(b) {
+		v = b // encoding/json writes []byte as base64
+	}
+	s, _ := json.Marshal(v) // a string or []byte always encodes
+	return s
 }

@@ -79,9 +79,9 @@ type sighting struct {
 	ToolCallID *string `json:"toolCallId,omitempty"`
 }
 
-// report hands a sighting to the test without ever blocking a server (a test that stops
+// noteSighting hands a sighting to the test without ever blocking a server (a test that stops
 // reading fails on its own, by timeout, with a message saying so).
-func report(seen chan<- sighting, s sighting) {
+func noteSighting(seen chan<- sighting, s sighting) {
 	select {
 	case seen <- s:
 	default:
@@ -171,7 +171,7 @@ func startScriptExample(t *testing.T, name, interpreter, script string, env exam
 			}
 			var v sighting
 			if json.Unmarshal(sc.Bytes(), &v) == nil && v.Path != "" {
-				report(s.seen, v)
+				noteSighting(s.seen, v)
 			}
 		}
 	}()
@@ -314,7 +314,7 @@ func ginExample(_ exampleEnv, seen chan<- sighting) http.Handler {
 	mux.HandleFunc("POST /api/webhook", func(w http.ResponseWriter, r *http.Request) {
 		msg, _, err := readMessage(r)
 		status := 0
-		defer func() { report(seen, sighting{Path: r.URL.Path, Type: msg.Type, Status: status}) }()
+		defer func() { noteSighting(seen, sighting{Path: r.URL.Path, Type: msg.Type, Status: status}) }()
 		reply := func(code int, v any) { status = code; ginJSON(w, code, v) }
 		if err != nil {
 			reply(http.StatusBadRequest, map[string]string{"error": err.Error()})
@@ -390,7 +390,7 @@ func fastifyExample(env exampleEnv, seen chan<- sighting) http.Handler {
 	mux.HandleFunc("POST /messages", func(w http.ResponseWriter, r *http.Request) {
 		msg, _, err := readMessage(r)
 		s := sighting{Path: r.URL.Path, Type: msg.Type}
-		defer func() { report(seen, s) }()
+		defer func() { noteSighting(seen, s) }()
 		if err != nil || !auth(w, r, &s) {
 			fastifyBadJSON(w, err, &s)
 			return
@@ -414,7 +414,7 @@ func fastifyExample(env exampleEnv, seen chan<- sighting) http.Handler {
 	mux.HandleFunc("POST /story-tool", func(w http.ResponseWriter, r *http.Request) {
 		msg, _, err := readMessage(r)
 		s := sighting{Path: r.URL.Path, Type: msg.Type}
-		defer func() { report(seen, s) }()
+		defer func() { noteSighting(seen, s) }()
 		if err != nil || !auth(w, r, &s) {
 			fastifyBadJSON(w, err, &s)
 			return
@@ -440,7 +440,7 @@ func expressHMACExample(env exampleEnv, seen chan<- sighting) http.Handler {
 	mux.HandleFunc("POST /vapi/webhook", func(w http.ResponseWriter, r *http.Request) {
 		msg, body, _ := readMessage(r)
 		s := sighting{Path: r.URL.Path, Type: msg.Type}
-		defer func() { report(seen, s) }()
+		defer func() { noteSighting(seen, s) }()
 		text := func(code int, ctype, b string) {
 			s.Status = code
 			w.Header().Set("Content-Type", ctype)
@@ -650,7 +650,7 @@ func flaskExample(_ exampleEnv, seen chan<- sighting) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/webhook", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		report(seen, sighting{Path: r.URL.Path, Status: http.StatusPermanentRedirect})
+		noteSighting(seen, sighting{Path: r.URL.Path, Status: http.StatusPermanentRedirect})
 		w.Header().Set("Location", "http://"+r.Host+"/api/webhook/")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusPermanentRedirect)
@@ -659,7 +659,7 @@ func flaskExample(_ exampleEnv, seen chan<- sighting) http.Handler {
 	mux.HandleFunc("POST /api/webhook/", func(w http.ResponseWriter, r *http.Request) {
 		msg, _, err := readMessage(r)
 		s := sighting{Path: r.URL.Path, Type: msg.Type}
-		defer func() { report(seen, s) }()
+		defer func() { noteSighting(seen, s) }()
 		reply := func(v any) { s.Status = http.StatusCreated; flaskJSON(w, s.Status, v) }
 		fail := func() {
 			s.Status = http.StatusInternalServerError

@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -89,25 +85,23 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	recs, err := loadRecords(cmd, arg)
+	stream, src, closeTape, err := openStream(cmd, arg)
 	if err != nil {
 		return err
 	}
-	if len(recs) != 1 {
-		return fmt.Errorf("%s holds %d events: send fires one; use \"vapimon replay %s --to URL\" for all of them", arg, len(recs), arg)
+	defer closeTape()
+	if n := stream.Counts.Records; n != 1 {
+		return fmt.Errorf("%s holds %d events: send fires one; use \"vapimon replay %s --to URL\" for all of them", arg, n, arg)
+	}
+	rec, err := src.Next()
+	if err != nil {
+		return fmt.Errorf("%s: %w", arg, err)
 	}
 	if !f.keep {
-		recs = fixtures.Freshen(recs, time.Now())
+		rec = fixtures.NewFreshener(time.Now()).Record(rec)
 	}
-	rec := recs[0]
-	for _, s := range f.sets {
-		path, value, ok := strings.Cut(s, "=")
-		if !ok {
-			return fmt.Errorf("--set %s: want path=value, e.g. toolCallList[0].function.arguments.location=Berlin", s)
-		}
-		if rec.Body, err = fixtures.SetField(rec.Body, strings.TrimSpace(path), value); err != nil {
-			return err
-		}
+	if rec.Body, err = fixtures.SetFields(rec.Body, f.sets); err != nil {
+		return err
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
@@ -119,15 +113,15 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 		return err
 	}
 	res, _ := s.Send(cmd.Context(), rec)
-	out := cmd.OutOrStdout()
+	x := report.Exchange{Fixture: arg, To: to, Record: rec, Result: res, Strict: f.strict}
 	if f.json {
-		if err := writeJSON(out, sendJSON(arg, to, rec, res, f.strict)); err != nil {
+		if err := x.WriteJSON(cmd.OutOrStdout()); err != nil {
 			return err
 		}
 	} else {
-		printSend(out, cmd.ErrOrStderr(), to, rec, res, f.strict)
+		x.Print(cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
-	if !res.OK() || (f.strict && res.Warned()) {
+	if x.Failed() {
 		return exitError{code: 1}
 	}
 	return nil
@@ -149,22 +143,6 @@ func warmReplyChecks(errw io.Writer) {
 	})))
 }
 
-// loadRecords resolves a fixture name, scenario name or tape/JSON file, printing the
-// reader's warnings (a torn last line...) on stderr.
-func loadRecords(cmd *cobra.Command, arg string) ([]fixtures.Record, error) {
-	recs, warnings, err := fixtures.Resolve(arg)
-	for _, w := range warnings {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", tui.SanitizeLine(w))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s holds no events", arg)
-	}
-	return recs, nil
-}
-
 // completeFixtureNames offers the built-in fixtures and scenarios, with their descriptions,
 // and falls back to file names.
 func completeFixtureNames(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -178,213 +156,4 @@ func completeFixtureNames(_ *cobra.Command, args []string, toComplete string) ([
 		}
 	}
 	return out, cobra.ShellCompDirectiveDefault
-}
-
-// printSend shows one exchange for a person.
-func printSend(out, errw io.Writer, to string, rec fixtures.Record, res fixtures.Result, strict bool) {
-	typ := "request"
-	if res.Type != "" {
-		typ = tui.SanitizeLine(res.Type)
-	}
-	callID := ""
-	if m, err := webhook.Parse(rec.Body); err == nil && m.Call.ID != "" {
-		callID = "  call " + tui.SanitizeLine(m.Call.ID)
-	}
-	method := rec.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	fmt.Fprintf(out, "→ %s %s  %s%s\n", method, to, typ, callID)
-	if res.Err != nil {
-		fmt.Fprintln(errw, "✗", describeSendError(res.Err, to))
-		return
-	}
-	fmt.Fprintf(out, "← %d %s in %s\n", res.Status, http.StatusText(res.Status), fmtLatency(res.Latency))
-	if res.Fallback != "" {
-		// Said before the body, on its own line: the ✓ or ⚠ below judges vapimon's
-		// stand-in answer, not the developer's server.
-		fmt.Fprintln(out, "⚠ answered by vapimon, not your server:", tui.SanitizeLine(res.Fallback))
-	}
-	if body := displayBody(res.Header, res.Body); body != "" {
-		fmt.Fprintln(out, body)
-	}
-	for _, p := range res.Problems {
-		fmt.Fprintln(out, "✗", p)
-	}
-	for _, w := range res.Warnings {
-		if res.Fallback == "" || w != fallbackWarning(res) {
-			fmt.Fprintln(out, "⚠", tui.SanitizeLine(w))
-		}
-	}
-	if res.Warned() {
-		if strict {
-			fmt.Fprintf(out, "  (Vapi can use this reply to %s; --strict fails on the warning)\n", typ)
-		} else {
-			fmt.Fprintf(out, "  (Vapi can use this reply to %s; --strict makes this exit 1)\n", typ)
-		}
-		return
-	}
-	if len(res.Problems) == 0 {
-		kind := res.Type
-		if m, err := webhook.Parse(rec.Body); err == nil {
-			kind = m.Kind
-		}
-		if webhook.ExpectsReply(kind) {
-			fmt.Fprintf(out, "✓ the reply has the shape Vapi expects for %s\n", typ)
-		} else {
-			fmt.Fprintf(out, "✓ acknowledged (Vapi needs no reply body for %s)\n", typ)
-		}
-	}
-}
-
-// fallbackWarning is the warning fixtures.Send gives for res.Fallback, printed once, first.
-func fallbackWarning(res fixtures.Result) string {
-	return "answered by vapimon, not your server: " + res.Fallback
-}
-
-// describeSendError adds the next step to a transport error.
-func describeSendError(err error, to string) string {
-	msg := tui.SanitizeLine(err.Error())
-	var se *fixtures.SendError
-	if errors.As(err, &se) && se.Refused() {
-		if isLocalVapimon(to) {
-			return msg + " — is `vapimon listen` running?"
-		}
-		return msg + " — is the server running?"
-	}
-	return msg
-}
-
-// isLocalVapimon reports whether to is the default local `vapimon listen` address.
-func isLocalVapimon(to string) bool {
-	u, err := url.Parse(to)
-	if err != nil {
-		return false
-	}
-	switch u.Host {
-	case "127.0.0.1:4242", "localhost:4242", "[::1]:4242":
-		return true
-	}
-	return false
-}
-
-func fmtLatency(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond).String()
-	case d >= 10*time.Millisecond:
-		return d.Round(time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Microsecond).String()
-}
-
-// maxDisplayBody caps the reply text shown on a terminal.
-const maxDisplayBody = 16 << 10
-
-// displayBody renders a reply body for a terminal: indented JSON, sanitised text, or a
-// note for binary data (voice-request PCM).
-func displayBody(h http.Header, body []byte) string {
-	t := bytes.TrimSpace(body)
-	if len(t) == 0 {
-		return "(empty body)"
-	}
-	if json.Valid(t) {
-		var buf bytes.Buffer
-		if json.Indent(&buf, t, "", "  ") == nil {
-			return clipText(tui.Sanitize(buf.String()), maxDisplayBody)
-		}
-	}
-	if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 {
-		ct := h.Get("Content-Type")
-		if ct == "" {
-			ct = "no Content-Type"
-		}
-		return fmt.Sprintf("(%d bytes of binary data, %s)", len(body), tui.SanitizeLine(ct))
-	}
-	return clipText(tui.Sanitize(string(body)), maxDisplayBody)
-}
-
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("\n… (%d more bytes)", len(s)-cut)
-}
-
-// sendResult is the --json form of one exchange.
-type sendResult struct {
-	Fixture   string          `json:"fixture,omitempty"`
-	To        string          `json:"to"`
-	Type      string          `json:"type,omitempty"`
-	CallID    string          `json:"callId,omitempty"`
-	Status    int             `json:"status,omitempty"`
-	LatencyMs float64         `json:"latencyMs"`
-	Reply     json.RawMessage `json:"reply,omitempty"`
-	Problems  []string        `json:"problems"`
-	// Warnings: Vapi can use the reply, but something is worth a ⚠ (HTTP 201, every tool
-	// result an error, a shape Vapi tolerates...).
-	Warnings []string `json:"warnings"`
-	// Fallback is set when a vapimon answered in place of your server, with its reason.
-	Fallback string `json:"fallback,omitempty"`
-	Error    string `json:"error,omitempty"`
-	// OK is the exit status: a reply Vapi accepts (and, with --strict, no warnings).
-	OK bool `json:"ok"`
-}
-
-func sendJSON(fixture, to string, rec fixtures.Record, res fixtures.Result, strict bool) sendResult {
-	out := sendResult{
-		Fixture:   fixture,
-		To:        to,
-		Type:      res.Type,
-		Status:    res.Status,
-		LatencyMs: float64(res.Latency.Microseconds()) / 1000,
-		Problems:  res.Problems,
-		Warnings:  res.Warnings,
-		Fallback:  res.Fallback,
-		OK:        res.OK() && !(strict && res.Warned()),
-	}
-	if out.Problems == nil {
-		out.Problems = []string{}
-	}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
-	}
-	if m, err := webhook.Parse(rec.Body); err == nil {
-		out.CallID = m.Call.ID
-	}
-	if res.Err != nil {
-		out.Error = res.Err.Error()
-	} else {
-		out.Reply = jsonOrString(res.Body)
-	}
-	return out
-}
-
-// jsonOrString returns b when it is JSON, else b as a JSON string (base64 when not UTF-8).
-func jsonOrString(b []byte) json.RawMessage {
-	t := bytes.TrimSpace(b)
-	if len(t) > 0 && json.Valid(t) {
-		var buf bytes.Buffer
-		if json.Compact(&buf, t) == nil {
-			return buf.Bytes()
-		}
-	}
-	var v any = string(b)
-	if !utf8.Valid(b) {
-		v = b // encoding/json writes []byte as base64
-	}
-	s, _ := json.Marshal(v)
-	return s
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

@@ -12,14 +12,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -251,10 +248,6 @@ func TestSendDown(t *testing.T) {
 	if want := "✗ POST " + to + ": connection refused — is the server running?"; r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Errorf("exit %d, stderr %q: want 1 and %q", r.code, r.stderr, want)
 	}
-	err := &fixtures.SendError{Method: "POST", URL: defaultSendTo, Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
-	if got, want := describeSendError(err, defaultSendTo), "POST http://127.0.0.1:4242/: connection refused — is `vapimon listen` running?"; got != want {
-		t.Errorf("describeSendError = %q, want %q", got, want)
-	}
 }
 
 func TestFixturesCmd(t *testing.T) {
@@ -316,49 +309,6 @@ func TestFixturesCmd(t *testing.T) {
 	comp := runVapimon(t, "__complete", "send", "tool")
 	if !strings.Contains(comp.stdout, "tool-calls\t") || !strings.Contains(comp.stdout, "tool-calls-flat\t") {
 		t.Errorf("completion of send does not offer fixtures:\n%s", comp.stdout)
-	}
-}
-
-// TestFixtureList: the type is shown only when it differs from the name, and descriptions
-// wrap at the width, aligned under their column.
-func TestFixtureList(t *testing.T) {
-	t.Parallel()
-	list := fixtures.List()
-	for _, width := range []int{120, 80, 60, 40} {
-		t.Run(strconv.Itoa(width), func(t *testing.T) {
-			t.Parallel()
-			var buf bytes.Buffer
-			if err := printFixtureList(&buf, list, width); err != nil {
-				t.Fatal(err)
-			}
-			out := buf.String()
-			if !regexp.MustCompile(`(?m)^  tool-calls-flat → tool-calls\s`).MatchString(out) {
-				t.Errorf("no type shown for tool-calls-flat:\n%s", out)
-			}
-			if regexp.MustCompile(`(?m)^  tool-calls\s+tool-calls\b`).MatchString(out) || strings.Contains(out, "tool-calls → tool-calls") {
-				t.Errorf("the type repeats the name:\n%s", out)
-			}
-			labels := map[string]bool{}
-			for _, fx := range list {
-				l := fx.Name
-				if fx.Type != "" && fx.Type != fx.Name {
-					l += " → " + fx.Type
-				}
-				labels["  "+l] = true
-			}
-			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
-				if w := ansi.StringWidth(line); w > width && !labels[line] {
-					t.Errorf("line %d cells wide at width %d: %q", w, width, line)
-				}
-			}
-			// Every word of every description is there, in order.
-			flat := strings.Join(strings.Fields(out), " ")
-			for _, fx := range list {
-				if d := strings.Join(strings.Fields(fx.Description), " "); !strings.Contains(flat, d) {
-					t.Errorf("description of %s lost in wrapping: %q", fx.Name, d)
-				}
-			}
-		})
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/fixtures/tapetest"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -40,12 +40,12 @@ func TestReplayLoad(t *testing.T) {
 	if !*tapeLoad {
 		t.Skip("load test: run with -load (writes a 1 GB tape)")
 	}
-	if raceEnabled() {
+	if tapetest.RaceEnabled() {
 		t.Skip("run the load test without -race: the race detector's memory is not vapimon's")
 	}
 	path := filepath.Join(t.TempDir(), "big.jsonl")
 	start := time.Now()
-	n := writeLoadTape(t, path, *tapeLoadSize)
+	n := tapetest.WriteBigTape(t, path, *tapeLoadSize, 0, 100*time.Millisecond)
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -121,54 +121,4 @@ func tail(s string) string {
 		return "…" + s[len(s)-2000:]
 	}
 	return s
-}
-
-// writeLoadTape writes a v2 tape of at least size bytes: the built-in scenarios' requests
-// one call after another, 100 ms apart, every 20th tool call left without a reply.
-func writeLoadTape(t *testing.T, path string, size int64) int {
-	t.Helper()
-	var calls []fixtures.Record
-	for _, f := range fixtures.List() {
-		if f.Kind == fixtures.KindScenario {
-			calls = append(calls, loadFixture(t, f.Name)...)
-		}
-	}
-	msgs := make([]*webhook.Message, len(calls))
-	for i := range calls {
-		msg, err := webhook.Parse(calls[i].Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs[i] = msg
-	}
-	w, err := fixtures.OpenTape(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2025, 10, 9, 10, 0, 0, 0, time.UTC)
-	n := 0
-	for written := int64(0); written < size; n++ {
-		c := calls[n%len(calls)]
-		ev := &webhook.Event{Seq: uint64(n + 1), Received: t0.Add(time.Duration(n) * 100 * time.Millisecond), Method: "POST",
-			Path: c.Path, Body: c.Body, Msg: msgs[n%len(calls)], AuthMode: webhook.AuthNone}
-		if err := w.Received(ev); err != nil {
-			t.Fatal(err)
-		}
-		written += int64(len(c.Body)) + 300
-		if c.Type == webhook.TypeToolCalls && n%20 == 0 {
-			continue
-		}
-		rep := webhook.Reply{Status: 200, Body: []byte("{}"), Source: webhook.SourceAck}
-		if c.Reply != nil {
-			rep = webhook.Reply{Status: c.Reply.Status, Body: c.Reply.Body, Source: webhook.SourceAnswers}
-			written += int64(len(c.Reply.Body))
-		}
-		if err := w.Replied(ev, &webhook.Outcome{Seq: ev.Seq, Reply: rep, Latency: time.Millisecond}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -17,12 +17,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/fixtures/tapetest"
 )
 
 // vapimonBin is the path of the vapimon binary built by TestMain, shared by every test.
@@ -60,7 +61,7 @@ func buildVapimon(out string) error {
 		return fmt.Errorf("no go command on the PATH: %w", err)
 	}
 	args := []string{"build", "-buildvcs=false", "-o", out}
-	if raceEnabled() {
+	if tapetest.RaceEnabled() {
 		args = append(args, "-race")
 	}
 	args = append(args, ".")
@@ -71,20 +72,6 @@ func buildVapimon(out string) error {
 		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, output.String())
 	}
 	return nil
-}
-
-// raceEnabled reports whether this test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // testEnv returns an environment for the binary: the test's environment without anything
