@@ -90,6 +90,10 @@ type soakReq struct {
 	mayFail bool
 	// budget is Vapi's wait for the reply (0 when Vapi does not wait).
 	budget time.Duration
+	// toolCalls are the ids of a tool-calls message: the reply needs a result for each.
+	toolCalls []string
+	// badReply says what is wrong with an acknowledged reply ("" when nothing).
+	badReply string
 
 	start, end time.Time
 	wrote      bool // the whole request reached the socket
@@ -594,7 +598,9 @@ func (s *soak) build(r *soakReq, rng *rand.Rand) (method string, body []byte, he
 		body = fmt.Appendf(nil, `{"message":{"type":"transcript","timestamp":%d,"role":"user","transcriptType":"final","transcript":%s,"call":{"id":%q}}}`,
 			time.Now().UnixMilli(), text, callID)
 	case "transcript-bad-utf8":
-		body = fmt.Appendf(nil, `{"message":{"type":"transcript","timestamp":%d,"role":"user","transcriptType":"partial","transcript":"caf\xe9 au lait \xff\xfe and \xc3","call":{"id":%q}}}`,
+		// Raw bytes that are not UTF-8 inside a JSON string (an interpreted literal: the
+		// bytes, not their escapes); encoding/json reads them, so vapimon must take them.
+		body = fmt.Appendf(nil, "{\"message\":{\"type\":\"transcript\",\"timestamp\":%d,\"role\":\"user\",\"transcriptType\":\"partial\",\"transcript\":\"caf\xe9 au lait \xff\xfe and \xc3\",\"call\":{\"id\":%q}}}",
 			time.Now().UnixMilli(), callID)
 	case "speech-update", "conversation-update", "status-update", "end-of-call-report":
 		body = fixture(r.kind)
@@ -606,7 +612,7 @@ func (s *soak) build(r *soakReq, rng *rand.Rand) (method string, body []byte, he
 		body = fixture("assistant-request")
 		r.budget = 7500 * time.Millisecond
 	case "tool-calls":
-		body, r.budget = soakToolCalls(callID, r.n, rng)
+		body, r.budget, r.toolCalls = soakToolCalls(callID, r.n, rng)
 	case "unknown-type":
 		body = fmt.Appendf(nil, `{"message":{"type":"soak.something-new","timestamp":%d,"call":{"id":%q}}}`, time.Now().UnixMilli(), callID)
 	case "bad-signature":
@@ -635,12 +641,12 @@ func (s *soak) build(r *soakReq, rng *rand.Rand) (method string, body []byte, he
 
 // soakToolCalls is a tool-calls message as Vapi sends it (the three lists, same ids) with
 // one to three calls, each tool with its own server.timeoutSeconds (or none, or one vapimon
-// must not use). It returns the body and Vapi's wait.
-func soakToolCalls(callID string, n int, rng *rand.Rand) ([]byte, time.Duration) {
+// must not use). It returns the body, Vapi's wait and the calls' ids.
+func soakToolCalls(callID string, n int, rng *rand.Rand) ([]byte, time.Duration, []string) {
 	tools := []string{"get_weather", "lookup_order", "book_table", "check_stock"}
 	args := map[string]string{"get_weather": `{"location":"Paris"}`, "lookup_order": `{"orderId":"B%d"}`, "book_table": `{"partySize":4}`, "check_stock": `{"sku":"X%d"}`}
 	k := 1 + rng.IntN(3)
-	var toolCalls, list, with []string
+	var toolCalls, list, with, ids []string
 	budget := time.Duration(0)
 	for i := range k {
 		name := tools[rng.IntN(len(tools))]
@@ -649,6 +655,7 @@ func soakToolCalls(callID string, n int, rng *rand.Rand) ([]byte, time.Duration)
 			a = fmt.Sprintf(a, n)
 		}
 		id := fmt.Sprintf("call_soak%d_%d", n, i)
+		ids = append(ids, id)
 		var timeout string
 		var secs time.Duration
 		switch p := rng.IntN(10); {
@@ -675,8 +682,11 @@ func soakToolCalls(callID string, n int, rng *rand.Rand) ([]byte, time.Duration)
 	}
 	body := fmt.Appendf(nil, `{"message":{"type":"tool-calls","timestamp":%d,"call":{"id":%q},"toolCalls":[%s],"toolCallList":[%s],"toolWithToolCallList":[%s]}}`,
 		time.Now().UnixMilli(), callID, strings.Join(toolCalls, ","), strings.Join(list, ","), strings.Join(with, ","))
-	return body, budget
+	return body, budget, ids
 }
+
+// freshClient opens a connection per request.
+var freshClient = &http.Client{Timeout: 40 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // do sends one request of kind and records what happened.
 func (s *soak) do(client *http.Client, kind string, rng *rand.Rand) *soakReq {
@@ -694,6 +704,10 @@ func (s *soak) do(client *http.Client, kind string, rng *rand.Rand) *soakReq {
 	switch kind {
 	case "slow-body", "slow-body-408", "abandoned-body":
 		s.doRaw(r, body, headers, rng)
+	case "huge-header":
+		// On a kept-alive connection net/http lets headers somewhat past MaxHeaderBytes
+		// through (70 KiB was accepted after a first request): a new connection for these.
+		s.doHTTP(freshClient, r, method, body, headers)
 	default:
 		s.doHTTP(client, r, method, body, headers)
 	}
@@ -735,6 +749,48 @@ func (s *soak) doHTTP(client *http.Client, r *soakReq, method string, body []byt
 	}
 	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
 	r.fallback = resp.Header.Get(webhook.HeaderFallback)
+	r.badReply = judgeSoakReply(r, b)
+}
+
+// soakStatuses are the statuses each kind may get; 201 where vapimon passes on the dev
+// server's 201.
+var soakStatuses = map[string][]int{
+	"probe": {200}, "transcript": {200}, "transcript-bad-utf8": {200}, "speech-update": {200},
+	"conversation-update": {200}, "unknown-type": {200}, "slow-body": {200},
+	"status-update": {200, 201}, "end-of-call-report": {200, 201}, "end-of-call-report-big": {200, 201},
+	"tool-calls": {200, 201}, "assistant-request": {200, 201},
+	"bad-signature": {401}, "broken-json": {400}, "get": {405}, "slow-body-408": {408}, "huge-header": {431},
+}
+
+// judgeSoakReply says what is wrong with a whole reply: a status the kind should not get,
+// or a tool-calls reply without a result for every call.
+func judgeSoakReply(r *soakReq, body []byte) string {
+	if !slices.Contains(soakStatuses[r.kind], r.status) {
+		return fmt.Sprintf("HTTP %d, want %v: %.200s", r.status, soakStatuses[r.kind], body)
+	}
+	if r.kind != "tool-calls" {
+		return ""
+	}
+	var reply struct {
+		Results []struct {
+			ToolCallID string  `json:"toolCallId"`
+			Result     *string `json:"result"`
+			Error      *string `json:"error"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &reply); err != nil {
+		return fmt.Sprintf("tool-calls reply is not JSON: %v: %.200s", err, body)
+	}
+	got := map[string]bool{}
+	for _, res := range reply.Results {
+		got[res.ToolCallID] = res.Result != nil || res.Error != nil
+	}
+	for _, id := range r.toolCalls {
+		if !got[id] {
+			return fmt.Sprintf("tool-calls reply has no result for %s: %.300s", id, body)
+		}
+	}
+	return ""
 }
 
 // doRaw sends a POST over a raw connection: the body in pieces over about a second
@@ -796,6 +852,7 @@ func (s *soak) doRaw(r *soakReq, body []byte, headers map[string]string, rng *ra
 	}
 	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
 	r.fallback = resp.Header.Get(webhook.HeaderFallback)
+	r.badReply = judgeSoakReply(r, b)
 }
 
 // tapeReq is a request as the tape holds it.
@@ -1009,6 +1066,9 @@ func (s *soak) check() {
 		}
 		if r.acked {
 			acked++
+			if r.badReply != "" {
+				fail("%s (%s): %s", r.path, r.kind, r.badReply)
+			}
 			if r.fallback != "" {
 				fallbacks++
 			}
