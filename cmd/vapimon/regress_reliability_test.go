@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,4 +200,52 @@ func mustParse(t *testing.T, body []byte) *webhook.Message {
 		t.Errorf("your server got a body it cannot parse: %v", err)
 	}
 	return m
+}
+
+// Issue 9 point 1 with --intercept: SIGHUP while the operator reviews your server's reply.
+// The caller gets your server's reply (right: "not reviewed: the monitor has closed; your
+// server's reply was sent as is" on the tape), but the exit message says "1 request
+// waiting for you got the fallback reply": the README promises that the last lines "say
+// what happened".
+func TestRegressInterceptHangupSaysWhatWasSent(t *testing.T) {
+	t.Skip(`known failure: after SIGHUP with an --intercept review open, the exit message says the request "got the fallback reply" although your server's reply was sent`)
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, reply := goodAnswer(mustParse(t, body))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, reply)
+	}))
+	t.Cleanup(srv.Close)
+	home := t.TempDir()
+	exitFile := filepath.Join(home, "exit-status")
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+	s := newTmuxScript(t, 160, 48, env, hangupScript(vapimonBin+" listen --addr 127.0.0.1:0 --no-record --intercept --forward-to "+srv.URL, exitFile, false))
+	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	pid := s.childPid()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(url+"/vapi/webhook", "application/json", bytes.NewReader(toolCallsBody("call-review", "get_weather")))
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	s.waitFor("the review of your server's reply", regexp.MustCompile(`Your server answered tool-calls`))
+	kill(t, pid, syscall.SIGHUP)
+	select {
+	case reply := <-got:
+		if !strings.Contains(reply, `"result":"done"`) {
+			t.Fatalf("the caller got %s, want your server's reply", reply)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("the caller got no reply after SIGHUP")
+	}
+	screen := s.waitFor("the exit message", regexp.MustCompile(`SIGHUP: shut down.*`))[0]
+	if strings.Contains(screen, "got the fallback reply") {
+		t.Errorf("the exit message says %q, but the caller got your server's reply", screen)
+	}
 }

@@ -1031,6 +1031,7 @@ func (s *soak) check() {
 	s.mu.Unlock()
 	var sent, wroteWhole, acked, refusedDown, onTape, repliesOnTape, noReply, noReplyKilled, lostByKill, mayFailNoReply, stopRefused int
 	var fallbacks, late int
+	why := map[string]int{} // X-Vapimon-Fallback values
 	var maxLate time.Duration
 	seen := map[string]*soakReq{}
 	for _, r := range reqs {
@@ -1071,6 +1072,7 @@ func (s *soak) check() {
 			}
 			if r.fallback != "" {
 				fallbacks++
+				why[r.fallback]++
 			}
 			if r.budget > 0 && r.end.Sub(r.start) > r.budget {
 				late++
@@ -1171,6 +1173,7 @@ func (s *soak) check() {
 	t.Logf("soak figures (%s, seed %d, %d clients, tape %.0f MB in %d lines, %d runs):", *soakDuration, s.seed, *soakWorkers, float64(st.Size())/(1<<20), nLines, len(gens))
 	t.Logf("  requests sent                 %d (%d written whole; %d more refused while vapimon was down)", sent, wroteWhole, refusedDown)
 	t.Logf("  acknowledged (whole reply)    %d (%d answered in place of the dev server: X-Vapimon-Fallback)", acked, fallbacks)
+	t.Logf("  answered in place of the dev server, by why: %v", why)
 	t.Logf("  on tape                       %d requests; replies on tape %d", onTape, repliesOnTape)
 	t.Logf("  no reply recorded             %d (%d of them killed while waiting)", noReply, noReplyKilled)
 	t.Logf("  sent whole, killed unread     %d; client faults with no reply %d; closed by the final SIGTERM unread %d", lostByKill, mayFailNoReply, stopRefused)
