@@ -1157,6 +1157,9 @@ func (s *soak) check() {
 		if kinds[r.kind] == nil {
 			kinds[r.kind] = map[string]int{}
 		}
+		if byPath[r.path] != nil {
+			kinds[r.kind]["taped"]++
+		}
 		switch {
 		case r.refused:
 			kinds[r.kind]["down"]++
@@ -1184,7 +1187,7 @@ func (s *soak) check() {
 	t.Logf("  printed by vapimon            %d events, %d replies (all checked against the tape)", printedEvents, printedReplies)
 	t.Logf("  vapimon's tape reader         %d records, %d no reply recorded", readRecs, readNoReply)
 	t.Logf("  dev server                    %s", s.dev.summary())
-	t.Logf("  mix (kind: status → count; none = no reply, down = refused) %s; probe %v", strings.Join(mix, "; "), kinds["probe"])
+	t.Logf("  mix (kind: status → count; none = no reply, down = refused, taped = on the tape) %s; probe %v", strings.Join(mix, "; "), kinds["probe"])
 	t.Logf("  tape lines invalid %d, duplicate requests %d, phantom %d, orphan replies %d, second replies %d", badLines, dupPaths, phantoms, orphanReplies, dupReplies)
 	s.mu.Unlock()
 	for i, f := range fails {
