@@ -96,7 +96,10 @@ type soakReq struct {
 	badReply string
 
 	start, end time.Time
-	wrote      bool // the whole request reached the socket
+	// idleSince is when the kept-alive connection the request went out on was last used
+	// (zero for a new connection): a kill after that means it led to a dead process.
+	idleSince time.Time
+	wrote     bool // the whole request reached the socket
 	refused    bool // connection refused: vapimon was down, nothing sent
 	acked      bool // a whole reply was read
 	status     int
@@ -110,6 +113,12 @@ type soakReq struct {
 type window struct{ from, to time.Time }
 
 func (w window) overlaps(r *soakReq) bool { return !w.from.After(r.end) && !w.to.Before(r.start) }
+
+// stale says r went out on a kept-alive connection to the run this kill ended: the client
+// took it from its pool after the kill, before it noticed the connection was dead.
+func (w window) stale(r *soakReq) bool {
+	return !r.idleSince.IsZero() && !w.from.Before(r.idleSince) && !w.from.After(r.start)
+}
 
 // soakGen is one run of the vapimon binary.
 type soakGen struct {
@@ -731,11 +740,20 @@ func (s *soak) doHTTP(client *http.Client, r *soakReq, method string, body []byt
 		req.Header.Set(k, v)
 	}
 	var wrote atomic.Bool
+	var idleSince atomic.Int64
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
+		GotConn: func(i httptrace.GotConnInfo) {
+			if i.Reused {
+				idleSince.Store(time.Now().Add(-i.IdleTime).UnixNano())
+			}
+		},
 	}))
 	resp, err := client.Do(req)
 	r.wrote = wrote.Load()
+	if n := idleSince.Load(); n != 0 {
+		r.idleSince = time.Unix(0, n)
+	}
 	if err != nil {
 		r.err = err.Error()
 		r.refused = errors.Is(err, syscall.ECONNREFUSED) && !r.wrote
@@ -1029,7 +1047,7 @@ func (s *soak) check() {
 	gens := slices.Clone(s.gens)
 	kills, stop := slices.Clone(s.kills9), s.stop
 	s.mu.Unlock()
-	var sent, wroteWhole, acked, refusedDown, onTape, repliesOnTape, noReply, noReplyKilled, lostByKill, mayFailNoReply, stopRefused int
+	var sent, wroteWhole, acked, refusedDown, onTape, repliesOnTape, noReply, noReplyKilled, lostByKill, mayFailNoReply, stopRefused, staleConn int
 	var fallbacks, late int
 	why := map[string]int{} // X-Vapimon-Fallback values
 	var maxLate time.Duration
@@ -1047,9 +1065,10 @@ func (s *soak) check() {
 		if r.wrote {
 			wroteWhole++
 		}
-		killed := false
+		killed, stale := false, false
 		for _, k := range kills {
 			killed = killed || k.overlaps(r)
+			stale = stale || k.stale(r)
 		}
 		stopped := stop.overlaps(r)
 		tp := byPath[r.path]
@@ -1103,6 +1122,8 @@ func (s *soak) check() {
 			if r.wrote && tp == nil {
 				lostByKill++ // sent whole, but vapimon died before reading it
 			}
+		case stale && tp == nil:
+			staleConn++ // sent to a run already killed: nothing received it
 		case r.mayFail:
 			mayFailNoReply++
 		case stopped && tp == nil:
@@ -1179,7 +1200,7 @@ func (s *soak) check() {
 	t.Logf("  answered in place of the dev server, by why: %v", why)
 	t.Logf("  on tape                       %d requests; replies on tape %d", onTape, repliesOnTape)
 	t.Logf("  no reply recorded             %d (%d of them killed while waiting)", noReply, noReplyKilled)
-	t.Logf("  sent whole, killed unread     %d; client faults with no reply %d; closed by the final SIGTERM unread %d", lostByKill, mayFailNoReply, stopRefused)
+	t.Logf("  sent whole, killed unread     %d; on a kept-alive connection to a killed run %d; client faults with no reply %d; closed by the final SIGTERM unread %d", lostByKill, staleConn, mayFailNoReply, stopRefused)
 	t.Logf("  kills (kill -9)               %d; restarts that failed %d", s.kills.Load(), s.restartFailures)
 	t.Logf("  torn last lines               %d left by kills, %d injected; repair announced on %d restarts", s.tornFound, s.tornInjected, s.repairedSaid)
 	t.Logf("  time to serve after restart   max %s, median %s (from exec); max %s from the kill", maxDur(s.serveAfterStart), medianDur(s.serveAfterStart), maxDur(s.serveAfterKill))
