@@ -100,12 +100,12 @@ type soakReq struct {
 	// (zero for a new connection): a kill after that means it led to a dead process.
 	idleSince time.Time
 	wrote     bool // the whole request reached the socket
-	refused    bool // connection refused: vapimon was down, nothing sent
-	acked      bool // a whole reply was read
-	status     int
-	replyHash  [32]byte
-	fallback   string // X-Vapimon-Fallback of the reply
-	err        string
+	refused   bool // connection refused: vapimon was down, nothing sent
+	acked     bool // a whole reply was read
+	status    int
+	replyHash [32]byte
+	fallback  string // X-Vapimon-Fallback of the reply
+	err       string
 }
 
 // window is a span of time during which vapimon was going down: from the signal to the
