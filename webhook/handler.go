@@ -82,7 +82,7 @@ type Handler struct {
 	sensitive []string // canonical header names never recorded or shown
 	seq       atomic.Uint64
 	inflight  chan struct{}
-	reading   chan struct{}
+	reading   *readingSlots
 	stats     struct {
 		received, rejected, replied, tapeFailed atomic.Uint64
 	}
@@ -127,7 +127,7 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: make(chan struct{}, cfg.MaxReading)}
+	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: newReadingSlots(cfg.MaxReading)}
 	h.noted.max = maxNotedCalls
 	for _, name := range h.auth().SensitiveHeaders() {
 		h.sensitive = append(h.sensitive, http.CanonicalHeaderKey(name))
@@ -159,7 +159,7 @@ func (h *Handler) redact(hdr http.Header) http.Header {
 func (h *Handler) InFlight() int { return len(h.inflight) }
 
 // Reading returns how many requests are still sending their body.
-func (h *Handler) Reading() int { return len(h.reading) }
+func (h *Handler) Reading() int { return h.reading.inUse() }
 
 // Stats returns the handler's counters.
 func (h *Handler) Stats() Stats {
@@ -258,6 +258,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := Timing(msg, now, h.cfg.ToolTimeout)
 	if d.Budget > 0 {
 		ev.VapiDeadline, ev.Deadline, ev.BudgetSource = d.Vapi, d.Send, d.Source
+		if d.Budget > DefaultToolTimeout {
+			// The server's WriteTimeout covers the default budget; a payload may ask for
+			// up to 300 s, and the reply must still reach Vapi then.
+			_ = http.NewResponseController(w).SetWriteDeadline(d.Vapi.Add(replyWriteSlack))
+		}
 	}
 	h.record(ev)
 	h.cfg.Bus.Publish(ev)
@@ -279,21 +284,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // net/http then gives up on the rest of the body at once and closes the connection,
 // instead of waiting for a slow sender.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, public, reason string) {
-	select {
-	case h.reading <- struct{}{}:
-		defer func() { <-h.reading }()
-	default:
-		return nil, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests still sending their body (cap %d): answered 503", cap(h.reading))
-	}
 	rc := http.NewResponseController(w)
 	start := time.Now() // the socket's deadline is in real time, whatever Config.Now says
+	slot := h.reading.acquire(rc, start)
+	if slot < 0 {
+		return nil, http.StatusServiceUnavailable, "too many requests in flight", fmt.Sprintf("too many requests still sending their body (cap %d, none slow enough to cut): answered 503", h.reading.cap())
+	}
 	limit := h.bodyTime(r.ContentLength)
 	timed := rc.SetReadDeadline(start.Add(limit)) == nil
-	var grow func(n int)
-	if timed && r.ContentLength < 0 {
+	chunked := timed && r.ContentLength < 0
+	grow := func(n int) {
+		h.reading.progress(slot, n)
 		// Chunked: the length is known only as it arrives; a sender keeping up with
 		// minBodyRate keeps its time.
-		grow = func(n int) {
+		if chunked {
 			if t := h.bodyTime(int64(n)); t > limit {
 				limit = t
 				_ = rc.SetReadDeadline(start.Add(limit))
@@ -301,6 +305,9 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		}
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody, grow)
+	if evicted := h.reading.release(slot); evicted && err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, http.StatusRequestTimeout, "body not received in time", fmt.Sprintf("body still arriving after %s (%d bytes), the slowest of %d senders: cut to make room for a new request, answered 408", roundDur(time.Since(start)), len(body), h.reading.cap())
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
@@ -702,6 +709,10 @@ func NewServer(h http.Handler, toolTimeout time.Duration, logger *slog.Logger) *
 		ConnState:         watchConnState,
 	}
 }
+
+// replyWriteSlack is how long after Vapi's deadline a reply may still be written: enough
+// for the fallback and a reply held for review, never forever.
+const replyWriteSlack = 40 * time.Second
 
 // MaxHeaderBytes caps a request's headers (net/http answers 431 past it, and a little
 // more, itself).

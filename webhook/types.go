@@ -239,10 +239,14 @@ func Timing(msg *Message, received time.Time, toolTimeout time.Duration) Deadlin
 			fromPayload = true
 		}
 	}
+	// Each tool waits for its own server.timeoutSeconds, else the message-wide one; the
+	// message's deadline is the earliest of its tools' (a tool's own may be longer than
+	// the message-wide one: that is how a user gets more time to type).
 	best := chain
 	var toolNotes []string
 	badTools := 0
-	if msg.Kind == TypeToolCalls {
+	if msg.Kind == TypeToolCalls && len(msg.ToolCalls) > 0 {
+		best = timeoutSource{}
 		for _, tc := range msg.ToolCalls {
 			d, shown, why := judgeTimeout(tc.TimeoutSeconds)
 			cand := chain
@@ -255,7 +259,7 @@ func Timing(msg *Message, received time.Time, toolTimeout time.Duration) Deadlin
 				cand = timeoutSource{d: d, source: "tool " + toolLabel(tc) + ": server.timeoutSeconds " + shown}
 				fromPayload = true
 			}
-			if cand.d < best.d {
+			if best.d == 0 || cand.d < best.d {
 				best = cand
 			}
 		}

@@ -33,7 +33,6 @@ import (
 // A full disk must cost the tape, not the calls. Repro by hand: a tmpfs filled to the
 // last page, or `ulimit -f` as here.
 func TestRegressTornTapeOnFullDiskStillListens(t *testing.T) {
-	t.Skip("known failure: a tape whose last line lacks its newline on a full disk makes `listen --record` exit 1 (the repair's write fails) instead of answering with the tape failing")
 	t.Parallel()
 	tape := filepath.Join(t.TempDir(), "torn.jsonl")
 	// One whole record, exactly 8192 bytes, without its final newline: what a crash
@@ -70,7 +69,6 @@ func TestRegressTornTapeOnFullDiskStillListens(t *testing.T) {
 // server" (exit 52) at 70 s. The same happens to an operator who answers after 60 s, and
 // to the fallback itself (sent at 118.5 s). This test takes about 62 s once unskipped.
 func TestRegressReplyAfterSixtySecondsReachesCaller(t *testing.T) {
-	t.Skip("known failure: replies later than --tool-timeout+40s (60 s) are cut by the server's WriteTimeout although the payload's server.timeoutSeconds allows up to 300 s")
 	t.Parallel()
 	const answerAfter = 61 * time.Second
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +109,6 @@ func TestRegressReplyAfterSixtySecondsReachesCaller(t *testing.T) {
 // of 16, and 20 trickling connections. What the issue asks: a real request is served
 // within 1 s whatever the trickling connections do.
 func TestRegressTricklingSendersCannotStarveRealRequests(t *testing.T) {
-	t.Skip("known failure: connections trickling a body fill the reading cap (4 x --max-inflight, 1,024 by default) and real requests get 503 until their 3 s body deadline, again and again")
 	t.Parallel()
 	p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--no-record", "--max-inflight", "4"}})
 	ctx, cancel := context.WithCancel(context.Background())
