@@ -14,7 +14,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
-	"github.com/vapimon/vapimon/tui"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -70,7 +70,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err != nil {
 		return err
 	}
-	dir, err := stateDir()
+	dir, err := fixtures.MakeStateDir()
 	if err != nil {
 		return err
 	}
@@ -80,69 +80,42 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	}
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
-	f := &listenFlags{
-		addr:        "127.0.0.1:0",
-		maxBody:     webhook.DefaultMaxBody,
-		maxInFlight: webhook.DefaultMaxInFlight,
-		toolTimeout: toolTimeout,
-		answers:     answersPath,
-		keepCalls:   500,
-	}
-	f.auth.mode = string(webhook.AuthHMAC)
-	f.auth.secrets = []string{hex.EncodeToString(secret)}
-	f.tunnel.noTunnel = true
-	authCfg, err := f.auth.config()
+	auth, err := webhook.AuthConfig{Mode: webhook.AuthHMAC, Secrets: []string{hex.EncodeToString(secret)}}.Normalize()
 	if err != nil {
 		return err
 	}
-
-	op := tui.NewOperator()
-	s, err := startSession(ctx, f, stderr, op)
-	if err != nil {
-		return err
+	cfg := relay.Config{
+		Mode:        webhook.ModeDemo,
+		Addr:        "127.0.0.1:0",
+		Auth:        auth,
+		MaxBody:     webhook.DefaultMaxBody,
+		MaxInFlight: webhook.DefaultMaxInFlight,
+		ToolTimeout: toolTimeout,
+		AnswersFile: answersPath,
+		Tunnel:      relay.TunnelConfig{NoTunnel: true},
+		TunnelNote:  "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)",
+		Stderr:      stderr,
 	}
-	st := s.status.get()
-	st.TunnelNote = "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)"
-	s.status.set(st)
-
-	playCtx, stopPlaying := context.WithCancel(ctx)
-	defer stopPlaying()
-	played := make(chan struct{})
-	go func() {
-		defer close(played)
-		defer s.recoverPanic("demo player")
+	return runTUI(ctx, cfg, 500, func(ctx context.Context, s *relay.Session) {
 		// Give the screen a moment to draw before the call starts.
 		select {
-		case <-playCtx.Done():
+		case <-ctx.Done():
 			return
 		case <-time.After(800 * time.Millisecond):
 		}
 		r := &fixtures.Replayer{
-			Sender: fixtures.Sender{To: strings.TrimRight(st.ListenURL, "/") + "/vapi/webhook", Auth: authCfg},
+			Sender: fixtures.Sender{To: strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook", Auth: auth},
 			Speed:  speed,
 		}
-		sum, err := r.Run(playCtx, fixtures.Freshen(recs, time.Now()))
+		sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
 		switch {
-		case playCtx.Err() != nil:
+		case ctx.Err() != nil:
 		case err != nil:
-			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
+			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
 		default:
-			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
+			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
 		}
-	}()
-	runErr := runMonitor(ctx, s, tuiOptions(s), op)
-	stopPlaying()
-	<-played
-	if err := s.shutdown(); err != nil && runErr == nil {
-		runErr = err
-	}
-	if msg := exitMessage(ctx, op); msg != "" {
-		tryWrite(stderr, msg+"\n")
-	}
-	if sum := s.tapeSummary(true); sum != "" {
-		tryWrite(stderr, sum+"\n")
-	}
-	return runErr
+	})
 }
 
 // fixtureCompletion completes built-in fixture names of the given kind ("" for all).
