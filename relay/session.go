@@ -105,18 +105,18 @@ func (s *Session) Intercepting() bool { return s.intercepting.Load() }
 // the public URL. On error, what was opened is closed again.
 func (s *Session) Start(ctx context.Context) (err error) {
 	cfg := &s.cfg
+	s.closers = append(s.closers, s.cancelReqs)
+	defer func() {
+		if err != nil && s.srv == nil { // once serving, Shutdown has closed everything
+			s.close()
+		}
+	}()
 	if cfg.Forward.Intercept && cfg.Interceptor == nil {
 		return errors.New("--intercept needs the TUI (someone has to review the replies): drop --headless, or run in a terminal")
 	}
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	s.closers = append(s.closers, s.cancelReqs)
-	defer func() {
-		if err != nil && s.srv == nil {
-			s.close()
-		}
-	}()
 	verifier, err := webhook.NewVerifier(cfg.Auth)
 	if err != nil {
 		return err
