@@ -163,7 +163,9 @@ func TestSessionRefuses(t *testing.T) {
 		want string
 	}{
 		{"tool timeout", func(c *Config) { c.ToolTimeout = 500 * time.Millisecond }, "--tool-timeout 500ms"},
-		{"intercept without a reviewer", func(c *Config) { c.Forward = ForwardConfig{Routes: loopRoutes("http://localhost:3000"), Intercept: true} }, "--intercept needs the TUI"},
+		{"intercept without a reviewer", func(c *Config) {
+			c.Forward = ForwardConfig{Routes: loopRoutes("http://localhost:3000"), Intercept: true}
+		}, "--intercept needs the TUI"},
 		{"intercept without forwarding", func(c *Config) {
 			c.Forward.Intercept = true
 			c.Interceptor = func(_ context.Context, _ *webhook.Event, r webhook.Reply) (webhook.Reply, error) { return r, nil }
