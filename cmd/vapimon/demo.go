@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -19,18 +20,9 @@ import (
 )
 
 // demoAnswers answers some of the demo call's tools; get_weather is left for the operator.
-const demoAnswers = `# vapimon demo answers: get_weather is left for you to answer by hand.
-tools:
-  lookup_order:
-    - when: {orderId: "A123"}
-      result: "Order A123 shipped yesterday, arriving Thursday."
-    - result: "I could not find order {{orderId}}."
-  book_table: {error: "fully booked"}
-replies:
-  assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
-assistants:
-  - {id: "5a6b2c1d-0000-4000-8000-000000000001", name: "Support (demo)"}
-`
+//
+//go:embed demo-answers.yaml
+var demoAnswers []byte
 
 func newDemoCmd() *cobra.Command {
 	var scenario string
@@ -75,7 +67,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 		return err
 	}
 	answersPath := filepath.Join(dir, "demo-answers.yaml")
-	if err := os.WriteFile(answersPath, []byte(demoAnswers), 0o600); err != nil {
+	if err := os.WriteFile(answersPath, demoAnswers, 0o600); err != nil {
 		return fmt.Errorf("demo answers: %w", err)
 	}
 	secret := make([]byte, 16)

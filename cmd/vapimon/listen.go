@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -14,39 +13,45 @@ import (
 	"github.com/vapimon/vapimon/webhook"
 )
 
-// listenFlags are the flags of `vapimon listen` (and of the bare `vapimon`).
+// listenFlags are the flags of `vapimon listen` (and of the bare `vapimon`): most go
+// straight into the session's Config; the rest are mapped by config.
 type listenFlags struct {
-	auth        authFlags
-	addr        string
-	headless    bool
-	maxBody     int64
-	maxInFlight int
-	toolTimeout time.Duration
-	answers     string
-	record      string
-	noRecord    bool
-	logFile     string
-	keepCalls   int
-	tunnel      tunnelFlags
+	cfg                             relay.Config
+	auth                            authFlags
+	headless                        bool
+	keepCalls                       int
+	forwardTo                       []string
+	assistants, phoneNumbers, tools []string
 }
 
 func (f *listenFlags) register(cmd *cobra.Command) {
-	fs := cmd.Flags()
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:4242", "local address to listen on (loopback only unless you ask otherwise)")
+	c, fs := &f.cfg, cmd.Flags()
+	fs.StringVar(&c.Addr, "addr", relay.DefaultAddr, "local address to listen on (loopback only unless you ask otherwise)")
 	fs.BoolVar(&f.headless, "headless", false, "print one JSON line per event on stdout instead of the TUI (automatic when stdout is not a terminal)")
-	fs.Int64Var(&f.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body accepted, in bytes (413 past it)")
-	fs.IntVar(&f.maxInFlight, "max-inflight", webhook.DefaultMaxInFlight, "most requests handled at once (503 past it)")
-	fs.DurationVar(&f.toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "default wait for messages whose payload names no server.timeoutSeconds (the tool's, assistant's or phone number's is used when present; assistant-request always has 7.5s)")
-	fs.StringVar(&f.answers, "answers", "", "canned answers file (YAML or JSON; see fixtures/answers.example.yaml); re-read when it changes")
-	fs.StringVar(&f.record, "record", "", "tape file to append every request and reply to (default: a new file under the state directory)")
-	fs.BoolVar(&f.noRecord, "no-record", false, "do not record a tape")
-	fs.StringVar(&f.logFile, "log-file", "", "diagnostic log file (default: vapimon.log in the state directory)")
+	fs.Int64Var(&c.MaxBody, "max-body", webhook.DefaultMaxBody, "largest request body accepted, in bytes (413 past it)")
+	fs.IntVar(&c.MaxInFlight, "max-inflight", webhook.DefaultMaxInFlight, "most requests handled at once (503 past it)")
+	fs.DurationVar(&c.ToolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "default wait for messages whose payload names no server.timeoutSeconds (the tool's, assistant's or phone number's is used when present; assistant-request always has 7.5s)")
+	fs.StringVar(&c.AnswersFile, "answers", "", "canned answers file (YAML or JSON; see fixtures/answers.example.yaml); re-read when it changes")
+	fs.StringVar(&c.TapePath, "record", "", "tape file to append every request and reply to (default: a new file under the state directory)")
+	fs.BoolVar(&c.NoTape, "no-record", false, "do not record a tape")
+	fs.StringVar(&c.LogFile, "log-file", "", "diagnostic log file (default: vapimon.log in the state directory)")
 	fs.IntVar(&f.keepCalls, "keep-calls", 500, "calls kept in memory by the TUI (older ones stay on the tape)")
+	fs.StringArrayVar(&f.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
+	fs.DurationVar(&c.Forward.Timeout, "forward-timeout", 0, "how long your server may take to answer a message Vapi waits on (default: half the time left, so the answers file and you still get a turn when it hangs)")
+	fs.BoolVar(&c.Forward.Raw, "forward-raw", false, "send your server's reply to Vapi unchanged whatever it is (a 500, a body Vapi cannot use, a redirect) instead of answering from the answers file, you or the fallback: to see what Vapi does with it")
+	fs.BoolVar(&c.Forward.Intercept, "intercept", false, "show your server's reply to the operator, who sends, edits or replaces it before the deadline (TUI)")
+	fs.BoolVar(&c.Tunnel.NoTunnel, "no-tunnel", false, "do not open an ngrok tunnel even when NGROK_AUTHTOKEN is set")
+	fs.StringVar(&c.Tunnel.Domain, "domain", "", "reserved ngrok domain to use, e.g. my-agent.ngrok.app")
+	fs.StringVar(&c.Tunnel.TrafficPolicyFile, "traffic-policy", "", "ngrok traffic policy file (YAML or JSON) applied to the tunnel")
+	fs.StringVar(&c.Tunnel.PublicURL, "public-url", "", "your own public URL (cloudflared, Tailscale Funnel, a reverse proxy) that reaches --addr")
+	fs.StringArrayVar(&f.assistants, "assistant", nil, "point this Vapi assistant's server URL at vapimon while it runs (needs VAPI_API_KEY); repeatable")
+	fs.StringArrayVar(&f.phoneNumbers, "phone-number", nil, "point this Vapi phone number's server URL at vapimon (needs VAPI_API_KEY); repeatable")
+	fs.StringArrayVar(&f.tools, "tool", nil, "point this Vapi tool's server URL at vapimon (needs VAPI_API_KEY); repeatable")
 	f.auth.register(cmd)
-	f.tunnel.register(cmd)
 	_ = cmd.MarkFlagFilename("answers", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("record", "jsonl")
 	_ = cmd.MarkFlagFilename("log-file", "log")
+	_ = cmd.MarkFlagFilename("traffic-policy", "yaml", "yml", "json")
 }
 
 func newListenCmd() *cobra.Command {
@@ -72,38 +77,29 @@ prompt), and finally a fallback sent just before Vapi's deadline.`,
 	return cmd
 }
 
-// config maps the flags and the environment (NGROK_AUTHTOKEN, VAPI_API_KEY,
-// VAPI_BASE_URL, VAPI_WEBHOOK_SECRET) to a session's Config; the session checks the rest.
+// config completes the session's Config from the flags that need mapping and from the
+// environment (NGROK_AUTHTOKEN, VAPI_API_KEY, VAPI_BASE_URL, VAPI_WEBHOOK_SECRET); the
+// session checks the rest.
 func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
-	auth, err := f.auth.config()
-	if err != nil {
-		return relay.Config{}, err
+	c := f.cfg
+	var err error
+	if c.Auth, err = f.auth.config(); err != nil {
+		return c, err
 	}
-	var routes []relay.Route
-	if len(f.tunnel.forwardTo) > 0 {
-		if routes, err = relay.ParseRoutes(f.tunnel.forwardTo); err != nil {
-			return relay.Config{}, fmt.Errorf("--forward-to: %w", err)
+	if len(f.forwardTo) > 0 {
+		if c.Forward.Routes, err = relay.ParseRoutes(f.forwardTo); err != nil {
+			return c, fmt.Errorf("--forward-to: %w", err)
 		}
 	}
-	t := f.tunnel
-	return relay.Config{
-		Addr:        f.addr,
-		Auth:        auth,
-		MaxBody:     f.maxBody,
-		MaxInFlight: f.maxInFlight,
-		ToolTimeout: f.toolTimeout,
-		AnswersFile: f.answers,
-		TapePath:    f.record,
-		NoTape:      f.noRecord,
-		LogFile:     f.logFile,
-		Forward:     relay.ForwardConfig{Routes: routes, Timeout: t.forwardTimeout, Raw: t.forwardRaw, Intercept: t.intercept},
-		Tunnel: relay.TunnelConfig{
-			Authtoken: strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN")),
-			NoTunnel:  t.noTunnel, Domain: t.domain, TrafficPolicyFile: t.trafficPolicy, PublicURL: t.publicURL,
-		},
-		Vapi:   relay.VapiConfig{Targets: t.targets(), APIKey: os.Getenv("VAPI_API_KEY"), BaseURL: os.Getenv("VAPI_BASE_URL")},
-		Stderr: stderr,
-	}, nil
+	for i, ids := range [][]string{f.assistants, f.phoneNumbers, f.tools} {
+		for _, id := range ids {
+			c.Vapi.Targets = append(c.Vapi.Targets, relay.Target{Kind: []string{relay.KindAssistant, relay.KindPhoneNumber, relay.KindTool}[i], ID: id})
+		}
+	}
+	c.Tunnel.Authtoken = strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN"))
+	c.Vapi.APIKey, c.Vapi.BaseURL = os.Getenv("VAPI_API_KEY"), os.Getenv("VAPI_BASE_URL")
+	c.Stderr = stderr
+	return c, nil
 }
 
 func runListen(cmd *cobra.Command, f *listenFlags) error {
