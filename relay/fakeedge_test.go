@@ -23,6 +23,8 @@ import (
 
 	"golang.ngrok.com/muxado/v2"
 	"golang.ngrok.com/ngrok/v2"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // fakeEdge speaks just enough of ngrok's agent protocol (TLS, muxado, JSON RPCs) to test
@@ -244,14 +246,14 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 type statusLog struct {
 	mu  sync.Mutex
 	all []string
-	ch  chan string
+	ch  chan webhook.TunnelState
 }
 
-func newStatusLog() *statusLog { return &statusLog{ch: make(chan string, 64)} }
+func newStatusLog() *statusLog { return &statusLog{ch: make(chan webhook.TunnelState, 64)} }
 
-func (s *statusLog) on(state, note string) {
+func (s *statusLog) on(state webhook.TunnelState, note string) {
 	s.mu.Lock()
-	s.all = append(s.all, state+": "+note)
+	s.all = append(s.all, string(state)+": "+note)
 	s.mu.Unlock()
 	select {
 	case s.ch <- state:
@@ -266,7 +268,7 @@ func (s *statusLog) states() []string {
 }
 
 // waitFor waits until state is reported, failing after a generous deadline.
-func (s *statusLog) waitFor(t *testing.T, state string) {
+func (s *statusLog) waitFor(t *testing.T, state webhook.TunnelState) {
 	t.Helper()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()

@@ -407,7 +407,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		return webhook.Reply{}, webhook.ErrPass
 	}
 	if r.err != nil {
-		return webhook.Reply{}, fmt.Errorf("bad forward URL %q: %v", r.URL, r.err)
+		return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("bad forward URL %q: %v", r.URL, r.err), r.err)
 	}
 	target := r.target(ev.Path)
 	expects := webhook.ExpectsReply(ev.Msg.Kind)
@@ -422,7 +422,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	case slots <- struct{}{}:
 		defer func() { <-slots }()
 	default:
-		err := fmt.Errorf("%d %s already in flight: not forwarded to %s", cap(slots), what, target)
+		err := failure(webhook.ForwardBusy, 0, fmt.Sprintf("%d %s already in flight: not forwarded to %s", cap(slots), what, target), nil)
 		f.health(ev.Seq, target, 0, 0, err)
 		return webhook.Reply{}, err
 	}
@@ -451,48 +451,49 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(ev.Body))
 	if err != nil {
-		return webhook.Reply{}, fmt.Errorf("cannot build a request to %s: %v", target, err)
+		return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("cannot build a request to %s: %v", target, err), err)
 	}
 	req.Header = forwardHeader(ev)
 	start := time.Now()
 	resp, resent, err := f.send(ctx, req)
 	if err != nil {
-		err = describeTransport(ctx, err, target, time.Since(start))
+		fe := describeTransport(ctx, err, target, 0, time.Since(start))
 		if resent {
-			err = fmt.Errorf("%w (also when resent on a new connection)", err)
+			fe.Msg += " (also when resent on a new connection)"
 		}
-		f.health(ev.Seq, target, 0, time.Since(start), err)
-		return webhook.Reply{}, err
+		f.health(ev.Seq, target, 0, time.Since(start), fe)
+		return webhook.Reply{}, fe
 	}
 	defer resp.Body.Close()
 
 	body, err := f.readBody(resp)
 	latency := time.Since(start)
 	if err != nil {
+		var fe *webhook.ForwardError
 		if !errors.Is(err, errTooLarge) {
-			err = describeTransport(ctx, err, target, latency)
+			fe = describeTransport(ctx, err, target, resp.StatusCode, latency)
 		} else {
-			err = fmt.Errorf("reply from %s larger than %s: vapimon stops reading there", target, byteSize(f.maxResp))
+			fe = failure(webhook.ForwardTooLarge, resp.StatusCode, fmt.Sprintf("reply from %s larger than %s: vapimon stops reading there", target, byteSize(f.maxResp)), err)
 		}
-		f.health(ev.Seq, target, resp.StatusCode, latency, err)
-		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, err
+		f.health(ev.Seq, target, resp.StatusCode, latency, fe)
+		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, fe
 	}
 	reply := webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Body: body, Source: webhook.SourceForward}
 
 	var warnings []string
-	var unusable error
+	var unusable *webhook.ForwardError
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		loc := resp.Header.Get("Location")
 		if loc == "" {
 			loc = "(no Location)"
 		}
-		unusable = fmt.Errorf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200))
+		unusable = failure(webhook.ForwardRedirect, resp.StatusCode, fmt.Sprintf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200)), nil)
 	case expects:
 		warnings, unusable = f.checkReply(ev.Msg, target, &reply)
 	}
 	var rawErr error
-	if f.raw {
+	if f.raw && unusable != nil {
 		rawErr = unusable
 	}
 	reply.Note = replyNote(warnings, resent, rawErr)
@@ -506,7 +507,8 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	if fn := f.intercept.Load(); fn != nil && expects {
 		out, err := (*fn)(reviewCtx, ev, reply)
 		if err != nil {
-			return reply, fmt.Errorf("intercepted reply not sent: %w", err)
+			// Your server answered; the review failed, so its reply did not go out.
+			return reply, failure(webhook.ForwardOther, reply.Status, "intercepted reply not sent: "+err.Error(), err)
 		}
 		if out.Source == "" {
 			out.Source = webhook.SourceForward
@@ -561,9 +563,9 @@ func attempt(c *http.Client, req *http.Request) (resp *http.Response, stale bool
 // answer 201, and a relay must not change what Vapi would make of it. A 2xx with an empty
 // body where the message needs one is "no result returned". Other statuses fail.
 // Warnings (a status other than 200, line breaks...) never fail a reply.
-func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webhook.Reply) (warnings []string, err error) {
+func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webhook.Reply) (warnings []string, err *webhook.ForwardError) {
 	if reply.Status < 200 || reply.Status > 299 {
-		return nil, fmt.Errorf("HTTP %d from %s%s", reply.Status, target, snippet(reply.Body))
+		return nil, failure(webhook.ForwardStatus, reply.Status, fmt.Sprintf("HTTP %d from %s%s", reply.Status, target, snippet(reply.Body)), nil)
 	}
 	if reply.Status != http.StatusOK {
 		warnings = append(warnings, fmt.Sprintf("HTTP %d: Vapi's docs ask for 200", reply.Status))
@@ -574,9 +576,9 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 		return warnings, nil
 	}
 	if len(bytes.TrimSpace(reply.Body)) == 0 {
-		return warnings, fmt.Errorf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind)
+		return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind), nil)
 	}
-	return warnings, fmt.Errorf("unusable reply from %s: %s%s", target, printable(strings.Join(v.Problems, "; "), 300), snippet(reply.Body))
+	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, printable(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
 }
 
 // replyNote is the operator-facing note on a forwarded reply: its warnings, a resend,
@@ -636,7 +638,7 @@ func (f *Forwarder) readBody(resp *http.Response) ([]byte, error) {
 	}
 }
 
-func (f *Forwarder) health(seq uint64, target string, status int, latency time.Duration, err error, reply ...*webhook.Reply) {
+func (f *Forwarder) health(seq uint64, target string, status int, latency time.Duration, fe *webhook.ForwardError, reply ...*webhook.Reply) {
 	if f.bus == nil {
 		return
 	}
@@ -648,8 +650,8 @@ func (f *Forwarder) health(seq uint64, target string, status int, latency time.D
 			h.Body = h.Body[:maxHealthBody]
 		}
 	}
-	if err != nil {
-		h.Err = err.Error()
+	if fe != nil {
+		h.Failure, h.Err = fe.Failure, fe.Error()
 	}
 	f.bus.Publish(h)
 }
@@ -730,27 +732,34 @@ func remoteIP(addr string) string {
 	return addr
 }
 
-// describeTransport says in plain words why no reply came.
-func describeTransport(ctx context.Context, err error, target string, took time.Duration) error {
+// failure is the error of a forward that gave no usable reply: kind for the handler and
+// the UI, msg for a person.
+func failure(kind webhook.ForwardFailure, status int, msg string, err error) *webhook.ForwardError {
+	return &webhook.ForwardError{Failure: kind, Status: status, Msg: msg, Err: err}
+}
+
+// describeTransport says in plain words, and as a kind, why no (complete) reply came;
+// status is the HTTP status when the failure came while reading the body.
+func describeTransport(ctx context.Context, err error, target string, status int, took time.Duration) *webhook.ForwardError {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &plainError{msg: fmt.Sprintf("no reply from %s within %s", target, roundDuration(took)), err: err}
+		return failure(webhook.ForwardTimeout, status, fmt.Sprintf("no reply from %s within %s", target, roundDuration(took)), err)
 	case errors.Is(err, context.Canceled):
-		return &plainError{msg: fmt.Sprintf("forward to %s cancelled", target), err: err}
+		return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s cancelled", target), err)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return &plainError{msg: fmt.Sprintf("connection refused by %s (is your server running?)", target), err: err}
+		return failure(webhook.ForwardRefused, status, fmt.Sprintf("connection refused by %s (is your server running?)", target), err)
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return &plainError{msg: fmt.Sprintf("%s closed the connection without a complete reply", target), err: err}
+		return failure(webhook.ForwardClosed, status, fmt.Sprintf("%s closed the connection without a complete reply", target), err)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return &plainError{msg: fmt.Sprintf("cannot resolve %s: %s", printable(dnsErr.Name, 100), printable(dnsErr.Err, 100)), err: err}
+		return failure(webhook.ForwardDNS, status, fmt.Sprintf("cannot resolve %s: %s", printable(dnsErr.Name, 100), printable(dnsErr.Err, 100)), err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return &plainError{msg: fmt.Sprintf("forward to %s failed: %s", target, printable(err.Error(), 200)), err: err}
+	return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s failed: %s", target, printable(err.Error(), 200)), err)
 }
 
 // snippet quotes the start of a body for an error message, made safe for a terminal.

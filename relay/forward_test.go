@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -301,6 +302,23 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
+// checkKind fails unless err is a *webhook.ForwardError of kind want (with the status the
+// server answered) and the forward health says the same kind: the handler and the UI
+// read the kind, never the sentence.
+func checkKind(t *testing.T, err error, h webhook.ForwardHealth, want webhook.ForwardFailure, status int) {
+	t.Helper()
+	var fe *webhook.ForwardError
+	if !errors.As(err, &fe) {
+		t.Fatalf("err %T %q is not a *webhook.ForwardError", err, err)
+	}
+	if fe.Failure != want || fe.Status != status || fe.Error() != err.Error() {
+		t.Errorf("ForwardError = {%q, %d, %q}, want kind %q, status %d", fe.Failure, fe.Status, fe.Msg, want, status)
+	}
+	if h.Failure != want {
+		t.Errorf("health failure = %q, want %q", h.Failure, want)
+	}
+}
+
 func TestForwardFailuresMoveTheChainOn(t *testing.T) {
 	t.Parallel()
 	var redirectFollowed atomic.Bool
@@ -336,17 +354,18 @@ func TestForwardFailuresMoveTheChainOn(t *testing.T) {
 		name, url  string
 		wantErr    string
 		wantStatus int // of the reply returned for display; 0 when none came
+		wantKind   webhook.ForwardFailure
 	}{
-		{"server down", down, "connection refused by " + down + " (is your server running?)", 0},
-		{"500", srv.URL + "/500", "HTTP 500 from " + srv.URL + `/500: {"error":"boom"}`, 500},
-		{"redirect", srv.URL + "/redirect", "HTTP 302 from " + srv.URL + "/redirect: redirected to /elsewhere: vapimon does not follow redirects", 302},
-		{"garbage", srv.URL + "/garbage", "unusable reply from " + srv.URL + "/garbage: body is not JSON: <html>oops</html>", 200},
-		{"wrong id", srv.URL + "/wrong-id", "unusable reply from " + srv.URL + `/wrong-id: results[0].toolCallId "call_9" does not match any tool call (expected call_1)`, 200},
-		{"empty body", srv.URL + "/empty", "unusable reply from " + srv.URL + "/empty: no result returned (HTTP 200 with an empty body: tool-calls needs one)", 200},
-		{"204", srv.URL + "/204", "unusable reply from " + srv.URL + "/204: no result returned (HTTP 204 with an empty body: tool-calls needs one)", 204},
-		{"201 with a broken body", srv.URL + "/201-broken", "unusable reply from " + srv.URL + `/201-broken: results[0].toolCallId "call_9" does not match any tool call`, 201},
-		{"404", srv.URL + "/nowhere", "HTTP 404 from " + srv.URL + "/nowhere: 404 page not found", 404},
-		{"hang up", srv.URL + "/hangup", srv.URL + "/hangup closed the connection without a complete reply", 0},
+		{"server down", down, "connection refused by " + down + " (is your server running?)", 0, webhook.ForwardRefused},
+		{"500", srv.URL + "/500", "HTTP 500 from " + srv.URL + `/500: {"error":"boom"}`, 500, webhook.ForwardStatus},
+		{"redirect", srv.URL + "/redirect", "HTTP 302 from " + srv.URL + "/redirect: redirected to /elsewhere: vapimon does not follow redirects", 302, webhook.ForwardRedirect},
+		{"garbage", srv.URL + "/garbage", "unusable reply from " + srv.URL + "/garbage: body is not JSON: <html>oops</html>", 200, webhook.ForwardUnusable},
+		{"wrong id", srv.URL + "/wrong-id", "unusable reply from " + srv.URL + `/wrong-id: results[0].toolCallId "call_9" does not match any tool call (expected call_1)`, 200, webhook.ForwardUnusable},
+		{"empty body", srv.URL + "/empty", "unusable reply from " + srv.URL + "/empty: no result returned (HTTP 200 with an empty body: tool-calls needs one)", 200, webhook.ForwardUnusable},
+		{"204", srv.URL + "/204", "unusable reply from " + srv.URL + "/204: no result returned (HTTP 204 with an empty body: tool-calls needs one)", 204, webhook.ForwardUnusable},
+		{"201 with a broken body", srv.URL + "/201-broken", "unusable reply from " + srv.URL + `/201-broken: results[0].toolCallId "call_9" does not match any tool call`, 201, webhook.ForwardUnusable},
+		{"404", srv.URL + "/nowhere", "HTTP 404 from " + srv.URL + "/nowhere: 404 page not found", 404, webhook.ForwardStatus},
+		{"hang up", srv.URL + "/hangup", srv.URL + "/hangup closed the connection without a complete reply", 0, webhook.ForwardClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,9 +383,11 @@ func TestForwardFailuresMoveTheChainOn(t *testing.T) {
 			if reply.Status != tt.wantStatus {
 				t.Errorf("reply status = %d, want %d", reply.Status, tt.wantStatus)
 			}
-			if h := healthOf(t, sub); h.Err != err.Error() || h.Status != tt.wantStatus {
+			h := healthOf(t, sub)
+			if h.Err != err.Error() || h.Status != tt.wantStatus {
 				t.Errorf("health = %+v, want Err %q", h, err)
 			}
+			checkKind(t, err, h, tt.wantKind, tt.wantStatus)
 		})
 	}
 	if redirectFollowed.Load() {
@@ -911,13 +932,14 @@ func TestForwardRaw(t *testing.T) {
 		reply      string
 		header     http.Header
 		wantErr    string // in the forward health
+		wantKind   webhook.ForwardFailure
 	}{
-		{"500 to a tool call", toolCallsBody, 500, "boom", nil, "HTTP 500 from "},
-		{"garbage to a tool call", toolCallsBody, 200, "<html>oops</html>", nil, "unusable reply from "},
-		{"201 with a broken body", toolCallsBody, 201, `{"results":[{"toolCallId":"call_9","result":"x"}]}`, nil, "does not match any tool call"},
-		{"204 to a tool call", toolCallsBody, 204, "", nil, "no result returned"},
-		{"redirect", assistantReqBody, 302, "", http.Header{"Location": {"/elsewhere"}}, "vapimon does not follow redirects"},
-		{"500 to a status update", statusUpdateBody, 500, "down", nil, ""},
+		{"500 to a tool call", toolCallsBody, 500, "boom", nil, "HTTP 500 from ", webhook.ForwardStatus},
+		{"garbage to a tool call", toolCallsBody, 200, "<html>oops</html>", nil, "unusable reply from ", webhook.ForwardUnusable},
+		{"201 with a broken body", toolCallsBody, 201, `{"results":[{"toolCallId":"call_9","result":"x"}]}`, nil, "does not match any tool call", webhook.ForwardUnusable},
+		{"204 to a tool call", toolCallsBody, 204, "", nil, "no result returned", webhook.ForwardUnusable},
+		{"redirect", assistantReqBody, 302, "", http.Header{"Location": {"/elsewhere"}}, "vapimon does not follow redirects", webhook.ForwardRedirect},
+		{"500 to a status update", statusUpdateBody, 500, "down", nil, "", webhook.ForwardOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -937,6 +959,9 @@ func TestForwardRaw(t *testing.T) {
 			if tt.wantErr == "" && h.Err != "" || !strings.Contains(h.Err, tt.wantErr) {
 				t.Errorf("health error = %q, want it to say %q", h.Err, tt.wantErr)
 			}
+			if h.Failure != tt.wantKind {
+				t.Errorf("health failure = %q, want %q (the reply went out, but it is still what is wrong)", h.Failure, tt.wantKind)
+			}
 		})
 	}
 	t.Run("no reply at all still falls back", func(t *testing.T) {
@@ -944,6 +969,125 @@ func TestForwardRaw(t *testing.T) {
 		f := NewForwarder([]Route{{"*", "http://" + closedPort(t)}}, ForwardOptions{Raw: true})
 		if _, err := f.Respond(context.Background(), newEvent(t, toolCallsBody)); err == nil || !strings.Contains(err.Error(), "connection refused") {
 			t.Errorf("err = %v: with nothing to pass on, the chain must move on", err)
+		}
+	})
+}
+
+// dnsFailure is a transport whose every dial fails as an unknown host does, so that the
+// DNS case needs no network.
+type dnsFailure struct{}
+
+func (dnsFailure) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, &url.Error{Op: "Post", URL: r.URL.String(), Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: r.URL.Hostname(), IsNotFound: true}}}
+}
+
+// TestForwardFailureKinds covers the failure kinds TestForwardFailuresMoveTheChainOn does
+// not: a timeout before the headers and in the body, a reply over the cap, the
+// concurrency cap, a host that does not resolve, a failed review (--intercept), and a
+// good exchange (no kind).
+func TestForwardFailureKinds(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	mux.HandleFunc("/slow-body", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results":[`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	arrived := make(chan struct{}, 1)
+	mux.HandleFunc("/hold", func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, strings.Repeat("x", 2048)) })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, toolCallsReply) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { close(release); srv.Close() })
+
+	tests := []struct {
+		name     string
+		url      string
+		opts     ForwardOptions
+		deadline time.Duration
+		want     webhook.ForwardFailure
+		status   int
+	}{
+		{"timeout before the headers", srv.URL + "/hang", ForwardOptions{}, 200 * time.Millisecond, webhook.ForwardTimeout, 0},
+		{"timeout in the body", srv.URL + "/slow-body", ForwardOptions{}, 200 * time.Millisecond, webhook.ForwardTimeout, 200},
+		{"over the cap", srv.URL + "/big", ForwardOptions{MaxResponse: 1024}, 0, webhook.ForwardTooLarge, 200},
+		{"host does not resolve", "http://nowhere.invalid/hook", ForwardOptions{Client: &http.Client{Transport: dnsFailure{}}}, 0, webhook.ForwardDNS, 0},
+		{"review failed", srv.URL + "/ok", ForwardOptions{Intercept: func(context.Context, *webhook.Event, webhook.Reply) (webhook.Reply, error) {
+			return webhook.Reply{}, errors.New("the reviewer went away")
+		}}, 0, webhook.ForwardOther, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			bus := webhook.NewBus()
+			sub := bus.Subscribe(4)
+			tt.opts.Bus = bus
+			f := NewForwarder([]Route{{"*", tt.url}}, tt.opts)
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			_, err := f.Respond(ctx, newEvent(t, toolCallsBody))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			h := healthOf(t, sub)
+			if tt.want == webhook.ForwardOther { // the exchange itself worked: its health says so
+				if h.Failure != webhook.ForwardOK {
+					t.Errorf("health failure = %q, want none", h.Failure)
+				}
+				h.Failure = tt.want
+			}
+			checkKind(t, err, h, tt.want, tt.status)
+		})
+	}
+
+	t.Run("busy", func(t *testing.T) {
+		t.Parallel()
+		bus := webhook.NewBus()
+		sub := bus.Subscribe(4)
+		f := NewForwarder([]Route{{"*", srv.URL + "/hold"}}, ForwardOptions{MaxInFlight: 1, Bus: bus})
+		ctx, cancel := context.WithCancel(context.Background())
+		held := make(chan error, 1)
+		go func() {
+			_, err := f.Respond(ctx, newEvent(t, toolCallsBody))
+			held <- err
+		}()
+		<-arrived // the first forward holds the only slot
+		_, err := f.Respond(context.Background(), newEvent(t, toolCallsBody))
+		checkKind(t, err, healthOf(t, sub), webhook.ForwardBusy, 0)
+		cancel()
+		<-held
+		healthOf(t, sub) // the first one's, cancelled
+	})
+
+	t.Run("ok", func(t *testing.T) {
+		t.Parallel()
+		bus := webhook.NewBus()
+		sub := bus.Subscribe(4)
+		if _, err := NewForwarder([]Route{{"*", srv.URL + "/ok"}}, ForwardOptions{Bus: bus}).Respond(context.Background(), newEvent(t, toolCallsBody)); err != nil {
+			t.Fatal(err)
+		}
+		if h := healthOf(t, sub); h.Failure != webhook.ForwardOK || h.Err != "" {
+			t.Errorf("health = %q %q, want no failure", h.Failure, h.Err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 )
 
@@ -12,6 +13,9 @@ import (
 type localTunnel struct {
 	ln  net.Listener
 	url string
+	// wildcard is set when the listener takes connections on every interface (--addr
+	// 0.0.0.0:4242, :4242, [::]:4242), although url names 127.0.0.1.
+	wildcard bool
 }
 
 // ListenLocal listens on addr (DefaultAddr when empty). A busy port is reported in plain
@@ -27,7 +31,22 @@ func ListenLocal(addr string) (Tunnel, error) {
 		}
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return &localTunnel{ln: ln, url: "http://" + displayAddr(ln.Addr())}, nil
+	t := &localTunnel{ln: ln, url: "http://" + displayAddr(ln.Addr())}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		t.wildcard = tcp.IP == nil || tcp.IP.IsUnspecified()
+	}
+	return t, nil
+}
+
+// reach says where the listener takes connections, for the tunnel note: "http://127.0.0.1:4242
+// only" for one address, "every interface, port 4242 (http://127.0.0.1:4242 from this
+// machine)" for a wildcard one, which must not be called "127.0.0.1 only".
+func (t *localTunnel) reach() string {
+	if !t.wildcard {
+		return t.url + " only"
+	}
+	port := t.url[strings.LastIndexByte(t.url, ':')+1:]
+	return fmt.Sprintf("every interface, port %s (%s from this machine)", port, t.url)
 }
 
 // displayAddr is the address a person on this machine would type: a wildcard host

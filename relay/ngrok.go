@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.ngrok.com/ngrok/v2"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // DefaultConnectTimeout bounds the first connection to ngrok's cloud.
@@ -38,7 +40,7 @@ type NgrokOptions struct {
 	// OnStatus is told of every state change: "connecting", "online", "reconnecting",
 	// "failed", with ngrok's reason in plain words. It is called from ngrok's goroutines
 	// and must not block: publish to a buffered bus.
-	OnStatus func(state, note string)
+	OnStatus func(state webhook.TunnelState, note string)
 
 	// agentOpts are extra agent options for tests (a fake edge's CA pool, a dialer).
 	agentOpts []ngrok.AgentOption
@@ -50,13 +52,13 @@ type ngrokTunnel struct {
 	raw      ngrok.EndpointListener
 	url      string
 	cancel   context.CancelFunc
-	onStatus func(state, note string)
+	onStatus func(state webhook.TunnelState, note string)
 	// fatal receives an error that retrying will not fix (bad token) during the first
 	// connect, so that ListenNgrok gives up at once instead of at the timeout.
 	fatal chan error
 
 	mu         sync.Mutex
-	state      string
+	state      webhook.TunnelState
 	online     bool // the first connect finished; later disconnects are reconnects
 	closing    bool // we are tearing the session down: our own cancel is not news
 	lastReason string
@@ -229,7 +231,7 @@ func (t *ngrokTunnel) onEvent(ev ngrok.Event) {
 	}
 }
 
-func (t *ngrokTunnel) setState(state, note string) {
+func (t *ngrokTunnel) setState(state webhook.TunnelState, note string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.setStateLocked(state, note)
@@ -237,7 +239,7 @@ func (t *ngrokTunnel) setState(state, note string) {
 
 // setStateLocked records the state and tells OnStatus, under t.mu so that callbacks
 // arrive in order.
-func (t *ngrokTunnel) setStateLocked(state, note string) {
+func (t *ngrokTunnel) setStateLocked(state webhook.TunnelState, note string) {
 	t.state = state
 	if t.onStatus != nil {
 		t.onStatus(state, note)

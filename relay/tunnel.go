@@ -37,11 +37,11 @@ type Tunnel interface {
 
 // Tunnel states, as shown in webhook.Status.Tunnel and passed to OnStatus callbacks.
 const (
-	StateOff          = "off"
-	StateConnecting   = "connecting"
-	StateOnline       = "online"
-	StateReconnecting = "reconnecting"
-	StateFailed       = "failed"
+	StateOff          = webhook.TunnelOff
+	StateConnecting   = webhook.TunnelConnecting
+	StateOnline       = webhook.TunnelOnline
+	StateReconnecting = webhook.TunnelReconnecting
+	StateFailed       = webhook.TunnelFailed
 )
 
 // DefaultAddr is where vapimon listens when --addr is not given.
@@ -70,10 +70,11 @@ type ListenConfig struct {
 // The Status has ListenURL, PublicURL, Tunnel and TunnelNote filled; later tunnel changes
 // (reconnecting, online) arrive through cfg.Ngrok.OnStatus.
 func ResolveListen(ctx context.Context, cfg ListenConfig) (Tunnel, webhook.Status, error) {
-	local, err := ListenLocal(cfg.Addr)
+	tun, err := ListenLocal(cfg.Addr)
 	if err != nil {
 		return nil, webhook.Status{}, err
 	}
+	local := tun.(*localTunnel)
 	st := webhook.Status{ListenURL: local.URL(), Tunnel: StateOff}
 	switch {
 	case cfg.PublicURL != "":
@@ -86,10 +87,10 @@ func ResolveListen(ctx context.Context, cfg ListenConfig) (Tunnel, webhook.Statu
 		st.TunnelNote = fmt.Sprintf("using --public-url %s: it must forward to %s", pub, local.URL())
 		return &publicURLTunnel{Tunnel: local, url: pub}, st, nil
 	case cfg.NoTunnel:
-		st.TunnelNote = fmt.Sprintf("--no-tunnel: listening on %s only", local.URL())
+		st.TunnelNote = "--no-tunnel: listening on " + local.reach()
 		return local, st, nil
 	case cfg.Ngrok.Authtoken == "":
-		st.TunnelNote = fmt.Sprintf("NGROK_AUTHTOKEN is not set: listening on %s only (set it, or pass --public-url, so that Vapi can reach vapimon)", local.URL())
+		st.TunnelNote = fmt.Sprintf("NGROK_AUTHTOKEN is not set: listening on %s (set it, or pass --public-url, so that Vapi can reach vapimon)", local.reach())
 		return local, st, nil
 	}
 	ng, err := ListenNgrok(ctx, cfg.Ngrok)
@@ -103,12 +104,16 @@ func ResolveListen(ctx context.Context, cfg ListenConfig) (Tunnel, webhook.Statu
 			why = "ngrok failed: " + why
 		}
 		st.Tunnel = StateFailed
-		st.TunnelNote = fmt.Sprintf("%s: listening locally on %s", why, local.URL())
+		where := "locally on " + local.URL()
+		if local.wildcard {
+			where = "on " + local.reach()
+		}
+		st.TunnelNote = fmt.Sprintf("%s: listening %s", why, where)
 		return local, st, nil
 	}
 	st.Tunnel = StateOnline
 	st.PublicURL = ng.URL()
-	return newPairTunnel(local.(*localTunnel), ng.(*ngrokTunnel)), st, nil
+	return newPairTunnel(local, ng.(*ngrokTunnel)), st, nil
 }
 
 // reason returns err's text without the "ngrok: " prefix ListenNgrok adds, so that the

@@ -109,6 +109,37 @@ func TestResolveListenLocalModes(t *testing.T) {
 	}
 }
 
+// TestResolveListenEveryInterface: with --addr 0.0.0.0 the note must not say "127.0.0.1
+// only" (the listen warning says "every interface"), and ListenURL is still an address a
+// person on this machine can type (with the port the kernel chose), for `send --to`.
+func TestResolveListenEveryInterface(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []ListenConfig{{Addr: "0.0.0.0:0"}, {Addr: "0.0.0.0:0", NoTunnel: true}} {
+		tun, st, err := ResolveListen(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := tun.Listener().Addr().(*net.TCPAddr).Port
+		want := fmt.Sprintf("http://127.0.0.1:%d", port)
+		if st.ListenURL != want {
+			t.Errorf("ListenURL = %q, want %q", st.ListenURL, want)
+		}
+		if strings.Contains(st.TunnelNote, " only") || !strings.Contains(st.TunnelNote, fmt.Sprintf("every interface, port %d (%s from this machine)", port, want)) {
+			t.Errorf("note = %q, want it to say every interface, not only", st.TunnelNote)
+		}
+		assertServes(t, tun, want)
+		tun.Close()
+	}
+	tun, st, err := ResolveListen(context.Background(), ListenConfig{Addr: "127.0.0.1:0", NoTunnel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tun.Close()
+	if want := "--no-tunnel: listening on " + st.ListenURL + " only"; st.TunnelNote != want {
+		t.Errorf("loopback note = %q, want %q", st.TunnelNote, want)
+	}
+}
+
 func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 	base := goroutines()
 	addr := closedPort(t)

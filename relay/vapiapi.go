@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vapimon/vapimon/fixtures"
 )
 
 // DefaultVapiBaseURL is Vapi's API; VAPI_BASE_URL overrides it (tests use a fake API).
@@ -40,11 +42,17 @@ type VapiClient struct {
 
 // NewVapiClientFromEnv reads VAPI_API_KEY and VAPI_BASE_URL.
 func NewVapiClientFromEnv() (*VapiClient, error) {
-	key := strings.TrimSpace(os.Getenv("VAPI_API_KEY"))
+	return NewVapiClient(os.Getenv("VAPI_API_KEY"), os.Getenv("VAPI_BASE_URL"))
+}
+
+// NewVapiClient returns a client for the API at baseURL (DefaultVapiBaseURL when empty),
+// or an error saying where to find a key when apiKey is empty.
+func NewVapiClient(apiKey, baseURL string) (*VapiClient, error) {
+	key := strings.TrimSpace(apiKey)
 	if key == "" {
 		return nil, errors.New("VAPI_API_KEY is not set: use the private API key from dashboard → Organization → API Keys")
 	}
-	return &VapiClient{BaseURL: strings.TrimSpace(os.Getenv("VAPI_BASE_URL")), APIKey: key}, nil
+	return &VapiClient{BaseURL: strings.TrimSpace(baseURL), APIKey: key}, nil
 }
 
 // Target is one Vapi resource: Kind is "assistant", "phone-number" or "tool".
@@ -78,17 +86,13 @@ type stateFile struct {
 	Saved   []Saved `json:"saved"`
 }
 
-// DefaultStatePath is $XDG_STATE_HOME/vapimon/pointed.json, else
-// ~/.local/state/vapimon/pointed.json.
-func DefaultStatePath() string {
-	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "vapimon", "pointed.json")
+// DefaultStatePath is pointed.json in vapimon's state directory (fixtures.StateDir).
+func DefaultStatePath() (string, error) {
+	dir, err := fixtures.StateDir()
+	if err != nil {
+		return "", err
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return filepath.Join(os.TempDir(), "vapimon", "pointed.json")
-	}
-	return filepath.Join(home, ".local", "state", "vapimon", "pointed.json")
+	return filepath.Join(dir, "pointed.json"), nil
 }
 
 // CheckReachable returns an error saying why Vapi cannot post to u: no URL, not http(s),

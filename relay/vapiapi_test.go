@@ -489,13 +489,17 @@ func TestTargetAndStatePathChecks(t *testing.T) {
 	}
 
 	t.Setenv("XDG_STATE_HOME", "/tmp/xdg-state")
-	if got := DefaultStatePath(); got != "/tmp/xdg-state/vapimon/pointed.json" {
+	if got, _ := DefaultStatePath(); got != "/tmp/xdg-state/vapimon/pointed.json" {
 		t.Errorf("DefaultStatePath with XDG_STATE_HOME = %q", got)
 	}
 	t.Setenv("XDG_STATE_HOME", "")
 	t.Setenv("HOME", "/home/ada")
-	if got := DefaultStatePath(); got != "/home/ada/.local/state/vapimon/pointed.json" {
+	if got, _ := DefaultStatePath(); got != "/home/ada/.local/state/vapimon/pointed.json" {
 		t.Errorf("DefaultStatePath = %q", got)
+	}
+	t.Setenv("XDG_STATE_HOME", "relative/state") // invalid under the XDG spec: ignored, like the tapes' rule
+	if got, _ := DefaultStatePath(); got != "/home/ada/.local/state/vapimon/pointed.json" {
+		t.Errorf("DefaultStatePath with a relative XDG_STATE_HOME = %q", got)
 	}
 
 	t.Setenv("VAPI_API_KEY", "")

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -432,7 +431,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 				partial = append(partial, pa.Results...)
 			}
 			if rs.Name() == SourceForward && !ev.Deadline.IsZero() && fwdFailed == "" {
-				fwdFailed = forwardFailure(rep, err)
+				fwdFailed = forwardFailure(err)
 			}
 			attempts = append(attempts, fmt.Sprintf("%s: %s", rs.Name(), err))
 		}
@@ -468,19 +467,26 @@ func substitute(rep Reply, why string) Reply {
 	return rep
 }
 
-// forwardFailure says in a few fixed words why a forward gave no usable reply: the status
-// it got, or what happened on the way.
-func forwardFailure(rep Reply, err error) string {
-	switch {
-	case rep.Status >= 300 && rep.Status < 400:
-		return fmt.Sprintf("HTTP %d redirect", rep.Status)
-	case rep.Status >= 200 && rep.Status < 300:
+// forwardFailure says in a few fixed words why a forward gave no usable reply, from the
+// kind the forwarder gave its *ForwardError (never from its sentence): the status it got,
+// or what happened on the way. An error of another type is "no reply".
+func forwardFailure(err error) string {
+	var fe *ForwardError
+	if !errors.As(err, &fe) {
+		return "no reply"
+	}
+	switch fe.Failure {
+	case ForwardStatus:
+		return fmt.Sprintf("HTTP %d", fe.Status)
+	case ForwardRedirect:
+		return fmt.Sprintf("HTTP %d redirect", fe.Status)
+	case ForwardUnusable:
 		return "unusable reply"
-	case rep.Status != 0:
-		return fmt.Sprintf("HTTP %d", rep.Status)
-	case errors.Is(err, context.DeadlineExceeded):
+	case ForwardTooLarge:
+		return "reply too large"
+	case ForwardTimeout:
 		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case ForwardRefused:
 		return "refused"
 	}
 	return "no reply"

@@ -370,7 +370,8 @@ func TestHeadlessLines(t *testing.T) {
 	h := NewHandler(Config{Bus: bus})
 	do(h, http.MethodPost, toolCallsBody)
 	do(h, http.MethodPost, `nope`)
-	bus.Publish(Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off", Auth: "none: requests are NOT verified"})
+	bus.Publish(Status{ListenURL: "http://127.0.0.1:4242", Tunnel: TunnelOff, AuthMode: AuthNone, Auth: "none: requests are NOT verified", Mode: ModeDemo,
+		Warnings: []string{"--addr 0.0.0.0:4242 listens on every interface"}})
 	bus.Close()
 	var buf bytes.Buffer
 	if err := WriteHeadless(context.Background(), &buf, sub, bus); err != nil {
@@ -398,7 +399,8 @@ func TestHeadlessLines(t *testing.T) {
 				t.Errorf("rejected line %s", l)
 			}
 		case "status":
-			if m["listen"] != "http://127.0.0.1:4242" {
+			if m["listen"] != "http://127.0.0.1:4242" || m["tunnel"] != "off" || m["authMode"] != "none" || m["mode"] != "demo" ||
+				fmt.Sprint(m["warnings"]) != "[--addr 0.0.0.0:4242 listens on every interface]" {
 				t.Errorf("status line %s", l)
 			}
 		case "notice":
@@ -670,6 +672,12 @@ func forwardFailing(rep Reply, err error) Responder {
 	return ResponderFunc{N: SourceForward, F: func(ctx context.Context, ev *Event) (Reply, error) { return rep, err }}
 }
 
+// fwdErr is the *ForwardError relay.Forwarder returns; its sentence (msg) is for people and
+// says nothing the handler reads.
+func fwdErr(kind ForwardFailure, status int, msg string, err error) error {
+	return &ForwardError{Failure: kind, Status: status, Msg: msg, Err: err}
+}
+
 // TestHandlerFallbackIsLoud: when your server was asked and failed, the reply sent in its
 // place says so: a header with who answered and why, Reply.ForwardFailed, and the headless
 // reply line.
@@ -689,18 +697,26 @@ func TestHandlerFallbackIsLoud(t *testing.T) {
 		want       string // the header; "" for none
 		wantFailed string
 	}{
-		{"HTTP 500, answers file", []Responder{forwardFailing(Reply{Status: 500, Body: []byte("oops\x1b[31m")}, errors.New("HTTP 500 from http://localhost:3000: oops")), ans}, ans.Fallback, toolCallsBody,
+		{"HTTP 500, answers file", []Responder{forwardFailing(Reply{Status: 500, Body: []byte("oops\x1b[31m")}, fwdErr(ForwardStatus, 500, "HTTP 500 from http://localhost:3000: oops", nil)), ans}, ans.Fallback, toolCallsBody,
 			"answers; your server: HTTP 500", "HTTP 500"},
-		{"timeout, fallback", []Responder{forwardFailing(Reply{}, fmt.Errorf("no reply within 9s: %w", context.DeadlineExceeded)), half}, half.Fallback, toolCallsBody,
+		{"timeout, fallback", []Responder{forwardFailing(Reply{}, fwdErr(ForwardTimeout, 0, "no reply within 9s", context.DeadlineExceeded)), half}, half.Fallback, toolCallsBody,
 			"fallback; your server: timeout", "timeout"},
-		{"refused, operator", []Responder{forwardFailing(Reply{}, refused), operator}, nil, toolCallsBody,
+		{"refused, operator", []Responder{forwardFailing(Reply{}, fwdErr(ForwardRefused, 0, "connection refused", refused)), operator}, nil, toolCallsBody,
 			"operator; your server: refused", "refused"},
-		{"unusable 200, answers file", []Responder{forwardFailing(Reply{Status: 200, Body: []byte(`{"nope":1}`)}, errors.New("unusable reply")), ans}, ans.Fallback, toolCallsBody,
+		{"unusable 200, answers file", []Responder{forwardFailing(Reply{Status: 200, Body: []byte(`{"nope":1}`)}, fwdErr(ForwardUnusable, 200, "unusable reply", nil)), ans}, ans.Fallback, toolCallsBody,
 			"answers; your server: unusable reply", "unusable reply"},
-		{"redirect", []Responder{forwardFailing(Reply{Status: 302}, errors.New("redirected")), ans}, ans.Fallback, toolCallsBody,
+		{"redirect", []Responder{forwardFailing(Reply{Status: 302}, fwdErr(ForwardRedirect, 302, "redirected", nil)), ans}, ans.Fallback, toolCallsBody,
 			"answers; your server: HTTP 302 redirect", "HTTP 302 redirect"},
-		{"assistant-request, no reply", []Responder{forwardFailing(Reply{}, io.ErrUnexpectedEOF)}, nil, `{"message":{"type":"assistant-request"}}`,
+		{"too large", []Responder{forwardFailing(Reply{Status: 200}, fwdErr(ForwardTooLarge, 200, "reply larger than 8 MiB", nil)), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: reply too large", "reply too large"},
+		{"assistant-request, closed", []Responder{forwardFailing(Reply{}, fwdErr(ForwardClosed, 0, "closed the connection", io.ErrUnexpectedEOF))}, nil, `{"message":{"type":"assistant-request"}}`,
 			"fallback; your server: no reply", "no reply"},
+		{"busy", []Responder{forwardFailing(Reply{}, fwdErr(ForwardBusy, 0, "64 forwards already in flight", nil)), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: no reply", "no reply"},
+		{"not a ForwardError", []Responder{forwardFailing(Reply{Status: 500}, errors.New("HTTP 500 timeout refused")), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: no reply", "no reply"},
+		{"the kind, not the sentence", []Responder{forwardFailing(Reply{}, fmt.Errorf("wrapped: %w", fwdErr(ForwardTimeout, 0, "HTTP 500 refused", syscall.ECONNREFUSED))), ans}, ans.Fallback, toolCallsBody,
+			"answers; your server: timeout", "timeout"},
 		{"your server answered", []Responder{ResponderFunc{N: SourceForward, F: func(ctx context.Context, ev *Event) (Reply, error) {
 			return JSONReply([]byte(`{"results":[]}`), SourceForward), nil
 		}}}, nil, toolCallsBody, "", ""},

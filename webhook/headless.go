@@ -43,6 +43,11 @@ type HeadlessLine struct {
 	Tape        string `json:"tape,omitempty"`
 	Forward     string `json:"forward,omitempty"`
 	ToolTimeout string `json:"toolTimeout,omitempty"`
+	// Mode is "demo" or "offline" (omitted for a live listener); Warnings are what a person
+	// should know before trusting the listener (also printed on stderr); the status line's
+	// AuthMode is the verification in force.
+	Mode     string   `json:"mode,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 	// status, when recording fails: failed tape writes so far, and the last error.
 	TapeFailed *uint64 `json:"tapeFailed,omitempty"`
 	TapeError  string  `json:"tapeError,omitempty"`
@@ -75,7 +80,8 @@ func HeadlessLines(v any) []HeadlessLine {
 		n := x.Failed
 		return []HeadlessLine{{Kind: "status", Time: time.Now(), TapeFailed: &n, TapeError: x.Err}}
 	case Status:
-		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: string(x.Tunnel), TunnelNote: x.TunnelNote, Auth: x.Auth, Tape: x.Tape, Forward: x.Forward}
+		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: string(x.Tunnel), TunnelNote: x.TunnelNote,
+			AuthMode: string(x.AuthMode), Auth: x.Auth, Tape: x.Tape, Forward: x.Forward, Mode: string(x.Mode), Warnings: x.Warnings}
 		if x.ToolTimeout > 0 {
 			l.ToolTimeout = x.ToolTimeout.String()
 		}

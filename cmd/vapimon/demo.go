@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -14,23 +15,14 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
-	"github.com/vapimon/vapimon/tui"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
 )
 
 // demoAnswers answers some of the demo call's tools; get_weather is left for the operator.
-const demoAnswers = `# vapimon demo answers: get_weather is left for you to answer by hand.
-tools:
-  lookup_order:
-    - when: {orderId: "A123"}
-      result: "Order A123 shipped yesterday, arriving Thursday."
-    - result: "I could not find order {{orderId}}."
-  book_table: {error: "fully booked"}
-replies:
-  assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
-assistants:
-  - {id: "5a6b2c1d-0000-4000-8000-000000000001", name: "Support (demo)"}
-`
+//
+//go:embed demo-answers.yaml
+var demoAnswers []byte
 
 func newDemoCmd() *cobra.Command {
 	var scenario string
@@ -70,79 +62,52 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err != nil {
 		return err
 	}
-	dir, err := stateDir()
+	dir, err := fixtures.MakeStateDir()
 	if err != nil {
 		return err
 	}
 	answersPath := filepath.Join(dir, "demo-answers.yaml")
-	if err := os.WriteFile(answersPath, []byte(demoAnswers), 0o600); err != nil {
+	if err := os.WriteFile(answersPath, demoAnswers, 0o600); err != nil {
 		return fmt.Errorf("demo answers: %w", err)
 	}
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
-	f := &listenFlags{
-		addr:        "127.0.0.1:0",
-		maxBody:     webhook.DefaultMaxBody,
-		maxInFlight: webhook.DefaultMaxInFlight,
-		toolTimeout: toolTimeout,
-		answers:     answersPath,
-		keepCalls:   500,
-	}
-	f.auth.mode = string(webhook.AuthHMAC)
-	f.auth.secrets = []string{hex.EncodeToString(secret)}
-	f.tunnel.noTunnel = true
-	authCfg, err := f.auth.config()
+	auth, err := webhook.AuthConfig{Mode: webhook.AuthHMAC, Secrets: []string{hex.EncodeToString(secret)}}.Normalize()
 	if err != nil {
 		return err
 	}
-
-	op := tui.NewOperator()
-	s, err := startSession(ctx, f, stderr, op)
-	if err != nil {
-		return err
+	cfg := relay.Config{
+		Mode:        webhook.ModeDemo,
+		Addr:        "127.0.0.1:0",
+		Auth:        auth,
+		MaxBody:     webhook.DefaultMaxBody,
+		MaxInFlight: webhook.DefaultMaxInFlight,
+		ToolTimeout: toolTimeout,
+		AnswersFile: answersPath,
+		Tunnel:      relay.TunnelConfig{NoTunnel: true},
+		TunnelNote:  "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)",
+		Stderr:      stderr,
 	}
-	st := s.status.get()
-	st.TunnelNote = "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)"
-	s.status.set(st)
-
-	playCtx, stopPlaying := context.WithCancel(ctx)
-	defer stopPlaying()
-	played := make(chan struct{})
-	go func() {
-		defer close(played)
-		defer s.recoverPanic("demo player")
+	return runTUI(ctx, cfg, 500, func(ctx context.Context, s *relay.Session) {
 		// Give the screen a moment to draw before the call starts.
 		select {
-		case <-playCtx.Done():
+		case <-ctx.Done():
 			return
 		case <-time.After(800 * time.Millisecond):
 		}
 		r := &fixtures.Replayer{
-			Sender: fixtures.Sender{To: strings.TrimRight(st.ListenURL, "/") + "/vapi/webhook", Auth: authCfg},
+			Sender: fixtures.Sender{To: strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook", Auth: auth},
 			Speed:  speed,
 		}
-		sum, err := r.Run(playCtx, fixtures.Freshen(recs, time.Now()))
+		sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
 		switch {
-		case playCtx.Err() != nil:
+		case ctx.Err() != nil:
 		case err != nil:
-			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
+			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
 		default:
-			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
+			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
 		}
-	}()
-	runErr := runMonitor(ctx, s, tuiOptions(s), op)
-	stopPlaying()
-	<-played
-	if err := s.shutdown(); err != nil && runErr == nil {
-		runErr = err
-	}
-	if msg := exitMessage(ctx, op); msg != "" {
-		tryWrite(stderr, msg+"\n")
-	}
-	if sum := s.tapeSummary(true); sum != "" {
-		tryWrite(stderr, sum+"\n")
-	}
-	return runErr
+	})
 }
 
 // fixtureCompletion completes built-in fixture names of the given kind ("" for all).

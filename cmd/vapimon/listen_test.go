@@ -253,6 +253,57 @@ func TestListenNotATerminal(t *testing.T) {
 	}
 }
 
+// TestListenEveryInterface: with --addr 0.0.0.0 the warning says every interface and
+// nothing says "127.0.0.1 only"; the warning is a warning (stderr, the status line's
+// warnings), not part of the tunnel note; the listen URL is one this machine can use.
+func TestListenEveryInterface(t *testing.T) {
+	t.Parallel()
+	p := startVapimon(t, procOpts{args: []string{"--headless", "--addr", "0.0.0.0:0"}})
+	if code, reply, _, _ := p.post("/vapi", toolCallsBody("call-every", "get_weather")); code != 200 {
+		t.Fatalf("HTTP %d %s through the listen URL %s", code, reply, p.status.Listen)
+	}
+	p.stop()
+	p.mu.Lock()
+	first := p.raw[0]
+	p.mu.Unlock()
+	var st struct {
+		TunnelNote string   `json:"tunnelNote"`
+		Warnings   []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(first), &st); err != nil {
+		t.Fatalf("first line %q: %v", first, err)
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "every interface") {
+		t.Errorf("status warnings = %q, want the --addr warning", st.Warnings)
+	}
+	if strings.Contains(st.TunnelNote, "warning") || strings.Contains(st.TunnelNote, " only") || !strings.Contains(st.TunnelNote, "every interface") {
+		t.Errorf("tunnel note = %q: want every interface, and no warning in it", st.TunnelNote)
+	}
+	stderr := p.stderrText()
+	if strings.Contains(stderr, " only") || !strings.Contains(stderr, "vapimon: warning: --addr 0.0.0.0:0 listens on every interface") {
+		t.Errorf("stderr must warn about every interface and never say \"only\":\n%s", stderr)
+	}
+}
+
+// TestListenStateDirRelativeXDG: a relative XDG_STATE_HOME is invalid under the XDG spec;
+// the log and the tape both go under ~/.local/state/vapimon, together, never under the
+// directory vapimon was started from.
+func TestListenStateDirRelativeXDG(t *testing.T) {
+	t.Parallel()
+	p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel"}, env: []string{"XDG_STATE_HOME=relative-state"}})
+	p.stop()
+	dir := filepath.Join(p.home, ".local", "state", "vapimon")
+	if !strings.HasPrefix(p.status.Tape, filepath.Join(dir, "tapes")+string(filepath.Separator)) {
+		t.Errorf("tape %s is not under %s", p.status.Tape, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vapimon.log")); err != nil {
+		t.Errorf("log not beside the tapes: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(p.home, "relative-state")); !os.IsNotExist(err) {
+		t.Errorf("vapimon wrote under the relative XDG_STATE_HOME (in its working directory): %v", err)
+	}
+}
+
 // writeAtomic replaces path's content the way editors that save safely do (write a temp
 // file, rename it over), so the watcher never sees a half-written file.
 func writeAtomic(t *testing.T, path, content string) {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/relay"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise it comes
@@ -48,6 +49,8 @@ func main() {
 	case err == nil:
 	case errors.As(err, &ee):
 		os.Exit(ee.code)
+	case errors.Is(err, relay.ErrRestoreFailed): // already said, with the next step
+		os.Exit(1)
 	default:
 		fmt.Fprintln(os.Stderr, "vapimon:", err)
 		os.Exit(1)

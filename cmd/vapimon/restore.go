@@ -24,7 +24,10 @@ Needs VAPI_API_KEY (and VAPI_BASE_URL if you use a non-default API base).`,
 			if err != nil {
 				return err
 			}
-			path := relay.DefaultStatePath()
+			path, err := relay.DefaultStatePath()
+			if err != nil {
+				return err
+			}
 			done, err := c.RestoreDetail(cmd.Context(), path)
 			if errors.Is(err, fs.ErrNotExist) {
 				fmt.Fprintf(cmd.OutOrStdout(), "Nothing to restore: %s does not exist (vapimon restores on a normal exit).\n", path)

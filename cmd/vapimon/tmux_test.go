@@ -201,3 +201,35 @@ func TestTUITapeFailuresInTmux(t *testing.T) {
 		t.Errorf("the exit summary says the tape was saved:\n%s", scr)
 	}
 }
+
+// TestDemoInTmux: `vapimon demo` builds its session directly (no flags of listen): it
+// plays the scenario to its own port over HTTP, signed, the status says it is the demo,
+// and q leaves a tape beside the demo's answers and the log, in the one state directory
+// (a relative XDG_STATE_HOME is ignored).
+func TestDemoInTmux(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=relative-state", "TERM=xterm-256color"}
+	s := newTmux(t, 160, 48, env, "cd "+shellQuote(home)+" && "+vapimonBin+" demo --speed 20 --tool-timeout 1s; echo EXIT=$?")
+	s.waitFor("the demo note", regexp.MustCompile(`demo: playing the inbound-call scenario`))
+	s.waitFor("the auth of the demo", regexp.MustCompile(`auth hmac`))
+	s.waitFor("the end of the call", regexp.MustCompile(`demo call finished: \d+ events sent`))
+	s.keys("q")
+	m := s.waitFor("the exit summary", regexp.MustCompile(`tape saved: (\d+) requests in `))
+	s.waitFor("a clean exit", regexp.MustCompile(`EXIT=0`))
+	dir := filepath.Join(home, ".local", "state", "vapimon")
+	for _, f := range []string{"demo-answers.yaml", "vapimon.log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not in the state directory: %v", f, err)
+		}
+	}
+	if tapes, _ := filepath.Glob(filepath.Join(dir, "tapes", "*.jsonl")); len(tapes) != 1 {
+		t.Errorf("tapes under %s: %q, want the demo's", dir, tapes)
+	}
+	if _, err := os.Stat(filepath.Join(home, "relative-state")); !os.IsNotExist(err) {
+		t.Errorf("the demo wrote under the relative XDG_STATE_HOME: %v", err)
+	}
+	if m[1] == "0" {
+		t.Error("the demo recorded nothing")
+	}
+}

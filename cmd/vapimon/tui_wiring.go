@@ -2,45 +2,65 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
 )
 
-// runTUI runs the interactive monitor over a listening session. The operator is the last
-// responder before the fallback: forwarding and the answers file are asked first.
-func runTUI(ctx context.Context, f *listenFlags, stderr io.Writer) error {
+// runTUI runs the interactive monitor over a session. The operator is the last responder
+// before the fallback: forwarding and the answers file are asked first. feed, when not
+// nil, runs beside the monitor once the session listens (the demo's player) and must
+// return when its context ends.
+func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
-	s, err := startSession(ctx, f, stderr, op)
-	if err != nil {
+	cfg.Operator, cfg.Interceptor = op, op.Intercept
+	s := relay.NewSession(cfg)
+	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	opts := tuiOptions(s)
-	wireIntercept(s, op, &opts)
+	opts := tui.Options{
+		Bus:     s.Bus(),
+		Status:  s.Status(),
+		Suggest: s.Answers().Suggest, // fills {{arg}} templates from the call's arguments
+		Assistants: func() []tui.Assistant {
+			var out []tui.Assistant
+			for _, a := range s.Answers().Assistants() {
+				out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
+			}
+			return out
+		},
+		KeepCalls: keepCalls,
+	}
+	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
+		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()
+	}
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	fed := make(chan struct{})
 	go func() {
-		// The TUI does not read serveErr itself: say on screen if the server stops.
-		if err := <-s.serveErr; err != nil {
-			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "the HTTP server stopped: " + err.Error() + " (restart vapimon)"})
+		defer close(fed)
+		defer s.RecoverPanic("demo player")
+		if feed != nil {
+			feed(feedCtx, s)
 		}
 	}()
-	runErr := runMonitor(ctx, s, opts, op)
-	if err := s.shutdown(); err != nil && runErr == nil {
-		runErr = err
+	err := s.RunUI(ctx, func(ctx context.Context) error { return tui.Run(ctx, opts, op) })
+	stopFeed()
+	<-fed
+	if serr := s.Shutdown(hurryOf(ctx)); err == nil {
+		err = serr
 	}
 	// The terminal may be gone (that may be why we are here): a write that fails or hangs
 	// must not hold up the exit.
 	if msg := exitMessage(ctx, op); msg != "" {
-		tryWrite(stderr, msg+"\n")
+		tryWrite(cfg.Stderr, msg+"\n")
 	}
-	if sum := s.tapeSummary(true); sum != "" {
-		tryWrite(stderr, sum+"\n")
+	if sum := s.TapeSummary(true); sum != "" {
+		tryWrite(cfg.Stderr, sum+"\n")
 	}
-	return runErr
+	return err
 }
 
 // exitMessage says, after the TUI, what ended it when it was a signal, and what became of
@@ -51,58 +71,12 @@ func exitMessage(ctx context.Context, op *tui.Operator) string {
 		parts = append(parts, stopReason(ctx)+": shut down")
 	}
 	if n := op.Released(); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", count(uint64(n), "request")))
+		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", relay.Count(uint64(n), "request")))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return "vapimon: " + strings.Join(parts, "; ")
-}
-
-// runMonitor runs the TUI until the operator quits, the terminal closes or a signal comes.
-// Once a signal came, it waits at most tuiStopWait for the TUI to give the terminal back:
-// the operator's prompts are released at the signal (tui.Run does that first), and a
-// terminal that takes no more output must not keep the callers waiting for the shutdown.
-func runMonitor(ctx context.Context, s *session, opts tui.Options, op *tui.Operator) error {
-	done := make(chan error, 1)
-	go func() {
-		err := errors.New("the monitor stopped unexpectedly (details in the log file)")
-		defer func() { done <- err }()
-		defer s.recoverPanic("monitor")
-		err = tui.Run(ctx, opts, op)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(tuiStopWait):
-		s.log.Warn("the monitor did not give the terminal back in time: shutting down without it", "wait", tuiStopWait)
-		return nil
-	}
-}
-
-func tuiOptions(s *session) tui.Options {
-	st := s.status.get()
-	for _, w := range s.warnings {
-		st.TunnelNote = strings.TrimSpace(st.TunnelNote + " · warning: " + w)
-	}
-	return tui.Options{
-		Bus:     s.bus,
-		Status:  st,
-		Suggest: s.answers.Suggest, // fills {{arg}} templates from the call's arguments
-		Assistants: func() []tui.Assistant {
-			var out []tui.Assistant
-			for _, a := range s.answers.Assistants() {
-				out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
-			}
-			return out
-		},
-		KeepCalls: s.cfg.keepCalls,
-	}
 }
 
 var _ webhook.Responder = (*tui.Operator)(nil)
