@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ Nothing leaves this machine. The demo's tape is kept, so you can replay it after
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in scenario to play (vapimon fixtures lists them)")
 	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed (2 = twice as fast)")
-	cmd.Flags().DurationVar(&toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "time you have to answer a tool call (Vapi's default is 20s)")
+	cmd.Flags().DurationVar(&toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "time you have to answer a tool call: the demo's tools carry it as their server.timeoutSeconds, as Vapi would (1s to 300s)")
 	_ = cmd.RegisterFlagCompletionFunc("scenario", fixtureCompletion("scenario"))
 	return cmd
 }
@@ -60,6 +61,9 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	}
 	recs, err := fixtures.LoadScenario(scenario)
 	if err != nil {
+		return err
+	}
+	if recs, err = withToolTimeout(recs, toolTimeout); err != nil {
 		return err
 	}
 	dir, err := fixtures.MakeStateDir()
@@ -108,6 +112,32 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
 		}
 	})
+}
+
+// withToolTimeout gives every tool of the scenario's tool-calls messages the demo's
+// --tool-timeout as its server.timeoutSeconds: the demo plays Vapi, and Vapi sends each
+// tool's own timeout, which vapimon then follows.
+func withToolTimeout(recs []fixtures.Record, d time.Duration) ([]fixtures.Record, error) {
+	secs := int(d.Round(time.Second) / time.Second)
+	if secs < 1 || secs > 300 {
+		return nil, fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds", d)
+	}
+	out := make([]fixtures.Record, len(recs))
+	for i, rec := range recs {
+		out[i] = rec
+		msg, err := webhook.Parse(rec.Body)
+		if err != nil || msg.Kind != webhook.TypeToolCalls {
+			continue
+		}
+		body := rec.Body
+		for j := range msg.ToolCalls {
+			if body, err = fixtures.SetField(body, fmt.Sprintf("message.toolWithToolCallList[%d].server.timeoutSeconds", j), strconv.Itoa(secs)); err != nil {
+				return nil, fmt.Errorf("demo scenario: %w", err)
+			}
+		}
+		out[i].Body = body
+	}
+	return out, nil
 }
 
 // fixtureCompletion completes built-in fixture names of the given kind ("" for all).
