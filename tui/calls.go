@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -109,7 +110,7 @@ func (s *callStore) get(id string, at time.Time) (*call, *call) {
 		return c, nil
 	}
 	s.next++
-	idText := SanitizeLine(clip(id, 200))
+	idText := sanitize.Line(id, 200)
 	c := &call{id: id, idText: idText, short: shortID(idText), order: s.next, first: at, last: at}
 	s.byID[id] = c
 	s.dirty = true
@@ -198,7 +199,7 @@ func callKind(t string) string {
 	case "":
 		return ""
 	}
-	return SanitizeLine(clip(t, 20))
+	return sanitize.Line(t, 20)
 }
 
 // noteCallFields updates the call's header fields from any message about it.
@@ -214,12 +215,12 @@ func (c *call) noteCallFields(msg *webhook.Message, at time.Time) {
 	}
 	switch {
 	case num != "":
-		c.customer = SanitizeLine(clip(num, 40))
+		c.customer = sanitize.Line(num, 40)
 	case msg.Customer.Name != "" && c.customer == "":
-		c.customer = SanitizeLine(clip(msg.Customer.Name, 40))
+		c.customer = sanitize.Line(msg.Customer.Name, 40)
 	}
 	if msg.Call.Status != "" && !c.isEnded {
-		c.status = SanitizeLine(clip(msg.Call.Status, 30))
+		c.status = sanitize.Line(msg.Call.Status, 30)
 	}
 	if msg.Call.Cost > 0 {
 		c.cost = msg.Call.Cost
@@ -237,7 +238,7 @@ func (c *call) markEnded(at time.Time, reason string) {
 	}
 	c.status = "ended"
 	if reason != "" {
-		c.reason = SanitizeLine(clip(reason, 80))
+		c.reason = sanitize.Line(reason, 80)
 	}
 }
 
@@ -373,7 +374,7 @@ func padLeft(s string, n int) string {
 // applyToCall updates the call's state and transcript from one message.
 func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 	t := &c.transcript
-	s := func(v string, n int) string { return SanitizeLine(clip(v, n)) }
+	s := func(v string, n int) string { return sanitize.Line(v, n) }
 	switch msg.Kind {
 	case webhook.TypeStatusUpdate:
 		st := s(msg.Status, 40)

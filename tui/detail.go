@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -175,18 +176,18 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		add(st.Warn.Render("This request's body was dropped from memory to stay within limits;"))
 		add(st.Warn.Render("the tape has it (vapimon replay TAPE)."))
 	} else {
-		line := fmt.Sprintf("%s %s", SanitizeLine(clip(ev.Method, 20)), SanitizeLine(clip(ev.Path, 300)))
+		line := fmt.Sprintf("%s %s", sanitize.Line(ev.Method, 20), sanitize.Line(ev.Path, 300))
 		if ev.RemoteAddr != "" {
-			line += " from " + SanitizeLine(clip(ev.RemoteAddr, 100))
+			line += " from " + sanitize.Line(ev.RemoteAddr, 100)
 		}
 		addW(line)
 		if ev.Rejected != "" {
-			addW(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, SanitizeLine(clip(ev.Rejected, 500)))))
+			addW(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, sanitize.Line(ev.Rejected, 500))))
 		} else {
 			add(verifiedText(st, ev))
 		}
 		if ev.Msg != nil && ev.Msg.Call.ID != "" {
-			addW(st.Dim.Render("call id ") + SanitizeLine(clip(ev.Msg.Call.ID, 200)))
+			addW(st.Dim.Render("call id ") + sanitize.Line(ev.Msg.Call.ID, 200))
 		}
 		add("")
 		head(secHeaders, "Headers (secrets removed)")
@@ -213,13 +214,13 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 	} else if o != nil {
 		head(secReply, fmt.Sprintf("Reply: HTTP %d · %s · %s", o.Reply.Status, answeredBy(o.Reply.Source), fmtLatency(o.Latency)))
 		if o.Reply.Note != "" {
-			addW(st.Dim.Render("  " + SanitizeLine(clip(o.Reply.Note, 500))))
+			addW(st.Dim.Render("  " + sanitize.Line(o.Reply.Note, 500)))
 		}
 		for _, a := range o.Attempts {
-			addW(st.Dim.Render("  tried " + SanitizeLine(clip(a, 1000))))
+			addW(st.Dim.Render("  tried " + sanitize.Line(a, 1000)))
 		}
 		if o.WriteErr != "" {
-			addW(st.Err.Render("  not delivered: " + SanitizeLine(clip(o.WriteErr, 300))))
+			addW(st.Err.Render("  not delivered: " + sanitize.Line(o.WriteErr, 300)))
 		}
 		for _, l := range prettyJSON(st, o.Reply.Body, maxDetailLines/2) {
 			addW("  " + l)
@@ -269,12 +270,12 @@ func serverLines(st *Styles, r *eventRow) []string {
 		}
 		out = append(out, line)
 		if h.Err != "" {
-			out = append(out, "  "+st.Err.Render("✗ "+SanitizeLine(clip(h.Err, 1000))))
+			out = append(out, "  "+st.Err.Render("✗ "+sanitize.Line(h.Err, 1000)))
 		}
 		// What the server replied, when that is not the reply shown below.
 		if len(h.Body) > 0 && (r.out == nil || r.out.Reply.Source != webhook.SourceForward) {
 			if ct := h.Header.Get("Content-Type"); ct != "" {
-				out = append(out, "  "+st.Dim.Render("content-type ")+SanitizeLine(clip(ct, 200)))
+				out = append(out, "  "+st.Dim.Render("content-type ")+sanitize.Line(ct, 200))
 			}
 			out = append(out, "  "+st.Dim.Render("its reply:"))
 			for _, l := range prettyJSON(st, h.Body, maxDetailLines/4) {
@@ -285,7 +286,7 @@ func serverLines(st *Styles, r *eventRow) []string {
 	if o := r.out; o != nil {
 		for _, a := range o.Attempts {
 			if strings.HasPrefix(a, "forward") && (r.fwd == nil || !strings.Contains(a, r.fwd.Err)) {
-				out = append(out, "  "+st.Err.Render("✗ "+SanitizeLine(clip(a, 1000))))
+				out = append(out, "  "+st.Err.Render("✗ "+sanitize.Line(a, 1000)))
 			}
 		}
 		if len(out) > 0 || o.Reply.Source == webhook.SourceForward {
@@ -305,7 +306,7 @@ func serverLines(st *Styles, r *eventRow) []string {
 // verifiedText says whether an accepted request was authenticated: "not verified (auth
 // none)" in the warning colour when nothing was checked, "verified (<mode>)" when it passed.
 func verifiedText(st *Styles, ev *webhook.Event) string {
-	mode := SanitizeLine(clip(string(ev.AuthMode), 40))
+	mode := sanitize.Line(string(ev.AuthMode), 40)
 	switch {
 	case mode == "" || ev.AuthMode == webhook.AuthNone:
 		return st.Warn.Render("not verified (auth none)")
@@ -325,7 +326,7 @@ func headerLines(st *Styles, h http.Header) []string {
 	var out []string
 	for _, k := range keys {
 		for _, v := range h[k] {
-			out = append(out, "  "+st.JSONKey.Render(SanitizeLine(clip(k, 100))+":")+" "+SanitizeLine(clip(v, 500)))
+			out = append(out, "  "+st.JSONKey.Render(sanitize.Line(k, 100)+":")+" "+sanitize.Line(v, 500))
 		}
 	}
 	if len(out) == 0 {
@@ -343,13 +344,13 @@ func prettyJSON(st *Styles, raw []byte, maxLines int) []string {
 	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		lines := strings.Split(Sanitize(clip(string(raw), 1<<20)), "\n")
+		lines := strings.Split(sanitize.Text(string(raw), 1<<20), "\n")
 		if len(lines) > maxLines {
 			lines = append(lines[:maxLines], st.Dim.Render("… (truncated)"))
 		}
 		return lines
 	}
-	text := Sanitize(buf.String())
+	text := sanitize.Text(buf.String(), 0)
 	var out []string
 	for len(text) > 0 && len(out) < maxLines {
 		i := strings.IndexByte(text, '\n')

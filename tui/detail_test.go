@@ -62,7 +62,7 @@ func TestForwardResultShown(t *testing.T) {
 		},
 		{
 			name:   "server refused, answers file answered",
-			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Latency: ms(1), At: base, Err: "connection refused: is the server running?"},
+			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Latency: ms(1), At: base, Failure: webhook.ForwardRefused, Err: "connection refused: is the server running?"},
 			out: func() *webhook.Outcome {
 				o := outcome(1, webhook.SourceAnswers, `{"results":[{"toolCallId":"call_1","error":"no such order"}]}`, ms(2))
 				o.Attempts = []string{"forward: connection refused: is the server running?"}
@@ -74,7 +74,7 @@ func TestForwardResultShown(t *testing.T) {
 		{
 			name: "server replied the wrong shape: its reply is shown too",
 			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(2), At: base,
-				Err: "unusable reply: results[0].toolCallId is missing", Header: map[string][]string{"Content-Type": {"application/json"}},
+				Failure: webhook.ForwardUnusable, Err: "unusable reply: results[0].toolCallId is missing", Header: map[string][]string{"Content-Type": {"application/json"}},
 				Body: []byte(`{"results":[{"id":"call_1","output":"sunny"}]}`)},
 			out: func() *webhook.Outcome {
 				o := outcome(1, webhook.SourceFallback, `{"results":[{"toolCallId":"call_1","error":"nobody answered"}]}`, ms(9000))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -98,24 +99,24 @@ func newEventRow(ev *webhook.Event) *eventRow {
 	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
 	if ev.Rejected != "" {
 		r.typ = "REJECTED"
-		r.rejected = SanitizeLine(clip(ev.Rejected, 300))
+		r.rejected = sanitize.Line(ev.Rejected, 300)
 		r.summary = fmt.Sprintf("%d %s", ev.Status, r.rejected)
 	}
 	if ev.Msg != nil {
-		r.typ = SanitizeLine(clip(ev.Msg.Type, 60))
+		r.typ = sanitize.Line(ev.Msg.Type, 60)
 		r.callID = ev.Msg.Call.ID
-		r.short = shortID(SanitizeLine(clip(r.callID, 200)))
+		r.short = shortID(sanitize.Line(r.callID, 200))
 		if ev.Rejected == "" {
 			r.summary = summarize(ev.Msg)
 		}
 	}
-	r.search = strings.ToLower(r.typ + " " + SanitizeLine(clip(r.callID, 200)) + " " + r.summary)
+	r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
 	return r
 }
 
 // summarize describes a message on one sanitised line.
 func summarize(m *webhook.Message) string {
-	s := func(v string) string { return SanitizeLine(clip(v, 200)) }
+	s := func(v string) string { return sanitize.Line(v, 200) }
 	switch m.Kind {
 	case webhook.TypeTranscript:
 		return fmt.Sprintf("%s %s: %s", s(m.Role), s(m.TranscriptType), s(m.Transcript))

@@ -16,6 +16,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -269,7 +270,7 @@ func (m *Model) ingest(v any) {
 	case *webhook.Outcome:
 		m.addOutcome(v)
 	case webhook.Notice:
-		v.Text = SanitizeLine(clip(v.Text, 500))
+		v.Text = sanitize.Line(v.Text, 500)
 		v.Time = m.now() // shown for a while from when it arrived
 		m.notice = v
 	case *webhook.Notice:
@@ -304,7 +305,7 @@ func (m *Model) ingest(v any) {
 func (m *Model) noteTape(h webhook.TapeHealth) {
 	if h.Failed >= m.tapeFailed {
 		m.tapeFailed = h.Failed
-		m.tapeErr = SanitizeLine(clip(h.Err, 300))
+		m.tapeErr = sanitize.Line(h.Err, 300)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -89,7 +90,7 @@ func (m *Model) closedFlash(o *webhook.Outcome) string {
 	late := !m.now().Before(p.deadline().Add(-time.Second))
 	switch {
 	case o.WriteErr != "":
-		return "the request ended before an answer: " + SanitizeLine(clip(o.WriteErr, 200))
+		return "the request ended before an answer: " + sanitize.Line(o.WriteErr, 200)
 	case late && (o.Reply.Source == webhook.SourceFallback || (p.server != nil && o.Reply.Source == webhook.SourceForward)):
 		return m.expiredFlash()
 	case o.Reply.Source == webhook.SourceFallback:
@@ -108,12 +109,12 @@ func (m *Model) expiredFlash() string {
 		case p.edited():
 			flash += " (your edits were not sent)"
 		case p.mode == modeAnswer && strings.TrimSpace(pr.ed.Value()) != "":
-			flash += " (not sent: " + SanitizeLine(pr.ed.Value()) + ")"
+			flash += " (not sent: " + sanitize.Line(pr.ed.Value(), 0) + ")"
 		}
 		return flash
 	}
 	flash := "deadline passed: the fallback reply was sent"
-	if typed := SanitizeLine(pr.ed.Value()); typed != "" {
+	if typed := sanitize.Line(pr.ed.Value(), 0); typed != "" {
 		flash += " (not sent: " + typed + ")"
 	}
 	return flash
@@ -176,7 +177,7 @@ func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 				}
 				s = fillTemplate(s, argMap)
 			}
-			s = Sanitize(clip(s, 4000))
+			s = sanitize.Text(s, 4000)
 			if s != "" && !seen[s] {
 				seen[s] = true
 				out = append(out, suggestion{text: s, fromFile: true, n: i + 1})
@@ -380,7 +381,7 @@ func (m *Model) submit(asError bool) {
 		p.req.addPartial(res)
 		m.remember(tc.Name, text)
 		if pr.cur < len(p.rows) {
-			p.rows[pr.cur].typed = SanitizeLine(clip(text, 300))
+			p.rows[pr.cur].typed = sanitize.Line(text, 300)
 		}
 		if i := p.next(); i >= 0 {
 			// More calls in this message: ask the next one, with a fresh grace period.
@@ -466,7 +467,7 @@ func (m *Model) promptView(w, maxH int) []string {
 	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
 	if total > 0 {
 		src := ""
-		if s := SanitizeLine(clip(ev.BudgetSource, 200)); s != "" {
+		if s := sanitize.Line(ev.BudgetSource, 200); s != "" {
 			src = ansi.Truncate(" · "+s, max(inner-len(secs)-12, 0), "…")
 		}
 		add(bar(st, float64(left)/float64(total), max(inner-len(secs)-ansi.StringWidth(src), 1)) + st.Warn.Render(secs) + st.Dim.Render(src))
@@ -500,9 +501,9 @@ func (m *Model) promptView(w, maxH int) []string {
 				if len(body) > maxH-8 {
 					break
 				}
-				line := "  " + SanitizeLine(clip(a.Name, 80)) + st.Dim.Render(" "+SanitizeLine(clip(a.ID, 80)))
+				line := "  " + sanitize.Line(a.Name, 80) + st.Dim.Render(" "+sanitize.Line(a.ID, 80))
 				if i == pr.pick {
-					line = st.Selected.Render("▸ " + SanitizeLine(clip(a.Name, 80)) + " " + SanitizeLine(clip(a.ID, 80)))
+					line = st.Selected.Render("▸ " + sanitize.Line(a.Name, 80) + " " + sanitize.Line(a.ID, 80))
 				}
 				add(line)
 			}
@@ -583,9 +584,9 @@ func (m *Model) serverSaid(p *pendingReq, i int) string {
 		}
 		switch {
 		case res != nil && res.Error != nil:
-			return m.styles.Err.Render("error: " + SanitizeLine(clip(*res.Error, 300)))
+			return m.styles.Err.Render("error: " + sanitize.Line(*res.Error, 300))
 		case res != nil && res.Result != nil:
-			return SanitizeLine(clip(*res.Result, 300))
+			return sanitize.Line(*res.Result, 300)
 		}
 	}
 	return compactJSON(p.server.Body, 300)

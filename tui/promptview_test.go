@@ -34,7 +34,7 @@ func TestPromptSaysWhyYourServerFailed(t *testing.T) {
 	m, _ := sized(t, 120, 40)
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
 	m.Update(ev)
-	m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:5001/hook", Status: 200, Err: "unusable reply: results[0].toolCallId is missing", At: base})
+	m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:5001/hook", Status: 200, Failure: webhook.ForwardUnusable, Err: "unusable reply: results[0].toolCallId is missing", At: base})
 	ask(t, m, ev)
 	if s := screen(m); !strings.Contains(s, "your server: HTTP 200 ✗ unusable reply: results[0].toolCallId is missing") {
 		t.Errorf("prompt does not say why your server's reply was not used:\n%s", s)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -16,7 +17,7 @@ import (
 func (m *Model) statusLines(w int) []string {
 	st := &m.styles
 	s := m.status
-	clean := func(v string) string { return SanitizeLine(clip(v, 300)) }
+	clean := func(v string) string { return sanitize.Line(v, 300) }
 	sep := st.Dim.Render(" · ")
 
 	// Line 1: the URL to paste into Vapi, and the tunnel.
@@ -129,7 +130,7 @@ func (m *Model) statusLines(w int) []string {
 	if m.tapeFailed > 0 {
 		// Requests are still answered, but the tape misses some: say it in the error
 		// colour, before the path.
-		failed = fmt.Sprintf("%s write%s failed ", fmtCount(m.tapeFailed), plural(m.tapeFailed))
+		failed = fmtCount(m.tapeFailed) + map[bool]string{true: " write", false: " writes"}[m.tapeFailed == 1] + " failed "
 	}
 	// The tape path gives way first when the line is too long: the forward status and
 	// counters matter more.
@@ -161,13 +162,6 @@ func fmtCount(n uint64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-func plural(n uint64) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func fmtSeconds(d time.Duration) string {
@@ -301,7 +295,7 @@ func (m *Model) confirmView(w int) []string {
 		"you already sent are kept, and the tape has everything.",
 	}
 	if pr := m.prompt; pr != nil {
-		if typed := SanitizeLine(strings.TrimSpace(pr.ed.Value())); typed != "" {
+		if typed := sanitize.Line(strings.TrimSpace(pr.ed.Value()), 0); typed != "" {
 			body = append(body, st.Dim.Render(ansi.Truncate("not sent (enter not pressed): "+typed, max(w-4, 10), "…")))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -79,7 +80,7 @@ func sourceLabel(s string) string {
 	case sourceNoReply:
 		return noReplyRecorded
 	}
-	return SanitizeLine(clip(s, 20))
+	return sanitize.Line(s, 20)
 }
 
 // newToolRows makes one row per tool call of a tool-calls or function-call event, or a
@@ -87,7 +88,7 @@ func sourceLabel(s string) string {
 func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	msg := ev.Msg
 	mk := func() *toolRow {
-		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: SanitizeLine(clip(ev.BudgetSource, 200))}
+		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: sanitize.Line(ev.BudgetSource, 200)}
 		if !ev.VapiDeadline.IsZero() {
 			r.budget = ev.VapiDeadline.Sub(ev.Received)
 		}
@@ -98,14 +99,14 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	}
 	if len(msg.ToolCalls) == 0 {
 		r := mk()
-		r.name = SanitizeLine(clip(msg.Type, 60))
+		r.name = sanitize.Line(msg.Type, 60)
 		return []*toolRow{r}
 	}
 	rows := make([]*toolRow, 0, len(msg.ToolCalls))
 	for _, tc := range msg.ToolCalls {
 		r := mk()
-		r.id = SanitizeLine(clip(tc.ID, 80))
-		r.name = SanitizeLine(clip(tc.Name, 80))
+		r.id = sanitize.Line(tc.ID, 80)
+		r.name = sanitize.Line(tc.Name, 80)
 		if r.name == "" {
 			r.name = "(unnamed tool)"
 		}
@@ -150,9 +151,9 @@ func compactJSON(raw json.RawMessage, n int) string {
 	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
-		return SanitizeLine(clip(string(raw), n))
+		return sanitize.Line(string(raw), n)
 	}
-	return SanitizeLine(clip(b.String(), n))
+	return sanitize.Line(b.String(), n)
 }
 
 // applyOutcome fills the rows of one event from its outcome.
@@ -168,13 +169,13 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		r.done, r.lost = true, false
 		r.source = out.Reply.Source
 		r.latency = out.Latency
-		r.note = SanitizeLine(clip(out.Reply.Note, 300))
+		r.note = sanitize.Line(out.Reply.Note, 300)
 		if out.WriteErr != "" {
-			r.note = "reply not delivered: " + SanitizeLine(clip(out.WriteErr, 200))
+			r.note = "reply not delivered: " + sanitize.Line(out.WriteErr, 200)
 		}
 		var res *toolResultJSON
 		for j := range results {
-			if results[j].ToolCallID != "" && SanitizeLine(clip(results[j].ToolCallID, 80)) == r.id {
+			if results[j].ToolCallID != "" && sanitize.Line(results[j].ToolCallID, 80) == r.id {
 				res = &results[j]
 				break
 			}
@@ -186,15 +187,15 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		switch {
 		case res != nil && res.Error != nil:
 			r.isErr = true
-			r.result = SanitizeLine(clip(*res.Error, 500))
+			r.result = sanitize.Line(*res.Error, 500)
 			// The fallback's own errors repeat its note; any other answer is the answers
 			// file's, kept.
 			r.kept = out.Reply.Source == webhook.SourceFallback && out.Reply.Note != "" && singleLine(*res.Error) != singleLine(out.Reply.Note)
 		case res != nil && res.Result != nil:
-			r.result = SanitizeLine(clip(*res.Result, 500))
+			r.result = sanitize.Line(*res.Result, 500)
 			r.kept = out.Reply.Source == webhook.SourceFallback
 		default:
-			r.result = SanitizeLine(clip(string(out.Reply.Body), 500))
+			r.result = sanitize.Line(string(out.Reply.Body), 500)
 			r.isErr = out.Reply.Source == webhook.SourceReject || out.Reply.Source == webhook.SourceFallback
 		}
 		if r.kept && r.typed != "" && r.typed == r.result {

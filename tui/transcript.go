@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 // maxTranscriptLines caps the lines kept per call; older lines are dropped in chunks (the
@@ -76,7 +77,7 @@ func (t *transcript) turn(role string, at time.Time, raw string) {
 	if !ok {
 		return
 	}
-	text := Sanitize(clip(raw, maxLineBytes))
+	text := sanitize.Text(raw, maxLineBytes)
 	if strings.TrimSpace(text) == "" {
 		return
 	}
@@ -87,7 +88,7 @@ func (t *transcript) turn(role string, at time.Time, raw string) {
 // setPartial replaces the role's in-progress text.
 func (t *transcript) setPartial(role, raw string) {
 	if i, ok := roleIndex(role); ok {
-		t.partial[i] = SanitizeLine(clip(raw, maxLineBytes))
+		t.partial[i] = sanitize.Line(raw, maxLineBytes)
 	}
 }
 
