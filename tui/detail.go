@@ -131,8 +131,8 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 		}
 		parts = append(parts, t)
 	}
-	if r.fwd != nil && o.Reply.Source != webhook.SourceForward {
-		parts = append(parts, fwdTag(st, r.fwd))
+	if tag := rowFwdTag(st, r); tag != "" && o.Reply.Source != webhook.SourceForward {
+		parts = append(parts, tag)
 	}
 	if o.WriteErr != "" {
 		parts = append(parts, st.Err.Render("not delivered"))

@@ -311,8 +311,8 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
 		b.WriteString(" ")
 	}
-	if r.fwd != nil {
-		b.WriteString(fwdTag(st, r.fwd))
+	if tag := rowFwdTag(st, r); tag != "" {
+		b.WriteString(tag)
 		b.WriteString(" ")
 	}
 	if r.out != nil && r.out.Reply.Source == sourceNoReply {

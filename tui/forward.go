@@ -53,6 +53,19 @@ func fwdTag(st *Styles, h *webhook.ForwardHealth) string {
 	return st.Err.Render("✗ your server: " + fwdShortErr(h))
 }
 
+// rowFwdTag is a request's forward result: from the forwarder's report when there is one,
+// else from the reply's ForwardFailed (an offline replay has no forward reports, and a
+// dropped screen update loses one), "" when the request was not forwarded.
+func rowFwdTag(st *Styles, r *eventRow) string {
+	switch {
+	case r.fwd != nil:
+		return fwdTag(st, r.fwd)
+	case r.out != nil && r.out.Reply.ForwardFailed != "":
+		return st.Err.Render("✗ your server: " + sanitize.Line(r.out.Reply.ForwardFailed, 40))
+	}
+	return ""
+}
+
 // shortTarget shortens a forward URL for the status bar: a loopback host is dropped
 // (":3999/hook"), other hosts keep their name; the scheme goes.
 func shortTarget(target string) string {

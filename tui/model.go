@@ -273,28 +273,16 @@ func (m *Model) ingest(v any) {
 		v.Text = sanitize.Line(v.Text, 500)
 		v.Time = m.now() // shown for a while from when it arrived
 		m.notice = v
-	case *webhook.Notice:
-		if v != nil {
-			m.ingest(*v)
-		}
 	case webhook.Status:
+		relayout := len(v.Warnings) > 0 != (len(m.status.Warnings) > 0)
 		m.status = v
-	case *webhook.Status:
-		if v != nil {
-			m.status = *v
+		if relayout { // the warnings line comes or goes
+			m.resize(m.width, m.height)
 		}
 	case webhook.TapeHealth:
 		m.noteTape(v)
-	case *webhook.TapeHealth:
-		if v != nil {
-			m.noteTape(*v)
-		}
 	case webhook.ForwardHealth:
 		m.noteHealth(v)
-	case *webhook.ForwardHealth:
-		if v != nil {
-			m.noteHealth(*v)
-		}
 	case *opRequest:
 		m.addRequest(v)
 	}

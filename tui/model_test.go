@@ -347,15 +347,15 @@ func TestStatusBar(t *testing.T) {
 		health []webhook.ForwardHealth
 		want   []string
 	}{
-		{"80 columns: the tape path gives way to the forward status", webhook.Status{ListenURL: "http://127.0.0.1:4242", Auth: "secret X-Vapi-Secret",
+		{"80 columns: the tape path gives way to the forward status", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthSecret, Auth: "x-vapi-secret",
 			Forward: "http://127.0.0.1:3999", Tape: "/home/dev/.local/state/vapimon/tapes/2026-11-29T15-09-16.jsonl"},
 			[]webhook.ForwardHealth{{Target: "http://127.0.0.1:3999", Failure: webhook.ForwardRefused, Err: "connection refused", At: base}},
 			[]string{"ev 0 · pend 0 · auth secret · 0 rejected · fwd :3999 ✗ refused · tape …/2026"}},
-		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off"},
+		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: webhook.TunnelOff},
 			nil, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth NONE (unverified) · 0 rejected", "tape off"}},
-		{"auth described as none", webhook.Status{ListenURL: "http://127.0.0.1:4242", Auth: "none: requests are NOT verified"},
+		{"auth none", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthNone, Auth: "none: requests are NOT verified"},
 			nil, []string{"auth NONE (unverified) · 0 rejected"}},
-		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: "online", Auth: "hmac sha256", Tape: "s.jsonl"},
+		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: webhook.TunnelOnline, AuthMode: webhook.AuthHMAC, Auth: "hmac sha256", Tape: "s.jsonl"},
 			nil, []string{"https://abc.ngrok.app", "paste into Vapi", "tunnel online", "auth hmac sha256", "tape s.jsonl"}},
 		{"forward failing", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
 			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Failure: webhook.ForwardRefused, Err: "connection refused", At: base}}, []string{"fwd :3000/vapi ✗ refused ·"}},
@@ -368,6 +368,17 @@ func TestStatusBar(t *testing.T) {
 			}, []string{"fwd :3999 ✗ refused 3×"}},
 		{"forward timing out on another host", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "https://dev.example.com/hook"},
 			[]webhook.ForwardHealth{{Target: "https://dev.example.com/hook", Failure: webhook.ForwardTimeout, Err: "forward: no reply from https://dev.example.com/hook within 6.8s", At: base}}, []string{"fwd dev.example.com/hook ✗ timed out"}},
+		{"auth mode given, no description", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthBearer},
+			nil, []string{"auth bearer · 0 rejected"}},
+		{"a description that starts with none is not the mode", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthSecret, Auth: "none-of-your-business header"},
+			nil, []string{"auth none-of-your-business header · 0 rejected"}},
+		{"tunnel reconnecting", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: webhook.TunnelReconnecting, TunnelNote: "session closed: retrying"},
+			nil, []string{"tunnel reconnecting session closed: retrying"}},
+		{"warnings on a line of their own", webhook.Status{ListenURL: "http://0.0.0.0:4242", AuthMode: webhook.AuthNone,
+			Warnings: []string{"--addr 0.0.0.0:4242 listens on every interface", "auth none: anyone who finds the URL can post"}},
+			nil, []string{"\n ⚠ --addr 0.0.0.0:4242 listens on every interface · auth none: anyone who finds the URL can post", "auth NONE (unverified)"}},
+		{"demo: local on purpose", webhook.Status{ListenURL: "http://127.0.0.1:4242", Mode: webhook.ModeDemo, TunnelNote: "demo: playing the weather scenario"},
+			nil, []string{"http://127.0.0.1:4242 demo: playing the weather scenario"}},
 		{"forward ok", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
 			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Status: 200, Latency: 12 * time.Millisecond, At: base}}, []string{"fwd :3000/vapi ✓ 200 12ms"}},
 	}
@@ -383,7 +394,7 @@ func TestStatusBar(t *testing.T) {
 			for _, h := range tt.health {
 				m.Update(h)
 			}
-			s := strings.Join(strings.Split(screen(m), "\n")[:3], "\n")
+			s := strings.Join(strings.Split(screen(m), "\n")[:m.statusHeight()], "\n")
 			for _, w := range tt.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("status bar lacks %q:\n%s", w, s)

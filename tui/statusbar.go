@@ -50,17 +50,23 @@ func (m *Model) statusLines(w int) []string {
 			}
 			b.WriteString(st.URL.Render(url))
 			note := clean(s.TunnelNote)
-			if note == "" {
+			switch {
+			case s.Mode == webhook.ModeDemo:
+				// Local only on purpose: nothing to warn about.
+				b.WriteString(st.Dim.Render(" " + note))
+			case note == "":
 				note = "local only: set NGROK_AUTHTOKEN for a public URL"
+				fallthrough
+			default:
+				b.WriteString(st.Warn.Render(" " + note))
 			}
-			b.WriteString(st.Warn.Render(" " + note))
 		}
-		if s.Tunnel != "" && s.Tunnel != "off" {
-			ts := st.Warn
+		if s.Tunnel != "" && s.Tunnel != webhook.TunnelOff {
+			ts := st.Warn // connecting, reconnecting
 			switch s.Tunnel {
-			case "online":
+			case webhook.TunnelOnline:
 				ts = st.OK
-			case "failed":
+			case webhook.TunnelFailed:
 				ts = st.Err
 			}
 			b.WriteString(sep + st.StatusKey.Render("tunnel ") + ts.Render(clean(string(s.Tunnel))))
@@ -98,14 +104,7 @@ func (m *Model) statusLines(w int) []string {
 		pend = st.Warn.Render(fmt.Sprint(n))
 	}
 	kv(label("pending", "pend"), pend)
-	authText := clean(s.Auth)
-	if f := strings.Fields(authText); narrow && len(f) > 1 {
-		authText = strings.TrimSuffix(f[0], ":") // the mode; the help and --help say the rest
-	}
-	auth := st.StatusVal.Render(authText)
-	if a := strings.ToLower(strings.TrimSpace(s.Auth)); a == "" || a == "none" || strings.HasPrefix(a, "none:") || strings.HasPrefix(a, "none ") {
-		auth = st.Warn.Render("NONE (unverified)")
-	}
+	auth := m.authStatus(narrow)
 	kv("auth", auth)
 	rej := st.StatusVal.Render("0 rejected")
 	if m.rejected > 0 {
@@ -145,14 +144,56 @@ func (m *Model) statusLines(w int) []string {
 		tt = webhook.DefaultToolTimeout
 	}
 	reminder := st.Dim.Render(fmt.Sprintf(" deadlines: each tool call's own server.timeoutSeconds from Vapi (the prompt shows which); %s (--tool-timeout) when it has none", fmtSeconds(tt)))
-	if m.opts.Replay != nil {
-		return []string{fit(line1, w), fit(b.String(), w)} // nothing can be answered offline
+	out := []string{fit(line1, w)}
+	if len(s.Warnings) > 0 {
+		out = append(out, fit(m.warningLine(), w))
 	}
-	if m.statusHeight() == 2 {
+	switch {
+	case m.opts.Replay != nil:
+		return append(out, fit(b.String(), w)) // nothing can be answered offline
+	case !m.tallStatus():
 		kv("tool timeout", st.StatusVal.Render(fmtSeconds(tt)))
-		return []string{fit(line1, w), fit(b.String(), w)}
+		return append(out, fit(b.String(), w))
 	}
-	return []string{fit(line1, w), fit(b.String(), w), fit(reminder, w)}
+	return append(out, fit(b.String(), w), fit(reminder, w))
+}
+
+// authStatus is the status bar's auth item, from the typed mode: a warning when nothing is
+// verified (or nothing is known about verification), else the configured description, or
+// on a narrow screen just the mode. An offline replay says how the tape was verified when
+// it was recorded (fixtures.OfflineStatus), never that the replay itself is unverified.
+func (m *Model) authStatus(narrow bool) string {
+	st := &m.styles
+	s := m.status
+	text := sanitize.Line(s.Auth, 300)
+	offline := s.Mode == webhook.ModeOffline
+	switch {
+	case offline && s.AuthMode == webhook.AuthNone:
+		if narrow || text == "" {
+			return st.Warn.Render("NONE when recorded")
+		}
+		return st.Warn.Render(text)
+	case s.AuthMode == webhook.AuthNone, s.AuthMode == "" && text == "" && !offline:
+		return st.Warn.Render("NONE (unverified)")
+	case narrow && s.AuthMode != "":
+		return st.StatusVal.Render(string(s.AuthMode)) // the help and --help say the rest
+	case text == "":
+		return st.StatusVal.Render(sanitize.Line(string(s.AuthMode), 40))
+	}
+	return st.StatusVal.Render(text)
+}
+
+// warningLine lists the session's warnings (Status.Warnings), on a status line of their
+// own so that they are never cut off by the counters.
+func (m *Model) warningLine() string {
+	st := &m.styles
+	parts := make([]string, 0, len(m.status.Warnings))
+	for _, w := range m.status.Warnings {
+		if w = sanitize.Line(w, 300); w != "" {
+			parts = append(parts, w)
+		}
+	}
+	return st.Warn.Render(" ⚠ " + strings.Join(parts, " · "))
 }
 
 // fmtCount formats n with thousands separators: 1588 → "1,588".

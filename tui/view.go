@@ -174,13 +174,21 @@ func scrollPos(top, h, total int) string {
 }
 
 // statusHeight is the height of the status bar: three lines on a comfortable terminal (the
-// third is the tool timeout reminder), two on a small one.
+// third is the tool timeout reminder), two on a small one, and one more for the session's
+// warnings when there are any.
 func (m *Model) statusHeight() int {
-	if m.height >= 40 && m.opts.Replay == nil {
-		return 3
+	h := 2
+	if m.tallStatus() {
+		h = 3
 	}
-	return 2
+	if len(m.status.Warnings) > 0 {
+		h++
+	}
+	return h
 }
+
+// tallStatus reports whether the status bar has room for the deadline reminder line.
+func (m *Model) tallStatus() bool { return m.height >= 40 && m.opts.Replay == nil }
 
 // emptyText is what the transcript pane says before the first call: where to point Vapi
 // when there is a public URL, else how to try vapimon locally.
