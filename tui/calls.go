@@ -252,22 +252,32 @@ type callsPane struct {
 // SetSize sets the inner size of the pane.
 func (p *callsPane) SetSize(w, h int) { p.w, p.h = w, h }
 
-// View returns the visible rows.
-func (p *callsPane) View(st *Styles, rows []*call, now time.Time, focused bool) []string {
+// layout returns the selected row and the first visible one for n rows ("all calls"
+// included) and a selection sel: the selection stays within the rows and on screen.
+func (p *callsPane) layout(sel, n int) (int, int) {
+	sel = min(max(sel, 0), n-1)
+	top := p.top
+	if p.h <= 0 {
+		return sel, top
+	}
+	if sel < top {
+		top = sel
+	}
+	if sel >= top+p.h {
+		top = sel - p.h + 1
+	}
+	return sel, min(max(top, 0), max(n-p.h, 0))
+}
+
+// View returns the visible rows, sel being the selected one (0 for "all calls").
+func (p *callsPane) View(st *Styles, rows []*call, sel int, now time.Time, focused bool) []string {
 	n := len(rows) + 1
-	p.sel = min(max(p.sel, 0), n-1)
 	if p.h <= 0 {
 		return nil
 	}
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	if p.sel >= p.top+p.h {
-		p.top = p.sel - p.h + 1
-	}
-	p.top = min(max(p.top, 0), max(n-p.h, 0))
+	sel, top := p.layout(sel, n)
 	out := make([]string, 0, p.h)
-	for i := p.top; i < n && len(out) < p.h; i++ {
+	for i := top; i < n && len(out) < p.h; i++ {
 		var line string
 		if i == 0 {
 			live := 0
@@ -280,7 +290,7 @@ func (p *callsPane) View(st *Styles, rows []*call, now time.Time, focused bool) 
 		} else {
 			line = p.row(st, rows[i-1], now)
 		}
-		if i == p.sel {
+		if i == sel {
 			line = "▸" + line[min(len(line), 1):]
 			if focused {
 				line = st.Selected.Render(fit(line, p.w))

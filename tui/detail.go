@@ -57,8 +57,11 @@ func (d *detailView) SetSize(w, h int) {
 	}
 }
 
-func (d *detailView) scroll(n int) {
-	d.top = min(max(d.top+n, 0), max(len(d.lines)-d.h, d.maxTop, 0))
+func (d *detailView) scroll(n int) { d.top = d.clamp(d.top + n) }
+
+// clamp keeps a first line within the text (or up to maxTop, after a jump).
+func (d *detailView) clamp(top int) int {
+	return min(max(top, 0), max(len(d.lines)-d.h, d.maxTop, 0))
 }
 
 // jump scrolls so that a section starts at the top; false when the view has none.
@@ -75,9 +78,8 @@ func (d *detailView) jump(s section) bool {
 
 // View renders the visible lines.
 func (d *detailView) View() []string {
-	d.scroll(0)
-	end := min(d.top+d.h, len(d.lines))
-	return d.lines[d.top:end]
+	top := d.clamp(d.top)
+	return d.lines[top:min(top+d.h, len(d.lines))]
 }
 
 // answeredBy says who produced a reply, for the detail view.

@@ -255,6 +255,26 @@ func (p *eventsPane) selected(l *eventLog, filter string) *eventRow {
 	return at(min(max(p.sel, 0), n-1))
 }
 
+// layout returns the selected row and the first visible one for n rows: the last row while
+// following, else the selection kept within the rows and on screen.
+func (p *eventsPane) layout(n int) (sel, top int) {
+	if n == 0 {
+		return p.sel, p.top
+	}
+	sel, top = p.sel, p.top
+	if p.follow {
+		sel = n - 1
+	}
+	sel = min(max(sel, 0), n-1)
+	if p.follow || sel >= top+p.h {
+		top = sel - p.h + 1
+	}
+	if sel < top {
+		top = sel
+	}
+	return sel, min(max(top, 0), max(n-p.h, 0))
+}
+
 // View renders the visible rows.
 func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, now time.Time) []string {
 	if p.h <= 0 || p.w <= 0 {
@@ -267,21 +287,11 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, 
 		}
 		return []string{st.Dim.Render("Waiting for the first request…")}
 	}
-	if p.follow {
-		p.sel = n - 1
-	}
-	p.sel = min(max(p.sel, 0), n-1)
-	if p.follow || p.sel >= p.top+p.h {
-		p.top = p.sel - p.h + 1
-	}
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	p.top = min(max(p.top, 0), max(n-p.h, 0))
+	sel, top := p.layout(n)
 	out := make([]string, 0, p.h)
-	for i := p.top; i < n && len(out) < p.h; i++ {
+	for i := top; i < n && len(out) < p.h; i++ {
 		line := p.row(st, at(i), now)
-		if i == p.sel && focused {
+		if i == sel && focused {
 			line = st.Selected.Render(fit(line, p.w))
 		}
 		out = append(out, line)

@@ -8,59 +8,35 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// key handles a key press according to what is open, topmost first: the quit confirmation,
-// then the filter, help or detail view (dialogs: each takes every key while open, and an
-// answer prompt that opened meanwhile waits behind it), then the prompt, then the focused
-// pane. ctrl+c asks to quit from anywhere.
-func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+// quitKey answers the quit question: y (or enter, q, ctrl+c again) quits, n or esc stays.
+func (m *Model) quitKey(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Yes):
+		return m.quit()
+	case key.Matches(k, m.keys.No):
+		m.confirmQuit = false
+	}
+	return nil
+}
+
+// filterKey edits the filter being typed: enter keeps it, esc clears it.
+func (m *Model) filterKey(k tea.KeyPressMsg) {
+	switch k.String() {
+	case "esc":
+		m.filtering = false
+		m.filterEd.SetValue("")
+		m.filter = ""
+	case "enter":
+		m.filtering = false
+	default:
+		m.filterEd.Update(k)
+		m.filter = strings.ToLower(m.filterEd.Value())
+	}
+}
+
+// panesKey handles a key when nothing is open above the panes.
+func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 	keys := &m.keys
-	if m.confirmQuit {
-		switch {
-		case key.Matches(k, keys.Yes):
-			return m.quit()
-		case key.Matches(k, keys.No):
-			m.confirmQuit = false
-		}
-		return nil
-	}
-	if k.String() == "ctrl+c" {
-		return m.askQuit()
-	}
-	if m.prompt != nil && !m.dialogOpen() {
-		return m.promptKey(k)
-	}
-	if m.filtering {
-		switch k.String() {
-		case "esc":
-			m.filtering = false
-			m.filterEd.SetValue("")
-			m.filter = ""
-		case "enter":
-			m.filtering = false
-		default:
-			m.filterEd.Update(k)
-			m.filter = strings.ToLower(m.filterEd.Value())
-		}
-		return nil
-	}
-	if m.showHelp {
-		switch {
-		case key.Matches(k, keys.Help) || k.String() == "esc" || k.String() == "q":
-			m.showHelp = false
-		case key.Matches(k, keys.Up):
-			m.helpTop--
-		case key.Matches(k, keys.Down):
-			m.helpTop++
-		case key.Matches(k, keys.PageUp):
-			m.helpTop -= 10
-		case key.Matches(k, keys.PageDown):
-			m.helpTop += 10
-		}
-		return nil
-	}
-	if m.detail != nil {
-		return m.detailKey(k)
-	}
 	switch {
 	case key.Matches(k, keys.Quit):
 		return m.askQuit()
@@ -87,12 +63,6 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.paneKey(k)
 	}
 	return nil
-}
-
-// dialogOpen reports whether a view that takes every key is open above the panes and any
-// answer prompt: the quit confirmation, the filter being typed, help, or a detail view.
-func (m *Model) dialogOpen() bool {
-	return m.confirmQuit || m.filtering || m.showHelp || m.detail != nil
 }
 
 // askQuit quits, or asks first when tool calls are waiting for an answer.
@@ -321,60 +291,4 @@ func (m *Model) paneAt(x, y int) (pane, bool) {
 		}
 	}
 	return 0, false
-}
-
-func (m *Model) wheel(ms tea.Mouse) {
-	d := 0
-	switch ms.Button {
-	case tea.MouseWheelUp:
-		d = -3
-	case tea.MouseWheelDown:
-		d = 3
-	default:
-		return
-	}
-	if m.confirmQuit {
-		return
-	}
-	if m.detail != nil {
-		m.detail.scroll(d)
-		return
-	}
-	if m.prompt != nil || m.showHelp {
-		return
-	}
-	if p, ok := m.paneAt(ms.X, ms.Y); ok {
-		m.move(p, d)
-	}
-}
-
-func (m *Model) click(ms tea.Mouse) {
-	if ms.Button != tea.MouseLeft || m.prompt != nil || m.dialogOpen() {
-		return
-	}
-	p, ok := m.paneAt(ms.X, ms.Y)
-	if !ok {
-		return
-	}
-	m.focus = p
-	row := ms.Y - m.panes[p].y - 1
-	if row < 0 || row >= m.panes[p].h-2 {
-		return
-	}
-	switch p {
-	case paneCalls:
-		m.move(paneCalls, m.callsP.top+row-m.callsP.sel)
-	case paneTools:
-		rows, _ := m.toolRows()
-		if i, ok := m.toolsP.rowAt(&m.styles, rows, row); ok {
-			m.toolsP.follow = false
-			m.toolsP.sel = i
-		}
-	case paneEvents:
-		n, _ := m.eventsP.visible(m.events, m.filter)
-		if m.eventsP.top+row < n {
-			m.eventsP.follow = false
-			m.eventsP.sel = m.eventsP.top + row
-		}
-	}
 }

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -219,8 +218,16 @@ func NewModel(opts Options, op *Operator) *Model {
 func (m *Model) Init() tea.Cmd { return tick() }
 
 // Update implements tea.Model. It does no I/O: answers go to waiting handlers through
-// buffered channels that never block.
+// buffered channels that never block. Whatever the message, it ends with settle, so that
+// View only draws the state it is given.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.layer()
+	cmd := m.update(msg)
+	m.settle(before)
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -234,32 +241,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tickMsg:
 		m.expire()
-		return m, tick()
+		return tick()
 	case tea.KeyPressMsg:
-		covered := m.dialogOpen()
-		cmd := m.key(msg)
-		m.revealed(covered)
-		return m, cmd
+		return m.key(msg)
 	case tea.PasteMsg:
-		switch {
-		case m.prompt != nil && !m.dialogOpen() && m.promptTakesKeys():
-			if ed := m.prompt.activeEditor(); ed != nil {
-				ed.Insert(msg.Content)
-			}
-		case m.filtering:
-			m.filterEd.Insert(msg.Content)
-			m.filter = strings.ToLower(m.filterEd.Value())
-		}
+		m.paste(msg.Content)
 	case tea.MouseWheelMsg:
 		m.wheel(tea.Mouse(msg))
 	case tea.MouseClickMsg:
-		covered := m.dialogOpen()
 		m.click(tea.Mouse(msg))
-		m.revealed(covered)
 	default:
 		m.ingest(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // ingest takes one value from the bus or the operator.
@@ -331,9 +325,10 @@ func (m *Model) addEvent(ev *webhook.Event) {
 		if gone != nil {
 			m.forget(gone)
 		}
+		isNew := c.events == 0
 		c.noteCallFields(msg, at)
-		if m.calls.byID[m.shownCall] == nil {
-			m.shownCall = id // the first call seen is shown under "all calls"
+		if isNew {
+			m.noteNewCall(id)
 		}
 	}
 	if webhook.ExpectsReply(msg.Kind) {
@@ -477,24 +472,88 @@ const outcomeGrace = 5 * time.Second
 const noOutcome = "no outcome seen (screen update dropped; the tape has it)"
 
 // selectedCall returns the call whose transcript is shown: the selected one or, when "all
-// calls" is selected, the call shown so far (the first seen). It switches by itself only to
-// a call with a request waiting for the operator's answer, never because another call's
-// events arrived or the shown call ended (the transcript title counts the other live calls).
+// calls" is selected, the call shown there (see noteNewCall and showCall).
 func (m *Model) selectedCall() *call {
-	if m.selCall != "" {
-		if c := m.calls.byID[m.selCall]; c != nil {
-			return c
-		}
-		m.selCall = ""
-	}
-	if c := m.calls.byID[m.shownCall]; c != nil {
+	if c := m.calls.byID[m.selCall]; c != nil {
 		return c
 	}
-	if l := m.calls.list(); len(l) > 0 {
-		m.shownCall = l[0].id
-		return l[0]
+	return m.calls.byID[m.shownCall]
+}
+
+// callsSel is the calls pane's selected row for the selected call, among calls as listed:
+// 0 for "all calls", and the row where the selected call is now (rows reorder as calls
+// start and end).
+func (m *Model) callsSel(calls []*call) int {
+	if m.selCall == "" {
+		return 0
 	}
-	return nil
+	for i, c := range calls {
+		if c.id == m.selCall {
+			return i + 1
+		}
+	}
+	return m.callsP.sel
+}
+
+// settle makes the state consistent at the end of Update, so that View draws it without
+// changing anything. A prompt that has just come to the top (it opened, or the dialog above
+// it closed) gets a fresh grace period: the operator was looking at something else, and
+// keys already on their way must not answer it. References to calls that are gone are
+// dropped; selections and scroll positions follow what moved (new rows, a resize, a
+// filter) and stay within their lists; help and detail views stay within their text.
+func (m *Model) settle(before layer) {
+	if before != layerPrompt && m.layer() == layerPrompt {
+		m.prompt.opened = m.now()
+	}
+	if m.calls.byID[m.selCall] == nil {
+		m.selCall = ""
+	}
+	if m.calls.byID[m.shownCall] == nil {
+		m.shownCall = ""
+		if l := m.calls.list(); len(l) > 0 {
+			m.shownCall = l[0].id
+		}
+	}
+	if m.width < minWidth || m.height < minHeight {
+		return // nothing is laid out
+	}
+	st := &m.styles
+	calls := m.visibleCalls()
+	m.callsP.sel, m.callsP.top = m.callsP.layout(m.callsSel(calls), len(calls)+1)
+	m.transP.settle(st, m.selectedCall())
+	rows, _ := m.toolRows()
+	m.toolsP.sel, m.toolsP.top = m.toolsP.layout(st, rows)
+	n, _ := m.eventsP.visible(m.events, m.filter)
+	m.eventsP.sel, m.eventsP.top = m.eventsP.layout(n)
+	if m.showHelp {
+		m.helpTop = m.helpScroll(len(m.helpLines(m.width - 2)))
+	}
+	if d := m.detail; d != nil {
+		d.SetSize(m.width-2, m.bodyHeight()-2)
+		d.scroll(0)
+	}
+}
+
+// noteNewCall shows a call that has just started under "all calls": the transcript there
+// shows the newest call. It switches only when a call starts, never because an older call's
+// events arrived or the shown call ended (the transcript title counts the other live
+// calls), and it stays put while the operator reads back (the transcript is paused) or
+// something of the shown call waits for the operator's answer.
+func (m *Model) noteNewCall(id string) {
+	if m.calls.byID[m.shownCall] != nil && (!m.transP.follow || m.waitsForOperator(m.shownCall)) {
+		return
+	}
+	m.shownCall = id
+}
+
+// waitsForOperator reports whether a request of call id waits for the operator.
+func (m *Model) waitsForOperator(id string) bool {
+	for _, p := range m.queue {
+		if !p.done && p.req.ev.CallID() == id {
+			return true
+		}
+	}
+	return false
 }
 
 // showCall makes the transcript show call id under "all calls" (the operator must answer

@@ -447,10 +447,11 @@ func TestToolsPaneDrawsOnlyVisibleRows(t *testing.T) {
 	}
 }
 
-// TestAllCallsKeepsTheShownCall checks that under "all calls" the transcript stays on the
-// call it shows while other calls talk or it ends, counts the other live calls, and
-// switches by itself only to a call whose tool call needs an answer.
-func TestAllCallsKeepsTheShownCall(t *testing.T) {
+// TestAllCallsShowsTheNewestCall checks that under "all calls" the transcript shows the
+// newest call (issue 10: it used to stay on the oldest): it switches when a call starts,
+// not while another call talks or the shown call ends, nor while the operator reads back;
+// it counts the other live calls, and shows a call whose tool call needs an answer.
+func TestAllCallsShowsTheNewestCall(t *testing.T) {
 	t.Parallel()
 	m, _ := sized(t, 160, 48)
 	line := func(seq uint64, id, text string) {
@@ -463,20 +464,29 @@ func TestAllCallsKeepsTheShownCall(t *testing.T) {
 		}
 	}
 	line(1, "aaaaaaaa-first", "from the first call")
+	shown("aaaaaaaa-first", "the first call started")
 	line(2, "bbbbbbbb-second", "from the second call")
+	shown("bbbbbbbb-second", "a second call started")
 	line(3, "aaaaaaaa-first", "the first call again")
-	shown("aaaaaaaa-first", "a second call started")
-	if s := screen(m); !strings.Contains(s, "Transcript · aaaaaaaa · 1 other call live") {
+	shown("bbbbbbbb-second", "the older call talked")
+	if s := screen(m); !strings.Contains(s, "Transcript · bbbbbbbb · 1 other call live") {
 		t.Errorf("no badge for the other live call:\n%s", s)
 	}
-	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"aaaaaaaa-first"}}}`))
-	shown("aaaaaaaa-first", "the shown call ended")
+	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"bbbbbbbb-second"}}}`))
+	shown("bbbbbbbb-second", "the shown call ended")
+	m.Update(press("2"))
+	m.Update(press("f")) // the operator pauses the transcript to read back
 	line(5, "cccccccc-third", "a curl test")
-	shown("aaaaaaaa-first", "a new request arrived")
-	ask(t, m, event(t, 6, base, toolCallsBody("bbbbbbbb-second", "call_1", "get_weather", `{"location":"Paris"}`)))
+	shown("bbbbbbbb-second", "a call started while the transcript was paused")
+	m.Update(press("f"))
+	line(6, "dddddddd-fourth", "another call")
+	shown("dddddddd-fourth", "a call started")
+	ask(t, m, event(t, 7, base, toolCallsBody("bbbbbbbb-second", "call_1", "get_weather", `{"location":"Paris"}`)))
 	shown("bbbbbbbb-second", "a tool call of another call needs an answer")
+	line(8, "eeeeeeee-fifth", "yet another call")
+	shown("bbbbbbbb-second", "a call started while the shown call waits for an answer")
 	m.selCall = "cccccccc-third"
-	ask(t, m, event(t, 7, base, toolCallsBody("aaaaaaaa-first", "call_2", "get_weather", `{"location":"Oslo"}`)))
+	ask(t, m, event(t, 9, base, toolCallsBody("aaaaaaaa-first", "call_2", "get_weather", `{"location":"Oslo"}`)))
 	shown("cccccccc-third", "the user selected a call")
 }
 

@@ -248,16 +248,6 @@ func (m *Model) promptTakesKeys() bool {
 	return m.now().Sub(m.prompt.opened) >= m.grace
 }
 
-// revealed restarts the open prompt's grace period when a dialog that covered it (the quit
-// confirmation, help, a detail view, the filter) has just closed: covered is whether one
-// was open before the key. The operator was looking at the dialog; the prompt is new to
-// them.
-func (m *Model) revealed(covered bool) {
-	if covered && !m.dialogOpen() && m.prompt != nil {
-		m.prompt.opened = m.now()
-	}
-}
-
 // promptKey handles a key while the prompt is open.
 func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 	pr := m.prompt

@@ -275,6 +275,35 @@ type toolsPane struct {
 // SetSize sets the inner size of the pane.
 func (p *toolsPane) SetSize(w, h int) { p.w, p.h = w, h }
 
+// layout returns the selected row and the first visible one: while following, the first
+// pending call (else the last one); the selected row and its details stay on screen.
+func (p *toolsPane) layout(st *Styles, rows []*toolRow) (sel, top int) {
+	if len(rows) == 0 {
+		return p.sel, p.top
+	}
+	sel, top = p.sel, p.top
+	if p.follow {
+		sel = len(rows) - 1
+		for i, r := range rows {
+			if r.pending() {
+				sel = i
+				break
+			}
+		}
+	}
+	sel = min(max(sel, 0), len(rows)-1)
+	// Rows are one line each except the selected one, which is followed by its details;
+	// top is a row index, so only the rows on screen are drawn.
+	need := 1 + len(p.expand(st, rows[sel]))
+	if sel < top {
+		top = sel
+	}
+	if sel-top+need > p.h {
+		top = sel - max(p.h-need, 0)
+	}
+	return sel, min(max(top, 0), len(rows)-1)
+}
+
 // View renders rows; the selected row is expanded with its arguments and full result.
 func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Time, focused bool) []string {
 	if p.h <= 0 || p.w <= 0 {
@@ -283,35 +312,16 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 	if len(rows) == 0 {
 		return []string{st.Dim.Render("No tool calls yet.")}
 	}
-	if p.follow {
-		p.sel = len(rows) - 1
-		for i, r := range rows {
-			if r.pending() {
-				p.sel = i
-				break
-			}
-		}
-	}
-	p.sel = min(max(p.sel, 0), len(rows)-1)
-	// Rows are one line each except the selected one, which is followed by its details;
-	// top is a row index, so only the rows on screen are drawn.
-	exp := p.expand(st, rows[p.sel])
-	need := 1 + len(exp)
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	if p.sel-p.top+need > p.h {
-		p.top = p.sel - max(p.h-need, 0)
-	}
-	p.top = min(max(p.top, 0), len(rows)-1)
-	out := make([]string, 0, p.h+need)
-	for i := p.top; i < len(rows) && len(out) < p.h; i++ {
+	sel, top := p.layout(st, rows)
+	exp := p.expand(st, rows[sel])
+	out := make([]string, 0, p.h+len(exp)+1)
+	for i := top; i < len(rows) && len(out) < p.h; i++ {
 		line := p.row(st, rows[i], showCall, now)
-		if i == p.sel && focused {
+		if i == sel && focused {
 			line = st.Selected.Render(fit(line, p.w))
 		}
 		out = append(out, line)
-		if i == p.sel {
+		if i == sel {
 			out = append(out, exp...)
 		}
 	}

@@ -169,20 +169,11 @@ func (p *transcriptPane) scroll(d int) {
 	p.follow = p.top >= p.total-p.h
 }
 
-// View renders the visible rows of c's transcript, its live partials and, for an ended
-// call, the report. Only the rows on screen are built beyond the per-call wrap cache.
-func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
-	if p.h <= 0 || p.w <= 0 {
-		return nil
-	}
-	if c == nil {
-		p.total = 0
-		return []string{st.Dim.Render("No calls yet. Point a Vapi assistant's Server URL at the"),
-			st.Dim.Render("URL above, or run `vapimon demo` to see a whole call.")}
-	}
+// content returns c's rows: the wrapped final lines (from the per-call cache), then the
+// live partials and, for an ended call, the report.
+func (p *transcriptPane) content(st *Styles, c *call) (base, tail []string) {
 	t := &c.transcript
-	base := t.rows(st, p.w)
-	var tail []string
+	base = t.rows(st, p.w)
 	for i := 0; i < 2; i++ {
 		if t.partial[i] != "" {
 			label := "asst "
@@ -195,14 +186,32 @@ func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 	if c.report != nil {
 		tail = append(tail, c.report.lines(st, c, p.w, true)...)
 	}
+	return base, tail
+}
+
+// settle records how many rows c has (for scrolling) and keeps a paused view within them.
+func (p *transcriptPane) settle(st *Styles, c *call) {
+	p.total = 0
+	if c != nil && p.w > 0 && p.h > 0 {
+		base, tail := p.content(st, c)
+		p.total = len(base) + len(tail)
+	}
+	if last := max(p.total-p.h, 0); !p.follow && p.top > last {
+		p.top = last
+	}
+}
+
+// View renders the visible rows of c's transcript, its live partials and, for an ended
+// call, the report. Only the rows on screen are built beyond the per-call wrap cache.
+func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
+	if p.h <= 0 || p.w <= 0 || c == nil {
+		return nil
+	}
+	base, tail := p.content(st, c)
 	total := len(base) + len(tail)
-	p.total = total
-	start := p.top
-	if p.follow || start > total-p.h {
-		start = max(total-p.h, 0)
-		if start == max(total-p.h, 0) && !p.follow && p.top > start {
-			p.top = start
-		}
+	start := max(total-p.h, 0)
+	if !p.follow {
+		start = min(max(p.top, 0), start)
 	}
 	out := make([]string, 0, p.h)
 	for i := start; i < total && len(out) < p.h; i++ {
@@ -212,7 +221,7 @@ func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 			out = append(out, tail[i-len(base)])
 		}
 	}
-	if t.dropped > 0 && start == 0 && len(out) > 0 {
+	if c.transcript.dropped > 0 && start == 0 && len(out) > 0 {
 		out[0] = st.Dim.Render(fit("… older lines dropped from memory (the tape has them)", p.w))
 	}
 	return out

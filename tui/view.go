@@ -63,35 +63,41 @@ func (m *Model) render() string {
 	st := &m.styles
 	lines := make([]string, 0, h)
 	lines = append(lines, m.statusLines(w)...)
-	bh := h - m.statusHeight() - 1
-	switch {
-	case m.showHelp:
+	bh := m.bodyHeight()
+	top := m.layer()
+	// The body is the topmost full-screen layer: the quit question is a box over what was
+	// there, and the filter is typed in the footer.
+	body := top
+	for body == layerQuit || body == layerFilter {
+		body = m.layerUnder(body)
+	}
+	switch body {
+	case layerHelp:
 		hl := m.helpLines(w - 2)
-		m.helpTop = min(max(m.helpTop, 0), max(len(hl)-(bh-2), 0))
+		ht := m.helpScroll(len(hl))
 		title := "Help"
-		if pos := scrollPos(m.helpTop, bh-2, len(hl)); pos != "" {
+		if pos := scrollPos(ht, bh-2, len(hl)); pos != "" {
 			title += " · " + pos + " (↑/↓ scroll)"
 		}
-		lines = append(lines, box(st, title, hl[m.helpTop:], w, bh, true)...)
-	case m.detail != nil:
+		lines = append(lines, box(st, title, hl[ht:], w, bh, true)...)
+	case layerDetail:
 		d := m.detail
-		d.SetSize(w-2, bh-2)
-		body := d.View()
 		title := d.title
 		if len(d.lines) > d.h {
-			title += " · " + scrollPos(d.top, d.h, len(d.lines))
+			title += " · " + scrollPos(d.clamp(d.top), d.h, len(d.lines))
 		}
-		lines = append(lines, box(st, title, body, w, bh, true)...)
+		lines = append(lines, box(st, title, d.View(), w, bh, true)...)
 	default:
 		lines = append(lines, m.renderPanes()...)
 	}
 	lines = append(lines, m.footer(w))
 
+	// The box over it: only the topmost layer is drawn as one.
 	var ov []string
-	switch {
-	case m.confirmQuit:
+	switch top {
+	case layerQuit:
 		ov = m.confirmView(min(w-4, 64))
-	case m.prompt != nil && !m.dialogOpen():
+	case layerPrompt:
 		ov = m.promptView(min(max(w-4, 40), 100), bh)
 	}
 	if ov != nil {
@@ -101,6 +107,14 @@ func (m *Model) render() string {
 		overlay(lines, ov, x, y, w)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// bodyHeight is the height below the status bar and above the footer.
+func (m *Model) bodyHeight() int { return m.height - m.statusHeight() - 1 }
+
+// helpScroll is the help screen's first line for n lines of help: helpTop kept within them.
+func (m *Model) helpScroll(n int) int {
+	return min(max(m.helpTop, 0), max(n-(m.bodyHeight()-2), 0))
 }
 
 // overlay draws the box ov over lines at column x, row y, in place. It splices each row
@@ -128,18 +142,7 @@ func (m *Model) renderPanes() []string {
 	st := &m.styles
 	now := m.now()
 	calls := m.visibleCalls()
-	// Keep the calls-pane selection on the selected call as rows reorder.
-	if m.selCall == "" {
-		m.callsP.sel = 0
-	} else {
-		for i, c := range calls {
-			if c.id == m.selCall {
-				m.callsP.sel = i + 1
-				break
-			}
-		}
-	}
-	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, now, m.focus == paneCalls),
+	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, m.callsSel(calls), now, m.focus == paneCalls),
 		m.panes[paneCalls].w, m.panes[paneCalls].h, m.focus == paneCalls)
 	rows, all := m.toolRows()
 	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
