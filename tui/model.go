@@ -525,7 +525,7 @@ func (m *Model) settle(before layer) {
 	m.toolsP.sel, m.toolsP.top = m.toolsP.layout(st, rows)
 	n, _ := m.eventsP.visible(m.events, m.filter)
 	m.eventsP.sel, m.eventsP.top = m.eventsP.layout(n)
-	if m.showHelp {
+	if m.isOpen(layerHelp) {
 		m.helpTop = m.helpScroll(len(m.helpLines(m.width - 2)))
 	}
 	if d := m.detail; d != nil {

@@ -212,12 +212,13 @@ func fmtSeconds(d time.Duration) string {
 // footer is the bottom line: the filter being typed, or short help and the latest notice.
 func (m *Model) footer(w int) string {
 	st := &m.styles
+	top := m.layer()
 	waiting := ""
-	if m.prompt != nil && m.dialogOpen() && !m.confirmQuit {
+	if m.isOpen(layerPrompt) && top != layerPrompt && top != layerQuit {
 		// The prompt that opened meanwhile waits behind this view: say so, loudly.
-		waiting = st.Warn.Render("⚑ a request waits for your answer: " + map[bool]string{true: "enter or esc", false: "esc"}[m.filtering] + " to answer it")
+		waiting = st.Warn.Render("⚑ a request waits for your answer: " + map[bool]string{true: "enter or esc", false: "esc"}[top == layerFilter] + " to answer it")
 	}
-	if m.filtering {
+	if top == layerFilter {
 		ed := m.filterEd.View(st, max(w-12, 1), 1, true)
 		line := st.TitleFocus.Render(" / filter ")
 		if len(ed) > 0 {
@@ -246,7 +247,7 @@ func (m *Model) footer(w int) string {
 		right = ns.Render(m.notice.Text)
 	}
 	left := " " + m.help.ShortHelpView(m.helpFor().ShortHelp())
-	if m.showHelp {
+	if top == layerHelp {
 		left = " " + st.Footer.Render("? or esc: close help")
 	}
 	if right == "" {
