@@ -293,7 +293,7 @@ func (p *callsPane) View(st *Styles, rows []*call, sel int, now time.Time, focus
 		if i == sel {
 			line = "▸" + line[min(len(line), 1):]
 			if focused {
-				line = st.Selected.Render(fit(line, p.w))
+				line = selectedRow(st, line, p.w)
 			}
 		}
 		out = append(out, line)

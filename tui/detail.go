@@ -51,7 +51,10 @@ const (
 func (d *detailView) SetSize(w, h int) {
 	d.w, d.h = w, h
 	if d.build != nil && w != d.builtW && w > 0 {
-		d.lines, d.marks, d.maxTop = d.lines[:0], map[section]int{}, 0
+		d.lines, d.maxTop = d.lines[:0], 0
+		if d.marks != nil { // a view with sections (the request detail) finds them again
+			d.marks = map[section]int{}
+		}
 		d.build(d, w)
 		d.builtW = w
 	}
@@ -423,22 +426,31 @@ func colourJSONLine(st *Styles, line string) string {
 	return b.String()
 }
 
-// reportDetail is the full-screen end-of-call view of a call.
+// reportDetail is the full-screen end-of-call view of a call (rebuilt by SetSize when the
+// width or the styles change).
 func reportDetail(st *Styles, c *call, w int) *detailView {
 	d := &detailView{callID: c.id, title: "End of call · " + c.short}
+	d.build = func(d *detailView, w int) { buildReport(d, st, c, w) }
+	w = max(w, 20)
+	d.build(d, w)
+	d.builtW = w
+	return d
+}
+
+// buildReport fills an end-of-call view's lines for width w.
+func buildReport(d *detailView, st *Styles, c *call, w int) {
 	d.lines = append(d.lines, st.Dim.Render("call ")+c.idText+st.Dim.Render(" · "+c.who()+" · "+c.kind))
-	if c.report != nil {
-		d.lines = append(d.lines, c.report.lines(st, c, w, false)...)
-		if len(c.report.callLog) > 0 {
-			d.lines = append(d.lines, "", st.TitleFocus.Render("Call log (artifact.transcript)"))
-			for _, l := range c.report.callLog {
-				for _, seg := range strings.Split(ansi.Wrap(l, max(w-2, 8), " "), "\n") {
-					d.lines = append(d.lines, "  "+seg)
-				}
+	if c.report == nil {
+		d.lines = append(d.lines, st.Dim.Render("No end-of-call-report received for this call (yet)."))
+		return
+	}
+	d.lines = append(d.lines, c.report.lines(st, c, w, false)...)
+	if len(c.report.callLog) > 0 {
+		d.lines = append(d.lines, "", st.TitleFocus.Render("Call log (artifact.transcript)"))
+		for _, l := range c.report.callLog {
+			for _, seg := range strings.Split(ansi.Wrap(l, max(w-2, 8), " "), "\n") {
+				d.lines = append(d.lines, "  "+seg)
 			}
 		}
-	} else {
-		d.lines = append(d.lines, st.Dim.Render("No end-of-call-report received for this call (yet)."))
 	}
-	return d
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/charmbracelet/colorprofile"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // passed; with auth none it says nothing was checked, in the warning colour.
 func TestVerifiedText(t *testing.T) {
 	t.Parallel()
-	st := DefaultStyles()
+	st := NewStyles(true, colorprofile.TrueColor)
 	tests := []struct {
 		name     string
 		mode     webhook.AuthMode

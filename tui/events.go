@@ -292,7 +292,7 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, 
 	for i := top; i < n && len(out) < p.h; i++ {
 		line := p.row(st, at(i), now)
 		if i == sel && focused {
-			line = st.Selected.Render(fit(line, p.w))
+			line = selectedRow(st, line, p.w)
 		}
 		out = append(out, line)
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	// Intercept is whether --intercept is on at start: replies from the developer's server
 	// wait for the operator's review (Operator.Intercept).
 	Intercept bool
+	// Theme picks the colours for a light or dark terminal background; ThemeAuto (or "")
+	// asks the terminal.
+	Theme Theme
 	// SetIntercept, set only when forwarding is configured, turns interception on or off
 	// (the i key; the status bar and help mention it only when set). It is called from the
 	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
@@ -120,6 +123,7 @@ type Model struct {
 	now    func() time.Time
 	grace  time.Duration
 	keys   KeyMap
+	look   look // what styles are for: the terminal's background and colour profile
 	styles Styles
 	help   help.Model
 
@@ -198,7 +202,6 @@ func NewModel(opts Options, op *Operator) *Model {
 		now:        opts.Now,
 		grace:      grace,
 		keys:       DefaultKeyMap(),
-		styles:     DefaultStyles(),
 		help:       help.New(),
 		status:     opts.Status,
 		calls:      newCallStore(opts.KeepCalls),
@@ -211,11 +214,15 @@ func NewModel(opts Options, op *Operator) *Model {
 	m.transP.follow = true
 	m.toolsP.follow = true
 	m.eventsP.follow = true
+	m.look = initialLook(opts.Theme)
+	m.styles = NewStyles(m.look.dark, m.look.profile)
+	m.help.Styles = m.styles.Help
 	return m
 }
 
-// Init implements tea.Model: it starts the clock that redraws countdowns.
-func (m *Model) Init() tea.Cmd { return tick() }
+// Init implements tea.Model: it starts the clock that redraws countdowns and, unless the
+// theme says, asks the terminal for its background colour.
+func (m *Model) Init() tea.Cmd { return tea.Batch(tick(), m.lookCmd()) }
 
 // Update implements tea.Model. It does no I/O: answers go to waiting handlers through
 // buffered channels that never block. Whatever the message, it ends with settle, so that
@@ -242,6 +249,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		m.expire()
 		return tick()
+	case tea.BackgroundColorMsg:
+		if m.opts.Theme.auto() {
+			m.restyle(look{dark: msg.IsDark(), profile: m.look.profile})
+		}
+	case tea.ColorProfileMsg:
+		m.restyle(look{dark: m.look.dark, profile: msg.Profile})
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:

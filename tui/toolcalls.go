@@ -318,7 +318,7 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 	for i := top; i < len(rows) && len(out) < p.h; i++ {
 		line := p.row(st, rows[i], showCall, now)
 		if i == sel && focused {
-			line = st.Selected.Render(fit(line, p.w))
+			line = selectedRow(st, line, p.w)
 		}
 		out = append(out, line)
 		if i == sel {

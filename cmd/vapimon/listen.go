@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/relay"
+	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -37,6 +38,7 @@ type listenFlags struct {
 	noRecord    bool
 	logFile     string
 	keepCalls   int
+	theme       tui.Theme
 	tunnel      tunnelFlags
 }
 
@@ -52,6 +54,7 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.noRecord, "no-record", false, "do not record a tape")
 	fs.StringVar(&f.logFile, "log-file", "", "diagnostic log file (default: vapimon.log in the state directory)")
 	fs.IntVar(&f.keepCalls, "keep-calls", 500, "calls kept in memory by the TUI (older ones stay on the tape)")
+	fs.Var(&f.theme, "theme", tui.ThemeUsage)
 	f.auth.register(cmd)
 	f.tunnel.register(cmd)
 	_ = cmd.MarkFlagFilename("answers", "yaml", "yml", "json")

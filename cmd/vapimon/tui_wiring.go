@@ -102,6 +102,7 @@ func tuiOptions(s *session) tui.Options {
 			return out
 		},
 		KeepCalls: s.cfg.keepCalls,
+		Theme:     s.cfg.theme,
 	}
 }
 
