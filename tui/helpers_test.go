@@ -163,4 +163,3 @@ func checkScreen(t *testing.T, s string, w, h int) {
 		}
 	}
 }
-
