@@ -25,8 +25,11 @@ type detailView struct {
 	lines  []string
 	top    int
 	w, h   int
-	json   string // what the copy key puts on the clipboard (the raw request body)
 	callID string // raw call id for the copy key
+	// copy returns what the copy key puts on the clipboard when section sec is shown (the
+	// raw bytes: the request, your server's reply, the reply sent) and what it is; nil
+	// when the view has nothing to copy.
+	copy func(sec section) (what, text string)
 
 	// marks are the first lines of the sections the jump keys go to.
 	marks map[section]int
@@ -77,6 +80,38 @@ func (d *detailView) jump(s section) bool {
 	d.maxTop = max(d.maxTop, min(at, len(d.lines)-1))
 	d.scroll(0)
 	return true
+}
+
+// shown is the section the view shows: the one at its top line, or at the end of the text
+// the last one whose heading is on screen (G goes there; a short reply never reaches the
+// top). Before the first section (the summary) it is the request.
+func (d *detailView) shown() section {
+	top := d.clamp(d.top)
+	atEnd := top > 0 && top >= len(d.lines)-d.h
+	sec, at := secRequest, -1
+	for s, line := range d.marks {
+		if (line <= top || atEnd && line < top+d.h) && line > at {
+			sec, at = s, line
+		}
+	}
+	if sec == secHeaders {
+		sec = secRequest
+	}
+	return sec
+}
+
+// detailCopy is what the copy key takes from request r's detail when section sec is
+// shown: the reply sent, your server's reply, or else the request, as raw bytes.
+func detailCopy(r *eventRow, sec section) (what, text string) {
+	switch {
+	case sec == secReply && r.out != nil && len(r.out.Reply.Body) > 0 && r.out.Reply.Source != sourceNoReply:
+		return "the reply", string(r.out.Reply.Body)
+	case sec == secServer && r.fwd != nil && len(r.fwd.Body) > 0:
+		return "your server's reply", string(r.fwd.Body)
+	case r.ev != nil:
+		return "the request", string(r.ev.Body)
+	}
+	return "", ""
 }
 
 // View renders the visible lines.
@@ -153,9 +188,7 @@ func newDetail(st *Styles, r *eventRow, now time.Time, w int) *detailView {
 	if r.short != "" {
 		d.title += " · call " + r.short
 	}
-	if r.ev != nil {
-		d.json = string(r.ev.Body)
-	}
+	d.copy = func(sec section) (string, string) { return detailCopy(r, sec) }
 	d.build = func(d *detailView, w int) { buildDetail(d, st, r, now, w) }
 	w = max(w, 20)
 	d.build(d, w)
@@ -172,9 +205,13 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		d.marks[sec] = len(d.lines)
 		add(st.TitleFocus.Render(s))
 	}
+	srv := serverLines(st, r)
+	jumps := "  ·  jump: h headers · r request · R reply"
+	if len(srv) > 0 {
+		jumps = "  ·  jump: h headers · r request · s your server · R reply"
+	}
 	addW(detailSummary(st, r, now))
-	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000") +
-		st.Dim.Render("  ·  jump: h headers · r request · s your server · R reply"))
+	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000") + st.Dim.Render(jumps))
 	ev := r.ev
 	if ev == nil {
 		add("")
@@ -205,10 +242,10 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 			addW("  " + l)
 		}
 	}
-	if lines := serverLines(st, r); len(lines) > 0 {
+	if len(srv) > 0 {
 		add("")
 		head(secServer, "Your server")
-		for _, l := range lines {
+		for _, l := range srv {
 			addW(l)
 		}
 	}

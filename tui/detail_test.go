@@ -136,3 +136,29 @@ func TestForwardResultShown(t *testing.T) {
 		})
 	}
 }
+
+// TestServerJumpOnlyWhenForwarded: the request detail offers s (your server) only for a
+// request that was forwarded; it used to offer it for every request.
+func TestServerJumpOnlyWhenForwarded(t *testing.T) {
+	t.Parallel()
+	for _, forwarded := range []bool{false, true} {
+		m, _ := sized(t, 160, 48)
+		m.Update(event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+		src := webhook.SourceAnswers
+		if forwarded {
+			m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(3), At: base})
+			src = webhook.SourceForward
+		}
+		m.Update(outcome(1, src, `{"results":[{"toolCallId":"call_1","result":"18C"}]}`, ms(4)))
+		m.Update(press("4"))
+		m.Update(press("enter"))
+		s := screen(m)
+		footer := ansi.Strip(m.footer(160))
+		if got := strings.Contains(footer, "s your server"); got != forwarded {
+			t.Errorf("forwarded %v: the footer offers s: %v\n%s", forwarded, got, footer)
+		}
+		if got := strings.Contains(s, "· s your server ·"); got != forwarded {
+			t.Errorf("forwarded %v: the jump line offers s: %v\n%s", forwarded, got, s)
+		}
+	}
+}

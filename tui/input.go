@@ -264,12 +264,16 @@ func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
 			m.setFlash("this request has no " + map[section]string{secHeaders: "headers", secRequest: "body", secServer: "exchange with your server", secReply: "reply"}[sec] + " section")
 		}
 	case key.Matches(k, keys.CopyJSON):
-		if d.json == "" {
+		what, text := "", ""
+		if d.copy != nil {
+			what, text = d.copy(d.shown())
+		}
+		if text == "" {
 			m.setFlash("nothing to copy")
 			return nil
 		}
-		m.setFlash(fmt.Sprintf("copied %d bytes of JSON (OSC 52)", len(d.json)))
-		return tea.SetClipboard(d.json)
+		m.setFlash(fmt.Sprintf("copied %s: %d bytes (OSC 52)", what, len(text)))
+		return tea.SetClipboard(text)
 	case key.Matches(k, keys.CopyCallID):
 		if d.callID == "" {
 			m.setFlash("no call id")

@@ -155,8 +155,13 @@ func (m *Model) helpFor() helpKeys {
 			short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
 			return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
 		}
-		short := []key.Binding{k.Down, k.JumpRequest, k.JumpServer, k.JumpReply, k.JumpHeaders, k.CopyJSON, k.CopyCallID, k.Close}
-		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.JumpHeaders, k.JumpRequest, k.JumpServer, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}}}
+		// s only where there was an exchange with your server (forwarding).
+		jumps := []key.Binding{k.JumpRequest, k.JumpReply, k.JumpHeaders}
+		if _, ok := m.detail.marks[secServer]; ok {
+			jumps = []key.Binding{k.JumpRequest, k.JumpServer, k.JumpReply, k.JumpHeaders}
+		}
+		short := append(append([]key.Binding{k.Down}, jumps...), k.CopyJSON, k.CopyCallID, k.Close)
+		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, jumps, {k.CopyJSON, k.CopyCallID, k.Close}}}
 	}
 	// The panes, and the help screen or the filter over them: the panes' keys.
 	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}

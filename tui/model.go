@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -386,7 +387,7 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 		row.out = o
 	}
 	if rows, ok := m.toolsBySeq[o.Seq]; ok {
-		applyOutcome(rows, o)
+		applyOutcome(rows, o, m.fromAnswersFile)
 		delete(m.toolsBySeq, o.Seq)
 		m.noteAnswers(rows)
 	}
@@ -577,7 +578,10 @@ func (m *Model) showCall(id string) {
 	}
 }
 
-// visibleCalls returns the calls shown in the calls pane (filtered).
+// The filter (/) narrows each of the three lists, calls, tool calls and events, to the rows
+// whose own text contains it (lower case); the transcript shows the selected call whole.
+
+// visibleCalls returns the calls shown in the calls pane: those matching the filter.
 func (m *Model) visibleCalls() []*call {
 	all := m.calls.list()
 	if m.filter == "" {
@@ -592,12 +596,21 @@ func (m *Model) visibleCalls() []*call {
 	return out
 }
 
-// toolRows returns the rows for the tools pane.
-func (m *Model) toolRows() ([]*toolRow, bool) {
-	if m.selCall != "" {
-		if c := m.calls.byID[m.selCall]; c != nil {
-			return c.tools, false
+// toolRows returns the rows for the tools pane: the selected call's tool calls, or every
+// call's (all is true), those matching the filter.
+func (m *Model) toolRows() (rows []*toolRow, all bool) {
+	rows, all = m.toolLog, true
+	if c := m.calls.byID[m.selCall]; c != nil {
+		rows, all = c.tools, false
+	}
+	if m.filter == "" {
+		return rows, all
+	}
+	out := make([]*toolRow, 0, len(rows))
+	for _, r := range rows {
+		if strings.Contains(r.search, m.filter) {
+			out = append(out, r)
 		}
 	}
-	return m.toolLog, true
+	return out, all
 }

@@ -262,21 +262,38 @@ func TestDetailViewAndCopy(t *testing.T) {
 			t.Errorf("detail lacks %q:\n%s", want, s)
 		}
 	}
-	m.Update(press("G")) // the reply is at the bottom
+	// y copies the JSON shown (issue 10: it copied the request while the reply was shown).
+	copied := func(keys ...string) string {
+		t.Helper()
+		for _, k := range keys {
+			m.Update(press(k))
+		}
+		_, cmd := m.Update(press("y"))
+		if cmd == nil {
+			t.Fatal("y returned no clipboard command")
+		}
+		return fmt.Sprint(cmd())
+	}
+	const reply = `{"results":[{"toolCallId":"call_1","result":"18C"}]}`
+	if got := copied(); got != string(ev.Body) {
+		t.Errorf("y at the top copies %v, want the request body", got)
+	}
+	if got := copied("G"); got != reply { // the reply is at the bottom
+		t.Errorf("y at the bottom copies %v, want the reply", got)
+	}
 	s = screen(m)
-	for _, want := range []string{"answered by your server", `"result": "18C"`} {
+	for _, want := range []string{"answered by your server", `"result": "18C"`, "copied the reply: 52 bytes"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("detail lacks %q:\n%s", want, s)
 		}
 	}
-	_, cmd := m.Update(press("y"))
-	if cmd == nil {
-		t.Fatal("y returned no clipboard command")
+	if got := copied("r"); got != string(ev.Body) {
+		t.Errorf("y after r copies %v, want the request body", got)
 	}
-	if msg := cmd(); fmt.Sprint(msg) != string(ev.Body) {
-		t.Errorf("y copies %v, want the request body", msg)
+	if got := copied("R"); got != reply {
+		t.Errorf("y after R copies %v, want the reply", got)
 	}
-	_, cmd = m.Update(press("c"))
+	_, cmd := m.Update(press("c"))
 	if cmd == nil || fmt.Sprint(cmd()) != callID {
 		t.Error("c does not copy the call id")
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,12 @@ func TestPromptWrapsLongArguments(t *testing.T) {
 func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 	t.Parallel()
 	m, clk := sized(t, 160, 48)
+	m.opts.Suggest = func(tool string, _ json.RawMessage) []string { // the answers file
+		if tool == "get_weather" {
+			return []string{"Paris: 18C"}
+		}
+		return nil
+	}
 	ask(t, m, event(t, 1, base, twoToolCalls))
 	clk.Advance(time.Second)
 	typeText(m, "18C")
@@ -105,4 +112,43 @@ func TestTypedAnswerKeptByFallback(t *testing.T) {
 	if !strings.Contains(s, "✓ 7420f27a get_weather → Sunny, 22C · you (typ") || strings.Contains(s, "fallback sent: Sunny") {
 		t.Errorf("the typed answer is not labelled as yours:\n%s", s)
 	}
+}
+
+// TestKeptOnlyFromTheAnswersFile: a fallback reply's answer is labelled "answers file
+// (kept)" only when the answers file has that answer for the tool; the fallback's own
+// errors (a legacy function-call's "Error: ..." result, a batch's error after answers kept
+// from the operator) say "fallback sent", also when no answers file is loaded.
+func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
+	t.Parallel()
+	t.Run("function-call, no answers file", func(t *testing.T) {
+		t.Parallel()
+		m, _ := sized(t, 160, 48)
+		m.opts.Suggest = nil
+		m.Update(event(t, 1, base, `{"message":{"type":"function-call","functionCall":{"name":"get_weather","parameters":{"city":"Paris"}},"call":{"id":"`+callID+`"}}}`))
+		m.Update(outcome(1, webhook.SourceFallback, `{"result":"Error: vapimon: no answer configured for function-call"}`, ms(7000)))
+		s := screen(m)
+		if strings.Contains(s, "answers file (kept)") || !strings.Contains(s, "get_weather → fallback sent: Error: vapimon") {
+			t.Errorf("a fallback with no answers file is labelled as the file's:\n%s", s)
+		}
+	})
+	t.Run("batch, one answer typed in time", func(t *testing.T) {
+		t.Parallel()
+		m, clk := sized(t, 160, 48)
+		ask(t, m, event(t, 1, base, twoToolCalls))
+		clk.Advance(time.Second)
+		typeText(m, "18C")
+		m.Update(press("enter"))
+		m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
+			Note: "vapimon: no answer configured for this tool (kept 1 answer(s) given in time)",
+			Body: []byte(`{"results":[{"toolCallId":"call_a","result":"18C"},{"toolCallId":"call_b","error":"vapimon: no answer configured for this tool"}]}`)}})
+		s := screen(m)
+		for _, want := range []string{"get_weather → 18C · you (typed in time, kept)", "get_time → fallback sent: vapimon: no answer configured for this tool"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("screen lacks %q:\n%s", want, s)
+			}
+		}
+		if strings.Contains(s, "answers file (kept)") {
+			t.Errorf("the fallback's own error is labelled as the answers file's:\n%s", s)
+		}
+	})
 }

@@ -306,6 +306,9 @@ func (m *Model) toolsTitle(rows []*toolRow, all bool) string {
 	if n := m.pendingCount(); n > 0 {
 		t += fmt.Sprintf(" · %d pending", n)
 	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
 	return t
 }
 
@@ -362,6 +365,9 @@ func (m *Model) helpLines(w int) []string {
 	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Send, k.Newline, k.SendError}, {k.Suggest, k.Defer}}), "\n")...)
 	out = append(out, "")
 	paragraphs := []string{
+		"The filter (/) narrows the three lists, calls, tool calls and events, to the rows whose text " +
+			"contains what you type: a message type, a call id, a caller's number, a tool's name, arguments " +
+			"or result. The transcript shows the selected call whole. enter keeps the filter, esc clears it.",
 		"When a tool call arrives and no answers-file entry or forward target answers it, a prompt opens " +
 			"with the arguments and the last words of the call. Type the result and press enter (alt+enter " +
 			"or ctrl+j for a new line), ctrl+e to send it as an error, tab for earlier answers and the " +
@@ -379,7 +385,12 @@ func (m *Model) helpLines(w int) []string {
 		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
 	}
 	out = append(out, "", st.TitleFocus.Render("Request detail and end-of-call report (enter on an event or ended call)"), "")
-	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.JumpHeaders, k.JumpRequest, k.JumpServer, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}, {k.Up, k.Down, k.Top, k.Bottom}}), "\n")...)
+	server := k.JumpServer
+	server.SetHelp("s", "your server (when forwarded)")
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.JumpHeaders, k.JumpRequest, server, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}, {k.Up, k.Down, k.Top, k.Bottom}}), "\n")...)
+	out = append(out, "")
+	out = append(out, strings.Split(ansi.Wrap("y copies the JSON of the section shown, as it was sent: the request, your server's reply, "+
+		"or the reply to Vapi (at the end of the view, the last section on screen); the flash says which.", max(w, 20), " "), "\n")...)
 	if m.opts.SetIntercept != nil {
 		out = append(out, "", st.TitleFocus.Render("Reviewing your server's replies (intercept)"), "")
 		defer_ := k.Defer

@@ -21,6 +21,7 @@ type toolRow struct {
 	id       string // sanitised toolCallId
 	name     string
 	args     string          // compact, one line
+	tool     string          // raw tool name, to ask the answers file (Options.Suggest)
 	rawArgs  json.RawMessage // for the pretty view on selection
 	pretty   []string        // built lazily
 	// promptArgs are the arguments as the answer prompt shows them, wrapped to promptW.
@@ -52,6 +53,14 @@ type toolRow struct {
 	isErr   bool
 	latency time.Duration
 	note    string
+
+	// search is the lower-case text the filter looks in: name, ids, arguments, result.
+	search string
+}
+
+// searchText is the lower-case text the filter looks in for r.
+func (r *toolRow) searchText() string {
+	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.args, r.result}, " "))
 }
 
 func (r *toolRow) pending() bool { return !r.done }
@@ -100,18 +109,21 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	if len(msg.ToolCalls) == 0 {
 		r := mk()
 		r.name = sanitize.Line(msg.Type, 60)
+		r.search = r.searchText()
 		return []*toolRow{r}
 	}
 	rows := make([]*toolRow, 0, len(msg.ToolCalls))
 	for _, tc := range msg.ToolCalls {
 		r := mk()
 		r.id = sanitize.Line(tc.ID, 80)
+		r.tool = tc.Name
 		r.name = sanitize.Line(tc.Name, 80)
 		if r.name == "" {
 			r.name = "(unnamed tool)"
 		}
 		r.rawArgs = tc.Arguments
 		r.args = compactJSON(tc.Arguments, 300)
+		r.search = r.searchText()
 		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
@@ -156,14 +168,17 @@ func compactJSON(raw json.RawMessage, n int) string {
 	return sanitize.Line(b.String(), n)
 }
 
-// applyOutcome fills the rows of one event from its outcome.
-func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
+// applyOutcome fills the rows of one event from its outcome. fromFile says whether an
+// answer is the answers file's for a row (nil: no answers file); a fallback reply keeps
+// such answers, and the answers the operator typed in time, and the row says so.
+func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRow, answer string) bool) {
 	if out.Reply.Source == sourceNoReply { // an offline replay of a request without reply
 		for _, r := range rows {
 			r.done, r.lost, r.source, r.result = true, true, "", noReplyRecorded
 		}
 		return
 	}
+	fallback := out.Reply.Source == webhook.SourceFallback
 	results := parseResults(out.Reply.Body)
 	for i, r := range rows {
 		r.done, r.lost = true, false
@@ -183,25 +198,51 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		if res == nil && i < len(results) {
 			res = &results[i]
 		}
-		r.kept, r.keptYou = false, false
+		answer := "" // as the answers file writes it (Answers.Suggest)
 		switch {
 		case res != nil && res.Error != nil:
 			r.isErr = true
 			r.result = sanitize.Line(*res.Error, 500)
-			// The fallback's own errors repeat its note; any other answer is the answers
-			// file's, kept.
-			r.kept = out.Reply.Source == webhook.SourceFallback && out.Reply.Note != "" && singleLine(*res.Error) != singleLine(out.Reply.Note)
+			answer = "error: " + *res.Error
 		case res != nil && res.Result != nil:
 			r.result = sanitize.Line(*res.Result, 500)
-			r.kept = out.Reply.Source == webhook.SourceFallback
+			answer = *res.Result
 		default:
 			r.result = sanitize.Line(string(out.Reply.Body), 500)
-			r.isErr = out.Reply.Source == webhook.SourceReject || out.Reply.Source == webhook.SourceFallback
+			r.isErr = out.Reply.Source == webhook.SourceReject || fallback
 		}
-		if r.kept && r.typed != "" && r.typed == r.result {
-			r.kept, r.keptYou = false, true
+		r.kept, r.keptYou = false, false
+		switch {
+		case !fallback || res == nil:
+		case r.typed != "" && r.typed == r.result:
+			r.keptYou = true
+		case fromFile != nil:
+			r.kept = fromFile(r, answer)
+		}
+		r.search = r.searchText()
+	}
+}
+
+// fromAnswersFile reports whether answer (a result, or "error: " and an error) is one the
+// answers file has for row r's tool and arguments (Options.Suggest): only then is a
+// fallback's answer the file's, kept. Without an answers file nothing is.
+func (m *Model) fromAnswersFile(r *toolRow, answer string) bool {
+	if m.opts.Suggest == nil || answer == "" {
+		return false
+	}
+	var args map[string]any
+	for _, s := range m.opts.Suggest(r.tool, r.rawArgs) {
+		if strings.Contains(s, "{{") {
+			if args == nil {
+				_ = json.Unmarshal(r.rawArgs, &args)
+			}
+			s = fillTemplate(s, args)
+		}
+		if s == answer {
+			return true
 		}
 	}
+	return false
 }
 
 type toolResultJSON struct {
