@@ -34,6 +34,10 @@ type pendingReq struct {
 	answered []bool
 	deferred bool
 	done     bool
+	// draft is what the operator had typed when they deferred the prompt (esc), for the
+	// tool call draftCur: reopening it brings the text back.
+	draft    *editor
+	draftCur int
 
 	// Set for a reply from the developer's server held for review (--intercept).
 	server   *webhook.Reply
@@ -138,6 +142,9 @@ func (m *Model) openPrompt(p *pendingReq) {
 	} else {
 		tc := p.req.ev.Msg.ToolCalls[pr.cur]
 		pr.sugg = m.suggestions(tc.Name, tc.Arguments)
+	}
+	if p.draft != nil && p.draftCur == pr.cur {
+		pr.ed, p.draft = *p.draft, nil
 	}
 	m.prompt = pr
 }
@@ -308,6 +315,9 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) deferPrompt() {
 	p := m.prompt.p
 	p.deferred = true
+	if ed := m.prompt.ed; p.server == nil && ed.Value() != "" {
+		p.draft, p.draftCur = &ed, m.prompt.cur
+	}
 	for _, r := range p.rows {
 		r.deferred = true
 	}

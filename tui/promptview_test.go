@@ -152,3 +152,30 @@ func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
 		}
 	})
 }
+
+// TestDeferKeepsTheDraft: esc (answer later) keeps what was typed; enter on the call in the
+// tool calls pane brings it back to finish. It used to reopen empty.
+func TestDeferKeepsTheDraft(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 160, 48)
+	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+	clk.Advance(time.Second)
+	typeText(m, "Sun")
+	m.Update(press("esc"))
+	if m.prompt != nil || m.focus != paneTools {
+		t.Fatal("esc did not defer the prompt to the tool calls pane")
+	}
+	m.Update(press("enter"))
+	if m.prompt == nil {
+		t.Fatal("enter in the tool calls pane did not reopen the prompt")
+	}
+	if got := m.prompt.ed.Value(); got != "Sun" {
+		t.Errorf("the reopened prompt holds %q, want the draft \"Sun\"", got)
+	}
+	clk.Advance(time.Second)
+	typeText(m, "ny")
+	m.Update(press("enter"))
+	if body := string(reply(t, req).Body); !strings.Contains(body, `"result":"Sunny"`) {
+		t.Errorf("reply %s, want the draft finished: Sunny", body)
+	}
+}

@@ -326,19 +326,21 @@ func (m *Model) eventsTitle() string {
 	return t
 }
 
-// confirmView asks before quitting with tool calls pending.
+// confirmView asks before quitting with requests waiting, and says what becomes of them
+// and of the calls they belong to.
 func (m *Model) confirmView(w int) []string {
 	st := &m.styles
 	n := m.pendingCount()
-	what := "tool calls still wait"
+	what := "requests still wait"
 	if n == 1 {
-		what = "tool call still waits"
+		what = "request still waits"
 	}
-	body := []string{
-		st.Warn.Render(fmt.Sprintf("%d %s for an answer.", n, what)),
-		"If you quit now, each gets the fallback reply; answers",
-		"you already sent are kept, and the tape has everything.",
-	}
+	body := []string{st.Warn.Render(fmt.Sprintf("%d %s for your answer.", n, what))}
+	text := "The calls go on in Vapi. Quitting answers each waiting request at once with the fallback " +
+		"reply: the answers file's answer where it has one, else an error that the assistant tells the " +
+		"caller about (answers you already typed are kept). Then vapimon stops listening, so the calls' " +
+		"next requests get no answer. The tape has everything."
+	body = append(body, strings.Split(ansi.Wrap(text, max(w-4, 10), " "), "\n")...)
 	if pr := m.prompt; pr != nil {
 		if typed := sanitize.Line(strings.TrimSpace(pr.ed.Value()), 0); typed != "" {
 			body = append(body, st.Dim.Render(ansi.Truncate("not sent (enter not pressed): "+typed, max(w-4, 10), "…")))

@@ -6,6 +6,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // The smallest terminal the monitor draws on.
@@ -197,19 +199,42 @@ func (m *Model) tallStatus() bool { return m.height >= 40 && m.opts.Replay == ni
 // when there is a public URL, else how to try vapimon locally.
 func (m *Model) emptyText(w int) []string {
 	st := &m.styles
-	var text string
+	// Paragraphs are wrapped; a command is a line of its own, never cut, to copy whole.
+	var paras []string
+	command := ""
 	switch {
 	case m.opts.Replay != nil:
-		text = "No calls yet: the replay has not reached one."
+		paras = []string{"No calls yet: the replay has not reached one."}
 	case m.status.PublicURL != "":
-		text = "No calls yet. Point a Vapi assistant's Server URL at the URL above, or run `vapimon demo` to see a whole call."
+		paras = []string{"No calls yet. Point a Vapi assistant's Server URL at the URL above, or run `vapimon demo` to see a whole call."}
+	case m.status.Mode == webhook.ModeDemo:
+		paras = []string{"No calls yet: the demo call starts in a moment."}
 	default:
-		text = "No calls yet. This URL is local only, so Vapi cannot reach it: try `vapimon send tool-calls` in another terminal, " +
-			"set NGROK_AUTHTOKEN for a tunnel or pass --public-url, or run `vapimon demo` to see a whole call."
+		paras = []string{"No calls yet. This URL is local only, so Vapi cannot reach it. To try vapimon, run in another terminal:",
+			"Or set NGROK_AUTHTOKEN for a tunnel, or pass --public-url, or run `vapimon demo` to see a whole call."}
+		command = "  " + m.sendHint()
 	}
 	var out []string
-	for _, l := range strings.Split(ansi.Wrap(text, max(w, 20), " "), "\n") {
-		out = append(out, st.Dim.Render(l))
+	for i, p := range paras {
+		for _, l := range strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n") {
+			out = append(out, st.Dim.Render(l))
+		}
+		if i == 0 && command != "" {
+			out = append(out, st.StatusVal.Render(command))
+		}
 	}
 	return out
+}
+
+// defaultSendTo is where `vapimon send` posts when given no --to: the default --addr.
+const defaultSendTo = "http://127.0.0.1:4242"
+
+// sendHint is the command that sends a test request to this listener: with --to when it
+// does not listen where `vapimon send` posts by default.
+func (m *Model) sendHint() string {
+	hint := "vapimon send tool-calls"
+	if u := strings.TrimRight(m.status.ListenURL, "/"); u != "" && u != defaultSendTo {
+		hint += " --to " + sanitize.Line(u, 200)
+	}
+	return hint
 }
