@@ -44,7 +44,13 @@ func (m *Model) resize(w, h int) {
 
 // View implements tea.Model.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	content := ""
+	if !m.quitting {
+		// The last frame, drawn as the program quits, is blank: some terminals (tmux, after
+		// a resize) leave what the alternate screen showed in the shell's screen.
+		content = m.render()
+	}
+	v := tea.NewView(content)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "vapimon"

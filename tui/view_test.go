@@ -67,3 +67,23 @@ func TestViewIsPure(t *testing.T) {
 		})
 	}
 }
+
+// TestLastFrameIsBlank: the frame drawn as the monitor quits is blank (still on the
+// alternate screen). With a full last frame, tmux left part of the monitor in the shell
+// after the window had grown (100x30 to 120x40, then q: ten lines of panes above the
+// prompt); with a blank one nothing is left.
+func TestLastFrameIsBlank(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 100, 30)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if m.View().Content == "" {
+		t.Fatal("the monitor draws nothing before quitting")
+	}
+	_, cmd := m.Update(press("q"))
+	if cmd == nil || !m.quitting {
+		t.Fatal("q did not quit")
+	}
+	if v := m.View(); v.Content != "" || !v.AltScreen {
+		t.Errorf("last frame: %d bytes, alt screen %v; want a blank frame on the alternate screen", len(v.Content), v.AltScreen)
+	}
+}
