@@ -214,15 +214,9 @@ func (m *Model) interceptView(w, maxH int) []string {
 	if c := m.calls.byID[ev.CallID()]; c != nil {
 		title += " · call " + c.short
 	}
-	if waiting := m.queuedCount() - 1; waiting > 0 {
-		title += fmt.Sprintf(" · %d more waiting", waiting)
-	}
-
-	left := ev.Deadline.Sub(m.now())
-	total := ev.Deadline.Sub(ev.Received)
-	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
-	if total > 0 {
-		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
+	title += m.moreWaiting()
+	if line := m.countdown(ev, inner, false); line != "" {
+		add(line)
 	}
 	then := "then your server's reply is sent as is"
 	if p.edited() {

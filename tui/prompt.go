@@ -434,7 +434,6 @@ func (m *Model) promptView(w, maxH int) []string {
 	inner := w - 4
 	var body []string
 	add := func(s string) { body = append(body, s) }
-	now := m.now()
 
 	callText := ""
 	if c := m.calls.byID[ev.CallID()]; c != nil {
@@ -456,21 +455,10 @@ func (m *Model) promptView(w, maxH int) []string {
 			title += fmt.Sprintf(" · %d of %d", pr.cur+1, len(p.rows))
 		}
 	}
-	if waiting := m.queuedCount() - 1; waiting > 0 {
-		title += fmt.Sprintf(" · %d more waiting", waiting)
-	}
+	title += m.moreWaiting()
 
-	// Countdown, and where its length came from (the tool's own timeout, the assistant's,
-	// the phone number's, or --tool-timeout), so that the operator can trust it.
-	left := ev.Deadline.Sub(now)
-	total := ev.Deadline.Sub(ev.Received)
-	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
-	if total > 0 {
-		src := ""
-		if s := sanitize.Line(ev.BudgetSource, 200); s != "" {
-			src = ansi.Truncate(" · "+s, max(inner-len(secs)-12, 0), "…")
-		}
-		add(bar(st, float64(left)/float64(total), max(inner-len(secs)-ansi.StringWidth(src), 1)) + st.Warn.Render(secs) + st.Dim.Render(src))
+	if line := m.countdown(ev, inner, true); line != "" {
+		add(line)
 	}
 	if row := m.events.bySeq[p.seq]; row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd
@@ -565,6 +553,37 @@ func (m *Model) promptView(w, maxH int) []string {
 	}
 	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, title, body, w)
+}
+
+// countdown is a prompt's countdown bar: the time left before vapimon replies by itself
+// and, with source, where the length came from (the tool's own timeout, the assistant's,
+// the phone number's, or --tool-timeout), so that the operator can trust it. "" when the
+// request has no deadline.
+func (m *Model) countdown(ev *webhook.Event, inner int, source bool) string {
+	st := &m.styles
+	left := ev.Deadline.Sub(m.now())
+	total := ev.Deadline.Sub(ev.Received)
+	if total <= 0 {
+		return ""
+	}
+	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
+	src := ""
+	if s := sanitize.Line(ev.BudgetSource, 200); s != "" && source {
+		src = ansi.Truncate(" · "+s, max(inner-len(secs)-12, 0), "…")
+	}
+	line := bar(st, float64(left)/float64(total), max(inner-len(secs)-ansi.StringWidth(src), 1)) + st.Warn.Render(secs)
+	if source {
+		line += st.Dim.Render(src)
+	}
+	return line
+}
+
+// moreWaiting ends a prompt's title with how many other requests wait behind it.
+func (m *Model) moreWaiting() string {
+	if waiting := m.queuedCount() - 1; waiting > 0 {
+		return fmt.Sprintf(" · %d more waiting", waiting)
+	}
+	return ""
 }
 
 // serverSaid is the server's answer to tool call i of a held reply (its result or error),
