@@ -362,25 +362,6 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 	return b.String()
 }
 
-// fmtClock formats a duration as m:ss (or h:mm:ss).
-func fmtClock(d time.Duration) string {
-	s := int(d / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-func padRight(s string, n int) string { return fit(s, n) }
-
-func padLeft(s string, n int) string {
-	w := len([]rune(s))
-	if w >= n {
-		return s
-	}
-	return strings.Repeat(" ", n-w) + s
-}
-
 // applyToCall updates the call's state and transcript from one message.
 func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 	t := &c.transcript
@@ -471,4 +452,15 @@ func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 		t.speaking = [2]bool{}
 		t.partial = [2]string{}
 	}
+}
+
+func (m *Model) callsTitle(calls []*call) string {
+	t := "1 Calls"
+	if live := m.calls.liveCount(); live > 0 {
+		t += fmt.Sprintf(" · %d live", live)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	return t
 }

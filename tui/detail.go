@@ -1,14 +1,14 @@
 package tui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
@@ -377,92 +377,6 @@ func headerLines(st *Styles, h http.Header) []string {
 	return out
 }
 
-// prettyJSON indents raw JSON and colours it, one styled line per output line, at most
-// maxLines lines. Text that is not JSON is shown sanitised as is.
-func prettyJSON(st *Styles, raw []byte, maxLines int) []string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return []string{st.Dim.Render("(empty)")}
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		lines := strings.Split(sanitize.Text(string(raw), 1<<20), "\n")
-		if len(lines) > maxLines {
-			lines = append(lines[:maxLines], st.Dim.Render("… (truncated)"))
-		}
-		return lines
-	}
-	text := sanitize.Text(buf.String(), 0)
-	var out []string
-	for len(text) > 0 && len(out) < maxLines {
-		i := strings.IndexByte(text, '\n')
-		var line string
-		if i < 0 {
-			line, text = text, ""
-		} else {
-			line, text = text[:i], text[i+1:]
-		}
-		out = append(out, colourJSONLine(st, line))
-	}
-	if len(text) > 0 {
-		out = append(out, st.Dim.Render("… (truncated)"))
-	}
-	return out
-}
-
-// colourJSONLine colours one line of indented JSON: keys, strings, numbers, literals.
-func colourJSONLine(st *Styles, line string) string {
-	var b strings.Builder
-	i := 0
-	for i < len(line) {
-		c := line[i]
-		switch {
-		case c == '"':
-			j := i + 1
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			j = min(j+1, len(line))
-			tok := line[i:j]
-			rest := strings.TrimLeft(line[j:], " ")
-			if strings.HasPrefix(rest, ":") {
-				b.WriteString(st.JSONKey.Render(tok))
-			} else {
-				b.WriteString(st.JSONString.Render(tok))
-			}
-			i = j
-		case c == '-' || (c >= '0' && c <= '9'):
-			j := i
-			for j < len(line) && strings.IndexByte("-+.eE0123456789", line[j]) >= 0 {
-				j++
-			}
-			b.WriteString(st.JSONNumber.Render(line[i:j]))
-			i = j
-		case c == 't' || c == 'f' || c == 'n':
-			j := i
-			for j < len(line) && line[j] >= 'a' && line[j] <= 'z' {
-				j++
-			}
-			b.WriteString(st.JSONLiteral.Render(line[i:j]))
-			i = max(j, i+1)
-		case c == ' ':
-			j := i
-			for j < len(line) && line[j] == ' ' {
-				j++
-			}
-			b.WriteString(line[i:j])
-			i = j
-		default:
-			b.WriteString(st.JSONPunct.Render(line[i : i+1]))
-			i++
-		}
-	}
-	return b.String()
-}
-
 // reportDetail is the full-screen end-of-call view of a call (rebuilt by SetSize when the
 // width or the styles change).
 func reportDetail(st *Styles, c *call, w int) *detailView {
@@ -490,4 +404,62 @@ func buildReport(d *detailView, st *Styles, c *call, w int) {
 			}
 		}
 	}
+}
+
+func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
+	d := m.detail
+	keys := &m.keys
+	switch {
+	case key.Matches(k, keys.Close):
+		m.detail = nil
+	case key.Matches(k, keys.Up):
+		d.scroll(-1)
+	case key.Matches(k, keys.Down):
+		d.scroll(1)
+	case key.Matches(k, keys.PageUp):
+		d.scroll(-max(d.h-1, 1))
+	case key.Matches(k, keys.PageDown):
+		d.scroll(max(d.h-1, 1))
+	case key.Matches(k, keys.Top):
+		d.scroll(-1 << 30)
+	case key.Matches(k, keys.Bottom):
+		d.scroll(1 << 30)
+	case key.Matches(k, keys.JumpHeaders), key.Matches(k, keys.JumpRequest), key.Matches(k, keys.JumpServer), key.Matches(k, keys.JumpReply):
+		if d.marks == nil {
+			return nil
+		}
+		sec := secHeaders
+		switch {
+		case key.Matches(k, keys.JumpRequest):
+			sec = secRequest
+		case key.Matches(k, keys.JumpServer):
+			sec = secServer
+		case key.Matches(k, keys.JumpReply):
+			sec = secReply
+		}
+		if !d.jump(sec) {
+			m.setFlash("this request has no " + map[section]string{secHeaders: "headers", secRequest: "body", secServer: "exchange with your server", secReply: "reply"}[sec] + " section")
+		}
+	case key.Matches(k, keys.CopyJSON):
+		what, text := "", ""
+		if d.copy != nil {
+			what, text = d.copy(d.shown())
+		}
+		if text == "" {
+			m.setFlash("nothing to copy")
+			return nil
+		}
+		m.setFlash(fmt.Sprintf("copied %s: %d bytes (OSC 52)", what, len(text)))
+		return tea.SetClipboard(text)
+	case key.Matches(k, keys.CopyCallID):
+		if d.callID == "" {
+			m.setFlash("no call id")
+			return nil
+		}
+		m.setFlash("copied the call id (OSC 52)")
+		return tea.SetClipboard(d.callID)
+	case key.Matches(k, keys.Quit):
+		return m.askQuit()
+	}
+	return nil
 }

@@ -1,9 +1,10 @@
 package tui
 
 import (
-	"github.com/charmbracelet/colorprofile"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"

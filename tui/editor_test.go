@@ -1,9 +1,10 @@
 package tui
 
 import (
-	"github.com/charmbracelet/colorprofile"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/colorprofile"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"

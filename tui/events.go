@@ -345,3 +345,17 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 	b.WriteString(r.summary)
 	return b.String()
 }
+
+func (m *Model) eventsTitle() string {
+	t := fmt.Sprintf("4 Events · %d", m.eventCount)
+	if m.rejected > 0 {
+		t += fmt.Sprintf(" · %d rejected", m.rejected)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	if !m.eventsP.follow {
+		t += " · paused (f follows)"
+	}
+	return t
+}

@@ -23,44 +23,6 @@ type Assistant struct {
 	Name string
 }
 
-// pendingReq is an operator request the model holds until it is answered, expires, or an
-// outcome for it arrives.
-type pendingReq struct {
-	req      *opRequest
-	seq      uint64
-	kind     string
-	rows     []*toolRow           // one per tool call (or one for assistant-request)
-	results  []webhook.ToolResult // answers typed so far, by tool call
-	answered []bool
-	deferred bool
-	done     bool
-	// draft is what the operator had typed when they deferred the prompt (esc), for the
-	// tool call draftCur: reopening it brings the text back.
-	draft    *editor
-	draftCur int
-
-	// Set for a reply from the developer's server held for review (--intercept).
-	server   *webhook.Reply
-	mode     promptMode
-	pretty   []string // the server's reply, coloured, built once
-	edit     *editor  // the JSON being edited, kept when going back to the review
-	editFrom string   // the text the editor was filled with
-	problems []string // what the last enter found wrong with the edited JSON
-	checked  string   // the edited text those problems are about (enter again sends it)
-}
-
-func (p *pendingReq) deadline() time.Time { return p.req.ev.Deadline }
-
-// next returns the index of the first unanswered tool call, or -1.
-func (p *pendingReq) next() int {
-	for i, a := range p.answered {
-		if !a {
-			return i
-		}
-	}
-	return -1
-}
-
 // prompt is the open answer overlay.
 type prompt struct {
 	p          *pendingReq
@@ -147,90 +109,6 @@ func (m *Model) openPrompt(p *pendingReq) {
 		pr.ed, p.draft = *p.draft, nil
 	}
 	m.prompt = pr
-}
-
-// suggestion is one Tab suggestion and where it came from.
-type suggestion struct {
-	text     string
-	fromFile bool // the answers file (else an earlier answer typed in this session)
-	n        int  // 1-based position within its source
-}
-
-// label names the suggestion's source, e.g. "earlier answer 1" or "answers file: case 2".
-func (s suggestion) label() string {
-	if s.fromFile {
-		return fmt.Sprintf("answers file: case %d", s.n)
-	}
-	return fmt.Sprintf("earlier answer %d", s.n)
-}
-
-// suggestions lists earlier answers for a tool, most recent first, then the answers file's
-// with {{name}} templates filled from the call's arguments.
-func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
-	var out []suggestion
-	seen := map[string]bool{}
-	for i, s := range m.history[tool] {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, suggestion{text: s, n: i + 1})
-		}
-	}
-	if m.opts.Suggest != nil {
-		var argMap map[string]any
-		for i, s := range m.opts.Suggest(tool, args) {
-			if strings.Contains(s, "{{") {
-				if argMap == nil {
-					_ = json.Unmarshal(args, &argMap)
-				}
-				s = fillTemplate(s, argMap)
-			}
-			s = sanitize.Text(s, 4000)
-			if s != "" && !seen[s] {
-				seen[s] = true
-				out = append(out, suggestion{text: s, fromFile: true, n: i + 1})
-			}
-		}
-	}
-	return out
-}
-
-// fillTemplate replaces {{name}} (or {{ name }}) with the argument of that name, as the
-// answers file does when it answers by itself.
-func fillTemplate(s string, args map[string]any) string {
-	for k, v := range args {
-		val, ok := v.(string)
-		if !ok {
-			b, _ := json.Marshal(v)
-			val = string(b)
-		}
-		s = strings.ReplaceAll(s, "{{"+k+"}}", val)
-		s = strings.ReplaceAll(s, "{{ "+k+" }}", val)
-	}
-	return s
-}
-
-// suggCounts says how many suggestions come from each source, e.g. "1 earlier answer, 2
-// from the answers file".
-func suggCounts(ss []suggestion) string {
-	var hist, file int
-	for _, s := range ss {
-		if s.fromFile {
-			file++
-		} else {
-			hist++
-		}
-	}
-	var parts []string
-	switch {
-	case hist == 1:
-		parts = append(parts, "1 earlier answer")
-	case hist > 1:
-		parts = append(parts, fmt.Sprintf("%d earlier answers", hist))
-	}
-	if file > 0 {
-		parts = append(parts, fmt.Sprintf("%d from the answers file", file))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // closePrompt closes the overlay and opens the next queued request, if any.
@@ -400,22 +278,6 @@ func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
 	if m.prompt != nil && m.prompt.p == p {
 		m.closePrompt()
 	}
-}
-
-// remember records an answer for Tab suggestions.
-func (m *Model) remember(tool, answer string) {
-	h := m.history[tool]
-	for i, s := range h {
-		if s == answer {
-			h = append(h[:i], h[i+1:]...)
-			break
-		}
-	}
-	h = append([]string{answer}, h...)
-	if len(h) > 10 {
-		h = h[:10]
-	}
-	m.history[tool] = h
 }
 
 func singleLine(s string) string {
@@ -609,92 +471,4 @@ func (m *Model) serverSaid(p *pendingReq, i int) string {
 		}
 	}
 	return compactJSON(p.server.Body, 300)
-}
-
-// modalBox frames content in a double-line box of width w.
-func modalBox(st *Styles, title string, body []string, w int) []string {
-	inner := w - 4
-	bs := st.Modal
-	t := ansi.Truncate(title, max(inner-2, 1), "…")
-	top := bs.Render("╭─ ") + st.ModalTitle.Render(t) + bs.Render(" "+strings.Repeat("─", max(w-5-ansi.StringWidth(t), 0))+"╮")
-	out := []string{top}
-	for _, l := range body {
-		out = append(out, bs.Render("│ ")+fit(l, inner)+bs.Render(" │"))
-	}
-	out = append(out, bs.Render("╰"+strings.Repeat("─", w-2)+"╯"))
-	return out
-}
-
-// addRequest queues an operator request and opens its prompt if none is open.
-func (m *Model) addRequest(r *opRequest) {
-	if r == nil || r.ctx.Err() != nil || r.ev == nil || r.ev.Msg == nil {
-		return
-	}
-	ev := r.ev
-	if !m.events.has(ev.Seq) {
-		m.addEvent(ev)
-	}
-	rows := m.toolsBySeq[ev.Seq]
-	if rows == nil {
-		return // the outcome is already in: nothing left to answer
-	}
-	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows, server: r.server}
-	switch {
-	case p.server != nil && len(rows) == 0:
-		r.answer(withNote(*p.server, "not reviewed: the monitor could not show it; your server's reply was sent as is"))
-		return
-	case p.server != nil:
-		p.mode = modeReview
-		for _, row := range rows {
-			row.held = true
-		}
-	}
-	if len(ev.Msg.ToolCalls) > 0 && (p.kind == webhook.TypeToolCalls || p.kind == webhook.TypeFunctionCall) {
-		p.results = make([]webhook.ToolResult, len(ev.Msg.ToolCalls))
-		p.answered = make([]bool, len(ev.Msg.ToolCalls))
-		if len(rows) != len(ev.Msg.ToolCalls) {
-			if p.server != nil {
-				r.answer(withNote(*p.server, "not reviewed: the monitor could not show it; your server's reply was sent as is"))
-			}
-			return
-		}
-	} else {
-		p.answered = []bool{false}
-	}
-	m.queue = append(m.queue, p)
-	if m.prompt == nil {
-		m.openPrompt(p)
-	}
-}
-
-// dropDone removes finished requests from the queue.
-func (m *Model) dropDone() {
-	q := m.queue[:0]
-	for _, p := range m.queue {
-		if !p.done {
-			q = append(q, p)
-		}
-	}
-	for i := len(q); i < len(m.queue); i++ {
-		m.queue[i] = nil
-	}
-	m.queue = q
-}
-
-// queuedCount is how many operator requests wait (including the open one).
-func (m *Model) queuedCount() int { return len(m.queue) }
-
-// pendingCount is how many tool calls (and other reply-expecting requests) wait for a
-// reply that is still due.
-func (m *Model) pendingCount() int {
-	n := 0
-	now := m.now()
-	for _, rows := range m.toolsBySeq {
-		for _, r := range rows {
-			if r.waiting(now) {
-				n++
-			}
-		}
-	}
-	return n
 }

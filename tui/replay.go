@@ -2,7 +2,11 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/fixtures"
 )
 
@@ -29,3 +33,55 @@ const (
 	sourceNoReply   = fixtures.SourceNoReply
 	noReplyRecorded = "no reply recorded"
 )
+
+// ReplayControl lets the monitor's keys drive an offline replay. Its functions are called
+// from the UI loop and must return at once; any of them may be nil.
+type ReplayControl struct {
+	// Source names what is replayed (the tape path), for the status bar.
+	Source string
+	// TogglePause pauses or resumes playback and returns whether it is now paused.
+	TogglePause func() (paused bool)
+	// Step sends the next record while paused.
+	Step func()
+	// Speed multiplies the playback speed by factor and returns the new speed.
+	Speed func(factor float64) float64
+	// Progress reports records sent, records in total, whether paused, and the speed.
+	Progress func() (done, total int, paused bool, speed float64)
+	// Recorded returns when the replayed request seq was recorded (zero when unknown):
+	// the events pane and the request detail show that time rather than now.
+	Recorded func(seq uint64) time.Time
+	// Start, when set, is run by Run in its own goroutine once it has subscribed to the
+	// bus (so nothing published is missed), with a context that ends when Run returns.
+	Start func(ctx context.Context)
+}
+
+// replayKey drives an offline replay; it reports whether the key was one of its keys.
+func (m *Model) replayKey(k tea.KeyPressMsg) bool {
+	r := m.opts.Replay
+	keys := &m.keys
+	switch {
+	case key.Matches(k, keys.PlayPause):
+		if r.TogglePause != nil {
+			if r.TogglePause() {
+				m.setFlash("replay paused")
+			} else {
+				m.setFlash("replay playing")
+			}
+		}
+	case key.Matches(k, keys.Step):
+		if r.Step != nil {
+			r.Step()
+		}
+	case key.Matches(k, keys.Faster):
+		if r.Speed != nil {
+			m.setFlash(fmt.Sprintf("replay speed %gx", r.Speed(2)))
+		}
+	case key.Matches(k, keys.Slower):
+		if r.Speed != nil {
+			m.setFlash(fmt.Sprintf("replay speed %gx", r.Speed(0.5)))
+		}
+	default:
+		return false
+	}
+	return true
+}

@@ -3,7 +3,6 @@ package tui
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -130,80 +129,5 @@ func TestReplayedForwardFailureShown(t *testing.T) {
 	m.Update(o)
 	if s := screen(m); !strings.Contains(s, "✗ your server: HTTP 500 → answers file 2ms") {
 		t.Errorf("events row lacks the forward failure:\n%s", s)
-	}
-}
-
-// TestFilterAppliesToEveryList: the filter narrows the calls, tool calls and events lists
-// alike (it used to leave the tool calls pane out), each pane's title says so, and the help
-// states the rule.
-func TestFilterAppliesToEveryList(t *testing.T) {
-	t.Parallel()
-	m, _ := sized(t, 160, 48)
-	feed(t, m, 1, base, callBodies(callID)[1:3]) // the call starts; the assistant speaks
-	m.Update(event(t, 3, base, twoToolCalls))
-	m.Update(press("/"))
-	typeText(m, "get_time")
-	m.Update(press("enter"))
-	s := screen(m)
-	for _, want := range []string{"1 Calls · 1 live · filter get_time", "3 Tool calls · all calls · 2 pending · filter get_time", "4 Events · 3 · filter get_time", "get_time"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("screen lacks %q:\n%s", want, s)
-		}
-	}
-	rows, _ := m.toolRows()
-	if len(rows) != 1 || rows[0].name != "get_time" {
-		t.Errorf("tool calls pane under the filter: %d rows, want get_time only", len(rows))
-	}
-	if n, _ := m.eventsP.visible(m.events, m.filter); n != 1 {
-		t.Errorf("events pane under the filter: %d rows, want the tool-calls request only", n)
-	}
-	if calls := m.visibleCalls(); len(calls) != 0 {
-		t.Errorf("calls pane under the filter: %d calls, want none (no call's own text has get_time)", len(calls))
-	}
-	m.Update(press("esc"))
-	if rows, _ := m.toolRows(); len(rows) != 2 {
-		t.Errorf("esc did not clear the filter: %d tool rows", len(rows))
-	}
-	m.Update(press("?"))
-	if s := screen(m); !strings.Contains(s, "The filter (/) narrows the three lists, calls, tool calls and events") {
-		t.Errorf("the help does not say what the filter applies to:\n%s", s)
-	}
-}
-
-// TestQuitSaysWhatHappens: the quit question says what becomes of the waiting requests
-// (the fallback reply now: the answers file's answer or an error the caller hears about)
-// and of their calls (they go on in Vapi, and nothing answers their next requests).
-func TestQuitSaysWhatHappens(t *testing.T) {
-	t.Parallel()
-	m, clk := sized(t, 80, 24)
-	ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
-	clk.Advance(time.Second)
-	typeText(m, "sunny")
-	m.Update(press("ctrl+c"))
-	s := strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " ")
-	for _, want := range []string{"1 request still waits for your answer.", "The calls go on in Vapi.",
-		"with the fallback reply", "else an error that the assistant", "tells the caller about",
-		"Then vapimon stops listening", "not sent (enter not pressed): sunny"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("the quit question lacks %q:\n%s", want, screen(m))
-		}
-	}
-	checkScreen(t, screen(m), 80, 24)
-}
-
-// TestEmptyStateNamesTheAddress: the empty state's `vapimon send` hint names --to when
-// vapimon listens elsewhere than send's default (--addr); it used to send the test to a
-// port nothing listened on.
-func TestEmptyStateNamesTheAddress(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct{ listen, want string }{
-		{"http://127.0.0.1:4242", "run in another terminal: vapimon send tool-calls Or set"},
-		{"http://127.0.0.1:5005", "run in another terminal: vapimon send tool-calls --to http://127.0.0.1:5005 Or set"},
-	} {
-		m, _ := sized(t, 160, 48)
-		m.Update(webhook.Status{ListenURL: tt.listen})
-		if s := strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " "); !strings.Contains(s, tt.want) {
-			t.Errorf("listening on %s: the empty state lacks %q:\n%s", tt.listen, tt.want, screen(m))
-		}
 	}
 }

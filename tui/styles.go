@@ -2,7 +2,6 @@ package tui
 
 import (
 	"image/color"
-	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -121,83 +120,4 @@ func NewStyles(isDark bool, profile colorprofile.Profile) Styles {
 // selection's style, the line's own colours dropped (see Styles.Selected).
 func selectedRow(st *Styles, line string, w int) string {
 	return st.Selected.Render(fit(ansi.Strip(line), w))
-}
-
-// fit truncates or pads a styled line to exactly w cells.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-// box draws a rounded frame of outer size w×h with title in the top border around content,
-// fitting every content line to the inner width. It returns exactly h lines of width w.
-func box(st *Styles, title string, content []string, w, h int, focused bool) []string {
-	if w < 2 || h < 2 {
-		return blankLines(w, h)
-	}
-	bs, ts := st.Border, st.Title
-	if focused {
-		bs, ts = st.BorderFocus, st.TitleFocus
-	}
-	inner := w - 2
-	out := make([]string, 0, h)
-	top := "─"
-	if title != "" && inner > 4 {
-		t := ansi.Truncate(title, inner-3, "…")
-		top = bs.Render("╭─") + ts.Render(" "+t+" ")
-		rest := inner - 1 - 2 - ansi.StringWidth(t)
-		if rest > 0 {
-			top += bs.Render(strings.Repeat("─", rest))
-		}
-		top += bs.Render("╮")
-	} else {
-		top = bs.Render("╭" + strings.Repeat("─", inner) + "╮")
-	}
-	out = append(out, top)
-	side := bs.Render("│")
-	for i := 0; i < h-2; i++ {
-		line := ""
-		if i < len(content) {
-			line = content[i]
-		}
-		out = append(out, side+fit(line, inner)+side)
-	}
-	out = append(out, bs.Render("╰"+strings.Repeat("─", inner)+"╯"))
-	return out
-}
-
-func blankLines(w, h int) []string {
-	if h <= 0 {
-		return nil
-	}
-	out := make([]string, h)
-	pad := strings.Repeat(" ", max(w, 0))
-	for i := range out {
-		out[i] = pad
-	}
-	return out
-}
-
-// bar draws a countdown bar of width w showing frac (0..1) remaining.
-func bar(st *Styles, frac float64, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	frac = min(max(frac, 0), 1)
-	full := int(frac*float64(w) + 0.5)
-	fs := st.BarFull
-	if frac < 0.25 {
-		fs = st.BarLow
-	}
-	return fs.Render(strings.Repeat("█", full)) + st.BarEmpty.Render(strings.Repeat("░", w-full))
 }

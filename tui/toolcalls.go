@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -156,18 +155,6 @@ func (r *toolRow) answerLabel() string {
 	return sourceLabel(r.source)
 }
 
-// compactJSON renders a JSON value on one sanitised line of at most n bytes.
-func compactJSON(raw json.RawMessage, n int) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return sanitize.Line(string(raw), n)
-	}
-	return sanitize.Line(b.String(), n)
-}
-
 // applyOutcome fills the rows of one event from its outcome. fromFile says whether an
 // answer is the answers file's for a row (nil: no answers file); a fallback reply keeps
 // such answers, and the answers the operator typed in time, and the row says so.
@@ -289,19 +276,6 @@ func parseResults(body []byte) []toolResultJSON {
 		out = append(out, toolResultJSON{Error: v.Error})
 	}
 	return out
-}
-
-// jsonText returns a JSON string's value, or the compact JSON of anything else.
-func jsonText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) == nil {
-		return b.String()
-	}
-	return string(raw)
 }
 
 // toolsPane lists the tool calls of the selected call (or of all calls), pending first in
@@ -529,13 +503,16 @@ func (r *toolRow) deadlineText() []string {
 	return []string{s, "vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))}
 }
 
-func fmtLatency(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return ""
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1fs", d.Seconds())
+func (m *Model) toolsTitle(rows []*toolRow, all bool) string {
+	t := "3 Tool calls"
+	if all {
+		t += " · all calls"
 	}
+	if n := m.pendingCount(); n > 0 {
+		t += fmt.Sprintf(" · %d pending", n)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	return t
 }

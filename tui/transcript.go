@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -238,4 +239,30 @@ func speakingLabel(t *transcript) string {
 		return "● user speaking"
 	}
 	return ""
+}
+
+func (m *Model) transcriptTitle(c *call) string {
+	t := "2 Transcript"
+	if c == nil {
+		return t
+	}
+	t += " · " + c.short
+	if others := m.calls.liveCount(); others > 0 {
+		if c.live() {
+			others--
+		}
+		switch {
+		case others == 1:
+			t += " · 1 other call live"
+		case others > 1:
+			t += fmt.Sprintf(" · %d other calls live", others)
+		}
+	}
+	if sp := speakingLabel(&c.transcript); sp != "" {
+		t += " · " + sp
+	}
+	if !m.transP.follow {
+		t += " · paused (f follows)"
+	}
+	return t
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -120,32 +119,6 @@ func (m *Model) render() string {
 // bodyHeight is the height below the status bar and above the footer.
 func (m *Model) bodyHeight() int { return m.height - m.statusHeight() - 1 }
 
-// helpScroll is the help screen's first line for n lines of help: helpTop kept within them.
-func (m *Model) helpScroll(n int) int {
-	return min(max(m.helpTop, 0), max(n-(m.bodyHeight()-2), 0))
-}
-
-// overlay draws the box ov over lines at column x, row y, in place. It splices each row
-// rather than using lipgloss's compositor: the compositor re-parses the whole screen into
-// cells on every frame (about 5 ms at 200x60, more than the frame budget), while splicing
-// touches only the rows under the box.
-func overlay(lines, ov []string, x, y, w int) {
-	for i, o := range ov {
-		row := y + i
-		if row < 0 || row >= len(lines) {
-			continue
-		}
-		base := lines[row]
-		left := ansi.Truncate(base, x, "")
-		if lw := ansi.StringWidth(left); lw < x {
-			left += strings.Repeat(" ", x-lw)
-		}
-		ow := ansi.StringWidth(o)
-		right := ansi.TruncateLeft(base, x+ow, "")
-		lines[row] = fit(left+"\x1b[m"+o+"\x1b[m"+right, w)
-	}
-}
-
 func (m *Model) renderPanes() []string {
 	st := &m.styles
 	now := m.now()
@@ -175,13 +148,6 @@ func (m *Model) renderPanes() []string {
 		out[i] = left[i] + r
 	}
 	return out
-}
-
-func scrollPos(top, h, total int) string {
-	if total <= h {
-		return ""
-	}
-	return fmt.Sprintf("lines %d-%d of %d", top+1, min(top+h, total), total)
 }
 
 // statusHeight is the height of the status bar: three lines on a comfortable terminal (the

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -85,5 +86,22 @@ func TestLastFrameIsBlank(t *testing.T) {
 	}
 	if v := m.View(); v.Content != "" || !v.AltScreen {
 		t.Errorf("last frame: %d bytes, alt screen %v; want a blank frame on the alternate screen", len(v.Content), v.AltScreen)
+	}
+}
+
+// TestEmptyStateNamesTheAddress: the empty state's `vapimon send` hint names --to when
+// vapimon listens elsewhere than send's default (--addr); it used to send the test to a
+// port nothing listened on.
+func TestEmptyStateNamesTheAddress(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ listen, want string }{
+		{"http://127.0.0.1:4242", "run in another terminal: vapimon send tool-calls Or set"},
+		{"http://127.0.0.1:5005", "run in another terminal: vapimon send tool-calls --to http://127.0.0.1:5005 Or set"},
+	} {
+		m, _ := sized(t, 160, 48)
+		m.Update(webhook.Status{ListenURL: tt.listen})
+		if s := strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " "); !strings.Contains(s, tt.want) {
+			t.Errorf("listening on %s: the empty state lacks %q:\n%s", tt.listen, tt.want, screen(m))
+		}
 	}
 }

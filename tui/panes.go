@@ -1,38 +1,9 @@
 package tui
 
 import (
-	"fmt"
-	"strings"
-
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
-
-// quitKey answers the quit question: y (or enter, q, ctrl+c again) quits, n or esc stays.
-func (m *Model) quitKey(k tea.KeyPressMsg) tea.Cmd {
-	switch {
-	case key.Matches(k, m.keys.Yes):
-		return m.quit()
-	case key.Matches(k, m.keys.No):
-		m.confirmQuit = false
-	}
-	return nil
-}
-
-// filterKey edits the filter being typed: enter keeps it, esc clears it.
-func (m *Model) filterKey(k tea.KeyPressMsg) {
-	switch k.String() {
-	case "esc":
-		m.filtering = false
-		m.filterEd.SetValue("")
-		m.filter = ""
-	case "enter":
-		m.filtering = false
-	default:
-		m.filterEd.Update(k)
-		m.filter = strings.ToLower(m.filterEd.Value())
-	}
-}
 
 // panesKey handles a key when nothing is open above the panes.
 func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
@@ -65,21 +36,6 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// askQuit quits, or asks first when tool calls are waiting for an answer.
-func (m *Model) askQuit() tea.Cmd {
-	if m.opts.Replay == nil && (m.pendingCount() > 0 || m.queuedCount() > 0) {
-		m.confirmQuit = true
-		return nil
-	}
-	return m.quit()
-}
-
-func (m *Model) quit() tea.Cmd {
-	m.quitting = true
-	m.confirmQuit = false
-	return tea.Quit
-}
-
 func (m *Model) toggleFollow() {
 	switch m.focus {
 	case paneTranscript:
@@ -96,37 +52,6 @@ func (m *Model) toggleFollow() {
 			m.eventsP.sel = n - 1
 		}
 	}
-}
-
-// replayKey drives an offline replay; it reports whether the key was one of its keys.
-func (m *Model) replayKey(k tea.KeyPressMsg) bool {
-	r := m.opts.Replay
-	keys := &m.keys
-	switch {
-	case key.Matches(k, keys.PlayPause):
-		if r.TogglePause != nil {
-			if r.TogglePause() {
-				m.setFlash("replay paused")
-			} else {
-				m.setFlash("replay playing")
-			}
-		}
-	case key.Matches(k, keys.Step):
-		if r.Step != nil {
-			r.Step()
-		}
-	case key.Matches(k, keys.Faster):
-		if r.Speed != nil {
-			m.setFlash(fmt.Sprintf("replay speed %gx", r.Speed(2)))
-		}
-	case key.Matches(k, keys.Slower):
-		if r.Speed != nil {
-			m.setFlash(fmt.Sprintf("replay speed %gx", r.Speed(0.5)))
-		}
-	default:
-		return false
-	}
-	return true
 }
 
 func (m *Model) setFlash(s string) {
@@ -227,64 +152,6 @@ func (m *Model) open() {
 			m.detail = newDetail(&m.styles, r, m.now(), m.width-2)
 		}
 	}
-}
-
-func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
-	d := m.detail
-	keys := &m.keys
-	switch {
-	case key.Matches(k, keys.Close):
-		m.detail = nil
-	case key.Matches(k, keys.Up):
-		d.scroll(-1)
-	case key.Matches(k, keys.Down):
-		d.scroll(1)
-	case key.Matches(k, keys.PageUp):
-		d.scroll(-max(d.h-1, 1))
-	case key.Matches(k, keys.PageDown):
-		d.scroll(max(d.h-1, 1))
-	case key.Matches(k, keys.Top):
-		d.scroll(-1 << 30)
-	case key.Matches(k, keys.Bottom):
-		d.scroll(1 << 30)
-	case key.Matches(k, keys.JumpHeaders), key.Matches(k, keys.JumpRequest), key.Matches(k, keys.JumpServer), key.Matches(k, keys.JumpReply):
-		if d.marks == nil {
-			return nil
-		}
-		sec := secHeaders
-		switch {
-		case key.Matches(k, keys.JumpRequest):
-			sec = secRequest
-		case key.Matches(k, keys.JumpServer):
-			sec = secServer
-		case key.Matches(k, keys.JumpReply):
-			sec = secReply
-		}
-		if !d.jump(sec) {
-			m.setFlash("this request has no " + map[section]string{secHeaders: "headers", secRequest: "body", secServer: "exchange with your server", secReply: "reply"}[sec] + " section")
-		}
-	case key.Matches(k, keys.CopyJSON):
-		what, text := "", ""
-		if d.copy != nil {
-			what, text = d.copy(d.shown())
-		}
-		if text == "" {
-			m.setFlash("nothing to copy")
-			return nil
-		}
-		m.setFlash(fmt.Sprintf("copied %s: %d bytes (OSC 52)", what, len(text)))
-		return tea.SetClipboard(text)
-	case key.Matches(k, keys.CopyCallID):
-		if d.callID == "" {
-			m.setFlash("no call id")
-			return nil
-		}
-		m.setFlash("copied the call id (OSC 52)")
-		return tea.SetClipboard(d.callID)
-	case key.Matches(k, keys.Quit):
-		return m.askQuit()
-	}
-	return nil
 }
 
 // paneAt returns the pane under a screen position.
