@@ -198,11 +198,8 @@ func jsonErrorAt(text string, err error) string {
 
 // interceptView draws the review or edit box for a held server reply.
 func (m *Model) interceptView(w, maxH int) []string {
-	st := &m.styles
-	pr := m.prompt
-	p := pr.p
-	ev := p.req.ev
-	inner := w - 4
+	st, pr := &m.styles, m.prompt
+	p, ev, inner := pr.p, pr.p.req.ev, w-4
 	var body []string
 	add := func(s string) { body = append(body, s) }
 
