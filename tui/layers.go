@@ -62,13 +62,6 @@ func (m *Model) layerUnder(above layer) layer {
 	return layerPanes
 }
 
-// dialogOpen reports whether a dialog (the quit question, the filter, help, a detail
-// view) is on top: an answer prompt, if one is open, waits behind it.
-func (m *Model) dialogOpen() bool {
-	l := m.layer()
-	return l != layerPrompt && l != layerPanes
-}
-
 // key handles a key press: the topmost layer takes it. ctrl+c asks to quit from anywhere.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	top := m.layer()
