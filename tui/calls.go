@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -109,7 +110,7 @@ func (s *callStore) get(id string, at time.Time) (*call, *call) {
 		return c, nil
 	}
 	s.next++
-	idText := SanitizeLine(clip(id, 200))
+	idText := sanitize.Line(id, 200)
 	c := &call{id: id, idText: idText, short: shortID(idText), order: s.next, first: at, last: at}
 	s.byID[id] = c
 	s.dirty = true
@@ -198,7 +199,7 @@ func callKind(t string) string {
 	case "":
 		return ""
 	}
-	return SanitizeLine(clip(t, 20))
+	return sanitize.Line(t, 20)
 }
 
 // noteCallFields updates the call's header fields from any message about it.
@@ -214,12 +215,12 @@ func (c *call) noteCallFields(msg *webhook.Message, at time.Time) {
 	}
 	switch {
 	case num != "":
-		c.customer = SanitizeLine(clip(num, 40))
+		c.customer = sanitize.Line(num, 40)
 	case msg.Customer.Name != "" && c.customer == "":
-		c.customer = SanitizeLine(clip(msg.Customer.Name, 40))
+		c.customer = sanitize.Line(msg.Customer.Name, 40)
 	}
 	if msg.Call.Status != "" && !c.isEnded {
-		c.status = SanitizeLine(clip(msg.Call.Status, 30))
+		c.status = sanitize.Line(msg.Call.Status, 30)
 	}
 	if msg.Call.Cost > 0 {
 		c.cost = msg.Call.Cost
@@ -237,7 +238,7 @@ func (c *call) markEnded(at time.Time, reason string) {
 	}
 	c.status = "ended"
 	if reason != "" {
-		c.reason = SanitizeLine(clip(reason, 80))
+		c.reason = sanitize.Line(reason, 80)
 	}
 }
 
@@ -251,22 +252,32 @@ type callsPane struct {
 // SetSize sets the inner size of the pane.
 func (p *callsPane) SetSize(w, h int) { p.w, p.h = w, h }
 
-// View returns the visible rows.
-func (p *callsPane) View(st *Styles, rows []*call, now time.Time, focused bool) []string {
+// layout returns the selected row and the first visible one for n rows ("all calls"
+// included) and a selection sel: the selection stays within the rows and on screen.
+func (p *callsPane) layout(sel, n int) (int, int) {
+	sel = min(max(sel, 0), n-1)
+	top := p.top
+	if p.h <= 0 {
+		return sel, top
+	}
+	if sel < top {
+		top = sel
+	}
+	if sel >= top+p.h {
+		top = sel - p.h + 1
+	}
+	return sel, min(max(top, 0), max(n-p.h, 0))
+}
+
+// View returns the visible rows, sel being the selected one (0 for "all calls").
+func (p *callsPane) View(st *Styles, rows []*call, sel int, now time.Time, focused bool) []string {
 	n := len(rows) + 1
-	p.sel = min(max(p.sel, 0), n-1)
 	if p.h <= 0 {
 		return nil
 	}
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	if p.sel >= p.top+p.h {
-		p.top = p.sel - p.h + 1
-	}
-	p.top = min(max(p.top, 0), max(n-p.h, 0))
+	sel, top := p.layout(sel, n)
 	out := make([]string, 0, p.h)
-	for i := p.top; i < n && len(out) < p.h; i++ {
+	for i := top; i < n && len(out) < p.h; i++ {
 		var line string
 		if i == 0 {
 			live := 0
@@ -279,10 +290,10 @@ func (p *callsPane) View(st *Styles, rows []*call, now time.Time, focused bool) 
 		} else {
 			line = p.row(st, rows[i-1], now)
 		}
-		if i == p.sel {
+		if i == sel {
 			line = "▸" + line[min(len(line), 1):]
 			if focused {
-				line = st.Selected.Render(fit(line, p.w))
+				line = selectedRow(st, line, p.w)
 			}
 		}
 		out = append(out, line)
@@ -351,29 +362,10 @@ func (p *callsPane) row(st *Styles, c *call, now time.Time) string {
 	return b.String()
 }
 
-// fmtClock formats a duration as m:ss (or h:mm:ss).
-func fmtClock(d time.Duration) string {
-	s := int(d / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-func padRight(s string, n int) string { return fit(s, n) }
-
-func padLeft(s string, n int) string {
-	w := len([]rune(s))
-	if w >= n {
-		return s
-	}
-	return strings.Repeat(" ", n-w) + s
-}
-
 // applyToCall updates the call's state and transcript from one message.
 func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 	t := &c.transcript
-	s := func(v string, n int) string { return SanitizeLine(clip(v, n)) }
+	s := func(v string, n int) string { return sanitize.Line(v, n) }
 	switch msg.Kind {
 	case webhook.TypeStatusUpdate:
 		st := s(msg.Status, 40)
@@ -460,4 +452,15 @@ func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 		t.speaking = [2]bool{}
 		t.partial = [2]string{}
 	}
+}
+
+func (m *Model) callsTitle(calls []*call) string {
+	t := "1 Calls"
+	if live := m.calls.liveCount(); live > 0 {
+		t += fmt.Sprintf(" · %d live", live)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	return t
 }

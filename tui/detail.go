@@ -1,15 +1,16 @@
 package tui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -24,8 +25,11 @@ type detailView struct {
 	lines  []string
 	top    int
 	w, h   int
-	json   string // what the copy key puts on the clipboard (the raw request body)
 	callID string // raw call id for the copy key
+	// copy returns what the copy key puts on the clipboard when section sec is shown (the
+	// raw bytes: the request, your server's reply, the reply sent) and what it is; nil
+	// when the view has nothing to copy.
+	copy func(sec section) (what, text string)
 
 	// marks are the first lines of the sections the jump keys go to.
 	marks map[section]int
@@ -50,14 +54,20 @@ const (
 func (d *detailView) SetSize(w, h int) {
 	d.w, d.h = w, h
 	if d.build != nil && w != d.builtW && w > 0 {
-		d.lines, d.marks, d.maxTop = d.lines[:0], map[section]int{}, 0
+		d.lines, d.maxTop = d.lines[:0], 0
+		if d.marks != nil { // a view with sections (the request detail) finds them again
+			d.marks = map[section]int{}
+		}
 		d.build(d, w)
 		d.builtW = w
 	}
 }
 
-func (d *detailView) scroll(n int) {
-	d.top = min(max(d.top+n, 0), max(len(d.lines)-d.h, d.maxTop, 0))
+func (d *detailView) scroll(n int) { d.top = d.clamp(d.top + n) }
+
+// clamp keeps a first line within the text (or up to maxTop, after a jump).
+func (d *detailView) clamp(top int) int {
+	return min(max(top, 0), max(len(d.lines)-d.h, d.maxTop, 0))
 }
 
 // jump scrolls so that a section starts at the top; false when the view has none.
@@ -72,11 +82,42 @@ func (d *detailView) jump(s section) bool {
 	return true
 }
 
+// shown is the section the view shows: the one at its top line, or at the end of the text
+// the last one whose heading is on screen (G goes there; a short reply never reaches the
+// top). Before the first section (the summary) it is the request.
+func (d *detailView) shown() section {
+	top := d.clamp(d.top)
+	atEnd := top > 0 && top >= len(d.lines)-d.h
+	sec, at := secRequest, -1
+	for s, line := range d.marks {
+		if (line <= top || atEnd && line < top+d.h) && line > at {
+			sec, at = s, line
+		}
+	}
+	if sec == secHeaders {
+		sec = secRequest
+	}
+	return sec
+}
+
+// detailCopy is what the copy key takes from request r's detail when section sec is
+// shown: the reply sent, your server's reply, or else the request, as raw bytes.
+func detailCopy(r *eventRow, sec section) (what, text string) {
+	switch {
+	case sec == secReply && r.out != nil && len(r.out.Reply.Body) > 0 && r.out.Reply.Source != sourceNoReply:
+		return "the reply", string(r.out.Reply.Body)
+	case sec == secServer && r.fwd != nil && len(r.fwd.Body) > 0:
+		return "your server's reply", string(r.fwd.Body)
+	case r.ev != nil:
+		return "the request", string(r.ev.Body)
+	}
+	return "", ""
+}
+
 // View renders the visible lines.
 func (d *detailView) View() []string {
-	d.scroll(0)
-	end := min(d.top+d.h, len(d.lines))
-	return d.lines[d.top:end]
+	top := d.clamp(d.top)
+	return d.lines[top:min(top+d.h, len(d.lines))]
 }
 
 // answeredBy says who produced a reply, for the detail view.
@@ -130,8 +171,8 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 		}
 		parts = append(parts, t)
 	}
-	if r.fwd != nil && o.Reply.Source != webhook.SourceForward {
-		parts = append(parts, fwdTag(st, r.fwd))
+	if tag := rowFwdTag(st, r); tag != "" && o.Reply.Source != webhook.SourceForward {
+		parts = append(parts, tag)
 	}
 	if o.WriteErr != "" {
 		parts = append(parts, st.Err.Render("not delivered"))
@@ -147,9 +188,7 @@ func newDetail(st *Styles, r *eventRow, now time.Time, w int) *detailView {
 	if r.short != "" {
 		d.title += " · call " + r.short
 	}
-	if r.ev != nil {
-		d.json = string(r.ev.Body)
-	}
+	d.copy = func(sec section) (string, string) { return detailCopy(r, sec) }
 	d.build = func(d *detailView, w int) { buildDetail(d, st, r, now, w) }
 	w = max(w, 20)
 	d.build(d, w)
@@ -166,27 +205,31 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		d.marks[sec] = len(d.lines)
 		add(st.TitleFocus.Render(s))
 	}
+	srv := serverLines(st, r)
+	jumps := "  ·  jump: h headers · r request · R reply"
+	if len(srv) > 0 {
+		jumps = "  ·  jump: h headers · r request · s your server · R reply"
+	}
 	addW(detailSummary(st, r, now))
-	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000") +
-		st.Dim.Render("  ·  jump: h headers · r request · s your server · R reply"))
+	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000") + st.Dim.Render(jumps))
 	ev := r.ev
 	if ev == nil {
 		add("")
 		add(st.Warn.Render("This request's body was dropped from memory to stay within limits;"))
 		add(st.Warn.Render("the tape has it (vapimon replay TAPE)."))
 	} else {
-		line := fmt.Sprintf("%s %s", SanitizeLine(clip(ev.Method, 20)), SanitizeLine(clip(ev.Path, 300)))
+		line := fmt.Sprintf("%s %s", sanitize.Line(ev.Method, 20), sanitize.Line(ev.Path, 300))
 		if ev.RemoteAddr != "" {
-			line += " from " + SanitizeLine(clip(ev.RemoteAddr, 100))
+			line += " from " + sanitize.Line(ev.RemoteAddr, 100)
 		}
 		addW(line)
 		if ev.Rejected != "" {
-			addW(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, SanitizeLine(clip(ev.Rejected, 500)))))
+			addW(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, sanitize.Line(ev.Rejected, 500))))
 		} else {
 			add(verifiedText(st, ev))
 		}
 		if ev.Msg != nil && ev.Msg.Call.ID != "" {
-			addW(st.Dim.Render("call id ") + SanitizeLine(clip(ev.Msg.Call.ID, 200)))
+			addW(st.Dim.Render("call id ") + sanitize.Line(ev.Msg.Call.ID, 200))
 		}
 		add("")
 		head(secHeaders, "Headers (secrets removed)")
@@ -199,10 +242,10 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 			addW("  " + l)
 		}
 	}
-	if lines := serverLines(st, r); len(lines) > 0 {
+	if len(srv) > 0 {
 		add("")
 		head(secServer, "Your server")
-		for _, l := range lines {
+		for _, l := range srv {
 			addW(l)
 		}
 	}
@@ -213,13 +256,13 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 	} else if o != nil {
 		head(secReply, fmt.Sprintf("Reply: HTTP %d · %s · %s", o.Reply.Status, answeredBy(o.Reply.Source), fmtLatency(o.Latency)))
 		if o.Reply.Note != "" {
-			addW(st.Dim.Render("  " + SanitizeLine(clip(o.Reply.Note, 500))))
+			addW(st.Dim.Render("  " + sanitize.Line(o.Reply.Note, 500)))
 		}
 		for _, a := range o.Attempts {
-			addW(st.Dim.Render("  tried " + SanitizeLine(clip(a, 1000))))
+			addW(st.Dim.Render("  tried " + sanitize.Line(a, 1000)))
 		}
 		if o.WriteErr != "" {
-			addW(st.Err.Render("  not delivered: " + SanitizeLine(clip(o.WriteErr, 300))))
+			addW(st.Err.Render("  not delivered: " + sanitize.Line(o.WriteErr, 300)))
 		}
 		for _, l := range prettyJSON(st, o.Reply.Body, maxDetailLines/2) {
 			addW("  " + l)
@@ -269,12 +312,12 @@ func serverLines(st *Styles, r *eventRow) []string {
 		}
 		out = append(out, line)
 		if h.Err != "" {
-			out = append(out, "  "+st.Err.Render("✗ "+SanitizeLine(clip(h.Err, 1000))))
+			out = append(out, "  "+st.Err.Render("✗ "+sanitize.Line(h.Err, 1000)))
 		}
 		// What the server replied, when that is not the reply shown below.
 		if len(h.Body) > 0 && (r.out == nil || r.out.Reply.Source != webhook.SourceForward) {
 			if ct := h.Header.Get("Content-Type"); ct != "" {
-				out = append(out, "  "+st.Dim.Render("content-type ")+SanitizeLine(clip(ct, 200)))
+				out = append(out, "  "+st.Dim.Render("content-type ")+sanitize.Line(ct, 200))
 			}
 			out = append(out, "  "+st.Dim.Render("its reply:"))
 			for _, l := range prettyJSON(st, h.Body, maxDetailLines/4) {
@@ -285,7 +328,7 @@ func serverLines(st *Styles, r *eventRow) []string {
 	if o := r.out; o != nil {
 		for _, a := range o.Attempts {
 			if strings.HasPrefix(a, "forward") && (r.fwd == nil || !strings.Contains(a, r.fwd.Err)) {
-				out = append(out, "  "+st.Err.Render("✗ "+SanitizeLine(clip(a, 1000))))
+				out = append(out, "  "+st.Err.Render("✗ "+sanitize.Line(a, 1000)))
 			}
 		}
 		if len(out) > 0 || o.Reply.Source == webhook.SourceForward {
@@ -305,7 +348,7 @@ func serverLines(st *Styles, r *eventRow) []string {
 // verifiedText says whether an accepted request was authenticated: "not verified (auth
 // none)" in the warning colour when nothing was checked, "verified (<mode>)" when it passed.
 func verifiedText(st *Styles, ev *webhook.Event) string {
-	mode := SanitizeLine(clip(string(ev.AuthMode), 40))
+	mode := sanitize.Line(string(ev.AuthMode), 40)
 	switch {
 	case mode == "" || ev.AuthMode == webhook.AuthNone:
 		return st.Warn.Render("not verified (auth none)")
@@ -325,7 +368,7 @@ func headerLines(st *Styles, h http.Header) []string {
 	var out []string
 	for _, k := range keys {
 		for _, v := range h[k] {
-			out = append(out, "  "+st.JSONKey.Render(SanitizeLine(clip(k, 100))+":")+" "+SanitizeLine(clip(v, 500)))
+			out = append(out, "  "+st.JSONKey.Render(sanitize.Line(k, 100)+":")+" "+sanitize.Line(v, 500))
 		}
 	}
 	if len(out) == 0 {
@@ -334,108 +377,89 @@ func headerLines(st *Styles, h http.Header) []string {
 	return out
 }
 
-// prettyJSON indents raw JSON and colours it, one styled line per output line, at most
-// maxLines lines. Text that is not JSON is shown sanitised as is.
-func prettyJSON(st *Styles, raw []byte, maxLines int) []string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return []string{st.Dim.Render("(empty)")}
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		lines := strings.Split(Sanitize(clip(string(raw), 1<<20)), "\n")
-		if len(lines) > maxLines {
-			lines = append(lines[:maxLines], st.Dim.Render("… (truncated)"))
-		}
-		return lines
-	}
-	text := Sanitize(buf.String())
-	var out []string
-	for len(text) > 0 && len(out) < maxLines {
-		i := strings.IndexByte(text, '\n')
-		var line string
-		if i < 0 {
-			line, text = text, ""
-		} else {
-			line, text = text[:i], text[i+1:]
-		}
-		out = append(out, colourJSONLine(st, line))
-	}
-	if len(text) > 0 {
-		out = append(out, st.Dim.Render("… (truncated)"))
-	}
-	return out
-}
-
-// colourJSONLine colours one line of indented JSON: keys, strings, numbers, literals.
-func colourJSONLine(st *Styles, line string) string {
-	var b strings.Builder
-	i := 0
-	for i < len(line) {
-		c := line[i]
-		switch {
-		case c == '"':
-			j := i + 1
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			j = min(j+1, len(line))
-			tok := line[i:j]
-			rest := strings.TrimLeft(line[j:], " ")
-			if strings.HasPrefix(rest, ":") {
-				b.WriteString(st.JSONKey.Render(tok))
-			} else {
-				b.WriteString(st.JSONString.Render(tok))
-			}
-			i = j
-		case c == '-' || (c >= '0' && c <= '9'):
-			j := i
-			for j < len(line) && strings.IndexByte("-+.eE0123456789", line[j]) >= 0 {
-				j++
-			}
-			b.WriteString(st.JSONNumber.Render(line[i:j]))
-			i = j
-		case c == 't' || c == 'f' || c == 'n':
-			j := i
-			for j < len(line) && line[j] >= 'a' && line[j] <= 'z' {
-				j++
-			}
-			b.WriteString(st.JSONLiteral.Render(line[i:j]))
-			i = max(j, i+1)
-		case c == ' ':
-			j := i
-			for j < len(line) && line[j] == ' ' {
-				j++
-			}
-			b.WriteString(line[i:j])
-			i = j
-		default:
-			b.WriteString(st.JSONPunct.Render(line[i : i+1]))
-			i++
-		}
-	}
-	return b.String()
-}
-
-// reportDetail is the full-screen end-of-call view of a call.
+// reportDetail is the full-screen end-of-call view of a call (rebuilt by SetSize when the
+// width or the styles change).
 func reportDetail(st *Styles, c *call, w int) *detailView {
 	d := &detailView{callID: c.id, title: "End of call · " + c.short}
+	d.build = func(d *detailView, w int) { buildReport(d, st, c, w) }
+	w = max(w, 20)
+	d.build(d, w)
+	d.builtW = w
+	return d
+}
+
+// buildReport fills an end-of-call view's lines for width w.
+func buildReport(d *detailView, st *Styles, c *call, w int) {
 	d.lines = append(d.lines, st.Dim.Render("call ")+c.idText+st.Dim.Render(" · "+c.who()+" · "+c.kind))
-	if c.report != nil {
-		d.lines = append(d.lines, c.report.lines(st, c, w, false)...)
-		if len(c.report.callLog) > 0 {
-			d.lines = append(d.lines, "", st.TitleFocus.Render("Call log (artifact.transcript)"))
-			for _, l := range c.report.callLog {
-				for _, seg := range strings.Split(ansi.Wrap(l, max(w-2, 8), " "), "\n") {
-					d.lines = append(d.lines, "  "+seg)
-				}
+	if c.report == nil {
+		d.lines = append(d.lines, st.Dim.Render("No end-of-call-report received for this call (yet)."))
+		return
+	}
+	d.lines = append(d.lines, c.report.lines(st, c, w, false)...)
+	if len(c.report.callLog) > 0 {
+		d.lines = append(d.lines, "", st.TitleFocus.Render("Call log (artifact.transcript)"))
+		for _, l := range c.report.callLog {
+			for _, seg := range strings.Split(ansi.Wrap(l, max(w-2, 8), " "), "\n") {
+				d.lines = append(d.lines, "  "+seg)
 			}
 		}
-	} else {
-		d.lines = append(d.lines, st.Dim.Render("No end-of-call-report received for this call (yet)."))
 	}
-	return d
+}
+
+func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
+	d := m.detail
+	keys := &m.keys
+	switch {
+	case key.Matches(k, keys.Close):
+		m.detail = nil
+	case key.Matches(k, keys.Up):
+		d.scroll(-1)
+	case key.Matches(k, keys.Down):
+		d.scroll(1)
+	case key.Matches(k, keys.PageUp):
+		d.scroll(-max(d.h-1, 1))
+	case key.Matches(k, keys.PageDown):
+		d.scroll(max(d.h-1, 1))
+	case key.Matches(k, keys.Top):
+		d.scroll(-1 << 30)
+	case key.Matches(k, keys.Bottom):
+		d.scroll(1 << 30)
+	case key.Matches(k, keys.JumpHeaders), key.Matches(k, keys.JumpRequest), key.Matches(k, keys.JumpServer), key.Matches(k, keys.JumpReply):
+		if d.marks == nil {
+			return nil
+		}
+		sec := secHeaders
+		switch {
+		case key.Matches(k, keys.JumpRequest):
+			sec = secRequest
+		case key.Matches(k, keys.JumpServer):
+			sec = secServer
+		case key.Matches(k, keys.JumpReply):
+			sec = secReply
+		}
+		if !d.jump(sec) {
+			m.setFlash("this request has no " + map[section]string{secHeaders: "headers", secRequest: "body", secServer: "exchange with your server", secReply: "reply"}[sec] + " section")
+		}
+	case key.Matches(k, keys.CopyJSON):
+		what, text := "", ""
+		if d.copy != nil {
+			what, text = d.copy(d.shown())
+		}
+		if text == "" {
+			m.setFlash("nothing to copy")
+			return nil
+		}
+		m.setFlash(fmt.Sprintf("copied %s: %d bytes (OSC 52)", what, len(text)))
+		return tea.SetClipboard(text)
+	case key.Matches(k, keys.CopyCallID):
+		if d.callID == "" {
+			m.setFlash("no call id")
+			return nil
+		}
+		m.setFlash("copied the call id (OSC 52)")
+		return tea.SetClipboard(d.callID)
+	case key.Matches(k, keys.Quit):
+		return m.askQuit()
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/colorprofile"
+
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -12,7 +14,7 @@ import (
 // passed; with auth none it says nothing was checked, in the warning colour.
 func TestVerifiedText(t *testing.T) {
 	t.Parallel()
-	st := DefaultStyles()
+	st := NewStyles(true, colorprofile.TrueColor)
 	tests := []struct {
 		name     string
 		mode     webhook.AuthMode
@@ -62,7 +64,7 @@ func TestForwardResultShown(t *testing.T) {
 		},
 		{
 			name:   "server refused, answers file answered",
-			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Latency: ms(1), At: base, Err: "connection refused: is the server running?"},
+			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Latency: ms(1), At: base, Failure: webhook.ForwardRefused, Err: "connection refused: is the server running?"},
 			out: func() *webhook.Outcome {
 				o := outcome(1, webhook.SourceAnswers, `{"results":[{"toolCallId":"call_1","error":"no such order"}]}`, ms(2))
 				o.Attempts = []string{"forward: connection refused: is the server running?"}
@@ -74,7 +76,7 @@ func TestForwardResultShown(t *testing.T) {
 		{
 			name: "server replied the wrong shape: its reply is shown too",
 			health: webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(2), At: base,
-				Err: "unusable reply: results[0].toolCallId is missing", Header: map[string][]string{"Content-Type": {"application/json"}},
+				Failure: webhook.ForwardUnusable, Err: "unusable reply: results[0].toolCallId is missing", Header: map[string][]string{"Content-Type": {"application/json"}},
 				Body: []byte(`{"results":[{"id":"call_1","output":"sunny"}]}`)},
 			out: func() *webhook.Outcome {
 				o := outcome(1, webhook.SourceFallback, `{"results":[{"toolCallId":"call_1","error":"nobody answered"}]}`, ms(9000))
@@ -133,5 +135,31 @@ func TestForwardResultShown(t *testing.T) {
 				t.Errorf("after s the view starts with %q (forwarded: %v)", top, hasServer)
 			}
 		})
+	}
+}
+
+// TestServerJumpOnlyWhenForwarded: the request detail offers s (your server) only for a
+// request that was forwarded; it used to offer it for every request.
+func TestServerJumpOnlyWhenForwarded(t *testing.T) {
+	t.Parallel()
+	for _, forwarded := range []bool{false, true} {
+		m, _ := sized(t, 160, 48)
+		m.Update(event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+		src := webhook.SourceAnswers
+		if forwarded {
+			m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(3), At: base})
+			src = webhook.SourceForward
+		}
+		m.Update(outcome(1, src, `{"results":[{"toolCallId":"call_1","result":"18C"}]}`, ms(4)))
+		m.Update(press("4"))
+		m.Update(press("enter"))
+		s := screen(m)
+		footer := ansi.Strip(m.footer(160))
+		if got := strings.Contains(footer, "s your server"); got != forwarded {
+			t.Errorf("forwarded %v: the footer offers s: %v\n%s", forwarded, got, footer)
+		}
+		if got := strings.Contains(s, "· s your server ·"); got != forwarded {
+			t.Errorf("forwarded %v: the jump line offers s: %v\n%s", forwarded, got, s)
+		}
 	}
 }

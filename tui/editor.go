@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 // editor is a small multi-line text input for typed answers and the filter. (bubbles'
@@ -51,7 +52,7 @@ func (e *editor) size() int {
 // Insert types s at the cursor. Text is spliced in one piece per line, so pasting (or
 // prefilling) a large body costs its length, not its length squared.
 func (e *editor) Insert(s string) {
-	s = Sanitize(s)
+	s = sanitize.Text(s, 0)
 	rs := []rune(s)
 	if e.limit > 0 {
 		room := e.limit - e.size()

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/colorprofile"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -81,7 +83,7 @@ func TestEditorSanitisesAndWraps(t *testing.T) {
 		t.Errorf("value = %q", got)
 	}
 	e.SetValue(strings.Repeat("x", 25))
-	st := DefaultStyles()
+	st := NewStyles(true, colorprofile.TrueColor)
 	rows := e.View(&st, 10, 2, true)
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 2 (scrolled to the cursor)", len(rows))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -98,24 +99,24 @@ func newEventRow(ev *webhook.Event) *eventRow {
 	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
 	if ev.Rejected != "" {
 		r.typ = "REJECTED"
-		r.rejected = SanitizeLine(clip(ev.Rejected, 300))
+		r.rejected = sanitize.Line(ev.Rejected, 300)
 		r.summary = fmt.Sprintf("%d %s", ev.Status, r.rejected)
 	}
 	if ev.Msg != nil {
-		r.typ = SanitizeLine(clip(ev.Msg.Type, 60))
+		r.typ = sanitize.Line(ev.Msg.Type, 60)
 		r.callID = ev.Msg.Call.ID
-		r.short = shortID(SanitizeLine(clip(r.callID, 200)))
+		r.short = shortID(sanitize.Line(r.callID, 200))
 		if ev.Rejected == "" {
 			r.summary = summarize(ev.Msg)
 		}
 	}
-	r.search = strings.ToLower(r.typ + " " + SanitizeLine(clip(r.callID, 200)) + " " + r.summary)
+	r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
 	return r
 }
 
 // summarize describes a message on one sanitised line.
 func summarize(m *webhook.Message) string {
-	s := func(v string) string { return SanitizeLine(clip(v, 200)) }
+	s := func(v string) string { return sanitize.Line(v, 200) }
 	switch m.Kind {
 	case webhook.TypeTranscript:
 		return fmt.Sprintf("%s %s: %s", s(m.Role), s(m.TranscriptType), s(m.Transcript))
@@ -254,6 +255,26 @@ func (p *eventsPane) selected(l *eventLog, filter string) *eventRow {
 	return at(min(max(p.sel, 0), n-1))
 }
 
+// layout returns the selected row and the first visible one for n rows: the last row while
+// following, else the selection kept within the rows and on screen.
+func (p *eventsPane) layout(n int) (sel, top int) {
+	if n == 0 {
+		return p.sel, p.top
+	}
+	sel, top = p.sel, p.top
+	if p.follow {
+		sel = n - 1
+	}
+	sel = min(max(sel, 0), n-1)
+	if p.follow || sel >= top+p.h {
+		top = sel - p.h + 1
+	}
+	if sel < top {
+		top = sel
+	}
+	return sel, min(max(top, 0), max(n-p.h, 0))
+}
+
 // View renders the visible rows.
 func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, now time.Time) []string {
 	if p.h <= 0 || p.w <= 0 {
@@ -266,22 +287,12 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, 
 		}
 		return []string{st.Dim.Render("Waiting for the first request…")}
 	}
-	if p.follow {
-		p.sel = n - 1
-	}
-	p.sel = min(max(p.sel, 0), n-1)
-	if p.follow || p.sel >= p.top+p.h {
-		p.top = p.sel - p.h + 1
-	}
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	p.top = min(max(p.top, 0), max(n-p.h, 0))
+	sel, top := p.layout(n)
 	out := make([]string, 0, p.h)
-	for i := p.top; i < n && len(out) < p.h; i++ {
+	for i := top; i < n && len(out) < p.h; i++ {
 		line := p.row(st, at(i), now)
-		if i == p.sel && focused {
-			line = st.Selected.Render(fit(line, p.w))
+		if i == sel && focused {
+			line = selectedRow(st, line, p.w)
 		}
 		out = append(out, line)
 	}
@@ -310,8 +321,8 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
 		b.WriteString(" ")
 	}
-	if r.fwd != nil {
-		b.WriteString(fwdTag(st, r.fwd))
+	if tag := rowFwdTag(st, r); tag != "" {
+		b.WriteString(tag)
 		b.WriteString(" ")
 	}
 	if r.out != nil && r.out.Reply.Source == sourceNoReply {
@@ -333,4 +344,18 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 	}
 	b.WriteString(r.summary)
 	return b.String()
+}
+
+func (m *Model) eventsTitle() string {
+	t := fmt.Sprintf("4 Events · %d", m.eventCount)
+	if m.rejected > 0 {
+		t += fmt.Sprintf(" · %d rejected", m.rejected)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	if !m.eventsP.follow {
+		t += " · paused (f follows)"
+	}
+	return t
 }

@@ -41,7 +41,7 @@ func TestHelpAndEmptyState(t *testing.T) {
 	m, _ := sized(t, 160, 48)
 	m.Update(webhook.Status{ListenURL: "http://127.0.0.1:4242"})
 	flat := func() string { return strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " ") }
-	if s := flat(); !strings.Contains(s, "try `vapimon send tool-calls` in another terminal") || !strings.Contains(s, "--public-url") {
+	if s := flat(); !strings.Contains(s, "run in another terminal: vapimon send tool-calls Or") || !strings.Contains(s, "--public-url") {
 		t.Errorf("empty state without a public URL does not suggest a local test:\n%s", screen(m))
 	}
 	m.Update(webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app"})

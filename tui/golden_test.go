@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -80,13 +81,28 @@ func TestGolden(t *testing.T) {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s_%dx%d", sc.name, sz.w, sz.h)
 			t.Run(name, func(t *testing.T) {
-				clk := newClock(base)
-				m := newTestModel(clk, nil)
-				m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
-				sc.build(t, m, clk)
-				got := screen(m)
-				checkScreen(t, got, sz.w, sz.h)
-				golden(t, name, got)
+				// The same scene in each theme: the stripped screen is the same, and each
+				// keeps its colours in a golden of its own (the styles are those of a
+				// 24-bit terminal, whatever runs the test: bubbletea downsamples them).
+				var plain string
+				for _, th := range []Theme{ThemeDark, ThemeLight} {
+					clk := newClock(base)
+					m := newTestModel(clk, nil)
+					m.opts.Theme = th
+					m.restyle(initialLook(th))
+					m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+					sc.build(t, m, clk)
+					got := screen(m)
+					checkScreen(t, got, sz.w, sz.h)
+					switch {
+					case plain == "":
+						plain = got
+						golden.RequireEqual(t, got)
+					case got != plain:
+						t.Errorf("the %s theme draws another screen than the dark one:\n%s", th, got)
+					}
+					t.Run(string(th), func(t *testing.T) { golden.RequireEqual(t, m.View().Content) })
+				}
 			})
 		}
 	}

@@ -1,11 +1,7 @@
 package tui
 
 import (
-	"flag"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,14 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
 )
-
-// updating reports whether -update was given. The flag itself is registered by
-// github.com/charmbracelet/x/exp/golden (imported through teatest), which the golden files
-// here share.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // base is the fixed start time of every scenario, in local time so that clock times print
 // the same in every time zone.
@@ -162,25 +150,6 @@ func screen(m *Model) string {
 	return ansi.Strip(m.View().Content)
 }
 
-// golden compares got with testdata/name.golden, rewriting it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if updating() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("screen differs from %s (run with -update after checking):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
-}
-
 // checkScreen asserts the screen's shape: exactly h lines of exactly w cells.
 func checkScreen(t *testing.T, s string, w, h int) {
 	t.Helper()
@@ -194,5 +163,3 @@ func checkScreen(t *testing.T, s string, w, h int) {
 		}
 	}
 }
-
-var _ = fmt.Sprint

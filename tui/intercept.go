@@ -12,6 +12,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -129,7 +130,7 @@ func editableJSON(body []byte) (string, error) {
 		return "", fmt.Errorf("your server's reply is too large to edit here (%d bytes): send it as is or replace it", len(body))
 	}
 	s := buf.String()
-	if plainASCII(s) {
+	if sanitize.PlainASCII(s) {
 		return s, nil
 	}
 	var b strings.Builder
@@ -169,7 +170,7 @@ func (m *Model) submitEdit() {
 	if len(probs) > 0 && p.checked != text {
 		p.problems = make([]string, len(probs))
 		for i, pb := range probs {
-			p.problems[i] = SanitizeLine(clip(pb, 300))
+			p.problems[i] = sanitize.Line(pb, 300)
 		}
 		p.checked = text
 		return
@@ -197,15 +198,12 @@ func jsonErrorAt(text string, err error) string {
 
 // interceptView draws the review or edit box for a held server reply.
 func (m *Model) interceptView(w, maxH int) []string {
-	st := &m.styles
-	pr := m.prompt
-	p := pr.p
-	ev := p.req.ev
-	inner := w - 4
+	st, pr := &m.styles, m.prompt
+	p, ev, inner := pr.p, pr.p.req.ev, w-4
 	var body []string
 	add := func(s string) { body = append(body, s) }
 
-	typ := SanitizeLine(clip(ev.Msg.Type, 60))
+	typ := sanitize.Line(ev.Msg.Type, 60)
 	title := "Your server answered " + typ
 	if p.mode == modeEdit {
 		title = "Edit your server's reply to " + typ
@@ -213,15 +211,9 @@ func (m *Model) interceptView(w, maxH int) []string {
 	if c := m.calls.byID[ev.CallID()]; c != nil {
 		title += " · call " + c.short
 	}
-	if waiting := m.queuedCount() - 1; waiting > 0 {
-		title += fmt.Sprintf(" · %d more waiting", waiting)
-	}
-
-	left := ev.Deadline.Sub(m.now())
-	total := ev.Deadline.Sub(ev.Received)
-	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
-	if total > 0 {
-		add(bar(st, float64(left)/float64(total), max(inner-len(secs), 1)) + st.Warn.Render(secs))
+	title += m.moreWaiting()
+	if line := m.countdown(ev, inner, false); line != "" {
+		add(line)
 	}
 	then := "then your server's reply is sent as is"
 	if p.edited() {
@@ -232,12 +224,12 @@ func (m *Model) interceptView(w, maxH int) []string {
 	srv := p.server
 	info := fmt.Sprintf("HTTP %d", srv.Status)
 	if ct := srv.Header.Get("Content-Type"); ct != "" {
-		info += " · " + SanitizeLine(clip(ct, 60))
+		info += " · " + sanitize.Line(ct, 60)
 	}
 	info += fmt.Sprintf(" · %d bytes", len(srv.Body))
 	add(st.Dim.Render("your server ") + st.OK.Render(info))
 	if srv.Note != "" {
-		add(st.Warn.Render(SanitizeLine(clip(srv.Note, 400))))
+		add(st.Warn.Render(sanitize.Line(srv.Note, 400)))
 	}
 
 	switch p.mode {

@@ -126,10 +126,10 @@ func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
 // helpFor returns the bindings that apply in the current context.
 func (m *Model) helpFor() helpKeys {
 	k := &m.keys
-	switch {
-	case m.confirmQuit:
+	switch m.layer() {
+	case layerQuit:
 		return helpKeys{short: []key.Binding{k.Yes, k.No}, full: [][]key.Binding{{k.Yes, k.No}}}
-	case m.prompt != nil && !m.dialogOpen():
+	case layerPrompt:
 		// In a prompt q is a letter of the answer: ctrl+c is the way out.
 		quit := k.Quit
 		quit.SetHelp("ctrl+c", "quit")
@@ -150,14 +150,20 @@ func (m *Model) helpFor() helpKeys {
 		// tab is left to the hint line above, which says what it would fill in.
 		short := []key.Binding{k.Send, k.Newline, k.SendError, later, quit}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
-	case m.detail != nil:
+	case layerDetail:
 		if m.detail.marks == nil {
 			short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
 			return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
 		}
-		short := []key.Binding{k.Down, k.JumpRequest, k.JumpServer, k.JumpReply, k.JumpHeaders, k.CopyJSON, k.CopyCallID, k.Close}
-		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.JumpHeaders, k.JumpRequest, k.JumpServer, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}}}
+		// s only where there was an exchange with your server (forwarding).
+		jumps := []key.Binding{k.JumpRequest, k.JumpReply, k.JumpHeaders}
+		if _, ok := m.detail.marks[secServer]; ok {
+			jumps = []key.Binding{k.JumpRequest, k.JumpServer, k.JumpReply, k.JumpHeaders}
+		}
+		short := append(append([]key.Binding{k.Down}, jumps...), k.CopyJSON, k.CopyCallID, k.Close)
+		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, jumps, {k.CopyJSON, k.CopyCallID, k.Close}}}
 	}
+	// The panes, and the help screen or the filter over them: the panes' keys.
 	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}
 	if m.opts.SetIntercept != nil {
 		global = append(global, k.Intercept)

@@ -8,10 +8,7 @@
 package tui
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -48,31 +45,13 @@ type Options struct {
 	// Intercept is whether --intercept is on at start: replies from the developer's server
 	// wait for the operator's review (Operator.Intercept).
 	Intercept bool
+	// Theme picks the colours for a light or dark terminal background; ThemeAuto (or "")
+	// asks the terminal.
+	Theme Theme
 	// SetIntercept, set only when forwarding is configured, turns interception on or off
 	// (the i key; the status bar and help mention it only when set). It is called from the
 	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
 	SetIntercept func(on bool)
-}
-
-// ReplayControl lets the monitor's keys drive an offline replay. Its functions are called
-// from the UI loop and must return at once; any of them may be nil.
-type ReplayControl struct {
-	// Source names what is replayed (the tape path), for the status bar.
-	Source string
-	// TogglePause pauses or resumes playback and returns whether it is now paused.
-	TogglePause func() (paused bool)
-	// Step sends the next record while paused.
-	Step func()
-	// Speed multiplies the playback speed by factor and returns the new speed.
-	Speed func(factor float64) float64
-	// Progress reports records sent, records in total, whether paused, and the speed.
-	Progress func() (done, total int, paused bool, speed float64)
-	// Recorded returns when the replayed request seq was recorded (zero when unknown):
-	// the events pane and the request detail show that time rather than now.
-	Recorded func(seq uint64) time.Time
-	// Start, when set, is run by Run in its own goroutine once it has subscribed to the
-	// bus (so nothing published is missed), with a context that ends when Run returns.
-	Start func(ctx context.Context)
 }
 
 // pane identifies one of the four panes, in focus order.
@@ -120,6 +99,7 @@ type Model struct {
 	now    func() time.Time
 	grace  time.Duration
 	keys   KeyMap
+	look   look // what styles are for: the terminal's background and colour profile
 	styles Styles
 	help   help.Model
 
@@ -198,7 +178,6 @@ func NewModel(opts Options, op *Operator) *Model {
 		now:        opts.Now,
 		grace:      grace,
 		keys:       DefaultKeyMap(),
-		styles:     DefaultStyles(),
 		help:       help.New(),
 		status:     opts.Status,
 		calls:      newCallStore(opts.KeepCalls),
@@ -211,15 +190,27 @@ func NewModel(opts Options, op *Operator) *Model {
 	m.transP.follow = true
 	m.toolsP.follow = true
 	m.eventsP.follow = true
+	m.look = initialLook(opts.Theme)
+	m.styles = NewStyles(m.look.dark, m.look.profile)
+	m.help.Styles = m.styles.Help
 	return m
 }
 
-// Init implements tea.Model: it starts the clock that redraws countdowns.
-func (m *Model) Init() tea.Cmd { return tick() }
+// Init implements tea.Model: it starts the clock that redraws countdowns and, unless the
+// theme says, asks the terminal for its background colour.
+func (m *Model) Init() tea.Cmd { return tea.Batch(tick(), m.lookCmd()) }
 
 // Update implements tea.Model. It does no I/O: answers go to waiting handlers through
-// buffered channels that never block.
+// buffered channels that never block. Whatever the message, it ends with settle, so that
+// View only draws the state it is given.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.layer()
+	cmd := m.update(msg)
+	m.settle(before)
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -233,279 +224,88 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tickMsg:
 		m.expire()
-		return m, tick()
-	case tea.KeyPressMsg:
-		covered := m.dialogOpen()
-		cmd := m.key(msg)
-		m.revealed(covered)
-		return m, cmd
-	case tea.PasteMsg:
-		switch {
-		case m.prompt != nil && !m.dialogOpen() && m.promptTakesKeys():
-			if ed := m.prompt.activeEditor(); ed != nil {
-				ed.Insert(msg.Content)
-			}
-		case m.filtering:
-			m.filterEd.Insert(msg.Content)
-			m.filter = strings.ToLower(m.filterEd.Value())
+		return tick()
+	case tea.BackgroundColorMsg:
+		if m.opts.Theme.auto() {
+			m.restyle(look{dark: msg.IsDark(), profile: m.look.profile})
 		}
+	case tea.ColorProfileMsg:
+		m.restyle(look{dark: m.look.dark, profile: msg.Profile})
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		m.paste(msg.Content)
 	case tea.MouseWheelMsg:
 		m.wheel(tea.Mouse(msg))
 	case tea.MouseClickMsg:
-		covered := m.dialogOpen()
 		m.click(tea.Mouse(msg))
-		m.revealed(covered)
 	default:
 		m.ingest(msg)
 	}
-	return m, nil
+	return nil
 }
-
-// ingest takes one value from the bus or the operator.
-func (m *Model) ingest(v any) {
-	switch v := v.(type) {
-	case *webhook.Event:
-		m.addEvent(v)
-	case *webhook.Outcome:
-		m.addOutcome(v)
-	case webhook.Notice:
-		v.Text = SanitizeLine(clip(v.Text, 500))
-		v.Time = m.now() // shown for a while from when it arrived
-		m.notice = v
-	case *webhook.Notice:
-		if v != nil {
-			m.ingest(*v)
-		}
-	case webhook.Status:
-		m.status = v
-	case *webhook.Status:
-		if v != nil {
-			m.status = *v
-		}
-	case webhook.TapeHealth:
-		m.noteTape(v)
-	case *webhook.TapeHealth:
-		if v != nil {
-			m.noteTape(*v)
-		}
-	case webhook.ForwardHealth:
-		m.noteHealth(v)
-	case *webhook.ForwardHealth:
-		if v != nil {
-			m.noteHealth(*v)
-		}
-	case *opRequest:
-		m.addRequest(v)
-	}
-}
-
-// noteTape records the tape's health. Failed only grows: a report that arrives late (the
-// forwarder coalesces) never lowers the count.
-func (m *Model) noteTape(h webhook.TapeHealth) {
-	if h.Failed >= m.tapeFailed {
-		m.tapeFailed = h.Failed
-		m.tapeErr = SanitizeLine(clip(h.Err, 300))
-	}
-}
-
-// addEvent records a request and updates its call.
-func (m *Model) addEvent(ev *webhook.Event) {
-	if ev == nil || (ev.Seq != 0 && m.events.has(ev.Seq)) {
-		return
-	}
-	m.eventCount++
-	if ev.Rejected != "" {
-		m.rejected++
-	}
-	row := newEventRow(ev)
-	if rc := m.opts.Replay; rc != nil {
-		row.offline = true
-		if rc.Recorded != nil {
-			if t := rc.Recorded(ev.Seq); !t.IsZero() {
-				row.at = t
-			}
-		}
-	}
-	m.events.push(row)
-	msg := ev.Msg
-	if msg == nil {
-		return
-	}
-	at := ev.Received
-	if at.IsZero() {
-		at = m.now()
-	}
-	var c *call
-	if id := msg.Call.ID; id != "" {
-		var gone *call
-		c, gone = m.calls.get(id, at)
-		if gone != nil {
-			m.forget(gone)
-		}
-		c.noteCallFields(msg, at)
-		if m.calls.byID[m.shownCall] == nil {
-			m.shownCall = id // the first call seen is shown under "all calls"
-		}
-	}
-	if webhook.ExpectsReply(msg.Kind) {
-		rows := newToolRows(ev, c)
-		m.toolsBySeq[ev.Seq] = rows
-		m.toolLog = append(m.toolLog, rows...)
-		if len(m.toolLog) > maxToolLog {
-			m.toolLog = append(m.toolLog[:0:0], m.toolLog[len(m.toolLog)-maxToolLog/2:]...)
-		}
-		if c != nil {
-			c.tools = append(c.tools, rows...)
-			if len(c.tools) > maxToolsPerCall {
-				c.tools = append(c.tools[:0:0], c.tools[len(c.tools)-maxToolsPerCall/2:]...)
-			}
-		}
-	}
-	if c != nil {
-		wasEnded := c.isEnded
-		applyToCall(c, msg, at)
-		if c.isEnded != wasEnded {
-			m.calls.dirty = true // live calls sort first
-		}
-	}
-}
-
-// forget drops references to an evicted call.
-func (m *Model) forget(c *call) {
-	if m.selCall == c.id {
-		m.selCall = ""
-	}
-	if m.shownCall == c.id {
-		m.shownCall = ""
-	}
-}
-
-// addOutcome records the reply to a request.
-func (m *Model) addOutcome(o *webhook.Outcome) {
-	if o == nil {
-		return
-	}
-	if row := m.events.bySeq[o.Seq]; row != nil {
-		row.out = o
-	}
-	if rows, ok := m.toolsBySeq[o.Seq]; ok {
-		applyOutcome(rows, o)
-		delete(m.toolsBySeq, o.Seq)
-		m.noteAnswers(rows)
-	}
-	for _, p := range m.queue {
-		if p.seq == o.Seq && !p.done {
-			p.done = true
-			if m.prompt != nil && m.prompt.p == p {
-				// The reply went out while the prompt was open: usually the deadline
-				// (the handler's outcome often arrives before the next tick sees it).
-				m.setFlash(m.closedFlash(o))
-				m.closePrompt()
-			}
-		}
-	}
-	m.dropDone()
-}
-
-// noteAnswers adds a transcript note for each answered tool call of a live call.
-func (m *Model) noteAnswers(rows []*toolRow) {
-	for _, r := range rows {
-		c := m.calls.byID[r.callID]
-		if c == nil || r.id == "" {
-			continue
-		}
-		if r.lost { // no reply on the tape (offline replay)
-			c.transcript.note(lineTool, r.received, fmt.Sprintf("%s: %s", r.name, r.result))
-			continue
-		}
-		what := "→ " + r.result
-		switch {
-		case r.source == webhook.SourceFallback && !r.kept && !r.keptYou:
-			what = "→ fallback sent: " + r.result
-		case r.isErr:
-			what = "→ error: " + r.result
-		}
-		c.transcript.note(lineTool, r.received.Add(r.latency), fmt.Sprintf("%s %s (%s %s)", r.name, what, r.answerLabel(), fmtLatency(r.latency)))
-	}
-}
-
-// expire closes requests whose deadline passed (the handler sends the fallback) and marks
-// rows whose outcome never came.
-func (m *Model) expire() {
-	now := m.now()
-	for _, p := range m.queue {
-		if p.done {
-			continue
-		}
-		dl := p.deadline()
-		if p.req.ctx.Err() != nil || (!dl.IsZero() && !now.Before(dl)) {
-			p.done = true
-			for _, r := range p.rows {
-				if !r.done {
-					r.expired = true
-				}
-			}
-			if m.prompt != nil && m.prompt.p == p {
-				m.setFlash(m.expiredFlash())
-				m.closePrompt()
-			}
-		}
-	}
-	m.dropDone()
-	for seq, rows := range m.toolsBySeq {
-		if len(rows) == 0 {
-			delete(m.toolsBySeq, seq)
-			continue
-		}
-		dl := rows[0].deadline
-		if dl.IsZero() {
-			continue
-		}
-		if !now.Before(dl) {
-			for _, r := range rows {
-				r.expired = true
-			}
-		}
-		if late := now.Sub(dl); late > outcomeGrace && !rows[0].done && m.opts.Replay == nil {
-			// The handler replies at the deadline and publishes the outcome at once: none
-			// seen a few seconds later means the bus dropped it. Say so rather than guess;
-			// the tape has the reply.
-			for _, r := range rows {
-				r.done, r.lost, r.source, r.result = true, true, "", noOutcome
-			}
-		}
-		if now.Sub(dl) > time.Minute {
-			delete(m.toolsBySeq, seq) // an outcome this late is not coming
-		}
-	}
-}
-
-// outcomeGrace is how long after an event's deadline the monitor waits for its outcome
-// before saying it will not see one (the bus dropped it).
-const outcomeGrace = 5 * time.Second
-
-// noOutcome is shown for a request whose outcome the monitor never received.
-const noOutcome = "no outcome seen (screen update dropped; the tape has it)"
 
 // selectedCall returns the call whose transcript is shown: the selected one or, when "all
-// calls" is selected, the call shown so far (the first seen). It switches by itself only to
-// a call with a request waiting for the operator's answer, never because another call's
-// events arrived or the shown call ended (the transcript title counts the other live calls).
+// calls" is selected, the call shown there (see noteNewCall and showCall).
 func (m *Model) selectedCall() *call {
-	if m.selCall != "" {
-		if c := m.calls.byID[m.selCall]; c != nil {
-			return c
-		}
-		m.selCall = ""
-	}
-	if c := m.calls.byID[m.shownCall]; c != nil {
+	if c := m.calls.byID[m.selCall]; c != nil {
 		return c
 	}
-	if l := m.calls.list(); len(l) > 0 {
-		m.shownCall = l[0].id
-		return l[0]
+	return m.calls.byID[m.shownCall]
+}
+
+// callsSel is the calls pane's selected row for the selected call, among calls as listed:
+// 0 for "all calls", and the row where the selected call is now (rows reorder as calls
+// start and end).
+func (m *Model) callsSel(calls []*call) int {
+	if m.selCall == "" {
+		return 0
 	}
-	return nil
+	for i, c := range calls {
+		if c.id == m.selCall {
+			return i + 1
+		}
+	}
+	return m.callsP.sel
+}
+
+// settle makes the state consistent at the end of Update, so that View draws it without
+// changing anything. A prompt that has just come to the top (it opened, or the dialog above
+// it closed) gets a fresh grace period: the operator was looking at something else, and
+// keys already on their way must not answer it. References to calls that are gone are
+// dropped; selections and scroll positions follow what moved (new rows, a resize, a
+// filter) and stay within their lists; help and detail views stay within their text.
+func (m *Model) settle(before layer) {
+	if before != layerPrompt && m.layer() == layerPrompt {
+		m.prompt.opened = m.now()
+	}
+	if m.calls.byID[m.selCall] == nil {
+		m.selCall = ""
+	}
+	if m.calls.byID[m.shownCall] == nil {
+		m.shownCall = ""
+		if l := m.calls.list(); len(l) > 0 {
+			m.shownCall = l[0].id
+		}
+	}
+	if m.width < minWidth || m.height < minHeight {
+		return // nothing is laid out
+	}
+	st := &m.styles
+	calls := m.visibleCalls()
+	m.callsP.sel, m.callsP.top = m.callsP.layout(m.callsSel(calls), len(calls)+1)
+	m.transP.settle(st, m.selectedCall())
+	rows, _ := m.toolRows()
+	m.toolsP.sel, m.toolsP.top = m.toolsP.layout(st, rows)
+	n, _ := m.eventsP.visible(m.events, m.filter)
+	m.eventsP.sel, m.eventsP.top = m.eventsP.layout(n)
+	if m.isOpen(layerHelp) {
+		m.helpTop = m.helpScroll(len(m.helpLines(m.width - 2)))
+	}
+	if d := m.detail; d != nil {
+		d.SetSize(m.width-2, m.bodyHeight()-2)
+		d.scroll(0)
+	}
 }
 
 // showCall makes the transcript show call id under "all calls" (the operator must answer
@@ -514,29 +314,4 @@ func (m *Model) showCall(id string) {
 	if id != "" && m.calls.byID[id] != nil {
 		m.shownCall = id
 	}
-}
-
-// visibleCalls returns the calls shown in the calls pane (filtered).
-func (m *Model) visibleCalls() []*call {
-	all := m.calls.list()
-	if m.filter == "" {
-		return all
-	}
-	out := make([]*call, 0, len(all))
-	for _, c := range all {
-		if c.matches(m.filter) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// toolRows returns the rows for the tools pane.
-func (m *Model) toolRows() ([]*toolRow, bool) {
-	if m.selCall != "" {
-		if c := m.calls.byID[m.selCall]; c != nil {
-			return c.tools, false
-		}
-	}
-	return m.toolLog, true
 }

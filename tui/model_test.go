@@ -262,21 +262,38 @@ func TestDetailViewAndCopy(t *testing.T) {
 			t.Errorf("detail lacks %q:\n%s", want, s)
 		}
 	}
-	m.Update(press("G")) // the reply is at the bottom
+	// y copies the JSON shown (issue 10: it copied the request while the reply was shown).
+	copied := func(keys ...string) string {
+		t.Helper()
+		for _, k := range keys {
+			m.Update(press(k))
+		}
+		_, cmd := m.Update(press("y"))
+		if cmd == nil {
+			t.Fatal("y returned no clipboard command")
+		}
+		return fmt.Sprint(cmd())
+	}
+	const reply = `{"results":[{"toolCallId":"call_1","result":"18C"}]}`
+	if got := copied(); got != string(ev.Body) {
+		t.Errorf("y at the top copies %v, want the request body", got)
+	}
+	if got := copied("G"); got != reply { // the reply is at the bottom
+		t.Errorf("y at the bottom copies %v, want the reply", got)
+	}
 	s = screen(m)
-	for _, want := range []string{"answered by your server", `"result": "18C"`} {
+	for _, want := range []string{"answered by your server", `"result": "18C"`, "copied the reply: 52 bytes"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("detail lacks %q:\n%s", want, s)
 		}
 	}
-	_, cmd := m.Update(press("y"))
-	if cmd == nil {
-		t.Fatal("y returned no clipboard command")
+	if got := copied("r"); got != string(ev.Body) {
+		t.Errorf("y after r copies %v, want the request body", got)
 	}
-	if msg := cmd(); fmt.Sprint(msg) != string(ev.Body) {
-		t.Errorf("y copies %v, want the request body", msg)
+	if got := copied("R"); got != reply {
+		t.Errorf("y after R copies %v, want the reply", got)
 	}
-	_, cmd = m.Update(press("c"))
+	_, cmd := m.Update(press("c"))
 	if cmd == nil || fmt.Sprint(cmd()) != callID {
 		t.Error("c does not copy the call id")
 	}
@@ -347,27 +364,38 @@ func TestStatusBar(t *testing.T) {
 		health []webhook.ForwardHealth
 		want   []string
 	}{
-		{"80 columns: the tape path gives way to the forward status", webhook.Status{ListenURL: "http://127.0.0.1:4242", Auth: "secret X-Vapi-Secret",
+		{"80 columns: the tape path gives way to the forward status", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthSecret, Auth: "x-vapi-secret",
 			Forward: "http://127.0.0.1:3999", Tape: "/home/dev/.local/state/vapimon/tapes/2026-11-29T15-09-16.jsonl"},
-			[]webhook.ForwardHealth{{Target: "http://127.0.0.1:3999", Err: "connection refused", At: base}},
+			[]webhook.ForwardHealth{{Target: "http://127.0.0.1:3999", Failure: webhook.ForwardRefused, Err: "connection refused", At: base}},
 			[]string{"ev 0 · pend 0 · auth secret · 0 rejected · fwd :3999 ✗ refused · tape …/2026"}},
-		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off"},
+		{"local", webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: webhook.TunnelOff},
 			nil, []string{"http://127.0.0.1:4242", "NGROK_AUTHTOKEN", "auth NONE (unverified) · 0 rejected", "tape off"}},
-		{"auth described as none", webhook.Status{ListenURL: "http://127.0.0.1:4242", Auth: "none: requests are NOT verified"},
+		{"auth none", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthNone, Auth: "none: requests are NOT verified"},
 			nil, []string{"auth NONE (unverified) · 0 rejected"}},
-		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: "online", Auth: "hmac sha256", Tape: "s.jsonl"},
+		{"public", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: webhook.TunnelOnline, AuthMode: webhook.AuthHMAC, Auth: "hmac sha256", Tape: "s.jsonl"},
 			nil, []string{"https://abc.ngrok.app", "paste into Vapi", "tunnel online", "auth hmac sha256", "tape s.jsonl"}},
 		{"forward failing", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
-			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Err: "connection refused", At: base}}, []string{"fwd :3000/vapi ✗ refused ·"}},
+			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Failure: webhook.ForwardRefused, Err: "connection refused", At: base}}, []string{"fwd :3000/vapi ✗ refused ·"}},
 		{"forward failing again and again", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://127.0.0.1:3999"},
 			[]webhook.ForwardHealth{
 				{Target: "http://127.0.0.1:3999", Status: 200, At: base},
-				{Target: "http://127.0.0.1:3999", Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
-				{Target: "http://127.0.0.1:3999", Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
-				{Target: "http://127.0.0.1:3999", Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
+				{Target: "http://127.0.0.1:3999", Failure: webhook.ForwardRefused, Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
+				{Target: "http://127.0.0.1:3999", Failure: webhook.ForwardRefused, Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
+				{Target: "http://127.0.0.1:3999", Failure: webhook.ForwardRefused, Err: "dial tcp 127.0.0.1:3999: connect: connection refused", At: base},
 			}, []string{"fwd :3999 ✗ refused 3×"}},
 		{"forward timing out on another host", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "https://dev.example.com/hook"},
-			[]webhook.ForwardHealth{{Target: "https://dev.example.com/hook", Err: "forward: no reply from https://dev.example.com/hook within 6.8s", At: base}}, []string{"fwd dev.example.com/hook ✗ timed out"}},
+			[]webhook.ForwardHealth{{Target: "https://dev.example.com/hook", Failure: webhook.ForwardTimeout, Err: "forward: no reply from https://dev.example.com/hook within 6.8s", At: base}}, []string{"fwd dev.example.com/hook ✗ timed out"}},
+		{"auth mode given, no description", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthBearer},
+			nil, []string{"auth bearer · 0 rejected"}},
+		{"a description that starts with none is not the mode", webhook.Status{ListenURL: "http://127.0.0.1:4242", AuthMode: webhook.AuthSecret, Auth: "none-of-your-business header"},
+			nil, []string{"auth none-of-your-business header · 0 rejected"}},
+		{"tunnel reconnecting", webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app", Tunnel: webhook.TunnelReconnecting, TunnelNote: "session closed: retrying"},
+			nil, []string{"tunnel reconnecting session closed: retrying"}},
+		{"warnings on a line of their own", webhook.Status{ListenURL: "http://0.0.0.0:4242", AuthMode: webhook.AuthNone,
+			Warnings: []string{"--addr 0.0.0.0:4242 listens on every interface", "auth none: anyone who finds the URL can post"}},
+			nil, []string{"\n ⚠ --addr 0.0.0.0:4242 listens on every interface · auth none: anyone who finds the URL can post", "auth NONE (unverified)"}},
+		{"demo: local on purpose", webhook.Status{ListenURL: "http://127.0.0.1:4242", Mode: webhook.ModeDemo, TunnelNote: "demo: playing the weather scenario"},
+			nil, []string{"http://127.0.0.1:4242 demo: playing the weather scenario"}},
 		{"forward ok", webhook.Status{ListenURL: "http://127.0.0.1:4242", Forward: "http://localhost:3000/vapi"},
 			[]webhook.ForwardHealth{{Target: "http://localhost:3000/vapi", Status: 200, Latency: 12 * time.Millisecond, At: base}}, []string{"fwd :3000/vapi ✓ 200 12ms"}},
 	}
@@ -383,7 +411,7 @@ func TestStatusBar(t *testing.T) {
 			for _, h := range tt.health {
 				m.Update(h)
 			}
-			s := strings.Join(strings.Split(screen(m), "\n")[:3], "\n")
+			s := strings.Join(strings.Split(screen(m), "\n")[:m.statusHeight()], "\n")
 			for _, w := range tt.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("status bar lacks %q:\n%s", w, s)
@@ -436,10 +464,11 @@ func TestToolsPaneDrawsOnlyVisibleRows(t *testing.T) {
 	}
 }
 
-// TestAllCallsKeepsTheShownCall checks that under "all calls" the transcript stays on the
-// call it shows while other calls talk or it ends, counts the other live calls, and
-// switches by itself only to a call whose tool call needs an answer.
-func TestAllCallsKeepsTheShownCall(t *testing.T) {
+// TestAllCallsShowsTheNewestCall checks that under "all calls" the transcript shows the
+// newest call (issue 10: it used to stay on the oldest): it switches when a call starts,
+// not while another call talks or the shown call ends, nor while the operator reads back;
+// it counts the other live calls, and shows a call whose tool call needs an answer.
+func TestAllCallsShowsTheNewestCall(t *testing.T) {
 	t.Parallel()
 	m, _ := sized(t, 160, 48)
 	line := func(seq uint64, id, text string) {
@@ -452,20 +481,29 @@ func TestAllCallsKeepsTheShownCall(t *testing.T) {
 		}
 	}
 	line(1, "aaaaaaaa-first", "from the first call")
+	shown("aaaaaaaa-first", "the first call started")
 	line(2, "bbbbbbbb-second", "from the second call")
+	shown("bbbbbbbb-second", "a second call started")
 	line(3, "aaaaaaaa-first", "the first call again")
-	shown("aaaaaaaa-first", "a second call started")
-	if s := screen(m); !strings.Contains(s, "Transcript · aaaaaaaa · 1 other call live") {
+	shown("bbbbbbbb-second", "the older call talked")
+	if s := screen(m); !strings.Contains(s, "Transcript · bbbbbbbb · 1 other call live") {
 		t.Errorf("no badge for the other live call:\n%s", s)
 	}
-	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"aaaaaaaa-first"}}}`))
-	shown("aaaaaaaa-first", "the shown call ended")
+	m.Update(event(t, 4, base, `{"message":{"type":"status-update","status":"ended","call":{"id":"bbbbbbbb-second"}}}`))
+	shown("bbbbbbbb-second", "the shown call ended")
+	m.Update(press("2"))
+	m.Update(press("f")) // the operator pauses the transcript to read back
 	line(5, "cccccccc-third", "a curl test")
-	shown("aaaaaaaa-first", "a new request arrived")
-	ask(t, m, event(t, 6, base, toolCallsBody("bbbbbbbb-second", "call_1", "get_weather", `{"location":"Paris"}`)))
+	shown("bbbbbbbb-second", "a call started while the transcript was paused")
+	m.Update(press("f"))
+	line(6, "dddddddd-fourth", "another call")
+	shown("dddddddd-fourth", "a call started")
+	ask(t, m, event(t, 7, base, toolCallsBody("bbbbbbbb-second", "call_1", "get_weather", `{"location":"Paris"}`)))
 	shown("bbbbbbbb-second", "a tool call of another call needs an answer")
+	line(8, "eeeeeeee-fifth", "yet another call")
+	shown("bbbbbbbb-second", "a call started while the shown call waits for an answer")
 	m.selCall = "cccccccc-third"
-	ask(t, m, event(t, 7, base, toolCallsBody("aaaaaaaa-first", "call_2", "get_weather", `{"location":"Oslo"}`)))
+	ask(t, m, event(t, 9, base, toolCallsBody("aaaaaaaa-first", "call_2", "get_weather", `{"location":"Oslo"}`)))
 	shown("cccccccc-third", "the user selected a call")
 }
 

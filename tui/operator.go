@@ -204,12 +204,7 @@ func interceptable(msg *webhook.Message) bool {
 	case webhook.TypeVoiceRequest:
 		return false
 	case webhook.TypeToolCalls:
-		for _, tc := range msg.ToolCalls {
-			if !tc.Async {
-				return true
-			}
-		}
-		return len(msg.ToolCalls) == 0
+		return !webhook.AllAsync(msg.ToolCalls)
 	}
 	return webhook.ExpectsReply(msg.Kind)
 }

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -20,40 +21,6 @@ const defaultGrace = 300 * time.Millisecond
 type Assistant struct {
 	ID   string
 	Name string
-}
-
-// pendingReq is an operator request the model holds until it is answered, expires, or an
-// outcome for it arrives.
-type pendingReq struct {
-	req      *opRequest
-	seq      uint64
-	kind     string
-	rows     []*toolRow           // one per tool call (or one for assistant-request)
-	results  []webhook.ToolResult // answers typed so far, by tool call
-	answered []bool
-	deferred bool
-	done     bool
-
-	// Set for a reply from the developer's server held for review (--intercept).
-	server   *webhook.Reply
-	mode     promptMode
-	pretty   []string // the server's reply, coloured, built once
-	edit     *editor  // the JSON being edited, kept when going back to the review
-	editFrom string   // the text the editor was filled with
-	problems []string // what the last enter found wrong with the edited JSON
-	checked  string   // the edited text those problems are about (enter again sends it)
-}
-
-func (p *pendingReq) deadline() time.Time { return p.req.ev.Deadline }
-
-// next returns the index of the first unanswered tool call, or -1.
-func (p *pendingReq) next() int {
-	for i, a := range p.answered {
-		if !a {
-			return i
-		}
-	}
-	return -1
 }
 
 // prompt is the open answer overlay.
@@ -89,7 +56,7 @@ func (m *Model) closedFlash(o *webhook.Outcome) string {
 	late := !m.now().Before(p.deadline().Add(-time.Second))
 	switch {
 	case o.WriteErr != "":
-		return "the request ended before an answer: " + SanitizeLine(clip(o.WriteErr, 200))
+		return "the request ended before an answer: " + sanitize.Line(o.WriteErr, 200)
 	case late && (o.Reply.Source == webhook.SourceFallback || (p.server != nil && o.Reply.Source == webhook.SourceForward)):
 		return m.expiredFlash()
 	case o.Reply.Source == webhook.SourceFallback:
@@ -108,12 +75,12 @@ func (m *Model) expiredFlash() string {
 		case p.edited():
 			flash += " (your edits were not sent)"
 		case p.mode == modeAnswer && strings.TrimSpace(pr.ed.Value()) != "":
-			flash += " (not sent: " + SanitizeLine(pr.ed.Value()) + ")"
+			flash += " (not sent: " + sanitize.Line(pr.ed.Value(), 0) + ")"
 		}
 		return flash
 	}
 	flash := "deadline passed: the fallback reply was sent"
-	if typed := SanitizeLine(pr.ed.Value()); typed != "" {
+	if typed := sanitize.Line(pr.ed.Value(), 0); typed != "" {
 		flash += " (not sent: " + typed + ")"
 	}
 	return flash
@@ -138,91 +105,10 @@ func (m *Model) openPrompt(p *pendingReq) {
 		tc := p.req.ev.Msg.ToolCalls[pr.cur]
 		pr.sugg = m.suggestions(tc.Name, tc.Arguments)
 	}
+	if p.draft != nil && p.draftCur == pr.cur {
+		pr.ed, p.draft = *p.draft, nil
+	}
 	m.prompt = pr
-}
-
-// suggestion is one Tab suggestion and where it came from.
-type suggestion struct {
-	text     string
-	fromFile bool // the answers file (else an earlier answer typed in this session)
-	n        int  // 1-based position within its source
-}
-
-// label names the suggestion's source, e.g. "earlier answer 1" or "answers file: case 2".
-func (s suggestion) label() string {
-	if s.fromFile {
-		return fmt.Sprintf("answers file: case %d", s.n)
-	}
-	return fmt.Sprintf("earlier answer %d", s.n)
-}
-
-// suggestions lists earlier answers for a tool, most recent first, then the answers file's
-// with {{name}} templates filled from the call's arguments.
-func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
-	var out []suggestion
-	seen := map[string]bool{}
-	for i, s := range m.history[tool] {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, suggestion{text: s, n: i + 1})
-		}
-	}
-	if m.opts.Suggest != nil {
-		var argMap map[string]any
-		for i, s := range m.opts.Suggest(tool, args) {
-			if strings.Contains(s, "{{") {
-				if argMap == nil {
-					_ = json.Unmarshal(args, &argMap)
-				}
-				s = fillTemplate(s, argMap)
-			}
-			s = Sanitize(clip(s, 4000))
-			if s != "" && !seen[s] {
-				seen[s] = true
-				out = append(out, suggestion{text: s, fromFile: true, n: i + 1})
-			}
-		}
-	}
-	return out
-}
-
-// fillTemplate replaces {{name}} (or {{ name }}) with the argument of that name, as the
-// answers file does when it answers by itself.
-func fillTemplate(s string, args map[string]any) string {
-	for k, v := range args {
-		val, ok := v.(string)
-		if !ok {
-			b, _ := json.Marshal(v)
-			val = string(b)
-		}
-		s = strings.ReplaceAll(s, "{{"+k+"}}", val)
-		s = strings.ReplaceAll(s, "{{ "+k+" }}", val)
-	}
-	return s
-}
-
-// suggCounts says how many suggestions come from each source, e.g. "1 earlier answer, 2
-// from the answers file".
-func suggCounts(ss []suggestion) string {
-	var hist, file int
-	for _, s := range ss {
-		if s.fromFile {
-			file++
-		} else {
-			hist++
-		}
-	}
-	var parts []string
-	switch {
-	case hist == 1:
-		parts = append(parts, "1 earlier answer")
-	case hist > 1:
-		parts = append(parts, fmt.Sprintf("%d earlier answers", hist))
-	}
-	if file > 0 {
-		parts = append(parts, fmt.Sprintf("%d from the answers file", file))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // closePrompt closes the overlay and opens the next queued request, if any.
@@ -245,16 +131,6 @@ func (m *Model) promptTakesKeys() bool {
 		return false
 	}
 	return m.now().Sub(m.prompt.opened) >= m.grace
-}
-
-// revealed restarts the open prompt's grace period when a dialog that covered it (the quit
-// confirmation, help, a detail view, the filter) has just closed: covered is whether one
-// was open before the key. The operator was looking at the dialog; the prompt is new to
-// them.
-func (m *Model) revealed(covered bool) {
-	if covered && !m.dialogOpen() && m.prompt != nil {
-		m.prompt.opened = m.now()
-	}
 }
 
 // promptKey handles a key while the prompt is open.
@@ -317,6 +193,9 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) deferPrompt() {
 	p := m.prompt.p
 	p.deferred = true
+	if ed := m.prompt.ed; p.server == nil && ed.Value() != "" {
+		p.draft, p.draftCur = &ed, m.prompt.cur
+	}
 	for _, r := range p.rows {
 		r.deferred = true
 	}
@@ -380,7 +259,7 @@ func (m *Model) submit(asError bool) {
 		p.req.addPartial(res)
 		m.remember(tc.Name, text)
 		if pr.cur < len(p.rows) {
-			p.rows[pr.cur].typed = SanitizeLine(clip(text, 300))
+			p.rows[pr.cur].typed = sanitize.Line(text, 300)
 		}
 		if i := p.next(); i >= 0 {
 			// More calls in this message: ask the next one, with a fresh grace period.
@@ -401,22 +280,6 @@ func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
 	}
 }
 
-// remember records an answer for Tab suggestions.
-func (m *Model) remember(tool, answer string) {
-	h := m.history[tool]
-	for i, s := range h {
-		if s == answer {
-			h = append(h[:i], h[i+1:]...)
-			break
-		}
-	}
-	h = append([]string{answer}, h...)
-	if len(h) > 10 {
-		h = h[:10]
-	}
-	m.history[tool] = h
-}
-
 func singleLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
 }
@@ -433,7 +296,6 @@ func (m *Model) promptView(w, maxH int) []string {
 	inner := w - 4
 	var body []string
 	add := func(s string) { body = append(body, s) }
-	now := m.now()
 
 	callText := ""
 	if c := m.calls.byID[ev.CallID()]; c != nil {
@@ -455,21 +317,10 @@ func (m *Model) promptView(w, maxH int) []string {
 			title += fmt.Sprintf(" · %d of %d", pr.cur+1, len(p.rows))
 		}
 	}
-	if waiting := m.queuedCount() - 1; waiting > 0 {
-		title += fmt.Sprintf(" · %d more waiting", waiting)
-	}
+	title += m.moreWaiting()
 
-	// Countdown, and where its length came from (the tool's own timeout, the assistant's,
-	// the phone number's, or --tool-timeout), so that the operator can trust it.
-	left := ev.Deadline.Sub(now)
-	total := ev.Deadline.Sub(ev.Received)
-	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
-	if total > 0 {
-		src := ""
-		if s := SanitizeLine(clip(ev.BudgetSource, 200)); s != "" {
-			src = ansi.Truncate(" · "+s, max(inner-len(secs)-12, 0), "…")
-		}
-		add(bar(st, float64(left)/float64(total), max(inner-len(secs)-ansi.StringWidth(src), 1)) + st.Warn.Render(secs) + st.Dim.Render(src))
+	if line := m.countdown(ev, inner, true); line != "" {
+		add(line)
 	}
 	if row := m.events.bySeq[p.seq]; row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd
@@ -500,9 +351,9 @@ func (m *Model) promptView(w, maxH int) []string {
 				if len(body) > maxH-8 {
 					break
 				}
-				line := "  " + SanitizeLine(clip(a.Name, 80)) + st.Dim.Render(" "+SanitizeLine(clip(a.ID, 80)))
+				line := "  " + sanitize.Line(a.Name, 80) + st.Dim.Render(" "+sanitize.Line(a.ID, 80))
 				if i == pr.pick {
-					line = st.Selected.Render("▸ " + SanitizeLine(clip(a.Name, 80)) + " " + SanitizeLine(clip(a.ID, 80)))
+					line = st.Selected.Render("▸ " + sanitize.Line(a.Name, 80) + " " + sanitize.Line(a.ID, 80))
 				}
 				add(line)
 			}
@@ -566,6 +417,37 @@ func (m *Model) promptView(w, maxH int) []string {
 	return modalBox(st, title, body, w)
 }
 
+// countdown is a prompt's countdown bar: the time left before vapimon replies by itself
+// and, with source, where the length came from (the tool's own timeout, the assistant's,
+// the phone number's, or --tool-timeout), so that the operator can trust it. "" when the
+// request has no deadline.
+func (m *Model) countdown(ev *webhook.Event, inner int, source bool) string {
+	st := &m.styles
+	left := ev.Deadline.Sub(m.now())
+	total := ev.Deadline.Sub(ev.Received)
+	if total <= 0 {
+		return ""
+	}
+	secs := fmt.Sprintf(" %.1fs left", max(left.Seconds(), 0))
+	src := ""
+	if s := sanitize.Line(ev.BudgetSource, 200); s != "" && source {
+		src = ansi.Truncate(" · "+s, max(inner-len(secs)-12, 0), "…")
+	}
+	line := bar(st, float64(left)/float64(total), max(inner-len(secs)-ansi.StringWidth(src), 1)) + st.Warn.Render(secs)
+	if source {
+		line += st.Dim.Render(src)
+	}
+	return line
+}
+
+// moreWaiting ends a prompt's title with how many other requests wait behind it.
+func (m *Model) moreWaiting() string {
+	if waiting := m.queuedCount() - 1; waiting > 0 {
+		return fmt.Sprintf(" · %d more waiting", waiting)
+	}
+	return ""
+}
+
 // serverSaid is the server's answer to tool call i of a held reply (its result or error),
 // or its whole reply on one line.
 func (m *Model) serverSaid(p *pendingReq, i int) string {
@@ -583,98 +465,10 @@ func (m *Model) serverSaid(p *pendingReq, i int) string {
 		}
 		switch {
 		case res != nil && res.Error != nil:
-			return m.styles.Err.Render("error: " + SanitizeLine(clip(*res.Error, 300)))
+			return m.styles.Err.Render("error: " + sanitize.Line(*res.Error, 300))
 		case res != nil && res.Result != nil:
-			return SanitizeLine(clip(*res.Result, 300))
+			return sanitize.Line(*res.Result, 300)
 		}
 	}
 	return compactJSON(p.server.Body, 300)
-}
-
-// modalBox frames content in a double-line box of width w.
-func modalBox(st *Styles, title string, body []string, w int) []string {
-	inner := w - 4
-	bs := st.Modal
-	t := ansi.Truncate(title, max(inner-2, 1), "…")
-	top := bs.Render("╭─ ") + st.ModalTitle.Render(t) + bs.Render(" "+strings.Repeat("─", max(w-5-ansi.StringWidth(t), 0))+"╮")
-	out := []string{top}
-	for _, l := range body {
-		out = append(out, bs.Render("│ ")+fit(l, inner)+bs.Render(" │"))
-	}
-	out = append(out, bs.Render("╰"+strings.Repeat("─", w-2)+"╯"))
-	return out
-}
-
-// addRequest queues an operator request and opens its prompt if none is open.
-func (m *Model) addRequest(r *opRequest) {
-	if r == nil || r.ctx.Err() != nil || r.ev == nil || r.ev.Msg == nil {
-		return
-	}
-	ev := r.ev
-	if !m.events.has(ev.Seq) {
-		m.addEvent(ev)
-	}
-	rows := m.toolsBySeq[ev.Seq]
-	if rows == nil {
-		return // the outcome is already in: nothing left to answer
-	}
-	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows, server: r.server}
-	switch {
-	case p.server != nil && len(rows) == 0:
-		r.answer(withNote(*p.server, "not reviewed: the monitor could not show it; your server's reply was sent as is"))
-		return
-	case p.server != nil:
-		p.mode = modeReview
-		for _, row := range rows {
-			row.held = true
-		}
-	}
-	if len(ev.Msg.ToolCalls) > 0 && (p.kind == webhook.TypeToolCalls || p.kind == webhook.TypeFunctionCall) {
-		p.results = make([]webhook.ToolResult, len(ev.Msg.ToolCalls))
-		p.answered = make([]bool, len(ev.Msg.ToolCalls))
-		if len(rows) != len(ev.Msg.ToolCalls) {
-			if p.server != nil {
-				r.answer(withNote(*p.server, "not reviewed: the monitor could not show it; your server's reply was sent as is"))
-			}
-			return
-		}
-	} else {
-		p.answered = []bool{false}
-	}
-	m.queue = append(m.queue, p)
-	if m.prompt == nil {
-		m.openPrompt(p)
-	}
-}
-
-// dropDone removes finished requests from the queue.
-func (m *Model) dropDone() {
-	q := m.queue[:0]
-	for _, p := range m.queue {
-		if !p.done {
-			q = append(q, p)
-		}
-	}
-	for i := len(q); i < len(m.queue); i++ {
-		m.queue[i] = nil
-	}
-	m.queue = q
-}
-
-// queuedCount is how many operator requests wait (including the open one).
-func (m *Model) queuedCount() int { return len(m.queue) }
-
-// pendingCount is how many tool calls (and other reply-expecting requests) wait for a
-// reply that is still due.
-func (m *Model) pendingCount() int {
-	n := 0
-	now := m.now()
-	for _, rows := range m.toolsBySeq {
-		for _, r := range rows {
-			if r.waiting(now) {
-				n++
-			}
-		}
-	}
-	return n
 }

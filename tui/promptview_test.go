@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestPromptSaysWhyYourServerFailed(t *testing.T) {
 	m, _ := sized(t, 120, 40)
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
 	m.Update(ev)
-	m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:5001/hook", Status: 200, Err: "unusable reply: results[0].toolCallId is missing", At: base})
+	m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:5001/hook", Status: 200, Failure: webhook.ForwardUnusable, Err: "unusable reply: results[0].toolCallId is missing", At: base})
 	ask(t, m, ev)
 	if s := screen(m); !strings.Contains(s, "your server: HTTP 200 ✗ unusable reply: results[0].toolCallId is missing") {
 		t.Errorf("prompt does not say why your server's reply was not used:\n%s", s)
@@ -66,6 +67,12 @@ func TestPromptWrapsLongArguments(t *testing.T) {
 func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 	t.Parallel()
 	m, clk := sized(t, 160, 48)
+	m.opts.Suggest = func(tool string, _ json.RawMessage) []string { // the answers file
+		if tool == "get_weather" {
+			return []string{"Paris: 18C"}
+		}
+		return nil
+	}
 	ask(t, m, event(t, 1, base, twoToolCalls))
 	clk.Advance(time.Second)
 	typeText(m, "18C")
@@ -104,5 +111,71 @@ func TestTypedAnswerKeptByFallback(t *testing.T) {
 	s := screen(m)
 	if !strings.Contains(s, "✓ 7420f27a get_weather → Sunny, 22C · you (typ") || strings.Contains(s, "fallback sent: Sunny") {
 		t.Errorf("the typed answer is not labelled as yours:\n%s", s)
+	}
+}
+
+// TestKeptOnlyFromTheAnswersFile: a fallback reply's answer is labelled "answers file
+// (kept)" only when the answers file has that answer for the tool; the fallback's own
+// errors (a legacy function-call's "Error: ..." result, a batch's error after answers kept
+// from the operator) say "fallback sent", also when no answers file is loaded.
+func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
+	t.Parallel()
+	t.Run("function-call, no answers file", func(t *testing.T) {
+		t.Parallel()
+		m, _ := sized(t, 160, 48)
+		m.opts.Suggest = nil
+		m.Update(event(t, 1, base, `{"message":{"type":"function-call","functionCall":{"name":"get_weather","parameters":{"city":"Paris"}},"call":{"id":"`+callID+`"}}}`))
+		m.Update(outcome(1, webhook.SourceFallback, `{"result":"Error: vapimon: no answer configured for function-call"}`, ms(7000)))
+		s := screen(m)
+		if strings.Contains(s, "answers file (kept)") || !strings.Contains(s, "get_weather → fallback sent: Error: vapimon") {
+			t.Errorf("a fallback with no answers file is labelled as the file's:\n%s", s)
+		}
+	})
+	t.Run("batch, one answer typed in time", func(t *testing.T) {
+		t.Parallel()
+		m, clk := sized(t, 160, 48)
+		ask(t, m, event(t, 1, base, twoToolCalls))
+		clk.Advance(time.Second)
+		typeText(m, "18C")
+		m.Update(press("enter"))
+		m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
+			Note: "vapimon: no answer configured for this tool (kept 1 answer(s) given in time)",
+			Body: []byte(`{"results":[{"toolCallId":"call_a","result":"18C"},{"toolCallId":"call_b","error":"vapimon: no answer configured for this tool"}]}`)}})
+		s := screen(m)
+		for _, want := range []string{"get_weather → 18C · you (typed in time, kept)", "get_time → fallback sent: vapimon: no answer configured for this tool"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("screen lacks %q:\n%s", want, s)
+			}
+		}
+		if strings.Contains(s, "answers file (kept)") {
+			t.Errorf("the fallback's own error is labelled as the answers file's:\n%s", s)
+		}
+	})
+}
+
+// TestDeferKeepsTheDraft: esc (answer later) keeps what was typed; enter on the call in the
+// tool calls pane brings it back to finish. It used to reopen empty.
+func TestDeferKeepsTheDraft(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 160, 48)
+	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+	clk.Advance(time.Second)
+	typeText(m, "Sun")
+	m.Update(press("esc"))
+	if m.prompt != nil || m.focus != paneTools {
+		t.Fatal("esc did not defer the prompt to the tool calls pane")
+	}
+	m.Update(press("enter"))
+	if m.prompt == nil {
+		t.Fatal("enter in the tool calls pane did not reopen the prompt")
+	}
+	if got := m.prompt.ed.Value(); got != "Sun" {
+		t.Errorf("the reopened prompt holds %q, want the draft \"Sun\"", got)
+	}
+	clk.Advance(time.Second)
+	typeText(m, "ny")
+	m.Update(press("enter"))
+	if body := string(reply(t, req).Body); !strings.Contains(body, `"result":"Sunny"`) {
+		t.Errorf("reply %s, want the draft finished: Sunny", body)
 	}
 }

@@ -2,14 +2,16 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/fixtures"
-	"github.com/vapimon/vapimon/webhook"
 )
 
-// The offline player lives in fixtures with the rest of the tape (it needs no terminal).
-// PlayerControl is how the monitor drives one; the other names below are a thin shim that
-// keeps the monitor's tests as they were, to be replaced by fixtures' names.
+// The offline player lives in fixtures with the rest of the tape (it needs no terminal);
+// PlayerControl is how the monitor drives one.
 
 // PlayerControl returns the ReplayControl that lets the monitor's keys drive p, an offline
 // replay of source (the tape path or scenario name, for the status bar).
@@ -32,27 +34,54 @@ const (
 	noReplyRecorded = "no reply recorded"
 )
 
-// ReplayItem is fixtures.PlayItem (shim).
-type ReplayItem = fixtures.PlayItem
-
-// ReplaySource is fixtures.PlaySource (shim).
-type ReplaySource = fixtures.PlaySource
-
-// Player is a fixtures.Player with the name of what it plays (shim).
-type Player struct {
-	*fixtures.Player
-	source string
+// ReplayControl lets the monitor's keys drive an offline replay. Its functions are called
+// from the UI loop and must return at once; any of them may be nil.
+type ReplayControl struct {
+	// Source names what is replayed (the tape path), for the status bar.
+	Source string
+	// TogglePause pauses or resumes playback and returns whether it is now paused.
+	TogglePause func() (paused bool)
+	// Step sends the next record while paused.
+	Step func()
+	// Speed multiplies the playback speed by factor and returns the new speed.
+	Speed func(factor float64) float64
+	// Progress reports records sent, records in total, whether paused, and the speed.
+	Progress func() (done, total int, paused bool, speed float64)
+	// Recorded returns when the replayed request seq was recorded (zero when unknown):
+	// the events pane and the request detail show that time rather than now.
+	Recorded func(seq uint64) time.Time
+	// Start, when set, is run by Run in its own goroutine once it has subscribed to the
+	// bus (so nothing published is missed), with a context that ends when Run returns.
+	Start func(ctx context.Context)
 }
 
-// NewPlayer is fixtures.NewPlayerOf (shim).
-func NewPlayer(bus *webhook.Bus, items []ReplayItem, source string) *Player {
-	return &Player{fixtures.NewPlayerOf(bus, items), source}
+// replayKey drives an offline replay; it reports whether the key was one of its keys.
+func (m *Model) replayKey(k tea.KeyPressMsg) bool {
+	r := m.opts.Replay
+	keys := &m.keys
+	switch {
+	case key.Matches(k, keys.PlayPause):
+		if r.TogglePause != nil {
+			if r.TogglePause() {
+				m.setFlash("replay paused")
+			} else {
+				m.setFlash("replay playing")
+			}
+		}
+	case key.Matches(k, keys.Step):
+		if r.Step != nil {
+			r.Step()
+		}
+	case key.Matches(k, keys.Faster):
+		if r.Speed != nil {
+			m.setFlash(fmt.Sprintf("replay speed %gx", r.Speed(2)))
+		}
+	case key.Matches(k, keys.Slower):
+		if r.Speed != nil {
+			m.setFlash(fmt.Sprintf("replay speed %gx", r.Speed(0.5)))
+		}
+	default:
+		return false
+	}
+	return true
 }
-
-// NewStreamPlayer is fixtures.NewPlayer (shim).
-func NewStreamPlayer(bus *webhook.Bus, src ReplaySource, total int, source string) *Player {
-	return &Player{fixtures.NewPlayer(bus, src, total), source}
-}
-
-// Control is PlayerControl (shim).
-func (p *Player) Control() *ReplayControl { return PlayerControl(p.Player, p.source) }

@@ -7,15 +7,16 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
 
-func replayItems(t *testing.T) []ReplayItem {
+func replayItems(t *testing.T) []fixtures.PlayItem {
 	t.Helper()
-	var items []ReplayItem
+	var items []fixtures.PlayItem
 	for i, b := range callBodies(callID)[:4] {
 		ev := event(t, 7, base.Add(b.at/100), b.body) // same recorded seq: a tape of several sessions
-		items = append(items, ReplayItem{Event: ev, Outcome: outcome(7, webhook.SourceAck, "{}", time.Duration(i)*time.Millisecond)})
+		items = append(items, fixtures.PlayItem{Event: ev, Outcome: outcome(7, webhook.SourceAck, "{}", time.Duration(i)*time.Millisecond)})
 	}
 	return items
 }
@@ -34,9 +35,9 @@ func next(t *testing.T, ch <-chan any) any {
 func TestReplayKeys(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
-	p := NewPlayer(bus, replayItems(t), "yesterday.jsonl")
+	p := fixtures.NewPlayerOf(bus, replayItems(t))
 	clk := newClock(base)
-	m := NewModel(Options{Now: clk.Now, Replay: p.Control()}, nil)
+	m := NewModel(Options{Now: clk.Now, Replay: PlayerControl(p, "yesterday.jsonl")}, nil)
 	m.Update(press("p"))
 	if _, _, paused, _ := p.Progress(); !paused {
 		t.Error("p did not pause")
@@ -59,14 +60,14 @@ func TestReplayKeys(t *testing.T) {
 func TestRunReplay(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
-	p := NewPlayer(bus, replayItems(t), "yesterday.jsonl")
+	p := fixtures.NewPlayerOf(bus, replayItems(t))
 	p.Speed(64)
 	var out syncBuffer
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- Run(ctx, Options{Bus: bus, Replay: p.Control()}, nil,
+		errc <- Run(ctx, Options{Bus: bus, Replay: PlayerControl(p, "yesterday.jsonl")}, nil,
 			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(160, 48), tea.WithoutSignals())
 	}()
 	eventually(t, "the replayed transcript", func() bool { return out.Contains("Hi Ada") })
@@ -84,10 +85,10 @@ func TestReplayShowsRecordedTimes(t *testing.T) {
 	bus := webhook.NewBus()
 	sub := bus.Subscribe(100)
 	recorded := time.Date(2026, 11, 29, 15, 9, 17, 365e6, time.Local)
-	items := []ReplayItem{{Event: event(t, 1, recorded, callBodies(callID)[1].body), Outcome: outcome(1, webhook.SourceAck, "{}", ms(1))}}
-	p := NewPlayer(bus, items, "t.jsonl")
+	items := []fixtures.PlayItem{{Event: event(t, 1, recorded, callBodies(callID)[1].body), Outcome: outcome(1, webhook.SourceAck, "{}", ms(1))}}
+	p := fixtures.NewPlayerOf(bus, items)
 	clk := newClock(base)
-	m := NewModel(Options{Now: clk.Now, Replay: p.Control()}, nil)
+	m := NewModel(Options{Now: clk.Now, Replay: PlayerControl(p, "t.jsonl")}, nil)
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	if err := p.Run(t.Context()); err != nil {
 		t.Fatal(err)
@@ -121,9 +122,9 @@ func TestReplayNoReplyRecorded(t *testing.T) {
 	bus := webhook.NewBus()
 	sub := bus.Subscribe(100)
 	tool := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	p := NewPlayer(bus, []ReplayItem{{Event: tool, NoReply: true}}, "crash.jsonl")
+	p := fixtures.NewPlayerOf(bus, []fixtures.PlayItem{{Event: tool, NoReply: true}})
 	clk := newClock(base)
-	m := NewModel(Options{Now: clk.Now, Replay: p.Control()}, nil)
+	m := NewModel(Options{Now: clk.Now, Replay: PlayerControl(p, "crash.jsonl")}, nil)
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	if err := p.Run(t.Context()); err != nil {
 		t.Fatal(err)

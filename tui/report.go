@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -35,15 +36,15 @@ var costOrder = []string{"transport", "stt", "llm", "tts", "vapi", "chat", "tota
 
 func newReport(msg *webhook.Message) *report {
 	r := &report{
-		reason:    SanitizeLine(clip(msg.EndedReason, 120)),
-		summary:   Sanitize(clip(msg.Summary, 4000)),
-		started:   SanitizeLine(clip(msg.StartedAt, 40)),
-		ended:     SanitizeLine(clip(msg.EndedAt, 40)),
+		reason:    sanitize.Line(msg.EndedReason, 120),
+		summary:   sanitize.Text(msg.Summary, 4000),
+		started:   sanitize.Line(msg.StartedAt, 40),
+		ended:     sanitize.Line(msg.EndedAt, 40),
 		cost:      msg.Cost,
-		recording: SanitizeLine(clip(msg.RecordingURL, 500)),
-		stereo:    SanitizeLine(clip(msg.StereoURL, 500)),
+		recording: sanitize.Line(msg.RecordingURL, 500),
+		stereo:    sanitize.Line(msg.StereoURL, 500),
 	}
-	if log := Sanitize(clip(msg.CallLog, 64<<10)); log != "" {
+	if log := sanitize.Text(msg.CallLog, 64<<10); log != "" {
 		r.callLog = strings.Split(strings.TrimRight(log, "\n"), "\n")
 	}
 	if a, err := time.Parse(time.RFC3339Nano, msg.StartedAt); err == nil {
@@ -66,7 +67,7 @@ func newReport(msg *webhook.Message) *report {
 	}
 	sort.Strings(rest)
 	for _, k := range rest {
-		r.breakdown = append(r.breakdown, costItem{SanitizeLine(clip(k, 40)), msg.Call.CostBreakdown[k]})
+		r.breakdown = append(r.breakdown, costItem{sanitize.Line(k, 40), msg.Call.CostBreakdown[k]})
 	}
 	return r
 }

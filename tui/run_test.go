@@ -66,11 +66,7 @@ func TestRun(t *testing.T) {
 
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{"location":"Oslo"}`))
 	bus.Publish(ev)
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Respond(t.Context(), ev)
-		done <- respondResult{rep, err}
-	}()
+	done := respond(t, op, ev)
 	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
 	if _, err := inW.Write([]byte("4C and snow\r")); err != nil {
 		t.Fatal(err)
@@ -90,20 +86,11 @@ func TestRun(t *testing.T) {
 	// A second request is still waiting when the monitor stops.
 	ev2 := event(t, 2, time.Now(), toolCallsBody(callID, "call_2", "get_weather", `{"location":"Rome"}`))
 	bus.Publish(ev2)
-	done2 := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Respond(t.Context(), ev2)
-		done2 <- respondResult{rep, err}
-	}()
+	done2 := respond(t, op, ev2)
 	eventually(t, "the second prompt", func() bool { return out.Contains("Rome") })
 	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Errorf("Run returned %v after its context ended", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its context ended")
+	if err := runEnded(t, errc, "its context ended"); err != nil {
+		t.Errorf("Run returned %v after its context ended", err)
 	}
 	if r := waitResult(t, done2); !errors.Is(r.err, ErrOperatorGone) || !errors.Is(r.err, context.Canceled) {
 		t.Errorf("pending Respond after exit = %v, want ErrOperatorGone (a context.Canceled)", r.err)
@@ -181,18 +168,9 @@ func TestRunPanicIsReported(t *testing.T) {
 	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Respond(t.Context(), ev)
-		done <- respondResult{rep, err}
-	}()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, tea.ErrProgramPanic) {
-			t.Errorf("Run = %v, want an error wrapping tea.ErrProgramPanic", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after a panic")
+	done := respond(t, op, ev)
+	if err := runEnded(t, errc, "a panic"); !errors.Is(err, tea.ErrProgramPanic) {
+		t.Errorf("Run = %v, want an error wrapping tea.ErrProgramPanic", err)
 	}
 	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
 		t.Errorf("Respond after the panic = %v, want ErrOperatorGone", r.err)
@@ -221,20 +199,11 @@ func TestRunTerminalClosed(t *testing.T) {
 	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Respond(t.Context(), ev)
-		done <- respondResult{rep, err}
-	}()
+	done := respond(t, op, ev)
 	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
 	w.Close() // the terminal goes away
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Errorf("Run = %v after the terminal closed, want nil (an orderly quit)", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its input ended")
+	if err := runEnded(t, errc, "its input ended"); err != nil {
+		t.Errorf("Run = %v after the terminal closed, want nil (an orderly quit)", err)
 	}
 	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
 		t.Errorf("Respond after the terminal closed = %v, want ErrOperatorGone", r.err)
@@ -302,15 +271,34 @@ func TestRunSignalReleasesPromptsFirst(t *testing.T) {
 	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Respond(t.Context(), ev)
-		done <- respondResult{rep, err}
-	}()
+	done := respond(t, op, ev)
 	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
 	close(out.block) // the terminal stops taking output
 	cancel()
 	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
 		t.Errorf("Respond after the signal = %v, want ErrOperatorGone", r.err)
+	}
+}
+
+// respond runs op.Respond for ev in the background, as the handler does once it has
+// published ev, and returns a channel with its result.
+func respond(t *testing.T, op *Operator, ev *webhook.Event) <-chan respondResult {
+	done := make(chan respondResult, 1)
+	go func() {
+		rep, err := op.Respond(t.Context(), ev)
+		done <- respondResult{rep, err}
+	}()
+	return done
+}
+
+// runEnded waits for Run's result on errc; why says what should have ended it.
+func runEnded(t *testing.T, errc <-chan error, why string) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Run did not return after %s", why)
+		return nil
 	}
 }

@@ -1,24 +1,35 @@
 package tui
 
 import (
-	"strings"
+	"image/color"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // Styles holds every style the monitor draws with, in one place, so that panes never build
-// styles of their own.
+// styles of their own. NewStyles makes them for a dark or a light terminal background; a
+// test measures the contrast of every colour in them on both.
 type Styles struct {
+	// Border, BorderFocus, Modal: frames. BarFull, BarEmpty, BarLow: the countdown bar.
+	// These are drawn as lines and blocks, not letters (3:1 contrast is enough); every
+	// other style is text (4.5:1).
 	Border, BorderFocus lipgloss.Style
 	Title, TitleFocus   lipgloss.Style
 
 	StatusKey, StatusVal, URL lipgloss.Style
 	Footer, Notice            lipgloss.Style
 
-	Selected, Dim, Faint lipgloss.Style
-	OK, Warn, Err        lipgloss.Style
-	Live                 lipgloss.Style
+	// Selected is the selected row, across the whole width of its pane: its own colours
+	// on a background of its own, or reverse video on a terminal of 16 colours or none
+	// (whose palette vapimon cannot know). The row is drawn in it without the colours of
+	// its parts, which would not all be readable on the selection's background.
+	Selected      lipgloss.Style
+	Dim, Faint    lipgloss.Style
+	OK, Warn, Err lipgloss.Style
+	Live          lipgloss.Style
 
 	Assistant, User, Note, Partial lipgloss.Style
 
@@ -28,128 +39,85 @@ type Styles struct {
 
 	Modal, ModalTitle lipgloss.Style
 	Cursor            lipgloss.Style
+
+	// Help styles the key help in the footer, the prompts and the help screen.
+	Help help.Styles
 }
 
-// DefaultStyles returns the monitor's styles for a dark terminal.
-func DefaultStyles() Styles {
-	c := lipgloss.Color
-	accent := c("#B48EF0")
-	return Styles{
-		Border:      lipgloss.NewStyle().Foreground(c("#5C5C70")),
+// NewStyles returns the monitor's styles for a dark (isDark) or light terminal background,
+// each colour picked by lipgloss.LightDark from a pair chosen so that text has a contrast
+// of at least 4.5:1 and frames and bars 3:1 on common backgrounds of that kind (WCAG 2.x,
+// measured by TestStylesContrast). profile is the terminal's colour profile: with 16
+// colours or fewer the selection is drawn in reverse video, which every terminal shows
+// whatever its palette (a colour picked for 24 bits can land on the text's own colour).
+func NewStyles(isDark bool, profile colorprofile.Profile) Styles {
+	ld := lipgloss.LightDark(isDark)
+	c := func(light, dark string) color.Color { return ld(lipgloss.Color(light), lipgloss.Color(dark)) }
+	fg := func(light, dark string) lipgloss.Style { return lipgloss.NewStyle().Foreground(c(light, dark)) }
+
+	accent := c("#6D3FC8", "#B48EF0")
+	dim := c("#5F5F78", "#9A9AB0")
+	faint := c("#666680", "#9595AD")
+	blue := c("#075985", "#7DD3FC")
+	green := c("#166534", "#7EE08A")
+	yellow := c("#92400E", "#F0C674")
+	red := c("#B91C1C", "#FF6B6B")
+	title := c("#55556A", "#A0A0B8")
+
+	selected := lipgloss.NewStyle().Foreground(c("#1E1B4B", "#FFFFFF")).Background(c("#C4B5FD", "#4B3D8F")).Bold(true)
+	if profile <= colorprofile.ANSI {
+		selected = lipgloss.NewStyle().Reverse(true).Bold(true)
+	}
+	st := Styles{
+		Border:      fg("#80809A", "#7A7A94"),
 		BorderFocus: lipgloss.NewStyle().Foreground(accent),
-		Title:       lipgloss.NewStyle().Foreground(c("#A0A0B8")),
+		Title:       lipgloss.NewStyle().Foreground(title),
 		TitleFocus:  lipgloss.NewStyle().Foreground(accent).Bold(true),
 
-		StatusKey: lipgloss.NewStyle().Foreground(c("#8A8AA0")),
-		StatusVal: lipgloss.NewStyle().Foreground(c("#E0E0E8")),
-		URL:       lipgloss.NewStyle().Foreground(c("#7DD3FC")).Bold(true).Underline(true),
-		Footer:    lipgloss.NewStyle().Foreground(c("#8A8AA0")),
-		Notice:    lipgloss.NewStyle().Foreground(c("#F0C674")),
+		StatusKey: lipgloss.NewStyle().Foreground(dim),
+		StatusVal: fg("#1F1F2E", "#E0E0E8"),
+		URL:       lipgloss.NewStyle().Foreground(blue).Bold(true).Underline(true),
+		Footer:    lipgloss.NewStyle().Foreground(dim),
+		Notice:    lipgloss.NewStyle().Foreground(yellow),
 
-		Selected: lipgloss.NewStyle().Background(c("#2E2E44")).Bold(true),
-		Dim:      lipgloss.NewStyle().Foreground(c("#8A8AA0")),
-		Faint:    lipgloss.NewStyle().Foreground(c("#6A6A7A")).Italic(true),
-		OK:       lipgloss.NewStyle().Foreground(c("#7EE08A")),
-		Warn:     lipgloss.NewStyle().Foreground(c("#F0C674")),
-		Err:      lipgloss.NewStyle().Foreground(c("#FF6B6B")).Bold(true),
-		Live:     lipgloss.NewStyle().Foreground(c("#7EE08A")).Bold(true),
+		Selected: selected,
+		Dim:      lipgloss.NewStyle().Foreground(dim),
+		Faint:    lipgloss.NewStyle().Foreground(faint).Italic(true),
+		OK:       lipgloss.NewStyle().Foreground(green),
+		Warn:     lipgloss.NewStyle().Foreground(yellow),
+		Err:      lipgloss.NewStyle().Foreground(red).Bold(true),
+		Live:     lipgloss.NewStyle().Foreground(green).Bold(true),
 
-		Assistant: lipgloss.NewStyle().Foreground(c("#7DD3FC")),
-		User:      lipgloss.NewStyle().Foreground(c("#F5C2E7")),
-		Note:      lipgloss.NewStyle().Foreground(c("#8A8AA0")),
-		Partial:   lipgloss.NewStyle().Foreground(c("#6A6A7A")).Italic(true),
+		Assistant: lipgloss.NewStyle().Foreground(blue),
+		User:      fg("#9D174D", "#F5C2E7"),
+		Note:      lipgloss.NewStyle().Foreground(dim),
+		Partial:   lipgloss.NewStyle().Foreground(faint).Italic(true),
 
-		BarFull:  lipgloss.NewStyle().Foreground(c("#7EE08A")),
-		BarEmpty: lipgloss.NewStyle().Foreground(c("#3C3C50")),
-		BarLow:   lipgloss.NewStyle().Foreground(c("#FF6B6B")),
+		BarFull:  lipgloss.NewStyle().Foreground(c("#15803D", "#7EE08A")),
+		BarEmpty: fg("#85859A", "#787892"),
+		BarLow:   lipgloss.NewStyle().Foreground(red),
 
-		JSONKey:     lipgloss.NewStyle().Foreground(c("#7DD3FC")),
-		JSONString:  lipgloss.NewStyle().Foreground(c("#A6E3A1")),
-		JSONNumber:  lipgloss.NewStyle().Foreground(c("#FAB387")),
-		JSONLiteral: lipgloss.NewStyle().Foreground(c("#CBA6F7")),
-		JSONPunct:   lipgloss.NewStyle().Foreground(c("#8A8AA0")),
+		JSONKey:     lipgloss.NewStyle().Foreground(blue),
+		JSONString:  fg("#166534", "#A6E3A1"),
+		JSONNumber:  fg("#9A3412", "#FAB387"),
+		JSONLiteral: fg("#6B21A8", "#CBA6F7"),
+		JSONPunct:   lipgloss.NewStyle().Foreground(dim),
 
 		Modal:      lipgloss.NewStyle().Foreground(accent),
 		ModalTitle: lipgloss.NewStyle().Foreground(accent).Bold(true),
 		Cursor:     lipgloss.NewStyle().Reverse(true),
 	}
+	key := lipgloss.NewStyle().Foreground(title)
+	desc := lipgloss.NewStyle().Foreground(dim)
+	st.Help = help.Styles{
+		ShortKey: key, ShortDesc: desc, ShortSeparator: desc, Ellipsis: desc,
+		FullKey: key, FullDesc: desc, FullSeparator: desc,
+	}
+	return st
 }
 
-// fit truncates or pads a styled line to exactly w cells.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-// box draws a rounded frame of outer size w×h with title in the top border around content,
-// fitting every content line to the inner width. It returns exactly h lines of width w.
-func box(st *Styles, title string, content []string, w, h int, focused bool) []string {
-	if w < 2 || h < 2 {
-		return blankLines(w, h)
-	}
-	bs, ts := st.Border, st.Title
-	if focused {
-		bs, ts = st.BorderFocus, st.TitleFocus
-	}
-	inner := w - 2
-	out := make([]string, 0, h)
-	top := "─"
-	if title != "" && inner > 4 {
-		t := ansi.Truncate(title, inner-3, "…")
-		top = bs.Render("╭─") + ts.Render(" "+t+" ")
-		rest := inner - 1 - 2 - ansi.StringWidth(t)
-		if rest > 0 {
-			top += bs.Render(strings.Repeat("─", rest))
-		}
-		top += bs.Render("╮")
-	} else {
-		top = bs.Render("╭" + strings.Repeat("─", inner) + "╮")
-	}
-	out = append(out, top)
-	side := bs.Render("│")
-	for i := 0; i < h-2; i++ {
-		line := ""
-		if i < len(content) {
-			line = content[i]
-		}
-		out = append(out, side+fit(line, inner)+side)
-	}
-	out = append(out, bs.Render("╰"+strings.Repeat("─", inner)+"╯"))
-	return out
-}
-
-func blankLines(w, h int) []string {
-	if h <= 0 {
-		return nil
-	}
-	out := make([]string, h)
-	pad := strings.Repeat(" ", max(w, 0))
-	for i := range out {
-		out[i] = pad
-	}
-	return out
-}
-
-// bar draws a countdown bar of width w showing frac (0..1) remaining.
-func bar(st *Styles, frac float64, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	frac = min(max(frac, 0), 1)
-	full := int(frac*float64(w) + 0.5)
-	fs := st.BarFull
-	if frac < 0.25 {
-		fs = st.BarLow
-	}
-	return fs.Render(strings.Repeat("█", full)) + st.BarEmpty.Render(strings.Repeat("░", w-full))
+// selectedRow draws line as the selected row of a pane w cells wide: the whole width in the
+// selection's style, the line's own colours dropped (see Styles.Selected).
+func selectedRow(st *Styles, line string, w int) string {
+	return st.Selected.Render(fit(ansi.Strip(line), w))
 }

@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -20,6 +20,7 @@ type toolRow struct {
 	id       string // sanitised toolCallId
 	name     string
 	args     string          // compact, one line
+	tool     string          // raw tool name, to ask the answers file (Options.Suggest)
 	rawArgs  json.RawMessage // for the pretty view on selection
 	pretty   []string        // built lazily
 	// promptArgs are the arguments as the answer prompt shows them, wrapped to promptW.
@@ -51,6 +52,14 @@ type toolRow struct {
 	isErr   bool
 	latency time.Duration
 	note    string
+
+	// search is the lower-case text the filter looks in: name, ids, arguments, result.
+	search string
+}
+
+// searchText is the lower-case text the filter looks in for r.
+func (r *toolRow) searchText() string {
+	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.args, r.result}, " "))
 }
 
 func (r *toolRow) pending() bool { return !r.done }
@@ -79,7 +88,7 @@ func sourceLabel(s string) string {
 	case sourceNoReply:
 		return noReplyRecorded
 	}
-	return SanitizeLine(clip(s, 20))
+	return sanitize.Line(s, 20)
 }
 
 // newToolRows makes one row per tool call of a tool-calls or function-call event, or a
@@ -87,7 +96,7 @@ func sourceLabel(s string) string {
 func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	msg := ev.Msg
 	mk := func() *toolRow {
-		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: SanitizeLine(clip(ev.BudgetSource, 200))}
+		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: sanitize.Line(ev.BudgetSource, 200)}
 		if !ev.VapiDeadline.IsZero() {
 			r.budget = ev.VapiDeadline.Sub(ev.Received)
 		}
@@ -98,19 +107,22 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	}
 	if len(msg.ToolCalls) == 0 {
 		r := mk()
-		r.name = SanitizeLine(clip(msg.Type, 60))
+		r.name = sanitize.Line(msg.Type, 60)
+		r.search = r.searchText()
 		return []*toolRow{r}
 	}
 	rows := make([]*toolRow, 0, len(msg.ToolCalls))
 	for _, tc := range msg.ToolCalls {
 		r := mk()
-		r.id = SanitizeLine(clip(tc.ID, 80))
-		r.name = SanitizeLine(clip(tc.Name, 80))
+		r.id = sanitize.Line(tc.ID, 80)
+		r.tool = tc.Name
+		r.name = sanitize.Line(tc.Name, 80)
 		if r.name == "" {
 			r.name = "(unnamed tool)"
 		}
 		r.rawArgs = tc.Arguments
 		r.args = compactJSON(tc.Arguments, 300)
+		r.search = r.searchText()
 		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
@@ -143,38 +155,29 @@ func (r *toolRow) answerLabel() string {
 	return sourceLabel(r.source)
 }
 
-// compactJSON renders a JSON value on one sanitised line of at most n bytes.
-func compactJSON(raw json.RawMessage, n int) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return SanitizeLine(clip(string(raw), n))
-	}
-	return SanitizeLine(clip(b.String(), n))
-}
-
-// applyOutcome fills the rows of one event from its outcome.
-func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
+// applyOutcome fills the rows of one event from its outcome. fromFile says whether an
+// answer is the answers file's for a row (nil: no answers file); a fallback reply keeps
+// such answers, and the answers the operator typed in time, and the row says so.
+func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRow, answer string) bool) {
 	if out.Reply.Source == sourceNoReply { // an offline replay of a request without reply
 		for _, r := range rows {
 			r.done, r.lost, r.source, r.result = true, true, "", noReplyRecorded
 		}
 		return
 	}
+	fallback := out.Reply.Source == webhook.SourceFallback
 	results := parseResults(out.Reply.Body)
 	for i, r := range rows {
 		r.done, r.lost = true, false
 		r.source = out.Reply.Source
 		r.latency = out.Latency
-		r.note = SanitizeLine(clip(out.Reply.Note, 300))
+		r.note = sanitize.Line(out.Reply.Note, 300)
 		if out.WriteErr != "" {
-			r.note = "reply not delivered: " + SanitizeLine(clip(out.WriteErr, 200))
+			r.note = "reply not delivered: " + sanitize.Line(out.WriteErr, 200)
 		}
 		var res *toolResultJSON
 		for j := range results {
-			if results[j].ToolCallID != "" && SanitizeLine(clip(results[j].ToolCallID, 80)) == r.id {
+			if results[j].ToolCallID != "" && sanitize.Line(results[j].ToolCallID, 80) == r.id {
 				res = &results[j]
 				break
 			}
@@ -182,25 +185,51 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome) {
 		if res == nil && i < len(results) {
 			res = &results[i]
 		}
-		r.kept, r.keptYou = false, false
+		answer := "" // as the answers file writes it (Answers.Suggest)
 		switch {
 		case res != nil && res.Error != nil:
 			r.isErr = true
-			r.result = SanitizeLine(clip(*res.Error, 500))
-			// The fallback's own errors repeat its note; any other answer is the answers
-			// file's, kept.
-			r.kept = out.Reply.Source == webhook.SourceFallback && out.Reply.Note != "" && singleLine(*res.Error) != singleLine(out.Reply.Note)
+			r.result = sanitize.Line(*res.Error, 500)
+			answer = "error: " + *res.Error
 		case res != nil && res.Result != nil:
-			r.result = SanitizeLine(clip(*res.Result, 500))
-			r.kept = out.Reply.Source == webhook.SourceFallback
+			r.result = sanitize.Line(*res.Result, 500)
+			answer = *res.Result
 		default:
-			r.result = SanitizeLine(clip(string(out.Reply.Body), 500))
-			r.isErr = out.Reply.Source == webhook.SourceReject || out.Reply.Source == webhook.SourceFallback
+			r.result = sanitize.Line(string(out.Reply.Body), 500)
+			r.isErr = out.Reply.Source == webhook.SourceReject || fallback
 		}
-		if r.kept && r.typed != "" && r.typed == r.result {
-			r.kept, r.keptYou = false, true
+		r.kept, r.keptYou = false, false
+		switch {
+		case !fallback || res == nil:
+		case r.typed != "" && r.typed == r.result:
+			r.keptYou = true
+		case fromFile != nil:
+			r.kept = fromFile(r, answer)
+		}
+		r.search = r.searchText()
+	}
+}
+
+// fromAnswersFile reports whether answer (a result, or "error: " and an error) is one the
+// answers file has for row r's tool and arguments (Options.Suggest): only then is a
+// fallback's answer the file's, kept. Without an answers file nothing is.
+func (m *Model) fromAnswersFile(r *toolRow, answer string) bool {
+	if m.opts.Suggest == nil || answer == "" {
+		return false
+	}
+	var args map[string]any
+	for _, s := range m.opts.Suggest(r.tool, r.rawArgs) {
+		if strings.Contains(s, "{{") {
+			if args == nil {
+				_ = json.Unmarshal(r.rawArgs, &args)
+			}
+			s = fillTemplate(s, args)
+		}
+		if s == answer {
+			return true
 		}
 	}
+	return false
 }
 
 type toolResultJSON struct {
@@ -249,19 +278,6 @@ func parseResults(body []byte) []toolResultJSON {
 	return out
 }
 
-// jsonText returns a JSON string's value, or the compact JSON of anything else.
-func jsonText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) == nil {
-		return b.String()
-	}
-	return string(raw)
-}
-
 // toolsPane lists the tool calls of the selected call (or of all calls), pending first in
 // arrival order with a countdown, then answered ones, newest last.
 type toolsPane struct {
@@ -274,6 +290,35 @@ type toolsPane struct {
 // SetSize sets the inner size of the pane.
 func (p *toolsPane) SetSize(w, h int) { p.w, p.h = w, h }
 
+// layout returns the selected row and the first visible one: while following, the first
+// pending call (else the last one); the selected row and its details stay on screen.
+func (p *toolsPane) layout(st *Styles, rows []*toolRow) (sel, top int) {
+	if len(rows) == 0 {
+		return p.sel, p.top
+	}
+	sel, top = p.sel, p.top
+	if p.follow {
+		sel = len(rows) - 1
+		for i, r := range rows {
+			if r.pending() {
+				sel = i
+				break
+			}
+		}
+	}
+	sel = min(max(sel, 0), len(rows)-1)
+	// Rows are one line each except the selected one, which is followed by its details;
+	// top is a row index, so only the rows on screen are drawn.
+	need := 1 + len(p.expand(st, rows[sel]))
+	if sel < top {
+		top = sel
+	}
+	if sel-top+need > p.h {
+		top = sel - max(p.h-need, 0)
+	}
+	return sel, min(max(top, 0), len(rows)-1)
+}
+
 // View renders rows; the selected row is expanded with its arguments and full result.
 func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Time, focused bool) []string {
 	if p.h <= 0 || p.w <= 0 {
@@ -282,35 +327,16 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 	if len(rows) == 0 {
 		return []string{st.Dim.Render("No tool calls yet.")}
 	}
-	if p.follow {
-		p.sel = len(rows) - 1
-		for i, r := range rows {
-			if r.pending() {
-				p.sel = i
-				break
-			}
-		}
-	}
-	p.sel = min(max(p.sel, 0), len(rows)-1)
-	// Rows are one line each except the selected one, which is followed by its details;
-	// top is a row index, so only the rows on screen are drawn.
-	exp := p.expand(st, rows[p.sel])
-	need := 1 + len(exp)
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	if p.sel-p.top+need > p.h {
-		p.top = p.sel - max(p.h-need, 0)
-	}
-	p.top = min(max(p.top, 0), len(rows)-1)
-	out := make([]string, 0, p.h+need)
-	for i := p.top; i < len(rows) && len(out) < p.h; i++ {
+	sel, top := p.layout(st, rows)
+	exp := p.expand(st, rows[sel])
+	out := make([]string, 0, p.h+len(exp)+1)
+	for i := top; i < len(rows) && len(out) < p.h; i++ {
 		line := p.row(st, rows[i], showCall, now)
-		if i == p.sel && focused {
-			line = st.Selected.Render(fit(line, p.w))
+		if i == sel && focused {
+			line = selectedRow(st, line, p.w)
 		}
 		out = append(out, line)
-		if i == p.sel {
+		if i == sel {
 			out = append(out, exp...)
 		}
 	}
@@ -477,13 +503,16 @@ func (r *toolRow) deadlineText() []string {
 	return []string{s, "vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))}
 }
 
-func fmtLatency(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return ""
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1fs", d.Seconds())
+func (m *Model) toolsTitle(rows []*toolRow, all bool) string {
+	t := "3 Tool calls"
+	if all {
+		t += " · all calls"
 	}
+	if n := m.pendingCount(); n > 0 {
+		t += fmt.Sprintf(" · %d pending", n)
+	}
+	if m.filter != "" {
+		t += " · filter " + m.filterEd.Value()
+	}
+	return t
 }

@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 // maxTranscriptLines caps the lines kept per call; older lines are dropped in chunks (the
@@ -76,7 +78,7 @@ func (t *transcript) turn(role string, at time.Time, raw string) {
 	if !ok {
 		return
 	}
-	text := Sanitize(clip(raw, maxLineBytes))
+	text := sanitize.Text(raw, maxLineBytes)
 	if strings.TrimSpace(text) == "" {
 		return
 	}
@@ -87,7 +89,7 @@ func (t *transcript) turn(role string, at time.Time, raw string) {
 // setPartial replaces the role's in-progress text.
 func (t *transcript) setPartial(role, raw string) {
 	if i, ok := roleIndex(role); ok {
-		t.partial[i] = SanitizeLine(clip(raw, maxLineBytes))
+		t.partial[i] = sanitize.Line(raw, maxLineBytes)
 	}
 }
 
@@ -168,20 +170,11 @@ func (p *transcriptPane) scroll(d int) {
 	p.follow = p.top >= p.total-p.h
 }
 
-// View renders the visible rows of c's transcript, its live partials and, for an ended
-// call, the report. Only the rows on screen are built beyond the per-call wrap cache.
-func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
-	if p.h <= 0 || p.w <= 0 {
-		return nil
-	}
-	if c == nil {
-		p.total = 0
-		return []string{st.Dim.Render("No calls yet. Point a Vapi assistant's Server URL at the"),
-			st.Dim.Render("URL above, or run `vapimon demo` to see a whole call.")}
-	}
+// content returns c's rows: the wrapped final lines (from the per-call cache), then the
+// live partials and, for an ended call, the report.
+func (p *transcriptPane) content(st *Styles, c *call) (base, tail []string) {
 	t := &c.transcript
-	base := t.rows(st, p.w)
-	var tail []string
+	base = t.rows(st, p.w)
 	for i := 0; i < 2; i++ {
 		if t.partial[i] != "" {
 			label := "asst "
@@ -194,14 +187,32 @@ func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 	if c.report != nil {
 		tail = append(tail, c.report.lines(st, c, p.w, true)...)
 	}
+	return base, tail
+}
+
+// settle records how many rows c has (for scrolling) and keeps a paused view within them.
+func (p *transcriptPane) settle(st *Styles, c *call) {
+	p.total = 0
+	if c != nil && p.w > 0 && p.h > 0 {
+		base, tail := p.content(st, c)
+		p.total = len(base) + len(tail)
+	}
+	if last := max(p.total-p.h, 0); !p.follow && p.top > last {
+		p.top = last
+	}
+}
+
+// View renders the visible rows of c's transcript, its live partials and, for an ended
+// call, the report. Only the rows on screen are built beyond the per-call wrap cache.
+func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
+	if p.h <= 0 || p.w <= 0 || c == nil {
+		return nil
+	}
+	base, tail := p.content(st, c)
 	total := len(base) + len(tail)
-	p.total = total
-	start := p.top
-	if p.follow || start > total-p.h {
-		start = max(total-p.h, 0)
-		if start == max(total-p.h, 0) && !p.follow && p.top > start {
-			p.top = start
-		}
+	start := max(total-p.h, 0)
+	if !p.follow {
+		start = min(max(p.top, 0), start)
 	}
 	out := make([]string, 0, p.h)
 	for i := start; i < total && len(out) < p.h; i++ {
@@ -211,7 +222,7 @@ func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 			out = append(out, tail[i-len(base)])
 		}
 	}
-	if t.dropped > 0 && start == 0 && len(out) > 0 {
+	if c.transcript.dropped > 0 && start == 0 && len(out) > 0 {
 		out[0] = st.Dim.Render(fit("… older lines dropped from memory (the tape has them)", p.w))
 	}
 	return out
@@ -228,4 +239,30 @@ func speakingLabel(t *transcript) string {
 		return "● user speaking"
 	}
 	return ""
+}
+
+func (m *Model) transcriptTitle(c *call) string {
+	t := "2 Transcript"
+	if c == nil {
+		return t
+	}
+	t += " · " + c.short
+	if others := m.calls.liveCount(); others > 0 {
+		if c.live() {
+			others--
+		}
+		switch {
+		case others == 1:
+			t += " · 1 other call live"
+		case others > 1:
+			t += fmt.Sprintf(" · %d other calls live", others)
+		}
+	}
+	if sp := speakingLabel(&c.transcript); sp != "" {
+		t += " · " + sp
+	}
+	if !m.transP.follow {
+		t += " · paused (f follows)"
+	}
+	return t
 }

@@ -1,11 +1,12 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/tui/sanitize"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // The smallest terminal the monitor draws on.
@@ -42,7 +43,13 @@ func (m *Model) resize(w, h int) {
 
 // View implements tea.Model.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	content := ""
+	if !m.quitting {
+		// The last frame, drawn as the program quits, is blank: some terminals (tmux, after
+		// a resize) leave what the alternate screen showed in the shell's screen.
+		content = m.render()
+	}
+	v := tea.NewView(content)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "vapimon"
@@ -63,35 +70,41 @@ func (m *Model) render() string {
 	st := &m.styles
 	lines := make([]string, 0, h)
 	lines = append(lines, m.statusLines(w)...)
-	bh := h - m.statusHeight() - 1
-	switch {
-	case m.showHelp:
+	bh := m.bodyHeight()
+	top := m.layer()
+	// The body is the topmost full-screen layer: the quit question is a box over what was
+	// there, and the filter is typed in the footer.
+	body := top
+	for body == layerQuit || body == layerFilter {
+		body = m.layerUnder(body)
+	}
+	switch body {
+	case layerHelp:
 		hl := m.helpLines(w - 2)
-		m.helpTop = min(max(m.helpTop, 0), max(len(hl)-(bh-2), 0))
+		ht := m.helpScroll(len(hl))
 		title := "Help"
-		if pos := scrollPos(m.helpTop, bh-2, len(hl)); pos != "" {
+		if pos := scrollPos(ht, bh-2, len(hl)); pos != "" {
 			title += " · " + pos + " (↑/↓ scroll)"
 		}
-		lines = append(lines, box(st, title, hl[m.helpTop:], w, bh, true)...)
-	case m.detail != nil:
+		lines = append(lines, box(st, title, hl[ht:], w, bh, true)...)
+	case layerDetail:
 		d := m.detail
-		d.SetSize(w-2, bh-2)
-		body := d.View()
 		title := d.title
 		if len(d.lines) > d.h {
-			title += " · " + scrollPos(d.top, d.h, len(d.lines))
+			title += " · " + scrollPos(d.clamp(d.top), d.h, len(d.lines))
 		}
-		lines = append(lines, box(st, title, body, w, bh, true)...)
+		lines = append(lines, box(st, title, d.View(), w, bh, true)...)
 	default:
 		lines = append(lines, m.renderPanes()...)
 	}
 	lines = append(lines, m.footer(w))
 
+	// The box over it: only the topmost layer is drawn as one.
 	var ov []string
-	switch {
-	case m.confirmQuit:
+	switch top {
+	case layerQuit:
 		ov = m.confirmView(min(w-4, 64))
-	case m.prompt != nil && !m.dialogOpen():
+	case layerPrompt:
 		ov = m.promptView(min(max(w-4, 40), 100), bh)
 	}
 	if ov != nil {
@@ -103,43 +116,14 @@ func (m *Model) render() string {
 	return strings.Join(lines, "\n")
 }
 
-// overlay draws the box ov over lines at column x, row y, in place. It splices each row
-// rather than using lipgloss's compositor: the compositor re-parses the whole screen into
-// cells on every frame (about 5 ms at 200x60, more than the frame budget), while splicing
-// touches only the rows under the box.
-func overlay(lines, ov []string, x, y, w int) {
-	for i, o := range ov {
-		row := y + i
-		if row < 0 || row >= len(lines) {
-			continue
-		}
-		base := lines[row]
-		left := ansi.Truncate(base, x, "")
-		if lw := ansi.StringWidth(left); lw < x {
-			left += strings.Repeat(" ", x-lw)
-		}
-		ow := ansi.StringWidth(o)
-		right := ansi.TruncateLeft(base, x+ow, "")
-		lines[row] = fit(left+"\x1b[m"+o+"\x1b[m"+right, w)
-	}
-}
+// bodyHeight is the height below the status bar and above the footer.
+func (m *Model) bodyHeight() int { return m.height - m.statusHeight() - 1 }
 
 func (m *Model) renderPanes() []string {
 	st := &m.styles
 	now := m.now()
 	calls := m.visibleCalls()
-	// Keep the calls-pane selection on the selected call as rows reorder.
-	if m.selCall == "" {
-		m.callsP.sel = 0
-	} else {
-		for i, c := range calls {
-			if c.id == m.selCall {
-				m.callsP.sel = i + 1
-				break
-			}
-		}
-	}
-	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, now, m.focus == paneCalls),
+	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, m.callsSel(calls), now, m.focus == paneCalls),
 		m.panes[paneCalls].w, m.panes[paneCalls].h, m.focus == paneCalls)
 	rows, all := m.toolRows()
 	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
@@ -166,39 +150,63 @@ func (m *Model) renderPanes() []string {
 	return out
 }
 
-func scrollPos(top, h, total int) string {
-	if total <= h {
-		return ""
+// statusHeight is the height of the status bar: three lines on a comfortable terminal (the
+// third is the tool timeout reminder), two on a small one, and one more for the session's
+// warnings when there are any.
+func (m *Model) statusHeight() int {
+	h := 2
+	if m.tallStatus() {
+		h = 3
 	}
-	return fmt.Sprintf("lines %d-%d of %d", top+1, min(top+h, total), total)
+	if len(m.status.Warnings) > 0 {
+		h++
+	}
+	return h
 }
 
-// statusHeight is the height of the status bar: three lines on a comfortable terminal (the
-// third is the tool timeout reminder), two on a small one.
-func (m *Model) statusHeight() int {
-	if m.height >= 40 && m.opts.Replay == nil {
-		return 3
-	}
-	return 2
-}
+// tallStatus reports whether the status bar has room for the deadline reminder line.
+func (m *Model) tallStatus() bool { return m.height >= 40 && m.opts.Replay == nil }
 
 // emptyText is what the transcript pane says before the first call: where to point Vapi
 // when there is a public URL, else how to try vapimon locally.
 func (m *Model) emptyText(w int) []string {
 	st := &m.styles
-	var text string
+	// Paragraphs are wrapped; a command is a line of its own, never cut, to copy whole.
+	var paras []string
+	command := ""
 	switch {
 	case m.opts.Replay != nil:
-		text = "No calls yet: the replay has not reached one."
+		paras = []string{"No calls yet: the replay has not reached one."}
 	case m.status.PublicURL != "":
-		text = "No calls yet. Point a Vapi assistant's Server URL at the URL above, or run `vapimon demo` to see a whole call."
+		paras = []string{"No calls yet. Point a Vapi assistant's Server URL at the URL above, or run `vapimon demo` to see a whole call."}
+	case m.status.Mode == webhook.ModeDemo:
+		paras = []string{"No calls yet: the demo call starts in a moment."}
 	default:
-		text = "No calls yet. This URL is local only, so Vapi cannot reach it: try `vapimon send tool-calls` in another terminal, " +
-			"set NGROK_AUTHTOKEN for a tunnel or pass --public-url, or run `vapimon demo` to see a whole call."
+		paras = []string{"No calls yet. This URL is local only, so Vapi cannot reach it. To try vapimon, run in another terminal:",
+			"Or set NGROK_AUTHTOKEN for a tunnel, or pass --public-url, or run `vapimon demo` to see a whole call."}
+		command = "  " + m.sendHint()
 	}
 	var out []string
-	for _, l := range strings.Split(ansi.Wrap(text, max(w, 20), " "), "\n") {
-		out = append(out, st.Dim.Render(l))
+	for i, p := range paras {
+		for _, l := range strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n") {
+			out = append(out, st.Dim.Render(l))
+		}
+		if i == 0 && command != "" {
+			out = append(out, st.StatusVal.Render(command))
+		}
 	}
 	return out
+}
+
+// defaultSendTo is where `vapimon send` posts when given no --to: the default --addr.
+const defaultSendTo = "http://127.0.0.1:4242"
+
+// sendHint is the command that sends a test request to this listener: with --to when it
+// does not listen where `vapimon send` posts by default.
+func (m *Model) sendHint() string {
+	hint := "vapimon send tool-calls"
+	if u := strings.TrimRight(m.status.ListenURL, "/"); u != "" && u != defaultSendTo {
+		hint += " --to " + sanitize.Line(u, 200)
+	}
+	return hint
 }

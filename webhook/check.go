@@ -66,7 +66,7 @@ func (r *replySchemas) judge(msg *Message, status int, header http.Header, body 
 	if msg != nil {
 		kind = msg.Kind
 	}
-	if !ExpectsReply(kind) || (kind == TypeToolCalls && allAsync(msg.ToolCalls)) {
+	if !ExpectsReply(kind) || (kind == TypeToolCalls && AllAsync(msg.ToolCalls)) {
 		if status < 200 || status > 299 {
 			what := "this message"
 			if kind != "" {
@@ -188,8 +188,9 @@ func (j *judgement) voice(header http.Header, body []byte) {
 	}
 }
 
-// allAsync reports whether Vapi waits for none of the calls (every tool is async:true).
-func allAsync(calls []ToolCall) bool {
+// AllAsync reports whether Vapi waits for none of the calls (every tool is async:true):
+// Vapi does not wait for their reply, so there is nothing to check or to hold for review.
+func AllAsync(calls []ToolCall) bool {
 	if len(calls) == 0 {
 		return false
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/relay"
+	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -29,6 +30,7 @@ func newDemoCmd() *cobra.Command {
 	var scenario string
 	var speed float64
 	var toolTimeout time.Duration
+	var theme tui.Theme
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Watch a realistic Vapi call in the monitor, with no account and no token",
@@ -42,17 +44,18 @@ Nothing leaves this machine. The demo's tape is kept, so you can replay it after
   vapimon demo --scenario transfer`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDemo(cmd.Context(), scenario, speed, toolTimeout, cmd.ErrOrStderr())
+			return runDemo(cmd.Context(), scenario, speed, toolTimeout, theme, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in scenario to play (vapimon fixtures lists them)")
 	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed (2 = twice as fast)")
 	cmd.Flags().DurationVar(&toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "time you have to answer a tool call: the demo's tools carry it as their server.timeoutSeconds, as Vapi would (1s to 300s)")
+	cmd.Flags().Var(&theme, "theme", tui.ThemeUsage)
 	_ = cmd.RegisterFlagCompletionFunc("scenario", fixtureCompletion("scenario"))
 	return cmd
 }
 
-func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout time.Duration, stderr io.Writer) error {
+func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout time.Duration, theme tui.Theme, stderr io.Writer) error {
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		return fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
 	}
@@ -92,7 +95,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 		TunnelNote:  "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)",
 		Stderr:      stderr,
 	}
-	return runTUI(ctx, cfg, 500, func(ctx context.Context, s *relay.Session) {
+	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
 		// Give the screen a moment to draw before the call starts.
 		select {
 		case <-ctx.Done():

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
-	"github.com/vapimon/vapimon/tui"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 func newFixturesCmd() *cobra.Command {
@@ -74,7 +74,7 @@ read as it is printed, so any size works.`,
 func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.RecordSource, func() error, error) {
 	stream, warnings, err := fixtures.ResolveStream(arg)
 	for _, w := range warnings {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", tui.SanitizeLine(w))
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", sanitize.Line(w, 0))
 	}
 	if err == nil && stream.Counts.Records == 0 {
 		err = fmt.Errorf("%s holds no events", arg)

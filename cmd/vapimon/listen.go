@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/relay"
+	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -20,6 +21,7 @@ type listenFlags struct {
 	auth                            authFlags
 	headless                        bool
 	keepCalls                       int
+	theme                           tui.Theme
 	forwardTo                       []string
 	assistants, phoneNumbers, tools []string
 }
@@ -36,6 +38,7 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&c.NoTape, "no-record", false, "do not record a tape")
 	fs.StringVar(&c.LogFile, "log-file", "", "diagnostic log file (default: vapimon.log in the state directory)")
 	fs.IntVar(&f.keepCalls, "keep-calls", 500, "calls kept in memory by the TUI (older ones stay on the tape)")
+	fs.Var(&f.theme, "theme", tui.ThemeUsage)
 	fs.StringArrayVar(&f.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
 	fs.DurationVar(&c.Forward.Timeout, "forward-timeout", 0, "how long your server may take to answer a message Vapi waits on (default: half the time left, so the answers file and you still get a turn when it hangs)")
 	fs.BoolVar(&c.Forward.Raw, "forward-raw", false, "send your server's reply to Vapi unchanged whatever it is (a 500, a body Vapi cannot use, a redirect) instead of answering from the answers file, you or the fallback: to see what Vapi does with it")
@@ -111,7 +114,7 @@ func runListen(cmd *cobra.Command, f *listenFlags) error {
 	if f.headless || !term.IsTerminal(os.Stdout.Fd()) {
 		return runHeadless(ctx, cfg, cmd.OutOrStdout())
 	}
-	return runTUI(ctx, cfg, f.keepCalls, nil)
+	return runTUI(ctx, cfg, f.keepCalls, f.theme, nil)
 }
 
 // runHeadless prints the session as JSON lines on stdout until a signal or a server

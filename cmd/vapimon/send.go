@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
-	"github.com/vapimon/vapimon/tui"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -74,7 +74,7 @@ func oneFixtureArg(missing string) cobra.PositionalArgs {
 		case len(args) == 0:
 			return errors.New(missing)
 		case len(args) > 1:
-			return fmt.Errorf("%s takes one fixture name or file, got %d: %s", cmd.Name(), len(args), tui.SanitizeLine(strings.Join(args, " ")))
+			return fmt.Errorf("%s takes one fixture name or file, got %d: %s", cmd.Name(), len(args), sanitize.Line(strings.Join(args, " "), 0))
 		}
 		return nil
 	}

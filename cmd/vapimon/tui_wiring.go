@@ -14,7 +14,7 @@ import (
 // before the fallback: forwarding and the answers file are asked first. feed, when not
 // nil, runs beside the monitor once the session listens (the demo's player) and must
 // return when its context ends.
-func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, feed func(context.Context, *relay.Session)) error {
+func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Theme, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
 	s := relay.NewSession(cfg)
@@ -33,6 +33,7 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, feed func(cont
 			return out
 		},
 		KeepCalls: keepCalls,
+		Theme:     theme,
 	}
 	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()

@@ -1,4 +1,4 @@
-package tui
+package sanitize
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-func TestSanitize(t *testing.T) {
+func TestText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, in, want string
@@ -35,20 +35,20 @@ func TestSanitize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := Sanitize(tt.in)
+			got := Text(tt.in, 0)
 			if got != tt.want {
-				t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+				t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 			for _, r := range got {
 				if r != '\n' && !unicode.IsPrint(r) {
-					t.Errorf("Sanitize(%q) kept unprintable %U", tt.in, r)
+					t.Errorf("Text(%q) kept unprintable %U", tt.in, r)
 				}
 			}
 		})
 	}
 }
 
-func TestSanitizeLine(t *testing.T) {
+func TestLine(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"one\ntwo", "one two"},
@@ -57,37 +57,45 @@ func TestSanitizeLine(t *testing.T) {
 		{"plain", "plain"},
 	}
 	for _, tt := range tests {
-		if got := SanitizeLine(tt.in); got != tt.want {
-			t.Errorf("SanitizeLine(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Line(tt.in, 0); got != tt.want {
+			t.Errorf("Line(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-func TestClip(t *testing.T) {
+// TestBound: the bound is applied first, on a rune boundary, and the cut is marked; a line
+// bounded and sanitised in one call is what SanitizeLine(clip(x, n)) was.
+func TestBound(t *testing.T) {
 	t.Parallel()
-	if got := clip("héllo", 2); got != "h…" {
-		t.Errorf("clip on a rune boundary = %q", got)
+	if got := Text("héllo", 2); got != "h…" {
+		t.Errorf("Text cut on a rune boundary = %q", got)
 	}
-	if got := clip("short", 10); got != "short" {
-		t.Errorf("clip of a short string = %q", got)
+	if got := Text("short", 10); got != "short" {
+		t.Errorf("Text of a short string = %q", got)
 	}
 	long := strings.Repeat("x", 100)
-	if got := clip(long, 10); got != strings.Repeat("x", 10)+"…" {
-		t.Errorf("clip = %q", got)
+	if got := Line(long, 10); got != strings.Repeat("x", 10)+"…" {
+		t.Errorf("Line = %q", got)
+	}
+	if got := Line("a\x1b[31m\nb"+long, 12); got != "a b"+strings.Repeat("x", 4)+"…" { // the bound counts raw bytes
+		t.Errorf("Line of a coloured two-line value = %q", got)
+	}
+	if got := Text(long, 0); got != long {
+		t.Errorf("Text with no bound cut the value to %d bytes", len(got))
 	}
 }
 
-func FuzzSanitize(f *testing.F) {
+func FuzzText(f *testing.F) {
 	for _, s := range []string{"\x1b[31m", "a\rb", "\u202e", "\xff", "\u009b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, r := range Sanitize(s) {
+		for _, r := range Text(s, 0) {
 			if r != '\n' && !unicode.IsPrint(r) {
-				t.Fatalf("Sanitize(%q) kept %U", s, r)
+				t.Fatalf("Text(%q) kept %U", s, r)
 			}
 			if r == 0x1b {
-				t.Fatalf("Sanitize(%q) kept ESC", s)
+				t.Fatalf("Text(%q) kept ESC", s)
 			}
 		}
 	})

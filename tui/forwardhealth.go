@@ -5,47 +5,43 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
-// fwdOK reports whether an exchange with the developer's server went well: a 2xx reply
-// that vapimon could use.
+// fwdOK reports whether an exchange with the developer's server went well: no failure,
+// and a 2xx reply that vapimon could use.
 func fwdOK(h *webhook.ForwardHealth) bool {
-	return h.Err == "" && h.Status >= 200 && h.Status < 300
+	return h.Failure == webhook.ForwardOK && h.Err == "" && h.Status >= 200 && h.Status < 300
 }
 
 // fwdShortErr is a few words for what went wrong with a forward ("refused", "timed out",
-// "HTTP 500", "unusable reply"), for rows and the status bar. The detail view has the
-// whole message.
+// "HTTP 500", "unusable reply"), for rows and the status bar, from the kind of failure the
+// forwarder reported. The detail view has the whole message.
 func fwdShortErr(h *webhook.ForwardHealth) string {
-	e := strings.ToLower(h.Err)
-	switch {
-	case e == "" && h.Status != 0:
-		return fmt.Sprintf("HTTP %d", h.Status)
-	case strings.Contains(e, "refused"):
+	switch h.Failure {
+	case webhook.ForwardRefused:
 		return "refused"
-	case strings.Contains(e, "no reply") || strings.Contains(e, "timeout") || strings.Contains(e, "timed out") || strings.Contains(e, "deadline"):
+	case webhook.ForwardTimeout:
 		return "timed out"
-	case strings.Contains(e, "unusable") || strings.Contains(e, "shape"):
-		return "unusable reply"
-	case strings.Contains(e, "redirect"):
+	case webhook.ForwardClosed:
+		return "connection closed"
+	case webhook.ForwardRedirect:
 		return fmt.Sprintf("HTTP %d redirect", h.Status)
-	case strings.Contains(e, "larger than"):
+	case webhook.ForwardTooLarge:
 		return "reply too large"
-	case strings.Contains(e, "in flight"):
+	case webhook.ForwardUnusable:
+		return "unusable reply"
+	case webhook.ForwardBusy:
 		return "busy: not forwarded"
-	case strings.Contains(e, "no such host"):
+	case webhook.ForwardDNS:
 		return "unknown host"
-	case strings.Contains(e, "reset"):
-		return "connection reset"
-	case h.Status >= 300:
+	}
+	// ForwardStatus, ForwardOther, or a report without a kind.
+	if h.Status != 0 && (h.Status < 200 || h.Status >= 300) {
 		return fmt.Sprintf("HTTP %d", h.Status)
 	}
-	s := SanitizeLine(clip(h.Err, 200))
-	if i := strings.Index(s, ":"); i > 0 {
-		s = s[:i]
-	}
-	return clip(s, 30)
+	return "failed"
 }
 
 // fwdTag is an event row's forward result: "✓ your server 200 3ms" or "✗ your server:
@@ -57,12 +53,25 @@ func fwdTag(st *Styles, h *webhook.ForwardHealth) string {
 	return st.Err.Render("✗ your server: " + fwdShortErr(h))
 }
 
+// rowFwdTag is a request's forward result: from the forwarder's report when there is one,
+// else from the reply's ForwardFailed (an offline replay has no forward reports, and a
+// dropped screen update loses one), "" when the request was not forwarded.
+func rowFwdTag(st *Styles, r *eventRow) string {
+	switch {
+	case r.fwd != nil:
+		return fwdTag(st, r.fwd)
+	case r.out != nil && r.out.Reply.ForwardFailed != "":
+		return st.Err.Render("✗ your server: " + sanitize.Line(r.out.Reply.ForwardFailed, 40))
+	}
+	return ""
+}
+
 // shortTarget shortens a forward URL for the status bar: a loopback host is dropped
 // (":3999/hook"), other hosts keep their name; the scheme goes.
 func shortTarget(target string) string {
 	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {
-		return SanitizeLine(clip(target, 40))
+		return sanitize.Line(target, 40)
 	}
 	host := u.Hostname()
 	out := u.Host
@@ -76,14 +85,14 @@ func shortTarget(target string) string {
 	if p := strings.TrimSuffix(u.Path, "/"); p != "" {
 		out += p
 	}
-	return SanitizeLine(clip(out, 40))
+	return sanitize.Line(out, 40)
 }
 
 // noteHealth records a forward exchange: the status bar shows the latest (with how many
 // times in a row the same failure happened) and the event's row its own result.
 func (m *Model) noteHealth(h webhook.ForwardHealth) {
-	h.Target = SanitizeLine(clip(h.Target, 300))
-	h.Err = SanitizeLine(clip(h.Err, 1000))
+	h.Target = sanitize.Line(h.Target, 300)
+	h.Err = sanitize.Line(h.Err, 1000)
 	prev := m.health
 	switch {
 	case fwdOK(&h):

@@ -1,0 +1,43 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestFilterAppliesToEveryList: the filter narrows the calls, tool calls and events lists
+// alike (it used to leave the tool calls pane out), each pane's title says so, and the help
+// states the rule.
+func TestFilterAppliesToEveryList(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	feed(t, m, 1, base, callBodies(callID)[1:3]) // the call starts; the assistant speaks
+	m.Update(event(t, 3, base, twoToolCalls))
+	m.Update(press("/"))
+	typeText(m, "get_time")
+	m.Update(press("enter"))
+	s := screen(m)
+	for _, want := range []string{"1 Calls · 1 live · filter get_time", "3 Tool calls · all calls · 2 pending · filter get_time", "4 Events · 3 · filter get_time", "get_time"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	rows, _ := m.toolRows()
+	if len(rows) != 1 || rows[0].name != "get_time" {
+		t.Errorf("tool calls pane under the filter: %d rows, want get_time only", len(rows))
+	}
+	if n, _ := m.eventsP.visible(m.events, m.filter); n != 1 {
+		t.Errorf("events pane under the filter: %d rows, want the tool-calls request only", n)
+	}
+	if calls := m.visibleCalls(); len(calls) != 0 {
+		t.Errorf("calls pane under the filter: %d calls, want none (no call's own text has get_time)", len(calls))
+	}
+	m.Update(press("esc"))
+	if rows, _ := m.toolRows(); len(rows) != 2 {
+		t.Errorf("esc did not clear the filter: %d tool rows", len(rows))
+	}
+	m.Update(press("?"))
+	if s := screen(m); !strings.Contains(s, "The filter (/) narrows the three lists, calls, tool calls and events") {
+		t.Errorf("the help does not say what the filter applies to:\n%s", s)
+	}
+}

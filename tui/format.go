@@ -1,0 +1,50 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// fmtCount formats n with thousands separators: 1588 → "1,588".
+func fmtCount(n uint64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func fmtSeconds(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), "0"), ".") + "s"
+}
+
+func fmtLatency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+}
+
+// fmtClock formats a duration as m:ss (or h:mm:ss).
+func fmtClock(d time.Duration) string {
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+func padRight(s string, n int) string { return fit(s, n) }
+
+func padLeft(s string, n int) string {
+	w := len([]rune(s))
+	if w >= n {
+		return s
+	}
+	return strings.Repeat(" ", n-w) + s
+}

@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// helpLines is the full help screen for the current focus.
+func (m *Model) helpLines(w int) []string {
+	st := &m.styles
+	hm := m.help
+	hm.ShowAll = true
+	var out []string
+	out = append(out, st.TitleFocus.Render("Keys ("+paneNames[m.focus]+" pane)"), "")
+	out = append(out, strings.Split(hm.View(m.helpFor()), "\n")...)
+	k := &m.keys
+	out = append(out, "", st.TitleFocus.Render("Answering a tool call"), "")
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Send, k.Newline, k.SendError}, {k.Suggest, k.Defer}}), "\n")...)
+	out = append(out, "")
+	paragraphs := []string{
+		"The filter (/) narrows the three lists, calls, tool calls and events, to the rows whose text " +
+			"contains what you type: a message type, a call id, a caller's number, a tool's name, arguments " +
+			"or result. The transcript shows the selected call whole. enter keeps the filter, esc clears it.",
+		"When a tool call arrives and no answers-file entry or forward target answers it, a prompt opens " +
+			"with the arguments and the last words of the call. Type the result and press enter (alt+enter " +
+			"or ctrl+j for a new line), ctrl+e to send it as an error, tab for earlier answers and the " +
+			"answers file, esc to answer later from the tool calls pane.",
+		"Vapi waits the tool's server.timeoutSeconds (else the assistant's, else the phone number's; " +
+			"20 s by default, at most 300 s) and then gives up; vapimon reads that number from each message " +
+			"and sends its fallback just before. The prompt and the tool calls pane say where the number came " +
+			"from; --tool-timeout is used only when the message names none. To get more time, raise " +
+			"server.timeoutSeconds on the tool in Vapi. assistant-request has a fixed 7.5 s limit.",
+	}
+	for i, p := range paragraphs {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
+	}
+	out = append(out, "", st.TitleFocus.Render("Request detail and end-of-call report (enter on an event or ended call)"), "")
+	server := k.JumpServer
+	server.SetHelp("s", "your server (when forwarded)")
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.JumpHeaders, k.JumpRequest, server, k.JumpReply}, {k.CopyJSON, k.CopyCallID, k.Close}, {k.Up, k.Down, k.Top, k.Bottom}}), "\n")...)
+	out = append(out, "")
+	out = append(out, strings.Split(ansi.Wrap("y copies the JSON of the section shown, as it was sent: the request, your server's reply, "+
+		"or the reply to Vapi (at the end of the view, the last section on screen); the flash says which.", max(w, 20), " "), "\n")...)
+	if m.opts.SetIntercept != nil {
+		out = append(out, "", st.TitleFocus.Render("Reviewing your server's replies (intercept)"), "")
+		defer_ := k.Defer
+		defer_.SetHelp("esc", "review later")
+		out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Intercept, k.SendAsIs, k.Edit}, {k.Replace, k.Back, defer_}}), "\n")...)
+		out = append(out, "")
+		p := "With intercept on (i, or --intercept), a reply your server gives to a message that expects one " +
+			"waits for you before it goes to Vapi: enter sends it as is, e edits the JSON (enter sends it; problems " +
+			"Vapi would have with it are listed first, and enter again sends it anyway), r replaces it with a typed " +
+			"answer. When the deadline passes first, your server's reply is sent unchanged."
+		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
+	}
+	return out
+}
+
+// helpScroll is the help screen's first line for n lines of help: helpTop kept within them.
+func (m *Model) helpScroll(n int) int {
+	return min(max(m.helpTop, 0), max(n-(m.bodyHeight()-2), 0))
+}

@@ -1,0 +1,120 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/vapimon/vapimon/tui/sanitize"
+)
+
+// prettyJSON indents raw JSON and colours it, one styled line per output line, at most
+// maxLines lines. Text that is not JSON is shown sanitised as is.
+func prettyJSON(st *Styles, raw []byte, maxLines int) []string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return []string{st.Dim.Render("(empty)")}
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		lines := strings.Split(sanitize.Text(string(raw), 1<<20), "\n")
+		if len(lines) > maxLines {
+			lines = append(lines[:maxLines], st.Dim.Render("… (truncated)"))
+		}
+		return lines
+	}
+	text := sanitize.Text(buf.String(), 0)
+	var out []string
+	for len(text) > 0 && len(out) < maxLines {
+		i := strings.IndexByte(text, '\n')
+		var line string
+		if i < 0 {
+			line, text = text, ""
+		} else {
+			line, text = text[:i], text[i+1:]
+		}
+		out = append(out, colourJSONLine(st, line))
+	}
+	if len(text) > 0 {
+		out = append(out, st.Dim.Render("… (truncated)"))
+	}
+	return out
+}
+
+// colourJSONLine colours one line of indented JSON: keys, strings, numbers, literals.
+func colourJSONLine(st *Styles, line string) string {
+	var b strings.Builder
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(line) && line[j] != '"' {
+				if line[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(line))
+			tok := line[i:j]
+			rest := strings.TrimLeft(line[j:], " ")
+			if strings.HasPrefix(rest, ":") {
+				b.WriteString(st.JSONKey.Render(tok))
+			} else {
+				b.WriteString(st.JSONString.Render(tok))
+			}
+			i = j
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := i
+			for j < len(line) && strings.IndexByte("-+.eE0123456789", line[j]) >= 0 {
+				j++
+			}
+			b.WriteString(st.JSONNumber.Render(line[i:j]))
+			i = j
+		case c == 't' || c == 'f' || c == 'n':
+			j := i
+			for j < len(line) && line[j] >= 'a' && line[j] <= 'z' {
+				j++
+			}
+			b.WriteString(st.JSONLiteral.Render(line[i:j]))
+			i = max(j, i+1)
+		case c == ' ':
+			j := i
+			for j < len(line) && line[j] == ' ' {
+				j++
+			}
+			b.WriteString(line[i:j])
+			i = j
+		default:
+			b.WriteString(st.JSONPunct.Render(line[i : i+1]))
+			i++
+		}
+	}
+	return b.String()
+}
+
+// compactJSON renders a JSON value on one sanitised line of at most n bytes.
+func compactJSON(raw json.RawMessage, n int) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return sanitize.Line(string(raw), n)
+	}
+	return sanitize.Line(b.String(), n)
+}
+
+// jsonText returns a JSON string's value, or the compact JSON of anything else.
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil {
+		return b.String()
+	}
+	return string(raw)
+}

@@ -1,0 +1,74 @@
+// Package sanitize makes text from webhook payloads safe to draw on a terminal. Everything
+// in a webhook body is attacker-influenced (caller speech, LLM-written tool arguments), so
+// every display copy passes through here once, at the boundary where it is taken in: the
+// monitor when a value enters its model, the CLI reports before they print.
+//
+// There is one entry point per shape of text, each bounding its input first so that a
+// megabyte-long field costs nothing to display: Text keeps line breaks, Line makes one line.
+package sanitize
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// Text returns s safe to draw: cut to at most max bytes on a rune boundary first (the cut
+// marked with "…"; max <= 0 for no cut), then invalid UTF-8 becomes U+FFFD, ANSI escape
+// sequences are removed, and only printable runes and '\n' are kept (a tab becomes a
+// space). ansi.Strip alone is not enough: it keeps '\r', '\b', BEL, C1 controls such as
+// U+009B (a one-byte CSI on some terminals) and bidi overrides, which can rewrite or
+// reorder what is already on screen.
+func Text(s string, max int) string {
+	s = clip(s, max)
+	if PlainASCII(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = ansi.Strip(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteByte('\n')
+		case r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Line is Text for one-line contexts (table cells, titles, status bars): line breaks become
+// spaces and runs of spaces collapse, so a payload cannot push rows around.
+func Line(s string, max int) string {
+	s = Text(s, max)
+	if !strings.Contains(s, "\n") && !strings.Contains(s, "  ") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clip shortens s to at most n bytes on a rune boundary, marking the cut with "…".
+func clip(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	return webhook.ClipRunes(s, n) + "…"
+}
+
+// PlainASCII reports whether s holds only printable ASCII and '\n', the common case, which
+// Text returns as it is (and the reply editor shows without escapes).
+func PlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 || c > 0x7e) && c != '\n' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/vapimon/vapimon/tui/sanitize"
+)
+
+// suggestion is one Tab suggestion and where it came from.
+type suggestion struct {
+	text     string
+	fromFile bool // the answers file (else an earlier answer typed in this session)
+	n        int  // 1-based position within its source
+}
+
+// label names the suggestion's source, e.g. "earlier answer 1" or "answers file: case 2".
+func (s suggestion) label() string {
+	if s.fromFile {
+		return fmt.Sprintf("answers file: case %d", s.n)
+	}
+	return fmt.Sprintf("earlier answer %d", s.n)
+}
+
+// suggestions lists earlier answers for a tool, most recent first, then the answers file's
+// with {{name}} templates filled from the call's arguments.
+func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
+	var out []suggestion
+	seen := map[string]bool{}
+	for i, s := range m.history[tool] {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, suggestion{text: s, n: i + 1})
+		}
+	}
+	if m.opts.Suggest != nil {
+		var argMap map[string]any
+		for i, s := range m.opts.Suggest(tool, args) {
+			if strings.Contains(s, "{{") {
+				if argMap == nil {
+					_ = json.Unmarshal(args, &argMap)
+				}
+				s = fillTemplate(s, argMap)
+			}
+			s = sanitize.Text(s, 4000)
+			if s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, suggestion{text: s, fromFile: true, n: i + 1})
+			}
+		}
+	}
+	return out
+}
+
+// fillTemplate replaces {{name}} (or {{ name }}) with the argument of that name, as the
+// answers file does when it answers by itself.
+func fillTemplate(s string, args map[string]any) string {
+	for k, v := range args {
+		val, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			val = string(b)
+		}
+		s = strings.ReplaceAll(s, "{{"+k+"}}", val)
+		s = strings.ReplaceAll(s, "{{ "+k+" }}", val)
+	}
+	return s
+}
+
+// suggCounts says how many suggestions come from each source, e.g. "1 earlier answer, 2
+// from the answers file".
+func suggCounts(ss []suggestion) string {
+	var hist, file int
+	for _, s := range ss {
+		if s.fromFile {
+			file++
+		} else {
+			hist++
+		}
+	}
+	var parts []string
+	switch {
+	case hist == 1:
+		parts = append(parts, "1 earlier answer")
+	case hist > 1:
+		parts = append(parts, fmt.Sprintf("%d earlier answers", hist))
+	}
+	if file > 0 {
+		parts = append(parts, fmt.Sprintf("%d from the answers file", file))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// remember records an answer for Tab suggestions.
+func (m *Model) remember(tool, answer string) {
+	h := m.history[tool]
+	for i, s := range h {
+		if s == answer {
+			h = append(h[:i], h[i+1:]...)
+			break
+		}
+	}
+	h = append([]string{answer}, h...)
+	if len(h) > 10 {
+		h = h[:10]
+	}
+	m.history[tool] = h
+}
