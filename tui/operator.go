@@ -32,19 +32,29 @@ type Operator struct {
 	gone chan struct{} // closed when the monitor quits
 	shut bool
 
-	// released counts the requests still waiting when the monitor quit (their fallback,
-	// or the server's reply held for review, went out instead).
-	released atomic.Int64
+	// released counts the requests still waiting for an answer when the monitor quit
+	// (their fallback went out instead); releasedHeld those whose server's reply was held
+	// for review (it went out as is).
+	released, releasedHeld atomic.Int64
 }
 
-// Released returns how many requests were waiting for the operator when the monitor quit
-// (they got the fallback reply, keeping any answer typed in time; a held reply from your
-// server went out as is), for the exit message.
+// Released returns how many requests were waiting for the operator's answer when the
+// monitor quit (they got the fallback reply, keeping any answer typed in time), for the
+// exit message.
 func (o *Operator) Released() int {
 	if o == nil {
 		return 0
 	}
 	return int(o.released.Load())
+}
+
+// ReleasedHeld returns how many replies of your server were held for review (--intercept)
+// when the monitor quit: they went out as your server sent them.
+func (o *Operator) ReleasedHeld() int {
+	if o == nil {
+		return 0
+	}
+	return int(o.releasedHeld.Load())
 }
 
 // opRequest is one event waiting for an operator's answer.
@@ -192,7 +202,7 @@ func (o *Operator) Intercept(ctx context.Context, ev *webhook.Event, rep webhook
 		}
 		return withNote(rep, "deadline passed before the operator chose: your server's reply sent unchanged"), nil
 	case <-o.gone:
-		o.released.Add(1)
+		o.releasedHeld.Add(1)
 		return withNote(rep, "not reviewed: the monitor has closed; your server's reply was sent as is"), nil
 	}
 }

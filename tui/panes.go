@@ -144,6 +144,9 @@ func (m *Model) open() {
 					pr.deferred = false
 				}
 				m.openPrompt(p)
+				if m.prompt != nil {
+					m.prompt.byHand = true
+				}
 				return
 			}
 		}

@@ -74,6 +74,9 @@ func exitMessage(ctx context.Context, op *tui.Operator) string {
 	if n := op.Released(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", relay.Count(uint64(n), "request")))
 	}
+	if n := op.ReleasedHeld(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s held for your review went out as your server sent %s", relay.Count(uint64(n), "reply"), map[bool]string{true: "it", false: "them"}[n == 1]))
+	}
 	if len(parts) == 0 {
 		return ""
 	}
