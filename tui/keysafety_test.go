@@ -193,9 +193,7 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	f.keys(kp("n"))
 	f.later()
 	// Once the operator types, q is a letter of the answer.
-	f.tm.Type("a q")
-	teatest.WaitFor(t, f.tm.Output(), contains("a q"), waitOpts()...)
-	f.tm.Type("uite sunny")
+	f.tm.Type("a quite sunny")
 	f.keys(kp("enter"))
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"a quite sunny"`) {
