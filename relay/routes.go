@@ -1,0 +1,138 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// Route sends messages of one type, or of every type ("*"), to a URL.
+type Route struct {
+	// Type is a message type (e.g. "tool-calls") or "*" for every type without a route
+	// of its own. "transcript" also matches `transcript[transcriptType="final"]`.
+	Type string
+	// URL is the developer's endpoint. When it has no path, the path Vapi posted to is
+	// appended.
+	URL string
+}
+
+// ParseRoutes reads --forward-to values: "URL" (every type) or "TYPE=URL". A URL without
+// a scheme gets http://. Unknown types, two routes for one type and bad URLs are errors
+// that name the flag value.
+func ParseRoutes(specs []string) ([]Route, error) {
+	var out []Route
+	seen := map[string]string{}
+	for _, spec := range specs {
+		typ, raw := splitRoute(strings.TrimSpace(spec))
+		if typ != "*" && !webhook.IsKnownType(typ) {
+			msg := fmt.Sprintf("--forward-to %q: unknown message type %q", spec, typ)
+			if s := suggestType(typ); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			return nil, errors.New(msg)
+		}
+		u, err := normalizeURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("--forward-to %q: %v", spec, err)
+		}
+		if prev, dup := seen[typ]; dup {
+			what := "message type " + typ
+			if typ == "*" {
+				what = "every other message type (*)"
+			}
+			return nil, fmt.Errorf("--forward-to %q: %s already goes to %s", spec, what, prev)
+		}
+		seen[typ] = u
+		out = append(out, Route{Type: typ, URL: u})
+	}
+	return out, nil
+}
+
+// splitRoute separates "TYPE=URL" into its parts; anything else is a URL for every type.
+// A URL may contain '=' (in its query), so the part before '=' must look like a type name.
+func splitRoute(spec string) (typ, rawURL string) {
+	if rest, ok := strings.CutPrefix(spec, webhook.TypeTranscriptFinal+"="); ok {
+		return webhook.TypeTranscriptFinal, rest
+	}
+	if i := strings.IndexByte(spec, '='); i > 0 && isTypeName(spec[:i]) {
+		return spec[:i], spec[i+1:]
+	}
+	return "*", spec
+}
+
+func isTypeName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' || r == '*') {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeURL checks a forward target and returns it in canonical form.
+func normalizeURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("the URL is empty")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("not a URL: %v", err)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("scheme %q is not supported: use http:// or https://", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return "", errors.New("the URL has no host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("port %q is not a port number", p)
+		}
+	}
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// suggestType returns the known type closest to a mistyped one, or "".
+func suggestType(typ string) string {
+	best, bestD := "", 4
+	for _, k := range webhook.KnownTypes {
+		if d := editDistance(typ, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
