@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +65,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err != nil {
 		return err
 	}
-	if recs, err = withToolTimeout(recs, toolTimeout); err != nil {
+	if recs, err = fixtures.WithToolTimeout(recs, toolTimeout); err != nil {
 		return err
 	}
 	dir, err := fixtures.MakeStateDir()
@@ -115,43 +114,4 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
 		}
 	})
-}
-
-// withToolTimeout gives every tool of the scenario's tool-calls messages the demo's
-// --tool-timeout as its server.timeoutSeconds: the demo plays Vapi, and Vapi sends each
-// tool's own timeout, which vapimon then follows.
-func withToolTimeout(recs []fixtures.Record, d time.Duration) ([]fixtures.Record, error) {
-	secs := int(d.Round(time.Second) / time.Second)
-	if secs < 1 || secs > 300 {
-		return nil, fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds", d)
-	}
-	out := make([]fixtures.Record, len(recs))
-	for i, rec := range recs {
-		out[i] = rec
-		msg, err := webhook.Parse(rec.Body)
-		if err != nil || msg.Kind != webhook.TypeToolCalls {
-			continue
-		}
-		body := rec.Body
-		for j := range msg.ToolCalls {
-			if body, err = fixtures.SetField(body, fmt.Sprintf("message.toolWithToolCallList[%d].server.timeoutSeconds", j), strconv.Itoa(secs)); err != nil {
-				return nil, fmt.Errorf("demo scenario: %w", err)
-			}
-		}
-		out[i].Body = body
-	}
-	return out, nil
-}
-
-// fixtureCompletion completes built-in fixture names of the given kind ("" for all).
-func fixtureCompletion(kind string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		var out []string
-		for _, fx := range fixtures.List() {
-			if kind == "" || fx.Kind == kind {
-				out = append(out, fx.Name+"\t"+fx.Description)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
 }

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"io"
-	"os"
 	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
@@ -93,8 +90,8 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		src = fixtures.FreshenSource(src, time.Now())
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	warmReplyChecks(errw) // the reply schemas compile while the first requests go out
-	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && isTerminal(errw), Compare: f.compare})
+	report.WarmReplyChecks(errw) // the reply schemas compile while the first requests go out
+	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && report.IsTerminal(errw), Compare: f.compare})
 	r := &fixtures.Replayer{
 		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
 		Speed:           f.speed,
@@ -120,10 +117,4 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return exitError{code: 1}
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal, where progress is a bar redrawn in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
 }
