@@ -345,7 +345,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		if !errors.Is(err, errTooLarge) {
 			fe = describeTransport(ctx, err, target, resp.StatusCode, latency)
 		} else {
-			fe = failure(webhook.ForwardTooLarge, resp.StatusCode, fmt.Sprintf("reply from %s larger than %s: vapimon stops reading there", target, byteSize(f.maxResp)), err)
+			fe = failure(webhook.ForwardTooLarge, resp.StatusCode, fmt.Sprintf("reply from %s larger than %s: vapimon stops reading there", target, webhook.ByteSize(f.maxResp)), err)
 		}
 		f.health(ev.Seq, target, resp.StatusCode, latency, fe)
 		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, fe
@@ -615,7 +615,7 @@ func failure(kind webhook.ForwardFailure, status int, msg string, err error) *we
 func describeTransport(ctx context.Context, err error, target string, status int, took time.Duration) *webhook.ForwardError {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return failure(webhook.ForwardTimeout, status, fmt.Sprintf("no reply from %s within %s", target, roundDuration(took)), err)
+		return failure(webhook.ForwardTimeout, status, fmt.Sprintf("no reply from %s within %s", target, webhook.RoundDuration(took)), err)
 	case errors.Is(err, context.Canceled):
 		return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s cancelled", target), err)
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -641,24 +641,4 @@ func snippet(body []byte) string {
 		return ""
 	}
 	return ": " + s
-}
-
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d >= time.Millisecond:
-		return d.Round(time.Millisecond)
-	}
-	return d
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

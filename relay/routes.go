@@ -3,8 +3,6 @@ package relay
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/vapimon/vapimon/webhook"
@@ -73,35 +71,14 @@ func isTypeName(s string) bool {
 	return true
 }
 
-// normalizeURL checks a forward target and returns it in canonical form.
+// normalizeURL checks a forward target (webhook.ParseServerURL) and returns it in
+// canonical form: the scheme in lower case, no fragment.
 func normalizeURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("the URL is empty")
-	}
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
+	_, u, err := webhook.ParseServerURL(raw)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", fmt.Errorf("not a URL: %v", err)
+		return "", err
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("scheme %q is not supported: use http:// or https://", u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return "", errors.New("the URL has no host")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("port %q is not a port number", p)
-		}
-	}
 	u.Fragment = ""
 	return u.String(), nil
 }

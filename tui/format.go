@@ -6,15 +6,6 @@ import (
 	"time"
 )
 
-// fmtCount formats n with thousands separators: 1588 → "1,588".
-func fmtCount(n uint64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
 func fmtSeconds(d time.Duration) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), "0"), ".") + "s"
 }

@@ -418,7 +418,7 @@ func (a *Answers) Fallback(ev *Event, reason string) Reply {
 			continue
 		}
 		all = false
-		res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: singleLine(reason), IsError: true})
+		res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: SingleLine(reason), IsError: true})
 	}
 	if all {
 		return JSONReply(ToolCallsReply(res), SourceAnswers)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -449,13 +448,8 @@ func kindOf(v any) jsonKind {
 
 const maxQuoted = 64
 
-// quote returns s in Go quotes, shortened, with every control and bidi character escaped.
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		return strconv.Quote(ClipRunes(s, maxQuoted)) + "…"
-	}
-	return strconv.Quote(s)
-}
+// quote is Quote at the length a reply check names a value with.
+func quote(s string) string { return Quote(s, maxQuoted) }
 
 // safe returns s unchanged when it is a plain identifier (letters, digits, - _ . :), else
 // quoted.

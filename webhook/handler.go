@@ -203,7 +203,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.ContentLength > h.cfg.MaxBody {
-		h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body of %d bytes announced, larger than %s: answered 413 (raise --max-body)", r.ContentLength, byteSize(h.cfg.MaxBody)), now)
+		h.reject(w, ev, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body of %d bytes announced, larger than %s: answered 413 (raise --max-body)", r.ContentLength, ByteSize(h.cfg.MaxBody)), now)
 		return
 	}
 	body, status, public, reason := h.readBody(w, r)
@@ -302,15 +302,15 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), r.ContentLength, h.cfg.MaxBody, grow)
 	if evicted := h.reading.release(slot); evicted && err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, http.StatusRequestTimeout, "body not received in time", fmt.Sprintf("body still arriving after %s (%d bytes), the slowest of %d senders: cut to make room for a new request, answered 408", roundDur(time.Since(start)), len(body), h.reading.cap())
+		return nil, http.StatusRequestTimeout, "body not received in time", fmt.Sprintf("body still arriving after %s (%d bytes), the slowest of %d senders: cut to make room for a new request, answered 408", RoundDuration(time.Since(start)), len(body), h.reading.cap())
 	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			return nil, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body larger than %s: answered 413 (raise --max-body)", byteSize(h.cfg.MaxBody))
+			return nil, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("body larger than %s: answered 413 (raise --max-body)", ByteSize(h.cfg.MaxBody))
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, http.StatusRequestTimeout, "body not received in time", fmt.Sprintf("body not received within %s (%d bytes arrived): answered 408, a sender this slow is holding a connection, not sending a webhook", roundDur(limit), len(body))
+			return nil, http.StatusRequestTimeout, "body not received in time", fmt.Sprintf("body not received within %s (%d bytes arrived): answered 408, a sender this slow is holding a connection, not sending a webhook", RoundDuration(limit), len(body))
 		}
 		return nil, http.StatusBadRequest, "could not read body", "could not read body: " + err.Error()
 	}
@@ -417,7 +417,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 				rep.Status = http.StatusOK
 			}
 			if ev.Deadline.IsZero() && !rep.Raw && (rep.Status < 200 || rep.Status > 299) {
-				attempts = append(attempts, fmt.Sprintf("%s: HTTP %d in %s (acknowledged 200 {} instead)", rs.Name(), rep.Status, roundDur(took)))
+				attempts = append(attempts, fmt.Sprintf("%s: HTTP %d in %s (acknowledged 200 {} instead)", rs.Name(), rep.Status, RoundDuration(took)))
 				return Ack(), attempts
 			}
 			return substitute(rep, fwdFailed), attempts
@@ -441,7 +441,7 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 	}
 	reason := h.noAnswerReason(ev)
 	if ctx != nil && ctx.Err() != nil && parent.Err() == nil {
-		reason = fmt.Sprintf("vapimon: nobody answered within %s", roundDur(ev.Deadline.Sub(ev.Received)))
+		reason = fmt.Sprintf("vapimon: nobody answered within %s", RoundDuration(ev.Deadline.Sub(ev.Received)))
 	}
 	return substitute(withPartial(h.cfg.Fallback(ev, reason), partial), fwdFailed), attempts
 }
@@ -686,24 +686,4 @@ func requestProto(r *http.Request) string {
 		return "https"
 	}
 	return "http"
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-func roundDur(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d >= time.Millisecond:
-		return d.Round(time.Millisecond)
-	}
-	return d.Round(time.Microsecond)
 }

@@ -201,7 +201,7 @@ func (h *Handler) refused(remote, method, path string, readable bool, status int
 	reason := "refused by the HTTP server before vapimon's checks: " + text
 	switch status {
 	case http.StatusRequestHeaderFieldsTooLarge:
-		reason += fmt.Sprintf(" (headers larger than %s)", byteSize(MaxHeaderBytes))
+		reason += fmt.Sprintf(" (headers larger than %s)", ByteSize(MaxHeaderBytes))
 	case http.StatusBadRequest:
 		if !readable {
 			reason += " (the request line is not HTTP)"
