@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 // pairTunnel serves the same handler on the local listener and the ngrok endpoint.
@@ -18,7 +20,7 @@ type pairTunnel struct {
 func newPairTunnel(local *localTunnel, ng *ngrokTunnel) *pairTunnel {
 	ln := newFanIn(func(i int, err error) {
 		if i == 1 { // the ngrok endpoint died while the local listener lives on
-			ng.setState(StateFailed, "ngrok stopped accepting connections: "+printable(err.Error(), 200)+": Vapi cannot reach vapimon; restart it")
+			ng.setState(StateFailed, "ngrok stopped accepting connections: "+sanitize.Line(err.Error(), 200)+": Vapi cannot reach vapimon; restart it")
 		}
 	}, local.ln, ng.raw)
 	return &pairTunnel{local: local, ng: ng, ln: ln}

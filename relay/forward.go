@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -360,7 +361,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		if loc == "" {
 			loc = "(no Location)"
 		}
-		unusable = failure(webhook.ForwardRedirect, resp.StatusCode, fmt.Sprintf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200)), nil)
+		unusable = failure(webhook.ForwardRedirect, resp.StatusCode, fmt.Sprintf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, sanitize.Line(loc, 200)), nil)
 	case expects:
 		warnings, unusable = f.checkReply(ev.Msg, target, &reply)
 	}
@@ -450,7 +451,7 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 	if len(bytes.TrimSpace(reply.Body)) == 0 {
 		return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind), nil)
 	}
-	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, printable(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
+	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, sanitize.Line(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
 }
 
 // replyNote is the operator-facing note on a forwarded reply: its warnings, a resend,
@@ -458,7 +459,7 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 func replyNote(warnings []string, resent bool, rawErr error) string {
 	var parts []string
 	if len(warnings) > 0 {
-		parts = append(parts, "warning: "+printable(strings.Join(warnings, "; "), 300))
+		parts = append(parts, "warning: "+sanitize.Line(strings.Join(warnings, "; "), 300))
 	}
 	if resent {
 		parts = append(parts, "resent once on a new connection (your server had closed the kept-alive one)")
@@ -625,18 +626,18 @@ func describeTransport(ctx context.Context, err error, target string, status int
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return failure(webhook.ForwardDNS, status, fmt.Sprintf("cannot resolve %s: %s", printable(dnsErr.Name, 100), printable(dnsErr.Err, 100)), err)
+		return failure(webhook.ForwardDNS, status, fmt.Sprintf("cannot resolve %s: %s", sanitize.Line(dnsErr.Name, 100), sanitize.Line(dnsErr.Err, 100)), err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s failed: %s", target, printable(err.Error(), 200)), err)
+	return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s failed: %s", target, sanitize.Line(err.Error(), 200)), err)
 }
 
 // snippet quotes the start of a body for an error message, made safe for a terminal.
 func snippet(body []byte) string {
-	s := printable(string(body[:min(len(body), 200)]), 120)
+	s := sanitize.Line(string(body[:min(len(body), 200)]), 120)
 	if s == "" {
 		return ""
 	}

@@ -10,9 +10,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"unicode"
-
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -147,24 +144,3 @@ type plainError struct {
 
 func (e *plainError) Error() string { return e.msg }
 func (e *plainError) Unwrap() error { return e.err }
-
-// printable keeps one line of s made of printable runes: text from outside (ngrok's
-// cloud, a developer's server) must not move the cursor or recolour the terminal.
-func printable(s string, max int) string {
-	s = ansi.Strip(strings.ToValidUTF8(s, "?"))
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			r = ' '
-		case !unicode.IsPrint(r):
-			continue
-		}
-		if b.Len() >= max {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}

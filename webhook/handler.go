@@ -198,7 +198,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reject(w, ev, http.StatusMethodNotAllowed, "method not allowed: Vapi sends POST", fmt.Sprintf("%s request refused: Vapi only sends POST", sanitizeReason(r.Method)), now)
+		h.reject(w, ev, http.StatusMethodNotAllowed, "method not allowed: Vapi sends POST", fmt.Sprintf("%s request refused: Vapi only sends POST", sanitizeLine(r.Method, 32)), now)
 		return
 	}
 

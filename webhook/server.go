@@ -219,15 +219,3 @@ func (h *Handler) refused(remote, method, path string, readable bool, status int
 	h.cfg.Bus.Publish(ev)
 	h.cfg.Bus.Publish(out)
 }
-
-func sanitizeReason(s string) string {
-	if len(s) > 32 {
-		s = s[:32]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
