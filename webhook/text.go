@@ -124,3 +124,17 @@ func Thousands(n uint64) string {
 	}
 	return s
 }
+
+// Latency is how long a reply took, as every front end shows it: precise for a local
+// server ("312µs", "3.2ms"), rounded for a slow one ("184ms", "1.25s").
+func Latency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
