@@ -351,9 +351,6 @@ func (s *Session) openTunnel(ctx context.Context, st *webhook.Status) (Tunnel, e
 		}
 		lc.Ngrok.TrafficPolicy = string(b)
 	}
-	if t.ngrok() {
-		fmt.Fprintln(s.say, "vapimon: connecting to ngrok…")
-	}
 	tun, where, err := ResolveListen(ctx, lc)
 	if err != nil {
 		return nil, err

@@ -192,6 +192,9 @@ func startPairTunnel(ctx context.Context, local *localTunnel, cfg ListenConfig, 
 	go func() {
 		defer close(t.ready)
 		tun, err := ListenNgrok(cctx, opts)
+		if err != nil && cctx.Err() != nil {
+			return // abandoned: vapimon is shutting down, nothing to tell
+		}
 		if err != nil {
 			t.change(func(st *webhook.Status) {
 				st.Tunnel, st.TunnelNote = StateFailed, connectFailed(err, local)
