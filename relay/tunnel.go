@@ -52,17 +52,25 @@ type ListenConfig struct {
 	PublicURL string
 	// Ngrok configures the embedded agent; it is used when Ngrok.Authtoken is set (read
 	// NGROK_AUTHTOKEN yourself: ngrok does not) and neither NoTunnel nor PublicURL is.
+	// Its OnStatus is not used: ResolveListen reports through OnChange.
 	Ngrok NgrokOptions
+	// OnChange, when set, is told of every later change of the tunnel's status (ListenURL,
+	// PublicURL, Tunnel, TunnelNote): ngrok online with its URL, failed and why,
+	// reconnecting. It must not block.
+	OnChange func(webhook.Status)
 }
 
 // ResolveListen opens the listener vapimon serves on, as the flags ask: always a local
 // listener on cfg.Addr, plus the embedded ngrok endpoint when a token is set and neither
-// --no-tunnel nor --public-url is given. When ngrok cannot connect, it falls back to the
-// local listener and says why in the returned Status; only a local listen failure (port
-// busy) or the end of ctx is returned as an error.
+// --no-tunnel nor --public-url is given. It returns at once: the local listener accepts
+// from the first moment, whatever ngrok is doing. ngrok connects in the background
+// (Status.Tunnel is "connecting") and its endpoint joins the same Listener when it is up;
+// when it cannot connect, vapimon goes on locally and says why. Every change (online with
+// the public URL, failed with the reason, reconnecting) reaches cfg.OnChange; the returned
+// Tunnel's Ready is closed when the first connect has ended either way. Only a local
+// listen failure (port busy) is returned as an error.
 //
-// The Status has ListenURL, PublicURL, Tunnel and TunnelNote filled; later tunnel changes
-// (reconnecting, online) arrive through cfg.Ngrok.OnStatus.
+// The Status has ListenURL, PublicURL, Tunnel and TunnelNote filled.
 func ResolveListen(ctx context.Context, cfg ListenConfig) (Tunnel, webhook.Status, error) {
 	tun, err := ListenLocal(cfg.Addr)
 	if err != nil {
@@ -87,27 +95,28 @@ func ResolveListen(ctx context.Context, cfg ListenConfig) (Tunnel, webhook.Statu
 		st.TunnelNote = fmt.Sprintf("NGROK_AUTHTOKEN is not set: listening on %s (set it, or pass --public-url, so that Vapi can reach vapimon)", local.reach())
 		return local, st, nil
 	}
-	ng, err := ListenNgrok(ctx, cfg.Ngrok)
-	if err != nil {
-		if ctx.Err() != nil {
-			local.Close()
-			return nil, webhook.Status{}, ctx.Err()
-		}
-		why := reason(err)
-		if !strings.HasPrefix(why, "ngrok") {
-			why = "ngrok failed: " + why
-		}
-		st.Tunnel = StateFailed
-		where := "locally on " + local.URL()
-		if local.wildcard {
-			where = "on " + local.reach()
-		}
-		st.TunnelNote = fmt.Sprintf("%s: listening %s", why, where)
-		return local, st, nil
+	st.Tunnel = StateConnecting
+	st.TunnelNote = "connecting to ngrok… meanwhile listening " + local.where()
+	t := startPairTunnel(ctx, local, cfg, st)
+	return t, st, nil
+}
+
+// where says where the local listener is reachable, for notes.
+func (t *localTunnel) where() string {
+	if t.wildcard {
+		return "on " + t.reach()
 	}
-	st.Tunnel = StateOnline
-	st.PublicURL = ng.URL()
-	return newPairTunnel(local, ng.(*ngrokTunnel)), st, nil
+	return "locally on " + t.URL()
+}
+
+// connectFailed is the note shown when ngrok could not connect: why, and that vapimon
+// goes on locally.
+func connectFailed(err error, local *localTunnel) string {
+	why := reason(err)
+	if !strings.HasPrefix(why, "ngrok") {
+		why = "ngrok failed: " + why
+	}
+	return fmt.Sprintf("%s: listening %s", why, local.where())
 }
 
 // reason returns err's text without the "ngrok: " prefix ListenNgrok adds, so that the
