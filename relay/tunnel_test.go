@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 func TestListenLocal(t *testing.T) {
@@ -146,7 +147,7 @@ func TestResolveListenEveryInterface(t *testing.T) {
 
 func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 	base := goroutines()
-	addr := closedPort(t)
+	addr := webhooktest.FreeAddr(t)
 	var changes []webhook.Status
 	var mu sync.Mutex
 	tun, st, err := ResolveListen(context.Background(), ListenConfig{

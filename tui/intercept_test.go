@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/webhook"
 	"github.com/vapimon/vapimon/webhook/vapischema"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // serverReply is what the developer's server answered, as the forwarder passes it on.
@@ -169,7 +170,7 @@ func TestInterceptReplies(t *testing.T) {
 			if rep.Source != tt.source {
 				t.Errorf("source = %q, want %q", rep.Source, tt.source)
 			}
-			if !jsonEqual(t, rep.Body, []byte(tt.want)) {
+			if !webhooktest.JSONEqual(t, rep.Body, []byte(tt.want)) {
 				t.Errorf("reply = %s, want %s", rep.Body, tt.want)
 			}
 			if rep.Status != http.StatusOK {
@@ -289,7 +290,7 @@ func TestInterceptToggle(t *testing.T) {
 		t.Fatalf("SetIntercept calls = %v, want [false]", calls)
 	}
 	rep := reply(t, req)
-	if rep.Source != webhook.SourceForward || !jsonEqual(t, rep.Body, []byte(weatherReply)) || !strings.Contains(rep.Note, "intercept turned off") {
+	if rep.Source != webhook.SourceForward || !webhooktest.JSONEqual(t, rep.Body, []byte(weatherReply)) || !strings.Contains(rep.Note, "intercept turned off") {
 		t.Errorf("held reply after turning intercept off = %+v", rep)
 	}
 	s := screen(m)
@@ -401,7 +402,7 @@ func TestEditableJSON(t *testing.T) {
 			t.Errorf("editableJSON(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 		// The same value once decoded (invalid UTF-8 aside, which JSON decoders replace too).
-		if !jsonEqual(t, []byte(got), []byte(tt.in)) {
+		if !webhooktest.JSONEqual(t, []byte(got), []byte(tt.in)) {
 			t.Errorf("editableJSON(%q) changed the value: %s", tt.in, got)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/webhook"
 	"github.com/vapimon/vapimon/webhook/vapischema"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // press turns a key description into a key press: a single printable character, or a named
@@ -195,7 +196,7 @@ func TestOperatorReplies(t *testing.T) {
 			if rep.Source != webhook.SourceOperator {
 				t.Errorf("source = %q", rep.Source)
 			}
-			if !jsonEqual(t, rep.Body, []byte(tt.want)) {
+			if !webhooktest.JSONEqual(t, rep.Body, []byte(tt.want)) {
 				t.Errorf("reply = %s, want %s", rep.Body, tt.want)
 			}
 			if m.prompt != nil {
@@ -209,20 +210,6 @@ func TestOperatorReplies(t *testing.T) {
 			}
 		})
 	}
-}
-
-func jsonEqual(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("%s: %v", a, err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("%s: %v", b, err)
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return string(xa) == string(ya)
 }
 
 func TestPromptGraceAndEmptyAnswer(t *testing.T) {
@@ -274,7 +261,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 	clk.Advance(time.Second)
 	typeText(m, "two")
 	m.Update(press("enter"))
-	if got := reply(t, req2); !jsonEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
+	if got := reply(t, req2); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
 		t.Errorf("second reply = %s", got.Body)
 	}
 	if m.prompt != nil {
@@ -290,7 +277,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 	clk.Advance(time.Second)
 	typeText(m, "one")
 	m.Update(press("enter"))
-	if got := reply(t, req1); !jsonEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
+	if got := reply(t, req1); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
 		t.Errorf("first reply = %s", got.Body)
 	}
 }

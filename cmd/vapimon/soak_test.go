@@ -64,6 +64,7 @@ import (
 
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 var (
@@ -201,7 +202,7 @@ func TestSoak(t *testing.T) {
 		s.bodies[name] = recs[0].Body
 	}
 	s.dev = newDevServer(t, rand.New(rand.NewPCG(seed, 1)))
-	s.addr = freeAddr(t)
+	s.addr = webhooktest.FreeAddr(t)
 
 	g, err := s.launch()
 	if err != nil {
@@ -247,17 +248,6 @@ const soakAnswers = `tools:
 replies:
   assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
 `
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // launch starts one run of vapimon on s.addr, appending to s.tape.
 func (s *soak) launch() (*soakGen, error) {
@@ -1271,7 +1261,7 @@ type devServer struct {
 }
 
 func newDevServer(t *testing.T, rng *rand.Rand) *devServer {
-	d := &devServer{t: t, addr: freeAddr(t), rng: rng, mode: "ok", modeTime: map[string]time.Duration{}, since: time.Now(), hits: map[string]int{}}
+	d := &devServer{t: t, addr: webhooktest.FreeAddr(t), rng: rng, mode: "ok", modeTime: map[string]time.Duration{}, since: time.Now(), hits: map[string]int{}}
 	if err := d.up(); err != nil {
 		t.Fatal(err)
 	}
