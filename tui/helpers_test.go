@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/vapischema"
 )
 
 // base is the fixed start time of every scenario, in local time so that clock times print
@@ -160,6 +161,21 @@ func checkScreen(t *testing.T, s string, w, h int) {
 	for i, l := range lines {
 		if lw := ansi.StringWidth(l); lw != w {
 			t.Errorf("line %d is %d cells wide, want %d: %q", i, lw, w, l)
+		}
+	}
+}
+
+// replied checks what every answered prompt must hold: the prompt closed, and the reply
+// matching Vapi's schema for it (when schema is not "" and the spec is there).
+func replied(t *testing.T, m *Model, rep webhook.Reply, schema string) {
+	t.Helper()
+	if m.prompt != nil {
+		t.Error("prompt still open after the reply")
+	}
+	if schema != "" {
+		s := vapischema.SkipIfMissing(t)
+		if err := s.Validate(schema, rep.Body); err != nil {
+			t.Errorf("reply does not match %s: %v", schema, err)
 		}
 	}
 }

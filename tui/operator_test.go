@@ -199,15 +199,7 @@ func TestOperatorReplies(t *testing.T) {
 			if !webhooktest.JSONEqual(t, rep.Body, []byte(tt.want)) {
 				t.Errorf("reply = %s, want %s", rep.Body, tt.want)
 			}
-			if m.prompt != nil {
-				t.Error("prompt still open after the reply")
-			}
-			if tt.schema != "" {
-				s := vapischema.SkipIfMissing(t)
-				if err := s.Validate(tt.schema, rep.Body); err != nil {
-					t.Errorf("reply does not match %s: %v", tt.schema, err)
-				}
-			}
+			replied(t, m, rep, tt.schema)
 		})
 	}
 }

@@ -749,15 +749,7 @@ func (s *soak) doHTTP(client *http.Client, r *soakReq, method string, body []byt
 		r.refused = errors.Is(err, syscall.ECONNREFUSED) && !r.wrote
 		return
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.err = "reading the reply: " + err.Error()
-		return
-	}
-	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
-	r.fallback = resp.Header.Get(webhook.HeaderFallback)
-	r.badReply = judgeSoakReply(r, b)
+	r.noteReply(resp)
 }
 
 // soakStatuses are the statuses each kind may get; 201 where vapimon passes on the dev
@@ -852,15 +844,7 @@ func (s *soak) doRaw(r *soakReq, body []byte, headers map[string]string, rng *ra
 		r.err = "reading the reply: " + err.Error()
 		return
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.err = "reading the reply: " + err.Error()
-		return
-	}
-	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
-	r.fallback = resp.Header.Get(webhook.HeaderFallback)
-	r.badReply = judgeSoakReply(r, b)
+	r.noteReply(resp)
 }
 
 // tapeReq is a request as the tape holds it.
@@ -1414,4 +1398,18 @@ func (d *devServer) serve(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.hits[r.URL.Path]++
 	d.mu.Unlock()
+}
+
+// noteReply reads the reply to r and notes what it was: status, body hash, fallback and
+// whether Vapi could use it.
+func (r *soakReq) noteReply(resp *http.Response) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.err = "reading the reply: " + err.Error()
+		return
+	}
+	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
+	r.fallback = resp.Header.Get(webhook.HeaderFallback)
+	r.badReply = judgeSoakReply(r, b)
 }
