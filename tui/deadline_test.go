@@ -7,7 +7,6 @@ package tui
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -78,15 +77,7 @@ func TestDeadlineFromHandlerWithPromptOpen(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	var out webhooktest.Buffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(ctx, Options{Bus: bus}, op, tea.WithInput(inR), tea.WithOutput(&out), tea.WithWindowSize(160, 48))
-	}()
+	_, out, cancel, errc := startRun(t, Options{Bus: bus}, op, tea.WithWindowSize(160, 48))
 	// Waits here are generous (a loaded machine): only the fallback's timing is checked.
 	webhooktest.Eventually(t, 15*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -63,14 +62,8 @@ func TestRunReplay(t *testing.T) {
 	bus := webhook.NewBus()
 	p := fixtures.NewPlayerOf(bus, replayItems(t))
 	p.Speed(64)
-	var out webhooktest.Buffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(ctx, Options{Bus: bus, Replay: PlayerControl(p, "yesterday.jsonl")}, nil,
-			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(160, 48), tea.WithoutSignals())
-	}()
+	_, out, cancel, errc := startRun(t, Options{Bus: bus, Replay: PlayerControl(p, "yesterday.jsonl")}, nil,
+		tea.WithInput(nil), tea.WithWindowSize(160, 48), tea.WithoutSignals())
 	webhooktest.Eventually(t, 5*time.Second, "the replayed transcript", func() bool { return out.Contains("Hi Ada") })
 	webhooktest.Eventually(t, 5*time.Second, "the first request", func() bool { return out.Contains("assistant-request") })
 	cancel()

@@ -21,16 +21,8 @@ func TestRun(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	op := NewOperator()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	var out webhooktest.Buffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(ctx, Options{Bus: bus, PromptGrace: -1, Status: webhook.Status{ListenURL: "http://127.0.0.1:4242"}}, op,
-			tea.WithInput(inR), tea.WithOutput(&out), tea.WithWindowSize(120, 40), tea.WithoutSignals())
-	}()
+	inW, out, cancel, errc := startRun(t, Options{Bus: bus, PromptGrace: -1, Status: webhook.Status{ListenURL: "http://127.0.0.1:4242"}}, op,
+		tea.WithWindowSize(120, 40), tea.WithoutSignals())
 	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("127.0.0.1:4242") })
 
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{"location":"Oslo"}`))
@@ -128,12 +120,8 @@ func TestRunPanicIsReported(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	op := NewOperator()
-	var out webhooktest.Buffer
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(t.Context(), Options{Bus: bus, Suggest: func(string, json.RawMessage) []string { panic("suggest failed") }}, op,
-			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(120, 40), tea.WithoutSignals())
-	}()
+	_, out, _, errc := startRun(t, Options{Bus: bus, Suggest: func(string, json.RawMessage) []string { panic("suggest failed") }}, op,
+		tea.WithInput(nil), tea.WithWindowSize(120, 40), tea.WithoutSignals())
 	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
@@ -258,6 +246,22 @@ func respond(t *testing.T, op *Operator, ev *webhook.Event) <-chan respondResult
 		done <- respondResult{rep, err}
 	}()
 	return done
+}
+
+// startRun runs the real Run in the background on a pipe for input and a Buffer for
+// output (with progOpts after those). It returns the input's writer, the output, the
+// cancel of Run's context and Run's result; the test's end closes and cancels them.
+func startRun(t *testing.T, opts Options, op *Operator, progOpts ...tea.ProgramOption) (*io.PipeWriter, *webhooktest.Buffer, context.CancelFunc, <-chan error) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	t.Cleanup(func() { inW.Close() })
+	out := &webhooktest.Buffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	progOpts = append([]tea.ProgramOption{tea.WithInput(inR), tea.WithOutput(out)}, progOpts...)
+	go func() { errc <- Run(ctx, opts, op, progOpts...) }()
+	return inW, out, cancel, errc
 }
 
 // runEnded waits for Run's result on errc; why says what should have ended it.
