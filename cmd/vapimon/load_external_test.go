@@ -385,7 +385,6 @@ func startTUI(t *testing.T, name string, env, args []string) {
 	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", session).Run() })
 }
 
-
 // waitServing waits until url answers anything over HTTP.
 func waitServing(t *testing.T, url string) {
 	t.Helper()
@@ -408,4 +407,3 @@ func isRefused(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "refused")
 }
-
