@@ -43,6 +43,7 @@ var (
 	loadLatN    = flag.Int("load.latn", 2000, "TestLoadExternal: requests per latency round (1 client)")
 	loadThrDur  = flag.Duration("load.thrdur", 2*time.Second, "TestLoadExternal: length of a throughput round (8 clients)")
 	loadClients = flag.Int("load.clients", 8, "TestLoadExternal: clients of a throughput round")
+	loadPprof   = flag.String("load.pprof", "", "TestLoadExternal: write a CPU profile of each vapimon process into this directory (NAME.prof)")
 )
 
 const loadSecret = "load-test-secret-0123456789"
@@ -216,11 +217,15 @@ func TestLoadExternal(t *testing.T) {
 		os.MkdirAll(home, 0o700)
 		os.MkdirAll(state, 0o700)
 		args = append([]string{"listen", "--addr", addr, "--secret", loadSecret}, args...)
+		env := testEnv(home, state)
+		if *loadPprof != "" {
+			env = append(env, "VAPIMON_CPUPROFILE="+filepath.Join(*loadPprof, strings.ReplaceAll(name, " ", "_")+".prof"))
+		}
 		if tuiMode {
-			startTUI(t, name, testEnv(home, state), args)
+			startTUI(t, name, env, args)
 		} else {
 			cmd := exec.Command(vapimonBin, append(args, "--headless")...)
-			cmd.Env = testEnv(home, state)
+			cmd.Env = env
 			startProc(t, cmd) // stdout to /dev/null, as the setup
 		}
 		waitServing(t, "http://"+addr+"/vapi")
