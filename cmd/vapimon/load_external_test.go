@@ -43,6 +43,7 @@ var (
 	loadLatN    = flag.Int("load.latn", 2000, "TestLoadExternal: requests per latency round (1 client)")
 	loadThrDur  = flag.Duration("load.thrdur", 2*time.Second, "TestLoadExternal: length of a throughput round (8 clients)")
 	loadClients = flag.Int("load.clients", 8, "TestLoadExternal: clients of a throughput round")
+	loadExtra   = flag.Bool("load.extra", false, "TestLoadExternal: also measure the handler without a tape and without the secret check (where the time goes)")
 	loadPprof   = flag.String("load.pprof", "", "TestLoadExternal: write a CPU profile of each vapimon process into this directory (NAME.prof)")
 )
 
@@ -236,6 +237,11 @@ func TestLoadExternal(t *testing.T) {
 		{name: "handler (headless)", url: vapimon("handler", false, "--answers", answers)},
 		{name: "ReverseProxy", url: proxy + "/vapi"},
 		{name: "relay (headless)", url: vapimon("relay", false, "--forward-to", bare)},
+	}
+	if *loadExtra {
+		targets = append(targets,
+			&loadTarget{name: "handler, no tape", url: vapimon("handler-notape", false, "--answers", answers, "--no-record")},
+			&loadTarget{name: "handler, no tape/ans", url: vapimon("handler-bare", false, "--no-record")})
 	}
 	if _, err := exec.LookPath("tmux"); err == nil {
 		targets = append(targets,
