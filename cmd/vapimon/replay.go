@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
+	"os"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
+	"github.com/vapimon/vapimon/tui"
 )
 
 // replayFlags are the flags of `vapimon replay`.
@@ -75,8 +79,11 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return err
 	}
 	defer closeTape()
-	if f.to == "" {
-		return replayInTUI(cmd, stream.Counts, src, arg)
+	if f.to == "" { // the monitor over the tape, offline
+		if !term.IsTerminal(os.Stdout.Fd()) {
+			return errors.New("replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL")
+		}
+		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg)
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
