@@ -149,7 +149,7 @@ func TestInterceptReplies(t *testing.T) {
 				case strings.HasPrefix(k, "text:"):
 					typeText(m, k[5:])
 				case k == "end" || k == "backspace" || k == "left" || k == "ctrl+u" || k == "ctrl+k":
-					m.Update(namedKey(k))
+					m.Update(press(k))
 				default:
 					m.Update(press(k))
 				}
@@ -181,22 +181,6 @@ func TestInterceptReplies(t *testing.T) {
 			replied(t, m, rep, tt.schema)
 		})
 	}
-}
-
-func namedKey(k string) tea.KeyPressMsg {
-	switch k {
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "ctrl+u":
-		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
-	case "ctrl+k":
-		return tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl}
-	}
-	panic("unknown key " + k)
 }
 
 // TestInterceptReviewScreen checks what the operator sees: the request, the server's status
