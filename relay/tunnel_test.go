@@ -85,14 +85,8 @@ func TestResolveListenLocalModes(t *testing.T) {
 			t.Parallel()
 			tt.cfg.Addr = "127.0.0.1:0"
 			tun, st, err := ResolveListen(context.Background(), tt.cfg)
-			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want prefix %q", err, tt.wantErr)
-				}
+			if webhooktest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			defer tun.Close()
 			local := "http://" + tun.Listener().Addr().String()

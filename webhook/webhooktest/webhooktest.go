@@ -127,3 +127,19 @@ func JSONEqual(t testing.TB, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(x, y)
 }
+
+// WantErr checks err against a table case's wanted error: with want set, err must start
+// with it, and WantErr returns true (the case is done); with want "", err must be nil.
+func WantErr(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("error = %v, want prefix %q", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
