@@ -91,7 +91,7 @@ func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
 	}
 	if len(f.forwardTo) > 0 {
 		if c.Forward.Routes, err = relay.ParseRoutes(f.forwardTo); err != nil {
-			return c, fmt.Errorf("--forward-to: %w", err)
+			return c, err // it names the flag value
 		}
 	}
 	for i, ids := range [][]string{f.assistants, f.phoneNumbers, f.tools} {
