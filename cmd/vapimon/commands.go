@@ -8,5 +8,6 @@ func extraCommands() []*cobra.Command {
 		newSendCmd(),
 		newReplayCmd(),
 		newFixturesCmd(),
+		newControlCmd(),
 	}
 }
