@@ -69,7 +69,10 @@ func (cc *ControlClient) send(ctx context.Context, controlURL string, c webhook.
 	if err != nil {
 		return webhook.ControlResult{Err: err.Error()}
 	}
-	if cc.PublicKey != "" && u.Scheme != "https" && !isLoopbackHost(u.Hostname()) {
+	// The key goes only to Vapi (or to this machine, where the simulator runs), and never in
+	// clear over a network: a control URL comes from a webhook, which anyone could forge.
+	sendKey := cc.PublicKey != "" && (isLoopbackHost(u.Hostname()) || isVapiHost(u.Hostname()))
+	if sendKey && u.Scheme != "https" && !isLoopbackHost(u.Hostname()) {
 		return webhook.ControlResult{Err: fmt.Sprintf("refusing to send %s over plain http to %s: use the https control URL Vapi gave", PublicKeyEnv, u.Host)}
 	}
 	body, err := json.Marshal(c)
@@ -89,7 +92,7 @@ func (cc *ControlClient) send(ctx context.Context, controlURL string, c webhook.
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "vapimon")
-	if cc.PublicKey != "" {
+	if sendKey {
 		req.Header.Set("Authorization", "Bearer "+cc.PublicKey)
 	}
 	client := cc.HTTP
@@ -117,7 +120,9 @@ func (cc *ControlClient) send(ctx context.Context, controlURL string, c webhook.
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.Err = fmt.Sprintf("the control URL redirects to %s: not followed (a control URL answers itself)", printable(resp.Header.Get("Location"), 200))
 	case resp.StatusCode == http.StatusUnauthorized:
-		if cc.PublicKey == "" {
+		if cc.PublicKey != "" && !sendKey {
+			res.Err = fmt.Sprintf("the control URL wants authentication, and %s is only sent to vapi.ai hosts, not to %s", PublicKeyEnv, printable(u.Hostname(), 100))
+		} else if cc.PublicKey == "" {
 			res.Err = "the control URL wants authentication (monitorPlan.controlAuthenticationEnabled is on): set " + PublicKeyEnv + " to your org's public API key (dashboard → Organization → API Keys)"
 		} else {
 			res.Err = "the control URL refused " + PublicKeyEnv + " (401): it must be the public API key of the org that owns the call"
@@ -157,6 +162,13 @@ func CheckControlURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("control URL %q is not an http(s) URL", printable(raw, 200))
 	}
 	return u, nil
+}
+
+// isVapiHost reports whether h is vapi.ai or one of its subdomains, where Vapi's control
+// URLs live (phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai).
+func isVapiHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	return h == "vapi.ai" || strings.HasSuffix(h, ".vapi.ai")
 }
 
 func isLoopbackHost(h string) bool {

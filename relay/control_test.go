@@ -114,7 +114,7 @@ func TestControlClientAuth(t *testing.T) {
 	}
 	f.check()
 	// The key never goes over plain http to another machine.
-	res = (&ControlClient{PublicKey: "pub-123"}).Send(context.Background(), "http://example.com"+ctlPath, webhook.EndCall())
+	res = (&ControlClient{PublicKey: "pub-123"}).Send(context.Background(), "http://phone-call-websocket.vapi.ai"+ctlPath, webhook.EndCall())
 	if res.OK() || !strings.Contains(res.Err, "plain http") {
 		t.Errorf("http to a remote host: %+v", res)
 	}
@@ -192,5 +192,15 @@ func TestCallMonitor(t *testing.T) {
 	}
 	if _, err := c.CallMonitor(context.Background(), "nope"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("nope: %v", err)
+	}
+}
+
+// TestControlKeyOnlyToVapi: the key goes to vapi.ai hosts and loopback only.
+func TestControlKeyOnlyToVapi(t *testing.T) {
+	t.Parallel()
+	for h, want := range map[string]bool{"phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai": true, "vapi.ai": true, "evilvapi.ai": false, "vapi.ai.evil.com": false, "example.com": false} {
+		if got := isVapiHost(h); got != want {
+			t.Errorf("isVapiHost(%s) = %v", h, got)
+		}
 	}
 }
