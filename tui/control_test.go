@@ -61,7 +61,9 @@ func (f *fakeControlURL) received() []webhook.Control {
 func controlModel(clk *clock, f *fakeControlURL) *Model {
 	m := newTestModel(clk, nil)
 	cc := &relay.ControlClient{Timeout: 2 * time.Second}
-	m.opts.Control = func(ctx context.Context, _, u string, c webhook.Control) webhook.ControlResult { return cc.Send(ctx, u, c) }
+	m.opts.Control = func(ctx context.Context, _, u string, c webhook.Control) webhook.ControlResult {
+		return cc.Send(ctx, u, c)
+	}
 	return m
 }
 

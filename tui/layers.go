@@ -15,13 +15,13 @@ import (
 type layer int
 
 const (
-	layerPanes  layer = iota // nothing open: the focused pane takes the keys
-	layerQuit                // the quit confirmation
-	layerFilter              // the filter being typed, in the footer
-	layerHelp                // the help screen
-	layerDetail              // a request detail or an end-of-call report
-	layerControl             // the action menu for a live call (say, mute, end...)
-	layerPrompt              // an answer prompt, or the review of your server's reply
+	layerPanes   layer = iota // nothing open: the focused pane takes the keys
+	layerQuit                 // the quit confirmation
+	layerFilter               // the filter being typed, in the footer
+	layerHelp                 // the help screen
+	layerDetail               // a request detail or an end-of-call report
+	layerControl              // the action menu for a live call (say, mute, end...)
+	layerPrompt               // an answer prompt, or the review of your server's reply
 )
 
 // layerOrder lists the layers topmost first. The dialogs (quit, filter, help, detail) come

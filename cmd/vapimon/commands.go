@@ -9,5 +9,6 @@ func extraCommands() []*cobra.Command {
 		newReplayCmd(),
 		newFixturesCmd(),
 		newControlCmd(),
+		newSimulateCmd(),
 	}
 }

@@ -110,4 +110,3 @@ func completeControl(_ *cobra.Command, args []string, _ string) ([]string, cobra
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
-
