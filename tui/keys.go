@@ -72,7 +72,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:    b([]string{"/"}, "/", "filter"),
 		Follow:    b([]string{"f"}, "f", "follow"),
 		Intercept: b([]string{"i"}, "i", "intercept on/off"),
-		Act:       b([]string{"a"}, "a", "act on the call: say, message, mute, end, transfer"),
+		Act:       b([]string{"a"}, "a", "act on call"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),

@@ -74,7 +74,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	}
 	// A scenario with a script is simulated: the call reacts to your answers and controls.
 	if sc, err := sim.Load(scenario); err == nil {
-		return runSimulatedMonitor(ctx, sc, speed, toolTimeout, "", demoAnswers, theme, stderr)
+		return runSimulatedMonitor(ctx, sc, "demo: ", speed, toolTimeout, "", demoAnswers, theme, stderr)
 	} else if !slices.Contains(fixtureNames("scenario"), scenario) {
 		return err
 	}

@@ -48,7 +48,7 @@ where you answer what the script asks (--answers to answer some from a file).`,
 				return err
 			}
 			if to == "" {
-				return runSimulatedMonitor(cmd.Context(), sc, speed, 0, answers, nil, theme, cmd.ErrOrStderr())
+				return runSimulatedMonitor(cmd.Context(), sc, "", speed, 0, answers, nil, theme, cmd.ErrOrStderr())
 			}
 			a, err := auth.config()
 			if err != nil {
@@ -96,11 +96,11 @@ func runSimulateTo(ctx context.Context, sc *sim.Script, to string, auth webhook.
 // runSimulatedMonitor opens the monitor on a local port and plays sc into it: the demo,
 // and `simulate SCRIPT` without --to. answersFile (or answersData, written to the state
 // directory) answers some requests; the operator the rest.
-func runSimulatedMonitor(ctx context.Context, sc *sim.Script, speed float64, toolTimeout time.Duration, answersFile string, answersData []byte, theme tui.Theme, stderr io.Writer) error {
+func runSimulatedMonitor(ctx context.Context, sc *sim.Script, note string, speed float64, toolTimeout time.Duration, answersFile string, answersData []byte, theme tui.Theme, stderr io.Writer) error {
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		return fmt.Errorf("the monitor needs a terminal. Without one, drive a listener:\n  vapimon listen --headless &\n  vapimon simulate %s --to http://127.0.0.1:4242/", sc.Name)
 	}
-	cfg, err := demoConfig(answersFile, answersData, toolTimeout, "simulating the "+sc.Name+" call to this local port (nothing leaves this machine)", stderr)
+	cfg, err := demoConfig(answersFile, answersData, toolTimeout, note+"simulating the "+sc.Name+" call to this local port (nothing leaves this machine; a key acts on the call)", stderr)
 	if err != nil {
 		return err
 	}

@@ -211,9 +211,9 @@ func TestDemoInTmux(t *testing.T) {
 	home := t.TempDir()
 	env := []string{"HOME=" + home, "XDG_STATE_HOME=relative-state", "TERM=xterm-256color"}
 	s := newTmux(t, 160, 48, env, "cd "+shellQuote(home)+" && "+vapimonBin+" demo --speed 20 --tool-timeout 1s; echo EXIT=$?")
-	s.waitFor("the demo note", regexp.MustCompile(`demo: playing the inbound-call scenario`))
+	s.waitFor("the demo note", regexp.MustCompile(`demo: simulating the inbound-call call`))
 	s.waitFor("the auth of the demo", regexp.MustCompile(`auth hmac`))
-	s.waitFor("the end of the call", regexp.MustCompile(`demo call finished: \d+ events sent`))
+	s.waitFor("the end of the call", regexp.MustCompile(`simulated call ended \(\S+\): \d+ events`))
 	s.keys("q")
 	m := s.waitFor("the exit summary", regexp.MustCompile(`tape saved: (\d+) requests in `))
 	s.waitFor("a clean exit", regexp.MustCompile(`EXIT=0`))
