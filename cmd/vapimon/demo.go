@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -88,67 +84,11 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if recs, err = withToolTimeout(recs, toolTimeout); err != nil {
 		return err
 	}
-	cfg, err := demoConfig("", demoAnswers, toolTimeout, "demo: playing the recorded "+scenario+" scenario to this local port (a recording: it does not react to your answers)", stderr)
+	cfg, err := relay.DemoConfig("", demoAnswers, toolTimeout, "demo: playing the recorded "+scenario+" scenario to this local port (a recording: it does not react to your answers)", stderr)
 	if err != nil {
 		return err
 	}
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
-		// Give the screen a moment to draw before the call starts.
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(800 * time.Millisecond):
-		}
-		r := &fixtures.Replayer{
-			Sender: fixtures.Sender{To: strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook", Auth: cfg.Auth},
-			Speed:  speed,
-		}
-		sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
-		switch {
-		case ctx.Err() != nil:
-		case err != nil:
-			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
-		default:
-			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
-		}
-	})
-}
-
-// demoConfig is the session of the demo and of `simulate` into the monitor: local only,
-// HMAC with a fresh secret, the answers file at answersFile, or answersData written to
-// the state directory.
-func demoConfig(answersFile string, answersData []byte, toolTimeout time.Duration, note string, stderr io.Writer) (relay.Config, error) {
-	if answersFile == "" && answersData != nil {
-		dir, err := fixtures.MakeStateDir()
-		if err != nil {
-			return relay.Config{}, err
-		}
-		answersFile = filepath.Join(dir, "demo-answers.yaml")
-		if err := os.WriteFile(answersFile, answersData, 0o600); err != nil {
-			return relay.Config{}, fmt.Errorf("demo answers: %w", err)
-		}
-	}
-	secret := make([]byte, 16)
-	_, _ = rand.Read(secret)
-	auth, err := webhook.AuthConfig{Mode: webhook.AuthHMAC, Secrets: []string{hex.EncodeToString(secret)}}.Normalize()
-	if err != nil {
-		return relay.Config{}, err
-	}
-	if toolTimeout <= 0 {
-		toolTimeout = webhook.DefaultToolTimeout
-	}
-	return relay.Config{
-		Mode:        webhook.ModeDemo,
-		Addr:        "127.0.0.1:0",
-		Auth:        auth,
-		MaxBody:     webhook.DefaultMaxBody,
-		MaxInFlight: webhook.DefaultMaxInFlight,
-		ToolTimeout: toolTimeout,
-		AnswersFile: answersFile,
-		Tunnel:      relay.TunnelConfig{NoTunnel: true},
-		TunnelNote:  note,
-		Stderr:      stderr,
-	}, nil
+	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
 }
 
 func fixtureNames(kind string) []string {

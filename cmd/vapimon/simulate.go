@@ -100,7 +100,7 @@ func runSimulatedMonitor(ctx context.Context, sc *sim.Script, note string, speed
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		return fmt.Errorf("the monitor needs a terminal. Without one, drive a listener:\n  vapimon listen --headless &\n  vapimon simulate %s --to http://127.0.0.1:4242/", sc.Name)
 	}
-	cfg, err := demoConfig(answersFile, answersData, toolTimeout, note+"simulating the "+sc.Name+" call to this local port (nothing leaves this machine; a key acts on the call)", stderr)
+	cfg, err := relay.DemoConfig(answersFile, answersData, toolTimeout, note+"simulating the "+sc.Name+" call to this local port (nothing leaves this machine; a key acts on the call)", stderr)
 	if err != nil {
 		return err
 	}
@@ -110,20 +110,7 @@ func runSimulatedMonitor(ctx context.Context, sc *sim.Script, note string, speed
 	}
 	defer ctl.Close()
 	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
-		select { // give the screen a moment to draw before the call starts
-		case <-ctx.Done():
-			return
-		case <-time.After(800 * time.Millisecond):
-		}
-		rep, err := sim.Run(ctx, sc, sim.Config{To: strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook", Auth: cfg.Auth,
-			Speed: speed, Control: ctl, ToolTimeout: toolTimeout})
-		switch {
-		case ctx.Err() != nil:
-		case err != nil:
-			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "simulator: " + err.Error()})
-		default:
-			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("simulated call ended (%s): %d events in %s. Browse with tab and the arrows; q quits.", rep.EndedReason, rep.Sent, rep.Elapsed.Round(time.Second))})
-		}
+		s.PlayScript(ctx, sc, sim.Config{Speed: speed, Control: ctl, ToolTimeout: toolTimeout})
 	})
 }
 
