@@ -54,7 +54,9 @@ func DemoConfig(answersFile string, answersData []byte, toolTimeout time.Duratio
 }
 
 // webhookURL is where a feed posts to the session.
-func (s *Session) webhookURL() string { return strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook" }
+func (s *Session) webhookURL() string {
+	return strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook"
+}
 
 // startDelay lets the monitor draw before a feed's call starts.
 const startDelay = 800 * time.Millisecond
