@@ -233,3 +233,37 @@ func TestDemoInTmux(t *testing.T) {
 		t.Error("the demo recorded nothing")
 	}
 }
+
+// TestDemoReactsInTmux: in the demo, what you type for get_weather is what the assistant
+// says next and what the summary reports, and the action menu's say reaches the call
+// (the simulated control URL) and comes back as an assistant turn.
+func TestDemoReactsInTmux(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+	s := newTmux(t, 160, 48, env, vapimonBin+" demo --speed 4; echo EXIT=$?")
+	s.waitFor("the first words", regexp.MustCompile(`asst Hi, this is Riley`))
+	s.keys("a")
+	s.waitFor("the action menu", regexp.MustCompile(`Control call [0-9a-f]{8}`))
+	s.keys("s")
+	s.keys("-l", "An operator is listening.")
+	s.keys("Enter")
+	s.waitFor("the operator line", regexp.MustCompile(`op ▸ say "An operator is listening\." → 200`))
+	s.waitFor("the said words", regexp.MustCompile(`asst An operator is listening\.`))
+	s.waitFor("the get_weather prompt", regexp.MustCompile(`Answer tool call get_weather`))
+	time.Sleep(500 * time.Millisecond) // the prompt's grace period, as a person reads it first
+	s.keys("-l", "Sunny, 21C")
+	s.keys("Enter")
+	s.waitFor("the assistant using the answer", regexp.MustCompile(`asst The weather in Paris: Sunny, 21C\.`))
+	s.waitFor("the end of the call", regexp.MustCompile(`simulated call ended \(customer-ended-call\)`))
+	s.keys("q")
+	s.waitFor("a clean exit", regexp.MustCompile(`EXIT=0`))
+	tapes, _ := filepath.Glob(filepath.Join(home, "state", "vapimon", "tapes", "*.jsonl"))
+	if len(tapes) != 1 {
+		t.Fatalf("tapes %v", tapes)
+	}
+	b, _ := os.ReadFile(tapes[0])
+	if !strings.Contains(string(b), `told: Sunny, 21C`) || !strings.Contains(string(b), `"kind":"operator"`) {
+		t.Error("the tape lacks the summary with the typed answer, or the operator line")
+	}
+}
