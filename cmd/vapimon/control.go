@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -44,7 +45,12 @@ Actions:
   vapimon control f26d846a mute assistant
   vapimon control f26d846a transfer +14155550123 --message "Transferring you now"
   vapimon control - end --control-url https://…vapi.ai/7420f27a-…/control`,
-		Args:              cobra.MinimumNArgs(2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 {
+				return errors.New(`control needs a call and an action, e.g. vapimon control f26d846a say "One moment" (vapimon control --help lists the actions)`)
+			}
+			return nil
+		},
 		ValidArgsFunction: completeControl,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := webhook.ControlFromArgs(args[1], args[2:], o)

@@ -31,7 +31,7 @@ func newDemoCmd() *cobra.Command {
 	var theme tui.Theme
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Watch a realistic Vapi call in the monitor, with no account and no token",
+		Short: "Watch a simulated Vapi call that reacts to your answers, with no account and no token",
 		Long: `Start the monitor on a local port and play a simulated Vapi call into it, over real
 HTTP, at the pace of a real call, signed with HMAC as Vapi would. When the assistant calls
 get_weather, a prompt opens: type the result (say "Sunny, 21C") and press Enter before the
