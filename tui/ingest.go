@@ -31,6 +31,8 @@ func (m *Model) ingest(v any) {
 		m.noteHealth(v)
 	case *opRequest:
 		m.addRequest(v)
+	case controlDoneMsg:
+		m.controlDone(v)
 	}
 }
 

@@ -52,6 +52,9 @@ type Options struct {
 	// (the i key; the status bar and help mention it only when set). It is called from the
 	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
 	SetIntercept func(on bool)
+	// Control sends the operator's live-call controls (the a key on the calls and
+	// transcript panes); nil turns the action menu off (offline replay).
+	Control ControlFunc
 }
 
 // pane identifies one of the four panes, in focus order.
@@ -137,6 +140,7 @@ type Model struct {
 	selCall     string // raw id of the selected call, "" for all calls
 	shownCall   string // raw id of the call the transcript shows under "all calls"
 	detail      *detailView
+	ctl         *controlMenu // the action menu for a live call, when open
 	showHelp    bool
 	helpTop     int
 	filter      string // lower case

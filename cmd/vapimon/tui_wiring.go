@@ -17,6 +17,9 @@ import (
 func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Theme, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
+	if cfg.Control == nil {
+		cfg.Control = relay.NewControlClientFromEnv()
+	}
 	s := relay.NewSession(cfg)
 	if err := s.Start(ctx); err != nil {
 		return err
@@ -34,6 +37,7 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Them
 		},
 		KeepCalls: keepCalls,
 		Theme:     theme,
+		Control:   s.Control,
 	}
 	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()
