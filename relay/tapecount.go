@@ -97,10 +97,5 @@ func tapeSummary(path string, c *tapeCounter, closeErr error, replayHint bool) s
 	return s
 }
 
-// Count is "1 request", "2,000 requests", for the lines printed at exit.
-func Count(n uint64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return webhook.Thousands(n) + " " + what + "s"
-}
+// Count is webhook.Count, for the lines printed at exit.
+func Count(n uint64, what string) string { return webhook.Count(n, what) }

@@ -334,3 +334,14 @@ func selectSeq(m *Model, seq uint64) {
 		}
 	}
 }
+
+func TestExitMessage(t *testing.T) {
+	t.Parallel()
+	op := NewOperator()
+	if got := op.ExitMessage(""); got != "" {
+		t.Errorf("nothing to say, got %q", got)
+	}
+	if got := op.ExitMessage("SIGTERM"); got != "vapimon: SIGTERM: shut down" {
+		t.Errorf("ExitMessage(SIGTERM) = %q", got)
+	}
+}

@@ -138,3 +138,11 @@ func Latency(d time.Duration) string {
 	}
 	return d.Round(time.Microsecond).String()
 }
+
+// Count is "1 request", "2,000 requests": n and a word made plural with an s.
+func Count(n uint64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return Thousands(n) + " " + what + "s"
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -64,13 +63,13 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err := fixtures.CheckSpeed(speed); err != nil {
 		return err
 	}
-	if secs := int(toolTimeout.Round(time.Second) / time.Second); secs < 1 || secs > 300 {
-		return fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds", toolTimeout)
+	if err := fixtures.CheckToolTimeout(toolTimeout); err != nil {
+		return err
 	}
 	// A scenario with a script is simulated: the call reacts to your answers and controls.
 	if sc, err := sim.Load(scenario); err == nil {
 		return runSimulatedMonitor(ctx, sc, "demo: ", speed, toolTimeout, "", demoAnswers, theme, stderr)
-	} else if !slices.Contains(fixtureNames("scenario"), scenario) {
+	} else if fx, ok := fixtures.Lookup(scenario); !ok || fx.Kind != fixtures.KindScenario {
 		return err
 	}
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
@@ -88,14 +87,4 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 		return err
 	}
 	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
-}
-
-func fixtureNames(kind string) []string {
-	var out []string
-	for _, fx := range fixtures.List() {
-		if fx.Kind == kind {
-			out = append(out, fx.Name)
-		}
-	}
-	return out
 }

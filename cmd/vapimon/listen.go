@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -112,36 +110,7 @@ func runListen(cmd *cobra.Command, f *listenFlags) error {
 		return err
 	}
 	if f.headless || !term.IsTerminal(os.Stdout.Fd()) {
-		return runHeadless(ctx, cfg, cmd.OutOrStdout())
+		return relay.RunHeadless(ctx, cfg, cmd.OutOrStdout())
 	}
 	return runTUI(ctx, cfg, f.keepCalls, f.theme, nil)
-}
-
-// runHeadless prints the session as JSON lines on stdout until a signal or a server
-// failure, then shuts it down.
-func runHeadless(ctx context.Context, cfg relay.Config, stdout io.Writer) error {
-	s := relay.NewSession(cfg)
-	if err := s.Start(ctx); err != nil {
-		return err
-	}
-	s.StreamJSON(stdout)
-	err := s.Wait(ctx)
-	if ctx.Err() != nil {
-		tryWrite(cfg.Stderr, fmt.Sprintf("vapimon: %s: shutting down: replies from your server get up to %s, then every request still waiting gets its fallback (Ctrl-C again: at once)\n", stopReason(ctx), relay.ShutdownGrace))
-	}
-	if serr := s.Shutdown(hurryOf(ctx)); err == nil {
-		err = serr
-	}
-	if sum := s.TapeSummary(false); sum != "" {
-		tryWrite(cfg.Stderr, sum+"\n")
-	}
-	return err
-}
-
-// stopReason names what ended the session: the signal, else "stopping".
-func stopReason(ctx context.Context) string {
-	if c := context.Cause(ctx); c != nil && c != context.Canceled {
-		return c.Error()
-	}
-	return "stopping"
 }
