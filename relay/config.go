@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -64,6 +65,12 @@ type ForwardConfig struct {
 	Raw bool
 	// Intercept starts with interception on (needs Config.Interceptor to mean anything).
 	Intercept bool
+	// Header is added to every forwarded request (--forward-header), replacing a header
+	// of the same name Vapi sent.
+	Header http.Header
+	// Insecure skips the TLS certificate check of an https target (--forward-insecure),
+	// for a development server with a self-signed certificate.
+	Insecure bool
 }
 
 // TunnelConfig is how traffic reaches vapimon.
@@ -78,6 +85,8 @@ type TunnelConfig struct {
 	TrafficPolicyFile string
 	// PublicURL is a tunnel the user runs themselves (--public-url).
 	PublicURL string
+
+	trafficPolicy string // the file's text, read and checked by Config.check
 }
 
 // VapiConfig is the Vapi resources to point at vapimon, and how to reach Vapi's API.
@@ -100,7 +109,23 @@ func (c *Config) check() error {
 	if c.ToolTimeout < time.Second {
 		return fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds (default 20s)", c.ToolTimeout)
 	}
+	if c.MaxBody < 0 {
+		return fmt.Errorf("--max-body %d: must be a number of bytes above zero (default %d, 8 MiB)", c.MaxBody, webhook.DefaultMaxBody)
+	}
+	if c.Tunnel.TrafficPolicyFile != "" {
+		text, err := ReadTrafficPolicy(c.Tunnel.TrafficPolicyFile)
+		if err != nil {
+			return err
+		}
+		c.Tunnel.trafficPolicy = text
+	}
 	if len(c.Forward.Routes) == 0 {
+		if len(c.Forward.Header) > 0 {
+			return errors.New("--forward-header needs --forward-to: it adds headers to the requests forwarded to your server")
+		}
+		if c.Forward.Insecure {
+			return errors.New("--forward-insecure needs --forward-to: it skips the certificate check of your https server")
+		}
 		if c.Forward.Intercept {
 			return errors.New("--intercept needs --forward-to: it shows your server's reply before it goes to Vapi")
 		}
@@ -126,6 +151,12 @@ func (c *Config) warnings() []string {
 	t := c.Tunnel
 	if t.Domain != "" && !t.ngrok() {
 		out = append(out, "--domain "+t.Domain+" is ignored: it needs NGROK_AUTHTOKEN and the embedded tunnel")
+	}
+	if t.TrafficPolicyFile != "" && !t.ngrok() {
+		out = append(out, "--traffic-policy "+t.TrafficPolicyFile+" is ignored: it applies to the embedded ngrok tunnel, which needs NGROK_AUTHTOKEN (and no --no-tunnel or --public-url)")
+	}
+	if c.Forward.Insecure {
+		out = append(out, "--forward-insecure: the TLS certificate of your server is not checked")
 	}
 	if u, err := url.Parse(t.PublicURL); err == nil && t.PublicURL != "" {
 		if h := u.Hostname(); h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
@@ -187,4 +218,23 @@ func selfPort(self map[string]bool, port string) bool {
 		}
 	}
 	return false
+}
+
+// ParseForwardHeaders reads --forward-header values, "Name: value" each, into a header
+// (a name given twice gets both values). Their values are never shown or recorded: they
+// may be your server's own credentials.
+func ParseForwardHeaders(values []string) (http.Header, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, v := range values {
+		name, val, ok := strings.Cut(v, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(val, "\r\n") {
+			return nil, fmt.Errorf("--forward-header %q: write it as 'Name: value'", v)
+		}
+		h.Add(name, strings.TrimSpace(val))
+	}
+	return h, nil
 }

@@ -138,7 +138,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	var responders []webhook.Responder
 	st := webhook.Status{}
 	if len(cfg.Forward.Routes) > 0 {
-		s.forward = NewForwarder(cfg.Forward.Routes, ForwardOptions{Bus: s.bus, ReplyTimeout: cfg.Forward.Timeout, Raw: cfg.Forward.Raw})
+		s.forward = NewForwarder(cfg.Forward.Routes, ForwardOptions{Bus: s.bus, ReplyTimeout: cfg.Forward.Timeout, Raw: cfg.Forward.Raw, Header: cfg.Forward.Header, Insecure: cfg.Forward.Insecure})
 		responders = append(responders, s.forward)
 		st.Forward = s.forward.Describe()
 	}
@@ -290,13 +290,7 @@ func (s *Session) openTunnel(ctx context.Context, st *webhook.Status) (Tunnel, e
 			s.bus.Publish(s.status.update(func(st *webhook.Status) { st.Tunnel, st.TunnelNote = state, note }))
 		},
 	}
-	if t.TrafficPolicyFile != "" {
-		b, err := os.ReadFile(t.TrafficPolicyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--traffic-policy: %w", err)
-		}
-		lc.Ngrok.TrafficPolicy = string(b)
-	}
+	lc.Ngrok.TrafficPolicy = t.trafficPolicy // read and checked by Config.check
 	if t.ngrok() {
 		fmt.Fprintln(s.say, "vapimon: connecting to ngrok…")
 	}

@@ -25,6 +25,7 @@ type call struct {
 	first, last    time.Time // first and last event received
 	started, ended time.Time
 	isEnded        bool
+	bySend         bool // every request so far came from vapimon (send, replay): see noteSender
 
 	transcript transcript
 	tools      []*toolRow

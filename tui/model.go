@@ -52,6 +52,9 @@ type Options struct {
 	// (the i key; the status bar and help mention it only when set). It is called from the
 	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
 	SetIntercept func(on bool)
+	// CallIdle ends a call whose requests all came from vapimon (send, replay) once it
+	// has had no event for this long (--call-idle; zero: such calls stay live).
+	CallIdle time.Duration
 }
 
 // pane identifies one of the four panes, in focus order.

@@ -95,7 +95,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 		TunnelNote:  "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)",
 		Stderr:      stderr,
 	}
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
+	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) {
 		// Give the screen a moment to draw before the call starts.
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -22,7 +23,8 @@ type listenFlags struct {
 	headless                        bool
 	keepCalls                       int
 	theme                           tui.Theme
-	forwardTo                       []string
+	forwardTo, forwardHeaders       []string
+	callIdle                        time.Duration
 	assistants, phoneNumbers, tools []string
 }
 
@@ -41,6 +43,9 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.Var(&f.theme, "theme", tui.ThemeUsage)
 	fs.StringArrayVar(&f.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
 	fs.DurationVar(&c.Forward.Timeout, "forward-timeout", 0, "how long your server may take to answer a message Vapi waits on (default: half the time left, so the answers file and you still get a turn when it hangs)")
+	fs.StringArrayVar(&f.forwardHeaders, "forward-header", nil, "add a header to every request forwarded to your server, 'Name: value' (e.g. your server's own auth); repeatable")
+	fs.BoolVar(&c.Forward.Insecure, "forward-insecure", false, "do not check the TLS certificate of an https --forward-to server (a self-signed development server)")
+	fs.DurationVar(&f.callIdle, "call-idle", tui.DefaultCallIdle, "a call started by vapimon send or replay that gets no event for this long is shown as ended (0: stays live)")
 	fs.BoolVar(&c.Forward.Raw, "forward-raw", false, "send your server's reply to Vapi unchanged whatever it is (a 500, a body Vapi cannot use, a redirect) instead of answering from the answers file, you or the fallback: to see what Vapi does with it")
 	fs.BoolVar(&c.Forward.Intercept, "intercept", false, "show your server's reply to the operator, who sends, edits or replaces it before the deadline (TUI)")
 	fs.BoolVar(&c.Tunnel.NoTunnel, "no-tunnel", false, "do not open an ngrok tunnel even when NGROK_AUTHTOKEN is set")
@@ -94,6 +99,12 @@ func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
 			return c, fmt.Errorf("--forward-to: %w", err)
 		}
 	}
+	if c.Forward.Header, err = relay.ParseForwardHeaders(f.forwardHeaders); err != nil {
+		return c, err
+	}
+	if f.keepCalls < 1 {
+		return c, fmt.Errorf("--keep-calls %d: the monitor keeps at least one call (default 500; older ones stay on the tape)", f.keepCalls)
+	}
 	for i, ids := range [][]string{f.assistants, f.phoneNumbers, f.tools} {
 		for _, id := range ids {
 			c.Vapi.Targets = append(c.Vapi.Targets, relay.Target{Kind: []string{relay.KindAssistant, relay.KindPhoneNumber, relay.KindTool}[i], ID: id})
@@ -114,7 +125,7 @@ func runListen(cmd *cobra.Command, f *listenFlags) error {
 	if f.headless || !term.IsTerminal(os.Stdout.Fd()) {
 		return runHeadless(ctx, cfg, cmd.OutOrStdout())
 	}
-	return runTUI(ctx, cfg, f.keepCalls, f.theme, nil)
+	return runTUI(ctx, cfg, tui.Options{KeepCalls: f.keepCalls, Theme: f.theme, CallIdle: f.callIdle}, nil)
 }
 
 // runHeadless prints the session as JSON lines on stdout until a signal or a server

@@ -14,26 +14,21 @@ import (
 // before the fallback: forwarding and the answers file are asked first. feed, when not
 // nil, runs beside the monitor once the session listens (the demo's player) and must
 // return when its context ends.
-func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Theme, feed func(context.Context, *relay.Session)) error {
+func runTUI(ctx context.Context, cfg relay.Config, opts tui.Options, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
 	s := relay.NewSession(cfg)
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	opts := tui.Options{
-		Bus:     s.Bus(),
-		Status:  s.Status(),
-		Suggest: s.Answers().Suggest, // fills {{arg}} templates from the call's arguments
-		Assistants: func() []tui.Assistant {
-			var out []tui.Assistant
-			for _, a := range s.Answers().Assistants() {
-				out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
-			}
-			return out
-		},
-		KeepCalls: keepCalls,
-		Theme:     theme,
+	opts.Bus, opts.Status = s.Bus(), s.Status()
+	opts.Suggest = s.Answers().Suggest // fills {{arg}} templates from the call's arguments
+	opts.Assistants = func() []tui.Assistant {
+		var out []tui.Assistant
+		for _, a := range s.Answers().Assistants() {
+			out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
+		}
+		return out
 	}
 	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()
