@@ -33,6 +33,12 @@ type Config struct {
 	// NoTape turns recording off.
 	TapePath string
 	NoTape   bool
+	// RecordOnly, when set, records only requests of these types (--record-only), and
+	// every rejected request; otherwise every request is recorded.
+	RecordOnly []string
+	// Headless is what StreamJSON prints beyond the default lines (payloads, bodies) and
+	// which requests it leaves out (--hide, --only).
+	Headless webhook.HeadlessOptions
 	// LogFile is the diagnostic log; "" for vapimon.log in the state directory.
 	LogFile string
 	// Forward relays events to the developer's server.
@@ -162,6 +168,9 @@ func (c *Config) warnings() []string {
 		if h := u.Hostname(); h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
 			out = append(out, "--public-url "+t.PublicURL+" is this machine: Vapi cannot reach it")
 		}
+	}
+	if len(c.RecordOnly) > 0 && !c.NoTape {
+		out = append(out, "--record-only "+strings.Join(c.RecordOnly, ",")+": the tape keeps only these types (and rejected requests)")
 	}
 	if c.ToolTimeout > 300*time.Second {
 		out = append(out, fmt.Sprintf("--tool-timeout %s is longer than Vapi allows (server.timeoutSeconds is at most 300)", c.ToolTimeout))

@@ -174,6 +174,9 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	if s.tape != nil {
 		s.tapeCount = newTapeCounter(s.tape)
 		rec = s.tapeCount
+		if len(cfg.RecordOnly) > 0 {
+			rec = recordOnly{rec: rec, filter: webhook.TypeFilter{Only: cfg.RecordOnly}}
+		}
 	}
 	s.handler = webhook.NewHandler(webhook.Config{
 		Verifier:    verifier,
@@ -360,7 +363,7 @@ func (s *Session) StreamJSON(w io.Writer) {
 		err := fmt.Errorf("headless output stopped")
 		defer func() { s.output <- err }()
 		defer s.RecoverPanic("headless output")
-		err = webhook.WriteHeadless(context.Background(), w, sub, s.bus)
+		err = webhook.WriteHeadlessWith(context.Background(), w, sub, s.bus, s.cfg.Headless)
 	}()
 	printBanner(s.say, st)
 	for _, w := range st.Warnings {

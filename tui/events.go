@@ -35,6 +35,9 @@ type eventRow struct {
 	offline  bool                   // replayed from a tape: the outcome comes when the replay reaches it
 	size     int
 	search   string // lower-case text the filter looks in
+	// msgType and kind are the message's type as sent and its normalised kind (raw), for
+	// the type filter (--hide, --only, H).
+	msgType, kind string
 }
 
 // lostOutcome reports whether the outcome should have been seen by now (the bus dropped it).
@@ -104,6 +107,7 @@ func newEventRow(ev *webhook.Event) *eventRow {
 	}
 	if ev.Msg != nil {
 		r.typ = sanitize.Line(ev.Msg.Type, 60)
+		r.msgType, r.kind = ev.Msg.Type, ev.Msg.Kind
 		r.callID = ev.Msg.Call.ID
 		r.short = shortID(sanitize.Line(r.callID, 200))
 		if ev.Rejected == "" {
@@ -220,6 +224,10 @@ type eventsPane struct {
 	fFilter  string
 	fVersion uint64
 	fRows    []*eventRow
+	// types is the type filter (hide.go); typesGen counts its changes, fTypes is the
+	// count fRows was built for.
+	types            webhook.TypeFilter
+	typesGen, fTypes uint64
 }
 
 // SetSize sets the inner size of the pane.
@@ -228,17 +236,17 @@ func (p *eventsPane) SetSize(w, h int) { p.w, p.h = w, h }
 // visible returns the rows matching filter (all rows when it is empty) as an accessor, so
 // the unfiltered case allocates nothing.
 func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventRow) {
-	if filter == "" {
+	if filter == "" && !p.types.Active() {
 		return l.len(), l.at
 	}
-	if p.fFilter != filter || p.fVersion != l.version {
+	if p.fFilter != filter || p.fVersion != l.version || p.fTypes != p.typesGen {
 		p.fRows = p.fRows[:0]
 		for i := 0; i < l.len(); i++ {
-			if r := l.at(i); strings.Contains(r.search, filter) {
+			if r := l.at(i); strings.Contains(r.search, filter) && p.showsRow(r) {
 				p.fRows = append(p.fRows, r)
 			}
 		}
-		p.fFilter, p.fVersion = filter, l.version
+		p.fFilter, p.fVersion, p.fTypes = filter, l.version, p.typesGen
 	}
 	return len(p.fRows), func(i int) *eventRow { return p.fRows[i] }
 }

@@ -14,6 +14,7 @@ type KeyMap struct {
 	Filter    key.Binding
 	Follow    key.Binding
 	Intercept key.Binding
+	Hide      key.Binding
 
 	// Lists and scrolling.
 	Up       key.Binding
@@ -71,6 +72,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:    b([]string{"/"}, "/", "filter"),
 		Follow:    b([]string{"f"}, "f", "follow"),
 		Intercept: b([]string{"i"}, "i", "intercept on/off"),
+		Hide:      b([]string{"H"}, "H", "hide/show noisy event types"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
@@ -168,7 +170,7 @@ func (m *Model) helpFor() helpKeys {
 		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, jumps, {k.CopyJSON, k.CopyCallID, k.Close}}}
 	}
 	// The panes, and the help screen or the filter over them: the panes' keys.
-	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}
+	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Hide, k.Help, k.Quit}
 	if m.opts.SetIntercept != nil {
 		global = append(global, k.Intercept)
 	}

@@ -55,6 +55,9 @@ type Options struct {
 	// CallIdle ends a call whose requests all came from vapimon (send, replay) once it
 	// has had no event for this long (--call-idle; zero: such calls stay live).
 	CallIdle time.Duration
+	// Show is which message types the events pane lists (--only, --hide); the H key
+	// toggles hiding --hide's types (the noisy ones when it names none).
+	Show webhook.TypeFilter
 }
 
 // pane identifies one of the four panes, in focus order.
@@ -148,6 +151,7 @@ type Model struct {
 	confirmQuit bool
 	quitting    bool
 	intercept   bool // --intercept is on (meaningful when opts.SetIntercept is set)
+	hiding      bool // the events pane hides hideSet (H; on at start with --hide)
 
 	// applied, when set, is called once a batch from the bus has been taken in (tests
 	// measure how far the screen lags behind the bus).
@@ -190,6 +194,8 @@ func NewModel(opts Options, op *Operator) *Model {
 		filterEd:   newEditor(false),
 		intercept:  opts.Intercept && opts.SetIntercept != nil,
 	}
+	m.hiding = len(opts.Show.Hide) > 0
+	m.applyTypeFilter()
 	m.transP.follow = true
 	m.toolsP.follow = true
 	m.eventsP.follow = true

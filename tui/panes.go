@@ -24,6 +24,8 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 		m.filtering = true
 	case key.Matches(k, keys.Follow):
 		m.toggleFollow()
+	case key.Matches(k, keys.Hide):
+		m.toggleHide()
 	case m.opts.SetIntercept != nil && key.Matches(k, keys.Intercept):
 		m.toggleIntercept()
 	case m.opts.Replay != nil && m.replayKey(k):

@@ -222,6 +222,8 @@ func TestFlagsThatDoNothing(t *testing.T) {
 		{[]string{"listen", "--forward-insecure"}, []string{"--forward-insecure needs --forward-to"}},
 		{[]string{"listen", "--forward-header", "X-Key: 1"}, []string{"--forward-header needs --forward-to"}},
 		{[]string{"listen", "--forward-to", "localhost:3000", "--forward-header", "no colon"}, []string{`--forward-header "no colon"`, "Name: value"}},
+		{[]string{"listen", "--hide", "speech-update,speech-updates"}, []string{`--hide: unknown message type "speech-updates"`, "did you mean speech-update"}},
+		{[]string{"listen", "--record-only", "tool-call"}, []string{`--record-only: unknown message type "tool-call"`}},
 		{[]string{"listen", "--traffic-policy", broken}, []string{"--traffic-policy " + broken, "line 4"}},
 		{[]string{"listen", "--traffic-policy", unknown}, []string{"line 2", `unknown key "on_request"`}},
 	} {
