@@ -91,6 +91,8 @@ type TunnelConfig struct {
 	TrafficPolicyFile string
 	// PublicURL is a tunnel the user runs themselves (--public-url).
 	PublicURL string
+	// ngrokOptions, in tests, adjusts the ngrok options (a fake edge, a short timeout).
+	ngrokOptions func(NgrokOptions) NgrokOptions
 
 	trafficPolicy string // the file's text, read and checked by Config.check
 }
