@@ -113,6 +113,9 @@ func newEventRow(ev *webhook.Event) *eventRow {
 		if ev.Rejected == "" {
 			r.summary = summarize(ev.Msg)
 		}
+		if n := resendFrom(r); n > 0 {
+			r.summary = fmt.Sprintf("↻ resent from #%d · %s", n, r.summary)
+		}
 	}
 	r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
 	return r

@@ -32,7 +32,14 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 	case k.String() == "esc" && m.filter != "":
 		m.filterEd.SetValue("")
 		m.filter = ""
+	case m.focus == paneEvents && key.Matches(k, keys.CopyJSON):
+		return m.copyRequest(m.eventsP.selected(m.events, m.filter), "json")
 	default:
+		if m.focus == paneEvents {
+			if cmd, ok := m.inspectKey(k, m.eventsP.selected(m.events, m.filter)); ok {
+				return cmd
+			}
+		}
 		m.paneKey(k)
 	}
 	return nil

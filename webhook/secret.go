@@ -13,3 +13,8 @@ func NewSecret() string {
 	_, _ = rand.Read(b) // never fails (crypto/rand.Read panics rather than return an error)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Defaults returns h with every setting it leaves empty filled with its default (sha256,
+// x-signature, x-timestamp, {timestamp}.{body}, hex, auto), to tell a chosen setting from
+// a default one.
+func (h HMACConfig) Defaults() HMACConfig { return h.withDefaults() }
