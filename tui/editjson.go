@@ -19,6 +19,9 @@ import (
 // `vapimon send` checks); then it is resent as edited (see resend.go). A body that does
 // not pass is kept: E again reopens it with the problem named.
 
+// maxEditRunes bounds the built-in editor: the handler's default body cap.
+const maxEditRunes = 8 << 20
+
 // jsonEdit is the built-in editor open over the detail layer.
 type jsonEdit struct {
 	row *eventRow
@@ -67,6 +70,7 @@ func (m *Model) editRequest(r *eventRow) tea.Cmd {
 	editor := m.opts.Inspect.Editor
 	if editor == "" {
 		ed := newEditor(true)
+		ed.limit = maxEditRunes // a whole request, not a typed answer
 		ed.SetValue(string(text))
 		ed.Home()
 		m.editing = &jsonEdit{row: r, rec: rec, ed: ed, err: m.draftErr[r.seq]}
@@ -114,7 +118,13 @@ func (x *editorExec) Run() error {
 		return err
 	}
 	cmd := exec.Command("sh", "-c", x.editor+` "$1"`, "vapimon-edit", f.Name())
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = x.stdin, x.stdout, x.stder
+	// The editor gets the terminal itself: through the program's reader (a wrapper)
+	// exec would copy keys in a goroutine that outlives the editor, blocked on a read,
+	// and the monitor would never come back.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = fileOf(x.stdin), x.stdout, x.stder
+	if f, ok := x.stdout.(*os.File); ok {
+		cmd.Stdout = f
+	}
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: %w", x.editor, err)
 	}
@@ -186,4 +196,16 @@ func (m *Model) editView(w, h int) []string {
 	lines = append(lines, st.Dim.Render("ctrl+s resends it · esc keeps it for later · set $VISUAL or $EDITOR to use your own editor"))
 	lines = append(lines, e.ed.View(st, w, max(h-len(lines), 1), true)...)
 	return box(st, fmt.Sprintf("Edit and resend #%d", e.row.seq), lines, m.width, m.bodyHeight(), true)
+}
+
+// fileOf returns the terminal file behind r (the monitor's watchedInput, or a plain
+// *os.File), else nil: no input rather than a copy that cannot end.
+func fileOf(r any) io.Reader {
+	switch f := r.(type) {
+	case *os.File:
+		return f
+	case *watchedInput:
+		return f.File
+	}
+	return nil
 }

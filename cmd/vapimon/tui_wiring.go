@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/vapimon/vapimon/relay"
@@ -22,6 +23,11 @@ func runTUI(ctx context.Context, cfg relay.Config, opts tui.Options, feed func(c
 		return err
 	}
 	opts.Bus, opts.Status = s.Bus(), s.Status()
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	opts.Inspect = &tui.Inspect{URL: s.Status().ListenURL, Auth: cfg.Auth, UserAgent: userAgent(), Editor: editor}
 	opts.Suggest = s.Answers().Suggest // fills {{arg}} templates from the call's arguments
 	opts.Assistants = func() []tui.Assistant {
 		var out []tui.Assistant
