@@ -2,12 +2,12 @@ package tui
 
 import (
 	"bytes"
-	"maps"
-	"slices"
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"

@@ -100,7 +100,7 @@ func (m *Model) statusLines(w int) []string {
 	}
 	kv(label("events", "ev"), st.StatusVal.Render(fmt.Sprint(m.eventCount)))
 	if h := m.hiddenStatus(); h != "" {
-		b.WriteString(st.Warn.Render(" (" + clean(h) + ")") + st.Dim.Render(" H"))
+		b.WriteString(st.Warn.Render(" ("+clean(h)+")") + st.Dim.Render(" H"))
 	}
 	pend := st.StatusVal.Render("0")
 	if n := m.pendingCount(); n > 0 {

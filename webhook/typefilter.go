@@ -31,7 +31,9 @@ func (f TypeFilter) Passes(ev *Event) bool {
 
 // PassesType reports whether a message of this type (and normalised kind) passes.
 func (f TypeFilter) PassesType(typ, kind string) bool {
-	in := func(list []string) bool { return slices.Contains(list, typ) || (kind != "" && slices.Contains(list, kind)) }
+	in := func(list []string) bool {
+		return slices.Contains(list, typ) || (kind != "" && slices.Contains(list, kind))
+	}
 	if len(f.Only) > 0 && !in(f.Only) {
 		return false
 	}
