@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/vapimon/vapimon/webhook"
@@ -45,7 +46,10 @@ func (m *Model) hiddenStatus() string {
 	if o := m.opts.Show.Only; len(o) > 0 {
 		parts = append(parts, "only "+strings.Join(o, ","))
 	}
-	if m.hiding {
+	switch {
+	case m.hiding && len(m.opts.Show.Hide) == 0:
+		parts = append(parts, fmt.Sprintf("hiding %d noisy types", len(webhook.NoisyTypes)))
+	case m.hiding:
 		parts = append(parts, "hiding "+strings.Join(m.hideSet(), ","))
 	}
 	return strings.Join(parts, "; ")

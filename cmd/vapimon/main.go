@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -77,6 +78,11 @@ func main() {
 	// caught until the process exits, so one arriving as vapimon finishes cannot turn a clean
 	// exit into "killed by SIGTERM".
 	ctx := watchSignals(context.Background(), os.Stderr)
+	if path := os.Getenv("VAPIMON_CPUPROFILE"); path != "" { // for the load benchmark's -load.pprof
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	root := newRootCmd()
 	err := root.ExecuteContext(ctx)
 	var ee exitError
