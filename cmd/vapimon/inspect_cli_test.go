@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -16,58 +12,13 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/fixtures/tapetest"
 )
 
 // runInState runs the binary with XDG_STATE_HOME=state and stdin from in.
 func runInState(t *testing.T, state, in string, args ...string) runResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, vapimonBin, args...)
-	cmd.Env = testEnv(t.TempDir(), state)
-	cmd.Stdin = strings.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := runResult{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		res.code = ee.ExitCode()
-	default:
-		t.Fatalf("vapimon %s: %v", strings.Join(args, " "), err)
-	}
-	checkNoRace(t, res.stderr)
-	return res
-}
-
-// writeScenarioTape records a built-in scenario as a tape at path, starting at start, last
-// written at modified.
-func writeScenarioTape(t *testing.T, path, scenario string, start, modified time.Time) int {
-	t.Helper()
-	recs, err := fixtures.LoadScenario(scenario)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs = fixtures.Freshen(recs, start)
-	w, err := fixtures.OpenTape(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		recs[i].Time = start.Add(time.Duration(i) * time.Second)
-		if err := w.Write(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(path, modified, modified); err != nil {
-		t.Fatal(err)
-	}
-	return len(recs)
+	return runVapimonIn(t, t.TempDir(), state, strings.NewReader(in), args...)
 }
 
 func TestTapesCmd(t *testing.T) {
@@ -82,8 +33,8 @@ func TestTapesCmd(t *testing.T) {
 	}
 	now := time.Now()
 	old := now.Add(-45 * 24 * time.Hour)
-	nOld := writeScenarioTape(t, filepath.Join(dir, "2026-10-01T10-00-00.jsonl"), "transfer", old, old)
-	nNew := writeScenarioTape(t, filepath.Join(dir, "2026-12-01T10-00-00.jsonl"), "inbound-call", now.Add(-time.Hour), now)
+	nOld := len(tapetest.WriteScenario(t, filepath.Join(dir, "2026-10-01T10-00-00.jsonl"), "transfer", old, 0, old))
+	nNew := len(tapetest.WriteScenario(t, filepath.Join(dir, "2026-12-01T10-00-00.jsonl"), "inbound-call", now.Add(-time.Hour), 0, now))
 
 	r := runInState(t, state, "", "tapes")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
