@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui/sanitize"
 )
@@ -32,37 +32,8 @@ func versionString() string {
 	return "dev"
 }
 
-// versionLine is what `vapimon version` and `vapimon --version` print: the version, and
-// from the build info the commit (with "modified" when the tree had changes), its time and
-// the Go toolchain.
-func versionLine() string {
-	v := "vapimon " + versionString()
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return v
-	}
-	var rev, at, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value[:min(len(s.Value), 12)]
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = ", modified"
-			}
-		}
-	}
-	if rev != "" {
-		v += " (commit " + rev + dirty
-		if at != "" {
-			v += ", " + at
-		}
-		v += ")"
-	}
-	return v + " " + bi.GoVersion + " " + runtime.GOOS + "/" + runtime.GOARCH
-}
+// versionLine is what `vapimon version` and `vapimon --version` print.
+func versionLine() string { return report.Version("vapimon", versionString()) }
 
 // exitError carries an exit status for failures that were already explained to the user.
 type exitError struct{ code int }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/webhook"
@@ -20,15 +18,7 @@ Vapi's dashboard, for --auth secret (X-Vapi-Secret, the default), bearer or hmac
   export VAPI_WEBHOOK_SECRET="$(vapimon secret --auth hmac)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m := webhook.AuthMode(mode)
-			switch m {
-			case webhook.AuthSecret, webhook.AuthBearer, webhook.AuthHMAC:
-			default:
-				return fmt.Errorf("--auth %q: choose secret, bearer or hmac", mode)
-			}
-			s := webhook.NewSecret()
-			fmt.Fprintln(cmd.OutOrStdout(), s)
-			return report.SecretHowTo(cmd.ErrOrStderr(), s, m)
+			return report.NewSecret(cmd.OutOrStdout(), cmd.ErrOrStderr(), webhook.AuthMode(mode))
 		},
 	}
 	cmd.Flags().StringVar(&mode, "auth", string(webhook.AuthSecret), "how Vapi will send it: secret|bearer|hmac")

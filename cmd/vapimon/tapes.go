@@ -5,17 +5,14 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
 )
 
 func newTapesCmd() *cobra.Command {
-	var asJSON, yes bool
-	var keep, dir string
+	var o report.TapesOptions
 	cmd := &cobra.Command{
 		Use:   "tapes",
 		Short: "List the recorded tapes, newest first; offer to delete old ones",
@@ -31,52 +28,15 @@ deleted silently.`,
   vapimon tapes --keep-tapes 30d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if dir == "" {
-				var err error
-				if dir, err = fixtures.TapeDir(); err != nil {
-					return err
-				}
-			}
-			tapes, err := fixtures.ListTapes(dir)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if keep == "" {
-				if asJSON {
-					return report.TapeListJSON(out, tapes)
-				}
-				return report.TapeList(out, dir, tapes, time.Local)
-			}
-			age, err := fixtures.ParseAge(keep)
-			if err != nil {
-				return fmt.Errorf("--keep-tapes: %w", err)
-			}
-			old := fixtures.OlderThan(tapes, age, time.Now())
-			if asJSON {
-				return report.TapeListJSON(out, old)
-			}
-			if len(old) == 0 {
-				fmt.Fprintf(out, "no tape in %s was last written more than %s ago\n", dir, keep)
-				return nil
-			}
-			if err := report.OldTapes(out, old, keep); err != nil {
-				return err
-			}
-			if !yes && !confirm(cmd, fmt.Sprintf("Delete these %d? [y/N] ", len(old))) {
-				fmt.Fprintln(out, "kept them (--yes deletes without asking)")
-				return nil
-			}
-			n, err := fixtures.DeleteTapes(old)
-			fmt.Fprintf(out, "deleted %d of %d\n", n, len(old))
-			return err
+			o.Confirm = func(q string) bool { return confirm(cmd, q) }
+			return report.Tapes(cmd.OutOrStdout(), o)
 		},
 	}
 	fs := cmd.Flags()
-	fs.BoolVar(&asJSON, "json", false, "print the tapes as a JSON list (with --keep-tapes: the old ones, nothing deleted)")
-	fs.StringVar(&keep, "keep-tapes", "", "offer to delete the tapes last written longer ago than this (30d, 2w, 36h)")
-	fs.BoolVar(&yes, "yes", false, "with --keep-tapes: delete without asking")
-	fs.StringVar(&dir, "dir", "", "tape folder (default: tapes in the state directory)")
+	fs.BoolVar(&o.JSON, "json", false, "print the tapes as a JSON list (with --keep-tapes: the old ones, nothing deleted)")
+	fs.StringVar(&o.Keep, "keep-tapes", "", "offer to delete the tapes last written longer ago than this (30d, 2w, 36h)")
+	fs.BoolVar(&o.Yes, "yes", false, "with --keep-tapes: delete without asking")
+	fs.StringVar(&o.Dir, "dir", "", "tape folder (default: tapes in the state directory)")
 	_ = cmd.MarkFlagDirname("dir")
 	return cmd
 }
