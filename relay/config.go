@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// RecordOnly, when set, records only requests of these types (--record-only), and
 	// every rejected request; otherwise every request is recorded.
 	RecordOnly []string
+	// KeepTapes, when set (--keep-tapes 30d), makes the start say how many tapes in the
+	// state directory are older, and how to delete them; nothing is deleted.
+	KeepTapes string
 	// Headless is what StreamJSON prints beyond the default lines (payloads, bodies) and
 	// which requests it leaves out (--hide, --only).
 	Headless webhook.HeadlessOptions
@@ -116,6 +120,11 @@ func (t TunnelConfig) ngrok() bool {
 func (c *Config) check() error {
 	if c.ToolTimeout < time.Second {
 		return fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds (default 20s)", c.ToolTimeout)
+	}
+	if c.KeepTapes != "" {
+		if _, err := fixtures.ParseAge(c.KeepTapes); err != nil {
+			return fmt.Errorf("--keep-tapes: %w", err)
+		}
 	}
 	if c.MaxBody < 0 {
 		return fmt.Errorf("--max-body %d: must be a number of bytes above zero (default %d, 8 MiB)", c.MaxBody, webhook.DefaultMaxBody)
@@ -229,6 +238,28 @@ func selfPort(self map[string]bool, port string) bool {
 		}
 	}
 	return false
+}
+
+// staleTapesWarning offers the deletion of the tapes older than --keep-tapes: it says how
+// many there are and the command that deletes them (after asking); "" when none.
+func (c *Config) staleTapesWarning(now time.Time) string {
+	age, err := fixtures.ParseAge(c.KeepTapes)
+	if c.KeepTapes == "" || err != nil {
+		return ""
+	}
+	dir, err := fixtures.TapeDir()
+	if err != nil {
+		return ""
+	}
+	n, size, err := fixtures.StaleTapes(dir, age, now)
+	if err != nil || n == 0 {
+		return ""
+	}
+	what := "1 tape"
+	if n > 1 {
+		what = fmt.Sprintf("%d tapes", n)
+	}
+	return fmt.Sprintf("--keep-tapes %s: %s in %s older than that (%.1f MB): \"vapimon tapes --keep-tapes %s\" lists them and offers to delete them", c.KeepTapes, what, dir, float64(size)/1e6, c.KeepTapes)
 }
 
 // ParseForwardHeaders reads --forward-header values, "Name: value" each, into a header

@@ -172,6 +172,9 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	st.Mode = cfg.Mode
 	st.AuthMode, st.Auth = cfg.Auth.Mode, cfg.Auth.Describe()
 	st.Warnings = cfg.warnings()
+	if w := cfg.staleTapesWarning(time.Now()); w != "" {
+		st.Warnings = append(st.Warnings, w)
+	}
 	st.ToolTimeout = cfg.ToolTimeout
 	if s.tape != nil {
 		st.Tape = s.tape.Path()

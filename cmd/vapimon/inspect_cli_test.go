@@ -196,3 +196,29 @@ func TestFlagsThatDoNothing(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestListenKeepTapes: listen --keep-tapes says at start how many tapes are older and how
+// to delete them, and deletes nothing.
+func TestListenKeepTapes(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	dir := filepath.Join(state, "vapimon", "tapes")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	p1 := filepath.Join(dir, "old-1.jsonl")
+	tapetest.WriteScenario(t, p1, "transfer", old, 0, old)
+	tapetest.WriteScenario(t, filepath.Join(dir, "old-2.jsonl"), "transfer", old, 0, old)
+	p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--keep-tapes", "30d"}, env: []string{"XDG_STATE_HOME=" + state}})
+	p.stop()
+	if want := `--keep-tapes 30d: 2 tapes in ` + dir + ` older than that`; !strings.Contains(p.stderrText(), want) || !strings.Contains(p.stderrText(), `"vapimon tapes --keep-tapes 30d"`) {
+		t.Errorf("stderr lacks %q:\n%s", want, p.stderrText())
+	}
+	if _, err := os.Stat(p1); err != nil {
+		t.Errorf("listen deleted a tape: %v", err)
+	}
+	if r := runVapimon(t, "listen", "--headless", "--no-tunnel", "--keep-tapes", "a month"); r.code == 0 || !strings.Contains(r.stderr, "--keep-tapes") {
+		t.Errorf("a bad age was accepted: %d %s", r.code, r.stderr)
+	}
+}

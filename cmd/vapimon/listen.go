@@ -37,6 +37,7 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&c.Headless.Body, "headless-body", false, "headless: add the full request body to each event line as \"body\"; implies --headless")
 	fs.StringArrayVar(&f.hide, "hide", nil, "leave these message types out of the events pane and headless output, e.g. speech-update,conversation-update (H toggles in the TUI); recorded all the same")
 	fs.StringArrayVar(&f.only, "only", nil, "show only these message types in the events pane and headless output (rejected requests always show); recorded all the same")
+	fs.StringVar(&c.KeepTapes, "keep-tapes", "", "say at start how many tapes are older than this (30d, 2w) and how to delete them (vapimon tapes --keep-tapes); nothing is deleted")
 	fs.StringArrayVar(&f.recordOnly, "record-only", nil, "record only these message types on the tape (and rejected requests); without it every request is recorded")
 	fs.Int64Var(&c.MaxBody, "max-body", webhook.DefaultMaxBody, "largest request body accepted, in bytes (413 past it)")
 	fs.IntVar(&c.MaxInFlight, "max-inflight", webhook.DefaultMaxInFlight, "most requests handled at once (503 past it)")
