@@ -231,6 +231,9 @@ type eventsPane struct {
 	// count fRows was built for.
 	types            webhook.TypeFilter
 	typesGen, fTypes uint64
+	// hidden is how many rows the type filter leaves out (without a text filter; settle
+	// counts it, the title shows it).
+	hidden int
 }
 
 // SetSize sets the inner size of the pane.
@@ -364,6 +367,9 @@ func (m *Model) eventsTitle() string {
 	}
 	if m.filter != "" {
 		t += " · filter " + m.filterEd.Value()
+	}
+	if m.eventsP.hidden > 0 {
+		t += fmt.Sprintf(" · %d hidden (H)", m.eventsP.hidden)
 	}
 	if !m.eventsP.follow {
 		t += " · paused (f follows)"

@@ -26,7 +26,7 @@ func TestHideKeyAndOnly(t *testing.T) {
 	if n() != 2 {
 		t.Errorf("%d rows after H, want 2 (speech-update hidden)", n())
 	}
-	if s := screen(m); !strings.Contains(s, "hiding 4 noisy types") {
+	if s := screen(m); !strings.Contains(s, "hiding 4 noisy types") || !strings.Contains(s, "4 Events · 3 · 1 rejected · 1 hidden (H)") {
 		t.Errorf("status bar does not say what is hidden:\n%s", s)
 	}
 	if c := m.calls.byID[callID]; c == nil || c.events != 2 {

@@ -337,6 +337,10 @@ func (m *Model) settle(before layer) {
 	m.toolsP.sel, m.toolsP.top = m.toolsP.layout(st, rows)
 	n, _ := m.eventsP.visible(m.events, m.filter)
 	m.eventsP.sel, m.eventsP.top = m.eventsP.layout(n)
+	m.eventsP.hidden = 0
+	if m.filter == "" && m.eventsP.types.Active() {
+		m.eventsP.hidden = m.events.len() - n
+	}
 	if m.isOpen(layerHelp) {
 		m.helpTop = m.helpScroll(len(m.helpLines(m.width - 2)))
 	}
