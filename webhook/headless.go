@@ -191,20 +191,7 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 				if err := done(); err != nil {
 					return err
 				}
-				// Let the next lines gather in the subscription's buffer: under load the
-				// handlers' publishes then do not wake this goroutine once per line, and
-				// the lines go out in one write. A person or jq sees them 2 ms later.
-				pause := time.NewTimer(headlessBatch)
-				select {
-				case <-pause.C:
-				case <-ctx.Done():
-					pause.Stop()
-				}
 			}
 		}
 	}
 }
-
-// headlessBatch is how long the headless output waits after a write before it reads the
-// bus again.
-const headlessBatch = 2 * time.Millisecond
