@@ -245,11 +245,11 @@ func TestFlowCopyCurlIsAccepted(t *testing.T) {
 			if len(f) < 5 || f[0] != "vapimon" || f[1] != "send" || f[3] != "--to" || !strings.HasSuffix(f[4], "/vapi/webhook") || !slices.Contains(f, string(auth.Mode)) {
 				t.Fatalf("send command: %q", send)
 			}
+			t.Cleanup(func() { os.Remove(strings.Trim(f[2], "'")) })
 			body, err := os.ReadFile(strings.Trim(f[2], "'"))
 			if err != nil || !bytes.Equal(body, recs[0].Body) {
 				t.Errorf("the send command's file does not hold the request: %v", err)
 			}
-			os.Remove(strings.Trim(f[2], "'"))
 			r.quit()
 		})
 	}
