@@ -1,12 +1,14 @@
 package tui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -162,4 +164,15 @@ func checkScreen(t *testing.T, s string, w, h int) {
 			t.Errorf("line %d is %d cells wide, want %d: %q", i, lw, w, l)
 		}
 	}
+}
+
+// clipboardOf runs a copy command (the clipboard write batched with the copied.txt
+// fallback, which is not run) and returns the text it puts on the clipboard.
+func clipboardOf(t testing.TB, cmd tea.Cmd) string {
+	t.Helper()
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		return fmt.Sprint(b[0]())
+	}
+	return fmt.Sprint(msg)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/vapimon/vapimon/relay"
@@ -14,7 +15,7 @@ import (
 // before the fallback: forwarding and the answers file are asked first. feed, when not
 // nil, runs beside the monitor once the session listens (the demo's player) and must
 // return when its context ends.
-func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Theme, feed func(context.Context, *relay.Session)) error {
+func runTUI(ctx context.Context, cfg relay.Config, opts tui.Options, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
 	if cfg.Control == nil {
@@ -24,20 +25,19 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Them
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	opts := tui.Options{
-		Bus:     s.Bus(),
-		Status:  s.Status(),
-		Suggest: s.Answers().Suggest, // fills {{arg}} templates from the call's arguments
-		Assistants: func() []tui.Assistant {
-			var out []tui.Assistant
-			for _, a := range s.Answers().Assistants() {
-				out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
-			}
-			return out
-		},
-		KeepCalls: keepCalls,
-		Theme:     theme,
-		Control:   s.Control,
+	opts.Bus, opts.Status, opts.Control = s.Bus(), s.Status(), s.Control
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	opts.Inspect = &tui.Inspect{URL: s.Status().ListenURL, Auth: cfg.Auth, UserAgent: userAgent(), Editor: editor}
+	opts.Suggest = s.Answers().Suggest // fills {{arg}} templates from the call's arguments
+	opts.Assistants = func() []tui.Assistant {
+		var out []tui.Assistant
+		for _, a := range s.Answers().Assistants() {
+			out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
+		}
+		return out
 	}
 	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()
