@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,13 @@ type ForwardOptions struct {
 	// with it. Without a reply (refused, timed out, over MaxResponse) the chain moves on.
 	Raw bool
 
+	// Header is added to every forwarded request, replacing headers of the same name
+	// (--forward-header).
+	Header http.Header
+	// Insecure skips the TLS certificate check of https targets (--forward-insecure). It
+	// applies to the default client only.
+	Insecure bool
+
 	// noRetry turns the resend on a stale kept-alive connection off, for tests that
 	// measure the failure rate it prevents.
 	noRetry bool
@@ -89,6 +97,7 @@ type Forwarder struct {
 	raw          bool
 	noRetry      bool
 	intercept    atomic.Pointer[InterceptFunc]
+	header       http.Header // --forward-header
 }
 
 type route struct {
@@ -112,7 +121,11 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 	if o.Client != nil {
 		client = *o.Client
 	} else {
-		client = http.Client{Transport: newTransport(2 * o.MaxInFlight)}
+		t := newTransport(2 * o.MaxInFlight)
+		if o.Insecure {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for: a self-signed dev server
+		}
+		client = http.Client{Transport: t}
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f := &Forwarder{
@@ -126,6 +139,7 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 		replyTimeout: o.ReplyTimeout,
 		raw:          o.Raw,
 		noRetry:      o.noRetry,
+		header:       o.Header.Clone(),
 	}
 	for _, r := range routes {
 		u, err := url.Parse(r.URL)
@@ -327,6 +341,9 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("cannot build a request to %s: %v", target, err), err)
 	}
 	req.Header = forwardHeader(ev)
+	for k, v := range f.header {
+		req.Header[k] = v
+	}
 	start := time.Now()
 	resp, resent, err := f.send(ctx, req)
 	if err != nil {

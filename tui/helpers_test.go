@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -208,4 +209,15 @@ func press(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: rune(c[0]), Mod: tea.ModCtrl}
 	}
 	return tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
+}
+
+// clipboardOf runs a copy command (the clipboard write batched with the copied.txt
+// fallback, which is not run) and returns the text it puts on the clipboard.
+func clipboardOf(t testing.TB, cmd tea.Cmd) string {
+	t.Helper()
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		return fmt.Sprint(b[0]())
+	}
+	return fmt.Sprint(msg)
 }

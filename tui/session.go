@@ -21,24 +21,18 @@ type Session interface {
 	Control(ctx context.Context, callID, controlURL string, c webhook.Control) webhook.ControlResult
 }
 
-// SessionOptions are the monitor's options over a started session s: its bus and status,
-// suggestions and assistants from its answers file, control of live calls, and the
+// SessionOptions returns opts with what comes from a started session s: its bus, status
+// and live-call control, suggestions and assistants from its answers file, and the
 // intercept key when it forwards (without your server there is nothing to intercept).
-func SessionOptions(s Session, keepCalls int, theme Theme) Options {
-	opts := Options{
-		Bus:     s.Bus(),
-		Status:  s.Status(),
-		Suggest: s.Answers().Suggest, // fills {{arg}} templates from the call's arguments
-		Assistants: func() []Assistant {
-			var out []Assistant
-			for _, a := range s.Answers().Assistants() {
-				out = append(out, Assistant{ID: a.ID, Name: a.Name})
-			}
-			return out
-		},
-		KeepCalls: keepCalls,
-		Theme:     theme,
-		Control:   s.Control,
+func SessionOptions(s Session, opts Options) Options {
+	opts.Bus, opts.Status, opts.Control = s.Bus(), s.Status(), s.Control
+	opts.Suggest = s.Answers().Suggest // fills {{arg}} templates from the call's arguments
+	opts.Assistants = func() []Assistant {
+		var out []Assistant
+		for _, a := range s.Answers().Assistants() {
+			out = append(out, Assistant{ID: a.ID, Name: a.Name})
+		}
+		return out
 	}
 	if s.Forwarding() {
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()

@@ -99,6 +99,9 @@ func (m *Model) statusLines(w int) []string {
 		return long
 	}
 	kv(label("events", "ev"), st.StatusVal.Render(fmt.Sprint(m.eventCount)))
+	if h := m.hiddenStatus(); h != "" {
+		b.WriteString(st.Warn.Render(" ("+clean(h)+")") + st.Dim.Render(" H"))
+	}
 	pend := st.StatusVal.Render("0")
 	if n := m.pendingCount(); n > 0 {
 		pend = st.Warn.Render(fmt.Sprint(n))

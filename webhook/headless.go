@@ -14,13 +14,14 @@ type HeadlessLine struct {
 	Kind string    `json:"kind"`
 	Time time.Time `json:"time"`
 	Seq  uint64    `json:"seq,omitempty"`
-	// event
-	Type     string `json:"type,omitempty"`
-	CallID   string `json:"callId,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Verified *bool  `json:"verified,omitempty"`
-	AuthMode string `json:"authMode,omitempty"`
-	Known    *bool  `json:"known,omitempty"`
+	// event; Payload with --headless-payload, and Body (the request) with --headless-body
+	Payload  *HeadlessPayload `json:"payload,omitempty"`
+	Type     string           `json:"type,omitempty"`
+	CallID   string           `json:"callId,omitempty"`
+	Path     string           `json:"path,omitempty"`
+	Verified *bool            `json:"verified,omitempty"`
+	AuthMode string           `json:"authMode,omitempty"`
+	Known    *bool            `json:"known,omitempty"`
 	// reply, rejected
 	Status    int             `json:"status,omitempty"`
 	Source    string          `json:"source,omitempty"`
@@ -108,13 +109,18 @@ func headlessBody(b []byte) json.RawMessage {
 // health is printed once per burst, with the latest count: a full disk fails every write,
 // and one status line per failed write would bury the requests.
 func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) error {
+	return writeHeadless(ctx, w, sub, bus, HeadlessLines)
+}
+
+// writeHeadless is WriteHeadless with the function that turns a bus value into lines.
+func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, toLines func(any) []HeadlessLine) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	var lastDropped uint64
 	var tape *TapeHealth // the latest, not yet printed
 	emit := func(v any) error {
-		for _, l := range HeadlessLines(v) {
+		for _, l := range toLines(v) {
 			if err := enc.Encode(l); err != nil {
 				return err
 			}

@@ -88,9 +88,9 @@ func TestHelpListen(t *testing.T) {
 func TestVersion(t *testing.T) {
 	t.Parallel()
 	r := runVapimon(t, "version")
-	m := regexp.MustCompile(`^vapimon (\S+)\n$`).FindStringSubmatch(r.stdout)
+	m := regexp.MustCompile(`^vapimon (\S+) .*go1\S+ \S+/\S+\n$`).FindStringSubmatch(r.stdout)
 	if r.code != 0 || m == nil {
-		t.Fatalf("vapimon version: exit %d, stdout %q: want \"vapimon VERSION\\n\"", r.code, r.stdout)
+		t.Fatalf("vapimon version: exit %d, stdout %q: want \"vapimon VERSION (commit ...) GOVERSION OS/ARCH\\n\"", r.code, r.stdout)
 	}
 	if f := runVapimon(t, "--version"); f.code != 0 || !strings.Contains(f.stdout, m[1]) {
 		t.Errorf("vapimon --version: exit %d, %q: want the version %q", f.code, f.stdout, m[1])

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 )
@@ -19,11 +21,17 @@ func fixtureCompletion(kind string) func(*cobra.Command, []string, string) ([]st
 	}
 }
 
-// completeFixtureNames offers the built-in fixtures and scenarios, with their descriptions,
-// and falls back to file names.
-func completeFixtureNames(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+// completeFixtureNames offers the built-in fixtures of kind ("" for every kind), with
+// their descriptions, and the newest tape, and falls back to file names.
+func completeFixtureNames(kind string) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		out := fixtures.Completions(kind, toComplete)
+		if kind != fixtures.KindEvent && strings.HasPrefix(fixtures.LastTape, toComplete) {
+			out = append(out, fixtures.LastTape+"\tthe newest tape (vapimon tapes)")
+		}
+		return out, cobra.ShellCompDirectiveDefault
 	}
-	return fixtures.Completions("", toComplete), cobra.ShellCompDirectiveDefault
 }

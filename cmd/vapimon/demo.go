@@ -86,5 +86,5 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err != nil {
 		return err
 	}
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
+	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
 }

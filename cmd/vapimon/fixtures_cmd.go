@@ -44,7 +44,7 @@ read as it is printed, so any size works.`,
 		Example: `  vapimon fixtures show tool-calls
   vapimon fixtures show inbound-call --json > call.jsonl`,
 		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
-		ValidArgsFunction: completeFixtureNames,
+		ValidArgsFunction: completeFixtureNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stream, src, closeTape, err := openStream(cmd, args[0])
 			if err != nil {
@@ -68,6 +68,12 @@ read as it is printed, so any size works.`,
 // read record by record: a tape is read as it is used, so memory stays flat whatever its
 // size.
 func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.RecordSource, func() error, error) {
+	if p, last, err := fixtures.ResolveLast(arg); err != nil {
+		return nil, nil, nil, err
+	} else if last {
+		fmt.Fprintln(cmd.ErrOrStderr(), "vapimon: last is", p)
+		arg = p
+	}
 	stream, warnings, err := fixtures.ResolveStream(arg)
 	for _, w := range warnings {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", sanitize.Line(w, 0))

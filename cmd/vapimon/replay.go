@@ -53,7 +53,7 @@ so a replay can run in CI.`,
   vapimon replay ~/.local/state/vapimon/tapes/2026-11-29T14-33-27.jsonl --to http://localhost:3000/vapi --instant --compare
   vapimon replay transfer --to https://example.com/vapi --secret "$VAPI_SECRET" --speed 4`,
 		Args:              oneFixtureArg("replay needs a tape, scenario or fixture name, e.g. vapimon replay inbound-call --to URL (vapimon fixtures lists them)"),
-		ValidArgsFunction: completeFixtureNames,
+		ValidArgsFunction: completeFixtureNames(""),
 		RunE:              func(cmd *cobra.Command, args []string) error { return runReplay(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()

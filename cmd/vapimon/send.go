@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,6 +21,7 @@ type sendFlags struct {
 	auth    authFlags
 	to      string
 	sets    []string
+	callID  string
 	keep    bool
 	timeout time.Duration
 	json    bool
@@ -50,11 +52,12 @@ Run "vapimon fixtures" for the list of built-in events.`,
   vapimon send tool-calls --set 'toolCallList[0].function.arguments.location=Berlin'
   vapimon send assistant-request --to https://example.com/vapi --auth hmac --secret "$KEY" --json`,
 		Args:              oneFixtureArg("send needs a fixture name or file, e.g. vapimon send tool-calls (vapimon fixtures lists them)"),
-		ValidArgsFunction: completeFixtureNames,
+		ValidArgsFunction: completeFixtureNames(fixtures.KindEvent),
 		RunE:              func(cmd *cobra.Command, args []string) error { return runSend(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.to, "to", defaultSendTo, "URL to send to, used as given (http:// is added when there is no scheme)")
+	fs.StringVar(&f.callID, "call-id", "", "send the event as part of this call (message.call.id), e.g. to add events to a call the monitor shows")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a body field, path=value (value is JSON when valid, else a string); repeatable")
 	fs.BoolVar(&f.keep, "keep", false, "send the body byte for byte as stored: no fresh ids or timestamps")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on a reply after this long")
@@ -96,6 +99,10 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	}
 	if !f.keep {
 		rec = fixtures.NewFreshener(time.Now()).Record(rec)
+	}
+	if f.callID != "" {
+		id, _ := json.Marshal(f.callID) // a string, even when it looks like a number
+		f.sets = append([]string{"call.id=" + string(id)}, f.sets...)
 	}
 	if rec.Body, err = fixtures.SetFields(rec.Body, f.sets); err != nil {
 		return err

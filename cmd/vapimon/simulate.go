@@ -97,7 +97,7 @@ func runSimulatedMonitor(ctx context.Context, sc *sim.Script, note string, speed
 		return err
 	}
 	defer ctl.Close()
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
+	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) {
 		s.PlayScript(ctx, sc, sim.Config{Speed: speed, Control: ctl, ToolTimeout: toolTimeout})
 	})
 }

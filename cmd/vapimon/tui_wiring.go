@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
@@ -12,7 +13,7 @@ import (
 // before the fallback: forwarding and the answers file are asked first. feed, when not
 // nil, runs beside the monitor once the session listens (the demo's player) and must
 // return when its context ends.
-func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Theme, feed func(context.Context, *relay.Session)) error {
+func runTUI(ctx context.Context, cfg relay.Config, opts tui.Options, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
 	if cfg.Control == nil {
@@ -22,7 +23,12 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Them
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	opts := tui.SessionOptions(s, keepCalls, theme)
+	opts = tui.SessionOptions(s, opts)
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	opts.Inspect = &tui.Inspect{URL: s.Status().ListenURL, Auth: cfg.Auth, UserAgent: userAgent(), Editor: editor}
 	err := s.RunFront(ctx, func(ctx context.Context) error { return tui.Run(ctx, opts, op) }, feed)
 	// The terminal may be gone (that may be why we are here): a write that fails or hangs
 	// must not hold up the exit.
