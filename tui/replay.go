@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // The offline player lives in fixtures with the rest of the tape (it needs no terminal);
@@ -84,4 +85,15 @@ func (m *Model) replayKey(k tea.KeyPressMsg) bool {
 		return false
 	}
 	return true
+}
+
+// RunReplay opens the monitor over a tape offline, as if its calls were happening now
+// (`vapimon replay TAPE` without --to): nothing is sent anywhere, the recorded replies are
+// shown as they were, and p pauses, n steps, + and - change the speed. The tape is read
+// from src as it plays, so memory stays flat whatever its size; counts (from the scan)
+// give the progress and the offline status. source names the tape.
+func RunReplay(ctx context.Context, counts fixtures.TapeCounts, src fixtures.RecordSource, source string) error {
+	bus := webhook.NewBus()
+	p := fixtures.NewPlayer(bus, fixtures.PlayRecords(src), counts.Records)
+	return Run(ctx, Options{Bus: bus, Replay: PlayerControl(p, source), Status: fixtures.OfflineStatus(source, counts)}, nil)
 }

@@ -132,7 +132,7 @@ func (m *Model) statusLines(w int) []string {
 	if m.tapeFailed > 0 {
 		// Requests are still answered, but the tape misses some: say it in the error
 		// colour, before the path.
-		failed = fmtCount(m.tapeFailed) + map[bool]string{true: " write", false: " writes"}[m.tapeFailed == 1] + " failed "
+		failed = webhook.Thousands(m.tapeFailed) + map[bool]string{true: " write", false: " writes"}[m.tapeFailed == 1] + " failed "
 	}
 	// The tape path gives way first when the line is too long: the forward status and
 	// counters matter more.

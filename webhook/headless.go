@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -75,7 +74,7 @@ func HeadlessLines(v any) []HeadlessLine {
 			return nil // the rejected line already said it
 		}
 		ms := float64(x.Latency.Microseconds()) / 1000
-		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: jsonOrString(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
+		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: headlessBody(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
 			Substituted: x.Reply.ForwardFailed != "", ForwardFailed: x.Reply.ForwardFailed}}
 	case TapeHealth:
 		n := x.Failed
@@ -96,21 +95,13 @@ func HeadlessLines(v any) []HeadlessLine {
 	return nil
 }
 
-// jsonOrString returns b itself when it is JSON (compacted onto one line), else b as a JSON
-// string, so every headless line stays one line of valid JSON.
-func jsonOrString(b []byte) json.RawMessage {
+// headlessBody is a body as a headless line carries it: left out when empty, else
+// JSONOrString, so every line stays one line of valid JSON and no byte is lost.
+func headlessBody(b []byte) json.RawMessage {
 	if len(b) == 0 {
 		return nil
 	}
-	if json.Valid(b) {
-		var buf bytes.Buffer
-		buf.Grow(len(b))
-		if json.Compact(&buf, b) == nil {
-			return buf.Bytes()
-		}
-	}
-	s, _ := json.Marshal(string(b))
-	return s
+	return JSONOrString(b)
 }
 
 // WriteHeadless prints every value received from sub as JSON lines on w until sub is closed

@@ -56,7 +56,7 @@ func PayloadOf(m *Message) *HeadlessPayload {
 	for _, tc := range m.ToolCalls {
 		t := HeadlessTool{ID: tc.ID, Name: tc.Name}
 		if len(tc.Arguments) > 0 && json.Valid(tc.Arguments) {
-			t.Arguments = jsonOrString(tc.Arguments)
+			t.Arguments = headlessBody(tc.Arguments)
 		}
 		p.Tools = append(p.Tools, t)
 	}
@@ -107,7 +107,7 @@ func (f *headlessFilter) lines(v any) []HeadlessLine {
 				ls[0].Payload = PayloadOf(x.Msg)
 			}
 			if f.opts.Body {
-				ls[0].Body = jsonOrString(x.Body)
+				ls[0].Body = headlessBody(x.Body)
 			}
 		}
 		return ls

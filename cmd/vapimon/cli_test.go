@@ -157,6 +157,8 @@ func TestCLIErrors(t *testing.T) {
 		{"unknown hmac preset", []string{"listen", "--hmac-preset", "nope", "--secret", "x"}, []string{"nope", "vapi", "x-vapi-signature"}},
 		{"missing answers file", []string{"listen", "--answers", "/nonexistent/answers.yaml"}, []string{"/nonexistent/answers.yaml"}},
 		{"busy address", []string{"listen", "--addr", busy.Addr().String()}, []string{busy.Addr().String(), "in use", "--addr"}},
+		{"mistyped forward type", []string{"listen", "--forward-to", "tool-call=localhost:3000"}, []string{`vapimon: --forward-to "tool-call=localhost:3000": unknown message type "tool-call" (did you mean tool-calls?)`}},
+		{"forward port", []string{"listen", "--forward-to", "localhost:99999"}, []string{`port "99999" is not a port number`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // flagGroups orders the help's flag sections; a flag not listed goes under "Flags".
@@ -79,7 +80,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		name := strings.TrimPrefix(msg, "unknown flag: --")
 		best, bestD := "", 3
 		cmd.Flags().VisitAll(func(f *pflag.Flag) {
-			if d := editDistance(name, f.Name); d < bestD {
+			if d := webhook.EditDistance(name, f.Name); d < bestD {
 				best, bestD = f.Name, d
 			}
 		})
@@ -88,25 +89,4 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 	}
 	return err
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -106,7 +105,7 @@ func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
 	}
 	if len(f.forwardTo) > 0 {
 		if c.Forward.Routes, err = relay.ParseRoutes(f.forwardTo); err != nil {
-			return c, fmt.Errorf("--forward-to: %w", err)
+			return c, err // it names the flag value
 		}
 	}
 	if c.Forward.Header, err = relay.ParseForwardHeaders(f.forwardHeaders); err != nil {
@@ -142,36 +141,7 @@ func runListen(cmd *cobra.Command, f *listenFlags) error {
 		return err
 	}
 	if f.headless || cfg.Headless.Payload || cfg.Headless.Body || !term.IsTerminal(os.Stdout.Fd()) {
-		return runHeadless(ctx, cfg, cmd.OutOrStdout())
+		return relay.RunHeadless(ctx, cfg, cmd.OutOrStdout())
 	}
 	return runTUI(ctx, cfg, tui.Options{KeepCalls: f.keepCalls, Theme: f.theme, CallIdle: f.callIdle, Show: cfg.Headless.Filter}, nil)
-}
-
-// runHeadless prints the session as JSON lines on stdout until a signal or a server
-// failure, then shuts it down.
-func runHeadless(ctx context.Context, cfg relay.Config, stdout io.Writer) error {
-	s := relay.NewSession(cfg)
-	if err := s.Start(ctx); err != nil {
-		return err
-	}
-	s.StreamJSON(stdout)
-	err := s.Wait(ctx)
-	if ctx.Err() != nil {
-		tryWrite(cfg.Stderr, fmt.Sprintf("vapimon: %s: shutting down: replies from your server get up to %s, then every request still waiting gets its fallback (Ctrl-C again: at once)\n", stopReason(ctx), relay.ShutdownGrace))
-	}
-	if serr := s.Shutdown(hurryOf(ctx)); err == nil {
-		err = serr
-	}
-	if sum := s.TapeSummary(false); sum != "" {
-		tryWrite(cfg.Stderr, sum+"\n")
-	}
-	return err
-}
-
-// stopReason names what ended the session: the signal, else "stopping".
-func stopReason(ctx context.Context) string {
-	if c := context.Cause(ctx); c != nil && c != context.Canceled {
-		return c.Error()
-	}
-	return "stopping"
 }

@@ -45,10 +45,10 @@ func main() {
 	// kill vapimon before it restores Vapi's settings and closes the tape.
 	signal.Ignore(syscall.SIGPIPE)
 	// Every terminating signal (Ctrl-C, kill, Ctrl-\, the terminal closing) runs the same
-	// orderly shutdown; a second one only makes it hurry (see watchSignals). Signals stay
+	// orderly shutdown; a second one only makes it hurry (see relay.WatchSignals). Signals stay
 	// caught until the process exits, so one arriving as vapimon finishes cannot turn a clean
 	// exit into "killed by SIGTERM".
-	ctx := watchSignals(context.Background(), os.Stderr)
+	ctx := relay.WatchSignals(context.Background(), os.Stderr)
 	if path := os.Getenv("VAPIMON_CPUPROFILE"); path != "" { // for the load benchmark's -load.pprof
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"io"
+	"errors"
 	"os"
 	"time"
 
@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
+	"github.com/vapimon/vapimon/tui"
 )
 
 // replayFlags are the flags of `vapimon replay`.
@@ -78,8 +79,11 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return err
 	}
 	defer closeTape()
-	if f.to == "" {
-		return replayInTUI(cmd, stream.Counts, src, arg)
+	if f.to == "" { // the monitor over the tape, offline
+		if !term.IsTerminal(os.Stdout.Fd()) {
+			return errors.New("replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL")
+		}
+		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg)
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
@@ -93,8 +97,8 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		src = fixtures.FreshenSource(src, time.Now())
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	warmReplyChecks(errw) // the reply schemas compile while the first requests go out
-	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && isTerminal(errw), Compare: f.compare})
+	report.WarmReplyChecks(errw) // the reply schemas compile while the first requests go out
+	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && report.IsTerminal(errw), Compare: f.compare})
 	r := &fixtures.Replayer{
 		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
 		Speed:           f.speed,
@@ -120,10 +124,4 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return exitError{code: 1}
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal, where progress is a bar redrawn in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
 }

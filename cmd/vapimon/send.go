@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/tui/sanitize"
-	"github.com/vapimon/vapimon/webhook"
 )
 
 // defaultSendTo is where `vapimon send` posts without --to: a local `vapimon listen`.
@@ -114,7 +111,7 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	warmReplyChecks(cmd.ErrOrStderr())
+	report.WarmReplyChecks(cmd.ErrOrStderr())
 	s := &fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()}
 	if err := s.Check(); err != nil {
 		return err
@@ -135,37 +132,3 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 }
 
 func userAgent() string { return "vapimon/" + versionString() }
-
-// warmReplyChecks starts compiling the reply schemas while the request is on its way; a
-// schema that fails (a broken build) is said on errw as a warning, and the hand-written
-// checks judge instead.
-func warmReplyChecks(errw io.Writer) {
-	webhook.WarmReplyChecks(slog.New(slog.NewTextHandler(errw, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})))
-}
-
-// completeFixtureNames offers the built-in fixtures of kind ("" for every kind), with
-// their descriptions, and falls back to file names.
-func completeFixtureNames(kind string) cobra.CompletionFunc {
-	return func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, fx := range fixtures.List() {
-			if (kind == "" || fx.Kind == kind) && strings.HasPrefix(fx.Name, toComplete) {
-				out = append(out, fx.Name+"\t"+fx.Description)
-			}
-		}
-		if kind != fixtures.KindEvent && strings.HasPrefix(fixtures.LastTape, toComplete) {
-			out = append(out, fixtures.LastTape+"\tthe newest tape (vapimon tapes)")
-		}
-		return out, cobra.ShellCompDirectiveDefault
-	}
-}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"strings"
 
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
@@ -25,66 +23,26 @@ func runTUI(ctx context.Context, cfg relay.Config, opts tui.Options, feed func(c
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	opts.Bus, opts.Status, opts.Control = s.Bus(), s.Status(), s.Control
+	opts = tui.SessionOptions(s, opts)
 	editor := os.Getenv("VISUAL")
 	if editor == "" {
 		editor = os.Getenv("EDITOR")
 	}
 	opts.Inspect = &tui.Inspect{URL: s.Status().ListenURL, Auth: cfg.Auth, UserAgent: userAgent(), Editor: editor}
-	opts.Suggest = s.Answers().Suggest // fills {{arg}} templates from the call's arguments
-	opts.Assistants = func() []tui.Assistant {
-		var out []tui.Assistant
-		for _, a := range s.Answers().Assistants() {
-			out = append(out, tui.Assistant{ID: a.ID, Name: a.Name})
-		}
-		return out
-	}
-	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
-		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()
-	}
-	feedCtx, stopFeed := context.WithCancel(ctx)
-	fed := make(chan struct{})
-	go func() {
-		defer close(fed)
-		defer s.RecoverPanic("demo player")
-		if feed != nil {
-			feed(feedCtx, s)
-		}
-	}()
-	err := s.RunUI(ctx, func(ctx context.Context) error { return tui.Run(ctx, opts, op) })
-	stopFeed()
-	<-fed
-	if serr := s.Shutdown(hurryOf(ctx)); err == nil {
-		err = serr
-	}
+	err := s.RunFront(ctx, func(ctx context.Context) error { return tui.Run(ctx, opts, op) }, feed)
 	// The terminal may be gone (that may be why we are here): a write that fails or hangs
 	// must not hold up the exit.
-	if msg := exitMessage(ctx, op); msg != "" {
-		tryWrite(cfg.Stderr, msg+"\n")
+	stopped := ""
+	if ctx.Err() != nil {
+		stopped = relay.StopReason(ctx)
+	}
+	if msg := op.ExitMessage(stopped); msg != "" {
+		relay.TryWrite(cfg.Stderr, msg+"\n")
 	}
 	if sum := s.TapeSummary(true); sum != "" {
-		tryWrite(cfg.Stderr, sum+"\n")
+		relay.TryWrite(cfg.Stderr, sum+"\n")
 	}
 	return err
-}
-
-// exitMessage says, after the TUI, what ended it when it was a signal, and what became of
-// the requests that were still waiting for the operator ("" when there is nothing to say).
-func exitMessage(ctx context.Context, op *tui.Operator) string {
-	var parts []string
-	if ctx.Err() != nil {
-		parts = append(parts, stopReason(ctx)+": shut down")
-	}
-	if n := op.Released(); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", relay.Count(uint64(n), "request")))
-	}
-	if n := op.ReleasedHeld(); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s held for your review went out as your server sent %s", relay.Count(uint64(n), "reply"), map[bool]string{true: "it", false: "them"}[n == 1]))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "vapimon: " + strings.Join(parts, "; ")
 }
 
 var _ webhook.Responder = (*tui.Operator)(nil)
