@@ -2,11 +2,13 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -208,6 +210,39 @@ func TestTranscriptCap(t *testing.T) {
 	}
 	if last := tr.lines[len(tr.lines)-1].text; last != fmt.Sprint(maxTranscriptLines+9) {
 		t.Errorf("last line %q", last)
+	}
+}
+
+// TestTranscriptWrapCacheAcrossDrops: the wrapped rows kept while lines are dropped from
+// the front are exactly what wrapping the kept lines afresh gives (lines of one and of
+// several rows), and rows already wrapped are not wrapped again.
+func TestTranscriptWrapCacheAcrossDrops(t *testing.T) {
+	t.Parallel()
+	st := NewStyles(true, colorprofile.TrueColor)
+	var tr transcript
+	for i := 0; i < 3*maxTranscriptLines; i++ {
+		text := fmt.Sprint("line ", i)
+		if i%3 == 0 {
+			text += strings.Repeat(" long words that wrap", 1+i%5)
+		}
+		tr.turn([]string{"user", "assistant"}[i%2], base, text)
+		if i%97 == 0 {
+			tr.rows(&st, 40) // the monitor draws now and then, between drops
+		}
+	}
+	got := tr.rows(&st, 40)
+	var fresh transcript
+	fresh.lines = tr.lines
+	if want := fresh.rows(&st, 40); !slices.Equal(got, want) {
+		t.Fatalf("cached rows (%d) differ from a fresh wrap (%d)", len(got), len(want))
+	}
+	n := len(tr.rowsOf)
+	sum := 0
+	for _, r := range tr.rowsOf {
+		sum += r
+	}
+	if n != len(tr.lines) || sum != len(got) {
+		t.Errorf("rowsOf has %d entries summing to %d, want %d lines making %d rows", n, sum, len(tr.lines), len(got))
 	}
 }
 
