@@ -127,20 +127,8 @@ func TestParseAnswersErrors(t *testing.T) {
 
 func TestAnswersReloadKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "answers.yaml")
-	if err := os.WriteFile(path, []byte("tools:\n  f: one\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a, err := LoadAnswers(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := NewBus()
-	sub := bus.Subscribe(8)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go a.Watch(ctx, 5*time.Millisecond, bus)
-	next := watchNotices(t, sub)
+	path, a, next := watchedAnswers(t, "tools:\n  f: one\n")
+	ctx := t.Context()
 	result := func() string {
 		rep, _ := a.Respond(ctx, toolEvent(ToolCall{ID: "1", Name: "f"}))
 		return string(rep.Body)
@@ -170,20 +158,8 @@ func TestAnswersReloadKeepsLastGood(t *testing.T) {
 // previous answers, and takes the content once it is there.
 func TestAnswersReloadSkipsATruncatedFile(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "answers.yaml")
-	if err := os.WriteFile(path, []byte("tools:\n  f: one\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a, err := LoadAnswers(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := NewBus()
-	sub := bus.Subscribe(8)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go a.Watch(ctx, 5*time.Millisecond, bus)
-	next := watchNotices(t, sub)
+	path, a, next := watchedAnswers(t, "tools:\n  f: one\n")
+	ctx := t.Context()
 	// The writer stalls after truncating (O_TRUNC), for as long as the watcher needs.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -209,9 +185,21 @@ func TestAnswersReloadSkipsATruncatedFile(t *testing.T) {
 	}
 }
 
-// watchNotices returns a function giving the next Notice published on sub.
-func watchNotices(t *testing.T, sub <-chan any) func() Notice {
-	return func() Notice {
+// watchedAnswers writes content to an answers file, loads it and watches it every 5 ms
+// until the test ends; next gives the watcher's next Notice.
+func watchedAnswers(t *testing.T, content string) (path string, a *Answers, next func() Notice) {
+	path = filepath.Join(t.TempDir(), "answers.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := LoadAnswers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := NewBus()
+	sub := bus.Subscribe(8)
+	go a.Watch(t.Context(), 5*time.Millisecond, bus)
+	return path, a, func() Notice {
 		t.Helper()
 		select {
 		case v := <-sub:

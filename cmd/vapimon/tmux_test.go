@@ -78,17 +78,7 @@ func (s *tmuxSession) screen(escapes bool) string {
 // waitFor polls the screen until re matches, and returns the match's groups.
 func (s *tmuxSession) waitFor(what string, re *regexp.Regexp) []string {
 	s.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	var last string
-	for time.Now().Before(deadline) {
-		last = s.screen(false)
-		if m := re.FindStringSubmatch(last); m != nil {
-			return m
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("waiting for %s: not on screen after %s. Screen:\n%s", what, waitTimeout, last)
-	return nil
+	return s.waitScreen(what, "", re, func(string) bool { return true })
 }
 
 // graceHint is what a prompt that opened by itself shows while it still ignores keys.
@@ -101,16 +91,22 @@ const graceHint = "keys are ignored for a moment"
 // before the TUI has even drawn the prompt it saw.
 func (s *tmuxSession) waitPrompt(what string, re *regexp.Regexp) []string {
 	s.t.Helper()
+	return s.waitScreen(what, " to take keys (or it is still in its grace period)", re, func(screen string) bool { return !strings.Contains(screen, graceHint) })
+}
+
+// waitScreen polls the screen until re matches on a screen that also satisfies ok.
+func (s *tmuxSession) waitScreen(what, also string, re *regexp.Regexp, ok func(string) bool) []string {
+	s.t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	var last string
 	for time.Now().Before(deadline) {
 		last = s.screen(false)
-		if m := re.FindStringSubmatch(last); m != nil && !strings.Contains(last, graceHint) {
+		if m := re.FindStringSubmatch(last); m != nil && ok(last) {
 			return m
 		}
 		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
 	}
-	s.t.Fatalf("waiting for %s to take keys: not on screen, or still in its grace period, after %s. Screen:\n%s", what, waitTimeout, last)
+	s.t.Fatalf("waiting for %s%s: not on screen after %s. Screen:\n%s", what, also, waitTimeout, last)
 	return nil
 }
 
