@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -43,6 +44,7 @@ type Session struct {
 	forward      *Forwarder
 	intercepting atomic.Bool
 	vapi         *VapiClient
+	listen       *listen.Manager
 	vapiState    string
 	closers      []func()
 	wg           sync.WaitGroup
@@ -197,6 +199,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 		defer s.RecoverPanic("answers watcher")
 		s.answers.Watch(watchCtx, 500*time.Millisecond, s.bus)
 	}()
+	s.openListen()
 	go s.serve()
 	s.log.Info("listening", "listen", st.ListenURL, "public", st.PublicURL, "tunnel", st.Tunnel, "auth", st.Auth, "tape", st.Tape)
 	if cfg.Forward.Intercept {
