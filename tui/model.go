@@ -13,6 +13,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -52,6 +53,9 @@ type Options struct {
 	// (the i key; the status bar and help mention it only when set). It is called from the
 	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
 	SetIntercept func(on bool)
+	// Audio, when set, is live listening: the l, P, m, M, [ and ] keys, and the meter line
+	// of the transcript pane (from the listen.Update values on the bus).
+	Audio Audio
 }
 
 // pane identifies one of the four panes, in focus order.
@@ -145,6 +149,9 @@ type Model struct {
 	confirmQuit bool
 	quitting    bool
 	intercept   bool // --intercept is on (meaningful when opts.SetIntercept is set)
+
+	// audio is the latest listen update of each listened call, by raw call id.
+	audio map[string]listen.Update
 
 	// applied, when set, is called once a batch from the bus has been taken in (tests
 	// measure how far the screen lags behind the bus).

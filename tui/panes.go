@@ -27,6 +27,7 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 	case m.opts.SetIntercept != nil && key.Matches(k, keys.Intercept):
 		m.toggleIntercept()
 	case m.opts.Replay != nil && m.replayKey(k):
+	case m.audioKey(k):
 	case k.String() == "esc" && m.filter != "":
 		m.filterEd.SetValue("")
 		m.filter = ""

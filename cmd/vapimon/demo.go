@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/fixtures/audiosim"
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
@@ -69,6 +70,11 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if recs, err = withToolTimeout(recs, toolTimeout); err != nil {
 		return err
 	}
+	sim, err := audiosim.New(audiosim.Options{}) // the call's audio, on its monitor.listenUrl
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
 	dir, err := fixtures.MakeStateDir()
 	if err != nil {
 		return err
@@ -94,6 +100,7 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 		Tunnel:      relay.TunnelConfig{NoTunnel: true},
 		TunnelNote:  "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)",
 		Stderr:      stderr,
+		Audio:       relay.AudioConfig{All: true},
 	}
 	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
 		// Give the screen a moment to draw before the call starts.
@@ -106,7 +113,9 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 			Sender: fixtures.Sender{To: strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook", Auth: auth},
 			Speed:  speed,
 		}
-		sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
+		played, onSent := sim.Follow(fixtures.Freshen(recs, time.Now()), speed)
+		r.Progress = func(_, _ int, last fixtures.Result) { onSent(last.Index) }
+		sum, err := r.Run(ctx, played)
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:

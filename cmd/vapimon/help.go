@@ -16,6 +16,7 @@ var flagGroups = []struct {
 }{
 	{"Listening", []string{"addr", "headless", "tool-timeout", "max-body", "max-inflight", "keep-calls", "log-file"}},
 	{"Answering and recording", []string{"answers", "record", "no-record"}},
+	{"Listening to calls' audio", []string{"listen", "play", "player"}},
 	{"Tunnel and relay", []string{"forward-to", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
 	{"Pointing Vapi at vapimon (needs VAPI_API_KEY)", []string{"assistant", "phone-number", "tool"}},
 	{"Verification (listen) / signing (send, replay)", []string{"auth", "secret", "auth-header", "no-bearer-prefix", "hmac-preset", "hmac-algorithm", "hmac-signature-header", "hmac-timestamp-header", "hmac-prefix", "hmac-payload", "hmac-encoding", "hmac-no-timestamp", "hmac-secret-base64", "hmac-tolerance", "hmac-timestamp-unit"}},

@@ -34,6 +34,7 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Them
 		},
 		KeepCalls: keepCalls,
 		Theme:     theme,
+		Audio:     s.Listen(),
 	}
 	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()

@@ -366,58 +366,54 @@ func (m *Manager) stream(ctx context.Context, c *call, rawURL string, needKey bo
 		if p := recover(); p != nil {
 			m.log.Error("panic", "in", "listen stream", "panic", p, "stack", string(debug.Stack()))
 			m.notice("error", fmt.Sprintf("internal error in the listen stream of %s: %v (the call goes on)", clip(c.id, 12), p))
+			m.mu.Lock()
+			c.running = false
+			m.mu.Unlock()
 		}
 	}()
 	s := &session{m: m, c: c}
-	defer func() {
-		s.closeRecording()
-		m.mu.Lock()
-		c.running = false
-		c.cancel()
-		close(c.done)
-		if m.playing == c.id && m.cfg.Player != nil {
-			m.cfg.Player.Stop()
-		}
-		m.mu.Unlock()
-	}()
+	state, note := s.run(ctx, rawURL, needKey)
+	// The recording is closed (its header written) before the last update says so.
+	s.closeRecording()
+	m.mu.Lock()
+	c.running = false
+	c.cancel()
+	close(c.done)
+	if m.playing == c.id && m.cfg.Player != nil {
+		m.cfg.Player.Stop()
+	}
+	m.setLocked(c, func(up *Update) {
+		up.State, up.Note, up.RecordErr = state, note, s.recErr
+	})
+	m.mu.Unlock()
+}
+
+// run connects and reconnects within the limits; it returns the final state and why.
+func (s *session) run(ctx context.Context, rawURL string, needKey bool) (State, string) {
+	m, c := s.m, s.c
 	u, err := checkURL(rawURL)
 	if err != nil {
-		m.set(c, func(up *Update) { up.State, up.Note = StateFailed, err.Error() })
-		return
+		return StateFailed, err.Error()
 	}
 	failures := 0
 	for attempt := 1; ; attempt++ {
 		if attempt > maxConnects {
-			m.set(c, func(up *Update) {
-				up.State, up.Note = StateFailed, fmt.Sprintf("gave up after %d connections", maxConnects)
-			})
-			return
+			return StateFailed, fmt.Sprintf("gave up after %d connections", maxConnects)
 		}
 		key := ""
 		if needKey && m.cfg.PublicKey != "" {
-			if keyAllowed(u) {
-				key = m.cfg.PublicKey
-			} else {
-				m.set(c, func(up *Update) {
-					up.State, up.Note = StateFailed, fmt.Sprintf("not sending your public key to %s: not a Vapi host (wss://*.vapi.ai)", clip(u.Host, 60))
-				})
-				return
+			if !keyAllowed(u) {
+				return StateFailed, fmt.Sprintf("not sending your public key to %s: not a Vapi host (wss://*.vapi.ai)", clip(u.Host, 60))
 			}
+			key = m.cfg.PublicKey
 		}
 		if needKey && m.cfg.PublicKey == "" {
-			m.set(c, func(up *Update) {
-				up.State, up.Note = StateFailed, "the assistant's monitorPlan.listenAuthenticationEnabled is on: set VAPI_PUBLIC_KEY (your public API key) to listen"
-			})
-			return
+			return StateFailed, "the assistant's monitorPlan.listenAuthenticationEnabled is on: set VAPI_PUBLIC_KEY (your public API key) to listen"
 		}
-		m.set(c, func(up *Update) {
-			up.State, up.Attempts = StateConnecting, attempt
-			up.Note = "connecting to " + clip(u.Host, 60)
-		})
+		m.set(c, func(up *Update) { up.State, up.Attempts = StateConnecting, attempt; up.Note = "connecting to " + clip(u.Host, 60) })
 		conn, resp, err := connect(ctx, m.client, u, key)
 		if ctx.Err() != nil {
-			m.set(c, func(up *Update) { up.State, up.Note = StateEnded, endNote(c) })
-			return
+			return StateEnded, endNote(c)
 		}
 		if err != nil {
 			note, auth := dialError(err, resp, key != "")
@@ -426,20 +422,18 @@ func (m *Manager) stream(ctx context.Context, c *call, rawURL string, needKey bo
 				continue
 			}
 			failures++
-			if auth || failures >= maxFailures {
-				if !auth {
-					note += fmt.Sprintf(" (gave up after %d attempts)", failures)
-				}
-				m.set(c, func(up *Update) { up.State, up.Note = StateFailed, note })
-				return
+			if auth {
+				return StateFailed, note
+			}
+			if failures >= maxFailures {
+				return StateFailed, fmt.Sprintf("%s (gave up after %d attempts)", note, failures)
 			}
 			wait := m.cfg.Backoff(failures)
 			m.set(c, func(up *Update) {
 				up.State, up.Note = StateConnecting, fmt.Sprintf("%s; retry %d of %d in %s", note, failures, maxFailures-1, wait)
 			})
 			if !sleep(ctx, wait) {
-				m.set(c, func(up *Update) { up.State, up.Note = StateEnded, endNote(c) })
-				return
+				return StateEnded, endNote(c)
 			}
 			continue
 		}
@@ -450,27 +444,21 @@ func (m *Manager) stream(ctx context.Context, c *call, rawURL string, needKey bo
 		}
 		switch {
 		case ctx.Err() != nil:
-			m.set(c, func(up *Update) { up.State, up.Note = StateEnded, endNote(c) })
-			return
+			return StateEnded, endNote(c)
 		case closedNormally(err):
-			m.set(c, func(up *Update) { up.State, up.Note = StateEnded, "the listen stream ended (the call ended)" })
-			return
+			return StateEnded, "the listen stream ended (the call ended)"
 		}
 		failures++
 		note := readError(err)
 		if failures >= maxFailures {
-			m.set(c, func(up *Update) {
-				up.State, up.Note = StateFailed, fmt.Sprintf("%s (gave up after %d attempts)", note, failures)
-			})
-			return
+			return StateFailed, fmt.Sprintf("%s (gave up after %d attempts)", note, failures)
 		}
 		wait := m.cfg.Backoff(failures)
 		m.set(c, func(up *Update) {
 			up.State, up.Note = StateConnecting, fmt.Sprintf("%s; reconnecting in %s", note, wait)
 		})
 		if !sleep(ctx, wait) {
-			m.set(c, func(up *Update) { up.State, up.Note = StateEnded, endNote(c) })
-			return
+			return StateEnded, endNote(c)
 		}
 	}
 }
@@ -692,3 +680,19 @@ func (m *Manager) noPlayer() string {
 
 // Player is the player, nil when none.
 func (m *Manager) Player() *Player { return m.cfg.Player }
+
+// ToggleMute mutes or unmutes one side of the playback.
+func (m *Manager) ToggleMute(s Side) (bool, string) {
+	if m.cfg.Player == nil {
+		return false, m.noPlayer()
+	}
+	return m.cfg.Player.ToggleMute(s), ""
+}
+
+// Volume changes the playback volume by delta percent (0 to 200) and returns it.
+func (m *Manager) Volume(delta int) (int, string) {
+	if m.cfg.Player == nil {
+		return 0, m.noPlayer()
+	}
+	return m.cfg.Player.SetVolume(m.cfg.Player.Volume() + delta), ""
+}
