@@ -410,7 +410,10 @@ func (s *session) run(ctx context.Context, rawURL string, needKey bool) (State, 
 		if needKey && m.cfg.PublicKey == "" {
 			return StateFailed, "the assistant's monitorPlan.listenAuthenticationEnabled is on: set VAPI_PUBLIC_KEY (your public API key) to listen"
 		}
-		m.set(c, func(up *Update) { up.State, up.Attempts = StateConnecting, attempt; up.Note = "connecting to " + clip(u.Host, 60) })
+		m.set(c, func(up *Update) {
+			up.State, up.Attempts = StateConnecting, attempt
+			up.Note = "connecting to " + clip(u.Host, 60)
+		})
 		conn, resp, err := connect(ctx, m.client, u, key)
 		if ctx.Err() != nil {
 			return StateEnded, endNote(c)
