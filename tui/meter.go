@@ -44,6 +44,22 @@ func (m *Model) noteAudio(u listen.Update) {
 		}
 	}
 	m.audio[u.CallID] = u
+	if c := m.calls.byID[u.CallID]; c != nil {
+		if u.File != "" {
+			c.audio.file = u.File
+		}
+		c.audio.recordErr = u.RecordErr
+		if n := len(u.Levels.Latencies); n > 0 {
+			var sum time.Duration
+			for _, d := range u.Levels.Latencies {
+				sum += d
+			}
+			c.audio.turns, c.audio.avgGap = u.Levels.Turns, sum/time.Duration(n)
+		}
+		if u.Levels.OverlapTotal > 0 {
+			c.audio.overlap = u.Levels.OverlapTotal
+		}
+	}
 }
 
 // audioKey handles the listening keys on the panes; it reports whether k was one.

@@ -95,3 +95,22 @@ func TestAudioKeys(t *testing.T) {
 		t.Errorf("flash %q", m.flash)
 	}
 }
+
+// The end-of-call view names the recording and the turn gaps measured.
+func TestReportNamesTheRecording(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	m := newTestModel(clk, nil)
+	m.opts.Audio = &fakeAudio{}
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	feed(t, m, 1, base, callBodies(callID))
+	m.Update(batchMsg{items: []any{listen.Update{CallID: callID, State: listen.StateEnded, File: "/tapes/t.abc.wav",
+		Levels: listen.Levels{Latencies: []time.Duration{time.Second, 500 * time.Millisecond}, Turns: 2, OverlapTotal: 300 * time.Millisecond}}}})
+	feed(t, m, 11, base, endBodies(callID))
+	got := screen(m)
+	for _, want := range []string{"audio     /tapes/t.abc.wav", "turn gaps 2 measured, avg 0.75s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the report lacks %q:\n%s", want, got)
+		}
+	}
+}

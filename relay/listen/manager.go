@@ -314,10 +314,45 @@ func (m *Manager) startLocked(c *call) bool {
 
 // setLocked changes a call's last update and publishes it.
 func (m *Manager) setLocked(c *call, f func(*Update)) {
+	prev := c.last.State
 	c.last.CallID = c.id
 	f(&c.last)
 	c.last.Playing = m.playing == c.id
 	m.cfg.Bus.Publish(c.last)
+	if u := c.last; u.State != prev {
+		if text, level := transitionNotice(u); text != "" {
+			m.notice(level, text)
+		}
+	}
+}
+
+// transitionNotice is the notice for a call's listen stream going live, failing or
+// ending (headless output prints notices; the TUI shows them too).
+func transitionNotice(u Update) (text, level string) {
+	who := "call " + clip(u.CallID, 12)
+	switch u.State {
+	case StateLive:
+		if u.File != "" {
+			return who + ": listening to its audio (" + u.Format.String() + "), recording to " + u.File, "info"
+		}
+		return who + ": listening to its audio (" + u.Format.String() + ")", "info"
+	case StateFailed:
+		return who + ": cannot listen: " + u.Note, "warn"
+	case StateEnded:
+		text = who + ": listen stream ended: " + u.Note
+		if n := len(u.Levels.Latencies); n > 0 {
+			var sum time.Duration
+			for _, d := range u.Levels.Latencies {
+				sum += d
+			}
+			text += fmt.Sprintf("; %d turn gaps, avg %.2fs", u.Levels.Turns, (sum / time.Duration(n)).Seconds())
+		}
+		if u.File != "" {
+			text += "; audio in " + u.File
+		}
+		return text, "info"
+	}
+	return "", ""
 }
 
 func (m *Manager) set(c *call, f func(*Update)) {
@@ -511,7 +546,12 @@ func (s *session) read(ctx context.Context, conn *websocket.Conn) (got bool, err
 	if s.an == nil {
 		s.setFormat(DefaultFormat)
 	}
-	s.m.set(s.c, func(u *Update) { u.State, u.Note, u.Format = StateLive, "connected: waiting for audio", s.format })
+	s.m.set(s.c, func(u *Update) {
+		u.State, u.Note, u.Format = StateLive, "connected: waiting for audio", s.format
+		if s.wav != nil {
+			u.File = s.wav.Path()
+		}
+	})
 	for {
 		typ, data, err := readFrame(ctx, conn, s.buf)
 		s.buf = data[:0]
