@@ -80,6 +80,8 @@ type TunnelConfig struct {
 	TrafficPolicyFile string
 	// PublicURL is a tunnel the user runs themselves (--public-url).
 	PublicURL string
+	// ngrokOptions, in tests, adjusts the ngrok options (a fake edge, a short timeout).
+	ngrokOptions func(NgrokOptions) NgrokOptions
 }
 
 // VapiConfig is the Vapi resources to point at vapimon, and how to reach Vapi's API.

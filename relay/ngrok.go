@@ -113,10 +113,7 @@ func ListenNgrok(ctx context.Context, o NgrokOptions) (Tunnel, error) {
 	var epOpts []ngrok.EndpointOption
 	endpoint := ""
 	if o.Domain != "" {
-		endpoint = o.Domain
-		if !strings.Contains(endpoint, "://") {
-			endpoint = "https://" + endpoint
-		}
+		endpoint = endpointURL(o.Domain)
 		epOpts = append(epOpts, ngrok.WithURL(endpoint))
 	}
 	if o.TrafficPolicy != "" {
@@ -190,6 +187,14 @@ func ListenNgrok(ctx context.Context, o NgrokOptions) (Tunnel, error) {
 	t.setStateLocked(StateFailed, failure.Error())
 	t.mu.Unlock()
 	return nil, failure
+}
+
+// endpointURL is the URL of a --domain: https unless it names a scheme.
+func endpointURL(domain string) string {
+	if strings.Contains(domain, "://") {
+		return domain
+	}
+	return "https://" + domain
 }
 
 // onEvent turns agent events into status changes. ngrok calls it from its session

@@ -58,6 +58,13 @@ type Session struct {
 	cancelReqs context.CancelFunc
 	// output receives the end of StreamJSON's writer; nil without it.
 	output chan error
+	// failed receives an error found after Start (the tunnel's public URL turning out to
+	// be a --forward-to target): Wait returns it.
+	failed chan error
+	// sayMu orders what StreamJSON and later tunnel changes tell a person; streaming says
+	// that StreamJSON has run (so a headless user hears of ngrok coming online).
+	sayMu     sync.Mutex
+	streaming bool
 }
 
 // NewSession returns a session for cfg; nothing is opened before Start.
@@ -66,7 +73,7 @@ func NewSession(cfg Config) *Session {
 	if say == nil {
 		say = io.Discard
 	}
-	s := &Session{cfg: cfg, say: say, bus: webhook.NewBus(), served: make(chan struct{}), log: slog.New(slog.DiscardHandler)}
+	s := &Session{cfg: cfg, say: say, bus: webhook.NewBus(), served: make(chan struct{}), failed: make(chan error, 1), log: slog.New(slog.DiscardHandler)}
 	s.reqCtx, s.cancelReqs = context.WithCancel(context.Background())
 	return s
 }
@@ -156,7 +163,11 @@ func (s *Session) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.tunnel = tun
-	if err := checkLoop(cfg.Forward.Routes, st.ListenURL, st.PublicURL); err != nil {
+	public := st.PublicURL
+	if public == "" && cfg.Tunnel.Domain != "" && st.Tunnel == StateConnecting {
+		public = endpointURL(cfg.Tunnel.Domain) // known before ngrok connects
+	}
+	if err := checkLoop(cfg.Forward.Routes, st.ListenURL, public); err != nil {
 		_ = tun.Close()
 		return err
 	}
@@ -171,6 +182,9 @@ func (s *Session) Start(ctx context.Context) (err error) {
 		st.TunnelNote = cfg.TunnelNote
 	}
 	s.status.set(st)
+	if pt, ok := tun.(*pairTunnel); ok {
+		s.tunnelChanged(pt.Status()) // what changed while the status was being built
+	}
 
 	var rec webhook.Recorder
 	if s.tape != nil {
@@ -233,6 +247,45 @@ func (s *Session) Wait(ctx context.Context) error {
 		return nil
 	case <-s.served:
 		return s.serveErr
+	case err := <-s.failed:
+		return err
+	}
+}
+
+// tunnelChanged hears of the tunnel's changes after Start (ngrok online with its URL,
+// failed and why, reconnecting): it updates and publishes the status; once ngrok is
+// online it checks that the public URL is not a --forward-to target, and a headless user
+// is told where to point Vapi.
+func (s *Session) tunnelChanged(t webhook.Status) {
+	s.sayMu.Lock()
+	defer s.sayMu.Unlock()
+	var prev webhook.Status
+	st := s.status.update(func(st *webhook.Status) {
+		prev = *st
+		st.PublicURL, st.Tunnel = t.PublicURL, t.Tunnel
+		if s.cfg.TunnelNote == "" {
+			st.TunnelNote = t.TunnelNote
+		}
+	})
+	if st.ListenURL == "" {
+		return // Start has not set the status yet: it calls again when it has
+	}
+	s.bus.Publish(st)
+	switch {
+	case t.PublicURL != "" && t.PublicURL != prev.PublicURL:
+		if err := checkLoop(s.cfg.Forward.Routes, st.ListenURL, t.PublicURL); err != nil {
+			s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: err.Error()})
+			select {
+			case s.failed <- err:
+			default:
+			}
+			return
+		}
+		if s.streaming {
+			fmt.Fprintf(s.say, "vapimon: ngrok is online: paste this server URL into Vapi: %s\n", t.PublicURL)
+		}
+	case t.Tunnel != prev.Tunnel && s.streaming && t.TunnelNote != "":
+		fmt.Fprintf(s.say, "vapimon: %s\n", t.TunnelNote)
 	}
 }
 
@@ -289,9 +342,10 @@ func (s *Session) openTunnel(ctx context.Context, st *webhook.Status) (Tunnel, e
 		Authtoken: t.Authtoken,
 		Domain:    t.Domain,
 		Logger:    s.log,
-		OnStatus: func(state webhook.TunnelState, note string) {
-			s.bus.Publish(s.status.update(func(st *webhook.Status) { st.Tunnel, st.TunnelNote = state, note }))
-		},
+	}
+	lc.OnChange = s.tunnelChanged
+	if t.ngrokOptions != nil {
+		lc.Ngrok = t.ngrokOptions(lc.Ngrok)
 	}
 	if t.TrafficPolicyFile != "" {
 		b, err := os.ReadFile(t.TrafficPolicyFile)
@@ -299,9 +353,6 @@ func (s *Session) openTunnel(ctx context.Context, st *webhook.Status) (Tunnel, e
 			return nil, fmt.Errorf("--traffic-policy: %w", err)
 		}
 		lc.Ngrok.TrafficPolicy = string(b)
-	}
-	if t.ngrok() {
-		fmt.Fprintln(s.say, "vapimon: connecting to ngrok…")
 	}
 	tun, where, err := ResolveListen(ctx, lc)
 	if err != nil {
@@ -319,7 +370,18 @@ func (s *Session) pointVapi(ctx context.Context) error {
 	if len(v.Targets) == 0 {
 		return nil
 	}
-	public := s.status.get().PublicURL
+	if pt, ok := s.tunnel.(*pairTunnel); ok { // pointing needs the public URL: wait for ngrok
+		select {
+		case <-pt.Ready():
+		case <-ctx.Done():
+			return fmt.Errorf("cannot point Vapi at vapimon: %w", ctx.Err())
+		}
+	}
+	st := s.status.get()
+	public := st.PublicURL
+	if public == "" && st.Tunnel == StateFailed {
+		return fmt.Errorf("cannot point Vapi at vapimon: %s", st.TunnelNote)
+	}
 	if err := CheckReachable(public); err != nil {
 		return fmt.Errorf("cannot point Vapi at vapimon: %w", err)
 	}
@@ -362,6 +424,9 @@ func (s *Session) RecoverPanic(what string) {
 // queued, within reason.
 func (s *Session) StreamJSON(w io.Writer) {
 	sub := s.bus.Subscribe(1 << 16)
+	s.sayMu.Lock()
+	defer s.sayMu.Unlock()
+	s.streaming = true
 	st := s.status.get()
 	s.bus.Publish(st)
 	s.output = make(chan error, 1)

@@ -291,3 +291,114 @@ func TestSessionLogInStateDir(t *testing.T) {
 		t.Errorf("something was written under the relative XDG_STATE_HOME: %v", err)
 	}
 }
+
+// TestSessionServesWhileNgrokConnects: with a token set and ngrok unreachable, Start
+// returns at once and the local listener answers a webhook while ngrok is still trying;
+// the status says "connecting" and where vapimon listens meanwhile; Shutdown abandons the
+// connect.
+func TestSessionServesWhileNgrokConnects(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	dead := closedPort(t)
+	cfg.Tunnel = TunnelConfig{Authtoken: "tok", ngrokOptions: func(o NgrokOptions) NgrokOptions {
+		o.ConnectURL, o.ConnectTimeout = dead, time.Hour
+		return o
+	}}
+	s := NewSession(cfg)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Status()
+	if st.Tunnel != webhook.TunnelConnecting || st.PublicURL != "" || !strings.Contains(st.TunnelNote, "meanwhile listening locally on "+st.ListenURL) {
+		t.Errorf("status = %+v", st)
+	}
+	code, reply := post(t, st.ListenURL+"/vapi", toolCallsBody)
+	if code != 200 || !strings.Contains(reply, `"toolCallId":"call_1"`) {
+		t.Errorf("HTTP %d %s, want the fallback for call_1", code, reply)
+	}
+	if got := s.Status().Tunnel; got != webhook.TunnelConnecting {
+		t.Errorf("tunnel = %s after the reply, want still connecting (else the test proves nothing)", got)
+	}
+	if err := s.Shutdown(nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSessionGoesOnlineLater: ngrok coming online after Start publishes a status with the
+// public URL, tells a headless user where to point Vapi, and serves through the edge.
+func TestSessionGoesOnlineLater(t *testing.T) {
+	t.Parallel()
+	edge := newFakeEdge(t, "")
+	cfg := testConfig(t)
+	var stderr lockedBuffer
+	cfg.Stderr = &stderr
+	cfg.Tunnel = TunnelConfig{Authtoken: "tok", ngrokOptions: edge.options}
+	s := NewSession(cfg)
+	sub := s.Bus().Subscribe(64)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	s.StreamJSON(&out)
+	deadline := time.After(20 * time.Second)
+	for online := false; !online; {
+		select {
+		case ev := <-sub:
+			if st, ok := ev.(webhook.Status); ok && st.Tunnel == webhook.TunnelOnline {
+				if st.PublicURL != edge.url {
+					t.Errorf("online status has public URL %q, want %q", st.PublicURL, edge.url)
+				}
+				online = true
+			}
+		case <-deadline:
+			t.Fatal("no online status on the bus")
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, edge.url+"/vapi", strings.NewReader(toolCallsBody))
+	resp, err := edge.roundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"toolCallId":"call_1"`) {
+		t.Errorf("through ngrok: HTTP %d %s", resp.StatusCode, b)
+	}
+	if err := s.Shutdown(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "paste this server URL into Vapi: "+edge.url) {
+		t.Errorf("stderr does not tell where to point Vapi:\n%s", stderr.String())
+	}
+	if !strings.Contains(out.String(), `"publicUrl":"`+edge.url+`"`) {
+		t.Errorf("no status line with the public URL:\n%s", out.String())
+	}
+}
+
+// TestSessionLoopFoundWhenOnline: a --forward-to target that turns out to be the public
+// URL ngrok gives (known only once it connects) ends the session with the loop error, as
+// Start does for the targets it can check at once.
+func TestSessionLoopFoundWhenOnline(t *testing.T) {
+	t.Parallel()
+	edge := newFakeEdge(t, "")
+	cfg := testConfig(t)
+	routes, err := ParseRoutes([]string{edge.url + "/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Forward = ForwardConfig{Routes: routes}
+	cfg.Tunnel = TunnelConfig{Authtoken: "tok", ngrokOptions: edge.options}
+	s := NewSession(cfg)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = s.Wait(ctx)
+	if err == nil || !strings.Contains(err.Error(), "is vapimon itself") {
+		t.Errorf("Wait = %v, want the loop error", err)
+	}
+	if err := s.Shutdown(nil); err != nil {
+		t.Fatal(err)
+	}
+}

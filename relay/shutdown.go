@@ -30,26 +30,36 @@ var ErrRestoreFailed = errors.New("restoring Vapi's server URLs failed")
 // RunUI runs ui (the TUI) until it returns. Once ctx ends (a signal), it waits at most
 // uiStopWait for ui to give the terminal back: ui releases the operator's prompts at the
 // signal, and a terminal that takes no more output must not keep the callers waiting for
-// the shutdown. A panic in ui is reported and returned as an error.
+// the shutdown. An error the session finds after Start (a --forward-to target that is the
+// public URL ngrok gave) ends ui and is returned. A panic in ui is reported and returned
+// as an error.
 func (s *Session) RunUI(ctx context.Context, ui func(context.Context) error) error {
+	uiCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan error, 1)
 	go func() {
 		err := errors.New("the monitor stopped unexpectedly (details in the log file)")
 		defer func() { done <- err }()
 		defer s.RecoverPanic("monitor")
-		err = ui(ctx)
+		err = ui(uiCtx)
 	}()
+	var failed error
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
+	case failed = <-s.failed: // found after Start (a loop through the public URL): end the monitor
+		stop()
 	}
 	select {
 	case err := <-done:
+		if failed != nil {
+			return failed
+		}
 		return err
 	case <-time.After(uiStopWait):
 		s.log.Warn("the monitor did not give the terminal back in time: shutting down without it", "wait", uiStopWait)
-		return nil
+		return failed
 	}
 }
 

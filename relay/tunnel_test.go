@@ -7,11 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 func TestListenLocal(t *testing.T) {
@@ -143,19 +147,54 @@ func TestResolveListenEveryInterface(t *testing.T) {
 func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 	base := goroutines()
 	addr := closedPort(t)
+	var changes []webhook.Status
+	var mu sync.Mutex
 	tun, st, err := ResolveListen(context.Background(), ListenConfig{
-		Addr:  "127.0.0.1:0",
-		Ngrok: NgrokOptions{Authtoken: "tok", ConnectURL: addr, ConnectTimeout: 200 * time.Millisecond},
+		Addr:     "127.0.0.1:0",
+		Ngrok:    NgrokOptions{Authtoken: "tok", ConnectURL: addr, ConnectTimeout: 200 * time.Millisecond},
+		OnChange: func(st webhook.Status) { mu.Lock(); changes = append(changes, st); mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	local := "http://" + tun.Listener().Addr().String()
+	// Serve at once: the local listener answers while ngrok is still trying.
+	if st.Tunnel != StateConnecting || st.TunnelNote != "connecting to ngrok… meanwhile listening locally on "+local {
+		t.Errorf("status at once = %+v", st)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }), ReadHeaderTimeout: time.Second}
+	go srv.Serve(tun.Listener())
+	get := func() {
+		t.Helper()
+		c := &http.Client{Transport: &http.Transport{}}
+		defer c.CloseIdleConnections()
+		resp, err := c.Get(local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if b, _ := io.ReadAll(resp.Body); string(b) != "hello" {
+			t.Errorf("GET %s = %q", local, b)
+		}
+	}
+	get()
+	select {
+	case <-tun.(*pairTunnel).Ready():
+		t.Fatal("ngrok's connect ended before the local listener had served: the test proves nothing")
+	default:
+	}
+	st = settled(t, tun)
+	mu.Lock()
+	if n := len(changes); n == 0 || !reflect.DeepEqual(changes[n-1], st) {
+		t.Errorf("OnChange heard %+v, last should be %+v", changes, st)
+	}
+	mu.Unlock()
 	want := "ngrok did not connect within 200ms: cannot reach ngrok's servers at " + addr + ": connection refused: listening locally on " + local
 	if st.Tunnel != StateFailed || st.TunnelNote != want || st.PublicURL != "" || tun.Public() {
 		t.Errorf("status = %+v\nwant note %q", st, want)
 	}
-	assertServes(t, tun, local)
+	get()
+	srv.Close()
 	tun.Close()
 	goroutinesSettle(t, base)
 }
@@ -168,6 +207,10 @@ func TestResolveListenNgrokServesBoth(t *testing.T) {
 		t.Fatal(err)
 	}
 	local := "http://" + tun.Listener().Addr().String()
+	if st.Tunnel != StateConnecting || st.PublicURL != "" {
+		t.Errorf("status at once = %+v", st)
+	}
+	st = settled(t, tun)
 	if st.Tunnel != StateOnline || st.PublicURL != edge.url || st.ListenURL != local || tun.URL() != edge.url || !tun.Public() {
 		t.Errorf("status = %+v, URL %q", st, tun.URL())
 	}
@@ -293,4 +336,16 @@ func TestFanInReportsADeadInnerListener(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a dead inner listener was not reported")
 	}
+}
+
+// settled waits for ngrok's first connect to end and returns the tunnel's status then.
+func settled(t *testing.T, tun Tunnel) webhook.Status {
+	t.Helper()
+	pt := tun.(*pairTunnel)
+	select {
+	case <-pt.Ready():
+	case <-time.After(20 * time.Second):
+		t.Fatal("ngrok's first connect did not end")
+	}
+	return pt.Status()
 }

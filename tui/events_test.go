@@ -35,7 +35,8 @@ func TestTypeColumn(t *testing.T) {
 }
 
 // TestHelpAndEmptyState checks that ? lists the detail view's keys (y, c, jumps) and that
-// the empty transcript suggests a local test when the URL is local only.
+// the empty transcript suggests a local test when the URL is local only (or while ngrok
+// connects).
 func TestHelpAndEmptyState(t *testing.T) {
 	t.Parallel()
 	m, _ := sized(t, 160, 48)
@@ -43,6 +44,10 @@ func TestHelpAndEmptyState(t *testing.T) {
 	flat := func() string { return strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " ") }
 	if s := flat(); !strings.Contains(s, "run in another terminal: vapimon send tool-calls Or") || !strings.Contains(s, "--public-url") {
 		t.Errorf("empty state without a public URL does not suggest a local test:\n%s", screen(m))
+	}
+	m.Update(webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: webhook.TunnelConnecting})
+	if s := flat(); !strings.Contains(s, "ngrok is connecting") || !strings.Contains(s, "run in another terminal: vapimon send tool-calls") || strings.Contains(s, "local only") {
+		t.Errorf("empty state while ngrok connects:\n%s", screen(m))
 	}
 	m.Update(webhook.Status{ListenURL: "http://127.0.0.1:4242", PublicURL: "https://abc.ngrok.app"})
 	if s := flat(); !strings.Contains(s, "Point a Vapi assistant's Server URL at the URL above") {

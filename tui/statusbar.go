@@ -52,6 +52,8 @@ func (m *Model) statusLines(w int) []string {
 			case s.Mode == webhook.ModeDemo:
 				// Local only on purpose: nothing to warn about.
 				b.WriteString(st.Dim.Render(" " + note))
+			case note == "" && s.Tunnel == webhook.TunnelConnecting:
+				b.WriteString(st.Dim.Render(" connecting to ngrok… answering locally meanwhile"))
 			case note == "":
 				note = "local only: set NGROK_AUTHTOKEN for a public URL"
 				fallthrough

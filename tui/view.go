@@ -186,6 +186,9 @@ func (m *Model) emptyText(w int) []string {
 		paras = []string{"No calls yet. Point a Vapi assistant's Server URL at the URL above, or run `vapimon demo` to see a whole call."}
 	case m.status.Mode == webhook.ModeDemo:
 		paras = []string{"No calls yet: the demo call starts in a moment."}
+	case m.status.Tunnel == webhook.TunnelConnecting:
+		paras = []string{"No calls yet. ngrok is connecting: the public URL for Vapi shows above once it is up. Meanwhile vapimon answers locally; to try it, run in another terminal:"}
+		command = "  " + m.sendHint()
 	default:
 		paras = []string{"No calls yet. This URL is local only, so Vapi cannot reach it. To try vapimon, run in another terminal:",
 			"Or set NGROK_AUTHTOKEN for a tunnel, or pass --public-url, or run `vapimon demo` to see a whole call."}
