@@ -3,12 +3,14 @@ package relay
 import (
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/relay/listen"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // AudioConfig is live listening to calls' audio (--listen, --play, --player,
@@ -27,6 +29,26 @@ type AudioConfig struct {
 	LookPath func(string) (string, error)
 }
 
+// player is --player, else the first player found on PATH; when there is none, why (said
+// on say when --play asked for one).
+func (ac AudioConfig) player(say io.Writer) (*listen.Player, string) {
+	if ac.Player != "" {
+		return listen.NewPlayer(listen.PlayerCommand(ac.Player)), ""
+	}
+	lookPath := ac.LookPath
+	if lookPath == nil {
+		lookPath = exec.LookPath
+	}
+	argv, err := listen.FindPlayer(lookPath)
+	if err != nil {
+		if ac.Play {
+			fmt.Fprintln(say, "vapimon: --play:", err)
+		}
+		return nil, err.Error()
+	}
+	return listen.NewPlayer(argv), ""
+}
+
 // tapeAudio tells the tape about each recording.
 type tapeAudio struct{ t *fixtures.TapeWriter }
 
@@ -42,20 +64,7 @@ func (s *Session) openListen() {
 	if s.tape != nil {
 		cfg.Dir, cfg.TapePath, cfg.Tape = filepath.Dir(s.tape.Path()), s.tape.Path(), tapeAudio{s.tape}
 	}
-	lookPath := lc.LookPath
-	if lookPath == nil {
-		lookPath = exec.LookPath
-	}
-	if lc.Player != "" {
-		cfg.Player = listen.NewPlayer(listen.PlayerCommand(lc.Player))
-	} else if argv, err := listen.FindPlayer(lookPath); err == nil {
-		cfg.Player = listen.NewPlayer(argv)
-	} else {
-		cfg.NoPlayer = err.Error()
-		if lc.Play {
-			fmt.Fprintln(s.say, "vapimon: --play:", err)
-		}
-	}
+	cfg.Player, cfg.NoPlayer = lc.player(s.say)
 	s.listen = listen.NewManager(cfg)
 	sub := s.bus.Subscribe(4096)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,3 +79,26 @@ func (s *Session) openListen() {
 
 // Listen is the listen manager (the TUI's keys for listening and playback).
 func (s *Session) Listen() *listen.Manager { return s.listen }
+
+// OfflineAudio prepares the recordings a tape names (fixtures.TapeAudio) to play in step
+// with its offline replay (clock is the replay's fixtures.Player.Clock): the meters move
+// as each call's audio is reached, and --play or P sends it to the player. It returns a
+// nil manager when the tape names no recording (or is not a file).
+func OfflineAudio(tapePath string, bus *webhook.Bus, clock listen.ReplayClock, ac AudioConfig, say io.Writer) (*listen.Manager, func(context.Context)) {
+	refs, err := fixtures.TapeAudio(tapePath)
+	if err != nil || len(refs) == 0 {
+		return nil, nil
+	}
+	ac.Play = ac.Play || ac.Player != ""
+	cfg := listen.Config{PlayAll: ac.Play, Bus: bus}
+	cfg.Player, cfg.NoPlayer = ac.player(say)
+	m := listen.NewManager(cfg)
+	recs := make([]listen.Recording, len(refs))
+	for i, r := range refs {
+		recs[i] = listen.Recording{CallID: r.CallID, File: r.File, Start: r.Time}
+	}
+	return m, func(ctx context.Context) {
+		defer m.Close()
+		m.Replay(ctx, recs, clock)
+	}
+}

@@ -197,6 +197,8 @@ func (m *Model) meterLine(id string, w int) string {
 		tail = append(tail, st.Warn.Render(fmt.Sprintf("no audio %s", u.NoAudio)))
 	}
 	switch {
+	case u.Replayed:
+		tail = append(tail, st.Dim.Render("▷ recorded audio"))
 	case u.RecordErr != "":
 		tail = append(tail, st.Err.Render("not recording"))
 	case u.File != "":

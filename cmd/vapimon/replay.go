@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
+	"github.com/vapimon/vapimon/relay"
 )
 
 // replayFlags are the flags of `vapimon replay`.
@@ -24,6 +25,8 @@ type replayFlags struct {
 	strict  bool
 	// includeRejected sends the requests that were rejected when recorded.
 	includeRejected bool
+	// audio is --play and --player for the offline monitor (no --to).
+	audio relay.AudioConfig
 }
 
 func newReplayCmd() *cobra.Command {
@@ -65,6 +68,8 @@ so a replay can run in CI.`,
 	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
 	fs.BoolVar(&f.strict, "strict", false, "fail also on replies Vapi can use that have a warning (⚠)")
 	fs.BoolVar(&f.includeRejected, "include-rejected", false, "also send the requests that were rejected when recorded")
+	fs.BoolVar(&f.audio.Play, "play", false, "without --to: play the calls' recorded audio (vapimon listen --listen) in step with the replay, through a player on PATH")
+	fs.StringVar(&f.audio.Player, "player", "", "without --to: player command reading raw 16-bit PCM on stdin ({rate} {channels} {layout} replaced; implies --play)")
 	f.auth.register(cmd)
 	return cmd
 }
@@ -79,7 +84,7 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	}
 	defer closeTape()
 	if f.to == "" {
-		return replayInTUI(cmd, stream.Counts, src, arg)
+		return replayInTUI(cmd, stream.Counts, src, arg, f.audio)
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {

@@ -54,6 +54,8 @@ type Update struct {
 	Attempts int
 	// Playing is true while this call's audio goes to the player.
 	Playing bool
+	// Replayed is true for audio played from a recording (offline replay), not live.
+	Replayed bool
 }
 
 // Recorder notes a recording on the tape (fixtures.TapeWriter.WriteAudio through an
@@ -679,14 +681,13 @@ func (s *session) isPlaying() bool {
 
 func (s *session) publish() {
 	lv := s.an.levels()
-	file := ""
-	if s.wav != nil {
-		file = s.wav.Path()
-	}
 	s.m.set(s.c, func(u *Update) {
 		u.State, u.Format, u.Levels = StateLive, s.format, lv
 		u.Bytes, u.Frames, u.TextFrames = s.bytes, s.frames, s.texts
-		u.File, u.RecordErr, u.NoAudio = file, s.recErr, 0
+		u.RecordErr, u.NoAudio = s.recErr, 0
+		if s.wav != nil {
+			u.File = s.wav.Path()
+		}
 		u.Note = s.notes
 		if u.Note == "" {
 			u.Note = "live"
