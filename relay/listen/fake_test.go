@@ -18,7 +18,7 @@ import (
 // fakeListen is a stand-in for Vapi's listen endpoint (we cannot reach Vapi's): it checks
 // what it receives (the path, the Authorization header) and streams what the test says.
 type fakeListen struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *httptest.Server
 	want string // expected Authorization header ("" for none)
 	// script runs on each accepted connection (n counts from 1).
@@ -32,7 +32,7 @@ type fakeListen struct {
 	paths []string
 }
 
-func newFakeListen(t *testing.T) *fakeListen {
+func newFakeListen(t testing.TB) *fakeListen {
 	f := &fakeListen{t: t}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()

@@ -554,13 +554,27 @@ func (s *session) read(ctx context.Context, conn *websocket.Conn) (got bool, err
 			u.File = s.wav.Path()
 		}
 	})
+	// One watchdog per connection, pushed back by every frame: a listen URL that stops
+	// sending is closed after idleTimeout (and reconnected), without a timer per frame.
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := time.AfterFunc(idleTimeout, func() { cancel(errIdle) })
+	defer idle.Stop()
+	// Reads get a context that is never done (coder/websocket then sets no timer per
+	// read); ending the connection's context closes the connection, which ends the read.
+	stop := context.AfterFunc(cctx, func() { _ = conn.CloseNow() })
+	defer stop()
 	for {
-		typ, data, err := readFrame(ctx, conn, s.buf)
+		typ, data, err := readFrame(context.Background(), conn, s.buf)
 		s.buf = data[:0]
 		if err != nil {
 			s.publish() // the final figures, before the state changes
+			if cause := context.Cause(cctx); errors.Is(cause, errIdle) {
+				err = errIdle
+			}
 			return got, err
 		}
+		idle.Reset(idleTimeout)
 		now := time.Now()
 		switch typ {
 		case websocket.MessageText:

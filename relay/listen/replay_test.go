@@ -37,7 +37,10 @@ func TestReplayRecordingInStep(t *testing.T) {
 			return start.Add(time.Duration(ticks.Add(1)) * 100 * time.Millisecond), false, speed
 		}
 		done := make(chan struct{})
-		go func() { defer close(done); m.Replay(context.Background(), []Recording{{CallID: "c", File: path, Start: start}}, clock) }()
+		go func() {
+			defer close(done)
+			m.Replay(context.Background(), []Recording{{CallID: "c", File: path, Start: start}}, clock)
+		}()
 		u := watch(t, sub, func(u Update) bool { return u.State == StateEnded })
 		<-done
 		if len(u.Levels.Latencies) != 1 || u.Levels.Latencies[0] != 600*time.Millisecond || !u.Replayed {

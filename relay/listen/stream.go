@@ -121,11 +121,13 @@ func connect(ctx context.Context, client *http.Client, u *url.URL, key string) (
 	return conn, resp, nil
 }
 
-// readFrame reads one message into buf (grown up to maxFrame) and returns its type and bytes.
+// errIdle is the cause of a connection closed for sending nothing for idleTimeout.
+var errIdle = fmt.Errorf("no frame for %s", idleTimeout)
+
+// readFrame reads one message into buf (grown up to maxFrame) and returns its type and
+// bytes. The connection's watchdog ends a read by closing the connection (session.read).
 func readFrame(ctx context.Context, conn *websocket.Conn, buf []byte) (websocket.MessageType, []byte, error) {
-	rctx, cancel := context.WithTimeout(ctx, idleTimeout)
-	defer cancel()
-	typ, r, err := conn.Reader(rctx)
+	typ, r, err := conn.Reader(ctx)
 	if err != nil {
 		return 0, buf, err
 	}
@@ -154,8 +156,8 @@ func closedNormally(err error) bool {
 // readError describes a dropped connection for a person.
 func readError(err error) string {
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no frame for %s: reconnecting", idleTimeout)
+	case errors.Is(err, errIdle):
+		return errIdle.Error() + ": reconnecting"
 	case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
 		return fmt.Sprintf("a frame larger than %d KiB: connection closed", maxFrame>>10)
 	case websocket.CloseStatus(err) != -1:
