@@ -101,6 +101,9 @@ func BenchmarkListenStream(b *testing.B) {
 	b.StopTimer()
 	perRun := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(frames/(perRun/1e9), "frames/s")
+	// A call streams one frame per 20 ms: the share of a core one call takes, the fake
+	// server's writing included (so an upper bound).
+	b.ReportMetric(perRun/frames/float64((20*time.Millisecond).Nanoseconds())*100, "%core/call")
 	b.ReportMetric(perRun/bare, "x-bare-reader")
 }
 
