@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -113,35 +116,72 @@ func BenchmarkView(b *testing.B) {
 	})
 }
 
-// BenchmarkMemory feeds 10,000 calls of 50 events each and reports the live heap after
-// garbage collection: memory is bounded by KeepCalls (500), not by the calls seen.
+// BenchmarkMemory feeds real-shaped transcript messages (the built-in fixture, parsed) and
+// reports the live heap the monitor holds after garbage collection, and per event sent:
+// 10,000 calls of 50 events (bounded by KeepCalls, 500, not by the calls seen) and one
+// call of 50,000 events (bounded by the event log's body budget). Goals (issue 14): at
+// most 150 MB and 40 MB.
 func BenchmarkMemory(b *testing.B) {
-	for b.Loop() {
-		clk := newClock(base)
-		m := NewModel(Options{Now: clk.Now}, nil)
-		m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-		seq := uint64(0)
-		at := base
-		for c := 0; c < 10000; c++ {
-			id := fmt.Sprintf("call-%06d-30fd-4f49-a995-5549ae7cc00d", c)
-			for i := 0; i < 50; i++ {
-				seq++
-				at = at.Add(time.Millisecond)
-				m.addEvent(synthetic(seq, at, transcriptMsg(id, i), benchBody))
+	// A transcript message as Vapi sends it (1.4 KB with its call object), parsed by the
+	// handler's parser: what the monitor really holds per event.
+	src, err := fixtures.Source("transcript")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, src); err != nil {
+		b.Fatal(err)
+	}
+	realBody := compact.Bytes()
+	cases := []struct {
+		name          string
+		calls, events int
+		maxKept       int
+	}{
+		{"10000-calls-of-50", 10000, 50, 500},
+		{"1-call-of-50000", 1, 50000, 1},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				clk := newClock(base)
+				m := NewModel(Options{Now: clk.Now}, nil)
+				m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+				seq := uint64(0)
+				at := base
+				for call := 0; call < c.calls; call++ {
+					id := fmt.Sprintf("call-%06d-30fd-4f49-a995-5549ae7cc00d", call)
+					for i := 0; i < c.events; i++ {
+						seq++
+						at = at.Add(time.Millisecond)
+						body := append([]byte(nil), realBody...) // each event has its own body, as from the wire
+						msg, err := webhook.Parse(body)
+						if err != nil {
+							b.Fatal(err)
+						}
+						msg.Call.ID = id
+						m.addEvent(&webhook.Event{Seq: seq, Received: at, Method: "POST", Path: "/vapi", Verified: true, Body: body, Msg: msg})
+						if seq%5000 == 0 {
+							m.View()
+						}
+					}
+				}
+				if n := len(m.calls.byID); n > c.maxKept {
+					b.Fatalf("%d calls in memory, want at most %d", n, c.maxKept)
+				}
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				heap := float64(ms.HeapAlloc) - float64(before.HeapAlloc)
+				b.ReportMetric(heap/(1<<20), "heap-MB")
+				b.ReportMetric(float64(len(m.calls.byID)), "calls-kept")
+				b.ReportMetric(heap/float64(seq), "B/event-sent")
+				runtime.KeepAlive(m)
 			}
-			if c%100 == 0 {
-				m.View()
-			}
-		}
-		if n := len(m.calls.byID); n > 500 {
-			b.Fatalf("%d calls in memory, want at most 500", n)
-		}
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
-		b.ReportMetric(float64(len(m.calls.byID)), "calls-kept")
-		runtime.KeepAlive(m)
+		})
 	}
 }
 

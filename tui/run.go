@@ -191,24 +191,46 @@ func forward(ctx context.Context, p *tea.Program, sub <-chan any, reqs <-chan *o
 		batch = nil
 		armed, flushC = false, nil
 	}
+	// drain takes what the bus holds, without waiting, up to a full batch.
+	drain := func() (more bool) {
+		for len(batch) < maxBatch {
+			select {
+			case v, ok := <-sub:
+				if !ok {
+					sub = nil
+					return false
+				}
+				batch = append(batch, v)
+			default:
+				return false
+			}
+		}
+		return true
+	}
 	for {
+		// While a flush is armed the bus is not read: what arrives waits in the
+		// subscription's buffer and is taken at the flush, so that under load the
+		// handlers' publishes do not wake this goroutine once per event.
+		busC := sub
+		if armed {
+			busC = nil
+		}
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return nil
-		case v, ok := <-sub:
+		case v, ok := <-busC:
 			if !ok {
 				sub = nil
 				continue
 			}
 			add(v)
-			if len(batch) >= maxBatch {
-				timer.Stop()
-				flush()
-			}
 		case r := <-reqs:
 			add(r)
 		case <-flushC:
+			for drain() {
+				flush()
+			}
 			flush()
 		}
 	}

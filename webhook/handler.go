@@ -90,6 +90,9 @@ type Handler struct {
 	// lastTapeErr is the last tape error published as a notice, so that a full disk gives
 	// one notice, not one per request.
 	lastTapeErr atomic.Pointer[string]
+	// instant says every responder answers at once (none, or only the answers file): a
+	// request is then recorded with its reply, in one write (see record).
+	instant bool
 }
 
 // Stats counts what a Handler has seen. TapeFailed counts failed tape writes.
@@ -126,7 +129,12 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: newReadingSlots(cfg.MaxReading)}
+	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: newReadingSlots(cfg.MaxReading), instant: true}
+	for _, rs := range cfg.Responders {
+		if in, ok := rs.(interface{ Instant() bool }); !ok || !in.Instant() {
+			h.instant = false
+		}
+	}
 	h.noted.max = maxNotedCalls
 	for _, name := range h.auth().SensitiveHeaders() {
 		h.sensitive = append(h.sensitive, http.CanonicalHeaderKey(name))
@@ -263,7 +271,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = http.NewResponseController(w).SetWriteDeadline(d.Vapi.Add(replyWriteSlack))
 		}
 	}
-	h.record(ev)
+	if !h.instant {
+		h.record(ev)
+	}
 	h.cfg.Bus.Publish(ev)
 	if len(d.Notes) > 0 {
 		h.publishNotes(msg.Call.ID, d.Notes)
@@ -587,7 +597,11 @@ func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts [
 	h.cfg.Bus.Publish(out)
 }
 
-// record puts an accepted request on the tape before any responder runs.
+// record puts an accepted request on the tape before it is published and before any
+// responder runs, so that a crash while it waits (for your server, for the operator)
+// leaves it there. When every responder answers at once (Handler.instant), the request is
+// recorded with its reply as one whole line instead, still before the reply goes out: one
+// tape write instead of two.
 func (h *Handler) record(ev *Event) {
 	if h.cfg.Recorder != nil {
 		h.recordErr(h.cfg.Recorder.Received(ev))

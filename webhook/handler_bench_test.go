@@ -148,3 +148,30 @@ func BenchmarkHandlerThroughput(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkServeHTTP is the handler's own work per request, without the network: verify,
+// parse, canned answer, tape write, publish; allocations per request are the figure to
+// watch (they are what the garbage collector pays for under load).
+//
+//	go test ./webhook -run '^$' -bench ServeHTTP -benchmem
+func BenchmarkServeHTTP(b *testing.B) {
+	h, auth, stop := vapimonHandler(b)
+	defer stop()
+	body := []byte(benchBody)
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	if err := webhook.Sign(auth, http.MethodPost, "http://example.com/vapi", hdr, body, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "http://example.com/vapi", bytes.NewReader(body))
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
+		rr := httptest.NewRecorder()
+		h.ServeHTTP(rr, req)
+		if rr.Code != 200 {
+			b.Fatalf("HTTP %d %s", rr.Code, rr.Body)
+		}
+	}
+}

@@ -891,8 +891,16 @@ func TestHandlerTapeFailuresCounted(t *testing.T) {
 			t.Fatalf("HTTP %d: a broken tape must not break the replies", rr.Code)
 		}
 	}
-	if got := h.Stats().TapeFailed; got != 40 {
-		t.Errorf("TapeFailed = %d, want 40 (received and replied of 20 requests)", got)
+	if got := h.Stats().TapeFailed; got != 20 {
+		t.Errorf("TapeFailed = %d, want 20 (one whole line for each of 20 requests answered at once)", got)
+	}
+	waiting := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) { return Reply{}, ErrPass }}
+	h2 := NewHandler(Config{Recorder: failingRecorder{errors.New("write tape: no space left on device")}, Responders: []Responder{waiting}, Bus: NewBus()})
+	for i := 0; i < 20; i++ {
+		do(h2, http.MethodPost, `{"message":{"type":"hang"}}`)
+	}
+	if got := h2.Stats().TapeFailed; got != 40 {
+		t.Errorf("TapeFailed = %d with a responder that may wait, want 40 (received and replied of 20 requests)", got)
 	}
 	bus.Close()
 	var buf bytes.Buffer
@@ -915,7 +923,54 @@ func TestHandlerTapeFailuresCounted(t *testing.T) {
 	if len(notices) != 1 || !strings.Contains(notices[0]["text"].(string), "no space left on device") {
 		t.Errorf("notices %v, want one", notices)
 	}
-	if len(status) != 1 || status[0]["tapeFailed"] != 40.0 || status[0]["tapeError"] != "write tape: no space left on device" {
+	if len(status) != 1 || status[0]["tapeFailed"] != 20.0 || status[0]["tapeError"] != "write tape: no space left on device" {
 		t.Errorf("status lines %v, want one with the count", status)
+	}
+}
+
+// replyWatch records which recorder calls came and whether the reply had been written to
+// rr by then.
+type replyWatch struct {
+	rr  *httptest.ResponseRecorder
+	log []string
+}
+
+func (r *replyWatch) Received(*Event) error {
+	r.log = append(r.log, fmt.Sprintf("received(written=%v)", r.rr.Flushed || r.rr.Body.Len() > 0))
+	return nil
+}
+
+func (r *replyWatch) Replied(_ *Event, out *Outcome) error {
+	r.log = append(r.log, fmt.Sprintf("replied(written=%v,status=%d)", r.rr.Flushed || r.rr.Body.Len() > 0, out.Reply.Status))
+	return nil
+}
+
+// TestHandlerInstantRecordsOneLine: when every responder answers at once (none, or the
+// answers file), the request is recorded once, with its reply, before the reply is
+// written; with a responder that may wait it is recorded when received, then replied.
+func TestHandlerInstantRecordsOneLine(t *testing.T) {
+	t.Parallel()
+	answers := NewAnswers(&AnswerSet{Tools: map[string][]ToolCase{"get_weather": {{Result: "sunny"}}}})
+	waiting := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) { return Reply{}, ErrPass }}
+	body := `{"message":{"type":"tool-calls","toolCallList":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":{}}}]}}`
+	for _, tc := range []struct {
+		name       string
+		responders []Responder
+		want       string
+	}{
+		{"no responders", nil, "replied(written=false,status=200)"},
+		{"answers file", []Responder{answers}, "replied(written=false,status=200)"},
+		{"answers then operator", []Responder{answers, waiting}, "received(written=false),replied(written=false,status=200)"},
+	} {
+		rec := &replyWatch{rr: httptest.NewRecorder()}
+		h := NewHandler(Config{Responders: tc.responders, Recorder: rec, Bus: NewBus()})
+		req := httptest.NewRequest(http.MethodPost, "/vapi", strings.NewReader(body))
+		h.ServeHTTP(rec.rr, req)
+		if got := strings.Join(rec.log, ","); got != tc.want {
+			t.Errorf("%s: recorder calls %s, want %s", tc.name, got, tc.want)
+		}
+		if rec.rr.Code != 200 || !strings.Contains(rec.rr.Body.String(), `"toolCallId":"c1"`) {
+			t.Errorf("%s: HTTP %d %s", tc.name, rec.rr.Code, rec.rr.Body)
+		}
 	}
 }

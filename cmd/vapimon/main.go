@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,6 +43,11 @@ func main() {
 	// caught until the process exits, so one arriving as vapimon finishes cannot turn a clean
 	// exit into "killed by SIGTERM".
 	ctx := watchSignals(context.Background(), os.Stderr)
+	if path := os.Getenv("VAPIMON_CPUPROFILE"); path != "" { // for the load benchmark's -load.pprof
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	root := newRootCmd()
 	err := root.ExecuteContext(ctx)
 	var ee exitError

@@ -36,6 +36,9 @@ const waitTimeout = 15 * time.Second
 func TestMain(m *testing.M) { os.Exit(runTestMain(m)) }
 
 func runTestMain(m *testing.M) int {
+	if role := os.Getenv("VAPIMON_LOAD_ROLE"); role != "" { // a helper process of TestLoadExternal
+		return runLoadRole(role)
+	}
 	dir, err := os.MkdirTemp("", "vapimon-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: end-to-end tests: temp dir for the vapimon binary:", err)
