@@ -92,6 +92,14 @@ func tone(d time.Duration, amp [2]float64, phase int) []byte {
 	return b
 }
 
+// playOnce is a script streaming d of the caller speaking, then ending the call.
+func playOnce(d time.Duration) func(ctx context.Context, c *websocket.Conn, n int) {
+	return func(ctx context.Context, c *websocket.Conn, n int) {
+		_ = sendFrames(ctx, c, tone(d, [2]float64{0.5, 0}, 0), 640)
+		_ = c.Close(websocket.StatusNormalClosure, "")
+	}
+}
+
 // sendFrames writes pcm in frames of size bytes (the last may be shorter).
 func sendFrames(ctx context.Context, c *websocket.Conn, pcm []byte, size int) error {
 	for len(pcm) > 0 {

@@ -124,10 +124,7 @@ func TestBearerKeyWhenTheMonitorPlanAsks(t *testing.T) {
 	t.Parallel()
 	fake := newFakeListen(t)
 	fake.want = "Bearer pk-test-123"
-	fake.script = func(ctx context.Context, c *websocket.Conn, n int) {
-		_ = sendFrames(ctx, c, tone(200*time.Millisecond, [2]float64{0.5, 0}, 0), 640)
-		_ = c.Close(websocket.StatusNormalClosure, "")
-	}
+	fake.script = playOnce(200 * time.Millisecond)
 	_, bus, sub := run(t, Config{All: true, PublicKey: "pk-test-123"})
 	bus.Publish(event("c-auth", webhook.TypeStatusUpdate, fake.url("c-auth"), true))
 	u := watch(t, sub, func(u Update) bool { return u.State == StateEnded || u.State == StateFailed })
@@ -174,10 +171,7 @@ func TestKeyOnlyToVapiOrLoopback(t *testing.T) {
 	}
 	fake := newFakeListen(t)
 	fake.want = "Bearer pk-2"
-	fake.script = func(ctx context.Context, c *websocket.Conn, n int) {
-		_ = sendFrames(ctx, c, tone(100*time.Millisecond, [2]float64{0.5, 0}, 0), 640)
-		_ = c.Close(websocket.StatusNormalClosure, "")
-	}
+	fake.script = playOnce(100 * time.Millisecond)
 	_, bus, sub := run(t, Config{All: true, PublicKey: "pk-2"})
 	bus.Publish(event("c-401", webhook.TypeStatusUpdate, fake.url("c-401"), false))
 	u := watch(t, sub, func(u Update) bool { return u.State == StateEnded || u.State == StateFailed })

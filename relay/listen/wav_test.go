@@ -1,12 +1,16 @@
 package listen
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // A recording left open by a crash (sizes zero, a torn last sample frame) is repaired on
@@ -57,5 +61,39 @@ func TestWAVName(t *testing.T) {
 		if got := WAVName(c.tape, c.call, c.part); got != c.want {
 			t.Errorf("WAVName(%q, %q, %d) = %q, want %q", c.tape, c.call, c.part, got, c.want)
 		}
+	}
+}
+
+// A full disk stops the call's recording, says so once, and the meters go on.
+func TestDiskFullStopsOnlyTheRecording(t *testing.T) {
+	t.Parallel()
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full here")
+	}
+	bus := webhook.NewBus()
+	sub := bus.Subscribe(64)
+	m := NewManager(Config{Bus: bus})
+	s := &session{m: m, c: &call{id: "c"}}
+	s.setFormat(DefaultFormat)
+	s.wav = &WAVWriter{f: full, bw: bufio.NewWriterSize(full, 4096), fmt: DefaultFormat}
+	pcm := tone(time.Second, [2]float64{0.5, 0}, 0)
+	for i := 0; i < len(pcm); i += 1280 {
+		s.audio(pcm[i : i+1280])
+	}
+	if s.wav != nil || !strings.Contains(s.recErr, "no space left") {
+		t.Fatalf("recording %v, error %q: want it stopped with the disk's error", s.wav, s.recErr)
+	}
+	if l := s.an.levels(); l.Audio != time.Second || !l.Speaking[0] {
+		t.Errorf("the meters stopped with the recording: %+v", l)
+	}
+	notices := 0
+	for len(sub) > 0 {
+		if n, ok := (<-sub).(webhook.Notice); ok && strings.Contains(n.Text, "the call goes on") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("%d notices, want one", notices)
 	}
 }
