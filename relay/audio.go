@@ -25,6 +25,9 @@ type AudioConfig struct {
 	Play bool
 	// Player is --player: a shell command reading raw PCM on stdin; "" to look for one.
 	Player string
+	// Quiet: no notices when a call's stream goes live or ends (a TUI shows it on the
+	// meter); failures are still noticed.
+	Quiet bool
 	// LookPath finds players on PATH; exec.LookPath when nil.
 	LookPath func(string) (string, error)
 }
@@ -60,7 +63,7 @@ func (a tapeAudio) RecordAudio(callID, file string, f listen.Format, at time.Tim
 // its own subscription to the bus (the webhook path never waits on audio).
 func (s *Session) openListen() {
 	lc := s.cfg.Audio
-	cfg := listen.Config{All: lc.All, PublicKey: lc.PublicKey, PlayAll: lc.Play, Bus: s.bus, Log: s.log}
+	cfg := listen.Config{All: lc.All, PublicKey: lc.PublicKey, PlayAll: lc.Play, Quiet: lc.Quiet, Bus: s.bus, Log: s.log}
 	if s.tape != nil {
 		cfg.Dir, cfg.TapePath, cfg.Tape = filepath.Dir(s.tape.Path()), s.tape.Path(), tapeAudio{s.tape}
 	}
@@ -90,7 +93,7 @@ func OfflineAudio(tapePath string, bus *webhook.Bus, clock listen.ReplayClock, a
 		return nil, nil
 	}
 	ac.Play = ac.Play || ac.Player != ""
-	cfg := listen.Config{PlayAll: ac.Play, Bus: bus}
+	cfg := listen.Config{PlayAll: ac.Play, Quiet: true, Bus: bus}
 	cfg.Player, cfg.NoPlayer = ac.player(say)
 	m := listen.NewManager(cfg)
 	recs := make([]listen.Recording, len(refs))

@@ -17,6 +17,7 @@ import (
 func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Theme, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
+	cfg.Audio.Quiet = true // the meter shows each call's listen state
 	s := relay.NewSession(cfg)
 	if err := s.Start(ctx); err != nil {
 		return err

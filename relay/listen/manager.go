@@ -85,6 +85,9 @@ type Config struct {
 	Player *Player
 	// NoPlayer says why Player is nil (no player found on PATH), for the key that plays.
 	NoPlayer string
+	// Quiet publishes no notice when a stream goes live or ends (the TUI's meter shows
+	// it; headless output needs the notices); failures are always noticed.
+	Quiet bool
 	// PlayAll starts playback for the first call listened (--play).
 	PlayAll bool
 	// Backoff is the wait before retry n after a failure; nil for 0.5 s doubling to 8 s.
@@ -322,7 +325,7 @@ func (m *Manager) setLocked(c *call, f func(*Update)) {
 	c.last.Playing = m.playing == c.id
 	m.cfg.Bus.Publish(c.last)
 	if u := c.last; u.State != prev {
-		if text, level := transitionNotice(u); text != "" {
+		if text, level := transitionNotice(u); text != "" && (!m.cfg.Quiet || u.State == StateFailed) {
 			m.notice(level, text)
 		}
 	}
