@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"time"
@@ -85,6 +86,9 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	defer closeTape()
 	if f.to == "" {
 		return replayInTUI(cmd, stream.Counts, src, arg, f.audio)
+	}
+	if f.audio.Play || f.audio.Player != "" {
+		return errors.New("--play and --player play a tape's recorded audio in the offline monitor: drop --to (a server gets the requests, not the audio)")
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
