@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/fixtures/audiosim"
 	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -78,6 +79,21 @@ func (s *Session) openListen() {
 		defer s.RecoverPanic("listen")
 		s.listen.Run(ctx, sub)
 	}()
+}
+
+// audioSim starts a simulated listen server for a feed's calls when the session listens
+// to every call (the demo); nil otherwise, or when it cannot start (the call goes on
+// without audio, and the bus says why).
+func (s *Session) audioSim() *audiosim.Server {
+	if !s.cfg.Audio.All {
+		return nil
+	}
+	as, err := audiosim.New(audiosim.Options{})
+	if err != nil {
+		s.bus.Publish(webhook.Notice{Time: time.Now(), Level: "warn", Text: "simulated audio: " + err.Error()})
+		return nil
+	}
+	return as
 }
 
 // Listen is the listen manager (the TUI's keys for listening and playback).

@@ -51,6 +51,9 @@ type Config struct {
 	// Interceptor reviews the forwarded replies while interception is on (the TUI's
 	// Operator.Intercept); nil when nobody can review.
 	Interceptor InterceptFunc
+	// Control sends the operator's live-call controls (say, mute, end...) to a call's
+	// control URL; nil uses a ControlClient without a key.
+	Control *ControlClient
 	// Stderr receives the lines for a person (connecting, pointed, restored, a repaired
 	// tape); io.Discard when nil.
 	Stderr io.Writer

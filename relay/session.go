@@ -143,6 +143,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	if err := s.openTape(); err != nil {
 		return err
 	}
+	s.openListen() // before the tunnel: nothing of it waits on the network
 
 	var responders []webhook.Responder
 	st := webhook.Status{}
@@ -213,7 +214,6 @@ func (s *Session) Start(ctx context.Context) (err error) {
 		defer s.RecoverPanic("answers watcher")
 		s.answers.Watch(watchCtx, 500*time.Millisecond, s.bus)
 	}()
-	s.openListen()
 	go s.serve()
 	s.log.Info("listening", "listen", st.ListenURL, "public", st.PublicURL, "tunnel", st.Tunnel, "auth", st.Auth, "tape", st.Tape)
 	if cfg.Forward.Intercept {

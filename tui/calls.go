@@ -26,6 +26,11 @@ type call struct {
 	started, ended time.Time
 	isEnded        bool
 
+	// controlURL is call.monitor.controlUrl as the latest message carried it (raw: it is
+	// only POSTed to, and shown by host, sanitised); muted* follow the operator's controls.
+	controlURL                    string
+	mutedAssistant, mutedCustomer bool
+
 	transcript transcript
 	tools      []*toolRow
 	report     *report
@@ -233,6 +238,9 @@ func (c *call) noteCallFields(msg *webhook.Message, at time.Time) {
 	}
 	if msg.Call.Status != "" && !c.isEnded {
 		c.status = sanitize.Line(msg.Call.Status, 30)
+	}
+	if u := msg.Call.Monitor.ControlURL; u != "" {
+		c.controlURL = u
 	}
 	if msg.Call.Cost > 0 {
 		c.cost = msg.Call.Cost

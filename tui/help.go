@@ -46,6 +46,18 @@ func (m *Model) helpLines(w int) []string {
 	out = append(out, "")
 	out = append(out, strings.Split(ansi.Wrap("y copies the JSON of the section shown, as it was sent: the request, your server's reply, "+
 		"or the reply to Vapi (at the end of the view, the last section on screen); the flash says which.", max(w, 20), " "), "\n")...)
+	if m.opts.Control != nil {
+		out = append(out, "", st.TitleFocus.Render("Controlling a live call (a, on the calls and transcript panes)"), "")
+		p := "a opens the action menu for the call the transcript shows, when its messages carry " +
+			"call.monitor.controlUrl (the assistant's monitorPlan.controlEnabled): s say (ctrl+t interrupts the " +
+			"assistant, ctrl+e ends the call once said), m add a message (ctrl+r role system/user/assistant, " +
+			"ctrl+o whether the assistant responds), a / c mute or unmute the assistant / the customer, e end the " +
+			"call and t transfer it to a number or SIP URI (both ask y/n first). Each action shows in the " +
+			"transcript as an op line with Vapi's answer (status, latency, error) and goes on the tape. When the " +
+			"control URL wants authentication (monitorPlan.controlAuthenticationEnabled), set VAPI_PUBLIC_KEY " +
+			"to your org's public API key before starting vapimon."
+		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
+	}
 	if m.opts.SetIntercept != nil {
 		out = append(out, "", st.TitleFocus.Render("Reviewing your server's replies (intercept)"), "")
 		defer_ := k.Defer

@@ -34,6 +34,8 @@ func (m *Model) ingest(v any) {
 		m.noteAudio(v)
 	case *opRequest:
 		m.addRequest(v)
+	case controlDoneMsg:
+		m.controlDone(v)
 	}
 }
 

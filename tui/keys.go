@@ -14,6 +14,7 @@ type KeyMap struct {
 	Filter    key.Binding
 	Follow    key.Binding
 	Intercept key.Binding
+	Act       key.Binding
 
 	// Lists and scrolling.
 	Up       key.Binding
@@ -79,6 +80,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:    b([]string{"/"}, "/", "filter"),
 		Follow:    b([]string{"f"}, "f", "follow"),
 		Intercept: b([]string{"i"}, "i", "intercept on/off"),
+		Act:       b([]string{"a"}, "a", "act on call"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
@@ -144,6 +146,8 @@ func (m *Model) helpFor() helpKeys {
 	switch m.layer() {
 	case layerQuit:
 		return helpKeys{short: []key.Binding{k.Yes, k.No}, full: [][]key.Binding{{k.Yes, k.No}}}
+	case layerControl:
+		return m.controlHelp()
 	case layerPrompt:
 		// In a prompt q is a letter of the answer (except as the first key of a prompt
 		// that opened by itself): ctrl+c is the way out.
@@ -210,6 +214,10 @@ func (m *Model) helpFor() helpKeys {
 	}
 	if m.opts.Audio != nil {
 		full = append(full, []key.Binding{k.Listen, k.Play, k.MuteCaller, k.MuteAssistant, k.VolumeDown, k.VolumeUp})
+	}
+	if m.opts.Control != nil && (m.focus == paneCalls || m.focus == paneTranscript) {
+		short = append(short[:len(short)-2:len(short)-2], k.Act, k.Help, k.Quit)
+		full = append(full, []key.Binding{k.Act})
 	}
 	if m.opts.Replay != nil {
 		short = append(short, k.PlayPause)

@@ -15,18 +15,19 @@ import (
 type layer int
 
 const (
-	layerPanes  layer = iota // nothing open: the focused pane takes the keys
-	layerQuit                // the quit confirmation
-	layerFilter              // the filter being typed, in the footer
-	layerHelp                // the help screen
-	layerDetail              // a request detail or an end-of-call report
-	layerPrompt              // an answer prompt, or the review of your server's reply
+	layerPanes   layer = iota // nothing open: the focused pane takes the keys
+	layerQuit                 // the quit confirmation
+	layerFilter               // the filter being typed, in the footer
+	layerHelp                 // the help screen
+	layerDetail               // a request detail or an end-of-call report
+	layerControl              // the action menu for a live call (say, mute, end...)
+	layerPrompt               // an answer prompt, or the review of your server's reply
 )
 
 // layerOrder lists the layers topmost first. The dialogs (quit, filter, help, detail) come
 // above the prompt: a prompt that opens while one of them is open waits behind it, and
 // keys meant for the dialog never answer a caller.
-var layerOrder = [...]layer{layerQuit, layerFilter, layerHelp, layerDetail, layerPrompt}
+var layerOrder = [...]layer{layerQuit, layerFilter, layerHelp, layerDetail, layerControl, layerPrompt}
 
 // isOpen reports whether layer l is open; the panes always are.
 func (m *Model) isOpen(l layer) bool {
@@ -39,6 +40,8 @@ func (m *Model) isOpen(l layer) bool {
 		return m.showHelp
 	case layerDetail:
 		return m.detail != nil
+	case layerControl:
+		return m.ctl != nil
 	case layerPrompt:
 		return m.prompt != nil
 	}
@@ -79,6 +82,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.helpKey(k)
 	case layerDetail:
 		return m.detailKey(k)
+	case layerControl:
+		return m.controlKey(k)
 	default:
 		return m.panesKey(k)
 	}

@@ -56,6 +56,9 @@ type Options struct {
 	// Audio, when set, is live listening: the l, P, m, M, [ and ] keys, and the meter line
 	// of the transcript pane (from the listen.Update values on the bus).
 	Audio Audio
+	// Control sends the operator's live-call controls (the a key on the calls and
+	// transcript panes); nil turns the action menu off (offline replay).
+	Control ControlFunc
 }
 
 // pane identifies one of the four panes, in focus order.
@@ -141,6 +144,7 @@ type Model struct {
 	selCall     string // raw id of the selected call, "" for all calls
 	shownCall   string // raw id of the call the transcript shows under "all calls"
 	detail      *detailView
+	ctl         *controlMenu // the action menu for a live call, when open
 	showHelp    bool
 	helpTop     int
 	filter      string // lower case

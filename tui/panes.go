@@ -26,6 +26,8 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 		m.toggleFollow()
 	case m.opts.SetIntercept != nil && key.Matches(k, keys.Intercept):
 		m.toggleIntercept()
+	case m.opts.Control != nil && (m.focus == paneCalls || m.focus == paneTranscript) && key.Matches(k, keys.Act):
+		m.openControl()
 	case m.opts.Replay != nil && m.replayKey(k):
 	case m.audioKey(k):
 	case k.String() == "esc" && m.filter != "":

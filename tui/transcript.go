@@ -24,6 +24,8 @@ const (
 	lineNote
 	lineWarn
 	lineTool
+	lineOperator       // a live-call control the operator sent, accepted
+	lineOperatorFailed // one that failed
 )
 
 // tline is one transcript line: a final turn or a one-line note. Text is sanitised.
@@ -124,6 +126,10 @@ func lineLabel(st *Styles, k lineKind) (string, func(...string) string) {
 		return "  ! ", st.Warn.Render
 	case lineTool:
 		return "  ⚙ ", st.Note.Render
+	case lineOperator:
+		return "op ▸ ", st.Notice.Render
+	case lineOperatorFailed:
+		return "op ✗ ", st.Err.Render
 	}
 	return "  · ", st.Note.Render
 }

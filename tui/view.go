@@ -106,6 +106,8 @@ func (m *Model) render() string {
 		ov = m.confirmView(min(w-4, 64))
 	case layerPrompt:
 		ov = m.promptView(min(max(w-4, 40), 100), bh)
+	case layerControl:
+		ov = m.controlView(min(w-4, 72))
 	}
 	if ov != nil {
 		ow := ansi.StringWidth(ov[0])

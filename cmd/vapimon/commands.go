@@ -8,5 +8,7 @@ func extraCommands() []*cobra.Command {
 		newSendCmd(),
 		newReplayCmd(),
 		newFixturesCmd(),
+		newControlCmd(),
+		newSimulateCmd(),
 	}
 }

@@ -2,21 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
-	"github.com/vapimon/vapimon/fixtures/audiosim"
+	"github.com/vapimon/vapimon/fixtures/sim"
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
 	"github.com/vapimon/vapimon/webhook"
@@ -34,11 +31,16 @@ func newDemoCmd() *cobra.Command {
 	var theme tui.Theme
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Watch a realistic Vapi call in the monitor, with no account and no token",
-		Long: `Start the monitor on a local port and send it a built-in scenario over real HTTP, at
-the pace of a real call, signed with HMAC as Vapi would. When the assistant calls
-get_weather, a prompt opens: type the result and press Enter before the countdown ends.
+		Short: "Watch a simulated Vapi call that reacts to your answers, with no account and no token",
+		Long: `Start the monitor on a local port and play a simulated Vapi call into it, over real
+HTTP, at the pace of a real call, signed with HMAC as Vapi would. When the assistant calls
+get_weather, a prompt opens: type the result (say "Sunny, 21C") and press Enter before the
+countdown ends. The call reacts: the assistant says what you typed, and the end-of-call
+summary reports it. The call has a control URL: press a on the calls or transcript pane to
+make the assistant say something, add a message, mute a side, end or transfer the call.
 
+--scenario picks another built-in script (vapimon simulate's scripts) or a recorded
+scenario (vapimon fixtures), which plays as recorded and does not react.
 Nothing leaves this machine. The demo's tape is kept, so you can replay it afterwards.`,
 		Example: `  vapimon demo
   vapimon demo --speed 2
@@ -48,20 +50,32 @@ Nothing leaves this machine. The demo's tape is kept, so you can replay it after
 			return runDemo(cmd.Context(), scenario, speed, toolTimeout, theme, cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in scenario to play (vapimon fixtures lists them)")
+	cmd.Flags().StringVar(&scenario, "scenario", "inbound-call", "built-in script (simulated, reacts to you) or recorded scenario (vapimon fixtures) to play")
 	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed (2 = twice as fast)")
 	cmd.Flags().DurationVar(&toolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "time you have to answer a tool call: the demo's tools carry it as their server.timeoutSeconds, as Vapi would (1s to 300s)")
 	cmd.Flags().Var(&theme, "theme", tui.ThemeUsage)
-	_ = cmd.RegisterFlagCompletionFunc("scenario", fixtureCompletion("scenario"))
+	_ = cmd.RegisterFlagCompletionFunc("scenario", func(c *cobra.Command, a []string, t string) ([]string, cobra.ShellCompDirective) {
+		out, dir := fixtureCompletion("scenario")(c, a, t)
+		return append(sim.Builtin(), out...), dir
+	})
 	return cmd
 }
 
 func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout time.Duration, theme tui.Theme, stderr io.Writer) error {
-	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
-		return fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
-	}
 	if err := fixtures.CheckSpeed(speed); err != nil {
 		return err
+	}
+	if secs := int(toolTimeout.Round(time.Second) / time.Second); secs < 1 || secs > 300 {
+		return fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds", toolTimeout)
+	}
+	// A scenario with a script is simulated: the call reacts to your answers and controls.
+	if sc, err := sim.Load(scenario); err == nil {
+		return runSimulatedMonitor(ctx, sc, "demo: ", speed, toolTimeout, "", demoAnswers, theme, stderr)
+	} else if !slices.Contains(fixtureNames("scenario"), scenario) {
+		return err
+	}
+	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
+		return fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
 	}
 	recs, err := fixtures.LoadScenario(scenario)
 	if err != nil {
@@ -70,60 +84,21 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if recs, err = withToolTimeout(recs, toolTimeout); err != nil {
 		return err
 	}
-	sim, err := audiosim.New(audiosim.Options{}) // the call's audio, on its monitor.listenUrl
+	cfg, err := relay.DemoConfig("", demoAnswers, toolTimeout, "demo: playing the recorded "+scenario+" scenario to this local port (a recording: it does not react to your answers)", stderr)
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
-	dir, err := fixtures.MakeStateDir()
-	if err != nil {
-		return err
-	}
-	answersPath := filepath.Join(dir, "demo-answers.yaml")
-	if err := os.WriteFile(answersPath, demoAnswers, 0o600); err != nil {
-		return fmt.Errorf("demo answers: %w", err)
-	}
-	secret := make([]byte, 16)
-	_, _ = rand.Read(secret)
-	auth, err := webhook.AuthConfig{Mode: webhook.AuthHMAC, Secrets: []string{hex.EncodeToString(secret)}}.Normalize()
-	if err != nil {
-		return err
-	}
-	cfg := relay.Config{
-		Mode:        webhook.ModeDemo,
-		Addr:        "127.0.0.1:0",
-		Auth:        auth,
-		MaxBody:     webhook.DefaultMaxBody,
-		MaxInFlight: webhook.DefaultMaxInFlight,
-		ToolTimeout: toolTimeout,
-		AnswersFile: answersPath,
-		Tunnel:      relay.TunnelConfig{NoTunnel: true},
-		TunnelNote:  "demo: playing the " + scenario + " scenario to this local port (nothing leaves this machine)",
-		Stderr:      stderr,
-		Audio:       relay.AudioConfig{All: true},
-	}
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
-		// Give the screen a moment to draw before the call starts.
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(800 * time.Millisecond):
+	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
+}
+
+func fixtureNames(kind string) []string {
+	var out []string
+	for _, fx := range fixtures.List() {
+		if fx.Kind == kind {
+			out = append(out, fx.Name)
 		}
-		r := &fixtures.Replayer{
-			Sender: fixtures.Sender{To: strings.TrimRight(s.Status().ListenURL, "/") + "/vapi/webhook", Auth: auth},
-			Speed:  speed,
-		}
-		played, onSent := sim.Follow(fixtures.Freshen(recs, time.Now()), speed)
-		r.Progress = func(_, _ int, last fixtures.Result) { onSent(last.Index) }
-		sum, err := r.Run(ctx, played)
-		switch {
-		case ctx.Err() != nil:
-		case err != nil:
-			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "error", Text: "demo: " + err.Error()})
-		default:
-			s.Bus().Publish(webhook.Notice{Time: time.Now(), Level: "info", Text: fmt.Sprintf("demo call finished: %d events sent in %s. Browse with tab and the arrows; q quits.", sum.Sent, sum.Elapsed.Round(time.Second))})
-		}
-	})
+	}
+	return out
 }
 
 // withToolTimeout gives every tool of the scenario's tool-calls messages the demo's

@@ -82,7 +82,7 @@ func buildVapimon(out string) error {
 // XDG_STATE_HOME pointing into the test's temp dirs. extra entries ("K=V") come last.
 func testEnv(home, state string, extra ...string) []string {
 	drop := map[string]bool{
-		"NGROK_AUTHTOKEN": true, "VAPI_API_KEY": true, "VAPI_WEBHOOK_SECRET": true,
+		"NGROK_AUTHTOKEN": true, "VAPI_API_KEY": true, "VAPI_WEBHOOK_SECRET": true, "VAPI_PUBLIC_KEY": true,
 		"HOME": true, "XDG_STATE_HOME": true, "GORACE": true,
 	}
 	var env []string

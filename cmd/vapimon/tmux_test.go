@@ -211,9 +211,9 @@ func TestDemoInTmux(t *testing.T) {
 	home := t.TempDir()
 	env := []string{"HOME=" + home, "XDG_STATE_HOME=relative-state", "TERM=xterm-256color"}
 	s := newTmux(t, 160, 48, env, "cd "+shellQuote(home)+" && "+vapimonBin+" demo --speed 20 --tool-timeout 1s; echo EXIT=$?")
-	s.waitFor("the demo note", regexp.MustCompile(`demo: playing the inbound-call scenario`))
+	s.waitFor("the demo note", regexp.MustCompile(`demo: simulating the inbound-call call`))
 	s.waitFor("the auth of the demo", regexp.MustCompile(`auth hmac`))
-	s.waitFor("the end of the call", regexp.MustCompile(`demo call finished: \d+ events sent`))
+	s.waitFor("the end of the call", regexp.MustCompile(`simulated call ended \(\S+\): \d+ events`))
 	s.keys("q")
 	m := s.waitFor("the exit summary", regexp.MustCompile(`tape saved: (\d+) requests in `))
 	s.waitFor("a clean exit", regexp.MustCompile(`EXIT=0`))
@@ -231,5 +231,39 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	if m[1] == "0" {
 		t.Error("the demo recorded nothing")
+	}
+}
+
+// TestDemoReactsInTmux: in the demo, what you type for get_weather is what the assistant
+// says next and what the summary reports, and the action menu's say reaches the call
+// (the simulated control URL) and comes back as an assistant turn.
+func TestDemoReactsInTmux(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
+	s := newTmux(t, 160, 48, env, vapimonBin+" demo --speed 4; echo EXIT=$?")
+	s.waitFor("the first words", regexp.MustCompile(`asst Hi, this is Riley`))
+	s.keys("a")
+	s.waitFor("the action menu", regexp.MustCompile(`Control call [0-9a-f]{8}`))
+	s.keys("s")
+	s.keys("-l", "An operator is listening.")
+	s.keys("Enter")
+	s.waitFor("the operator line", regexp.MustCompile(`op ▸ say "An operator is listening\." → 200`))
+	s.waitFor("the said words", regexp.MustCompile(`asst An operator is listening\.`))
+	s.waitFor("the get_weather prompt", regexp.MustCompile(`Answer tool call get_weather`))
+	time.Sleep(500 * time.Millisecond) // the prompt's grace period, as a person reads it first
+	s.keys("-l", "Sunny, 21C")
+	s.keys("Enter")
+	s.waitFor("the assistant using the answer", regexp.MustCompile(`asst The weather in Paris: Sunny, 21C\.`))
+	s.waitFor("the end of the call", regexp.MustCompile(`simulated call ended \(customer-ended-call\)`))
+	s.keys("q")
+	s.waitFor("a clean exit", regexp.MustCompile(`EXIT=0`))
+	tapes, _ := filepath.Glob(filepath.Join(home, "state", "vapimon", "tapes", "*.jsonl"))
+	if len(tapes) != 1 {
+		t.Fatalf("tapes %v", tapes)
+	}
+	b, _ := os.ReadFile(tapes[0])
+	if !strings.Contains(string(b), `told: Sunny, 21C`) || !strings.Contains(string(b), `"kind":"operator"`) {
+		t.Error("the tape lacks the summary with the typed answer, or the operator line")
 	}
 }

@@ -18,6 +18,9 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Them
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
 	cfg.Audio.Quiet = true // the meter shows each call's listen state
+	if cfg.Control == nil {
+		cfg.Control = relay.NewControlClientFromEnv()
+	}
 	s := relay.NewSession(cfg)
 	if err := s.Start(ctx); err != nil {
 		return err
@@ -36,6 +39,7 @@ func runTUI(ctx context.Context, cfg relay.Config, keepCalls int, theme tui.Them
 		KeepCalls: keepCalls,
 		Theme:     theme,
 		Audio:     s.Listen(),
+		Control:   s.Control,
 	}
 	if s.Forwarding() { // without your server there is nothing to intercept: no key for it
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()

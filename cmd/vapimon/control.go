@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/relay"
+	"github.com/vapimon/vapimon/webhook"
+)
+
+// recentTapes is how many of the latest tapes `control` searches for a call.
+const recentTapes = 10
+
+func newControlCmd() *cobra.Command {
+	var o webhook.ControlOptions
+	var controlURL string
+	var tapes []string
+	var timeout time.Duration
+	var actions strings.Builder
+	for _, a := range webhook.ControlActions {
+		fmt.Fprintf(&actions, "  %-12s %-20s %s\n", a.Name, a.Args, a.Help)
+	}
+	cmd := &cobra.Command{
+		Use:   "control CALL ACTION [ARGS]",
+		Short: "Control a live call: say, add a message, mute, end, transfer",
+		Long: `Send a live-call control message to a call's monitor.controlUrl, exactly as Vapi's
+Live Call Control docs show, and print Vapi's answer (exit 1 with its reason on failure).
+
+CALL is a call id, or its first characters as the monitor shows them. Its control URL
+is looked up in the current and latest tapes, then in Vapi's API when VAPI_API_KEY is
+set; --control-url URL skips the lookup (CALL is then only a label).
+
+When the assistant's monitorPlan.controlAuthenticationEnabled is on, the control URL
+wants Authorization: Bearer with your org's PUBLIC API key: set VAPI_PUBLIC_KEY.
+
+Actions:
+` + actions.String(),
+		Example: `  vapimon control f26d846a say "One moment, I'm checking that for you"
+  vapimon control f26d846a say --interrupt --end-after "Sorry, we have to end the call here"
+  vapimon control f26d846a add-message --role system "The customer is a VIP: offer 20% off"
+  vapimon control f26d846a mute assistant
+  vapimon control f26d846a transfer +14155550123 --message "Transferring you now"
+  vapimon control - end --control-url https://…vapi.ai/7420f27a-…/control`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 {
+				return errors.New(`control needs a call and an action, e.g. vapimon control f26d846a say "One moment" (vapimon control --help lists the actions)`)
+			}
+			return nil
+		},
+		ValidArgsFunction: completeControl,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := webhook.ControlFromArgs(args[1], args[2:], o)
+			if err != nil {
+				return err
+			}
+			id, u := args[0], controlURL
+			if u == "" {
+				if len(tapes) == 0 {
+					tapes, _ = fixtures.LatestTapes(recentTapes)
+				}
+				api, _ := relay.NewVapiClientFromEnv()
+				if id, u, err = relay.ResolveControlURL(cmd.Context(), id, tapes, api); err != nil {
+					return err
+				}
+			}
+			cc := relay.NewControlClientFromEnv()
+			cc.Timeout = timeout
+			res := cc.Send(cmd.Context(), u, c)
+			if !res.OK() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "✗ %s to call %s: %s\n", c.Describe(), id, res.Summary())
+				return exitError{1}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "✓ %s to call %s: %s\n", c.Describe(), id, res.Summary())
+			if res.Body != "" && res.Body != "{}" {
+				fmt.Fprintln(cmd.OutOrStdout(), "  Vapi:", relay.Printable(res.Body, 300))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&controlURL, "control-url", "", "the call's monitor.controlUrl (skips the lookup)")
+	f.StringArrayVar(&tapes, "tape", nil, "tape to look the call up in (repeatable; default: the latest tapes)")
+	f.DurationVar(&timeout, "timeout", relay.DefaultControlTimeout, "how long to wait for the control URL's answer")
+	f.BoolVar(&o.Interrupt, "interrupt", false, "say: cut off what the assistant is saying")
+	f.BoolVar(&o.EndAfter, "end-after", false, "say: end the call once said")
+	f.StringVar(&o.Role, "role", "system", "add-message: system, user or assistant")
+	f.BoolVar(&o.Silent, "silent", false, "add-message: add to the history without a response")
+	f.StringVar(&o.Message, "message", "", "transfer: what the assistant says first")
+	_ = cmd.RegisterFlagCompletionFunc("role", cobra.FixedCompletions(webhook.AddMessageRoles, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// completeControl completes recent call ids (newest first), then the action and its
+// argument.
+func completeControl(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	switch len(args) {
+	case 0:
+		tapes, _ := fixtures.LatestTapes(recentTapes)
+		calls, _ := fixtures.RecentCalls(tapes)
+		for _, c := range calls {
+			out = append(out, c.ID+"\t"+relay.CallLabel(c))
+		}
+	case 1:
+		for _, a := range webhook.ControlActions {
+			out = append(out, a.Name+"\t"+a.Help)
+		}
+	case 2:
+		if args[1] == "mute" || args[1] == "unmute" {
+			out = []string{"assistant", "customer"}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
