@@ -161,6 +161,9 @@ func (m *Model) meterLine(id string, w int) string {
 		return ansi.Truncate(b.String(), w, "…")
 	}
 	lv := u.Levels
+	if u.State == listen.StateEnded { // nobody speaks on a stream that ended
+		lv.Speaking, lv.Overlap, lv.DB = [2]bool{}, false, [2]float64{-90, -90}
+	}
 	side := func(label string, s int, style func(...string) string) {
 		b.WriteString(style(label + " " + levelBar(lv.DB[s])))
 		if lv.Speaking[s] {
