@@ -35,6 +35,7 @@ func (m *Model) noteAudio(u listen.Update) {
 	u.Note = sanitize.Line(u.Note, 300)
 	u.RecordErr = sanitize.Line(u.RecordErr, 200)
 	u.File = sanitize.Line(u.File, 300)
+	u.PlayErr = sanitize.Line(u.PlayErr, 200)
 	if _, ok := m.audio[u.CallID]; !ok && len(m.audio) >= maxAudioCalls {
 		for id, old := range m.audio {
 			if old.State != listen.StateLive && old.State != listen.StateConnecting {
@@ -207,7 +208,10 @@ func (m *Model) meterLine(id string, w int) string {
 	case u.File != "":
 		tail = append(tail, st.Err.Render("● rec"))
 	}
-	if u.Playing {
+	switch {
+	case u.Playing && u.PlayErr != "":
+		tail = append(tail, st.Err.Render("▶ "+u.PlayErr))
+	case u.Playing:
 		tail = append(tail, "▶ playing")
 	}
 	if u.State == listen.StateEnded {

@@ -52,8 +52,10 @@ type Update struct {
 	NoAudio time.Duration
 	// Attempts is the number of connections tried.
 	Attempts int
-	// Playing is true while this call's audio goes to the player.
+	// Playing is true while this call's audio goes to the player; PlayErr says why the
+	// player is not playing it (it did not start, or stopped).
 	Playing bool
+	PlayErr string
 	// Replayed is true for audio played from a recording (offline replay), not live.
 	Replayed bool
 }
@@ -419,13 +421,14 @@ func (m *Manager) stream(ctx context.Context, c *call, rawURL string, needKey bo
 	c.running = false
 	c.cancel()
 	close(c.done)
-	if m.playing == c.id && m.cfg.Player != nil {
-		m.cfg.Player.Stop()
-	}
+	stopPlayer := m.playing == c.id && m.cfg.Player != nil
 	m.setLocked(c, func(up *Update) {
 		up.State, up.Note, up.RecordErr = state, note, s.recErr
 	})
 	m.mu.Unlock()
+	if stopPlayer { // outside the lock: the player may take a moment to drain
+		m.cfg.Player.Stop()
+	}
 }
 
 // run connects and reconnects within the limits; it returns the final state and why.
@@ -702,6 +705,10 @@ func (s *session) publish() {
 		u.State, u.Format, u.Levels = StateLive, s.format, lv
 		u.Bytes, u.Frames, u.TextFrames = s.bytes, s.frames, s.texts
 		u.RecordErr, u.NoAudio = s.recErr, 0
+		u.PlayErr = ""
+		if p := s.m.cfg.Player; p != nil && s.m.playing == s.c.id {
+			u.PlayErr = p.Err()
+		}
 		if s.wav != nil {
 			u.File = s.wav.Path()
 		}
@@ -728,6 +735,7 @@ func (m *Manager) TogglePlay(callID string) (bool, string) {
 	m.playing = callID
 	m.mu.Unlock()
 	m.cfg.Player.Stop() // the next frame of callID starts it
+	m.cfg.Player.retry()
 	return true, ""
 }
 

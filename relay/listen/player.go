@@ -215,6 +215,14 @@ func (p *Player) ToggleMute(s Side) bool {
 // Muted says whether a side is muted.
 func (p *Player) Muted(s Side) bool { return p.muted[s].Load() }
 
+// retry forgets the last failure, so that the next Feed starts the player again (P
+// pressed again after fixing what was wrong).
+func (p *Player) retry() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = ""
+}
+
 // Err is why the player is not playing ("" when it is, or was not asked to).
 func (p *Player) Err() string {
 	p.mu.Lock()

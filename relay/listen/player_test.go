@@ -83,3 +83,22 @@ func TestFindPlayer(t *testing.T) {
 		t.Errorf("sox play arguments: %s", got)
 	}
 }
+
+// A player that fails is said on the meter (not restarted for every frame); P again
+// retries it.
+func TestPlayerFailureIsShown(t *testing.T) {
+	t.Parallel()
+	pl := NewPlayer([]string{"/nonexistent/player"})
+	fake := newFakeListen(t)
+	fake.script = playOnce(300 * time.Millisecond)
+	_, bus, sub := run(t, Config{All: true, Player: pl, PlayAll: true})
+	bus.Publish(event("c-bad", webhook.TypeStatusUpdate, fake.url("c-bad"), false))
+	u := watch(t, sub, func(u Update) bool { return u.PlayErr != "" })
+	if !strings.Contains(u.PlayErr, "cannot start the player /nonexistent/player") || !u.Playing {
+		t.Errorf("update %+v", u)
+	}
+	pl.retry()
+	if pl.Err() != "" {
+		t.Error("retry kept the failure")
+	}
+}

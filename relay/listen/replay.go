@@ -96,7 +96,10 @@ func (m *Manager) Replay(ctx context.Context, recs []Recording, clock ReplayCloc
 				}
 				m.mu.Unlock()
 			}
-			play := !paused && speed == 1 && r.c.wanted
+			m.mu.Lock()
+			wanted := r.c.wanted
+			m.mu.Unlock()
+			play := !paused && speed == 1 && wanted
 			for r.fed < target {
 				n := min(int64(len(buf)), target-r.fed)
 				k, err := r.f.ReadAt(buf[:n], wavHeaderLen+r.fed)
@@ -119,7 +122,7 @@ func (m *Manager) Replay(ctx context.Context, recs []Recording, clock ReplayCloc
 			if !play && speed != 1 {
 				r.s.notes = fmt.Sprintf("recorded audio (heard at 1× only; the replay runs at %g×)", speed)
 			}
-			if r.c.wanted { // l hides a call's meter
+			if wanted { // l hides a call's meter
 				r.s.publish()
 			}
 			if r.fed >= r.size {
