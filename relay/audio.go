@@ -100,24 +100,27 @@ func (s *Session) audioSim() *audiosim.Server {
 func (s *Session) Listen() *listen.Manager { return s.listen }
 
 // OfflineAudio prepares the recordings a tape names (fixtures.TapeAudio) to play in step
-// with its offline replay (clock is the replay's fixtures.Player.Clock): the meters move
-// as each call's audio is reached, and --play or P sends it to the player. It returns a
-// nil manager when the tape names no recording (or is not a file).
-func OfflineAudio(tapePath string, bus *webhook.Bus, clock listen.ReplayClock, ac AudioConfig, say io.Writer) (*listen.Manager, func(context.Context)) {
-	refs, err := fixtures.TapeAudio(tapePath)
-	if err != nil || len(refs) == 0 {
-		return nil, nil
-	}
-	ac.Play = ac.Play || ac.Player != ""
-	cfg := listen.Config{PlayAll: ac.Play, Quiet: true, Bus: bus}
-	cfg.Player, cfg.NoPlayer = ac.player(say)
-	m := listen.NewManager(cfg)
-	recs := make([]listen.Recording, len(refs))
-	for i, r := range refs {
-		recs[i] = listen.Recording{CallID: r.CallID, File: r.File, Start: r.Time}
-	}
-	return m, func(ctx context.Context) {
-		defer m.Close()
-		m.Replay(ctx, recs, clock)
+// with its offline replay (tui.RunReplay calls it with the replay's bus and clock,
+// fixtures.Player.Clock): the meters move as each call's audio is reached, and --play or
+// P sends it to the player. The function returns a nil manager when the tape names no
+// recording (or is not a file).
+func OfflineAudio(tapePath string, ac AudioConfig, say io.Writer) func(*webhook.Bus, func() (time.Time, bool, float64)) (*listen.Manager, func(context.Context)) {
+	return func(bus *webhook.Bus, clock func() (time.Time, bool, float64)) (*listen.Manager, func(context.Context)) {
+		refs, err := fixtures.TapeAudio(tapePath)
+		if err != nil || len(refs) == 0 {
+			return nil, nil
+		}
+		ac.Play = ac.Play || ac.Player != ""
+		cfg := listen.Config{PlayAll: ac.Play, Quiet: true, Bus: bus}
+		cfg.Player, cfg.NoPlayer = ac.player(say)
+		m := listen.NewManager(cfg)
+		recs := make([]listen.Recording, len(refs))
+		for i, r := range refs {
+			recs[i] = listen.Recording{CallID: r.CallID, File: r.File, Start: r.Time}
+		}
+		return m, func(ctx context.Context) {
+			defer m.Close()
+			m.Replay(ctx, recs, clock)
+		}
 	}
 }

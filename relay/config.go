@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -32,6 +34,15 @@ type Config struct {
 	// NoTape turns recording off.
 	TapePath string
 	NoTape   bool
+	// RecordOnly, when set, records only requests of these types (--record-only), and
+	// every rejected request; otherwise every request is recorded.
+	RecordOnly []string
+	// KeepTapes, when set (--keep-tapes 30d), makes the start say how many tapes in the
+	// state directory are older, and how to delete them; nothing is deleted.
+	KeepTapes string
+	// Headless is what StreamJSON prints beyond the default lines (payloads, bodies) and
+	// which requests it leaves out (--hide, --only).
+	Headless webhook.HeadlessOptions
 	// LogFile is the diagnostic log; "" for vapimon.log in the state directory.
 	LogFile string
 	// Forward relays events to the developer's server.
@@ -69,6 +80,12 @@ type ForwardConfig struct {
 	Raw bool
 	// Intercept starts with interception on (needs Config.Interceptor to mean anything).
 	Intercept bool
+	// Header is added to every forwarded request (--forward-header), replacing a header
+	// of the same name Vapi sent.
+	Header http.Header
+	// Insecure skips the TLS certificate check of an https target (--forward-insecure),
+	// for a development server with a self-signed certificate.
+	Insecure bool
 }
 
 // TunnelConfig is how traffic reaches vapimon.
@@ -85,6 +102,8 @@ type TunnelConfig struct {
 	PublicURL string
 	// ngrokOptions, in tests, adjusts the ngrok options (a fake edge, a short timeout).
 	ngrokOptions func(NgrokOptions) NgrokOptions
+
+	trafficPolicy string // the file's text, read and checked by Config.check
 }
 
 // VapiConfig is the Vapi resources to point at vapimon, and how to reach Vapi's API.
@@ -107,7 +126,28 @@ func (c *Config) check() error {
 	if c.ToolTimeout < time.Second {
 		return fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds (default 20s)", c.ToolTimeout)
 	}
+	if c.KeepTapes != "" {
+		if _, err := fixtures.ParseAge(c.KeepTapes); err != nil {
+			return fmt.Errorf("--keep-tapes: %w", err)
+		}
+	}
+	if c.MaxBody < 0 {
+		return fmt.Errorf("--max-body %d: must be a number of bytes above zero (default %d, 8 MiB)", c.MaxBody, webhook.DefaultMaxBody)
+	}
+	if c.Tunnel.TrafficPolicyFile != "" {
+		text, err := ReadTrafficPolicy(c.Tunnel.TrafficPolicyFile)
+		if err != nil {
+			return err
+		}
+		c.Tunnel.trafficPolicy = text
+	}
 	if len(c.Forward.Routes) == 0 {
+		if len(c.Forward.Header) > 0 {
+			return errors.New("--forward-header needs --forward-to: it adds headers to the requests forwarded to your server")
+		}
+		if c.Forward.Insecure {
+			return errors.New("--forward-insecure needs --forward-to: it skips the certificate check of your https server")
+		}
 		if c.Forward.Intercept {
 			return errors.New("--intercept needs --forward-to: it shows your server's reply before it goes to Vapi")
 		}
@@ -134,10 +174,19 @@ func (c *Config) warnings() []string {
 	if t.Domain != "" && !t.ngrok() {
 		out = append(out, "--domain "+t.Domain+" is ignored: it needs NGROK_AUTHTOKEN and the embedded tunnel")
 	}
+	if t.TrafficPolicyFile != "" && !t.ngrok() {
+		out = append(out, "--traffic-policy "+t.TrafficPolicyFile+" is ignored: it applies to the embedded ngrok tunnel, which needs NGROK_AUTHTOKEN (and no --no-tunnel or --public-url)")
+	}
+	if c.Forward.Insecure {
+		out = append(out, "--forward-insecure: the TLS certificate of your server is not checked")
+	}
 	if u, err := url.Parse(t.PublicURL); err == nil && t.PublicURL != "" {
 		if h := u.Hostname(); h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
 			out = append(out, "--public-url "+t.PublicURL+" is this machine: Vapi cannot reach it")
 		}
+	}
+	if len(c.RecordOnly) > 0 && !c.NoTape {
+		out = append(out, "--record-only "+strings.Join(c.RecordOnly, ",")+": the tape keeps only these types (and rejected requests)")
 	}
 	if c.ToolTimeout > 300*time.Second {
 		out = append(out, fmt.Sprintf("--tool-timeout %s is longer than Vapi allows (server.timeoutSeconds is at most 300)", c.ToolTimeout))
@@ -194,4 +243,45 @@ func selfPort(self map[string]bool, port string) bool {
 		}
 	}
 	return false
+}
+
+// staleTapesWarning offers the deletion of the tapes older than --keep-tapes: it says how
+// many there are and the command that deletes them (after asking); "" when none.
+func (c *Config) staleTapesWarning(now time.Time) string {
+	age, err := fixtures.ParseAge(c.KeepTapes)
+	if c.KeepTapes == "" || err != nil {
+		return ""
+	}
+	dir, err := fixtures.TapeDir()
+	if err != nil {
+		return ""
+	}
+	n, size, err := fixtures.StaleTapes(dir, age, now)
+	if err != nil || n == 0 {
+		return ""
+	}
+	what := "1 tape"
+	if n > 1 {
+		what = fmt.Sprintf("%d tapes", n)
+	}
+	return fmt.Sprintf("--keep-tapes %s: %s in %s older than that (%.1f MB): \"vapimon tapes --keep-tapes %s\" lists them and offers to delete them", c.KeepTapes, what, dir, float64(size)/1e6, c.KeepTapes)
+}
+
+// ParseForwardHeaders reads --forward-header values, "Name: value" each, into a header
+// (a name given twice gets both values). Their values are never shown or recorded: they
+// may be your server's own credentials.
+func ParseForwardHeaders(values []string) (http.Header, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, v := range values {
+		name, val, ok := strings.Cut(v, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(val, "\r\n") {
+			return nil, fmt.Errorf("--forward-header %q: write it as 'Name: value'", v)
+		}
+		h.Add(name, strings.TrimSpace(val))
+	}
+	return h, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -118,10 +119,10 @@ func (cc *ControlClient) send(ctx context.Context, controlURL string, c webhook.
 	res := webhook.ControlResult{Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		res.Err = fmt.Sprintf("the control URL redirects to %s: not followed (a control URL answers itself)", printable(resp.Header.Get("Location"), 200))
+		res.Err = fmt.Sprintf("the control URL redirects to %s: not followed (a control URL answers itself)", sanitize.Line(resp.Header.Get("Location"), 200))
 	case resp.StatusCode == http.StatusUnauthorized:
 		if cc.PublicKey != "" && !sendKey {
-			res.Err = fmt.Sprintf("the control URL wants authentication, and %s is only sent to vapi.ai hosts, not to %s", PublicKeyEnv, printable(u.Hostname(), 100))
+			res.Err = fmt.Sprintf("the control URL wants authentication, and %s is only sent to vapi.ai hosts, not to %s", PublicKeyEnv, sanitize.Line(u.Hostname(), 100))
 		} else if cc.PublicKey == "" {
 			res.Err = "the control URL wants authentication (monitorPlan.controlAuthenticationEnabled is on): set " + PublicKeyEnv + " to your org's public API key (dashboard → Organization → API Keys)"
 		} else {
@@ -132,7 +133,7 @@ func (cc *ControlClient) send(ctx context.Context, controlURL string, c webhook.
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		res.Err = "Vapi says " + printable(msg, 300)
+		res.Err = "Vapi says " + sanitize.Line(msg, 300)
 		if resp.StatusCode == http.StatusNotFound {
 			res.Err += " (the call has probably ended)"
 		}
@@ -159,7 +160,7 @@ func CheckControlURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("control URL %q is not an http(s) URL", printable(raw, 200))
+		return nil, fmt.Errorf("control URL %q is not an http(s) URL", sanitize.Line(raw, 200))
 	}
 	return u, nil
 }
@@ -203,7 +204,7 @@ func (s *Session) Control(ctx context.Context, callID, controlURL string, c webh
 func (c *VapiClient) CallMonitor(ctx context.Context, callID string) (controlURL string, err error) {
 	t := Target{Kind: "call", ID: callID}
 	if id := strings.TrimSpace(callID); id == "" || id != callID || strings.ContainsAny(id, "/?#") {
-		return "", fmt.Errorf("call id %q is not a Vapi id", printable(callID, 80))
+		return "", fmt.Errorf("call id %q is not a Vapi id", sanitize.Line(callID, 80))
 	}
 	b, err := c.do(ctx, http.MethodGet, t, nil)
 	if err != nil {
@@ -257,14 +258,14 @@ func ResolveControlURL(ctx context.Context, callID string, tapes []string, api *
 
 // Printable is s with control characters and escape sequences removed, cut to max bytes:
 // for text from a remote answer printed to a terminal.
-func Printable(s string, max int) string { return printable(s, max) }
+func Printable(s string, max int) string { return sanitize.Line(s, max) }
 
 // CallLabel describes a call from the tapes for shell completion: "+14155550123 · live ·
 // 14:52" or "… · ended".
 func CallLabel(c fixtures.CallRef) string {
 	var parts []string
 	if c.Customer != "" {
-		parts = append(parts, printable(c.Customer, 40))
+		parts = append(parts, sanitize.Line(c.Customer, 40))
 	}
 	switch {
 	case c.Ended:

@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,12 +12,12 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -30,133 +31,6 @@ const (
 	// sets one; this guards other callers).
 	DefaultForwardTimeout = webhook.DefaultToolTimeout
 )
-
-// Route sends messages of one type, or of every type ("*"), to a URL.
-type Route struct {
-	// Type is a message type (e.g. "tool-calls") or "*" for every type without a route
-	// of its own. "transcript" also matches `transcript[transcriptType="final"]`.
-	Type string
-	// URL is the developer's endpoint. When it has no path, the path Vapi posted to is
-	// appended.
-	URL string
-}
-
-// ParseRoutes reads --forward-to values: "URL" (every type) or "TYPE=URL". A URL without
-// a scheme gets http://. Unknown types, two routes for one type and bad URLs are errors
-// that name the flag value.
-func ParseRoutes(specs []string) ([]Route, error) {
-	var out []Route
-	seen := map[string]string{}
-	for _, spec := range specs {
-		typ, raw := splitRoute(strings.TrimSpace(spec))
-		if typ != "*" && !webhook.IsKnownType(typ) {
-			msg := fmt.Sprintf("--forward-to %q: unknown message type %q", spec, typ)
-			if s := suggestType(typ); s != "" {
-				msg += fmt.Sprintf(" (did you mean %s?)", s)
-			}
-			return nil, errors.New(msg)
-		}
-		u, err := normalizeURL(raw)
-		if err != nil {
-			return nil, fmt.Errorf("--forward-to %q: %v", spec, err)
-		}
-		if prev, dup := seen[typ]; dup {
-			what := "message type " + typ
-			if typ == "*" {
-				what = "every other message type (*)"
-			}
-			return nil, fmt.Errorf("--forward-to %q: %s already goes to %s", spec, what, prev)
-		}
-		seen[typ] = u
-		out = append(out, Route{Type: typ, URL: u})
-	}
-	return out, nil
-}
-
-// splitRoute separates "TYPE=URL" into its parts; anything else is a URL for every type.
-// A URL may contain '=' (in its query), so the part before '=' must look like a type name.
-func splitRoute(spec string) (typ, rawURL string) {
-	if rest, ok := strings.CutPrefix(spec, webhook.TypeTranscriptFinal+"="); ok {
-		return webhook.TypeTranscriptFinal, rest
-	}
-	if i := strings.IndexByte(spec, '='); i > 0 && isTypeName(spec[:i]) {
-		return spec[:i], spec[i+1:]
-	}
-	return "*", spec
-}
-
-func isTypeName(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' || r == '*') {
-			return false
-		}
-	}
-	return true
-}
-
-// normalizeURL checks a forward target and returns it in canonical form.
-func normalizeURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("the URL is empty")
-	}
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", fmt.Errorf("not a URL: %v", err)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("scheme %q is not supported: use http:// or https://", u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return "", errors.New("the URL has no host")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("port %q is not a port number", p)
-		}
-	}
-	u.Fragment = ""
-	return u.String(), nil
-}
-
-// suggestType returns the known type closest to a mistyped one, or "".
-func suggestType(typ string) string {
-	best, bestD := "", 4
-	for _, k := range webhook.KnownTypes {
-		if d := editDistance(typ, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
 
 // InterceptFunc sees the developer's server's reply to a message that expects one, after
 // a successful forward, and returns the reply to send: the same, edited, or replaced
@@ -192,6 +66,13 @@ type ForwardOptions struct {
 	// with it. Without a reply (refused, timed out, over MaxResponse) the chain moves on.
 	Raw bool
 
+	// Header is added to every forwarded request, replacing headers of the same name
+	// (--forward-header).
+	Header http.Header
+	// Insecure skips the TLS certificate check of https targets (--forward-insecure). It
+	// applies to the default client only.
+	Insecure bool
+
 	// noRetry turns the resend on a stale kept-alive connection off, for tests that
 	// measure the failure rate it prevents.
 	noRetry bool
@@ -216,6 +97,7 @@ type Forwarder struct {
 	raw          bool
 	noRetry      bool
 	intercept    atomic.Pointer[InterceptFunc]
+	header       http.Header // --forward-header
 }
 
 type route struct {
@@ -239,7 +121,11 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 	if o.Client != nil {
 		client = *o.Client
 	} else {
-		client = http.Client{Transport: newTransport(2 * o.MaxInFlight)}
+		t := newTransport(2 * o.MaxInFlight)
+		if o.Insecure {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for: a self-signed dev server
+		}
+		client = http.Client{Transport: t}
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f := &Forwarder{
@@ -253,6 +139,7 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 		replyTimeout: o.ReplyTimeout,
 		raw:          o.Raw,
 		noRetry:      o.noRetry,
+		header:       o.Header.Clone(),
 	}
 	for _, r := range routes {
 		u, err := url.Parse(r.URL)
@@ -454,6 +341,9 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("cannot build a request to %s: %v", target, err), err)
 	}
 	req.Header = forwardHeader(ev)
+	for k, v := range f.header {
+		req.Header[k] = v
+	}
 	start := time.Now()
 	resp, resent, err := f.send(ctx, req)
 	if err != nil {
@@ -473,7 +363,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		if !errors.Is(err, errTooLarge) {
 			fe = describeTransport(ctx, err, target, resp.StatusCode, latency)
 		} else {
-			fe = failure(webhook.ForwardTooLarge, resp.StatusCode, fmt.Sprintf("reply from %s larger than %s: vapimon stops reading there", target, byteSize(f.maxResp)), err)
+			fe = failure(webhook.ForwardTooLarge, resp.StatusCode, fmt.Sprintf("reply from %s larger than %s: vapimon stops reading there", target, webhook.ByteSize(f.maxResp)), err)
 		}
 		f.health(ev.Seq, target, resp.StatusCode, latency, fe)
 		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, fe
@@ -488,7 +378,7 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		if loc == "" {
 			loc = "(no Location)"
 		}
-		unusable = failure(webhook.ForwardRedirect, resp.StatusCode, fmt.Sprintf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, printable(loc, 200)), nil)
+		unusable = failure(webhook.ForwardRedirect, resp.StatusCode, fmt.Sprintf("HTTP %d from %s: redirected to %s: vapimon does not follow redirects", resp.StatusCode, target, sanitize.Line(loc, 200)), nil)
 	case expects:
 		warnings, unusable = f.checkReply(ev.Msg, target, &reply)
 	}
@@ -578,7 +468,7 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 	if len(bytes.TrimSpace(reply.Body)) == 0 {
 		return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind), nil)
 	}
-	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, printable(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
+	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, sanitize.Line(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
 }
 
 // replyNote is the operator-facing note on a forwarded reply: its warnings, a resend,
@@ -586,7 +476,7 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 func replyNote(warnings []string, resent bool, rawErr error) string {
 	var parts []string
 	if len(warnings) > 0 {
-		parts = append(parts, "warning: "+printable(strings.Join(warnings, "; "), 300))
+		parts = append(parts, "warning: "+sanitize.Line(strings.Join(warnings, "; "), 300))
 	}
 	if resent {
 		parts = append(parts, "resent once on a new connection (your server had closed the kept-alive one)")
@@ -743,7 +633,7 @@ func failure(kind webhook.ForwardFailure, status int, msg string, err error) *we
 func describeTransport(ctx context.Context, err error, target string, status int, took time.Duration) *webhook.ForwardError {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return failure(webhook.ForwardTimeout, status, fmt.Sprintf("no reply from %s within %s", target, roundDuration(took)), err)
+		return failure(webhook.ForwardTimeout, status, fmt.Sprintf("no reply from %s within %s", target, webhook.RoundDuration(took)), err)
 	case errors.Is(err, context.Canceled):
 		return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s cancelled", target), err)
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -753,40 +643,20 @@ func describeTransport(ctx context.Context, err error, target string, status int
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return failure(webhook.ForwardDNS, status, fmt.Sprintf("cannot resolve %s: %s", printable(dnsErr.Name, 100), printable(dnsErr.Err, 100)), err)
+		return failure(webhook.ForwardDNS, status, fmt.Sprintf("cannot resolve %s: %s", sanitize.Line(dnsErr.Name, 100), sanitize.Line(dnsErr.Err, 100)), err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s failed: %s", target, printable(err.Error(), 200)), err)
+	return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s failed: %s", target, sanitize.Line(err.Error(), 200)), err)
 }
 
 // snippet quotes the start of a body for an error message, made safe for a terminal.
 func snippet(body []byte) string {
-	s := printable(string(body[:min(len(body), 200)]), 120)
+	s := sanitize.Line(string(body[:min(len(body), 200)]), 120)
 	if s == "" {
 		return ""
 	}
 	return ": " + s
-}
-
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d >= time.Millisecond:
-		return d.Round(time.Millisecond)
-	}
-	return d
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // Bodies keep odd spacing and key order on purpose: they must arrive byte for byte.
@@ -59,30 +60,6 @@ func newEvent(t testing.TB, body string) *webhook.Event {
 	}
 }
 
-// captured is what a test server saw.
-type captured struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-// recordingServer answers with status, header and body, and sends each request it sees.
-func recordingServer(t *testing.T, status int, header http.Header, body string) (*httptest.Server, <-chan captured) {
-	t.Helper()
-	ch := make(chan captured, 16)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		ch <- captured{r.Method, r.URL.RequestURI(), r.Header.Clone(), b}
-		for k, vs := range header {
-			w.Header()[k] = vs
-		}
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, ch
-}
-
 func healthOf(t *testing.T, sub <-chan any) webhook.ForwardHealth {
 	t.Helper()
 	select {
@@ -98,54 +75,9 @@ func healthOf(t *testing.T, sub <-chan any) webhook.ForwardHealth {
 	return webhook.ForwardHealth{}
 }
 
-func TestParseRoutes(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		specs   []string
-		want    []Route
-		wantErr string
-	}{
-		{"bare host gets http", []string{"localhost:3000"}, []Route{{"*", "http://localhost:3000"}}, ""},
-		{"typed routes", []string{"tool-calls=http://localhost:3000/tools", "*=https://dev.example.com/webhook"},
-			[]Route{{"tool-calls", "http://localhost:3000/tools"}, {"*", "https://dev.example.com/webhook"}}, ""},
-		{"query with =", []string{"http://localhost:3000/hook?token=a=b"}, []Route{{"*", "http://localhost:3000/hook?token=a=b"}}, ""},
-		{"typed, no scheme", []string{"status-update=127.0.0.1:8080/s"}, []Route{{"status-update", "http://127.0.0.1:8080/s"}}, ""},
-		{"literal final transcript", []string{`transcript[transcriptType="final"]=localhost:9/t`}, []Route{{`transcript[transcriptType="final"]`, "http://localhost:9/t"}}, ""},
-		{"fragment dropped", []string{"HTTP://localhost:3000/x#frag"}, []Route{{"*", "http://localhost:3000/x"}}, ""},
-		{"typo in type", []string{"tool-call=http://localhost:3000"}, nil, `--forward-to "tool-call=http://localhost:3000": unknown message type "tool-call" (did you mean tool-calls?)`},
-		{"unknown type", []string{"banana=http://localhost:3000"}, nil, `--forward-to "banana=http://localhost:3000": unknown message type "banana"`},
-		{"scheme", []string{"ftp://localhost/x"}, nil, `--forward-to "ftp://localhost/x": scheme "ftp" is not supported: use http:// or https://`},
-		{"empty", []string{"tool-calls="}, nil, `--forward-to "tool-calls=": the URL is empty`},
-		{"no host", []string{"http://:3000/x"}, nil, `--forward-to "http://:3000/x": the URL has no host`},
-		{"bad port", []string{"localhost:99999"}, nil, `--forward-to "localhost:99999": port "99999" is not a port number`},
-		{"not a URL", []string{"http://local host/"}, nil, `--forward-to "http://local host/": not a URL: invalid character " " in host name`},
-		{"two catch-alls", []string{"localhost:1", "localhost:2"}, nil, `--forward-to "localhost:2": every other message type (*) already goes to http://localhost:1`},
-		{"same type twice", []string{"tool-calls=localhost:1", "tool-calls=localhost:2"}, nil, `--forward-to "tool-calls=localhost:2": message type tool-calls already goes to http://localhost:1`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := ParseRoutes(tt.specs)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant    %s", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Errorf("routes = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestForwardCarriesRequestExactly(t *testing.T) {
 	t.Parallel()
-	srv, seen := recordingServer(t, http.StatusOK, http.Header{
+	srv, seen := webhooktest.Server(t, http.StatusOK, http.Header{
 		"Content-Type": {"application/json"},
 		"X-Server":     {"dev"},
 		"Connection":   {"X-Server-Hop"},
@@ -161,11 +93,11 @@ func TestForwardCarriesRequestExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := <-seen
-	if got.method != http.MethodPost || got.path != "/vapi" {
-		t.Errorf("request line = %s %s, want POST /vapi (the route has no path, so Vapi's is kept)", got.method, got.path)
+	if got.Method != http.MethodPost || got.Path != "/vapi" {
+		t.Errorf("request line = %s %s, want POST /vapi (the route has no path, so Vapi's is kept)", got.Method, got.Path)
 	}
-	if string(got.body) != toolCallsBody {
-		t.Errorf("body changed:\n got %q\nwant %q", got.body, toolCallsBody)
+	if string(got.Body) != toolCallsBody {
+		t.Errorf("body changed:\n got %q\nwant %q", got.Body, toolCallsBody)
 	}
 	wantHeader := map[string]string{
 		"Content-Type":      "application/json; charset=utf-8",
@@ -178,12 +110,12 @@ func TestForwardCarriesRequestExactly(t *testing.T) {
 		"Content-Length":    fmt.Sprint(len(toolCallsBody)),
 	}
 	for k, v := range wantHeader {
-		if g := got.header.Get(k); g != v {
+		if g := got.Header.Get(k); g != v {
 			t.Errorf("header %s = %q, want %q", k, g, v)
 		}
 	}
 	for _, k := range []string{"X-Hop", "Keep-Alive", "Accept-Encoding"} {
-		if g := got.header.Get(k); g != "" {
+		if g := got.Header.Get(k); g != "" {
 			t.Errorf("header %s = %q reached the server; it should have been dropped", k, g)
 		}
 	}
@@ -219,7 +151,7 @@ func TestForwardHeaderEdges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, seen := recordingServer(t, 200, nil, "{}")
+			srv, seen := webhooktest.Server(t, 200, nil, "{}")
 			ev := newEvent(t, statusUpdateBody)
 			if tt.prior != nil {
 				ev.WireHeader["X-Forwarded-For"] = tt.prior
@@ -231,14 +163,14 @@ func TestForwardHeaderEdges(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := <-seen
-			if got.path != "/hook" {
-				t.Errorf("path = %q, want the route's /hook", got.path)
+			if got.Path != "/hook" {
+				t.Errorf("path = %q, want the route's /hook", got.Path)
 			}
-			if g := got.header.Get("X-Forwarded-For"); g != tt.wantXFF {
+			if g := got.Header.Get("X-Forwarded-For"); g != tt.wantXFF {
 				t.Errorf("X-Forwarded-For = %q, want %q", g, tt.wantXFF)
 			}
-			_, ok := got.header["User-Agent"]
-			if g := got.header.Get("User-Agent"); g != tt.wantUA || ok != tt.wantUAOK {
+			_, ok := got.Header["User-Agent"]
+			if g := got.Header.Get("User-Agent"); g != tt.wantUA || ok != tt.wantUAOK {
 				t.Errorf("User-Agent = %q (present %v), want %q (present %v)", g, ok, tt.wantUA, tt.wantUAOK)
 			}
 		})
@@ -247,14 +179,14 @@ func TestForwardHeaderEdges(t *testing.T) {
 
 func TestForwardRoutesByType(t *testing.T) {
 	t.Parallel()
-	tools, toolsSeen := recordingServer(t, 200, nil, toolCallsReply)
-	rest, restSeen := recordingServer(t, 200, nil, "{}")
-	transcripts, trSeen := recordingServer(t, 200, nil, "{}")
+	tools, toolsSeen := webhooktest.Server(t, 200, nil, toolCallsReply)
+	rest, restSeen := webhooktest.Server(t, 200, nil, "{}")
+	transcripts, trSeen := webhooktest.Server(t, 200, nil, "{}")
 	f := NewForwarder([]Route{{"tool-calls", tools.URL + "/tools"}, {"transcript", transcripts.URL}, {"*", rest.URL + "/webhook"}}, ForwardOptions{})
 
 	tests := []struct {
 		body     string
-		seen     <-chan captured
+		seen     <-chan webhooktest.Request
 		wantPath string
 	}{
 		{toolCallsBody, toolsSeen, "/tools"},
@@ -269,8 +201,8 @@ func TestForwardRoutesByType(t *testing.T) {
 		}
 		select {
 		case got := <-tt.seen:
-			if got.path != tt.wantPath {
-				t.Errorf("%s went to %s, want %s", ev.Type(), got.path, tt.wantPath)
+			if got.Path != tt.wantPath {
+				t.Errorf("%s went to %s, want %s", ev.Type(), got.Path, tt.wantPath)
 			}
 		default:
 			t.Errorf("%s did not reach its route", ev.Type())
@@ -288,18 +220,6 @@ func TestForwardRoutesByType(t *testing.T) {
 	if got := f.Describe(); got != "tool-calls → "+tools.URL+"/tools, transcript → "+transcripts.URL+", * → "+rest.URL+"/webhook" {
 		t.Errorf("Describe = %q", got)
 	}
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // checkKind fails unless err is a *webhook.ForwardError of kind want (with the status the
@@ -348,7 +268,7 @@ func TestForwardFailuresMoveTheChainOn(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	down := "http://" + closedPort(t) + "/tools"
+	down := "http://" + webhooktest.FreeAddr(t) + "/tools"
 
 	tests := []struct {
 		name, url  string
@@ -533,7 +453,7 @@ func TestForwardConcurrencyCapFailsFast(t *testing.T) {
 func TestForwardInformational(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{200, 500} {
-		srv, seen := recordingServer(t, status, nil, "not json, and that is fine")
+		srv, seen := webhooktest.Server(t, status, nil, "not json, and that is fine")
 		reply, err := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{}).Respond(context.Background(), newEvent(t, statusUpdateBody))
 		if err != nil {
 			t.Errorf("HTTP %d to status-update: %v (the handler acknowledges informational messages itself)", status, err)
@@ -541,8 +461,8 @@ func TestForwardInformational(t *testing.T) {
 		if reply.Status != status || string(reply.Body) != "not json, and that is fine" {
 			t.Errorf("reply = %d %q", reply.Status, reply.Body)
 		}
-		if got := <-seen; string(got.body) != statusUpdateBody {
-			t.Errorf("body = %q", got.body)
+		if got := <-seen; string(got.Body) != statusUpdateBody {
+			t.Errorf("body = %q", got.Body)
 		}
 	}
 }
@@ -561,16 +481,10 @@ func TestForwardReplyChecksByType(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, _ := recordingServer(t, 200, nil, tt.reply)
+			srv, _ := webhooktest.Server(t, 200, nil, tt.reply)
 			reply, err := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{}).Respond(context.Background(), newEvent(t, tt.body))
-			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-					t.Errorf("err = %v, want prefix %q", err, tt.wantErr)
-				}
+			if webhooktest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !strings.HasPrefix(reply.Note, tt.wantNote) || (tt.wantNote == "" && reply.Note != "") {
 				t.Errorf("note = %q, want prefix %q", reply.Note, tt.wantNote)
@@ -584,7 +498,7 @@ func TestForwardReplyChecksByType(t *testing.T) {
 
 func TestForwardIntercept(t *testing.T) {
 	t.Parallel()
-	srv, _ := recordingServer(t, 200, http.Header{"Content-Type": {"application/json"}}, toolCallsReply)
+	srv, _ := webhooktest.Server(t, 200, http.Header{"Content-Type": {"application/json"}}, toolCallsReply)
 	var calls atomic.Int32
 	edited := `{"results":[{"toolCallId":"call_1","result":"edited by the operator"}]}`
 	f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{Intercept: func(ctx context.Context, ev *webhook.Event, r webhook.Reply) (webhook.Reply, error) {
@@ -654,7 +568,7 @@ func TestForwardLeavesTimeForOthers(t *testing.T) {
 
 func TestForwardInterceptGetsTheWholeDeadline(t *testing.T) {
 	t.Parallel()
-	srv, _ := recordingServer(t, 200, http.Header{"Content-Type": {"application/json"}}, toolCallsReply)
+	srv, _ := webhooktest.Server(t, 200, http.Header{"Content-Type": {"application/json"}}, toolCallsReply)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	want, _ := ctx.Deadline()
@@ -902,7 +816,7 @@ func TestForwardPassesA2xxWithAUsableBodyUnchanged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			hdr := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "X-Request-Id": {"r-42"}}
-			srv, _ := recordingServer(t, tt.status, hdr, tt.reply)
+			srv, _ := webhooktest.Server(t, tt.status, hdr, tt.reply)
 			f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{})
 			reply, err := f.Respond(context.Background(), newEvent(t, tt.body))
 			if err != nil {
@@ -944,7 +858,7 @@ func TestForwardRaw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, _ := recordingServer(t, tt.status, tt.header, tt.reply)
+			srv, _ := webhooktest.Server(t, tt.status, tt.header, tt.reply)
 			bus := webhook.NewBus()
 			sub := bus.Subscribe(4)
 			f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{Raw: true, Bus: bus})
@@ -966,7 +880,7 @@ func TestForwardRaw(t *testing.T) {
 	}
 	t.Run("no reply at all still falls back", func(t *testing.T) {
 		t.Parallel()
-		f := NewForwarder([]Route{{"*", "http://" + closedPort(t)}}, ForwardOptions{Raw: true})
+		f := NewForwarder([]Route{{"*", "http://" + webhooktest.FreeAddr(t)}}, ForwardOptions{Raw: true})
 		if _, err := f.Respond(context.Background(), newEvent(t, toolCallsBody)); err == nil || !strings.Contains(err.Error(), "connection refused") {
 			t.Errorf("err = %v: with nothing to pass on, the chain must move on", err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"golang.ngrok.com/ngrok/v2"
 
+	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -348,12 +349,12 @@ func explainNgrok(err error, subject string) string {
 		if subject != "" {
 			what += " " + subject
 		}
-		return fmt.Sprintf("%s (%s): %s", what, code, printable(msg, 200))
+		return fmt.Sprintf("%s (%s): %s", what, code, sanitize.Line(msg, 200))
 	}
 
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return fmt.Sprintf("cannot resolve %s (no network?)", printable(dnsErr.Name, 100))
+		return fmt.Sprintf("cannot resolve %s (no network?)", sanitize.Line(dnsErr.Name, 100))
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
@@ -377,13 +378,13 @@ func explainNgrok(err error, subject string) string {
 		verifyErr *tls.CertificateVerificationError
 	)
 	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &verifyErr) {
-		return "cannot verify ngrok's TLS certificate (is a proxy intercepting TLS?): " + printable(err.Error(), 200)
+		return "cannot verify ngrok's TLS certificate (is a proxy intercepting TLS?): " + sanitize.Line(err.Error(), 200)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "connect abandoned"
 	}
 	if subject != "" {
-		return fmt.Sprintf("ngrok refused %s: %s", subject, printable(err.Error(), 200))
+		return fmt.Sprintf("ngrok refused %s: %s", subject, sanitize.Line(err.Error(), 200))
 	}
-	return "ngrok: " + printable(err.Error(), 200)
+	return "ngrok: " + sanitize.Line(err.Error(), 200)
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // The ngrok tests count goroutines, so they do not run in parallel with anything.
@@ -18,7 +20,7 @@ import (
 func TestListenNgrokUnreachable(t *testing.T) {
 	base := goroutines()
 	st := newStatusLog()
-	addr := closedPort(t) // not 127.0.0.1:1: on a shared machine something may listen there
+	addr := webhooktest.FreeAddr(t) // not 127.0.0.1:1: on a shared machine something may listen there
 	start := time.Now()
 	tun, err := ListenNgrok(context.Background(), NgrokOptions{
 		Authtoken:      "test-token",
@@ -88,7 +90,7 @@ func TestListenNgrokCancelled(t *testing.T) {
 			}
 		}
 	}()
-	_, err := ListenNgrok(ctx, NgrokOptions{Authtoken: "x", ConnectURL: closedPort(t), ConnectTimeout: time.Minute, OnStatus: st.on})
+	_, err := ListenNgrok(ctx, NgrokOptions{Authtoken: "x", ConnectURL: webhooktest.FreeAddr(t), ConnectTimeout: time.Minute, OnStatus: st.on})
 	if err == nil || !strings.Contains(err.Error(), "connect abandoned: context canceled") {
 		t.Fatalf("error = %v, want connect abandoned", err)
 	}

@@ -148,7 +148,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	var responders []webhook.Responder
 	st := webhook.Status{}
 	if len(cfg.Forward.Routes) > 0 {
-		s.forward = NewForwarder(cfg.Forward.Routes, ForwardOptions{Bus: s.bus, ReplyTimeout: cfg.Forward.Timeout, Raw: cfg.Forward.Raw})
+		s.forward = NewForwarder(cfg.Forward.Routes, ForwardOptions{Bus: s.bus, ReplyTimeout: cfg.Forward.Timeout, Raw: cfg.Forward.Raw, Header: cfg.Forward.Header, Insecure: cfg.Forward.Insecure})
 		responders = append(responders, s.forward)
 		st.Forward = s.forward.Describe()
 	}
@@ -175,6 +175,9 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	st.Mode = cfg.Mode
 	st.AuthMode, st.Auth = cfg.Auth.Mode, cfg.Auth.Describe()
 	st.Warnings = cfg.warnings()
+	if w := cfg.staleTapesWarning(time.Now()); w != "" {
+		st.Warnings = append(st.Warnings, w)
+	}
 	st.ToolTimeout = cfg.ToolTimeout
 	if s.tape != nil {
 		st.Tape = s.tape.Path()
@@ -191,6 +194,9 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	if s.tape != nil {
 		s.tapeCount = newTapeCounter(s.tape)
 		rec = s.tapeCount
+		if len(cfg.RecordOnly) > 0 {
+			rec = recordOnly{rec: rec, filter: webhook.TypeFilter{Only: cfg.RecordOnly}}
+		}
 	}
 	s.handler = webhook.NewHandler(webhook.Config{
 		Verifier:    verifier,
@@ -347,13 +353,7 @@ func (s *Session) openTunnel(ctx context.Context, st *webhook.Status) (Tunnel, e
 	if t.ngrokOptions != nil {
 		lc.Ngrok = t.ngrokOptions(lc.Ngrok)
 	}
-	if t.TrafficPolicyFile != "" {
-		b, err := os.ReadFile(t.TrafficPolicyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--traffic-policy: %w", err)
-		}
-		lc.Ngrok.TrafficPolicy = string(b)
-	}
+	lc.Ngrok.TrafficPolicy = t.trafficPolicy // read and checked by Config.check
 	tun, where, err := ResolveListen(ctx, lc)
 	if err != nil {
 		return nil, err
@@ -434,7 +434,7 @@ func (s *Session) StreamJSON(w io.Writer) {
 		err := fmt.Errorf("headless output stopped")
 		defer func() { s.output <- err }()
 		defer s.RecoverPanic("headless output")
-		err = webhook.WriteHeadless(context.Background(), w, sub, s.bus)
+		err = webhook.WriteHeadlessWith(context.Background(), w, sub, s.bus, s.cfg.Headless)
 	}()
 	printBanner(s.say, st)
 	for _, w := range st.Warnings {

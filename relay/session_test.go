@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,30 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
-
-// lockedBuffer is a bytes.Buffer safe to write from the session's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testConfig is a local session writing its tape and log into a temp dir.
 func testConfig(t *testing.T) Config {
@@ -52,23 +33,12 @@ func testConfig(t *testing.T) Config {
 	}
 }
 
-func post(t *testing.T, url, body string) (int, string) {
-	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // TestSessionLifecycle: a session built from plain data listens, answers, records, shows
 // its status as typed fields and JSON lines, and on Shutdown flushes the tape and closes
 // the bus; the summary counts what is on the tape.
 func TestSessionLifecycle(t *testing.T) {
 	t.Parallel()
-	var stderr lockedBuffer
+	var stderr webhooktest.Buffer
 	cfg := testConfig(t)
 	cfg.Addr = "0.0.0.0:0"
 	cfg.Mode = webhook.ModeDemo
@@ -78,7 +48,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out webhooktest.Buffer
 	s.StreamJSON(&out)
 	st := s.Status()
 	if !strings.HasPrefix(st.ListenURL, "http://127.0.0.1:") || st.Tunnel != webhook.TunnelOff || st.Mode != webhook.ModeDemo ||
@@ -94,7 +64,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if s.Forwarding() {
 		t.Error("Forwarding without routes")
 	}
-	code, reply := post(t, st.ListenURL+"/vapi", toolCallsBody)
+	code, reply := webhooktest.Post(t, st.ListenURL+"/vapi", toolCallsBody)
 	if code != 200 || !strings.Contains(reply, `"toolCallId":"call_1"`) {
 		t.Errorf("HTTP %d %s, want the fallback for call_1", code, reply)
 	}
@@ -248,12 +218,12 @@ func TestSessionIntercept(t *testing.T) {
 		t.Fatalf("forwarding %v intercepting %v forward %q", s.Forwarding(), s.Intercepting(), s.Status().Forward)
 	}
 	url := s.Status().ListenURL + "/vapi"
-	post(t, url, toolCallsBody)
+	webhooktest.Post(t, url, toolCallsBody)
 	if len(reviewed) != 1 {
 		t.Errorf("%d reviews with interception on, want 1", len(reviewed))
 	}
 	s.SetIntercepting(false)
-	post(t, url, toolCallsBody)
+	webhooktest.Post(t, url, toolCallsBody)
 	if len(reviewed) != 1 || s.Intercepting() {
 		t.Errorf("%d reviews after turning it off, want still 1", len(reviewed))
 	}
@@ -299,7 +269,7 @@ func TestSessionLogInStateDir(t *testing.T) {
 func TestSessionServesWhileNgrokConnects(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	dead := closedPort(t)
+	dead := webhooktest.FreeAddr(t)
 	cfg.Tunnel = TunnelConfig{Authtoken: "tok", ngrokOptions: func(o NgrokOptions) NgrokOptions {
 		o.ConnectURL, o.ConnectTimeout = dead, time.Hour
 		return o
@@ -312,7 +282,7 @@ func TestSessionServesWhileNgrokConnects(t *testing.T) {
 	if st.Tunnel != webhook.TunnelConnecting || st.PublicURL != "" || !strings.Contains(st.TunnelNote, "meanwhile listening locally on "+st.ListenURL) {
 		t.Errorf("status = %+v", st)
 	}
-	code, reply := post(t, st.ListenURL+"/vapi", toolCallsBody)
+	code, reply := webhooktest.Post(t, st.ListenURL+"/vapi", toolCallsBody)
 	if code != 200 || !strings.Contains(reply, `"toolCallId":"call_1"`) {
 		t.Errorf("HTTP %d %s, want the fallback for call_1", code, reply)
 	}
@@ -330,7 +300,7 @@ func TestSessionGoesOnlineLater(t *testing.T) {
 	t.Parallel()
 	edge := newFakeEdge(t, "")
 	cfg := testConfig(t)
-	var stderr lockedBuffer
+	var stderr webhooktest.Buffer
 	cfg.Stderr = &stderr
 	cfg.Tunnel = TunnelConfig{Authtoken: "tok", ngrokOptions: edge.options}
 	s := NewSession(cfg)
@@ -338,7 +308,7 @@ func TestSessionGoesOnlineLater(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out webhooktest.Buffer
 	s.StreamJSON(&out)
 	deadline := time.After(20 * time.Second)
 	for online := false; !online; {

@@ -161,3 +161,26 @@ func (s *Session) close() {
 	}
 	s.bus.Close()
 }
+
+// RunFront runs a front end over the started session until it returns, with feed (when
+// not nil: the demo's or the simulator's player) beside it, then stops the feed and shuts
+// the session down, hurrying when HurryOf(ctx) says so. feed must return when its context
+// ends; a panic in it is reported and ends the session like a front end's failure would.
+func (s *Session) RunFront(ctx context.Context, front func(context.Context) error, feed func(context.Context, *Session)) error {
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		defer s.RecoverPanic("demo player")
+		if feed != nil {
+			feed(feedCtx, s)
+		}
+	}()
+	err := s.RunUI(ctx, front)
+	stopFeed()
+	<-fed
+	if serr := s.Shutdown(HurryOf(ctx)); err == nil {
+		err = serr
+	}
+	return err
+}

@@ -86,30 +86,16 @@ func tapeSummary(path string, c *tapeCounter, closeErr error, replayHint bool) s
 		}
 		return s
 	}
-	s := fmt.Sprintf("vapimon: tape incomplete: %s of %s could not be written to %s", thousands(failed), Count(n, "request"), path)
+	s := fmt.Sprintf("vapimon: tape incomplete: %s of %s could not be written to %s", webhook.Thousands(failed), Count(n, "request"), path)
 	if lastErr != "" {
 		s += " (last error: " + lastErr + ")"
 	}
-	s += fmt.Sprintf("; %s recorded in full", thousands(n-failed))
+	s += fmt.Sprintf("; %s recorded in full", webhook.Thousands(n-failed))
 	if closeErr != nil {
 		s += "; closing it failed too: " + closeErr.Error()
 	}
 	return s
 }
 
-// Count is "1 request", "2,000 requests", for the lines printed at exit.
-func Count(n uint64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return thousands(n) + " " + what + "s"
-}
-
-// thousands formats n with comma separators: 1588 → "1,588".
-func thousands(n uint64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// Count is webhook.Count, for the lines printed at exit.
+func Count(n uint64, what string) string { return webhook.Count(n, what) }

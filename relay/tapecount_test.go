@@ -57,7 +57,7 @@ func TestTapeCounter(t *testing.T) {
 	if ok := tapeSummary("t.jsonl", newTapeCounter(rec), nil, true); ok != "vapimon: tape saved: 0 requests in t.jsonl" {
 		t.Errorf("empty tape summary = %q", ok)
 	}
-	if s := thousands(1588); s != "1,588" {
-		t.Errorf("thousands(1588) = %q", s)
+	if s := webhook.Thousands(1588); s != "1,588" {
+		t.Errorf("webhook.Thousands(1588) = %q", s)
 	}
 }

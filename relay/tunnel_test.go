@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 func TestListenLocal(t *testing.T) {
@@ -84,14 +85,8 @@ func TestResolveListenLocalModes(t *testing.T) {
 			t.Parallel()
 			tt.cfg.Addr = "127.0.0.1:0"
 			tun, st, err := ResolveListen(context.Background(), tt.cfg)
-			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want prefix %q", err, tt.wantErr)
-				}
+			if webhooktest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			defer tun.Close()
 			local := "http://" + tun.Listener().Addr().String()
@@ -146,7 +141,7 @@ func TestResolveListenEveryInterface(t *testing.T) {
 
 func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 	base := goroutines()
-	addr := closedPort(t)
+	addr := webhooktest.FreeAddr(t)
 	var changes []webhook.Status
 	var mu sync.Mutex
 	tun, st, err := ResolveListen(context.Background(), ListenConfig{
@@ -265,76 +260,6 @@ func assertServes(t *testing.T, tun Tunnel, url string) {
 	defer resp.Body.Close()
 	if b, _ := io.ReadAll(resp.Body); string(b) != "hello" {
 		t.Errorf("GET %s = %q", url, b)
-	}
-}
-
-// blockingListener never accepts, and its Close blocks until release is closed (like
-// ngrok's unbind round trip during an outage).
-type blockingListener struct {
-	release chan struct{}
-	closed  chan struct{}
-}
-
-func (l *blockingListener) Accept() (net.Conn, error) { <-l.closed; return nil, net.ErrClosed }
-func (l *blockingListener) Close() error              { <-l.release; close(l.closed); return nil }
-func (l *blockingListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
-func TestFanInCloseDoesNotHang(t *testing.T) {
-	t.Parallel()
-	bl := &blockingListener{release: make(chan struct{}), closed: make(chan struct{})}
-	l := newFanIn(nil, bl)
-	l.wait = 50 * time.Millisecond
-	accepted := make(chan error, 1)
-	go func() {
-		_, err := l.Accept()
-		accepted <- err
-	}()
-	if err := l.Close(); err == nil || !strings.Contains(err.Error(), "did not close within 50ms") {
-		t.Errorf("Close = %v, want a bounded-wait error", err)
-	}
-	if err := <-accepted; !errors.Is(err, net.ErrClosed) {
-		t.Errorf("Accept after Close = %v, want net.ErrClosed", err)
-	}
-	close(bl.release) // let the background close finish
-}
-
-func TestFanInAllInnersDead(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newFanIn(nil, ln)
-	ln.Close() // the inner listener dies on its own
-	if _, err := l.Accept(); err == nil {
-		t.Fatal("Accept succeeded with every inner listener closed")
-	}
-	l.Close()
-}
-
-// failingListener fails every Accept for good.
-type failingListener struct{ net.Listener }
-
-func (failingListener) Accept() (net.Conn, error) {
-	return nil, errors.New("session closed by the edge")
-}
-
-func TestFanInReportsADeadInnerListener(t *testing.T) {
-	t.Parallel()
-	good, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := make(chan string, 1)
-	l := newFanIn(func(i int, err error) { failed <- fmt.Sprintf("%d: %v", i, err) }, good, failingListener{good})
-	defer l.Close()
-	select {
-	case got := <-failed:
-		if got != "1: session closed by the edge" {
-			t.Fatalf("onFail got %q", got)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a dead inner listener was not reported")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 // DefaultVapiBaseURL is Vapi's API; VAPI_BASE_URL overrides it (tests use a fake API).
@@ -62,7 +63,7 @@ type Target struct {
 }
 
 // String is "assistant ID", safe to print.
-func (t Target) String() string { return t.Kind + " " + printable(t.ID, 80) }
+func (t Target) String() string { return t.Kind + " " + sanitize.Line(t.ID, 80) }
 
 // Saved is a resource's server setting before vapimon changed it.
 type Saved struct {
@@ -262,7 +263,7 @@ func (c *VapiClient) restoreOne(ctx context.Context, s Saved) (Restored, error) 
 	_ = json.Unmarshal(obj["server"], &cur)
 	if cur.URL != s.URL {
 		r.Action = "left as is"
-		r.Note = fmt.Sprintf("%s now points at %s, not vapimon's %s: left as is", s.Target, printable(cur.URL, 200), s.URL)
+		r.Note = fmt.Sprintf("%s now points at %s, not vapimon's %s: left as is", s.Target, sanitize.Line(cur.URL, 200), s.URL)
 		return r, nil
 	}
 	if err := c.patchServer(ctx, s, rawOrNull(s.Server)); err != nil {
@@ -399,7 +400,7 @@ func (c *VapiClient) explain(method string, t Target, status int, body []byte) e
 		e.text = fmt.Sprintf("Vapi refused to %s %s (%d)", verb, t, status)
 	}
 	if msg != "" && status != http.StatusUnauthorized {
-		e.text += ": Vapi says " + printable(msg, 300)
+		e.text += ": Vapi says " + sanitize.Line(msg, 300)
 	}
 	return e
 }

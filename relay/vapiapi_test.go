@@ -346,8 +346,10 @@ func TestVapiAPIErrorsInPlainWords(t *testing.T) {
 	}
 }
 
-func TestRestoreLeavesChangedTargetsAlone(t *testing.T) {
-	t.Parallel()
+// pointedAll returns a fake Vapi with the seeded targets all pointed at publicURL, its
+// client, and the state file that remembers what they were.
+func pointedAll(t *testing.T) (*fakeVapi, *VapiClient, string) {
+	t.Helper()
 	api := newFakeVapi(t)
 	seed(api)
 	c := api.client()
@@ -355,6 +357,12 @@ func TestRestoreLeavesChangedTargetsAlone(t *testing.T) {
 	if _, err := c.Point(context.Background(), allTargets, publicURL, state); err != nil {
 		t.Fatal(err)
 	}
+	return api, c, state
+}
+
+func TestRestoreLeavesChangedTargetsAlone(t *testing.T) {
+	t.Parallel()
+	api, c, state := pointedAll(t)
 	// Meanwhile someone points the assistant elsewhere and deletes the tool.
 	api.mu.Lock()
 	api.store["/assistant/asst-1"]["server"] = json.RawMessage(`{"url":"https://colleague.example.com"}`)
@@ -382,13 +390,7 @@ func TestRestoreLeavesChangedTargetsAlone(t *testing.T) {
 
 func TestRestorePartialFailureKeepsTheRest(t *testing.T) {
 	t.Parallel()
-	api := newFakeVapi(t)
-	seed(api)
-	c := api.client()
-	state := filepath.Join(t.TempDir(), "pointed.json")
-	if _, err := c.Point(context.Background(), allTargets, publicURL, state); err != nil {
-		t.Fatal(err)
-	}
+	api, c, state := pointedAll(t)
 	api.fail["PATCH /tool/tool-1"] = struct {
 		status int
 		body   string

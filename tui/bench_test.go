@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -275,5 +276,23 @@ func BenchmarkLoad(b *testing.B) {
 		b.ReportMetric(float64(lm.maxLag.Milliseconds()), "max-lag-ms")
 		b.ReportMetric(float64(dropped), "dropped")
 		b.ReportMetric(float64(lm.seen), "seen")
+	}
+}
+
+// BenchmarkLongCallLine is one more final line in a call that is at its line cap (older
+// lines drop from the front in chunks), with the pane's rows taken after it as the
+// monitor's settle does: the cost per line must not grow with the lines kept.
+func BenchmarkLongCallLine(b *testing.B) {
+	st := NewStyles(true, colorprofile.TrueColor)
+	var tr transcript
+	for i := range maxTranscriptLines {
+		tr.turn("user", base, fmt.Sprint("line ", i, " I would like to book a table for four people tomorrow at eight"))
+	}
+	tr.rows(&st, 90)
+	i := 0
+	for b.Loop() {
+		i++
+		tr.turn("assistant", base, fmt.Sprint("line ", i, " Certainly, let me check what is free tomorrow at eight for four people"))
+		tr.rows(&st, 90)
 	}
 }

@@ -25,6 +25,7 @@ type call struct {
 	first, last    time.Time // first and last event received
 	started, ended time.Time
 	isEnded        bool
+	bySend         bool // every request so far came from vapimon (send, replay): see noteSender
 
 	// controlURL is call.monitor.controlUrl as the latest message carried it (raw: it is
 	// only POSTed to, and shown by host, sanitised); muted* follow the operator's controls.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // TestCallWhoAndIdle checks the calls pane's caller label (number, "web" for a web call,
@@ -38,6 +40,48 @@ func TestCallWhoAndIdle(t *testing.T) {
 			clk.Advance(idleAfter + 30*time.Second)
 			if r := row(); !strings.Contains(r, "idle") || !strings.Contains(r, "0:00") {
 				t.Errorf("calls row %q after 2.5 minutes of silence, want idle with the clock stopped at 0:00", r)
+			}
+		})
+	}
+}
+
+// TestSentCallsEndWhenIdle: a call whose requests all came from vapimon send ends after
+// Options.CallIdle without events; a call Vapi sent stays live (idle), and so does a sent
+// call when CallIdle is zero.
+func TestSentCallsEndWhenIdle(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		ua       string
+		idle     time.Duration
+		wantEnds bool
+	}{
+		{"sent by vapimon", "vapimon/dev", time.Minute, true},
+		{"sent by Vapi", "Vapi/1.0", time.Minute, false},
+		{"sent by vapimon, call-idle 0", "vapimon/dev", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock(base)
+			m := newTestModel(clk, nil)
+			m.opts.CallIdle = tc.idle
+			m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+			ev := event(t, 1, base, `{"message":{"type":"status-update","status":"in-progress","call":{"id":"bbbbbbbb-1"}}}`)
+			ev.Header.Set("User-Agent", tc.ua)
+			m.Update(ev)
+			c := m.calls.byID["bbbbbbbb-1"]
+			clk.Advance(59 * time.Second)
+			m.Update(tickMsg(clk.Now()))
+			if !c.live() {
+				t.Fatal("ended before the idle time")
+			}
+			clk.Advance(2 * time.Second)
+			m.Update(tickMsg(clk.Now()))
+			if c.live() == tc.wantEnds {
+				t.Fatalf("live %v after 61s without events, want ended %v", c.live(), tc.wantEnds)
+			}
+			if tc.wantEnds && (!strings.Contains(c.reason, "sent by vapimon") || !c.ended.Equal(base)) {
+				t.Errorf("reason %q, ended %s: want the idle reason and the time of the last event", c.reason, c.ended)
 			}
 		})
 	}

@@ -7,7 +7,6 @@ package tui
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // fourSecondTool is a tool-calls message whose tool asks Vapi to wait 4 s
@@ -77,17 +77,9 @@ func TestDeadlineFromHandlerWithPromptOpen(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	var out syncBuffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(ctx, Options{Bus: bus}, op, tea.WithInput(inR), tea.WithOutput(&out), tea.WithWindowSize(160, 48))
-	}()
+	_, out, cancel, errc := startRun(t, Options{Bus: bus}, op, tea.WithWindowSize(160, 48))
 	// Waits here are generous (a loaded machine): only the fallback's timing is checked.
-	within(t, 15*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
+	webhooktest.Eventually(t, 15*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 
 	type result struct {
 		at   time.Time
@@ -121,7 +113,7 @@ func TestDeadlineFromHandlerWithPromptOpen(t *testing.T) {
 	if ev.BudgetSource == "" {
 		t.Error("the handler gave no source for the deadline")
 	}
-	within(t, 15*time.Second, "the prompt with the deadline's source", func() bool {
+	webhooktest.Eventually(t, 15*time.Second, "the prompt with the deadline's source", func() bool {
 		return out.Contains("Answer tool call get_weather") && out.Contains(ev.BudgetSource)
 	})
 	var r result
@@ -174,17 +166,5 @@ func TestStatusBarTapeFailures(t *testing.T) {
 	one.ingest(webhook.TapeHealth{Failed: 1, Err: "x"})
 	if s := ansi.Strip(one.statusLines(160)[1]); !strings.Contains(s, "tape 1 write failed ") {
 		t.Errorf("one failure: %q", s)
-	}
-}
-
-// within polls cond until it holds, for at most d.
-func within(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
 	}
 }

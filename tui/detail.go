@@ -26,6 +26,9 @@ type detailView struct {
 	top    int
 	w, h   int
 	callID string // raw call id for the copy key
+	// row is the request a request detail shows, for the resend, edit and copy keys; nil
+	// in other views.
+	row *eventRow
 	// copy returns what the copy key puts on the clipboard when section sec is shown (the
 	// raw bytes: the request, your server's reply, the reply sent) and what it is; nil
 	// when the view has nothing to copy.
@@ -183,7 +186,7 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 // newDetail builds the request detail of row r for an inner width w (rebuilt by SetSize
 // when the width changes).
 func newDetail(st *Styles, r *eventRow, now time.Time, w int) *detailView {
-	d := &detailView{callID: r.callID, marks: map[section]int{}}
+	d := &detailView{callID: r.callID, marks: map[section]int{}, row: r}
 	d.title = fmt.Sprintf("Request #%d · %s", r.seq, r.typ)
 	if r.short != "" {
 		d.title += " · call " + r.short
@@ -206,13 +209,16 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		add(st.TitleFocus.Render(s))
 	}
 	srv := serverLines(st, r)
-	jumps := "  ·  jump: h headers · r request · R reply"
+	jumps := "  ·  jump: h headers · r request · a reply"
 	if len(srv) > 0 {
-		jumps = "  ·  jump: h headers · r request · s your server · R reply"
+		jumps = "  ·  jump: h headers · r request · s your server · a reply"
 	}
 	addW(detailSummary(st, r, now))
 	add(st.Dim.Render("received ") + r.at.Format("2006-01-02 15:04:05.000") + st.Dim.Render(jumps))
 	ev := r.ev
+	if n := resendFrom(r); n > 0 {
+		add(st.Dim.Render(fmt.Sprintf("resent from #%d by vapimon", n)))
+	}
 	if ev == nil {
 		add("")
 		add(st.Warn.Render("This request's body was dropped from memory to stay within limits;"))
@@ -407,8 +413,16 @@ func buildReport(d *detailView, st *Styles, c *call, w int) {
 }
 
 func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.editing != nil {
+		return m.editKey(k)
+	}
 	d := m.detail
 	keys := &m.keys
+	if d.row != nil {
+		if cmd, ok := m.inspectKey(k, d.row); ok {
+			return cmd
+		}
+	}
 	switch {
 	case key.Matches(k, keys.Close):
 		m.detail = nil
@@ -449,8 +463,7 @@ func (m *Model) detailKey(k tea.KeyPressMsg) tea.Cmd {
 			m.setFlash("nothing to copy")
 			return nil
 		}
-		m.setFlash(fmt.Sprintf("copied %s: %d bytes (OSC 52)", what, len(text)))
-		return tea.SetClipboard(text)
+		return m.copyText(what, text)
 	case key.Matches(k, keys.CopyCallID):
 		if d.callID == "" {
 			m.setFlash("no call id")

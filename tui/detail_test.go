@@ -123,7 +123,7 @@ func TestForwardResultShown(t *testing.T) {
 			if !strings.Contains(ansi.Strip(m.detail.lines[0]), "200 · ") {
 				t.Errorf("first line is not the summary: %q", ansi.Strip(m.detail.lines[0]))
 			}
-			for _, k := range []struct{ key, want string }{{"R", "Reply: HTTP 200"}, {"r", "Request body"}, {"h", "Headers"}} {
+			for _, k := range []struct{ key, want string }{{"a", "Reply: HTTP 200"}, {"r", "Request body"}, {"h", "Headers"}} {
 				m.Update(press(k.key))
 				if top := ansi.Strip(m.detail.View()[0]); !strings.HasPrefix(top, k.want) {
 					t.Errorf("after %s the view starts with %q, want %q", k.key, top, k.want)

@@ -6,37 +6,12 @@ import (
 
 	"github.com/charmbracelet/colorprofile"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 func TestEditor(t *testing.T) {
 	t.Parallel()
-	k := func(s string) tea.KeyPressMsg {
-		switch s {
-		case "left":
-			return tea.KeyPressMsg{Code: tea.KeyLeft}
-		case "right":
-			return tea.KeyPressMsg{Code: tea.KeyRight}
-		case "up":
-			return tea.KeyPressMsg{Code: tea.KeyUp}
-		case "down":
-			return tea.KeyPressMsg{Code: tea.KeyDown}
-		case "home":
-			return tea.KeyPressMsg{Code: tea.KeyHome}
-		case "end":
-			return tea.KeyPressMsg{Code: tea.KeyEnd}
-		case "backspace":
-			return tea.KeyPressMsg{Code: tea.KeyBackspace}
-		case "delete":
-			return tea.KeyPressMsg{Code: tea.KeyDelete}
-		case "space":
-			return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-		case "ctrl+w", "ctrl+u", "ctrl+k":
-			return tea.KeyPressMsg{Code: rune(s[5]), Mod: tea.ModCtrl}
-		}
-		return tea.KeyPressMsg{Code: []rune(s)[0], Text: s}
-	}
+	k := press
 	tests := []struct {
 		name  string
 		multi bool

@@ -35,6 +35,9 @@ type eventRow struct {
 	offline  bool                   // replayed from a tape: the outcome comes when the replay reaches it
 	size     int
 	search   string // lower-case text the filter looks in
+	// msgType and kind are the message's type as sent and its normalised kind (raw), for
+	// the type filter (--hide, --only, H).
+	msgType, kind string
 }
 
 // lostOutcome reports whether the outcome should have been seen by now (the bus dropped it).
@@ -104,10 +107,14 @@ func newEventRow(ev *webhook.Event) *eventRow {
 	}
 	if ev.Msg != nil {
 		r.typ = sanitize.Line(ev.Msg.Type, 60)
+		r.msgType, r.kind = ev.Msg.Type, ev.Msg.Kind
 		r.callID = ev.Msg.Call.ID
 		r.short = shortID(sanitize.Line(r.callID, 200))
 		if ev.Rejected == "" {
 			r.summary = summarize(ev.Msg)
+		}
+		if n := resendFrom(r); n > 0 {
+			r.summary = fmt.Sprintf("↻ resent from #%d · %s", n, r.summary)
 		}
 	}
 	r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
@@ -220,6 +227,13 @@ type eventsPane struct {
 	fFilter  string
 	fVersion uint64
 	fRows    []*eventRow
+	// types is the type filter (hide.go); typesGen counts its changes, fTypes is the
+	// count fRows was built for.
+	types            webhook.TypeFilter
+	typesGen, fTypes uint64
+	// hidden is how many rows the type filter leaves out (without a text filter; settle
+	// counts it, the title shows it).
+	hidden int
 }
 
 // SetSize sets the inner size of the pane.
@@ -228,17 +242,17 @@ func (p *eventsPane) SetSize(w, h int) { p.w, p.h = w, h }
 // visible returns the rows matching filter (all rows when it is empty) as an accessor, so
 // the unfiltered case allocates nothing.
 func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventRow) {
-	if filter == "" {
+	if filter == "" && !p.types.Active() {
 		return l.len(), l.at
 	}
-	if p.fFilter != filter || p.fVersion != l.version {
+	if p.fFilter != filter || p.fVersion != l.version || p.fTypes != p.typesGen {
 		p.fRows = p.fRows[:0]
 		for i := 0; i < l.len(); i++ {
-			if r := l.at(i); strings.Contains(r.search, filter) {
+			if r := l.at(i); strings.Contains(r.search, filter) && p.showsRow(r) {
 				p.fRows = append(p.fRows, r)
 			}
 		}
-		p.fFilter, p.fVersion = filter, l.version
+		p.fFilter, p.fVersion, p.fTypes = filter, l.version, p.typesGen
 	}
 	return len(p.fRows), func(i int) *eventRow { return p.fRows[i] }
 }
@@ -353,6 +367,9 @@ func (m *Model) eventsTitle() string {
 	}
 	if m.filter != "" {
 		t += " · filter " + m.filterEd.Value()
+	}
+	if m.eventsP.hidden > 0 {
+		t += fmt.Sprintf(" · %d hidden (H)", m.eventsP.hidden)
 	}
 	if !m.eventsP.follow {
 		t += " · paused (f follows)"

@@ -55,7 +55,7 @@ func TestHelpAndEmptyState(t *testing.T) {
 	}
 	m.Update(press("?"))
 	s := screen(m)
-	for _, want := range []string{"y   copy JSON", "c   copy call id", "r request body", "R reply", "s your server", "h headers"} {
+	for _, want := range []string{"y   copy JSON", "c   copy call id", "r request body", "a reply", "resend (fresh ids)", "copy as curl", "s your server", "h headers"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("help lacks %q:\n%s", want, s)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
 	"github.com/vapimon/vapimon/webhook/vapischema"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // syncMsg is ignored by the model; sending it waits until every earlier message has been
@@ -291,7 +292,7 @@ func TestFlowIntercept(t *testing.T) {
 			if r.err != nil {
 				t.Fatalf("Intercept: %v", r.err)
 			}
-			if r.rep.Source != tt.source || !jsonEqual(t, r.rep.Body, []byte(tt.want)) {
+			if r.rep.Source != tt.source || !webhooktest.JSONEqual(t, r.rep.Body, []byte(tt.want)) {
 				t.Errorf("reply from %s = %s, want from %s: %s", r.rep.Source, r.rep.Body, tt.source, tt.want)
 			}
 			// The handler writes it and publishes the outcome.
@@ -400,7 +401,7 @@ func TestFlowInterceptThroughForwarder(t *testing.T) {
 		t.Fatalf("Respond: %v", r.err)
 	}
 	want := `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"typed instead"}]}`
-	if r.rep.Source != webhook.SourceOperator || !jsonEqual(t, r.rep.Body, []byte(want)) {
+	if r.rep.Source != webhook.SourceOperator || !webhooktest.JSONEqual(t, r.rep.Body, []byte(want)) {
 		t.Errorf("forwarder returned %s from %s, want %s from the operator", r.rep.Body, r.rep.Source, want)
 	}
 	if err := tm.Quit(); err != nil {

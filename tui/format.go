@@ -4,30 +4,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// fmtCount formats n with thousands separators: 1588 → "1,588".
-func fmtCount(n uint64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+	"github.com/vapimon/vapimon/webhook"
+)
 
 func fmtSeconds(d time.Duration) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), "0"), ".") + "s"
 }
 
+// fmtLatency is webhook.Latency, and nothing for a reply that took no time (none seen).
 func fmtLatency(d time.Duration) string {
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return ""
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1fs", d.Seconds())
 	}
+	return webhook.Latency(d)
 }
 
 // fmtClock formats a duration as m:ss (or h:mm:ss).

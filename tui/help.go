@@ -58,6 +58,17 @@ func (m *Model) helpLines(w int) []string {
 			"to your org's public API key before starting vapimon."
 		out = append(out, strings.Split(ansi.Wrap(p, max(w, 20), " "), "\n")...)
 	}
+	out = append(out, "", st.TitleFocus.Render("Inspect and resend (events pane, request detail)"), "")
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{{k.Resend, k.ResendKeep, k.EditSend}, {k.CopyJSON, k.CopyCurl, k.CopySend}}), "\n")...)
+	out = append(out, "")
+	out = append(out, strings.Split(ansi.Wrap("R sends the request again through vapimon, with fresh ids and times (ctrl+r: as recorded), "+
+		"signed for the current secret: the events pane shows it as a new event \"resent from #N\", your server gets it when "+
+		"forwarding, the tape records it; its reply then shows beside the original one, with their differences. E opens it in "+
+		"$VISUAL or $EDITOR (the built-in editor when neither is set; ctrl+s sends): it must parse and be a Vapi message, "+
+		"and the edited body is what is sent and recorded. C copies it as a curl command (signed now, body in a here-doc; "+
+		"a shared secret is read from $VAPI_WEBHOOK_SECRET, never written out), S as a vapimon send command with the body in "+
+		"a temporary file, y as raw JSON. Copies go through OSC 52 and to copied.txt in the state directory, for terminals "+
+		"that ignore OSC 52.", max(w, 20), " "), "\n")...)
 	if m.opts.SetIntercept != nil {
 		out = append(out, "", st.TitleFocus.Render("Reviewing your server's replies (intercept)"), "")
 		defer_ := k.Defer

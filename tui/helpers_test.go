@@ -1,14 +1,17 @@
 package tui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/vapischema"
 )
 
 // base is the fixed start time of every scenario, in local time so that clock times print
@@ -162,4 +165,59 @@ func checkScreen(t *testing.T, s string, w, h int) {
 			t.Errorf("line %d is %d cells wide, want %d: %q", i, lw, w, l)
 		}
 	}
+}
+
+// replied checks what every answered prompt must hold: the prompt closed, and the reply
+// matching Vapi's schema for it (when schema is not "" and the spec is there).
+func replied(t *testing.T, m *Model, rep webhook.Reply, schema string) {
+	t.Helper()
+	if m.prompt != nil {
+		t.Error("prompt still open after the reply")
+	}
+	if schema != "" {
+		s := vapischema.SkipIfMissing(t)
+		if err := s.Validate(schema, rep.Body); err != nil {
+			t.Errorf("reply does not match %s: %v", schema, err)
+		}
+	}
+}
+
+// namedKeys are the keys press knows by name.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"enter":     {Code: tea.KeyEnter},
+	"alt+enter": {Code: tea.KeyEnter, Mod: tea.ModAlt},
+	"tab":       {Code: tea.KeyTab},
+	"esc":       {Code: tea.KeyEscape},
+	"up":        {Code: tea.KeyUp},
+	"down":      {Code: tea.KeyDown},
+	"left":      {Code: tea.KeyLeft},
+	"right":     {Code: tea.KeyRight},
+	"home":      {Code: tea.KeyHome},
+	"end":       {Code: tea.KeyEnd},
+	"backspace": {Code: tea.KeyBackspace},
+	"delete":    {Code: tea.KeyDelete},
+	"space":     {Code: tea.KeySpace, Text: " "},
+}
+
+// press is the key a person presses: a name ("enter", "left", "ctrl+u"), else k typed
+// (its first rune as the code).
+func press(k string) tea.KeyPressMsg {
+	if msg, ok := namedKeys[k]; ok {
+		return msg
+	}
+	if c, ok := strings.CutPrefix(k, "ctrl+"); ok && len(c) == 1 {
+		return tea.KeyPressMsg{Code: rune(c[0]), Mod: tea.ModCtrl}
+	}
+	return tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
+}
+
+// clipboardOf runs a copy command (the clipboard write batched with the copied.txt
+// fallback, which is not run) and returns the text it puts on the clipboard.
+func clipboardOf(t testing.TB, cmd tea.Cmd) string {
+	t.Helper()
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		return fmt.Sprint(b[0]())
+	}
+	return fmt.Sprint(msg)
 }

@@ -83,6 +83,7 @@ func (m *Model) addEvent(ev *webhook.Event) {
 			m.forget(gone)
 		}
 		isNew := c.events == 0
+		c.noteSender(ev, isNew)
 		c.noteCallFields(msg, at)
 		if isNew {
 			m.noteNewCall(id)
@@ -196,6 +197,7 @@ func (m *Model) noteAnswers(rows []*toolRow) {
 // rows whose outcome never came.
 func (m *Model) expire() {
 	now := m.now()
+	m.endIdleSent(now)
 	for _, p := range m.queue {
 		if p.done {
 			continue

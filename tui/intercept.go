@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
@@ -129,30 +128,7 @@ func editableJSON(body []byte) (string, error) {
 	if utf8.RuneCount(buf.Bytes()) > editLimit {
 		return "", fmt.Errorf("your server's reply is too large to edit here (%d bytes): send it as is or replace it", len(body))
 	}
-	s := buf.String()
-	if sanitize.PlainASCII(s) {
-		return s, nil
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			b.WriteString(`\ufffd`)
-		case r == '\n' || unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r > 0xFFFF:
-			r1, r2 := utf16Pair(r)
-			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	return b.String(), nil
-}
-
-func utf16Pair(r rune) (rune, rune) {
-	r -= 0x10000
-	return 0xD800 + (r>>10)&0x3FF, 0xDC00 + r&0x3FF
+	return sanitize.Escaped(buf.String()), nil
 }
 
 // submitEdit sends the edited JSON: it must be JSON; problems webhook.JudgeReply finds

@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/webhook"
-	"github.com/vapimon/vapimon/webhook/vapischema"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // serverReply is what the developer's server answered, as the forwarder passes it on.
@@ -149,7 +149,7 @@ func TestInterceptReplies(t *testing.T) {
 				case strings.HasPrefix(k, "text:"):
 					typeText(m, k[5:])
 				case k == "end" || k == "backspace" || k == "left" || k == "ctrl+u" || k == "ctrl+k":
-					m.Update(namedKey(k))
+					m.Update(press(k))
 				default:
 					m.Update(press(k))
 				}
@@ -169,7 +169,7 @@ func TestInterceptReplies(t *testing.T) {
 			if rep.Source != tt.source {
 				t.Errorf("source = %q, want %q", rep.Source, tt.source)
 			}
-			if !jsonEqual(t, rep.Body, []byte(tt.want)) {
+			if !webhooktest.JSONEqual(t, rep.Body, []byte(tt.want)) {
 				t.Errorf("reply = %s, want %s", rep.Body, tt.want)
 			}
 			if rep.Status != http.StatusOK {
@@ -178,33 +178,9 @@ func TestInterceptReplies(t *testing.T) {
 			if tt.noteHas != "" && !strings.Contains(rep.Note, tt.noteHas) {
 				t.Errorf("note = %q, want it to mention %q", rep.Note, tt.noteHas)
 			}
-			if m.prompt != nil {
-				t.Error("prompt still open after the reply")
-			}
-			if tt.schema != "" {
-				s := vapischema.SkipIfMissing(t)
-				if err := s.Validate(tt.schema, rep.Body); err != nil {
-					t.Errorf("reply does not match %s: %v", tt.schema, err)
-				}
-			}
+			replied(t, m, rep, tt.schema)
 		})
 	}
-}
-
-func namedKey(k string) tea.KeyPressMsg {
-	switch k {
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "ctrl+u":
-		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
-	case "ctrl+k":
-		return tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl}
-	}
-	panic("unknown key " + k)
 }
 
 // TestInterceptReviewScreen checks what the operator sees: the request, the server's status
@@ -289,7 +265,7 @@ func TestInterceptToggle(t *testing.T) {
 		t.Fatalf("SetIntercept calls = %v, want [false]", calls)
 	}
 	rep := reply(t, req)
-	if rep.Source != webhook.SourceForward || !jsonEqual(t, rep.Body, []byte(weatherReply)) || !strings.Contains(rep.Note, "intercept turned off") {
+	if rep.Source != webhook.SourceForward || !webhooktest.JSONEqual(t, rep.Body, []byte(weatherReply)) || !strings.Contains(rep.Note, "intercept turned off") {
 		t.Errorf("held reply after turning intercept off = %+v", rep)
 	}
 	s := screen(m)
@@ -401,7 +377,7 @@ func TestEditableJSON(t *testing.T) {
 			t.Errorf("editableJSON(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 		// The same value once decoded (invalid UTF-8 aside, which JSON decoders replace too).
-		if !jsonEqual(t, []byte(got), []byte(tt.in)) {
+		if !webhooktest.JSONEqual(t, []byte(got), []byte(tt.in)) {
 			t.Errorf("editableJSON(%q) changed the value: %s", tt.in, got)
 		}
 	}

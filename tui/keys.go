@@ -15,6 +15,7 @@ type KeyMap struct {
 	Follow    key.Binding
 	Intercept key.Binding
 	Act       key.Binding
+	Hide      key.Binding
 
 	// Lists and scrolling.
 	Up       key.Binding
@@ -24,6 +25,14 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 	Open     key.Binding
+
+	// Inspecting requests: the events pane and the request detail (copy.go, resend.go,
+	// editjson.go).
+	Resend     key.Binding
+	ResendKeep key.Binding
+	EditSend   key.Binding
+	CopyCurl   key.Binding
+	CopySend   key.Binding
 
 	// Detail and report views.
 	CopyJSON    key.Binding
@@ -81,6 +90,7 @@ func DefaultKeyMap() KeyMap {
 		Follow:    b([]string{"f"}, "f", "follow"),
 		Intercept: b([]string{"i"}, "i", "intercept on/off"),
 		Act:       b([]string{"a"}, "a", "act on call"),
+		Hide:      b([]string{"H"}, "H", "hide/show noisy event types"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
@@ -90,6 +100,12 @@ func DefaultKeyMap() KeyMap {
 		Bottom:   b([]string{"end", "G"}, "G", "bottom"),
 		Open:     b([]string{"enter"}, "enter", "open"),
 
+		Resend:     b([]string{"R"}, "R", "resend (fresh ids)"),
+		ResendKeep: b([]string{"ctrl+r"}, "ctrl+r", "resend as recorded"),
+		EditSend:   b([]string{"E"}, "E", "edit and resend"),
+		CopyCurl:   b([]string{"C"}, "C", "copy as curl"),
+		CopySend:   b([]string{"S"}, "S", "copy as vapimon send"),
+
 		CopyJSON:   b([]string{"y"}, "y", "copy JSON"),
 		CopyCallID: b([]string{"c"}, "c", "copy call id"),
 		Close:      b([]string{"esc", "q"}, "esc", "close"),
@@ -97,7 +113,7 @@ func DefaultKeyMap() KeyMap {
 		JumpHeaders: b([]string{"h"}, "h", "headers"),
 		JumpRequest: b([]string{"r"}, "r", "request body"),
 		JumpServer:  b([]string{"s"}, "s", "your server"),
-		JumpReply:   b([]string{"R"}, "R", "reply"),
+		JumpReply:   b([]string{"a"}, "a", "reply (answer sent)"),
 
 		Send:      b([]string{"enter"}, "enter", "send"),
 		Newline:   b([]string{"alt+enter", "ctrl+j"}, "alt+enter", "new line"),
@@ -174,6 +190,13 @@ func (m *Model) helpFor() helpKeys {
 		short := []key.Binding{k.Send, k.Newline, k.SendError, later, quit}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case layerDetail:
+		if m.editing != nil {
+			save := key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "check and resend"))
+			keep := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "keep for later"))
+			short := []key.Binding{save, keep}
+			return helpKeys{short: short, full: [][]key.Binding{short}}
+		}
+		inspect := []key.Binding{k.Resend, k.ResendKeep, k.EditSend, k.CopyCurl, k.CopySend}
 		if m.detail.marks == nil {
 			short := []key.Binding{k.Up, k.Down, k.PageDown, k.CopyJSON, k.CopyCallID, k.Close}
 			return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.CopyJSON, k.CopyCallID, k.Close}}}
@@ -183,11 +206,11 @@ func (m *Model) helpFor() helpKeys {
 		if _, ok := m.detail.marks[secServer]; ok {
 			jumps = []key.Binding{k.JumpRequest, k.JumpServer, k.JumpReply, k.JumpHeaders}
 		}
-		short := append(append([]key.Binding{k.Down}, jumps...), k.CopyJSON, k.CopyCallID, k.Close)
-		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, jumps, {k.CopyJSON, k.CopyCallID, k.Close}}}
+		short := append(append([]key.Binding{k.Down}, jumps...), k.Resend, k.EditSend, k.CopyJSON, k.CopyCurl, k.Close)
+		return helpKeys{short: short, full: [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, jumps, {k.CopyJSON, k.CopyCallID, k.Close}, inspect}}
 	}
 	// The panes, and the help screen or the filter over them: the panes' keys.
-	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Help, k.Quit}
+	global := []key.Binding{k.NextPane, k.PrevPane, k.FocusPane, k.Filter, k.Follow, k.Hide, k.Help, k.Quit}
 	if m.opts.SetIntercept != nil {
 		global = append(global, k.Intercept)
 	}
@@ -207,6 +230,9 @@ func (m *Model) helpFor() helpKeys {
 	if open.Enabled() {
 		short = append(short, open)
 	}
+	if m.focus == paneEvents {
+		short = append(short, k.Resend, k.EditSend, k.CopyCurl)
+	}
 	short = append(short, k.Filter, k.Follow, k.Help, k.Quit)
 	full := [][]key.Binding{nav, global}
 	if open.Enabled() {
@@ -218,6 +244,9 @@ func (m *Model) helpFor() helpKeys {
 	if m.opts.Control != nil && (m.focus == paneCalls || m.focus == paneTranscript) {
 		short = append(short[:len(short)-2:len(short)-2], k.Act, k.Help, k.Quit)
 		full = append(full, []key.Binding{k.Act})
+	}
+	if m.focus == paneEvents {
+		full = append(full, []key.Binding{k.Resend, k.ResendKeep, k.EditSend, k.CopyJSON, k.CopyCurl, k.CopySend})
 	}
 	if m.opts.Replay != nil {
 		short = append(short, k.PlayPause)

@@ -55,19 +55,6 @@ func (f *flow) sync() { f.tm.Send(syncMsg{}) }
 // later moves the clock past the prompt's grace period: the operator has had time to read.
 func (f *flow) later() { f.clk.Advance(time.Second) }
 
-func kp(s string) tea.KeyPressMsg {
-	switch s {
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "?":
-		return tea.KeyPressMsg{Code: '?', Text: "?"}
-	}
-	if len(s) == 1 {
-		return tea.KeyPressMsg{Code: rune(s[0]), Text: s}
-	}
-	return press(s)
-}
-
 // nothingSent fails if Respond has returned (an answer went to the caller).
 func nothingSent(t *testing.T, what string, done <-chan respondResult) {
 	t.Helper()
@@ -90,9 +77,9 @@ func TestFlowQuitKeysAfterDefer(t *testing.T) {
 	second := f.ask(2, "get_time")
 	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
 	f.later()
-	f.keys(kp("esc"))
+	f.keys(press("esc"))
 	f.later()
-	f.keys(kp("q"), kp("y"), kp("enter"))
+	f.keys(press("q"), press("y"), press("enter"))
 	nothingSent(t, "first call", first)
 	nothingSent(t, "second call", second)
 	m := finalModel(t, f.tm)
@@ -113,9 +100,9 @@ func TestFlowDialogsCaptureKeys(t *testing.T) {
 		close []tea.KeyPressMsg // what the operator types, meant for the view
 		shown string            // on screen while the view is open
 	}{
-		{"help", []tea.KeyPressMsg{kp("?")}, []tea.KeyPressMsg{kp("q"), kp("y"), kp("enter")}, "Help"},
-		{"event detail", []tea.KeyPressMsg{kp("4"), kp("enter")}, []tea.KeyPressMsg{kp("q"), kp("y"), kp("enter")}, "Request #"},
-		{"filter", []tea.KeyPressMsg{kp("/")}, []tea.KeyPressMsg{kp("q"), kp("y"), kp("enter")}, "/ filter"},
+		{"help", []tea.KeyPressMsg{press("?")}, []tea.KeyPressMsg{press("q"), press("y"), press("enter")}, "Help"},
+		{"event detail", []tea.KeyPressMsg{press("4"), press("enter")}, []tea.KeyPressMsg{press("q"), press("y"), press("enter")}, "Request #"},
+		{"filter", []tea.KeyPressMsg{press("/")}, []tea.KeyPressMsg{press("q"), press("y"), press("enter")}, "/ filter"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,7 +122,7 @@ func TestFlowDialogsCaptureKeys(t *testing.T) {
 			teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
 			f.later()
 			f.tm.Type("Sunny")
-			f.keys(kp("enter"))
+			f.keys(press("enter"))
 			r := waitResult(t, done)
 			if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"Sunny"`) {
 				t.Errorf("the answer typed once the prompt showed: %s (%v), want result Sunny", r.rep.Body, r.err)
@@ -156,17 +143,17 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	done := f.ask(1, "get_weather")
 	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
 	f.later()
-	f.keys(kp("ctrl+c"))
+	f.keys(press("ctrl+c"))
 	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
 	second := f.ask(2, "get_time") // arrives while the question is open
 	f.later()
-	f.keys(kp("a"), kp("b"), kp("tab"), kp("esc")) // esc is "stay"
-	f.keys(kp("x"), kp("enter"))                   // right after: within the grace period
+	f.keys(press("a"), press("b"), press("tab"), press("esc")) // esc is "stay"
+	f.keys(press("x"), press("enter"))                         // right after: within the grace period
 	nothingSent(t, "first call", done)
 	nothingSent(t, "second call", second)
 	f.later()
 	f.tm.Type("ok")
-	f.keys(kp("enter"))
+	f.keys(press("enter"))
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"ok"`) {
 		t.Errorf("reply = %s (%v), want exactly the answer typed after the grace period: ok", r.rep.Body, r.err)
@@ -188,13 +175,13 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	f.later()
 	// The first key of a prompt that opened by itself: q was meant for the panes (issue 9
 	// point 10: "q never reaches an answer prompt"), so it asks to quit; n stays.
-	f.keys(kp("q"))
+	f.keys(press("q"))
 	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
-	f.keys(kp("n"))
+	f.keys(press("n"))
 	f.later()
 	// Once the operator types, q is a letter of the answer.
 	f.tm.Type("a quite sunny")
-	f.keys(kp("enter"))
+	f.keys(press("enter"))
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"a quite sunny"`) {
 		t.Errorf("reply = %s (%v), want the typed answer \"a quite sunny\"", r.rep.Body, r.err)
@@ -223,13 +210,13 @@ func testQOpenedByHand(t *testing.T) {
 	done := f.ask(1, "get_weather")
 	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
 	f.later()
-	f.keys(kp("esc"))
-	f.keys(kp("3"), kp("enter"))
+	f.keys(press("esc"))
+	f.keys(press("3"), press("enter"))
 	f.later()
-	f.keys(kp("q"))
+	f.keys(press("q"))
 	teatest.WaitFor(t, f.tm.Output(), contains("ctrl+c quits"), waitOpts()...)
 	f.tm.Type("uiet")
-	f.keys(kp("enter"))
+	f.keys(press("enter"))
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"quiet"`) {
 		t.Errorf("reply = %s (%v), want the typed answer \"quiet\"", r.rep.Body, r.err)

@@ -104,6 +104,10 @@ func (m *Model) paste(text string) {
 	case layerFilter:
 		m.filterEd.Insert(text)
 		m.filter = strings.ToLower(m.filterEd.Value())
+	case layerDetail:
+		if m.editing != nil {
+			m.editing.ed.Insert(text)
+		}
 	}
 }
 

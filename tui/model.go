@@ -13,6 +13,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -59,6 +60,15 @@ type Options struct {
 	// Control sends the operator's live-call controls (the a key on the calls and
 	// transcript panes); nil turns the action menu off (offline replay).
 	Control ControlFunc
+	// CallIdle ends a call whose requests all came from vapimon (send, replay) once it
+	// has had no event for this long (--call-idle; zero: such calls stay live).
+	CallIdle time.Duration
+	// Show is which message types the events pane lists (--only, --hide); the H key
+	// toggles hiding --hide's types (the noisy ones when it names none).
+	Show webhook.TypeFilter
+	// Inspect lets R resend, E edit and resend, and C/S copy signed commands (copy.go);
+	// nil in offline replay.
+	Inspect *Inspect
 }
 
 // pane identifies one of the four panes, in focus order.
@@ -153,6 +163,15 @@ type Model struct {
 	confirmQuit bool
 	quitting    bool
 	intercept   bool // --intercept is on (meaningful when opts.SetIntercept is set)
+	hiding      bool // the events pane hides hideSet (H; on at start with --hide)
+
+	// editing is the built-in editor of E, open over the detail layer; drafts keep the
+	// edits a refused save (or esc) left, with the freshened record they were made from
+	// and why they were refused (editjson.go).
+	editing   *jsonEdit
+	drafts    map[uint64][]byte
+	draftRecs map[uint64]fixtures.Record
+	draftErr  map[uint64]string
 
 	// audio is the latest listen update of each listened call, by raw call id.
 	audio map[string]listen.Update
@@ -195,9 +214,14 @@ func NewModel(opts Options, op *Operator) *Model {
 		events:     newEventLog(defaultKeepEvents),
 		toolsBySeq: make(map[uint64][]*toolRow),
 		history:    make(map[string][]string),
+		drafts:     make(map[uint64][]byte),
+		draftRecs:  make(map[uint64]fixtures.Record),
+		draftErr:   make(map[uint64]string),
 		filterEd:   newEditor(false),
 		intercept:  opts.Intercept && opts.SetIntercept != nil,
 	}
+	m.hiding = len(opts.Show.Hide) > 0
+	m.applyTypeFilter()
 	m.transP.follow = true
 	m.toolsP.follow = true
 	m.eventsP.follow = true
@@ -250,6 +274,20 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.wheel(tea.Mouse(msg))
 	case tea.MouseClickMsg:
 		m.click(tea.Mouse(msg))
+	case resendDoneMsg:
+		m.editing = nil
+		m.detail = resendDetail(&m.styles, msg, max(m.width-2, 20))
+		m.setFlash(resendFlash(msg))
+	case editDoneMsg:
+		if msg.err != nil {
+			m.setFlash("editor: " + msg.err.Error())
+			return nil
+		}
+		return m.saveEdit(msg.row, msg.rec, msg.text)
+	case copiedMsg:
+		m.noteCopied(msg)
+	case sendCopyMsg:
+		return m.noteSendCopy(msg)
 	default:
 		m.ingest(msg)
 	}
@@ -310,6 +348,10 @@ func (m *Model) settle(before layer) {
 	m.toolsP.sel, m.toolsP.top = m.toolsP.layout(st, rows)
 	n, _ := m.eventsP.visible(m.events, m.filter)
 	m.eventsP.sel, m.eventsP.top = m.eventsP.layout(n)
+	m.eventsP.hidden = 0
+	if m.filter == "" && m.eventsP.types.Active() {
+		m.eventsP.hidden = m.events.len() - n
+	}
 	if m.isOpen(layerHelp) {
 		m.helpTop = m.helpScroll(len(m.helpLines(m.width - 2)))
 	}

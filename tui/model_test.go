@@ -2,11 +2,13 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -211,6 +213,39 @@ func TestTranscriptCap(t *testing.T) {
 	}
 }
 
+// TestTranscriptWrapCacheAcrossDrops: the wrapped rows kept while lines are dropped from
+// the front are exactly what wrapping the kept lines afresh gives (lines of one and of
+// several rows), and rows already wrapped are not wrapped again.
+func TestTranscriptWrapCacheAcrossDrops(t *testing.T) {
+	t.Parallel()
+	st := NewStyles(true, colorprofile.TrueColor)
+	var tr transcript
+	for i := 0; i < 3*maxTranscriptLines; i++ {
+		text := fmt.Sprint("line ", i)
+		if i%3 == 0 {
+			text += strings.Repeat(" long words that wrap", 1+i%5)
+		}
+		tr.turn([]string{"user", "assistant"}[i%2], base, text)
+		if i%97 == 0 {
+			tr.rows(&st, 40) // the monitor draws now and then, between drops
+		}
+	}
+	got := tr.rows(&st, 40)
+	var fresh transcript
+	fresh.lines = tr.lines
+	if want := fresh.rows(&st, 40); !slices.Equal(got, want) {
+		t.Fatalf("cached rows (%d) differ from a fresh wrap (%d)", len(got), len(want))
+	}
+	n := len(tr.rowsOf)
+	sum := 0
+	for _, r := range tr.rowsOf {
+		sum += r
+	}
+	if n != len(tr.lines) || sum != len(got) {
+		t.Errorf("rowsOf has %d entries summing to %d, want %d lines making %d rows", n, sum, len(tr.lines), len(got))
+	}
+}
+
 func TestFilter(t *testing.T) {
 	t.Parallel()
 	m, _ := sized(t, 160, 48)
@@ -272,7 +307,7 @@ func TestDetailViewAndCopy(t *testing.T) {
 		if cmd == nil {
 			t.Fatal("y returned no clipboard command")
 		}
-		return fmt.Sprint(cmd())
+		return clipboardOf(t, cmd)
 	}
 	const reply = `{"results":[{"toolCallId":"call_1","result":"18C"}]}`
 	if got := copied(); got != string(ev.Body) {
@@ -290,8 +325,8 @@ func TestDetailViewAndCopy(t *testing.T) {
 	if got := copied("r"); got != string(ev.Body) {
 		t.Errorf("y after r copies %v, want the request body", got)
 	}
-	if got := copied("R"); got != reply {
-		t.Errorf("y after R copies %v, want the reply", got)
+	if got := copied("a"); got != reply {
+		t.Errorf("y after a copies %v, want the reply", got)
 	}
 	_, cmd := m.Update(press("c"))
 	if cmd == nil || fmt.Sprint(cmd()) != callID {
@@ -514,11 +549,11 @@ func TestHelpScrollsOnASmallScreen(t *testing.T) {
 	if strings.Contains(screen(m), "fixed 7.5 s") {
 		t.Fatal("the whole help fits at 80x24: use a smaller screen for this test")
 	}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 10; i++ {
 		m.Update(press("j"))
 		m.Update(tea.KeyPressMsg{Code: tea.KeyPgDown})
 	}
-	if s := screen(m); !strings.Contains(s, "fixed 7.5 s") {
+	if s := screen(m); !strings.Contains(s, "ignore OSC 52.") {
 		t.Errorf("scrolling did not reach the end of the help:\n%s", s)
 	}
 }

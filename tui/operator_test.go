@@ -10,32 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/webhook"
 	"github.com/vapimon/vapimon/webhook/vapischema"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
-
-// press turns a key description into a key press: a single printable character, or a named
-// key such as "enter", "tab", "esc", "ctrl+e", "alt+enter", "up".
-func press(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "alt+enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter, Mod: tea.ModAlt}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "ctrl+e":
-		return tea.KeyPressMsg{Code: 'e', Mod: tea.ModCtrl}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	}
-	r := []rune(k)[0]
-	return tea.KeyPressMsg{Code: r, Text: k}
-}
 
 // typeText sends each rune of s as a key press.
 func typeText(m *Model, s string) {
@@ -195,34 +171,12 @@ func TestOperatorReplies(t *testing.T) {
 			if rep.Source != webhook.SourceOperator {
 				t.Errorf("source = %q", rep.Source)
 			}
-			if !jsonEqual(t, rep.Body, []byte(tt.want)) {
+			if !webhooktest.JSONEqual(t, rep.Body, []byte(tt.want)) {
 				t.Errorf("reply = %s, want %s", rep.Body, tt.want)
 			}
-			if m.prompt != nil {
-				t.Error("prompt still open after the reply")
-			}
-			if tt.schema != "" {
-				s := vapischema.SkipIfMissing(t)
-				if err := s.Validate(tt.schema, rep.Body); err != nil {
-					t.Errorf("reply does not match %s: %v", tt.schema, err)
-				}
-			}
+			replied(t, m, rep, tt.schema)
 		})
 	}
-}
-
-func jsonEqual(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("%s: %v", a, err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("%s: %v", b, err)
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return string(xa) == string(ya)
 }
 
 func TestPromptGraceAndEmptyAnswer(t *testing.T) {
@@ -274,7 +228,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 	clk.Advance(time.Second)
 	typeText(m, "two")
 	m.Update(press("enter"))
-	if got := reply(t, req2); !jsonEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
+	if got := reply(t, req2); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
 		t.Errorf("second reply = %s", got.Body)
 	}
 	if m.prompt != nil {
@@ -290,7 +244,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 	clk.Advance(time.Second)
 	typeText(m, "one")
 	m.Update(press("enter"))
-	if got := reply(t, req1); !jsonEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
+	if got := reply(t, req1); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
 		t.Errorf("first reply = %s", got.Body)
 	}
 }
@@ -378,5 +332,16 @@ func selectSeq(m *Model, seq uint64) {
 		if r.seq == seq {
 			m.toolsP.sel = i
 		}
+	}
+}
+
+func TestExitMessage(t *testing.T) {
+	t.Parallel()
+	op := NewOperator()
+	if got := op.ExitMessage(""); got != "" {
+		t.Errorf("nothing to say, got %q", got)
+	}
+	if got := op.ExitMessage("SIGTERM"); got != "vapimon: SIGTERM: shut down" {
+		t.Errorf("ExitMessage(SIGTERM) = %q", got)
 	}
 }

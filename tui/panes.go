@@ -24,6 +24,8 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 		m.filtering = true
 	case key.Matches(k, keys.Follow):
 		m.toggleFollow()
+	case key.Matches(k, keys.Hide):
+		m.toggleHide()
 	case m.opts.SetIntercept != nil && key.Matches(k, keys.Intercept):
 		m.toggleIntercept()
 	case m.opts.Control != nil && (m.focus == paneCalls || m.focus == paneTranscript) && key.Matches(k, keys.Act):
@@ -33,7 +35,14 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 	case k.String() == "esc" && m.filter != "":
 		m.filterEd.SetValue("")
 		m.filter = ""
+	case m.focus == paneEvents && key.Matches(k, keys.CopyJSON):
+		return m.copyRequest(m.eventsP.selected(m.events, m.filter), "json")
 	default:
+		if m.focus == paneEvents {
+			if cmd, ok := m.inspectKey(k, m.eventsP.selected(m.events, m.filter)); ok {
+				return cmd
+			}
+		}
 		m.paneKey(k)
 	}
 	return nil

@@ -234,7 +234,7 @@ func (m *Model) submit(asError bool) {
 				pr.hint = "type the message to speak to the caller"
 				return
 			}
-			body, _ := json.Marshal(map[string]string{"error": singleLine(text)})
+			body, _ := json.Marshal(map[string]string{"error": webhook.SingleLine(text)})
 			m.finish(p, webhook.JSONReply(body, webhook.SourceOperator))
 			return
 		}
@@ -292,10 +292,6 @@ func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
 	if m.prompt != nil && m.prompt.p == p {
 		m.closePrompt()
 	}
-}
-
-func singleLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
 }
 
 // promptView draws the overlay box of width w (height follows content, at most maxH).

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 func replayItems(t *testing.T) []fixtures.PlayItem {
@@ -62,16 +62,10 @@ func TestRunReplay(t *testing.T) {
 	bus := webhook.NewBus()
 	p := fixtures.NewPlayerOf(bus, replayItems(t))
 	p.Speed(64)
-	var out syncBuffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(ctx, Options{Bus: bus, Replay: PlayerControl(p, "yesterday.jsonl")}, nil,
-			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(160, 48), tea.WithoutSignals())
-	}()
-	eventually(t, "the replayed transcript", func() bool { return out.Contains("Hi Ada") })
-	eventually(t, "the first request", func() bool { return out.Contains("assistant-request") })
+	_, out, cancel, errc := startRun(t, Options{Bus: bus, Replay: PlayerControl(p, "yesterday.jsonl")}, nil,
+		tea.WithInput(nil), tea.WithWindowSize(160, 48), tea.WithoutSignals())
+	webhooktest.Eventually(t, 5*time.Second, "the replayed transcript", func() bool { return out.Contains("Hi Ada") })
+	webhooktest.Eventually(t, 5*time.Second, "the first request", func() bool { return out.Contains("assistant-request") })
 	cancel()
 	if err := <-errc; err != nil {
 		t.Errorf("Run = %v", err)

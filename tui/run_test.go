@@ -1,49 +1,18 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the program's writer and the test's reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Contains(sub string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Contains(s.b.Bytes(), []byte(sub))
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // TestRun drives the real Run: events published on the bus reach the screen through the
 // forwarder, keys typed on the input answer the operator request, and quitting releases
@@ -52,22 +21,14 @@ func TestRun(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	op := NewOperator()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	var out syncBuffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(ctx, Options{Bus: bus, PromptGrace: -1, Status: webhook.Status{ListenURL: "http://127.0.0.1:4242"}}, op,
-			tea.WithInput(inR), tea.WithOutput(&out), tea.WithWindowSize(120, 40), tea.WithoutSignals())
-	}()
-	eventually(t, "the first frame", func() bool { return out.Contains("127.0.0.1:4242") })
+	inW, out, cancel, errc := startRun(t, Options{Bus: bus, PromptGrace: -1, Status: webhook.Status{ListenURL: "http://127.0.0.1:4242"}}, op,
+		tea.WithWindowSize(120, 40), tea.WithoutSignals())
+	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("127.0.0.1:4242") })
 
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{"location":"Oslo"}`))
 	bus.Publish(ev)
 	done := respond(t, op, ev)
-	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
+	webhooktest.Eventually(t, 5*time.Second, "the prompt", func() bool { return out.Contains("Answer tool call") })
 	if _, err := inW.Write([]byte("4C and snow\r")); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +48,7 @@ func TestRun(t *testing.T) {
 	ev2 := event(t, 2, time.Now(), toolCallsBody(callID, "call_2", "get_weather", `{"location":"Rome"}`))
 	bus.Publish(ev2)
 	done2 := respond(t, op, ev2)
-	eventually(t, "the second prompt", func() bool { return out.Contains("Rome") })
+	webhooktest.Eventually(t, 5*time.Second, "the second prompt", func() bool { return out.Contains("Rome") })
 	cancel()
 	if err := runEnded(t, errc, "its context ended"); err != nil {
 		t.Errorf("Run returned %v after its context ended", err)
@@ -159,13 +120,9 @@ func TestRunPanicIsReported(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	op := NewOperator()
-	var out syncBuffer
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Run(t.Context(), Options{Bus: bus, Suggest: func(string, json.RawMessage) []string { panic("suggest failed") }}, op,
-			tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(120, 40), tea.WithoutSignals())
-	}()
-	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
+	_, out, _, errc := startRun(t, Options{Bus: bus, Suggest: func(string, json.RawMessage) []string { panic("suggest failed") }}, op,
+		tea.WithInput(nil), tea.WithWindowSize(120, 40), tea.WithoutSignals())
+	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
 	done := respond(t, op, ev)
@@ -189,18 +146,18 @@ func TestRunTerminalClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var out syncBuffer
+	var out webhooktest.Buffer
 	errc := make(chan error, 1)
 	input := func(gone func()) (io.Reader, func()) { return &watchedInput{File: r, gone: gone}, func() {} }
 	go func() {
 		errc <- run(t.Context(), NewModel(Options{Bus: bus, PromptGrace: -1}, op), op, input,
 			tea.WithOutput(&out), tea.WithWindowSize(120, 40))
 	}()
-	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
+	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
 	done := respond(t, op, ev)
-	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
+	webhooktest.Eventually(t, 5*time.Second, "the prompt", func() bool { return out.Contains("Answer tool call") })
 	w.Close() // the terminal goes away
 	if err := runEnded(t, errc, "its input ended"); err != nil {
 		t.Errorf("Run = %v after the terminal closed, want nil (an orderly quit)", err)
@@ -236,7 +193,7 @@ func TestWatchedInputAnyError(t *testing.T) {
 // release is closed: a terminal that no longer takes output (stopped with Ctrl-S, or a
 // pane nobody reads).
 type blockingWriter struct {
-	syncBuffer
+	webhooktest.Buffer
 	block   chan struct{}
 	release chan struct{}
 }
@@ -247,7 +204,7 @@ func (b *blockingWriter) Write(p []byte) (int, error) {
 		<-b.release
 	default:
 	}
-	return b.syncBuffer.Write(p)
+	return b.Buffer.Write(p)
 }
 
 // TestRunSignalReleasesPromptsFirst: when the caller's context ends (a signal), the
@@ -268,11 +225,11 @@ func TestRunSignalReleasesPromptsFirst(t *testing.T) {
 		close(out.release)
 		<-errc
 	}()
-	eventually(t, "the first frame", func() bool { return out.Contains("vapimon") })
+	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	bus.Publish(ev)
 	done := respond(t, op, ev)
-	eventually(t, "the prompt", func() bool { return out.Contains("Answer tool call") })
+	webhooktest.Eventually(t, 5*time.Second, "the prompt", func() bool { return out.Contains("Answer tool call") })
 	close(out.block) // the terminal stops taking output
 	cancel()
 	if r := waitResult(t, done); !errors.Is(r.err, ErrOperatorGone) {
@@ -289,6 +246,22 @@ func respond(t *testing.T, op *Operator, ev *webhook.Event) <-chan respondResult
 		done <- respondResult{rep, err}
 	}()
 	return done
+}
+
+// startRun runs the real Run in the background on a pipe for input and a Buffer for
+// output (with progOpts after those). It returns the input's writer, the output, the
+// cancel of Run's context and Run's result; the test's end closes and cancels them.
+func startRun(t *testing.T, opts Options, op *Operator, progOpts ...tea.ProgramOption) (*io.PipeWriter, *webhooktest.Buffer, context.CancelFunc, <-chan error) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	t.Cleanup(func() { inW.Close() })
+	out := &webhooktest.Buffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	progOpts = append([]tea.ProgramOption{tea.WithInput(inR), tea.WithOutput(out)}, progOpts...)
+	go func() { errc <- Run(ctx, opts, op, progOpts...) }()
+	return inW, out, cancel, errc
 }
 
 // runEnded waits for Run's result on errc; why says what should have ended it.

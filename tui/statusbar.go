@@ -99,6 +99,9 @@ func (m *Model) statusLines(w int) []string {
 		return long
 	}
 	kv(label("events", "ev"), st.StatusVal.Render(fmt.Sprint(m.eventCount)))
+	if h := m.hiddenStatus(); h != "" {
+		b.WriteString(st.Warn.Render(" ("+clean(h)+")") + st.Dim.Render(" H"))
+	}
 	pend := st.StatusVal.Render("0")
 	if n := m.pendingCount(); n > 0 {
 		pend = st.Warn.Render(fmt.Sprint(n))
@@ -129,7 +132,7 @@ func (m *Model) statusLines(w int) []string {
 	if m.tapeFailed > 0 {
 		// Requests are still answered, but the tape misses some: say it in the error
 		// colour, before the path.
-		failed = fmtCount(m.tapeFailed) + map[bool]string{true: " write", false: " writes"}[m.tapeFailed == 1] + " failed "
+		failed = webhook.Thousands(m.tapeFailed) + map[bool]string{true: " write", false: " writes"}[m.tapeFailed == 1] + " failed "
 	}
 	// The tape path gives way first when the line is too long: the forward status and
 	// counters matter more.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vapimon/vapimon/tui/sanitize"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // suggestion is one Tab suggestion and where it came from.
@@ -41,7 +42,7 @@ func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 				if argMap == nil {
 					_ = json.Unmarshal(args, &argMap)
 				}
-				s = fillTemplate(s, argMap)
+				s = webhook.FillTemplate(s, argMap)
 			}
 			s = sanitize.Text(s, 4000)
 			if s != "" && !seen[s] {
@@ -51,21 +52,6 @@ func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 		}
 	}
 	return out
-}
-
-// fillTemplate replaces {{name}} (or {{ name }}) with the argument of that name, as the
-// answers file does when it answers by itself.
-func fillTemplate(s string, args map[string]any) string {
-	for k, v := range args {
-		val, ok := v.(string)
-		if !ok {
-			b, _ := json.Marshal(v)
-			val = string(b)
-		}
-		s = strings.ReplaceAll(s, "{{"+k+"}}", val)
-		s = strings.ReplaceAll(s, "{{ "+k+" }}", val)
-	}
-	return s
 }
 
 // suggCounts says how many suggestions come from each source, e.g. "1 earlier answer, 2

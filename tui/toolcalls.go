@@ -223,7 +223,7 @@ func (m *Model) fromAnswersFile(r *toolRow, answer string) bool {
 			if args == nil {
 				_ = json.Unmarshal(r.rawArgs, &args)
 			}
-			s = fillTemplate(s, args)
+			s = webhook.FillTemplate(s, args)
 		}
 		if s == answer {
 			return true

@@ -46,12 +46,13 @@ type transcript struct {
 	sawTranscript bool // transcript events arrive: conversation-update is not needed
 	convSeen      int  // conversation-update messages already turned into lines
 
-	// wrapped caches the rendered rows of lines[:wrappedN] at wrapWidth.
+	// wrapped caches the rendered rows of lines[:wrappedN] at wrapWidth; rowsOf[i] is how
+	// many of them lines[i] made, so that dropping lines from the front drops their rows
+	// without rendering the rest again.
 	wrapped   []string
+	rowsOf    []int
 	wrappedN  int
 	wrapWidth int
-	gen       int // bumped when lines are dropped from the front
-	wrapGen   int
 }
 
 func roleIndex(role string) (int, bool) {
@@ -70,8 +71,23 @@ func (t *transcript) add(kind lineKind, at time.Time, text string) {
 		drop := maxTranscriptLines / 4
 		t.lines = append(t.lines[:0:0], t.lines[drop:]...)
 		t.dropped += drop
-		t.gen++
+		t.dropWrapped(drop)
 	}
+}
+
+// dropWrapped keeps the wrap cache in step with dropping the first n lines.
+func (t *transcript) dropWrapped(n int) {
+	if n > t.wrappedN {
+		t.wrapped, t.rowsOf, t.wrappedN = t.wrapped[:0], t.rowsOf[:0], 0
+		return
+	}
+	rows := 0
+	for _, r := range t.rowsOf[:n] {
+		rows += r
+	}
+	t.wrapped = append(t.wrapped[:0:0], t.wrapped[rows:]...)
+	t.rowsOf = append(t.rowsOf[:0:0], t.rowsOf[n:]...)
+	t.wrappedN -= n
 }
 
 // turn adds a final utterance and clears that role's partial.
@@ -103,14 +119,14 @@ func (t *transcript) note(kind lineKind, at time.Time, text string) {
 // rows returns the wrapped rows of all final lines at width w, extending the cache with
 // lines added since the last call.
 func (t *transcript) rows(st *Styles, w int) []string {
-	if w != t.wrapWidth || t.gen != t.wrapGen || t.wrappedN > len(t.lines) {
-		t.wrapped = t.wrapped[:0]
-		t.wrappedN = 0
+	if w != t.wrapWidth || t.wrappedN > len(t.lines) {
+		t.wrapped, t.rowsOf, t.wrappedN = t.wrapped[:0], t.rowsOf[:0], 0
 		t.wrapWidth = w
-		t.wrapGen = t.gen
 	}
 	for ; t.wrappedN < len(t.lines); t.wrappedN++ {
+		before := len(t.wrapped)
 		t.wrapped = appendWrapped(t.wrapped, st, t.lines[t.wrappedN], w)
+		t.rowsOf = append(t.rowsOf, len(t.wrapped)-before)
 	}
 	return t.wrapped
 }

@@ -88,6 +88,10 @@ func (m *Model) render() string {
 		}
 		lines = append(lines, box(st, title, hl[ht:], w, bh, true)...)
 	case layerDetail:
+		if m.editing != nil {
+			lines = append(lines, m.editView(w-2, bh-2)...)
+			break
+		}
 		d := m.detail
 		title := d.title
 		if len(d.lines) > d.h {

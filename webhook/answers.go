@@ -196,9 +196,9 @@ func (s *AnswerSet) Lookup(tc ToolCall) (ToolResult, bool) {
 		}
 		r := ToolResult{ToolCallID: tc.ID, Name: tc.Name}
 		if c.IsError {
-			r.Error, r.IsError = expand(c.Error, args), true
+			r.Error, r.IsError = FillTemplate(c.Error, args), true
 		} else {
-			r.Result = expand(c.Result, args)
+			r.Result = FillTemplate(c.Result, args)
 		}
 		return r, true
 	}
@@ -215,8 +215,10 @@ func matches(when, args map[string]any) bool {
 	return true
 }
 
-// expand replaces {{name}} with the argument of that name.
-func expand(s string, args map[string]any) string {
+// FillTemplate replaces {{name}} (or {{ name }}) in s with the tool-call argument of that
+// name: a string as it is, any other value as JSON. The answers file fills its results
+// with it, and the monitor its suggestions, so that both read a template alike.
+func FillTemplate(s string, args map[string]any) string {
 	if !strings.Contains(s, "{{") {
 		return s
 	}
@@ -418,7 +420,7 @@ func (a *Answers) Fallback(ev *Event, reason string) Reply {
 			continue
 		}
 		all = false
-		res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: singleLine(reason), IsError: true})
+		res = append(res, ToolResult{ToolCallID: tc.ID, Name: tc.Name, Error: SingleLine(reason), IsError: true})
 	}
 	if all {
 		return JSONReply(ToolCallsReply(res), SourceAnswers)
@@ -444,9 +446,9 @@ func (a *Answers) Suggest(tool string, args json.RawMessage) []string {
 		}
 	}
 	for _, c := range set.Tools[tool] {
-		s := "error: " + expand(c.Error, m)
+		s := "error: " + FillTemplate(c.Error, m)
 		if !c.IsError {
-			s = expand(c.Result, m)
+			s = FillTemplate(c.Result, m)
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)

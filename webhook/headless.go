@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -15,13 +14,14 @@ type HeadlessLine struct {
 	Kind string    `json:"kind"`
 	Time time.Time `json:"time"`
 	Seq  uint64    `json:"seq,omitempty"`
-	// event
-	Type     string `json:"type,omitempty"`
-	CallID   string `json:"callId,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Verified *bool  `json:"verified,omitempty"`
-	AuthMode string `json:"authMode,omitempty"`
-	Known    *bool  `json:"known,omitempty"`
+	// event; Payload with --headless-payload, and Body (the request) with --headless-body
+	Payload  *HeadlessPayload `json:"payload,omitempty"`
+	Type     string           `json:"type,omitempty"`
+	CallID   string           `json:"callId,omitempty"`
+	Path     string           `json:"path,omitempty"`
+	Verified *bool            `json:"verified,omitempty"`
+	AuthMode string           `json:"authMode,omitempty"`
+	Known    *bool            `json:"known,omitempty"`
 	// reply, rejected
 	Status    int             `json:"status,omitempty"`
 	Source    string          `json:"source,omitempty"`
@@ -74,7 +74,7 @@ func HeadlessLines(v any) []HeadlessLine {
 			return nil // the rejected line already said it
 		}
 		ms := float64(x.Latency.Microseconds()) / 1000
-		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: jsonOrString(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
+		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: headlessBody(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
 			Substituted: x.Reply.ForwardFailed != "", ForwardFailed: x.Reply.ForwardFailed}}
 	case TapeHealth:
 		n := x.Failed
@@ -95,21 +95,13 @@ func HeadlessLines(v any) []HeadlessLine {
 	return nil
 }
 
-// jsonOrString returns b itself when it is JSON (compacted onto one line), else b as a JSON
-// string, so every headless line stays one line of valid JSON.
-func jsonOrString(b []byte) json.RawMessage {
+// headlessBody is a body as a headless line carries it: left out when empty, else
+// JSONOrString, so every line stays one line of valid JSON and no byte is lost.
+func headlessBody(b []byte) json.RawMessage {
 	if len(b) == 0 {
 		return nil
 	}
-	if json.Valid(b) {
-		var buf bytes.Buffer
-		buf.Grow(len(b))
-		if json.Compact(&buf, b) == nil {
-			return buf.Bytes()
-		}
-	}
-	s, _ := json.Marshal(string(b))
-	return s
+	return JSONOrString(b)
 }
 
 // WriteHeadless prints every value received from sub as JSON lines on w until sub is closed
@@ -117,13 +109,18 @@ func jsonOrString(b []byte) json.RawMessage {
 // health is printed once per burst, with the latest count: a full disk fails every write,
 // and one status line per failed write would bury the requests.
 func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) error {
+	return writeHeadless(ctx, w, sub, bus, HeadlessLines)
+}
+
+// writeHeadless is WriteHeadless with the function that turns a bus value into lines.
+func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, toLines func(any) []HeadlessLine) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	var lastDropped uint64
 	var tape *TapeHealth // the latest, not yet printed
 	emit := func(v any) error {
-		for _, l := range HeadlessLines(v) {
+		for _, l := range toLines(v) {
 			if err := enc.Encode(l); err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strings"
 )
 
 // ToolResult is the answer to one tool call: Result on success, Error on failure (still
@@ -35,10 +34,10 @@ func ToolCallsReply(results []ToolResult) []byte {
 		b = AppendJSONString(b, r.Name)
 		if r.IsError || r.Error != "" {
 			b = append(b, `,"error":`...)
-			b = AppendJSONString(b, singleLine(r.Error))
+			b = AppendJSONString(b, SingleLine(r.Error))
 		} else {
 			b = append(b, `,"result":`...)
-			b = AppendJSONString(b, singleLine(r.Result))
+			b = AppendJSONString(b, SingleLine(r.Result))
 		}
 		b = append(b, '}')
 	}
@@ -47,7 +46,7 @@ func ToolCallsReply(results []ToolResult) []byte {
 
 // FunctionCallReply builds the reply to the legacy function-call message.
 func FunctionCallReply(result string) []byte {
-	return mustJSON(map[string]string{"result": singleLine(result)})
+	return mustJSON(map[string]string{"result": SingleLine(result)})
 }
 
 // AssistantRequestReply builds an assistant-request reply naming a saved assistant.
@@ -64,7 +63,7 @@ func AssistantRequestReply(assistantID string) []byte {
 func TransferDestinationReply(destination json.RawMessage, message string) []byte {
 	out := map[string]any{"destination": destination}
 	if message != "" {
-		out["message"] = map[string]string{"type": "request-start", "content": singleLine(message)}
+		out["message"] = map[string]string{"type": "request-start", "content": SingleLine(message)}
 	}
 	return mustJSON(out)
 }
@@ -74,7 +73,7 @@ func TransferDestinationReply(destination json.RawMessage, message string) []byt
 func HandoffDestinationReply(destination json.RawMessage, result string) []byte {
 	out := map[string]any{"destination": destination}
 	if result != "" {
-		out["result"] = singleLine(result)
+		out["result"] = SingleLine(result)
 	}
 	return mustJSON(out)
 }
@@ -125,7 +124,7 @@ func PredialReply(eligible bool) []byte {
 // field get their safest negative answer (campaign.predial: not eligible; knowledge-base:
 // no documents; endpointing: Vapi's usual wait; handoff: an empty destination plus the error).
 func ErrorReply(msg *Message, text string) Reply {
-	text = singleLine(text)
+	text = SingleLine(text)
 	h := http.Header{"Content-Type": {"application/json"}}
 	var body []byte
 	switch msg.Kind {
@@ -179,15 +178,6 @@ func rejectReply(status int, text string) Reply {
 		Body:   mustJSON(map[string]string{"error": text}),
 		Source: SourceReject,
 	}
-}
-
-var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
-
-func singleLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return lineBreaks.Replace(s)
 }
 
 func mustJSON(v any) []byte {

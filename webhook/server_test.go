@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // serve runs h on a real http.Server from NewServer, on a loopback port, through
@@ -36,18 +38,6 @@ func serve(t *testing.T, h *Handler, tweak ...func(*http.Server)) string {
 		<-done
 	})
 	return ln.Addr().String()
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // TestSlowBodiesDoNotStarveRealRequests: 500 connections that send their headers, then
@@ -96,7 +86,7 @@ func TestSlowBodiesDoNotStarveRealRequests(t *testing.T) {
 			_ = c.Close()
 		}
 	})
-	waitFor(t, "every slow connection in the handler", 30*time.Second, func() bool { return h.Reading() == tricklers })
+	webhooktest.Eventually(t, 30*time.Second, "every slow connection in the handler", func() bool { return h.Reading() == tricklers })
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
 	start := time.Now()

@@ -1,8 +1,11 @@
 package webhook
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -66,4 +69,80 @@ func prefixDistances(a, b string) []int {
 		prev, cur = cur, prev
 	}
 	return prev
+}
+
+// SingleLine returns s with every line break (\r\n, \n, \r) turned into a space: Vapi
+// reads a tool result or an error that holds one as a broken reply, so every text vapimon
+// puts in a reply, the operator's included, goes through here.
+func SingleLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return lineBreaks.Replace(s)
+}
+
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
+// Quote returns s in Go quotes, with every control, bidi and other unprintable rune
+// escaped, cut to at most max bytes on a rune boundary (the cut marked "…" after the
+// closing quote): how a value from a payload is named inside a sentence.
+func Quote(s string, max int) string {
+	if len(s) > max {
+		return strconv.Quote(ClipRunes(s, max)) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// ByteSize is a size as a limit is stated: "64 KiB", "1 MiB", else "1500 bytes".
+func ByteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// RoundDuration rounds d to what a person reads in a sentence: tenths of a second from a
+// second up, milliseconds from a millisecond up, else microseconds.
+func RoundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// Thousands formats n with comma separators: 1588 → "1,588".
+func Thousands(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// Latency is how long a reply took, as every front end shows it: precise for a local
+// server ("312µs", "3.2ms"), rounded for a slow one ("184ms", "1.25s").
+func Latency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// Count is "1 request", "2,000 requests": n and a word made plural with an s.
+func Count(n uint64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return Thousands(n) + " " + what + "s"
 }

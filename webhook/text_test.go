@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -76,6 +77,35 @@ func TestJSONOrString(t *testing.T) {
 	} {
 		if got := string(JSONOrString(c.in)); got != c.want {
 			t.Errorf("%s: JSONOrString(%q) = %s, want %s", c.name, c.in, got, c.want)
+		}
+	}
+}
+
+func TestSmallFormatters(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ got, want string }{
+		{SingleLine("a\r\nb\nc\rd  e"), "a b c d  e"},
+		{SingleLine("plain"), "plain"},
+		{Quote("tab\there", 64), `"tab\there"`},
+		{Quote("\u202eevil", 64), `"\u202eevil"`},
+		{Quote("héllo wörld", 7), `"héllo "…`}, // 7 bytes: é is two
+		{Quote("hé", 2), `"h"…`},               // never half a rune
+		{ByteSize(64 << 10), "64 KiB"},
+		{ByteSize(1 << 20), "1 MiB"},
+		{ByteSize(1500), "1500 bytes"},
+		{RoundDuration(1234567 * time.Microsecond).String(), "1.2s"},
+		{RoundDuration(3456789 * time.Nanosecond).String(), "3ms"},
+		{RoundDuration(312456 * time.Nanosecond).String(), "312µs"},
+		{Latency(312456 * time.Nanosecond), "312µs"},
+		{Latency(3234 * time.Microsecond), "3.2ms"},
+		{Latency(184 * time.Millisecond), "184ms"},
+		{Latency(1254 * time.Millisecond), "1.25s"},
+		{Thousands(1588), "1,588"},
+		{Thousands(999), "999"},
+		{Thousands(1234567), "1,234,567"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
 }

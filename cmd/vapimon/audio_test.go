@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,8 +108,6 @@ func TestListenRecordsTheCallsAudio(t *testing.T) {
 		}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // mustNotice waits for a notice line containing text.
 func mustNotice(p *vapimonProc, from int, text string) (line, int) {

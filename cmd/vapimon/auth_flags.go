@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -102,17 +103,33 @@ func (a *authFlags) config() (webhook.AuthConfig, error) {
 	if err != nil {
 		return c, fmt.Errorf("auth: %w", err)
 	}
-	return n, nil
+	return n, a.unused(n.Mode)
+}
+
+// unused refuses flags that would do nothing in the chosen mode: a --secret nobody
+// checks, HMAC settings without HMAC.
+func (a *authFlags) unused(mode webhook.AuthMode) error {
+	if mode == webhook.AuthNone && len(a.secrets) > 0 {
+		return errors.New("--secret with --auth none: nothing would check it; drop --auth none (--secret alone means --auth secret) or drop --secret")
+	}
+	if mode == webhook.AuthHMAC {
+		return nil
+	}
+	for name, set := range map[string]bool{
+		"--hmac-preset": a.hmacPreset != "", "--hmac-algorithm": a.hmacAlgorithm != "", "--hmac-signature-header": a.hmacSigHeader != "",
+		"--hmac-timestamp-header": a.hmacTSHeader != "", "--hmac-prefix": a.hmacPrefix != "", "--hmac-payload": a.hmacPayload != "",
+		"--hmac-encoding": a.hmacEncoding != "", "--hmac-no-timestamp": a.hmacNoTimestamp, "--hmac-secret-base64": a.hmacSecretB64,
+		"--hmac-tolerance": a.hmacTolerance != 0, "--hmac-timestamp-unit": a.hmacUnit != "",
+	} {
+		if set {
+			return fmt.Errorf("%s needs --auth hmac (the mode is %s): drop it, or add --auth hmac", name, mode)
+		}
+	}
+	return nil
 }
 
 func setIf(dst *string, v string) {
 	if v != "" {
 		*dst = v
-	}
-}
-
-func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return values, cobra.ShellCompDirectiveNoFileComp
 	}
 }

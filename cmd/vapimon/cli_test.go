@@ -88,9 +88,9 @@ func TestHelpListen(t *testing.T) {
 func TestVersion(t *testing.T) {
 	t.Parallel()
 	r := runVapimon(t, "version")
-	m := regexp.MustCompile(`^vapimon (\S+)\n$`).FindStringSubmatch(r.stdout)
+	m := regexp.MustCompile(`^vapimon (\S+) .*go1\S+ \S+/\S+\n$`).FindStringSubmatch(r.stdout)
 	if r.code != 0 || m == nil {
-		t.Fatalf("vapimon version: exit %d, stdout %q: want \"vapimon VERSION\\n\"", r.code, r.stdout)
+		t.Fatalf("vapimon version: exit %d, stdout %q: want \"vapimon VERSION (commit ...) GOVERSION OS/ARCH\\n\"", r.code, r.stdout)
 	}
 	if f := runVapimon(t, "--version"); f.code != 0 || !strings.Contains(f.stdout, m[1]) {
 		t.Errorf("vapimon --version: exit %d, %q: want the version %q", f.code, f.stdout, m[1])
@@ -157,6 +157,8 @@ func TestCLIErrors(t *testing.T) {
 		{"unknown hmac preset", []string{"listen", "--hmac-preset", "nope", "--secret", "x"}, []string{"nope", "vapi", "x-vapi-signature"}},
 		{"missing answers file", []string{"listen", "--answers", "/nonexistent/answers.yaml"}, []string{"/nonexistent/answers.yaml"}},
 		{"busy address", []string{"listen", "--addr", busy.Addr().String()}, []string{busy.Addr().String(), "in use", "--addr"}},
+		{"mistyped forward type", []string{"listen", "--forward-to", "tool-call=localhost:3000"}, []string{`vapimon: --forward-to "tool-call=localhost:3000": unknown message type "tool-call" (did you mean tool-calls?)`}},
+		{"forward port", []string{"listen", "--forward-to", "localhost:99999"}, []string{`port "99999" is not a port number`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -10,5 +10,7 @@ func extraCommands() []*cobra.Command {
 		newFixturesCmd(),
 		newControlCmd(),
 		newSimulateCmd(),
+		newTapesCmd(),
+		newSecretCmd(),
 	}
 }

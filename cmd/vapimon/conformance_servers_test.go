@@ -63,9 +63,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // sighting is what an example server saw and did with one request.
@@ -149,7 +150,7 @@ func startScriptExample(t *testing.T, name, interpreter, script string, env exam
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, path)
 	cmd.Env = append(os.Environ(), env.vars()...)
-	var stderr lockedBuffer
+	var stderr webhooktest.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -192,23 +193,6 @@ func startScriptExample(t *testing.T, name, interpreter, script string, env exam
 	}
 	s.url = strings.TrimRight(s.url, "/")
 	return s
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // vapiMessage is the part of a webhook body the examples read.

@@ -97,22 +97,5 @@ Actions:
 // completeControl completes recent call ids (newest first), then the action and its
 // argument.
 func completeControl(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	var out []string
-	switch len(args) {
-	case 0:
-		tapes, _ := fixtures.LatestTapes(recentTapes)
-		calls, _ := fixtures.RecentCalls(tapes)
-		for _, c := range calls {
-			out = append(out, c.ID+"\t"+relay.CallLabel(c))
-		}
-	case 1:
-		for _, a := range webhook.ControlActions {
-			out = append(out, a.Name+"\t"+a.Help)
-		}
-	case 2:
-		if args[1] == "mute" || args[1] == "unmute" {
-			out = []string{"assistant", "customer"}
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return relay.ControlCompletions(args, recentTapes), cobra.ShellCompDirectiveNoFileComp
 }

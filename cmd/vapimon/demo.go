@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -65,13 +63,13 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err := fixtures.CheckSpeed(speed); err != nil {
 		return err
 	}
-	if secs := int(toolTimeout.Round(time.Second) / time.Second); secs < 1 || secs > 300 {
-		return fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds", toolTimeout)
+	if err := fixtures.CheckToolTimeout(toolTimeout); err != nil {
+		return err
 	}
 	// A scenario with a script is simulated: the call reacts to your answers and controls.
 	if sc, err := sim.Load(scenario); err == nil {
 		return runSimulatedMonitor(ctx, sc, "demo: ", speed, toolTimeout, "", demoAnswers, theme, stderr)
-	} else if !slices.Contains(fixtureNames("scenario"), scenario) {
+	} else if fx, ok := fixtures.Lookup(scenario); !ok || fx.Kind != fixtures.KindScenario {
 		return err
 	}
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
@@ -81,61 +79,12 @@ func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout ti
 	if err != nil {
 		return err
 	}
-	if recs, err = withToolTimeout(recs, toolTimeout); err != nil {
+	if recs, err = fixtures.WithToolTimeout(recs, toolTimeout); err != nil {
 		return err
 	}
 	cfg, err := relay.DemoConfig("", demoAnswers, toolTimeout, "demo: playing the recorded "+scenario+" scenario to this local port (a recording: it does not react to your answers)", stderr)
 	if err != nil {
 		return err
 	}
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
-}
-
-func fixtureNames(kind string) []string {
-	var out []string
-	for _, fx := range fixtures.List() {
-		if fx.Kind == kind {
-			out = append(out, fx.Name)
-		}
-	}
-	return out
-}
-
-// withToolTimeout gives every tool of the scenario's tool-calls messages the demo's
-// --tool-timeout as its server.timeoutSeconds: the demo plays Vapi, and Vapi sends each
-// tool's own timeout, which vapimon then follows.
-func withToolTimeout(recs []fixtures.Record, d time.Duration) ([]fixtures.Record, error) {
-	secs := int(d.Round(time.Second) / time.Second)
-	if secs < 1 || secs > 300 {
-		return nil, fmt.Errorf("--tool-timeout %s: Vapi's server.timeoutSeconds is 1 to 300 seconds", d)
-	}
-	out := make([]fixtures.Record, len(recs))
-	for i, rec := range recs {
-		out[i] = rec
-		msg, err := webhook.Parse(rec.Body)
-		if err != nil || msg.Kind != webhook.TypeToolCalls {
-			continue
-		}
-		body := rec.Body
-		for j := range msg.ToolCalls {
-			if body, err = fixtures.SetField(body, fmt.Sprintf("message.toolWithToolCallList[%d].server.timeoutSeconds", j), strconv.Itoa(secs)); err != nil {
-				return nil, fmt.Errorf("demo scenario: %w", err)
-			}
-		}
-		out[i].Body = body
-	}
-	return out, nil
-}
-
-// fixtureCompletion completes built-in fixture names of the given kind ("" for all).
-func fixtureCompletion(kind string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		var out []string
-		for _, fx := range fixtures.List() {
-			if kind == "" || fx.Kind == kind {
-				out = append(out, fx.Name+"\t"+fx.Description)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
 }

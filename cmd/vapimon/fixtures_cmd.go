@@ -2,11 +2,7 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"strconv"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
@@ -27,7 +23,7 @@ with "vapimon send NAME") and whole-call scenarios (replay one with "vapimon rep
 			if asJSON {
 				return report.FixtureListJSON(out, fixtures.List())
 			}
-			return report.FixtureList(out, fixtures.List(), listWidth(out))
+			return report.FixtureList(out, fixtures.List(), report.Width(out))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
@@ -49,7 +45,7 @@ read as it is printed, so any size works.`,
 		Example: `  vapimon fixtures show tool-calls
   vapimon fixtures show inbound-call --json > call.jsonl`,
 		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
-		ValidArgsFunction: completeFixtureNames,
+		ValidArgsFunction: completeFixtureNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stream, src, closeTape, err := openStream(cmd, args[0])
 			if err != nil {
@@ -57,7 +53,7 @@ read as it is printed, so any size works.`,
 			}
 			defer closeTape()
 			out := cmd.OutOrStdout()
-			opts := report.ShowOptions{Tape: asTape, Single: stream.Counts.Records == 1, Terminal: isTerminal(out)}
+			opts := report.ShowOptions{Tape: asTape, Single: stream.Counts.Records == 1, Terminal: report.IsTerminal(out)}
 			if err := report.Show(out, cmd.ErrOrStderr(), src, opts); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
@@ -77,6 +73,12 @@ read as it is printed, so any size works.`,
 // read record by record: a tape is read as it is used, so memory stays flat whatever its
 // size.
 func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.RecordSource, func() error, error) {
+	if p, last, err := fixtures.ResolveLast(arg); err != nil {
+		return nil, nil, nil, err
+	} else if last {
+		fmt.Fprintln(cmd.ErrOrStderr(), "vapimon: last is", p)
+		arg = p
+	}
 	stream, warnings, err := fixtures.ResolveStream(arg)
 	for _, w := range warnings {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", sanitize.Line(w, 0))
@@ -89,18 +91,4 @@ func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.Reco
 	}
 	src, closeTape, err := stream.Open()
 	return stream, src, closeTape, err
-}
-
-// listWidth is the width `vapimon fixtures` wraps at: the terminal's, else $COLUMNS when
-// set (vapimon fixtures | less), else 80.
-func listWidth(w io.Writer) int {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
-		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
-			return cols
-		}
-	}
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 20 {
-		return n
-	}
-	return 80
 }

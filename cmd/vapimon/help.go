@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // flagGroups orders the help's flag sections; a flag not listed goes under "Flags".
@@ -14,10 +15,10 @@ var flagGroups = []struct {
 	title string
 	names []string
 }{
-	{"Listening", []string{"addr", "headless", "tool-timeout", "max-body", "max-inflight", "keep-calls", "log-file"}},
-	{"Answering and recording", []string{"answers", "record", "no-record"}},
+	{"Listening", []string{"addr", "headless", "headless-payload", "headless-body", "hide", "only", "tool-timeout", "max-body", "max-inflight", "keep-calls", "call-idle", "log-file"}},
+	{"Answering and recording", []string{"answers", "record", "no-record", "record-only", "keep-tapes"}},
 	{"Listening to calls' audio", []string{"listen", "play", "player"}},
-	{"Tunnel and relay", []string{"forward-to", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
+	{"Tunnel and relay", []string{"forward-to", "forward-header", "forward-insecure", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
 	{"Pointing Vapi at vapimon (needs VAPI_API_KEY)", []string{"assistant", "phone-number", "tool"}},
 	{"Verification (listen) / signing (send, replay)", []string{"auth", "secret", "auth-header", "no-bearer-prefix", "hmac-preset", "hmac-algorithm", "hmac-signature-header", "hmac-timestamp-header", "hmac-prefix", "hmac-payload", "hmac-encoding", "hmac-no-timestamp", "hmac-secret-base64", "hmac-tolerance", "hmac-timestamp-unit"}},
 }
@@ -80,7 +81,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		name := strings.TrimPrefix(msg, "unknown flag: --")
 		best, bestD := "", 3
 		cmd.Flags().VisitAll(func(f *pflag.Flag) {
-			if d := editDistance(name, f.Name); d < bestD {
+			if d := webhook.EditDistance(name, f.Name); d < bestD {
 				best, bestD = f.Name, d
 			}
 		})
@@ -89,25 +90,4 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 	}
 	return err
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

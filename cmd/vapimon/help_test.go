@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 func TestFlagErrorsSuggestTheFix(t *testing.T) {
@@ -20,7 +22,7 @@ func TestFlagErrorsSuggestTheFix(t *testing.T) {
 			t.Errorf("vapimon %s: exit %d, stderr %q, want %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
 		}
 	}
-	if d := editDistance("forwrd-to", "forward-to"); d != 1 {
-		t.Errorf("editDistance = %d", d)
+	if d := webhook.EditDistance("forwrd-to", "forward-to"); d != 1 {
+		t.Errorf("webhook.EditDistance = %d", d)
 	}
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -22,7 +22,9 @@ type listenFlags struct {
 	headless                        bool
 	keepCalls                       int
 	theme                           tui.Theme
-	forwardTo                       []string
+	forwardTo, forwardHeaders       []string
+	callIdle                        time.Duration
+	hide, only, recordOnly          []string
 	assistants, phoneNumbers, tools []string
 }
 
@@ -30,6 +32,12 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	c, fs := &f.cfg, cmd.Flags()
 	fs.StringVar(&c.Addr, "addr", relay.DefaultAddr, "local address to listen on (loopback only unless you ask otherwise)")
 	fs.BoolVar(&f.headless, "headless", false, "print one JSON line per event on stdout instead of the TUI (automatic when stdout is not a terminal)")
+	fs.BoolVar(&c.Headless.Payload, "headless-payload", false, "headless: add the parsed essentials to each event line as \"payload\" (tools and arguments, transcript and role, status, ended reason, cost); implies --headless")
+	fs.BoolVar(&c.Headless.Body, "headless-body", false, "headless: add the full request body to each event line as \"body\"; implies --headless")
+	fs.StringArrayVar(&f.hide, "hide", nil, "leave these message types out of the events pane and headless output, e.g. speech-update,conversation-update (H toggles in the TUI); recorded all the same")
+	fs.StringArrayVar(&f.only, "only", nil, "show only these message types in the events pane and headless output (rejected requests always show); recorded all the same")
+	fs.StringVar(&c.KeepTapes, "keep-tapes", "", "say at start how many tapes are older than this (30d, 2w) and how to delete them (vapimon tapes --keep-tapes); nothing is deleted")
+	fs.StringArrayVar(&f.recordOnly, "record-only", nil, "record only these message types on the tape (and rejected requests); without it every request is recorded")
 	fs.Int64Var(&c.MaxBody, "max-body", webhook.DefaultMaxBody, "largest request body accepted, in bytes (413 past it)")
 	fs.IntVar(&c.MaxInFlight, "max-inflight", webhook.DefaultMaxInFlight, "most requests handled at once (503 past it)")
 	fs.DurationVar(&c.ToolTimeout, "tool-timeout", webhook.DefaultToolTimeout, "default wait for messages whose payload names no server.timeoutSeconds (the tool's, assistant's or phone number's is used when present; assistant-request always has 7.5s)")
@@ -41,6 +49,9 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.Var(&f.theme, "theme", tui.ThemeUsage)
 	fs.StringArrayVar(&f.forwardTo, "forward-to", nil, "relay events to your server: URL, or TYPE=URL per message type (e.g. tool-calls=http://localhost:3000/tools, *=http://localhost:3000/webhook); repeatable")
 	fs.DurationVar(&c.Forward.Timeout, "forward-timeout", 0, "how long your server may take to answer a message Vapi waits on (default: half the time left, so the answers file and you still get a turn when it hangs)")
+	fs.StringArrayVar(&f.forwardHeaders, "forward-header", nil, "add a header to every request forwarded to your server, 'Name: value' (e.g. your server's own auth); repeatable")
+	fs.BoolVar(&c.Forward.Insecure, "forward-insecure", false, "do not check the TLS certificate of an https --forward-to server (a self-signed development server)")
+	fs.DurationVar(&f.callIdle, "call-idle", tui.DefaultCallIdle, "a call started by vapimon send or replay that gets no event for this long is shown as ended (0: stays live)")
 	fs.BoolVar(&c.Forward.Raw, "forward-raw", false, "send your server's reply to Vapi unchanged whatever it is (a 500, a body Vapi cannot use, a redirect) instead of answering from the answers file, you or the fallback: to see what Vapi does with it")
 	fs.BoolVar(&c.Forward.Intercept, "intercept", false, "show your server's reply to the operator, who sends, edits or replaces it before the deadline (TUI)")
 	fs.BoolVar(&c.Tunnel.NoTunnel, "no-tunnel", false, "do not open an ngrok tunnel even when NGROK_AUTHTOKEN is set")
@@ -54,6 +65,9 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&c.Audio.Play, "play", false, "play the listened call's audio through a player on PATH (ffplay, paplay, aplay, play); P in the TUI")
 	fs.StringVar(&c.Audio.Player, "player", "", "player command reading raw 16-bit PCM on stdin, {rate} {channels} {layout} replaced (implies --play), e.g. 'aplay -q -t raw -f S16_LE -r {rate} -c {channels}'")
 	f.auth.register(cmd)
+	for _, name := range []string{"hide", "only", "record-only"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion(webhook.KnownTypes...))
+	}
 	_ = cmd.MarkFlagFilename("answers", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("record", "jsonl")
 	_ = cmd.MarkFlagFilename("log-file", "log")
@@ -95,8 +109,23 @@ func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
 	}
 	if len(f.forwardTo) > 0 {
 		if c.Forward.Routes, err = relay.ParseRoutes(f.forwardTo); err != nil {
-			return c, fmt.Errorf("--forward-to: %w", err)
+			return c, err // it names the flag value
 		}
+	}
+	if c.Forward.Header, err = relay.ParseForwardHeaders(f.forwardHeaders); err != nil {
+		return c, err
+	}
+	for _, tf := range []struct {
+		flag string
+		in   []string
+		out  *[]string
+	}{{"--hide", f.hide, &c.Headless.Filter.Hide}, {"--only", f.only, &c.Headless.Filter.Only}, {"--record-only", f.recordOnly, &c.RecordOnly}} {
+		if *tf.out, err = relay.ParseTypes(tf.flag, tf.in); err != nil {
+			return c, err
+		}
+	}
+	if f.keepCalls < 1 {
+		return c, fmt.Errorf("--keep-calls %d: the monitor keeps at least one call (default 500; older ones stay on the tape)", f.keepCalls)
 	}
 	for i, ids := range [][]string{f.assistants, f.phoneNumbers, f.tools} {
 		for _, id := range ids {
@@ -117,37 +146,8 @@ func runListen(cmd *cobra.Command, f *listenFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.headless || !term.IsTerminal(os.Stdout.Fd()) {
-		return runHeadless(ctx, cfg, cmd.OutOrStdout())
+	if f.headless || cfg.Headless.Payload || cfg.Headless.Body || !term.IsTerminal(os.Stdout.Fd()) {
+		return relay.RunHeadless(ctx, cfg, cmd.OutOrStdout())
 	}
-	return runTUI(ctx, cfg, f.keepCalls, f.theme, nil)
-}
-
-// runHeadless prints the session as JSON lines on stdout until a signal or a server
-// failure, then shuts it down.
-func runHeadless(ctx context.Context, cfg relay.Config, stdout io.Writer) error {
-	s := relay.NewSession(cfg)
-	if err := s.Start(ctx); err != nil {
-		return err
-	}
-	s.StreamJSON(stdout)
-	err := s.Wait(ctx)
-	if ctx.Err() != nil {
-		tryWrite(cfg.Stderr, fmt.Sprintf("vapimon: %s: shutting down: replies from your server get up to %s, then every request still waiting gets its fallback (Ctrl-C again: at once)\n", stopReason(ctx), relay.ShutdownGrace))
-	}
-	if serr := s.Shutdown(hurryOf(ctx)); err == nil {
-		err = serr
-	}
-	if sum := s.TapeSummary(false); sum != "" {
-		tryWrite(cfg.Stderr, sum+"\n")
-	}
-	return err
-}
-
-// stopReason names what ended the session: the signal, else "stopping".
-func stopReason(ctx context.Context) string {
-	if c := context.Cause(ctx); c != nil && c != context.Canceled {
-		return c.Error()
-	}
-	return "stopping"
+	return runTUI(ctx, cfg, tui.Options{KeepCalls: f.keepCalls, Theme: f.theme, CallIdle: f.callIdle, Show: cfg.Headless.Filter}, nil)
 }

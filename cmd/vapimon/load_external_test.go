@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures/tapetest"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 var (
@@ -201,7 +202,7 @@ func TestLoadExternal(t *testing.T) {
 	}
 
 	role := func(name string, env ...string) string {
-		addr := freeAddr(t)
+		addr := webhooktest.FreeAddr(t)
 		cmd := exec.Command(self, "-test.run=^$")
 		cmd.Env = append(os.Environ(), append(env, "VAPIMON_LOAD_ROLE="+name, "VAPIMON_LOAD_ADDR="+addr)...)
 		cmd.Stderr = os.Stderr
@@ -213,7 +214,7 @@ func TestLoadExternal(t *testing.T) {
 	proxy := role("proxy", "VAPIMON_LOAD_TARGET="+bare)
 
 	vapimon := func(name string, tuiMode bool, args ...string) string {
-		addr := freeAddr(t)
+		addr := webhooktest.FreeAddr(t)
 		home, state := filepath.Join(dir, name, "home"), filepath.Join(dir, name, "state")
 		os.MkdirAll(home, 0o700)
 		os.MkdirAll(state, 0o700)
@@ -319,7 +320,7 @@ func serveAtOnce(t *testing.T, dir string) string {
 			home, state := filepath.Join(dir, name+strconv.Itoa(i), "home"), filepath.Join(dir, name+strconv.Itoa(i), "state")
 			os.MkdirAll(home, 0o700)
 			os.MkdirAll(state, 0o700)
-			addr := freeAddr(t)
+			addr := webhooktest.FreeAddr(t)
 			cmd := exec.Command(vapimonBin, "listen", "--headless", "--addr", addr, "--secret", loadSecret)
 			cmd.Env = testEnv(home, state, env...)
 			start := time.Now()

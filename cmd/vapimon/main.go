@@ -9,10 +9,13 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/relay"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise it comes
@@ -29,6 +32,9 @@ func versionString() string {
 	return "dev"
 }
 
+// versionLine is what `vapimon version` and `vapimon --version` print.
+func versionLine() string { return report.Version("vapimon", versionString()) }
+
 // exitError carries an exit status for failures that were already explained to the user.
 type exitError struct{ code int }
 
@@ -39,10 +45,10 @@ func main() {
 	// kill vapimon before it restores Vapi's settings and closes the tape.
 	signal.Ignore(syscall.SIGPIPE)
 	// Every terminating signal (Ctrl-C, kill, Ctrl-\, the terminal closing) runs the same
-	// orderly shutdown; a second one only makes it hurry (see watchSignals). Signals stay
+	// orderly shutdown; a second one only makes it hurry (see relay.WatchSignals). Signals stay
 	// caught until the process exits, so one arriving as vapimon finishes cannot turn a clean
 	// exit into "killed by SIGTERM".
-	ctx := watchSignals(context.Background(), os.Stderr)
+	ctx := relay.WatchSignals(context.Background(), os.Stderr)
 	if path := os.Getenv("VAPIMON_CPUPROFILE"); path != "" { // for the load benchmark's -load.pprof
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()
@@ -77,7 +83,6 @@ Run with no arguments to start the monitor (same as "vapimon listen").
 Try "vapimon demo" to watch a realistic call with no account and no token.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       versionString(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runListen(cmd, lf)
 		},
@@ -92,18 +97,43 @@ Try "vapimon demo" to watch a realistic call with no account and no token.`,
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Version = versionLine()
 	useGroupedHelp(root)
+	strictCompletion(root)
 	return root
 }
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print vapimon's version",
+		Short: "Print vapimon's version, commit and Go version (as --version does)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "vapimon", versionString())
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 			return nil
 		},
+	}
+}
+
+// strictCompletion makes `vapimon completion SHELL` fail with a clear error for a shell
+// cobra cannot write a script for (tcsh, csh...), instead of printing help and exiting 0.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, s := range c.Commands() {
+			shells = append(shells, s.Name())
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return fmt.Errorf("completion %s: no completion for that shell; vapimon writes scripts for %s", sanitize.Line(args[0], 40), strings.Join(shells, ", "))
+		}
 	}
 }

@@ -164,17 +164,7 @@ func TestRegressQuitKeysNeverAnswerAPrompt(t *testing.T) {
 	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --no-record --tool-timeout 5s")
 	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
 	s.waitFor("the events pane", regexp.MustCompile(`Events`))
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Post(url+"/vapi/webhook", "application/json", bytes.NewReader(toolCallsBody("call-q", "mystery_tool")))
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		got <- string(b)
-	}()
+	got := postAsync(url+"/vapi/webhook", toolCallsBody("call-q", "mystery_tool"))
 	s.waitFor("the prompt that opened by itself", regexp.MustCompile(`Answer tool call mystery_tool`))
 	time.Sleep(500 * time.Millisecond) // the person meant to quit, and presses q past the grace period
 	s.keys("q")
@@ -218,17 +208,7 @@ func TestRegressInterceptHangupSaysWhatWasSent(t *testing.T) {
 	s := newTmuxScript(t, 160, 48, env, hangupScript(vapimonBin+" listen --addr 127.0.0.1:0 --no-record --intercept --forward-to "+srv.URL, exitFile, false))
 	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
 	pid := s.childPid()
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Post(url+"/vapi/webhook", "application/json", bytes.NewReader(toolCallsBody("call-review", "get_weather")))
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		got <- string(b)
-	}()
+	got := postAsync(url+"/vapi/webhook", toolCallsBody("call-review", "get_weather"))
 	s.waitFor("the review of your server's reply", regexp.MustCompile(`Your server answered tool-calls`))
 	kill(t, pid, syscall.SIGHUP)
 	select {
@@ -243,4 +223,21 @@ func TestRegressInterceptHangupSaysWhatWasSent(t *testing.T) {
 	if strings.Contains(screen, "got the fallback reply") {
 		t.Errorf("the exit message says %q, but the caller got your server's reply", screen)
 	}
+}
+
+// postAsync posts body as JSON to url in the background; the channel gets the reply's body,
+// or the error.
+func postAsync(url string, body []byte) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	return got
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"io"
 	"os"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/relay"
+	"github.com/vapimon/vapimon/tui"
 )
 
 // replayFlags are the flags of `vapimon replay`.
@@ -56,7 +56,7 @@ so a replay can run in CI.`,
   vapimon replay ~/.local/state/vapimon/tapes/2026-11-29T14-33-27.jsonl --to http://localhost:3000/vapi --instant --compare
   vapimon replay transfer --to https://example.com/vapi --secret "$VAPI_SECRET" --speed 4`,
 		Args:              oneFixtureArg("replay needs a tape, scenario or fixture name, e.g. vapimon replay inbound-call --to URL (vapimon fixtures lists them)"),
-		ValidArgsFunction: completeFixtureNames,
+		ValidArgsFunction: completeFixtureNames(""),
 		RunE:              func(cmd *cobra.Command, args []string) error { return runReplay(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
@@ -84,8 +84,12 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return err
 	}
 	defer closeTape()
-	if f.to == "" {
-		return replayInTUI(cmd, stream.Counts, src, arg, f.audio)
+	if f.to == "" { // the monitor over the tape, offline
+		if !term.IsTerminal(os.Stdout.Fd()) {
+			return errors.New("replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL")
+		}
+		// The calls' recorded audio (vapimon listen --listen) plays in step with the events.
+		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg, relay.OfflineAudio(arg, f.audio, cmd.ErrOrStderr()))
 	}
 	if f.audio.Play || f.audio.Player != "" {
 		return errors.New("--play and --player play a tape's recorded audio in the offline monitor: drop --to (a server gets the requests, not the audio)")
@@ -102,8 +106,8 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		src = fixtures.FreshenSource(src, time.Now())
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	warmReplyChecks(errw) // the reply schemas compile while the first requests go out
-	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && isTerminal(errw), Compare: f.compare})
+	report.WarmReplyChecks(errw) // the reply schemas compile while the first requests go out
+	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && report.IsTerminal(errw), Compare: f.compare})
 	r := &fixtures.Replayer{
 		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
 		Speed:           f.speed,
@@ -129,10 +133,4 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		return exitError{code: 1}
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal, where progress is a bar redrawn in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
 }

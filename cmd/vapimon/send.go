@@ -1,10 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
 	"github.com/vapimon/vapimon/tui/sanitize"
-	"github.com/vapimon/vapimon/webhook"
 )
 
 // defaultSendTo is where `vapimon send` posts without --to: a local `vapimon listen`.
@@ -23,6 +21,7 @@ type sendFlags struct {
 	auth    authFlags
 	to      string
 	sets    []string
+	callID  string
 	keep    bool
 	timeout time.Duration
 	json    bool
@@ -53,11 +52,12 @@ Run "vapimon fixtures" for the list of built-in events.`,
   vapimon send tool-calls --set 'toolCallList[0].function.arguments.location=Berlin'
   vapimon send assistant-request --to https://example.com/vapi --auth hmac --secret "$KEY" --json`,
 		Args:              oneFixtureArg("send needs a fixture name or file, e.g. vapimon send tool-calls (vapimon fixtures lists them)"),
-		ValidArgsFunction: completeFixtureNames,
+		ValidArgsFunction: completeFixtureNames(fixtures.KindEvent),
 		RunE:              func(cmd *cobra.Command, args []string) error { return runSend(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.to, "to", defaultSendTo, "URL to send to, used as given (http:// is added when there is no scheme)")
+	fs.StringVar(&f.callID, "call-id", "", "send the event as part of this call (message.call.id), e.g. to add events to a call the monitor shows")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a body field, path=value (value is JSON when valid, else a string); repeatable")
 	fs.BoolVar(&f.keep, "keep", false, "send the body byte for byte as stored: no fresh ids or timestamps")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on a reply after this long")
@@ -100,6 +100,10 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if !f.keep {
 		rec = fixtures.NewFreshener(time.Now()).Record(rec)
 	}
+	if f.callID != "" {
+		id, _ := json.Marshal(f.callID) // a string, even when it looks like a number
+		f.sets = append([]string{"call.id=" + string(id)}, f.sets...)
+	}
 	if rec.Body, err = fixtures.SetFields(rec.Body, f.sets); err != nil {
 		return err
 	}
@@ -107,7 +111,7 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	warmReplyChecks(cmd.ErrOrStderr())
+	report.WarmReplyChecks(cmd.ErrOrStderr())
 	s := &fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()}
 	if err := s.Check(); err != nil {
 		return err
@@ -128,32 +132,3 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 }
 
 func userAgent() string { return "vapimon/" + versionString() }
-
-// warmReplyChecks starts compiling the reply schemas while the request is on its way; a
-// schema that fails (a broken build) is said on errw as a warning, and the hand-written
-// checks judge instead.
-func warmReplyChecks(errw io.Writer) {
-	webhook.WarmReplyChecks(slog.New(slog.NewTextHandler(errw, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})))
-}
-
-// completeFixtureNames offers the built-in fixtures and scenarios, with their descriptions,
-// and falls back to file names.
-func completeFixtureNames(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []string
-	for _, fx := range fixtures.List() {
-		if strings.HasPrefix(fx.Name, toComplete) {
-			out = append(out, fx.Name+"\t"+fx.Description)
-		}
-	}
-	return out, cobra.ShellCompDirectiveDefault
-}

@@ -170,6 +170,12 @@ func TestSend(t *testing.T) {
 					t.Errorf("--set not applied: %s", body)
 				}
 			}},
+		{name: "call id", answer: goodAnswer, args: []string{"tool-calls", "--call-id", "12345"}, code: 0,
+			checkReq: func(t *testing.T, body []byte) {
+				if m, _ := webhook.Parse(body); m == nil || m.Call.ID != "12345" || !strings.Contains(string(body), `"id":"12345"`) {
+					t.Errorf("--call-id not applied as a string: %s", body)
+				}
+			}},
 		{name: "json", answer: goodAnswer, args: []string{"tool-calls", "--json"}, code: 0,
 			stdout: []string{`"ok":true`, `"status":200`, `"type":"tool-calls"`, `"problems":[]`}},
 		{name: "bad set", answer: goodAnswer, args: []string{"tool-calls", "--set", "toolCallList[9].id=x"}, code: 1,

@@ -68,24 +68,12 @@ where you answer what the script asks (--answers to answer some from a file).`,
 	return cmd
 }
 
-// runSimulateTo drives a developer's server through one scripted call, printing each step.
+// runSimulateTo drives a developer's server through one scripted call (sim.Drive) and
+// exits 1 when a reply Vapi needed was missing or unusable.
 func runSimulateTo(ctx context.Context, sc *sim.Script, to string, auth webhook.AuthConfig, speed float64, pr *sim.Printer) error {
-	out, jsonOut := pr.W, pr.JSON
-	ctl, err := sim.StartControl("")
+	rep, err := sim.Drive(ctx, sc, to, auth, speed, pr)
 	if err != nil {
 		return err
-	}
-	defer ctl.Close()
-	id := sim.NewCallID()
-	if !jsonOut {
-		fmt.Fprintf(out, "simulating %s to %s\ncall %s · control URL %s\n\n", sc.Name, to, id, ctl.URL(id))
-	}
-	rep, err := sim.Run(ctx, sc, sim.Config{To: to, Auth: auth, Speed: speed, CallID: id, Control: ctl, Progress: pr.Progress})
-	if err != nil {
-		return err
-	}
-	if !jsonOut {
-		rep.Print(out, "")
 	}
 	if !rep.OK() {
 		return exitError{1}
@@ -109,7 +97,7 @@ func runSimulatedMonitor(ctx context.Context, sc *sim.Script, note string, speed
 		return err
 	}
 	defer ctl.Close()
-	return runTUI(ctx, cfg, 500, theme, func(ctx context.Context, s *relay.Session) {
+	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) {
 		s.PlayScript(ctx, sc, sim.Config{Speed: speed, Control: ctl, ToolTimeout: toolTimeout})
 	})
 }

@@ -64,6 +64,7 @@ import (
 
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 var (
@@ -201,7 +202,7 @@ func TestSoak(t *testing.T) {
 		s.bodies[name] = recs[0].Body
 	}
 	s.dev = newDevServer(t, rand.New(rand.NewPCG(seed, 1)))
-	s.addr = freeAddr(t)
+	s.addr = webhooktest.FreeAddr(t)
 
 	g, err := s.launch()
 	if err != nil {
@@ -247,17 +248,6 @@ const soakAnswers = `tools:
 replies:
   assistant-request: {assistantId: "5a6b2c1d-0000-4000-8000-000000000001"}
 `
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // launch starts one run of vapimon on s.addr, appending to s.tape.
 func (s *soak) launch() (*soakGen, error) {
@@ -759,15 +749,7 @@ func (s *soak) doHTTP(client *http.Client, r *soakReq, method string, body []byt
 		r.refused = errors.Is(err, syscall.ECONNREFUSED) && !r.wrote
 		return
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.err = "reading the reply: " + err.Error()
-		return
-	}
-	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
-	r.fallback = resp.Header.Get(webhook.HeaderFallback)
-	r.badReply = judgeSoakReply(r, b)
+	r.noteReply(resp)
 }
 
 // soakStatuses are the statuses each kind may get; 201 where vapimon passes on the dev
@@ -862,15 +844,7 @@ func (s *soak) doRaw(r *soakReq, body []byte, headers map[string]string, rng *ra
 		r.err = "reading the reply: " + err.Error()
 		return
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.err = "reading the reply: " + err.Error()
-		return
-	}
-	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
-	r.fallback = resp.Header.Get(webhook.HeaderFallback)
-	r.badReply = judgeSoakReply(r, b)
+	r.noteReply(resp)
 }
 
 // tapeReq is a request as the tape holds it.
@@ -1271,7 +1245,7 @@ type devServer struct {
 }
 
 func newDevServer(t *testing.T, rng *rand.Rand) *devServer {
-	d := &devServer{t: t, addr: freeAddr(t), rng: rng, mode: "ok", modeTime: map[string]time.Duration{}, since: time.Now(), hits: map[string]int{}}
+	d := &devServer{t: t, addr: webhooktest.FreeAddr(t), rng: rng, mode: "ok", modeTime: map[string]time.Duration{}, since: time.Now(), hits: map[string]int{}}
 	if err := d.up(); err != nil {
 		t.Fatal(err)
 	}
@@ -1424,4 +1398,18 @@ func (d *devServer) serve(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.hits[r.URL.Path]++
 	d.mu.Unlock()
+}
+
+// noteReply reads the reply to r and notes what it was: status, body hash, fallback and
+// whether Vapi could use it.
+func (r *soakReq) noteReply(resp *http.Response) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.err = "reading the reply: " + err.Error()
+		return
+	}
+	r.acked, r.status, r.replyHash = true, resp.StatusCode, sha256.Sum256(b)
+	r.fallback = resp.Header.Get(webhook.HeaderFallback)
+	r.badReply = judgeSoakReply(r, b)
 }

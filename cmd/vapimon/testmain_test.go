@@ -113,11 +113,19 @@ type runResult struct {
 func runVapimon(t *testing.T, args ...string) runResult {
 	t.Helper()
 	tmp := t.TempDir()
+	return runVapimonIn(t, tmp, filepath.Join(tmp, "state"), nil, args...)
+}
+
+// runVapimonIn is runVapimon with HOME (and the working directory) home, XDG_STATE_HOME
+// state and standard input stdin (nil: closed).
+func runVapimonIn(t *testing.T, home, state string, stdin io.Reader, args ...string) runResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, vapimonBin, args...)
-	cmd.Env = testEnv(tmp, filepath.Join(tmp, "state"))
-	cmd.Dir = tmp
+	cmd.Env = testEnv(home, state)
+	cmd.Dir = home
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -422,13 +422,14 @@ func (m *Manager) stream(ctx context.Context, c *call, rawURL string, needKey bo
 	c.cancel()
 	close(c.done)
 	stopPlayer := m.playing == c.id && m.cfg.Player != nil
-	m.setLocked(c, func(up *Update) {
-		up.State, up.Note, up.RecordErr = state, note, s.recErr
-	})
 	m.mu.Unlock()
 	if stopPlayer { // outside the lock: the player may take a moment to drain
 		m.cfg.Player.Stop()
 	}
+	// The last update comes once the recording is closed and the player has all the audio.
+	m.set(c, func(up *Update) {
+		up.State, up.Note, up.RecordErr = state, note, s.recErr
+	})
 }
 
 // run connects and reconnects within the limits; it returns the final state and why.

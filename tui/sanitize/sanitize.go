@@ -8,8 +8,11 @@
 package sanitize
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
@@ -71,4 +74,31 @@ func PlainASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// Escaped returns s with every rune a terminal would not show as is (controls, bidi
+// overrides, other unprintable runes, invalid UTF-8) written as a JSON \u escape, a rune
+// past U+FFFF as its UTF-16 pair; '\n' and printable runes are kept. Unlike Text it loses
+// nothing, so it is the form for values a person must see exactly (a diff, an editable
+// reply): inside a JSON string the escapes decode to the same value.
+func Escaped(s string) string {
+	if PlainASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\ufffd`)
+		case r == '\n' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
 }

@@ -100,3 +100,18 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestEscaped(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"plain\nascii", "plain\nascii"},
+		{"x\u202ey\u00a0z😀", `x\u202ey\u00a0z😀`},
+		{"bell\a esc\x1b[31m cr\r", `bell\u0007 esc\u001b[31m cr\u000d`},
+		{"bad \xff, real \uFFFD", `bad \ufffd, real ` + "\uFFFD"},
+		{"\U000E0001", `\udb40\udc01`},
+	} {
+		if got := Escaped(tt.in); got != tt.want {
+			t.Errorf("Escaped(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package relay
 
 import (
 	"context"
@@ -29,18 +29,18 @@ func terminatingSignals() []os.Signal {
 // hurryKey carries the channel closed by a second signal in the command's context.
 type hurryKey struct{}
 
-// hurryOf returns the channel that is closed when the person asks a second time to stop
+// HurryOf returns the channel that is closed when the person asks a second time to stop
 // ("now"); nil (never ready) when ctx has none.
-func hurryOf(ctx context.Context) <-chan struct{} {
+func HurryOf(ctx context.Context) <-chan struct{} {
 	ch, _ := ctx.Value(hurryKey{}).(chan struct{})
 	return ch
 }
 
-// watchSignals returns a context that ends at the first terminating signal and carries
-// (see hurryOf) a channel closed at the second. Signals stay caught for the rest of the
+// WatchSignals returns a context that ends at the first terminating signal and carries
+// (see HurryOf) a channel closed at the second. Signals stay caught for the rest of the
 // process, so that a third one cannot kill vapimon half way through answering the callers;
 // after the second, a watchdog exits 1 if vapimon is still running forcedExitAfter later.
-func watchSignals(parent context.Context, stderr io.Writer) context.Context {
+func WatchSignals(parent context.Context, stderr io.Writer) context.Context {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, terminatingSignals()...)
 	hurry := make(chan struct{})
@@ -54,9 +54,9 @@ func watchSignals(parent context.Context, stderr io.Writer) context.Context {
 				cancel(fmt.Errorf("%s", signalName(sig)))
 			case 2:
 				close(hurry)
-				tryWrite(stderr, fmt.Sprintf("vapimon: %s again: sending the fallback to every request still waiting, then quitting\n", signalName(sig)))
+				TryWrite(stderr, fmt.Sprintf("vapimon: %s again: sending the fallback to every request still waiting, then quitting\n", signalName(sig)))
 				time.AfterFunc(forcedExitAfter, func() {
-					tryWrite(stderr, "vapimon: shutdown still not finished: quitting now (the tape may lack the last replies)\n")
+					TryWrite(stderr, "vapimon: shutdown still not finished: quitting now (the tape may lack the last replies)\n")
 					os.Exit(1)
 				})
 			}
@@ -80,10 +80,10 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-// tryWrite writes s to w without letting a terminal that takes no output (closed, or
+// TryWrite writes s to w without letting a terminal that takes no output (closed, or
 // stopped with Ctrl-S) hold up the caller for more than a moment. Errors are dropped: the
 // person it was for cannot read it anyway.
-func tryWrite(w io.Writer, s string) {
+func TryWrite(w io.Writer, s string) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -93,4 +93,12 @@ func tryWrite(w io.Writer, s string) {
 	case <-done:
 	case <-time.After(200 * time.Millisecond):
 	}
+}
+
+// StopReason names what ended the session: the signal, else "stopping".
+func StopReason(ctx context.Context) string {
+	if c := context.Cause(ctx); c != nil && c != context.Canceled {
+		return c.Error()
+	}
+	return "stopping"
 }

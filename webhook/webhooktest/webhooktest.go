@@ -1,0 +1,145 @@
+// Package webhooktest holds what the tests of every room need to exercise webhooks for
+// real: a server that records what it is sent, polling with a deadline, a free loopback
+// port, a buffer goroutines can share, a POST and a JSON comparison. It imports no vapimon
+// package, so that webhook's own tests use it too; it is imported only by tests.
+package webhooktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Request is one request a Server saw.
+type Request struct {
+	Method string
+	// Path is the request URI as sent: path and query.
+	Path string
+	// URL is the whole URL the request was sent to, with the Host it named.
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Server starts a test server that answers every request with status, header and body
+// and hands each request it sees to the returned channel (room for 16 unread ones). It
+// closes when the test ends.
+func Server(t testing.TB, status int, header http.Header, body string) (*httptest.Server, <-chan Request) {
+	t.Helper()
+	ch := make(chan Request, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ch <- Request{Method: r.Method, Path: r.URL.RequestURI(), URL: "http://" + r.Host + r.URL.RequestURI(), Header: r.Header.Clone(), Body: b}
+		for k, vs := range header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, ch
+}
+
+// Eventually polls cond until it holds, and fails the test when it still does not after
+// within: for state that another goroutine changes, where there is no event to wait on.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// FreeAddr returns a loopback address that nothing listens on (it was free a moment ago):
+// for a server the test starts later, or for a connection that must be refused.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// Buffer is a bytes.Buffer that goroutines can write while the test reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Contains reports whether what was written so far holds sub.
+func (b *Buffer) Contains(sub string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Contains(b.b.Bytes(), []byte(sub))
+}
+
+// Post sends body as JSON to url and returns the status and the reply's body; a request
+// that fails fails the test.
+func Post(t testing.TB, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// JSONEqual reports whether a and b hold the same JSON value (key order and spacing
+// aside); either not being JSON fails the test.
+func JSONEqual(t testing.TB, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("not JSON: %s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("not JSON: %s: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// WantErr checks err against a table case's wanted error: with want set, err must start
+// with it, and WantErr returns true (the case is done); with want "", err must be nil.
+func WantErr(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("error = %v, want prefix %q", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
