@@ -154,7 +154,7 @@ func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 	}
 	local := "http://" + tun.Listener().Addr().String()
 	// Serve at once: the local listener answers while ngrok is still trying.
-	if st.Tunnel != StateConnecting || st.TunnelNote != "connecting to ngrok… meanwhile listening locally on "+local {
+	if st.Tunnel != StateConnecting || st.TunnelNote != "connecting to ngrok… · meanwhile listening locally on "+local {
 		t.Errorf("status at once = %+v", st)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }), ReadHeaderTimeout: time.Second}
