@@ -16,16 +16,19 @@ import (
 )
 
 // Forwarder tuning: the bus buffer Run subscribes with, how long it gathers values before
-// handing them to the program in one message, and the most values in one message.
+// handing them to the program in one message, and the most values in one message. The
+// screen is drawn at most fps times a second: a monitor read by a person needs no more,
+// and every frame drawn under load is CPU the handler (on the same two cores) does not get.
 const (
 	busBuffer   = 8192
-	coalesceFor = 16 * time.Millisecond
+	coalesceFor = 33 * time.Millisecond
 	maxBatch    = 4096
+	fps         = 30
 )
 
 // Run shows the monitor on the terminal (alternate screen, mouse cell motion) until the user
 // quits, the terminal closes, or ctx ends. One goroutine forwards bus values and operator
-// requests to the program, coalesced into one message per ~16ms, so a burst of requests never
+// requests to the program, coalesced into one message per ~33ms, so a burst of requests never
 // backs the program up; when the program falls behind, the bus drops screen updates (never
 // tape records) and the count is shown.
 //
@@ -71,7 +74,7 @@ func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOp
 		stopRelease := context.AfterFunc(parent, op.close)
 		defer stopRelease()
 	}
-	base := []tea.ProgramOption{tea.WithoutSignalHandler()}
+	base := []tea.ProgramOption{tea.WithoutSignalHandler(), tea.WithFPS(fps)}
 	if input != nil {
 		in, closeIn := input(func() { cancel(errTerminalGone) })
 		if in != nil {
