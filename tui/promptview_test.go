@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // TestPromptNewlineNote checks that the prompt says new lines are sent as spaces once the
@@ -87,11 +88,7 @@ func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 		Note: "nobody answered within 18s",
 		Body: []byte(`{"results":[{"toolCallId":"call_a","result":"Paris: 18C"},{"toolCallId":"call_b","error":"nobody answered within 18s"}]}`)}})
 	s = screen(m)
-	for _, want := range []string{"✓ 7420f27a get_weather → Paris: 18C · answers file (kept)", "✗ 7420f27a get_time → fallback sent: nobody answered"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("screen lacks %q:\n%s", want, s)
-		}
-	}
+	webhooktest.Holds(t, "screen", s, "✓ 7420f27a get_weather → Paris: 18C · answers file (kept)", "✗ 7420f27a get_time → fallback sent: nobody answered")
 }
 
 // TestTypedAnswerKeptByFallback checks that an answer typed in time, kept by the fallback
@@ -142,11 +139,7 @@ func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
 			Note: "vapimon: no answer configured for this tool (kept 1 answer(s) given in time)",
 			Body: []byte(`{"results":[{"toolCallId":"call_a","result":"18C"},{"toolCallId":"call_b","error":"vapimon: no answer configured for this tool"}]}`)}})
 		s := screen(m)
-		for _, want := range []string{"get_weather → 18C · you (typed in time, kept)", "get_time → fallback sent: vapimon: no answer configured for this tool"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("screen lacks %q:\n%s", want, s)
-			}
-		}
+		webhooktest.Holds(t, "screen", s, "get_weather → 18C · you (typed in time, kept)", "get_time → fallback sent: vapimon: no answer configured for this tool")
 		if strings.Contains(s, "answers file (kept)") {
 			t.Errorf("the fallback's own error is labelled as the answers file's:\n%s", s)
 		}

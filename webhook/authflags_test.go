@@ -3,6 +3,8 @@ package webhook
 import (
 	"strings"
 	"testing"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 func TestAuthFlagsConfig(t *testing.T) {
@@ -27,14 +29,8 @@ func TestAuthFlagsConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := tc.flags.Config(tc.env)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
-				}
+			if webhooktest.WantErr(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.Mode != tc.mode || strings.Join(c.Secrets, ",") != strings.Join(tc.secrets, ",") {
 				t.Fatalf("mode %s secrets %q, want %s %q", c.Mode, c.Secrets, tc.mode, tc.secrets)
