@@ -16,8 +16,7 @@ func TestFilterAppliesToEveryList(t *testing.T) {
 	feed(t, m, 1, base, callBodies(callID)[1:3]) // the call starts; the assistant speaks
 	m.Update(event(t, 3, base, twoToolCalls))
 	m.Update(press("/"))
-	typeText(m, "get_time")
-	m.Update(press("enter"))
+	submit(m, "get_time")
 	s := screen(m)
 	webhooktest.Holds(t, "screen", s, "1 Calls · 1 live · filter get_time", "3 Tool calls · all calls · 2 pending · filter get_time", "4 Events · 3 · filter get_time", "get_time")
 	rows, _ := m.toolRows()

@@ -204,8 +204,7 @@ func TestInterceptReviewScreen(t *testing.T) {
 	}
 	m.Update(press("esc"))
 	m.Update(press("e"))
-	typeText(m, "x")
-	m.Update(press("enter"))
+	submit(m, "x")
 	if s := screen(m); !strings.Contains(s, "not valid JSON: line 1, column 1") {
 		t.Errorf("the JSON error does not say where:\n%s", s)
 	}

@@ -253,8 +253,7 @@ func TestFilter(t *testing.T) {
 	feed(t, m, 1, base, callBodies(callID))
 	m.Update(event(t, 50, base, `{"message":{"type":"status-update","status":"in-progress","call":{"id":"bbbbbbbb-other"}}}`))
 	m.Update(press("/"))
-	typeText(m, "tool-calls")
-	m.Update(press("enter"))
+	submit(m, "tool-calls")
 	n, at := m.eventsP.visible(m.events, m.filter)
 	if n != 1 || at(0).typ != "tool-calls" {
 		t.Errorf("filter by type kept %d events", n)
@@ -264,8 +263,7 @@ func TestFilter(t *testing.T) {
 	}
 	m.Update(press("esc"))
 	m.Update(press("/"))
-	typeText(m, "BBBB")
-	m.Update(press("enter"))
+	submit(m, "BBBB")
 	if calls := m.visibleCalls(); len(calls) != 1 || calls[0].id != "bbbbbbbb-other" {
 		t.Errorf("filter by call id kept %d calls", len(calls))
 	}

@@ -20,6 +20,12 @@ func typeText(m *Model, s string) {
 	}
 }
 
+// submit types s into the open prompt (or the filter) and presses enter.
+func submit(m *Model, s string) {
+	typeText(m, s)
+	m.Update(press("enter"))
+}
+
 // ask hands an operator request for ev to the model and returns it.
 func ask(t *testing.T, m *Model, ev *webhook.Event) *opRequest {
 	t.Helper()
@@ -185,8 +191,7 @@ func TestPromptGraceAndEmptyAnswer(t *testing.T) {
 	m := newTestModel(clk, nil)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`)))
-	typeText(m, "typed while the prompt opened")
-	m.Update(press("enter"))
+	submit(m, "typed while the prompt opened")
 	noReply(t, req)
 	if got := m.prompt.ed.Value(); got != "" {
 		t.Errorf("keys during the grace period were taken: %q", got)
@@ -226,8 +231,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 		t.Fatal("enter on the second tool call did not open it")
 	}
 	clk.Advance(time.Second)
-	typeText(m, "two")
-	m.Update(press("enter"))
+	submit(m, "two")
 	if got := reply(t, req2); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
 		t.Errorf("second reply = %s", got.Body)
 	}
@@ -242,8 +246,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 		t.Fatal("enter on the deferred tool call did not reopen it")
 	}
 	clk.Advance(time.Second)
-	typeText(m, "one")
-	m.Update(press("enter"))
+	submit(m, "one")
 	if got := reply(t, req1); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
 		t.Errorf("first reply = %s", got.Body)
 	}

@@ -76,8 +76,7 @@ func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 	}
 	ask(t, m, event(t, 1, base, twoToolCalls))
 	clk.Advance(time.Second)
-	typeText(m, "18C")
-	m.Update(press("enter"))
+	submit(m, "18C")
 	clk.Advance(time.Second)
 	m.Update(press("esc")) // answer get_time later
 	s := screen(m)
@@ -98,8 +97,7 @@ func TestTypedAnswerKeptByFallback(t *testing.T) {
 	m, clk := sized(t, 160, 48)
 	ask(t, m, event(t, 1, base, twoToolCalls))
 	clk.Advance(time.Second)
-	typeText(m, "Sunny, 22C")
-	m.Update(press("enter"))
+	submit(m, "Sunny, 22C")
 	clk.Advance(time.Second)
 	m.Update(press("esc"))
 	m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
@@ -133,8 +131,7 @@ func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
 		m, clk := sized(t, 160, 48)
 		ask(t, m, event(t, 1, base, twoToolCalls))
 		clk.Advance(time.Second)
-		typeText(m, "18C")
-		m.Update(press("enter"))
+		submit(m, "18C")
 		m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
 			Note: "vapimon: no answer configured for this tool (kept 1 answer(s) given in time)",
 			Body: []byte(`{"results":[{"toolCallId":"call_a","result":"18C"},{"toolCallId":"call_b","error":"vapimon: no answer configured for this tool"}]}`)}})
@@ -166,8 +163,7 @@ func TestDeferKeepsTheDraft(t *testing.T) {
 		t.Errorf("the reopened prompt holds %q, want the draft \"Sun\"", got)
 	}
 	clk.Advance(time.Second)
-	typeText(m, "ny")
-	m.Update(press("enter"))
+	submit(m, "ny")
 	if body := string(reply(t, req).Body); !strings.Contains(body, `"result":"Sunny"`) {
 		t.Errorf("reply %s, want the draft finished: Sunny", body)
 	}
