@@ -247,6 +247,22 @@ func (d *fastDecoder) structInto(fields func(key []byte) bool) bool {
 	return d.object(fields)
 }
 
+// arrayOf decodes a JSON array into *dst, each element by elem into a zero value appended
+// to it: null gives nil, [] an empty slice, another value leaves *dst as it is.
+func arrayOf[T any](d *fastDecoder, dst *[]T, elem func(*T) bool) bool {
+	return d.array(func(null bool) {
+		if null {
+			*dst = nil
+		} else {
+			*dst = []T{}
+		}
+	}, func() bool {
+		var zero T
+		*dst = append(*dst, zero)
+		return elem(&(*dst)[len(*dst)-1])
+	})
+}
+
 // array decodes an array, calling elem for each element; null reports nil (set the slice
 // to nil), a non-array leaves the slice alone.
 func (d *fastDecoder) array(reset func(null bool), elem func() bool) bool {
@@ -431,15 +447,7 @@ func (d *fastDecoder) boolean(dst *bool) bool {
 }
 
 func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
-	return d.array(func(null bool) {
-		if null {
-			*dst = nil
-		} else {
-			*dst = []wireToolWith{}
-		}
-	}, func() bool {
-		*dst = append(*dst, wireToolWith{})
-		tw := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(tw *wireToolWith) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "async":
@@ -528,15 +536,7 @@ func (d *fastDecoder) call(c *wireCall) bool {
 }
 
 func (d *fastDecoder) toolCalls(dst *[]wireToolCall) bool {
-	return d.array(func(null bool) {
-		if null {
-			*dst = nil
-		} else {
-			*dst = []wireToolCall{}
-		}
-	}, func() bool {
-		*dst = append(*dst, wireToolCall{})
-		tc := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(tc *wireToolCall) bool {
 		if d.peek() != '{' {
 			d.skip()
 			return true
@@ -590,15 +590,7 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 }
 
 func (d *fastDecoder) logMessages(dst *[]LogMessage) bool {
-	return d.array(func(null bool) {
-		if null {
-			*dst = nil
-		} else {
-			*dst = []LogMessage{}
-		}
-	}, func() bool {
-		*dst = append(*dst, LogMessage{})
-		m := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(m *LogMessage) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "role":
