@@ -42,7 +42,7 @@ func TestFlowPromptShowsDeadlineSource(t *testing.T) {
 	ev.BudgetSource = fourSecondSource
 	req, done := respondAsync(t, t.Context(), f.op, ev)
 	f.tm.Send(batchMsg{items: []any{ev, req}})
-	teatest.WaitFor(t, f.tm.Output(), contains("3.6s"), waitOpts()...)
+	f.waitFor("3.6s")
 	f.clk.Advance(time.Second)
 	f.tm.Send(tickMsg(f.clk.Now()))
 	f.sync() // frames are cell diffs ("3.6s" → "2.6s" rewrites one cell): read the model

@@ -52,6 +52,19 @@ func (f *flow) keys(keys ...tea.KeyPressMsg) {
 
 func (f *flow) sync() { f.tm.Send(syncMsg{}) }
 
+// waitFor waits until the program's output shows s.
+func (f *flow) waitFor(s string) {
+	f.t.Helper()
+	teatest.WaitFor(f.t, f.tm.Output(), contains(s), waitOpts()...)
+}
+
+// submit types s into the open prompt and presses enter.
+func (f *flow) submit(s string) {
+	f.t.Helper()
+	f.tm.Type(s)
+	f.keys(press("enter"))
+}
+
 // later moves the clock past the prompt's grace period: the operator has had time to read.
 func (f *flow) later() { f.clk.Advance(time.Second) }
 
@@ -75,7 +88,7 @@ func TestFlowQuitKeysAfterDefer(t *testing.T) {
 	f := newFlow(t)
 	first := f.ask(1, "get_weather")
 	second := f.ask(2, "get_time")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	f.keys(press("esc"))
 	f.later()
@@ -110,19 +123,18 @@ func TestFlowDialogsCaptureKeys(t *testing.T) {
 			f := newFlow(t)
 			// Something to open the detail of: an informational event.
 			f.tm.Send(batchMsg{items: []any{event(t, 1, base, callBodies(callID)[3].body)}})
-			teatest.WaitFor(t, f.tm.Output(), contains("Hi Ada"), waitOpts()...)
+			f.waitFor("Hi Ada")
 			f.keys(tc.open...)
-			teatest.WaitFor(t, f.tm.Output(), contains(tc.shown), waitOpts()...)
+			f.waitFor(tc.shown)
 			done := f.ask(2, "get_weather")
-			teatest.WaitFor(t, f.tm.Output(), contains("waits for your answer"), waitOpts()...)
+			f.waitFor("waits for your answer")
 			f.later()
 			f.keys(tc.close...)
 			nothingSent(t, "keys meant for the "+tc.name, done)
 			// The prompt is shown now, and takes keys once its grace period has passed.
-			teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+			f.waitFor("Answer tool call get_weather")
 			f.later()
-			f.tm.Type("Sunny")
-			f.keys(press("enter"))
+			f.submit("Sunny")
 			r := waitResult(t, done)
 			if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"Sunny"`) {
 				t.Errorf("the answer typed once the prompt showed: %s (%v), want result Sunny", r.rep.Body, r.err)
@@ -141,10 +153,10 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
 	done := f.ask(1, "get_weather")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	f.keys(press("ctrl+c"))
-	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
+	f.waitFor("Quit vapimon?")
 	second := f.ask(2, "get_time") // arrives while the question is open
 	f.later()
 	f.keys(press("a"), press("b"), press("tab"), press("esc")) // esc is "stay"
@@ -152,8 +164,7 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	nothingSent(t, "first call", done)
 	nothingSent(t, "second call", second)
 	f.later()
-	f.tm.Type("ok")
-	f.keys(press("enter"))
+	f.submit("ok")
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"ok"`) {
 		t.Errorf("reply = %s (%v), want exactly the answer typed after the grace period: ok", r.rep.Body, r.err)
@@ -171,17 +182,16 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
 	done := f.ask(1, "get_weather")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	// The first key of a prompt that opened by itself: q was meant for the panes (issue 9
 	// point 10: "q never reaches an answer prompt"), so it asks to quit; n stays.
 	f.keys(press("q"))
-	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
+	f.waitFor("Quit vapimon?")
 	f.keys(press("n"))
 	f.later()
 	// Once the operator types, q is a letter of the answer.
-	f.tm.Type("a quite sunny")
-	f.keys(press("enter"))
+	f.submit("a quite sunny")
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"a quite sunny"`) {
 		t.Errorf("reply = %s (%v), want the typed answer \"a quite sunny\"", r.rep.Body, r.err)
@@ -208,15 +218,14 @@ func testQOpenedByHand(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
 	done := f.ask(1, "get_weather")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	f.keys(press("esc"))
 	f.keys(press("3"), press("enter"))
 	f.later()
 	f.keys(press("q"))
-	teatest.WaitFor(t, f.tm.Output(), contains("ctrl+c quits"), waitOpts()...)
-	f.tm.Type("uiet")
-	f.keys(press("enter"))
+	f.waitFor("ctrl+c quits")
+	f.submit("uiet")
 	r := waitResult(t, done)
 	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"quiet"`) {
 		t.Errorf("reply = %s (%v), want the typed answer \"quiet\"", r.rep.Body, r.err)
