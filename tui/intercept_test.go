@@ -134,7 +134,7 @@ func TestInterceptReplies(t *testing.T) {
 			clk := newClock(base)
 			m := NewModel(Options{
 				Now:        clk.Now,
-				Assistants: func() []Assistant { return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}} },
+				Assistants: testAssistants,
 			}, nil)
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 			req := hold(t, m, event(t, 1, base, tt.body), tt.server)
@@ -142,19 +142,7 @@ func TestInterceptReplies(t *testing.T) {
 			m.Update(press("enter"))
 			noReply(t, req)
 			clk.Advance(time.Second)
-			for _, k := range tt.keys {
-				switch {
-				case k == "grace":
-					clk.Advance(time.Second)
-				case strings.HasPrefix(k, "text:"):
-					typeText(m, k[5:])
-				case k == "end" || k == "backspace" || k == "left" || k == "ctrl+u" || k == "ctrl+k":
-					m.Update(press(k))
-				default:
-					m.Update(press(k))
-				}
-				_ = screen(m) // every state draws
-			}
+			playKeys(m, clk, tt.keys)
 			if tt.noReplyYet {
 				noReply(t, req)
 				if m.prompt == nil || len(m.prompt.p.problems) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,27 @@ func typeText(m *Model, s string) {
 func submit(m *Model, s string) {
 	typeText(m, s)
 	m.Update(press("enter"))
+}
+
+// playKeys plays a table case's keys: "grace" moves the clock past the grace period,
+// "text:..." types the text, any other is a key press; every state between them draws.
+func playKeys(m *Model, clk *clock, keys []string) {
+	for _, k := range keys {
+		switch {
+		case k == "grace":
+			clk.Advance(time.Second)
+		case strings.HasPrefix(k, "text:"):
+			typeText(m, k[5:])
+		default:
+			m.Update(press(k))
+		}
+		_ = screen(m)
+	}
+}
+
+// testAssistants are the assistants the prompt offers for an assistant-request.
+func testAssistants() []Assistant {
+	return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}}
 }
 
 // ask hands an operator request for ev to the model and returns it.
@@ -158,21 +180,12 @@ func TestOperatorReplies(t *testing.T) {
 					}
 					return []string{"Paris: 18C, light rain"}
 				},
-				Assistants: func() []Assistant { return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}} },
+				Assistants: testAssistants,
 			}, nil)
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 			req := ask(t, m, event(t, 1, base, tt.body))
 			clk.Advance(time.Second)
-			for _, k := range tt.keys {
-				switch {
-				case k == "grace":
-					clk.Advance(time.Second)
-				case len(k) > 5 && k[:5] == "text:":
-					typeText(m, k[5:])
-				default:
-					m.Update(press(k))
-				}
-			}
+			playKeys(m, clk, tt.keys)
 			rep := reply(t, req)
 			if rep.Source != webhook.SourceOperator {
 				t.Errorf("source = %q", rep.Source)
