@@ -33,16 +33,24 @@ type respondResult struct {
 // forwarder would pass on and a channel with Respond's result.
 func respondAsync(t *testing.T, ctx context.Context, op *Operator, ev *webhook.Event) (*opRequest, <-chan respondResult) {
 	t.Helper()
+	return handedOver(t, op, "Respond did not hand the request to the monitor", func() (webhook.Reply, error) { return op.Respond(ctx, ev) })
+}
+
+// handedOver runs call (the operator's Respond or Intercept) in the background and returns
+// the request it hands to the monitor and a channel with its result; none within 5s fails
+// the test with failure.
+func handedOver(t *testing.T, op *Operator, failure string, call func() (webhook.Reply, error)) (*opRequest, <-chan respondResult) {
+	t.Helper()
 	done := make(chan respondResult, 1)
 	go func() {
-		rep, err := op.Respond(ctx, ev)
+		rep, err := call()
 		done <- respondResult{rep, err}
 	}()
 	select {
 	case req := <-op.reqs:
 		return req, done
 	case <-time.After(5 * time.Second):
-		t.Fatal("Respond did not hand the request to the monitor")
+		t.Fatal(failure)
 		return nil, nil
 	}
 }
@@ -234,18 +242,7 @@ func TestFlowResize(t *testing.T) {
 // returning the request the monitor is handed and a channel with Intercept's result.
 func interceptAsync(t *testing.T, ctx context.Context, op *Operator, ev *webhook.Event, server webhook.Reply) (*opRequest, <-chan respondResult) {
 	t.Helper()
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Intercept(ctx, ev, server)
-		done <- respondResult{rep, err}
-	}()
-	select {
-	case req := <-op.reqs:
-		return req, done
-	case <-time.After(5 * time.Second):
-		t.Fatal("Intercept did not hand the reply to the monitor")
-		return nil, nil
-	}
+	return handedOver(t, op, "Intercept did not hand the reply to the monitor", func() (webhook.Reply, error) { return op.Intercept(ctx, ev, server) })
 }
 
 // TestFlowIntercept runs the --intercept review in the program: the server's reply is
