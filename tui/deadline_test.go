@@ -46,9 +46,7 @@ func TestFlowPromptShowsDeadlineSource(t *testing.T) {
 	f.clk.Advance(time.Second)
 	f.tm.Send(tickMsg(f.clk.Now()))
 	f.sync() // frames are cell diffs ("3.6s" → "2.6s" rewrites one cell): read the model
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	f.quit()
 	m := finalModel(t, f.tm)
 	m.resize(160, 48)
 	s := screen(m)

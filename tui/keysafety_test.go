@@ -5,6 +5,7 @@ package tui
 // by itself, and were sent to a caller as the tool result.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,24 @@ func (f *flow) keys(keys ...tea.KeyPressMsg) {
 }
 
 func (f *flow) sync() { f.tm.Send(syncMsg{}) }
+
+// quit ends the program; a failure to end fails the test.
+func (f *flow) quit() {
+	f.t.Helper()
+	if err := f.tm.Quit(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// wantAnswer waits for Respond's result and checks that it answered with result, the
+// answer the test expected (what).
+func wantAnswer(t *testing.T, done <-chan respondResult, result, what string) {
+	t.Helper()
+	r := waitResult(t, done)
+	if r.err != nil || !strings.Contains(string(r.rep.Body), fmt.Sprintf(`"result":%q`, result)) {
+		t.Errorf("reply = %s (%v), want %s: %q", r.rep.Body, r.err, what, result)
+	}
+}
 
 // waitFor waits until the program's output shows s.
 func (f *flow) waitFor(s string) {
@@ -135,13 +154,8 @@ func TestFlowDialogsCaptureKeys(t *testing.T) {
 			f.waitFor("Answer tool call get_weather")
 			f.later()
 			f.submit("Sunny")
-			r := waitResult(t, done)
-			if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"Sunny"`) {
-				t.Errorf("the answer typed once the prompt showed: %s (%v), want result Sunny", r.rep.Body, r.err)
-			}
-			if err := f.tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
+			wantAnswer(t, done, "Sunny", "the answer typed once the prompt showed")
+			f.quit()
 		})
 	}
 }
@@ -165,13 +179,8 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	nothingSent(t, "second call", second)
 	f.later()
 	f.submit("ok")
-	r := waitResult(t, done)
-	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"ok"`) {
-		t.Errorf("reply = %s (%v), want exactly the answer typed after the grace period: ok", r.rep.Body, r.err)
-	}
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	wantAnswer(t, done, "ok", "exactly the answer typed after the grace period")
+	f.quit()
 	nothingSent(t, "second call", second)
 }
 
@@ -192,13 +201,8 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	f.later()
 	// Once the operator types, q is a letter of the answer.
 	f.submit("a quite sunny")
-	r := waitResult(t, done)
-	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"a quite sunny"`) {
-		t.Errorf("reply = %s (%v), want the typed answer \"a quite sunny\"", r.rep.Body, r.err)
-	}
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	wantAnswer(t, done, "a quite sunny", "the typed answer")
+	f.quit()
 
 	// The footer of an open prompt.
 	g := newFlow(t)
@@ -226,11 +230,6 @@ func testQOpenedByHand(t *testing.T) {
 	f.keys(press("q"))
 	f.waitFor("ctrl+c quits")
 	f.submit("uiet")
-	r := waitResult(t, done)
-	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"quiet"`) {
-		t.Errorf("reply = %s (%v), want the typed answer \"quiet\"", r.rep.Body, r.err)
-	}
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	wantAnswer(t, done, "quiet", "the typed answer")
+	f.quit()
 }
