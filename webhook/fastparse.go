@@ -115,6 +115,17 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 	}
 }
 
+// onlyField decodes an object of which vapimon reads one key, by decode; any other key is
+// skipped as unknownKey says.
+func (d *fastDecoder) onlyField(key string, decode func() bool) bool {
+	return d.structInto(func(k []byte) bool {
+		if string(k) == key {
+			return decode()
+		}
+		return d.unknownKey(k, key)
+	})
+}
+
 // unknownKey skips the value of a key that is none of known, unless encoding/json would
 // match it to one of them case-insensitively (or it is not ASCII: encoding/json folds some
 // Unicode letters to ASCII ones), in which case the fast path gives up.
@@ -367,12 +378,7 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "cost":
 			return d.raw(&w.Cost)
 		case "analysis":
-			return d.structInto(func(k []byte) bool {
-				if string(k) == "summary" {
-					return d.str(&w.Analysis.Summary)
-				}
-				return d.unknownKey(k, "summary")
-			})
+			return d.onlyField("summary", func() bool { return d.str(&w.Analysis.Summary) })
 		case "artifact":
 			return d.artifact(w)
 		case "startedAt":
@@ -425,12 +431,7 @@ var messageKeys = []string{"type", "timestamp", "call", "customer", "phoneNumber
 
 // server decodes the part of a Server object vapimon reads.
 func (d *fastDecoder) server(s *wireServer) bool {
-	return d.structInto(func(k []byte) bool {
-		if string(k) == "timeoutSeconds" {
-			return d.raw(&s.TimeoutSeconds)
-		}
-		return d.unknownKey(k, "timeoutSeconds")
-	})
+	return d.onlyField("timeoutSeconds", func() bool { return d.raw(&s.TimeoutSeconds) })
 }
 
 // boolean decodes true or false into *dst; anything else leaves it alone, as encoding/json
@@ -453,12 +454,7 @@ func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
 			case "async":
 				return d.boolean(&tw.Async)
 			case "function":
-				return d.structInto(func(k []byte) bool {
-					if string(k) == "name" {
-						return d.str(&tw.Function.Name)
-					}
-					return d.unknownKey(k, "name")
-				})
+				return d.onlyField("name", func() bool { return d.str(&tw.Function.Name) })
 			case "server":
 				return d.server(&tw.Server)
 			case "toolCall":
@@ -625,12 +621,7 @@ func (d *fastDecoder) artifact(w *wireMessage) bool {
 				case "stereoUrl":
 					return d.str(&a.Recording.StereoURL)
 				case "mono":
-					return d.structInto(func(k []byte) bool {
-						if string(k) == "combinedUrl" {
-							return d.str(&a.Recording.Mono.CombinedURL)
-						}
-						return d.unknownKey(k, "combinedUrl")
-					})
+					return d.onlyField("combinedUrl", func() bool { return d.str(&a.Recording.Mono.CombinedURL) })
 				}
 				return d.unknownKey(k, "stereoUrl", "mono")
 			})
