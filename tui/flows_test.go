@@ -81,9 +81,7 @@ func finalModel(t *testing.T, tm *teatest.TestModel) *Model {
 
 func TestFlowAnswerByTyping(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+	clk, op, tm := startFlow(t, 120, 40)
 
 	const tcID = "call_VaJOd8ZeZgWCEHDYomyCPfwN"
 	ev := event(t, 1, base, toolCallsBody(callID, tcID, "get_weather", `{"location":"Paris"}`))
@@ -146,9 +144,7 @@ func equalMaps(a, b map[string]string) bool {
 
 func TestFlowDeadlinePasses(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+	_, op, tm := startFlow(t, 120, 40)
 
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "lookup_order", `{"order":"A-17"}`))
 	ctx, expire := expiringContext(t)
@@ -276,9 +272,7 @@ func TestFlowIntercept(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clk := newClock(base)
-			op := NewOperator()
-			tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+			clk, op, tm := startFlow(t, 120, 40)
 			ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
 			req, done := interceptAsync(t, t.Context(), op, ev, serverReply(weatherReply))
 			tm.Send(batchMsg{items: []any{ev, req}})
@@ -316,9 +310,7 @@ func TestFlowIntercept(t *testing.T) {
 // server's reply unchanged (not the fallback), and the screen says so.
 func TestFlowInterceptDeadline(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(160, 48))
+	clk, op, tm := startFlow(t, 160, 48)
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
 	ctx, expire := expiringContext(t)
 	req, done := interceptAsync(t, ctx, op, ev, serverReply(weatherReply))

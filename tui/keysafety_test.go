@@ -25,10 +25,17 @@ type flow struct {
 
 func newFlow(t *testing.T) *flow {
 	t.Helper()
+	clk, op, tm := startFlow(t, 120, 40)
+	return &flow{t: t, clk: clk, op: op, tm: tm}
+}
+
+// startFlow starts a teatest program of w×h over a test model with an Operator and a
+// settable clock at base.
+func startFlow(t *testing.T, w, h int) (*clock, *Operator, *teatest.TestModel) {
+	t.Helper()
 	clk := newClock(base)
 	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
-	return &flow{t: t, clk: clk, op: op, tm: tm}
+	return clk, op, teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(w, h))
 }
 
 // ask publishes a tool-calls event for a new call id and hands its request to the
