@@ -50,6 +50,7 @@ func DemoConfig(answersFile string, answersData []byte, toolTimeout time.Duratio
 		Tunnel:      TunnelConfig{NoTunnel: true},
 		TunnelNote:  note,
 		Stderr:      stderr,
+		Audio:       AudioConfig{All: true}, // the simulated call's audio (fixtures/audiosim)
 	}, nil
 }
 
@@ -158,6 +159,10 @@ func (s *Session) PlayScript(ctx context.Context, sc *sim.Script, cfg sim.Config
 		return
 	}
 	cfg.To, cfg.Auth = s.webhookURL(), s.cfg.Auth
+	if as := s.audioSim(); as != nil { // the call streams audio that follows its turns
+		defer as.Close()
+		cfg.ListenURL, cfg.OnSpeak, cfg.OnEnd = as.ListenURL, as.Speak, as.End
+	}
 	rep, err := sim.Run(ctx, sc, cfg)
 	switch {
 	case ctx.Err() != nil:
@@ -175,7 +180,14 @@ func (s *Session) PlayRecording(ctx context.Context, recs []fixtures.Record, spe
 		return
 	}
 	r := &fixtures.Replayer{Sender: fixtures.Sender{To: s.webhookURL(), Auth: s.cfg.Auth}, Speed: speed}
-	sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
+	recs = fixtures.Freshen(recs, time.Now())
+	if as := s.audioSim(); as != nil { // audio that follows the recording's speech-updates
+		defer as.Close()
+		var onSent func(int)
+		recs, onSent = as.Follow(recs, speed)
+		r.Progress = func(_, _ int, last fixtures.Result) { onSent(last.Index) }
+	}
+	sum, err := r.Run(ctx, recs)
 	switch {
 	case ctx.Err() != nil:
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
+	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
 func newFixturesCmd() *cobra.Command {
@@ -38,7 +39,8 @@ func newFixturesShowCmd() *cobra.Command {
 		Long: `Print the body of a built-in event as indented JSON; for a scenario or a tape, a JSON list
 of its bodies. With --json, print the records themselves as tape lines (JSON Lines), which
 "vapimon replay FILE" reads back. A request the tape holds without its reply (vapimon
-stopped before answering it) is named on standard error: "no reply recorded". A tape is
+stopped before answering it) is named on standard error: "no reply recorded", and so is
+each call's audio recorded beside it (vapimon listen --listen). A tape is
 read as it is printed, so any size works.`,
 		Example: `  vapimon fixtures show tool-calls
   vapimon fixtures show inbound-call --json > call.jsonl`,
@@ -55,7 +57,11 @@ read as it is printed, so any size works.`,
 			if err := report.Show(out, cmd.ErrOrStderr(), src, opts); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			return nil
+			refs, err := stream.Audio()
+			for _, r := range refs {
+				fmt.Fprintln(cmd.ErrOrStderr(), sanitize.Line(r.Describe(), 0))
+			}
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asTape, "json", false, "print the records as tape lines (JSON Lines)")

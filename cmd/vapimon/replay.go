@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
 )
 
@@ -25,6 +26,8 @@ type replayFlags struct {
 	strict  bool
 	// includeRejected sends the requests that were rejected when recorded.
 	includeRejected bool
+	// audio is --play and --player for the offline monitor (no --to).
+	audio relay.AudioConfig
 }
 
 func newReplayCmd() *cobra.Command {
@@ -66,6 +69,8 @@ so a replay can run in CI.`,
 	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
 	fs.BoolVar(&f.strict, "strict", false, "fail also on replies Vapi can use that have a warning (⚠)")
 	fs.BoolVar(&f.includeRejected, "include-rejected", false, "also send the requests that were rejected when recorded")
+	fs.BoolVar(&f.audio.Play, "play", false, "without --to: play the calls' recorded audio (vapimon listen --listen) in step with the replay, through a player on PATH")
+	fs.StringVar(&f.audio.Player, "player", "", "without --to: player command reading raw 16-bit PCM on stdin ({rate} {channels} {layout} replaced; implies --play)")
 	f.auth.register(cmd)
 	return cmd
 }
@@ -83,7 +88,11 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		if !term.IsTerminal(os.Stdout.Fd()) {
 			return errors.New("replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL")
 		}
-		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg)
+		// The calls' recorded audio (vapimon listen --listen) plays in step with the events.
+		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg, relay.OfflineAudio(arg, f.audio, cmd.ErrOrStderr()))
+	}
+	if f.audio.Play || f.audio.Player != "" {
+		return errors.New("--play and --player play a tape's recorded audio in the offline monitor: drop --to (a server gets the requests, not the audio)")
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {

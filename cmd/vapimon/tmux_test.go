@@ -249,11 +249,14 @@ func TestDemoReactsInTmux(t *testing.T) {
 	s.keys("-l", "An operator is listening.")
 	s.keys("Enter")
 	s.waitFor("the operator line", regexp.MustCompile(`op ▸ say "An operator is listening\." → 200`))
-	s.waitFor("the said words", regexp.MustCompile(`asst An operator is listening\.`))
+	// The say is spoken at the call's next pause: before the get_weather request when it
+	// came first, else once that request is answered (a busy machine types slower than the
+	// call talks). Either way it must be heard.
 	s.waitFor("the get_weather prompt", regexp.MustCompile(`Answer tool call get_weather`))
 	time.Sleep(500 * time.Millisecond) // the prompt's grace period, as a person reads it first
 	s.keys("-l", "Sunny, 21C")
 	s.keys("Enter")
+	s.waitFor("the said words", regexp.MustCompile(`asst An operator is listening\.`))
 	s.waitFor("the assistant using the answer", regexp.MustCompile(`asst The weather in Paris: Sunny, 21C\.`))
 	s.waitFor("the end of the call", regexp.MustCompile(`simulated call ended \(customer-ended-call\)`))
 	s.keys("q")
