@@ -47,7 +47,7 @@ read as it is printed, so any size works.`,
 		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, src, closeTape, err := openStream(cmd, args[0])
+			stream, src, closeTape, err := report.Open(cmd.ErrOrStderr(), args[0])
 			if err != nil {
 				return err
 			}
@@ -66,29 +66,4 @@ read as it is printed, so any size works.`,
 	}
 	cmd.Flags().BoolVar(&asTape, "json", false, "print the records as tape lines (JSON Lines)")
 	return cmd
-}
-
-// openStream resolves a fixture name, scenario name or tape/JSON file
-// (fixtures.ResolveStream), printing the warnings on standard error, and opens it to be
-// read record by record: a tape is read as it is used, so memory stays flat whatever its
-// size.
-func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.RecordSource, func() error, error) {
-	if p, last, err := fixtures.ResolveLast(arg); err != nil {
-		return nil, nil, nil, err
-	} else if last {
-		fmt.Fprintln(cmd.ErrOrStderr(), "vapimon: last is", p)
-		arg = p
-	}
-	stream, warnings, err := fixtures.ResolveStream(arg)
-	for _, w := range warnings {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", sanitize.Line(w, 0))
-	}
-	if err == nil && stream.Counts.Records == 0 {
-		err = fmt.Errorf("%s holds no events", arg)
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	src, closeTape, err := stream.Open()
-	return stream, src, closeTape, err
 }

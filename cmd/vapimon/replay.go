@@ -79,7 +79,7 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err := fixtures.CheckSpeed(f.speed); err != nil {
 		return err
 	}
-	stream, src, closeTape, err := openStream(cmd, arg)
+	stream, src, closeTape, err := report.Open(cmd.ErrOrStderr(), arg)
 	if err != nil {
 		return err
 	}
@@ -102,35 +102,12 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	if !f.keep {
-		src = fixtures.FreshenSource(src, time.Now())
+	failed, err := report.ReplayTo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), src, stream.Counts, report.ReplayOptions{
+		To: to, Auth: auth, Speed: f.speed, Instant: f.instant, Compare: f.compare, IncludeRejected: f.includeRejected,
+		Keep: f.keep, Timeout: f.timeout, JSON: f.json, Strict: f.strict, UserAgent: userAgent(),
+	})
+	if err == nil && failed {
+		err = exitError{code: 1}
 	}
-	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	report.WarmReplyChecks(errw) // the reply schemas compile while the first requests go out
-	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && report.IsTerminal(errw), Compare: f.compare})
-	r := &fixtures.Replayer{
-		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
-		Speed:           f.speed,
-		Instant:         f.instant,
-		Compare:         f.compare,
-		IncludeRejected: f.includeRejected,
-		Progress:        p.Update,
-	}
-	sum, runErr := r.RunStream(cmd.Context(), src, stream.Counts)
-	p.Finish()
-	if runErr != nil && sum.Sent == 0 {
-		return runErr
-	}
-	rep := report.Replay{To: to, Summary: sum, Err: runErr, Strict: f.strict}
-	if f.json {
-		if err := rep.WriteJSON(out); err != nil {
-			return err
-		}
-	} else {
-		rep.Print(out)
-	}
-	if rep.Failed() {
-		return exitError{code: 1}
-	}
-	return nil
+	return err
 }
