@@ -51,6 +51,8 @@ type Config struct {
 	Tunnel TunnelConfig
 	// Vapi names the resources to point at vapimon while it runs.
 	Vapi VapiConfig
+	// Audio is listening to calls' audio.
+	Audio AudioConfig
 	// TunnelNote, when set, replaces the tunnel's note in the status (the demo says what
 	// it plays).
 	TunnelNote string

@@ -256,9 +256,48 @@ func ResolveControlURL(ctx context.Context, callID string, tapes []string, api *
 	return id, "", fmt.Errorf("%v; set VAPI_API_KEY to ask Vapi, or pass --control-url", ferr)
 }
 
-// Printable is s with control characters and escape sequences removed, cut to max bytes:
-// for text from a remote answer printed to a terminal.
-func Printable(s string, max int) string { return sanitize.Line(s, max) }
+// RecentTapes is how many of the latest tapes `vapimon control` searches for a call.
+const RecentTapes = 10
+
+// ControlCall is `vapimon control`: one control message for one call from the shell.
+type ControlCall struct {
+	// Call is the call id or its first characters; URL, when set, skips the lookup (Call
+	// is then only a label) in Tapes (default: the latest RecentTapes) and Vapi's API.
+	Call, URL string
+	Tapes     []string
+	Timeout   time.Duration
+	Control   webhook.Control
+}
+
+// Send looks the call's control URL up, sends the message and prints Vapi's answer on out
+// ("✓ ...") or why it failed on errw ("✗ ..."): ok is false then. err is a failure to
+// find the control URL.
+func (cc ControlCall) Send(ctx context.Context, out, errw io.Writer) (ok bool, err error) {
+	id, u := cc.Call, cc.URL
+	if u == "" {
+		tapes := cc.Tapes
+		if len(tapes) == 0 {
+			tapes, _ = fixtures.LatestTapes(RecentTapes)
+		}
+		api, _ := NewVapiClientFromEnv()
+		if id, u, err = ResolveControlURL(ctx, id, tapes, api); err != nil {
+			return false, err
+		}
+	}
+	client := NewControlClientFromEnv()
+	client.Timeout = cc.Timeout
+	res := client.Send(ctx, u, cc.Control)
+	if !res.OK() {
+		fmt.Fprintf(errw, "✗ %s to call %s: %s\n", cc.Control.Describe(), id, res.Summary())
+		return false, nil
+	}
+	fmt.Fprintf(out, "✓ %s to call %s: %s\n", cc.Control.Describe(), id, res.Summary())
+	if res.Body != "" && res.Body != "{}" {
+		// text from a remote answer printed to a terminal
+		fmt.Fprintln(out, "  Vapi:", sanitize.Line(res.Body, 300))
+	}
+	return true, nil
+}
 
 // CallLabel describes a call from the tapes for shell completion: "+14155550123 · live ·
 // 14:52" or "… · ended".

@@ -50,7 +50,89 @@ func DemoConfig(answersFile string, answersData []byte, toolTimeout time.Duratio
 		Tunnel:      TunnelConfig{NoTunnel: true},
 		TunnelNote:  note,
 		Stderr:      stderr,
+		Audio:       AudioConfig{All: true}, // the simulated call's audio (fixtures/audiosim)
 	}, nil
+}
+
+// DemoOptions says how `vapimon demo`, and `vapimon simulate SCRIPT` without --to, play a
+// call into the monitor.
+type DemoOptions struct {
+	// Speed is the call's pace (2 = twice as fast); ToolTimeout the tools' timeoutSeconds.
+	Speed       float64
+	ToolTimeout time.Duration
+	// AnswersFile answers some requests, or AnswersData written to the state directory.
+	AnswersFile string
+	AnswersData []byte
+	// Note starts the status line ("demo: ").
+	Note string
+	// Terminal says whether stdin and stdout are terminals: the monitor needs both.
+	Terminal bool
+	Stderr   io.Writer
+}
+
+// Demo is a local session and the call to play into it once it listens.
+type Demo struct {
+	Config Config
+	Feed   func(context.Context, *Session)
+	ctl    *sim.ControlServer
+}
+
+// Close stops the simulated call's control URL.
+func (d *Demo) Close() {
+	if d.ctl != nil {
+		_ = d.ctl.Close()
+	}
+}
+
+// NewSimulation is the session and player of a simulated call of sc, with a control URL
+// that obeys the monitor's a key.
+func NewSimulation(sc *sim.Script, o DemoOptions) (*Demo, error) {
+	if !o.Terminal {
+		return nil, fmt.Errorf("the monitor needs a terminal. Without one, drive a listener:\n  vapimon listen --headless &\n  vapimon simulate %s --to http://127.0.0.1:4242/", sc.Name)
+	}
+	cfg, err := DemoConfig(o.AnswersFile, o.AnswersData, o.ToolTimeout, o.Note+"simulating the "+sc.Name+" call to this local port (nothing leaves this machine; a key acts on the call)", o.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	ctl, err := sim.StartControl("")
+	if err != nil {
+		return nil, err
+	}
+	return &Demo{Config: cfg, ctl: ctl, Feed: func(ctx context.Context, s *Session) {
+		s.PlayScript(ctx, sc, sim.Config{Speed: o.Speed, Control: ctl, ToolTimeout: o.ToolTimeout})
+	}}, nil
+}
+
+// NewDemo is `vapimon demo --scenario scenario`: a built-in script is simulated (it reacts
+// to your answers and controls); a recorded scenario plays as recorded.
+func NewDemo(scenario string, o DemoOptions) (*Demo, error) {
+	if err := fixtures.CheckSpeed(o.Speed); err != nil {
+		return nil, err
+	}
+	if err := fixtures.CheckToolTimeout(o.ToolTimeout); err != nil {
+		return nil, err
+	}
+	if sc, err := sim.Load(scenario); err == nil {
+		o.Note = "demo: "
+		return NewSimulation(sc, o)
+	} else if fx, ok := fixtures.Lookup(scenario); !ok || fx.Kind != fixtures.KindScenario {
+		return nil, err
+	}
+	if !o.Terminal {
+		return nil, fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
+	}
+	recs, err := fixtures.LoadScenario(scenario)
+	if err != nil {
+		return nil, err
+	}
+	if recs, err = fixtures.WithToolTimeout(recs, o.ToolTimeout); err != nil {
+		return nil, err
+	}
+	cfg, err := DemoConfig(o.AnswersFile, o.AnswersData, o.ToolTimeout, "demo: playing the recorded "+scenario+" scenario to this local port (a recording: it does not react to your answers)", o.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	return &Demo{Config: cfg, Feed: func(ctx context.Context, s *Session) { s.PlayRecording(ctx, recs, o.Speed) }}, nil
 }
 
 // webhookURL is where a feed posts to the session.
@@ -77,6 +159,10 @@ func (s *Session) PlayScript(ctx context.Context, sc *sim.Script, cfg sim.Config
 		return
 	}
 	cfg.To, cfg.Auth = s.webhookURL(), s.cfg.Auth
+	if as := s.audioSim(); as != nil { // the call streams audio that follows its turns
+		defer as.Close()
+		cfg.ListenURL, cfg.OnSpeak, cfg.OnEnd = as.ListenURL, as.Speak, as.End
+	}
 	rep, err := sim.Run(ctx, sc, cfg)
 	switch {
 	case ctx.Err() != nil:
@@ -94,7 +180,14 @@ func (s *Session) PlayRecording(ctx context.Context, recs []fixtures.Record, spe
 		return
 	}
 	r := &fixtures.Replayer{Sender: fixtures.Sender{To: s.webhookURL(), Auth: s.cfg.Auth}, Speed: speed}
-	sum, err := r.Run(ctx, fixtures.Freshen(recs, time.Now()))
+	recs = fixtures.Freshen(recs, time.Now())
+	if as := s.audioSim(); as != nil { // audio that follows the recording's speech-updates
+		defer as.Close()
+		var onSent func(int)
+		recs, onSent = as.Follow(recs, speed)
+		r.Progress = func(_, _ int, last fixtures.Result) { onSent(last.Index) }
+	}
+	sum, err := r.Run(ctx, recs)
 	switch {
 	case ctx.Err() != nil:
 	case err != nil:

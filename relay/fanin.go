@@ -45,8 +45,11 @@ func startPairTunnel(ctx context.Context, local *localTunnel, cfg ListenConfig, 
 			if t.ng == nil && (state == StateOnline || state == StateFailed) {
 				return // the first connect's outcome is told below, with the URL or the fallback
 			}
-			if t.ng == nil && note == "" {
-				note = st.TunnelNote
+			if t.ng == nil { // still the first connect: vapimon serves locally meanwhile
+				if note == "" {
+					note = "connecting to ngrok…"
+				}
+				note += " · meanwhile listening " + local.where()
 			}
 			st.Tunnel, st.TunnelNote = state, note
 		})

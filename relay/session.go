@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -43,6 +44,7 @@ type Session struct {
 	forward      *Forwarder
 	intercepting atomic.Bool
 	vapi         *VapiClient
+	listen       *listen.Manager
 	vapiState    string
 	closers      []func()
 	wg           sync.WaitGroup
@@ -141,6 +143,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	if err := s.openTape(); err != nil {
 		return err
 	}
+	s.openListen() // before the tunnel: nothing of it waits on the network
 
 	var responders []webhook.Responder
 	st := webhook.Status{}

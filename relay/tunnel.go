@@ -96,7 +96,7 @@ func ResolveListen(ctx context.Context, cfg ListenConfig) (Tunnel, webhook.Statu
 		return local, st, nil
 	}
 	st.Tunnel = StateConnecting
-	st.TunnelNote = "connecting to ngrok… meanwhile listening " + local.where()
+	st.TunnelNote = "connecting to ngrok… · meanwhile listening " + local.where()
 	t := startPairTunnel(ctx, local, cfg, st)
 	return t, st, nil
 }

@@ -154,23 +154,13 @@ func TestResolveListenNgrokFailsBackToLocal(t *testing.T) {
 	}
 	local := "http://" + tun.Listener().Addr().String()
 	// Serve at once: the local listener answers while ngrok is still trying.
-	if st.Tunnel != StateConnecting || st.TunnelNote != "connecting to ngrok… meanwhile listening locally on "+local {
+	if st.Tunnel != StateConnecting || st.TunnelNote != "connecting to ngrok… · meanwhile listening locally on "+local {
 		t.Errorf("status at once = %+v", st)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }), ReadHeaderTimeout: time.Second}
-	go srv.Serve(tun.Listener())
+	srv := serveHello(tun)
 	get := func() {
 		t.Helper()
-		c := &http.Client{Transport: &http.Transport{}}
-		defer c.CloseIdleConnections()
-		resp, err := c.Get(local)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if b, _ := io.ReadAll(resp.Body); string(b) != "hello" {
-			t.Errorf("GET %s = %q", local, b)
-		}
+		getHello(t, local)
 	}
 	get()
 	select {
@@ -248,9 +238,20 @@ func TestResolveListenNgrokServesBoth(t *testing.T) {
 // assertServes checks that an http.Server on tun's listener answers at url.
 func assertServes(t *testing.T, tun Tunnel, url string) {
 	t.Helper()
+	defer serveHello(tun).Close()
+	getHello(t, url)
+}
+
+// serveHello serves "hello" on tun's listener until the returned server is closed.
+func serveHello(tun Tunnel) *http.Server {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }), ReadHeaderTimeout: time.Second}
 	go srv.Serve(tun.Listener())
-	defer srv.Close()
+	return srv
+}
+
+// getHello checks that a GET of url, on a connection of its own, answers "hello".
+func getHello(t *testing.T, url string) {
+	t.Helper()
 	c := &http.Client{Transport: &http.Transport{}}
 	defer c.CloseIdleConnections()
 	resp, err := c.Get(url)

@@ -209,6 +209,29 @@ func (c *VapiClient) Restore(ctx context.Context, statePath string) error {
 	return err
 }
 
+// RestoreSaved is `vapimon restore`: it puts back, with the client from the environment,
+// the server settings saved in DefaultStatePath and prints what happened to each target
+// on out, or that there is nothing to restore.
+func RestoreSaved(ctx context.Context, out io.Writer) error {
+	c, err := NewVapiClientFromEnv()
+	if err != nil {
+		return err
+	}
+	path, err := DefaultStatePath()
+	if err != nil {
+		return err
+	}
+	done, err := c.RestoreDetail(ctx, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(out, "Nothing to restore: %s does not exist (vapimon restores on a normal exit).\n", path)
+		return nil
+	}
+	for _, r := range done {
+		fmt.Fprintf(out, "%-10s %s\n", r.Action, r.Target)
+	}
+	return err
+}
+
 // RestoreDetail is Restore, reporting what happened to each target.
 func (c *VapiClient) RestoreDetail(ctx context.Context, statePath string) ([]Restored, error) {
 	st, err := c.loadState(statePath)

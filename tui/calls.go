@@ -36,6 +36,18 @@ type call struct {
 	tools      []*toolRow
 	report     *report
 	events     int
+	// audio is what vapimon recorded of the call's audio (relay/listen): the WAV file and
+	// the turn gaps measured, for the end-of-call view; empty when it was not listened.
+	audio audioSummary
+}
+
+// audioSummary is a listened call's recording, for the report.
+type audioSummary struct {
+	file      string // sanitised path
+	recordErr string
+	turns     int
+	avgGap    time.Duration
+	overlap   time.Duration
 }
 
 // who names the caller: the customer's number or name, "web" for a web call without one,

@@ -42,13 +42,11 @@ func TestFlowPromptShowsDeadlineSource(t *testing.T) {
 	ev.BudgetSource = fourSecondSource
 	req, done := respondAsync(t, t.Context(), f.op, ev)
 	f.tm.Send(batchMsg{items: []any{ev, req}})
-	teatest.WaitFor(t, f.tm.Output(), contains("3.6s"), waitOpts()...)
+	f.waitFor("3.6s")
 	f.clk.Advance(time.Second)
 	f.tm.Send(tickMsg(f.clk.Now()))
 	f.sync() // frames are cell diffs ("3.6s" → "2.6s" rewrites one cell): read the model
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	f.quit()
 	m := finalModel(t, f.tm)
 	m.resize(160, 48)
 	s := screen(m)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // TestVerifiedText checks that a request is called verified only when auth was on and
@@ -110,11 +111,7 @@ func TestForwardResultShown(t *testing.T) {
 			}
 			m.View()
 			all := ansi.Strip(strings.Join(m.detail.lines, "\n"))
-			for _, w := range tt.wantDetail {
-				if !strings.Contains(all, w) {
-					t.Errorf("detail lacks %q:\n%s", w, all)
-				}
-			}
+			webhooktest.Holds(t, "detail", all, tt.wantDetail...)
 			for i, l := range m.detail.lines {
 				if lw := ansi.StringWidth(l); lw > m.detail.w {
 					t.Errorf("detail line %d is %d wide, more than %d: %q", i, lw, m.detail.w, ansi.Strip(l))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // TestTypeColumn checks that every known message type fits the events pane's type column,
@@ -55,9 +56,5 @@ func TestHelpAndEmptyState(t *testing.T) {
 	}
 	m.Update(press("?"))
 	s := screen(m)
-	for _, want := range []string{"y   copy JSON", "c   copy call id", "r request body", "a reply", "resend (fresh ids)", "copy as curl", "s your server", "h headers"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("help lacks %q:\n%s", want, s)
-		}
-	}
+	webhooktest.Holds(t, "help", s, "y   copy JSON", "c   copy call id", "r request body", "a reply", "resend (fresh ids)", "copy as curl", "s your server", "h headers")
 }

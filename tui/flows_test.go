@@ -33,16 +33,24 @@ type respondResult struct {
 // forwarder would pass on and a channel with Respond's result.
 func respondAsync(t *testing.T, ctx context.Context, op *Operator, ev *webhook.Event) (*opRequest, <-chan respondResult) {
 	t.Helper()
+	return handedOver(t, op, "Respond did not hand the request to the monitor", func() (webhook.Reply, error) { return op.Respond(ctx, ev) })
+}
+
+// handedOver runs call (the operator's Respond or Intercept) in the background and returns
+// the request it hands to the monitor and a channel with its result; none within 5s fails
+// the test with failure.
+func handedOver(t *testing.T, op *Operator, failure string, call func() (webhook.Reply, error)) (*opRequest, <-chan respondResult) {
+	t.Helper()
 	done := make(chan respondResult, 1)
 	go func() {
-		rep, err := op.Respond(ctx, ev)
+		rep, err := call()
 		done <- respondResult{rep, err}
 	}()
 	select {
 	case req := <-op.reqs:
 		return req, done
 	case <-time.After(5 * time.Second):
-		t.Fatal("Respond did not hand the request to the monitor")
+		t.Fatal(failure)
 		return nil, nil
 	}
 }
@@ -73,9 +81,7 @@ func finalModel(t *testing.T, tm *teatest.TestModel) *Model {
 
 func TestFlowAnswerByTyping(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+	clk, op, tm := startFlow(t, 120, 40)
 
 	const tcID = "call_VaJOd8ZeZgWCEHDYomyCPfwN"
 	ev := event(t, 1, base, toolCallsBody(callID, tcID, "get_weather", `{"location":"Paris"}`))
@@ -138,9 +144,7 @@ func equalMaps(a, b map[string]string) bool {
 
 func TestFlowDeadlinePasses(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+	_, op, tm := startFlow(t, 120, 40)
 
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "lookup_order", `{"order":"A-17"}`))
 	ctx, expire := expiringContext(t)
@@ -234,18 +238,7 @@ func TestFlowResize(t *testing.T) {
 // returning the request the monitor is handed and a channel with Intercept's result.
 func interceptAsync(t *testing.T, ctx context.Context, op *Operator, ev *webhook.Event, server webhook.Reply) (*opRequest, <-chan respondResult) {
 	t.Helper()
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := op.Intercept(ctx, ev, server)
-		done <- respondResult{rep, err}
-	}()
-	select {
-	case req := <-op.reqs:
-		return req, done
-	case <-time.After(5 * time.Second):
-		t.Fatal("Intercept did not hand the reply to the monitor")
-		return nil, nil
-	}
+	return handedOver(t, op, "Intercept did not hand the reply to the monitor", func() (webhook.Reply, error) { return op.Intercept(ctx, ev, server) })
 }
 
 // TestFlowIntercept runs the --intercept review in the program: the server's reply is
@@ -279,9 +272,7 @@ func TestFlowIntercept(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clk := newClock(base)
-			op := NewOperator()
-			tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
+			clk, op, tm := startFlow(t, 120, 40)
 			ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
 			req, done := interceptAsync(t, t.Context(), op, ev, serverReply(weatherReply))
 			tm.Send(batchMsg{items: []any{ev, req}})
@@ -319,9 +310,7 @@ func TestFlowIntercept(t *testing.T) {
 // server's reply unchanged (not the fallback), and the screen says so.
 func TestFlowInterceptDeadline(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(160, 48))
+	clk, op, tm := startFlow(t, 160, 48)
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
 	ctx, expire := expiringContext(t)
 	req, done := interceptAsync(t, ctx, op, ev, serverReply(weatherReply))

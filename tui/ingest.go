@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -29,6 +30,8 @@ func (m *Model) ingest(v any) {
 		m.noteTape(v)
 	case webhook.ForwardHealth:
 		m.noteHealth(v)
+	case listen.Update:
+		m.noteAudio(v)
 	case *opRequest:
 		m.addRequest(v)
 	case controlDoneMsg:

@@ -134,7 +134,7 @@ func TestInterceptReplies(t *testing.T) {
 			clk := newClock(base)
 			m := NewModel(Options{
 				Now:        clk.Now,
-				Assistants: func() []Assistant { return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}} },
+				Assistants: testAssistants,
 			}, nil)
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 			req := hold(t, m, event(t, 1, base, tt.body), tt.server)
@@ -142,19 +142,7 @@ func TestInterceptReplies(t *testing.T) {
 			m.Update(press("enter"))
 			noReply(t, req)
 			clk.Advance(time.Second)
-			for _, k := range tt.keys {
-				switch {
-				case k == "grace":
-					clk.Advance(time.Second)
-				case strings.HasPrefix(k, "text:"):
-					typeText(m, k[5:])
-				case k == "end" || k == "backspace" || k == "left" || k == "ctrl+u" || k == "ctrl+k":
-					m.Update(press(k))
-				default:
-					m.Update(press(k))
-				}
-				_ = screen(m) // every state draws
-			}
+			playKeys(m, clk, tt.keys)
 			if tt.noReplyYet {
 				noReply(t, req)
 				if m.prompt == nil || len(m.prompt.p.problems) == 0 {
@@ -204,8 +192,7 @@ func TestInterceptReviewScreen(t *testing.T) {
 	}
 	m.Update(press("esc"))
 	m.Update(press("e"))
-	typeText(m, "x")
-	m.Update(press("enter"))
+	submit(m, "x")
 	if s := screen(m); !strings.Contains(s, "not valid JSON: line 1, column 1") {
 		t.Errorf("the JSON error does not say where:\n%s", s)
 	}
@@ -228,12 +215,8 @@ func TestInterceptDeadlineInModel(t *testing.T) {
 		t.Fatal("the review is still open after the deadline")
 	}
 	s := screen(m)
-	for _, want := range []string{"deadline passed: your server's reply was sent unchanged (your edits were not sent)",
-		"deadline passed: server's reply sent"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("screen lacks %q:\n%s", want, s)
-		}
-	}
+	webhooktest.Holds(t, "screen", s, "deadline passed: your server's reply was sent unchanged (your edits were not sent)",
+		"deadline passed: server's reply sent")
 	if strings.Contains(s, "fallback") {
 		t.Errorf("the screen speaks of a fallback:\n%s", s)
 	}

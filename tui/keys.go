@@ -60,6 +60,14 @@ type KeyMap struct {
 	Yes key.Binding
 	No  key.Binding
 
+	// Listening to a call's audio (Options.Audio).
+	Listen        key.Binding
+	Play          key.Binding
+	MuteCaller    key.Binding
+	MuteAssistant key.Binding
+	VolumeDown    key.Binding
+	VolumeUp      key.Binding
+
 	// Offline replay.
 	PlayPause key.Binding
 	Step      key.Binding
@@ -120,6 +128,13 @@ func DefaultKeyMap() KeyMap {
 
 		Yes: b([]string{"y", "enter", "q", "ctrl+c"}, "y", "quit"),
 		No:  b([]string{"n", "esc"}, "n", "stay"),
+
+		Listen:        b([]string{"l"}, "l", "listen to the call's audio on/off"),
+		Play:          b([]string{"P"}, "P", "play the call's audio on/off"),
+		MuteCaller:    b([]string{"m"}, "m", "mute the caller"),
+		MuteAssistant: b([]string{"M"}, "M", "mute the assistant"),
+		VolumeDown:    b([]string{"["}, "[", "volume down"),
+		VolumeUp:      b([]string{"]"}, "]", "volume up"),
 
 		PlayPause: b([]string{"p"}, "p", "play/pause"),
 		Step:      b([]string{"n"}, "n", "step"),
@@ -222,6 +237,9 @@ func (m *Model) helpFor() helpKeys {
 	full := [][]key.Binding{nav, global}
 	if open.Enabled() {
 		full = [][]key.Binding{append(nav, open), global}
+	}
+	if m.opts.Audio != nil {
+		full = append(full, []key.Binding{k.Listen, k.Play, k.MuteCaller, k.MuteAssistant, k.VolumeDown, k.VolumeUp})
 	}
 	if m.opts.Control != nil && (m.focus == paneCalls || m.focus == paneTranscript) {
 		short = append(short[:len(short)-2:len(short)-2], k.Act, k.Help, k.Quit)

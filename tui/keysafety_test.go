@@ -5,6 +5,7 @@ package tui
 // by itself, and were sent to a caller as the tool result.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,10 +25,17 @@ type flow struct {
 
 func newFlow(t *testing.T) *flow {
 	t.Helper()
+	clk, op, tm := startFlow(t, 120, 40)
+	return &flow{t: t, clk: clk, op: op, tm: tm}
+}
+
+// startFlow starts a teatest program of w×h over a test model with an Operator and a
+// settable clock at base.
+func startFlow(t *testing.T, w, h int) (*clock, *Operator, *teatest.TestModel) {
+	t.Helper()
 	clk := newClock(base)
 	op := NewOperator()
-	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
-	return &flow{t: t, clk: clk, op: op, tm: tm}
+	return clk, op, teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(w, h))
 }
 
 // ask publishes a tool-calls event for a new call id and hands its request to the
@@ -52,6 +60,37 @@ func (f *flow) keys(keys ...tea.KeyPressMsg) {
 
 func (f *flow) sync() { f.tm.Send(syncMsg{}) }
 
+// quit ends the program; a failure to end fails the test.
+func (f *flow) quit() {
+	f.t.Helper()
+	if err := f.tm.Quit(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// wantAnswer waits for Respond's result and checks that it answered with result, the
+// answer the test expected (what).
+func wantAnswer(t *testing.T, done <-chan respondResult, result, what string) {
+	t.Helper()
+	r := waitResult(t, done)
+	if r.err != nil || !strings.Contains(string(r.rep.Body), fmt.Sprintf(`"result":%q`, result)) {
+		t.Errorf("reply = %s (%v), want %s: %q", r.rep.Body, r.err, what, result)
+	}
+}
+
+// waitFor waits until the program's output shows s.
+func (f *flow) waitFor(s string) {
+	f.t.Helper()
+	teatest.WaitFor(f.t, f.tm.Output(), contains(s), waitOpts()...)
+}
+
+// submit types s into the open prompt and presses enter.
+func (f *flow) submit(s string) {
+	f.t.Helper()
+	f.tm.Type(s)
+	f.keys(press("enter"))
+}
+
 // later moves the clock past the prompt's grace period: the operator has had time to read.
 func (f *flow) later() { f.clk.Advance(time.Second) }
 
@@ -75,7 +114,7 @@ func TestFlowQuitKeysAfterDefer(t *testing.T) {
 	f := newFlow(t)
 	first := f.ask(1, "get_weather")
 	second := f.ask(2, "get_time")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	f.keys(press("esc"))
 	f.later()
@@ -110,26 +149,20 @@ func TestFlowDialogsCaptureKeys(t *testing.T) {
 			f := newFlow(t)
 			// Something to open the detail of: an informational event.
 			f.tm.Send(batchMsg{items: []any{event(t, 1, base, callBodies(callID)[3].body)}})
-			teatest.WaitFor(t, f.tm.Output(), contains("Hi Ada"), waitOpts()...)
+			f.waitFor("Hi Ada")
 			f.keys(tc.open...)
-			teatest.WaitFor(t, f.tm.Output(), contains(tc.shown), waitOpts()...)
+			f.waitFor(tc.shown)
 			done := f.ask(2, "get_weather")
-			teatest.WaitFor(t, f.tm.Output(), contains("waits for your answer"), waitOpts()...)
+			f.waitFor("waits for your answer")
 			f.later()
 			f.keys(tc.close...)
 			nothingSent(t, "keys meant for the "+tc.name, done)
 			// The prompt is shown now, and takes keys once its grace period has passed.
-			teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+			f.waitFor("Answer tool call get_weather")
 			f.later()
-			f.tm.Type("Sunny")
-			f.keys(press("enter"))
-			r := waitResult(t, done)
-			if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"Sunny"`) {
-				t.Errorf("the answer typed once the prompt showed: %s (%v), want result Sunny", r.rep.Body, r.err)
-			}
-			if err := f.tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
+			f.submit("Sunny")
+			wantAnswer(t, done, "Sunny", "the answer typed once the prompt showed")
+			f.quit()
 		})
 	}
 }
@@ -141,10 +174,10 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
 	done := f.ask(1, "get_weather")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	f.keys(press("ctrl+c"))
-	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
+	f.waitFor("Quit vapimon?")
 	second := f.ask(2, "get_time") // arrives while the question is open
 	f.later()
 	f.keys(press("a"), press("b"), press("tab"), press("esc")) // esc is "stay"
@@ -152,15 +185,9 @@ func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	nothingSent(t, "first call", done)
 	nothingSent(t, "second call", second)
 	f.later()
-	f.tm.Type("ok")
-	f.keys(press("enter"))
-	r := waitResult(t, done)
-	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"ok"`) {
-		t.Errorf("reply = %s (%v), want exactly the answer typed after the grace period: ok", r.rep.Body, r.err)
-	}
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	f.submit("ok")
+	wantAnswer(t, done, "ok", "exactly the answer typed after the grace period")
+	f.quit()
 	nothingSent(t, "second call", second)
 }
 
@@ -171,24 +198,18 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
 	done := f.ask(1, "get_weather")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	// The first key of a prompt that opened by itself: q was meant for the panes (issue 9
 	// point 10: "q never reaches an answer prompt"), so it asks to quit; n stays.
 	f.keys(press("q"))
-	teatest.WaitFor(t, f.tm.Output(), contains("Quit vapimon?"), waitOpts()...)
+	f.waitFor("Quit vapimon?")
 	f.keys(press("n"))
 	f.later()
 	// Once the operator types, q is a letter of the answer.
-	f.tm.Type("a quite sunny")
-	f.keys(press("enter"))
-	r := waitResult(t, done)
-	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"a quite sunny"`) {
-		t.Errorf("reply = %s (%v), want the typed answer \"a quite sunny\"", r.rep.Body, r.err)
-	}
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	f.submit("a quite sunny")
+	wantAnswer(t, done, "a quite sunny", "the typed answer")
+	f.quit()
 
 	// The footer of an open prompt.
 	g := newFlow(t)
@@ -208,20 +229,14 @@ func testQOpenedByHand(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
 	done := f.ask(1, "get_weather")
-	teatest.WaitFor(t, f.tm.Output(), contains("Answer tool call get_weather"), waitOpts()...)
+	f.waitFor("Answer tool call get_weather")
 	f.later()
 	f.keys(press("esc"))
 	f.keys(press("3"), press("enter"))
 	f.later()
 	f.keys(press("q"))
-	teatest.WaitFor(t, f.tm.Output(), contains("ctrl+c quits"), waitOpts()...)
-	f.tm.Type("uiet")
-	f.keys(press("enter"))
-	r := waitResult(t, done)
-	if r.err != nil || !strings.Contains(string(r.rep.Body), `"result":"quiet"`) {
-		t.Errorf("reply = %s (%v), want the typed answer \"quiet\"", r.rep.Body, r.err)
-	}
-	if err := f.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	f.waitFor("ctrl+c quits")
+	f.submit("uiet")
+	wantAnswer(t, done, "quiet", "the typed answer")
+	f.quit()
 }

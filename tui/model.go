@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	// (the i key; the status bar and help mention it only when set). It is called from the
 	// UI loop and must return at once, as (*relay.Forwarder).SetIntercept does.
 	SetIntercept func(on bool)
+	// Audio, when set, is live listening: the l, P, m, M, [ and ] keys, and the meter line
+	// of the transcript pane (from the listen.Update values on the bus).
+	Audio Audio
 	// Control sends the operator's live-call controls (the a key on the calls and
 	// transcript panes); nil turns the action menu off (offline replay).
 	Control ControlFunc
@@ -168,6 +172,9 @@ type Model struct {
 	drafts    map[uint64][]byte
 	draftRecs map[uint64]fixtures.Record
 	draftErr  map[uint64]string
+
+	// audio is the latest listen update of each listened call, by raw call id.
+	audio map[string]listen.Update
 
 	// applied, when set, is called once a batch from the bus has been taken in (tests
 	// measure how far the screen lags behind the bus).

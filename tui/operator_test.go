@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,33 @@ func typeText(m *Model, s string) {
 	for _, r := range s {
 		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
+}
+
+// submit types s into the open prompt (or the filter) and presses enter.
+func submit(m *Model, s string) {
+	typeText(m, s)
+	m.Update(press("enter"))
+}
+
+// playKeys plays a table case's keys: "grace" moves the clock past the grace period,
+// "text:..." types the text, any other is a key press; every state between them draws.
+func playKeys(m *Model, clk *clock, keys []string) {
+	for _, k := range keys {
+		switch {
+		case k == "grace":
+			clk.Advance(time.Second)
+		case strings.HasPrefix(k, "text:"):
+			typeText(m, k[5:])
+		default:
+			m.Update(press(k))
+		}
+		_ = screen(m)
+	}
+}
+
+// testAssistants are the assistants the prompt offers for an assistant-request.
+func testAssistants() []Assistant {
+	return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}}
 }
 
 // ask hands an operator request for ev to the model and returns it.
@@ -152,21 +180,12 @@ func TestOperatorReplies(t *testing.T) {
 					}
 					return []string{"Paris: 18C, light rain"}
 				},
-				Assistants: func() []Assistant { return []Assistant{{"5a6b-support", "Support"}, {"7c8d-sales", "Sales"}} },
+				Assistants: testAssistants,
 			}, nil)
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 			req := ask(t, m, event(t, 1, base, tt.body))
 			clk.Advance(time.Second)
-			for _, k := range tt.keys {
-				switch {
-				case k == "grace":
-					clk.Advance(time.Second)
-				case len(k) > 5 && k[:5] == "text:":
-					typeText(m, k[5:])
-				default:
-					m.Update(press(k))
-				}
-			}
+			playKeys(m, clk, tt.keys)
 			rep := reply(t, req)
 			if rep.Source != webhook.SourceOperator {
 				t.Errorf("source = %q", rep.Source)
@@ -185,8 +204,7 @@ func TestPromptGraceAndEmptyAnswer(t *testing.T) {
 	m := newTestModel(clk, nil)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`)))
-	typeText(m, "typed while the prompt opened")
-	m.Update(press("enter"))
+	submit(m, "typed while the prompt opened")
 	noReply(t, req)
 	if got := m.prompt.ed.Value(); got != "" {
 		t.Errorf("keys during the grace period were taken: %q", got)
@@ -226,8 +244,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 		t.Fatal("enter on the second tool call did not open it")
 	}
 	clk.Advance(time.Second)
-	typeText(m, "two")
-	m.Update(press("enter"))
+	submit(m, "two")
 	if got := reply(t, req2); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_2","name":"second_tool","result":"two"}]}`)) {
 		t.Errorf("second reply = %s", got.Body)
 	}
@@ -242,8 +259,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 		t.Fatal("enter on the deferred tool call did not reopen it")
 	}
 	clk.Advance(time.Second)
-	typeText(m, "one")
-	m.Update(press("enter"))
+	submit(m, "one")
 	if got := reply(t, req1); !webhooktest.JSONEqual(t, got.Body, []byte(`{"results":[{"toolCallId":"call_1","name":"first_tool","result":"one"}]}`)) {
 		t.Errorf("first reply = %s", got.Body)
 	}

@@ -31,6 +31,7 @@ func (m *Model) panesKey(k tea.KeyPressMsg) tea.Cmd {
 	case m.opts.Control != nil && (m.focus == paneCalls || m.focus == paneTranscript) && key.Matches(k, keys.Act):
 		m.openControl()
 	case m.opts.Replay != nil && m.replayKey(k):
+	case m.audioKey(k):
 	case k.String() == "esc" && m.filter != "":
 		m.filterEd.SetValue("")
 		m.filter = ""

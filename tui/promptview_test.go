@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // TestPromptNewlineNote checks that the prompt says new lines are sent as spaces once the
@@ -75,8 +76,7 @@ func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 	}
 	ask(t, m, event(t, 1, base, twoToolCalls))
 	clk.Advance(time.Second)
-	typeText(m, "18C")
-	m.Update(press("enter"))
+	submit(m, "18C")
 	clk.Advance(time.Second)
 	m.Update(press("esc")) // answer get_time later
 	s := screen(m)
@@ -87,11 +87,7 @@ func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 		Note: "nobody answered within 18s",
 		Body: []byte(`{"results":[{"toolCallId":"call_a","result":"Paris: 18C"},{"toolCallId":"call_b","error":"nobody answered within 18s"}]}`)}})
 	s = screen(m)
-	for _, want := range []string{"✓ 7420f27a get_weather → Paris: 18C · answers file (kept)", "✗ 7420f27a get_time → fallback sent: nobody answered"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("screen lacks %q:\n%s", want, s)
-		}
-	}
+	webhooktest.Holds(t, "screen", s, "✓ 7420f27a get_weather → Paris: 18C · answers file (kept)", "✗ 7420f27a get_time → fallback sent: nobody answered")
 }
 
 // TestTypedAnswerKeptByFallback checks that an answer typed in time, kept by the fallback
@@ -101,8 +97,7 @@ func TestTypedAnswerKeptByFallback(t *testing.T) {
 	m, clk := sized(t, 160, 48)
 	ask(t, m, event(t, 1, base, twoToolCalls))
 	clk.Advance(time.Second)
-	typeText(m, "Sunny, 22C")
-	m.Update(press("enter"))
+	submit(m, "Sunny, 22C")
 	clk.Advance(time.Second)
 	m.Update(press("esc"))
 	m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
@@ -136,17 +131,12 @@ func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
 		m, clk := sized(t, 160, 48)
 		ask(t, m, event(t, 1, base, twoToolCalls))
 		clk.Advance(time.Second)
-		typeText(m, "18C")
-		m.Update(press("enter"))
+		submit(m, "18C")
 		m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
 			Note: "vapimon: no answer configured for this tool (kept 1 answer(s) given in time)",
 			Body: []byte(`{"results":[{"toolCallId":"call_a","result":"18C"},{"toolCallId":"call_b","error":"vapimon: no answer configured for this tool"}]}`)}})
 		s := screen(m)
-		for _, want := range []string{"get_weather → 18C · you (typed in time, kept)", "get_time → fallback sent: vapimon: no answer configured for this tool"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("screen lacks %q:\n%s", want, s)
-			}
-		}
+		webhooktest.Holds(t, "screen", s, "get_weather → 18C · you (typed in time, kept)", "get_time → fallback sent: vapimon: no answer configured for this tool")
 		if strings.Contains(s, "answers file (kept)") {
 			t.Errorf("the fallback's own error is labelled as the answers file's:\n%s", s)
 		}
@@ -173,8 +163,7 @@ func TestDeferKeepsTheDraft(t *testing.T) {
 		t.Errorf("the reopened prompt holds %q, want the draft \"Sun\"", got)
 	}
 	clk.Advance(time.Second)
-	typeText(m, "ny")
-	m.Update(press("enter"))
+	submit(m, "ny")
 	if body := string(reply(t, req).Body); !strings.Contains(body, `"result":"Sunny"`) {
 		t.Errorf("reply %s, want the draft finished: Sunny", body)
 	}

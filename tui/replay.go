@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -91,9 +92,26 @@ func (m *Model) replayKey(k tea.KeyPressMsg) bool {
 // (`vapimon replay TAPE` without --to): nothing is sent anywhere, the recorded replies are
 // shown as they were, and p pauses, n steps, + and - change the speed. The tape is read
 // from src as it plays, so memory stays flat whatever its size; counts (from the scan)
-// give the progress and the offline status. source names the tape.
-func RunReplay(ctx context.Context, counts fixtures.TapeCounts, src fixtures.RecordSource, source string) error {
+// give the progress and the offline status. source names the tape. audio, when not nil,
+// plays the calls' recorded audio in step (relay.OfflineAudio, given the bus and the
+// replay's clock); it returns nil when the tape has none.
+func RunReplay(ctx context.Context, counts fixtures.TapeCounts, src fixtures.RecordSource, source string, audio ReplayAudio) error {
 	bus := webhook.NewBus()
 	p := fixtures.NewPlayer(bus, fixtures.PlayRecords(src), counts.Records)
-	return Run(ctx, Options{Bus: bus, Replay: PlayerControl(p, source), Status: fixtures.OfflineStatus(source, counts)}, nil)
+	opts := Options{Bus: bus, Replay: PlayerControl(p, source), Status: fixtures.OfflineStatus(source, counts)}
+	if audio != nil {
+		if a, play := audio(bus, p.Clock); a != nil && play != nil {
+			opts.Audio = a
+			actx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); play(actx) }()
+			defer func() { cancel(); <-done }()
+		}
+	}
+	return Run(ctx, opts, nil)
 }
+
+// ReplayAudio starts the playing of a tape's recorded audio beside its replay
+// (relay.OfflineAudio): the keys' target and the function that plays until its context
+// ends (nil, nil for none).
+type ReplayAudio func(bus *webhook.Bus, clock func() (time.Time, bool, float64)) (*listen.Manager, func(context.Context))

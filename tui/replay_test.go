@@ -89,11 +89,7 @@ func TestReplayShowsRecordedTimes(t *testing.T) {
 	}
 	m.Update(batchMsg{items: []any{next(t, sub), next(t, sub)}})
 	s := screen(m)
-	for _, want := range []string{"15:09:17.365", "■ finished 1/1"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("screen lacks %q:\n%s", want, s)
-		}
-	}
+	webhooktest.Holds(t, "screen", s, "15:09:17.365", "■ finished 1/1")
 	for _, bad := range []string{"10:00:00", "tool calls wait", "playing"} {
 		if strings.Contains(s, bad) {
 			t.Errorf("screen has %q:\n%s", bad, s)

@@ -116,6 +116,16 @@ func (r *report) lines(st *Styles, c *call, w int, rule bool) []string {
 	kv("summary", strings.ReplaceAll(r.summary, "\n", " "))
 	kv("recording", r.recording)
 	kv("stereo", r.stereo)
+	if a := c.audio; a.file != "" || a.recordErr != "" {
+		v := a.file
+		if a.recordErr != "" {
+			v = strings.TrimSpace(v + " (" + a.recordErr + ")")
+		}
+		kv("audio", v)
+		if a.turns > 0 {
+			kv("turn gaps", fmt.Sprintf("%d measured, avg %.2fs from the caller's last word to the assistant's first; overlap %.1fs", a.turns, a.avgGap.Seconds(), a.overlap.Seconds()))
+		}
+	}
 	return out
 }
 

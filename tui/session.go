@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vapimon/vapimon/relay/listen"
 	"github.com/vapimon/vapimon/webhook"
 )
 
@@ -19,6 +20,8 @@ type Session interface {
 	SetIntercepting(on bool)
 	Intercepting() bool
 	Control(ctx context.Context, callID, controlURL string, c webhook.Control) webhook.ControlResult
+	// Listen is the session's live listening (the l, P, m, M, [ and ] keys); nil for none.
+	Listen() *listen.Manager
 }
 
 // SessionOptions returns opts with what comes from a started session s: its bus, status
@@ -36,6 +39,9 @@ func SessionOptions(s Session, opts Options) Options {
 	}
 	if s.Forwarding() {
 		opts.SetIntercept, opts.Intercept = s.SetIntercepting, s.Intercepting()
+	}
+	if m := s.Listen(); m != nil {
+		opts.Audio = m
 	}
 	return opts
 }

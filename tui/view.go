@@ -138,6 +138,11 @@ func (m *Model) renderPanes() []string {
 	var trans []string
 	if c == nil {
 		trans = m.emptyText(m.panes[paneTranscript].w - 2)
+	} else if ml := m.meterLine(c.id, m.panes[paneTranscript].w-2); ml != "" {
+		// The meter takes the pane's first row while the call is listened.
+		tp := m.transP
+		tp.h--
+		trans = append([]string{ml}, tp.View(st, c, now)...)
 	} else {
 		trans = m.transP.View(st, c, now)
 	}

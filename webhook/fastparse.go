@@ -115,6 +115,17 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 	}
 }
 
+// onlyField decodes an object of which vapimon reads one key, by decode; any other key is
+// skipped as unknownKey says.
+func (d *fastDecoder) onlyField(key string, decode func() bool) bool {
+	return d.structInto(func(k []byte) bool {
+		if string(k) == key {
+			return decode()
+		}
+		return d.unknownKey(k, key)
+	})
+}
+
 // unknownKey skips the value of a key that is none of known, unless encoding/json would
 // match it to one of them case-insensitively (or it is not ASCII: encoding/json folds some
 // Unicode letters to ASCII ones), in which case the fast path gives up.
@@ -247,6 +258,22 @@ func (d *fastDecoder) structInto(fields func(key []byte) bool) bool {
 	return d.object(fields)
 }
 
+// arrayOf decodes a JSON array into *dst, each element by elem into a zero value appended
+// to it: null gives nil, [] an empty slice, another value leaves *dst as it is.
+func arrayOf[T any](d *fastDecoder, dst *[]T, elem func(*T) bool) bool {
+	return d.array(func(null bool) {
+		if null {
+			*dst = nil
+		} else {
+			*dst = []T{}
+		}
+	}, func() bool {
+		var zero T
+		*dst = append(*dst, zero)
+		return elem(&(*dst)[len(*dst)-1])
+	})
+}
+
 // array decodes an array, calling elem for each element; null reports nil (set the slice
 // to nil), a non-array leaves the slice alone.
 func (d *fastDecoder) array(reset func(null bool), elem func() bool) bool {
@@ -351,12 +378,7 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "cost":
 			return d.raw(&w.Cost)
 		case "analysis":
-			return d.structInto(func(k []byte) bool {
-				if string(k) == "summary" {
-					return d.str(&w.Analysis.Summary)
-				}
-				return d.unknownKey(k, "summary")
-			})
+			return d.onlyField("summary", func() bool { return d.str(&w.Analysis.Summary) })
 		case "artifact":
 			return d.artifact(w)
 		case "startedAt":
@@ -409,12 +431,7 @@ var messageKeys = []string{"type", "timestamp", "call", "customer", "phoneNumber
 
 // server decodes the part of a Server object vapimon reads.
 func (d *fastDecoder) server(s *wireServer) bool {
-	return d.structInto(func(k []byte) bool {
-		if string(k) == "timeoutSeconds" {
-			return d.raw(&s.TimeoutSeconds)
-		}
-		return d.unknownKey(k, "timeoutSeconds")
-	})
+	return d.onlyField("timeoutSeconds", func() bool { return d.raw(&s.TimeoutSeconds) })
 }
 
 // boolean decodes true or false into *dst; anything else leaves it alone, as encoding/json
@@ -431,26 +448,13 @@ func (d *fastDecoder) boolean(dst *bool) bool {
 }
 
 func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
-	return d.array(func(null bool) {
-		if null {
-			*dst = nil
-		} else {
-			*dst = []wireToolWith{}
-		}
-	}, func() bool {
-		*dst = append(*dst, wireToolWith{})
-		tw := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(tw *wireToolWith) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "async":
 				return d.boolean(&tw.Async)
 			case "function":
-				return d.structInto(func(k []byte) bool {
-					if string(k) == "name" {
-						return d.str(&tw.Function.Name)
-					}
-					return d.unknownKey(k, "name")
-				})
+				return d.onlyField("name", func() bool { return d.str(&tw.Function.Name) })
 			case "server":
 				return d.server(&tw.Server)
 			case "toolCall":
@@ -528,15 +532,7 @@ func (d *fastDecoder) call(c *wireCall) bool {
 }
 
 func (d *fastDecoder) toolCalls(dst *[]wireToolCall) bool {
-	return d.array(func(null bool) {
-		if null {
-			*dst = nil
-		} else {
-			*dst = []wireToolCall{}
-		}
-	}, func() bool {
-		*dst = append(*dst, wireToolCall{})
-		tc := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(tc *wireToolCall) bool {
 		if d.peek() != '{' {
 			d.skip()
 			return true
@@ -590,15 +586,7 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 }
 
 func (d *fastDecoder) logMessages(dst *[]LogMessage) bool {
-	return d.array(func(null bool) {
-		if null {
-			*dst = nil
-		} else {
-			*dst = []LogMessage{}
-		}
-	}, func() bool {
-		*dst = append(*dst, LogMessage{})
-		m := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(m *LogMessage) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "role":
@@ -633,12 +621,7 @@ func (d *fastDecoder) artifact(w *wireMessage) bool {
 				case "stereoUrl":
 					return d.str(&a.Recording.StereoURL)
 				case "mono":
-					return d.structInto(func(k []byte) bool {
-						if string(k) == "combinedUrl" {
-							return d.str(&a.Recording.Mono.CombinedURL)
-						}
-						return d.unknownKey(k, "combinedUrl")
-					})
+					return d.onlyField("combinedUrl", func() bool { return d.str(&a.Recording.Mono.CombinedURL) })
 				}
 				return d.unknownKey(k, "stereoUrl", "mono")
 			})

@@ -371,14 +371,20 @@ func fastifyExample(env exampleEnv, seen chan<- sighting) http.Handler {
 		}
 		return ok
 	}
-	mux.HandleFunc("POST /messages", func(w http.ResponseWriter, r *http.Request) {
-		msg, _, err := readMessage(r)
-		s := sighting{Path: r.URL.Path, Type: msg.Type}
-		defer func() { noteSighting(seen, s) }()
-		if err != nil || !auth(w, r, &s) {
-			fastifyBadJSON(w, err, &s)
-			return
-		}
+	// Both routes read the message and check the secret before their own part.
+	route := func(pattern string, handle func(w http.ResponseWriter, msg vapiMessage, s *sighting)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			msg, _, err := readMessage(r)
+			s := sighting{Path: r.URL.Path, Type: msg.Type}
+			defer func() { noteSighting(seen, s) }()
+			if err != nil || !auth(w, r, &s) {
+				fastifyBadJSON(w, err, &s)
+				return
+			}
+			handle(w, msg, &s)
+		})
+	}
+	route("POST /messages", func(w http.ResponseWriter, msg vapiMessage, s *sighting) {
 		if msg.Type == "" {
 			s.Status = http.StatusBadRequest
 			fastifySend(w, s.Status, `{"error":"Invalid message format"}`)
@@ -395,14 +401,7 @@ func fastifyExample(env exampleEnv, seen chan<- sighting) http.Handler {
 		}
 		fastifySend(w, s.Status, `{"success":true,"message":`+jsStringify("Processed "+msg.Type+" message")+`}`)
 	})
-	mux.HandleFunc("POST /story-tool", func(w http.ResponseWriter, r *http.Request) {
-		msg, _, err := readMessage(r)
-		s := sighting{Path: r.URL.Path, Type: msg.Type}
-		defer func() { noteSighting(seen, s) }()
-		if err != nil || !auth(w, r, &s) {
-			fastifyBadJSON(w, err, &s)
-			return
-		}
+	route("POST /story-tool", func(w http.ResponseWriter, msg vapiMessage, s *sighting) {
 		id := "" // request.body.message?.toolCalls?.[0]?.id
 		idKey := ""
 		if len(msg.ToolCalls) > 0 && msg.ToolCalls[0].ID != nil {

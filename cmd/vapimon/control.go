@@ -7,13 +7,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/webhook"
 )
-
-// recentTapes is how many of the latest tapes `control` searches for a call.
-const recentTapes = 10
 
 func newControlCmd() *cobra.Command {
 	var o webhook.ControlOptions
@@ -57,28 +53,11 @@ Actions:
 			if err != nil {
 				return err
 			}
-			id, u := args[0], controlURL
-			if u == "" {
-				if len(tapes) == 0 {
-					tapes, _ = fixtures.LatestTapes(recentTapes)
-				}
-				api, _ := relay.NewVapiClientFromEnv()
-				if id, u, err = relay.ResolveControlURL(cmd.Context(), id, tapes, api); err != nil {
-					return err
-				}
+			ok, err := relay.ControlCall{Call: args[0], URL: controlURL, Tapes: tapes, Timeout: timeout, Control: c}.Send(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if err == nil && !ok {
+				err = exitError{1}
 			}
-			cc := relay.NewControlClientFromEnv()
-			cc.Timeout = timeout
-			res := cc.Send(cmd.Context(), u, c)
-			if !res.OK() {
-				fmt.Fprintf(cmd.ErrOrStderr(), "✗ %s to call %s: %s\n", c.Describe(), id, res.Summary())
-				return exitError{1}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "✓ %s to call %s: %s\n", c.Describe(), id, res.Summary())
-			if res.Body != "" && res.Body != "{}" {
-				fmt.Fprintln(cmd.OutOrStdout(), "  Vapi:", relay.Printable(res.Body, 300))
-			}
-			return nil
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -97,5 +76,5 @@ Actions:
 // completeControl completes recent call ids (newest first), then the action and its
 // argument.
 func completeControl(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	return relay.ControlCompletions(args, recentTapes), cobra.ShellCompDirectiveNoFileComp
+	return relay.ControlCompletions(args, relay.RecentTapes), cobra.ShellCompDirectiveNoFileComp
 }

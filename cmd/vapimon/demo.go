@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/sim"
 	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
@@ -60,31 +56,6 @@ Nothing leaves this machine. The demo's tape is kept, so you can replay it after
 }
 
 func runDemo(ctx context.Context, scenario string, speed float64, toolTimeout time.Duration, theme tui.Theme, stderr io.Writer) error {
-	if err := fixtures.CheckSpeed(speed); err != nil {
-		return err
-	}
-	if err := fixtures.CheckToolTimeout(toolTimeout); err != nil {
-		return err
-	}
-	// A scenario with a script is simulated: the call reacts to your answers and controls.
-	if sc, err := sim.Load(scenario); err == nil {
-		return runSimulatedMonitor(ctx, sc, "demo: ", speed, toolTimeout, "", demoAnswers, theme, stderr)
-	} else if fx, ok := fixtures.Lookup(scenario); !ok || fx.Kind != fixtures.KindScenario {
-		return err
-	}
-	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
-		return fmt.Errorf("demo needs a terminal (it opens the monitor). Without one, try:\n  vapimon listen --headless &\n  vapimon replay %s --to http://127.0.0.1:4242/", scenario)
-	}
-	recs, err := fixtures.LoadScenario(scenario)
-	if err != nil {
-		return err
-	}
-	if recs, err = fixtures.WithToolTimeout(recs, toolTimeout); err != nil {
-		return err
-	}
-	cfg, err := relay.DemoConfig("", demoAnswers, toolTimeout, "demo: playing the recorded "+scenario+" scenario to this local port (a recording: it does not react to your answers)", stderr)
-	if err != nil {
-		return err
-	}
-	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) { s.PlayRecording(ctx, recs, speed) })
+	d, err := relay.NewDemo(scenario, relay.DemoOptions{Speed: speed, ToolTimeout: toolTimeout, AnswersData: demoAnswers, Terminal: isTerminal(), Stderr: stderr})
+	return runSimulatedMonitor(ctx, d, err, theme)
 }

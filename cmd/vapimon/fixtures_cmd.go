@@ -39,14 +39,15 @@ func newFixturesShowCmd() *cobra.Command {
 		Long: `Print the body of a built-in event as indented JSON; for a scenario or a tape, a JSON list
 of its bodies. With --json, print the records themselves as tape lines (JSON Lines), which
 "vapimon replay FILE" reads back. A request the tape holds without its reply (vapimon
-stopped before answering it) is named on standard error: "no reply recorded". A tape is
+stopped before answering it) is named on standard error: "no reply recorded", and so is
+each call's audio recorded beside it (vapimon listen --listen). A tape is
 read as it is printed, so any size works.`,
 		Example: `  vapimon fixtures show tool-calls
   vapimon fixtures show inbound-call --json > call.jsonl`,
 		Args:              oneFixtureArg("show needs a fixture name or file, e.g. vapimon fixtures show tool-calls (vapimon fixtures lists them)"),
 		ValidArgsFunction: completeFixtureNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, src, closeTape, err := openStream(cmd, args[0])
+			stream, src, closeTape, err := report.Open(cmd.ErrOrStderr(), args[0])
 			if err != nil {
 				return err
 			}
@@ -56,34 +57,13 @@ read as it is printed, so any size works.`,
 			if err := report.Show(out, cmd.ErrOrStderr(), src, opts); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			return nil
+			refs, err := stream.Audio()
+			for _, r := range refs {
+				fmt.Fprintln(cmd.ErrOrStderr(), sanitize.Line(r.Describe(), 0))
+			}
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asTape, "json", false, "print the records as tape lines (JSON Lines)")
 	return cmd
-}
-
-// openStream resolves a fixture name, scenario name or tape/JSON file
-// (fixtures.ResolveStream), printing the warnings on standard error, and opens it to be
-// read record by record: a tape is read as it is used, so memory stays flat whatever its
-// size.
-func openStream(cmd *cobra.Command, arg string) (*fixtures.Stream, fixtures.RecordSource, func() error, error) {
-	if p, last, err := fixtures.ResolveLast(arg); err != nil {
-		return nil, nil, nil, err
-	} else if last {
-		fmt.Fprintln(cmd.ErrOrStderr(), "vapimon: last is", p)
-		arg = p
-	}
-	stream, warnings, err := fixtures.ResolveStream(arg)
-	for _, w := range warnings {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", sanitize.Line(w, 0))
-	}
-	if err == nil && stream.Counts.Records == 0 {
-		err = fmt.Errorf("%s holds no events", arg)
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	src, closeTape, err := stream.Open()
-	return stream, src, closeTape, err
 }

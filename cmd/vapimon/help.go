@@ -17,6 +17,7 @@ var flagGroups = []struct {
 }{
 	{"Listening", []string{"addr", "headless", "headless-payload", "headless-body", "hide", "only", "tool-timeout", "max-body", "max-inflight", "keep-calls", "call-idle", "log-file"}},
 	{"Answering and recording", []string{"answers", "record", "no-record", "record-only", "keep-tapes"}},
+	{"Listening to calls' audio", []string{"listen", "play", "player"}},
 	{"Tunnel and relay", []string{"forward-to", "forward-header", "forward-insecure", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
 	{"Pointing Vapi at vapimon (needs VAPI_API_KEY)", []string{"assistant", "phone-number", "tool"}},
 	{"Verification (listen) / signing (send, replay)", []string{"auth", "secret", "auth-header", "no-bearer-prefix", "hmac-preset", "hmac-algorithm", "hmac-signature-header", "hmac-timestamp-header", "hmac-prefix", "hmac-payload", "hmac-encoding", "hmac-no-timestamp", "hmac-secret-base64", "hmac-tolerance", "hmac-timestamp-unit"}},

@@ -61,6 +61,9 @@ func (f *listenFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&f.assistants, "assistant", nil, "point this Vapi assistant's server URL at vapimon while it runs (needs VAPI_API_KEY); repeatable")
 	fs.StringArrayVar(&f.phoneNumbers, "phone-number", nil, "point this Vapi phone number's server URL at vapimon (needs VAPI_API_KEY); repeatable")
 	fs.StringArrayVar(&f.tools, "tool", nil, "point this Vapi tool's server URL at vapimon (needs VAPI_API_KEY); repeatable")
+	fs.BoolVar(&c.Audio.All, "listen", false, "listen to every call's audio (its monitor.listenUrl): recorded as a WAV beside the tape, levels and turn gaps in the transcript pane (l does it for the selected call); VAPI_PUBLIC_KEY when the assistant's monitorPlan.listenAuthenticationEnabled is on")
+	fs.BoolVar(&c.Audio.Play, "play", false, "play the listened call's audio through a player on PATH (ffplay, paplay, aplay, play); P in the TUI")
+	fs.StringVar(&c.Audio.Player, "player", "", "player command reading raw 16-bit PCM on stdin, {rate} {channels} {layout} replaced (implies --play), e.g. 'aplay -q -t raw -f S16_LE -r {rate} -c {channels}'")
 	f.auth.register(cmd)
 	for _, name := range []string{"hide", "only", "record-only"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion(webhook.KnownTypes...))
@@ -95,7 +98,8 @@ prompt), and finally a fallback sent just before Vapi's deadline.`,
 }
 
 // config completes the session's Config from the flags that need mapping and from the
-// environment (NGROK_AUTHTOKEN, VAPI_API_KEY, VAPI_BASE_URL, VAPI_WEBHOOK_SECRET); the
+// environment (NGROK_AUTHTOKEN, VAPI_API_KEY, VAPI_BASE_URL, VAPI_WEBHOOK_SECRET,
+// VAPI_PUBLIC_KEY); the
 // session checks the rest.
 func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
 	c := f.cfg
@@ -130,6 +134,8 @@ func (f *listenFlags) config(stderr io.Writer) (relay.Config, error) {
 	}
 	c.Tunnel.Authtoken = strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN"))
 	c.Vapi.APIKey, c.Vapi.BaseURL = os.Getenv("VAPI_API_KEY"), os.Getenv("VAPI_BASE_URL")
+	c.Audio.PublicKey = strings.TrimSpace(os.Getenv("VAPI_PUBLIC_KEY"))
+	c.Audio.Play = c.Audio.Play || c.Audio.Player != ""
 	c.Stderr = stderr
 	return c, nil
 }

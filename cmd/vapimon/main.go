@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -22,15 +21,7 @@ import (
 // from the module's build info.
 var version = ""
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func versionString() string { return report.ModuleVersion(version) }
 
 // versionLine is what `vapimon version` and `vapimon --version` print.
 func versionLine() string { return report.Version("vapimon", versionString()) }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/fixtures/report"
+	"github.com/vapimon/vapimon/relay"
 	"github.com/vapimon/vapimon/tui"
 )
 
@@ -25,6 +26,8 @@ type replayFlags struct {
 	strict  bool
 	// includeRejected sends the requests that were rejected when recorded.
 	includeRejected bool
+	// audio is --play and --player for the offline monitor (no --to).
+	audio relay.AudioConfig
 }
 
 func newReplayCmd() *cobra.Command {
@@ -66,6 +69,8 @@ so a replay can run in CI.`,
 	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
 	fs.BoolVar(&f.strict, "strict", false, "fail also on replies Vapi can use that have a warning (⚠)")
 	fs.BoolVar(&f.includeRejected, "include-rejected", false, "also send the requests that were rejected when recorded")
+	fs.BoolVar(&f.audio.Play, "play", false, "without --to: play the calls' recorded audio (vapimon listen --listen) in step with the replay, through a player on PATH")
+	fs.StringVar(&f.audio.Player, "player", "", "without --to: player command reading raw 16-bit PCM on stdin ({rate} {channels} {layout} replaced; implies --play)")
 	f.auth.register(cmd)
 	return cmd
 }
@@ -74,7 +79,7 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err := fixtures.CheckSpeed(f.speed); err != nil {
 		return err
 	}
-	stream, src, closeTape, err := openStream(cmd, arg)
+	stream, src, closeTape, err := report.Open(cmd.ErrOrStderr(), arg)
 	if err != nil {
 		return err
 	}
@@ -83,7 +88,11 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 		if !term.IsTerminal(os.Stdout.Fd()) {
 			return errors.New("replay: without --to, replay opens the monitor, which needs a terminal; to send the tape to a server, pass --to URL")
 		}
-		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg)
+		// The calls' recorded audio (vapimon listen --listen) plays in step with the events.
+		return tui.RunReplay(cmd.Context(), stream.Counts, src, arg, relay.OfflineAudio(arg, f.audio, cmd.ErrOrStderr()))
+	}
+	if f.audio.Play || f.audio.Player != "" {
+		return errors.New("--play and --player play a tape's recorded audio in the offline monitor: drop --to (a server gets the requests, not the audio)")
 	}
 	to, err := fixtures.NormalizeTarget(f.to)
 	if err != nil {
@@ -93,35 +102,12 @@ func runReplay(cmd *cobra.Command, f *replayFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	if !f.keep {
-		src = fixtures.FreshenSource(src, time.Now())
+	failed, err := report.ReplayTo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), src, stream.Counts, report.ReplayOptions{
+		To: to, Auth: auth, Speed: f.speed, Instant: f.instant, Compare: f.compare, IncludeRejected: f.includeRejected,
+		Keep: f.keep, Timeout: f.timeout, JSON: f.json, Strict: f.strict, UserAgent: userAgent(),
+	})
+	if err == nil && failed {
+		err = exitError{code: 1}
 	}
-	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	report.WarmReplyChecks(errw) // the reply schemas compile while the first requests go out
-	p := report.NewProgress(out, errw, report.ProgressOptions{To: to, JSON: f.json, Bar: !f.json && report.IsTerminal(errw), Compare: f.compare})
-	r := &fixtures.Replayer{
-		Sender:          fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()},
-		Speed:           f.speed,
-		Instant:         f.instant,
-		Compare:         f.compare,
-		IncludeRejected: f.includeRejected,
-		Progress:        p.Update,
-	}
-	sum, runErr := r.RunStream(cmd.Context(), src, stream.Counts)
-	p.Finish()
-	if runErr != nil && sum.Sent == 0 {
-		return runErr
-	}
-	rep := report.Replay{To: to, Summary: sum, Err: runErr, Strict: f.strict}
-	if f.json {
-		if err := rep.WriteJSON(out); err != nil {
-			return err
-		}
-	} else {
-		rep.Print(out)
-	}
-	if rep.Failed() {
-		return exitError{code: 1}
-	}
-	return nil
+	return err
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // TestReplayKeepToListen replays a scenario with --keep --instant into a real
@@ -36,12 +37,8 @@ func TestReplayKeepToListen(t *testing.T) {
 	n := len(scenario)
 	// The scenario's book_table call is answered with an error on purpose ("fully booked"):
 	// the right shape, but a warning.
-	for _, s := range []string{fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0 · ⚠ 1", n, n),
-		`⚠ the tool result is an error ("fully booked")`, "⚠ Vapi can use every reply, but 1 reply has a warning"} {
-		if !strings.Contains(r.stdout, s) {
-			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
-		}
-	}
+	webhooktest.Holds(t, "stdout", r.stdout, fmt.Sprintf("sent %d · 2xx %d · failed 0 · wrong shape 0 · ⚠ 1", n, n),
+		`⚠ the tool result is an error ("fully booked")`, "⚠ Vapi can use every reply, but 1 reply has a warning")
 	p.stop()
 	got, _, err := fixtures.ReadTapeFile(tape)
 	if err != nil {
@@ -242,11 +239,7 @@ func TestReplayRejectedWhenRecorded(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 			}
-			for _, s := range tt.stdout {
-				if !strings.Contains(r.stdout, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
-				}
-			}
+			webhooktest.Holds(t, "stdout", r.stdout, tt.stdout...)
 			if bodies, _ := tg.received(); len(bodies) != tt.sent {
 				t.Errorf("the target got %d requests, want %d", len(bodies), tt.sent)
 			}

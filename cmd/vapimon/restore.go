@@ -1,10 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
-
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/relay"
 )
@@ -20,23 +16,7 @@ directory and restores them on exit. If vapimon was killed before it could, run 
 Needs VAPI_API_KEY (and VAPI_BASE_URL if you use a non-default API base).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := relay.NewVapiClientFromEnv()
-			if err != nil {
-				return err
-			}
-			path, err := relay.DefaultStatePath()
-			if err != nil {
-				return err
-			}
-			done, err := c.RestoreDetail(cmd.Context(), path)
-			if errors.Is(err, fs.ErrNotExist) {
-				fmt.Fprintf(cmd.OutOrStdout(), "Nothing to restore: %s does not exist (vapimon restores on a normal exit).\n", path)
-				return nil
-			}
-			for _, r := range done {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-10s %s\n", r.Action, r.Target)
-			}
-			return err
+			return relay.RestoreSaved(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,50 +84,14 @@ func runSend(cmd *cobra.Command, f *sendFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	stream, src, closeTape, err := openStream(cmd, arg)
-	if err != nil {
-		return err
+	failed, err := report.Send(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), report.SendOptions{
+		Arg: arg, To: f.to, Auth: auth, Sets: f.sets, CallID: f.callID, Keep: f.keep,
+		Timeout: f.timeout, JSON: f.json, Strict: f.strict, UserAgent: userAgent(),
+	})
+	if err == nil && failed {
+		err = exitError{code: 1}
 	}
-	defer closeTape()
-	if n := stream.Counts.Records; n != 1 {
-		return fmt.Errorf("%s holds %d events: send fires one; use \"vapimon replay %s --to URL\" for all of them", arg, n, arg)
-	}
-	rec, err := src.Next()
-	if err != nil {
-		return fmt.Errorf("%s: %w", arg, err)
-	}
-	if !f.keep {
-		rec = fixtures.NewFreshener(time.Now()).Record(rec)
-	}
-	if f.callID != "" {
-		id, _ := json.Marshal(f.callID) // a string, even when it looks like a number
-		f.sets = append([]string{"call.id=" + string(id)}, f.sets...)
-	}
-	if rec.Body, err = fixtures.SetFields(rec.Body, f.sets); err != nil {
-		return err
-	}
-	to, err := fixtures.NormalizeTarget(f.to)
-	if err != nil {
-		return err
-	}
-	report.WarmReplyChecks(cmd.ErrOrStderr())
-	s := &fixtures.Sender{To: to, Auth: auth, Timeout: f.timeout, UserAgent: userAgent()}
-	if err := s.Check(); err != nil {
-		return err
-	}
-	res, _ := s.Send(cmd.Context(), rec)
-	x := report.Exchange{Fixture: arg, To: to, Record: rec, Result: res, Strict: f.strict}
-	if f.json {
-		if err := x.WriteJSON(cmd.OutOrStdout()); err != nil {
-			return err
-		}
-	} else {
-		x.Print(cmd.OutOrStdout(), cmd.ErrOrStderr())
-	}
-	if x.Failed() {
-		return exitError{code: 1}
-	}
-	return nil
+	return err
 }
 
 func userAgent() string { return "vapimon/" + versionString() }

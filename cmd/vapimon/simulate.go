@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -48,7 +45,8 @@ where you answer what the script asks (--answers to answer some from a file).`,
 				return err
 			}
 			if to == "" {
-				return runSimulatedMonitor(cmd.Context(), sc, "", speed, 0, answers, nil, theme, cmd.ErrOrStderr())
+				d, err := relay.NewSimulation(sc, relay.DemoOptions{Speed: speed, AnswersFile: answers, Terminal: isTerminal(), Stderr: cmd.ErrOrStderr()})
+				return runSimulatedMonitor(cmd.Context(), d, err, theme)
 			}
 			a, err := auth.config()
 			if err != nil {
@@ -81,26 +79,18 @@ func runSimulateTo(ctx context.Context, sc *sim.Script, to string, auth webhook.
 	return nil
 }
 
-// runSimulatedMonitor opens the monitor on a local port and plays sc into it: the demo,
-// and `simulate SCRIPT` without --to. answersFile (or answersData, written to the state
-// directory) answers some requests; the operator the rest.
-func runSimulatedMonitor(ctx context.Context, sc *sim.Script, note string, speed float64, toolTimeout time.Duration, answersFile string, answersData []byte, theme tui.Theme, stderr io.Writer) error {
-	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
-		return fmt.Errorf("the monitor needs a terminal. Without one, drive a listener:\n  vapimon listen --headless &\n  vapimon simulate %s --to http://127.0.0.1:4242/", sc.Name)
-	}
-	cfg, err := relay.DemoConfig(answersFile, answersData, toolTimeout, note+"simulating the "+sc.Name+" call to this local port (nothing leaves this machine; a key acts on the call)", stderr)
+// runSimulatedMonitor runs the monitor over d (the demo, and simulate SCRIPT without
+// --to), once relay built it without error.
+func runSimulatedMonitor(ctx context.Context, d *relay.Demo, err error, theme tui.Theme) error {
 	if err != nil {
 		return err
 	}
-	ctl, err := sim.StartControl("")
-	if err != nil {
-		return err
-	}
-	defer ctl.Close()
-	return runTUI(ctx, cfg, tui.Options{Theme: theme}, func(ctx context.Context, s *relay.Session) {
-		s.PlayScript(ctx, sc, sim.Config{Speed: speed, Control: ctl, ToolTimeout: toolTimeout})
-	})
+	defer d.Close()
+	return runTUI(ctx, d.Config, tui.Options{Theme: theme}, d.Feed)
 }
+
+// isTerminal reports whether stdin and stdout are terminals, as the monitor needs.
+func isTerminal() bool { return term.IsTerminal(os.Stdout.Fd()) && term.IsTerminal(os.Stdin.Fd()) }
 
 // completeScripts offers the built-in scripts, then YAML files.
 func completeScripts(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {

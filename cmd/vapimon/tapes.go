@@ -1,12 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
-	"os"
-	"strings"
-
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/vapimon/vapimon/fixtures/report"
 )
@@ -28,7 +22,7 @@ deleted silently.`,
   vapimon tapes --keep-tapes 30d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Confirm = func(q string) bool { return confirm(cmd, q) }
+			o.Confirm = func(q string) bool { return report.Confirm(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), q) }
 			return report.Tapes(cmd.OutOrStdout(), o)
 		},
 	}
@@ -39,18 +33,4 @@ deleted silently.`,
 	fs.StringVar(&o.Dir, "dir", "", "tape folder (default: tapes in the state directory)")
 	_ = cmd.MarkFlagDirname("dir")
 	return cmd
-}
-
-// confirm asks a yes/no question on a terminal; without one (a pipe, a script) the answer
-// is no, so that nothing is deleted that nobody agreed to.
-func confirm(cmd *cobra.Command, question string) bool {
-	in, ok := cmd.InOrStdin().(*os.File)
-	if !ok || !term.IsTerminal(in.Fd()) {
-		fmt.Fprintln(cmd.ErrOrStderr(), "not a terminal: nothing deleted without --yes")
-		return false
-	}
-	fmt.Fprint(cmd.OutOrStdout(), question)
-	answer, _ := bufio.NewReader(in).ReadString('\n')
-	a := strings.ToLower(strings.TrimSpace(answer))
-	return a == "y" || a == "yes"
 }

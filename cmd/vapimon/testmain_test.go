@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures/tapetest"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // vapimonBin is the path of the vapimon binary built by TestMain, shared by every test.
@@ -513,14 +514,6 @@ func checkRun(t *testing.T, args []string, r runResult, code int, stdout, stderr
 	if r.code != code {
 		t.Fatalf("vapimon %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
 	}
-	for _, s := range stdout {
-		if !strings.Contains(r.stdout, s) {
-			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
-		}
-	}
-	for _, s := range stderr {
-		if !strings.Contains(r.stderr, s) {
-			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
-		}
-	}
+	webhooktest.Holds(t, "stdout", r.stdout, stdout...)
+	webhooktest.Holds(t, "stderr", r.stderr, stderr...)
 }

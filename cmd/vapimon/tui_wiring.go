@@ -16,6 +16,7 @@ import (
 func runTUI(ctx context.Context, cfg relay.Config, opts tui.Options, feed func(context.Context, *relay.Session)) error {
 	op := tui.NewOperator()
 	cfg.Operator, cfg.Interceptor = op, op.Intercept
+	cfg.Audio.Quiet = true // the meter shows each call's listen state
 	if cfg.Control == nil {
 		cfg.Control = relay.NewControlClientFromEnv()
 	}

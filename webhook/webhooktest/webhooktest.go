@@ -143,3 +143,14 @@ func WantErr(t testing.TB, err error, want string) bool {
 	}
 	return false
 }
+
+// Holds fails the test (and goes on) for each of wants that s does not contain, naming s
+// as what ("screen", "stdout") and showing it whole.
+func Holds(t testing.TB, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, s)
+		}
+	}
+}
