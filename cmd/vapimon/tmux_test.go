@@ -81,17 +81,33 @@ func (s *tmuxSession) waitFor(what string, re *regexp.Regexp) []string {
 	return s.waitScreen(what, "", re, func(string) bool { return true })
 }
 
-// graceHint is what a prompt that opened by itself shows while it still ignores keys.
-const graceHint = "keys are ignored for a moment"
+// graceHint is what a prompt that opened by itself shows while it still ignores keys, and
+// promptGrace how long that lasts (tui's default grace period).
+const (
+	graceHint   = "keys are ignored for a moment"
+	promptGrace = 300 * time.Millisecond
+)
 
 // waitPrompt waits until the prompt matching re is on screen and takes keys: its grace
 // period (the prompt ignores keys for a moment after it opens by itself, so that typing
-// already in flight cannot answer it) is over, which it shows by dropping graceHint. A
-// person reads the prompt first; a fixed pause instead can end, on a loaded machine,
-// before the TUI has even drawn the prompt it saw.
+// already in flight cannot answer it) is over. A capture can catch a frame half drawn (the
+// prompt's title there, its hint line not yet), so the hint's absence alone does not say
+// it; the grace is over once the hint has been seen and is gone, or once promptGrace has
+// passed since the prompt was first seen (it opened before that) and the hint is gone.
 func (s *tmuxSession) waitPrompt(what string, re *regexp.Regexp) []string {
 	s.t.Helper()
-	return s.waitScreen(what, " to take keys (or it is still in its grace period)", re, func(screen string) bool { return !strings.Contains(screen, graceHint) })
+	var seen time.Time
+	hinted := false
+	return s.waitScreen(what, " to take keys (or it is still in its grace period)", re, func(screen string) bool {
+		if seen.IsZero() {
+			seen = time.Now()
+		}
+		if strings.Contains(screen, graceHint) {
+			hinted = true
+			return false
+		}
+		return hinted || time.Since(seen) >= promptGrace
+	})
 }
 
 // waitScreen polls the screen until re matches on a screen that also satisfies ok.
