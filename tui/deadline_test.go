@@ -63,9 +63,9 @@ func TestFlowPromptShowsDeadlineSource(t *testing.T) {
 
 // TestDeadlineFromHandlerWithPromptOpen drives the real path: a webhook.Handler with the
 // Operator as its responder, the monitor running with the prompt open, nobody typing. The
-// fallback must reach the caller when the event's deadline says (within 100 ms: a check of
-// the deadline's correctness, not of speed), and the prompt must show the deadline's
-// source as the handler computed it.
+// fallback must reach the caller when the event's deadline says (not before it, and before
+// Vapi's deadline: a check of the deadline's correctness, not of speed), and the prompt must
+// show the deadline's source as the handler computed it.
 func TestDeadlineFromHandlerWithPromptOpen(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
@@ -126,9 +126,14 @@ func TestDeadlineFromHandlerWithPromptOpen(t *testing.T) {
 	if r.code != http.StatusOK || !bytes.Contains(r.body, []byte(`"error"`)) || !bytes.Contains(r.body, []byte(`"call_w"`)) {
 		t.Errorf("reply HTTP %d %s, want the fallback's error for call_w", r.code, r.body)
 	}
-	const tolerance = 100 * time.Millisecond
-	if off := r.at.Sub(ev.Deadline); off < -tolerance || off > tolerance {
-		t.Errorf("the fallback arrived %s from the event's deadline (%s after receipt), want within %s", off, ev.Deadline.Sub(ev.Received), tolerance)
+	// Not before the event's deadline (the operator had until then), and before Vapi's own
+	// (then the caller would have heard nothing): the margin between the two is what the
+	// deadline is for. How late after the event's deadline it comes is the machine's
+	// scheduling (105 ms once on a loaded 2-core machine), not the deadline's correctness.
+	const early = 100 * time.Millisecond
+	if off := r.at.Sub(ev.Deadline); off < -early || !r.at.Before(ev.VapiDeadline) {
+		t.Errorf("the fallback arrived %s from the event's deadline (%s after receipt), want from %s before it to before Vapi's deadline (%s after receipt)",
+			off, ev.Deadline.Sub(ev.Received), early, ev.VapiDeadline.Sub(ev.Received))
 	}
 	t.Logf("fallback arrived %s after the deadline (%s after receipt; Vapi waits %s, source %q)",
 		r.at.Sub(ev.Deadline), r.at.Sub(ev.Received), ev.VapiDeadline.Sub(ev.Received), ev.BudgetSource)

@@ -71,12 +71,12 @@ func contains(s string) func([]byte) bool {
 }
 
 func waitOpts() []teatest.WaitForOption {
-	return []teatest.WaitForOption{teatest.WithDuration(5 * time.Second), teatest.WithCheckInterval(10 * time.Millisecond)}
+	return []teatest.WaitForOption{teatest.WithDuration(15 * time.Second), teatest.WithCheckInterval(10 * time.Millisecond)}
 }
 
 func finalModel(t *testing.T, tm *teatest.TestModel) *Model {
 	t.Helper()
-	return tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	return tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(*Model)
 }
 
 func TestFlowAnswerByTyping(t *testing.T) {

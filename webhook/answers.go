@@ -262,7 +262,13 @@ func NewAnswers(set *AnswerSet) *Answers { return &Answers{set: set} }
 // Path returns the file the answers come from ("" when none).
 func (a *Answers) Path() string { return a.path }
 
-func (a *Answers) reload() error {
+func (a *Answers) reload() error { return a.load(false) }
+
+// load reads the file and takes its answers. With changed (a reload while watching), an
+// empty file is refused: it is what a file written in place looks like between its
+// truncation and its new content, and taking it would drop every answer in the middle of
+// a call.
+func (a *Answers) load(changed bool) error {
 	fi, err := os.Stat(a.path)
 	if err != nil {
 		return fmt.Errorf("answers file %s: %w", a.path, pathErr(err))
@@ -270,6 +276,9 @@ func (a *Answers) reload() error {
 	data, err := os.ReadFile(a.path)
 	if err != nil {
 		return fmt.Errorf("answers file %s: %w", a.path, pathErr(err))
+	}
+	if changed && len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("answers file %s is empty", a.path)
 	}
 	set, err := ParseAnswers(data)
 	if err != nil {
@@ -284,7 +293,8 @@ func (a *Answers) reload() error {
 // Watch polls the file every interval until ctx ends, reloading it when it changes, and
 // publishes what happened on bus (the new content is in use, or the file is broken and the
 // previous content stays). A change is read once the file has stayed the same for one
-// interval, so an editor still writing it in place is not caught half-way.
+// interval, so an editor still writing it in place is not caught half-way; a file that is
+// empty then (truncated, its new content not yet written) is reported and not taken.
 func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
 	if a.path == "" {
 		return
@@ -313,7 +323,7 @@ func (a *Answers) Watch(ctx context.Context, interval time.Duration, bus *Bus) {
 			continue
 		}
 		pendingSize = -1
-		if err := a.reload(); err != nil {
+		if err := a.load(true); err != nil {
 			if err.Error() != lastErr {
 				bus.Publish(Notice{Time: time.Now(), Level: "error", Text: err.Error() + " (still using the previous answers)"})
 				lastErr = err.Error()

@@ -127,8 +127,69 @@ func TestParseAnswersErrors(t *testing.T) {
 
 func TestAnswersReloadKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "answers.yaml")
-	if err := os.WriteFile(path, []byte("tools:\n  f: one\n"), 0o600); err != nil {
+	path, a, next := watchedAnswers(t, "tools:\n  f: one\n")
+	ctx := t.Context()
+	result := func() string {
+		rep, _ := a.Respond(ctx, toolEvent(ToolCall{ID: "1", Name: "f"}))
+		return string(rep.Body)
+	}
+	// A broken file is reported and the previous answers stay. The file is replaced whole
+	// (renamed into place, as most editors save): what is tested is its content, not a
+	// half-written file (TestAnswersReloadSkipsATruncatedFile).
+	writeAtomic(t, path, "tools:\n  f: {bad: [\n")
+	if n := next(); n.Level != "error" || !strings.Contains(n.Text, "still using the previous answers") {
+		t.Fatalf("notice = %+v", n)
+	}
+	if !strings.Contains(result(), `"result":"one"`) {
+		t.Fatalf("after a broken file: %s", result())
+	}
+	// A good file is taken.
+	writeAtomic(t, path, "tools:\n  f: two-longer\n")
+	if n := next(); n.Level != "info" {
+		t.Fatalf("notice = %+v", n)
+	}
+	if !strings.Contains(result(), `"result":"two-longer"`) {
+		t.Fatalf("after reload: %s", result())
+	}
+}
+
+// TestAnswersReloadSkipsATruncatedFile: a file written in place is empty between its
+// truncation and its new content; a watcher that reads it then reports it and keeps the
+// previous answers, and takes the content once it is there.
+func TestAnswersReloadSkipsATruncatedFile(t *testing.T) {
+	t.Parallel()
+	path, a, next := watchedAnswers(t, "tools:\n  f: one\n")
+	ctx := t.Context()
+	// The writer stalls after truncating (O_TRUNC), for as long as the watcher needs.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n := next(); n.Level != "error" || !strings.Contains(n.Text, "is empty") || !strings.Contains(n.Text, "still using the previous answers") {
+		t.Fatalf("notice for a truncated file = %+v", n)
+	}
+	rep, _ := a.Respond(ctx, toolEvent(ToolCall{ID: "1", Name: "f"}))
+	if !strings.Contains(string(rep.Body), `"result":"one"`) {
+		t.Fatalf("while the file is empty: %s", rep.Body)
+	}
+	if _, err := f.WriteString("tools:\n  f: two\n"); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n.Level != "info" {
+		t.Fatalf("notice once written = %+v", n)
+	}
+	rep, _ = a.Respond(ctx, toolEvent(ToolCall{ID: "1", Name: "f"}))
+	if !strings.Contains(string(rep.Body), `"result":"two"`) {
+		t.Fatalf("after the content was written: %s", rep.Body)
+	}
+}
+
+// watchedAnswers writes content to an answers file, loads it and watches it every 5 ms
+// until the test ends; next gives the watcher's next Notice.
+func watchedAnswers(t *testing.T, content string) (path string, a *Answers, next func() Notice) {
+	path = filepath.Join(t.TempDir(), "answers.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a, err := LoadAnswers(path)
@@ -137,42 +198,29 @@ func TestAnswersReloadKeepsLastGood(t *testing.T) {
 	}
 	bus := NewBus()
 	sub := bus.Subscribe(8)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go a.Watch(ctx, 5*time.Millisecond, bus)
-	next := func() Notice {
+	go a.Watch(t.Context(), 5*time.Millisecond, bus)
+	return path, a, func() Notice {
 		t.Helper()
 		select {
 		case v := <-sub:
 			return v.(Notice)
-		case <-time.After(5 * time.Second):
+		case <-time.After(10 * time.Second): // a failure detector, not a timing assertion
 			t.Fatal("no notice after the file changed")
 		}
 		return Notice{}
 	}
-	result := func() string {
-		rep, _ := a.Respond(ctx, toolEvent(ToolCall{ID: "1", Name: "f"}))
-		return string(rep.Body)
-	}
-	// A broken file is reported and the previous answers stay.
-	if err := os.WriteFile(path, []byte("tools:\n  f: {bad: [\n"), 0o600); err != nil {
+}
+
+// writeAtomic replaces the file at path with data whole: written beside it, then renamed
+// over it, so that a reader sees the old content or the new, never part of it.
+func writeAtomic(t *testing.T, path, data string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if n := next(); n.Level != "error" || !strings.Contains(n.Text, "still using the previous answers") {
-		t.Fatalf("notice = %+v", n)
-	}
-	if !strings.Contains(result(), `"result":"one"`) {
-		t.Fatalf("after a broken file: %s", result())
-	}
-	// A good file is taken.
-	if err := os.WriteFile(path, []byte("tools:\n  f: two-longer\n"), 0o600); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
-	}
-	if n := next(); n.Level != "info" {
-		t.Fatalf("notice = %+v", n)
-	}
-	if !strings.Contains(result(), `"result":"two-longer"`) {
-		t.Fatalf("after reload: %s", result())
 	}
 }
 

@@ -54,22 +54,33 @@ func (s *readingSlots) inUse() int {
 
 // acquire takes a slot for a request whose body is about to be read through rc, evicting
 // the slowest old sender when all are taken. When no sender is old enough yet, it waits
-// (at most minEvictAge+evictWait) for one to be, or for a slot to come free. It returns -1
-// when no slot could be had.
+// (about minEvictAge) for one to be, or for a slot to come free; once it has cut a sender,
+// it waits up to evictWait from that cut for the sender's handler to give the slot back.
+// The wait for the cut is counted from the cut itself, not from the start: on a loaded
+// machine the tick that finds a sender old enough can come late, and a newcomer must not
+// give up on a slot that is about to be freed. It returns -1 when no slot could be had.
 func (s *readingSlots) acquire(rc *http.ResponseController, now time.Time) int {
 	if i := s.take(rc, now); i >= 0 {
 		return i
 	}
+	until := time.Now().Add(minEvictAge + evictWait)
 	deadline := time.NewTimer(minEvictAge + evictWait)
 	defer deadline.Stop()
 	tick := time.NewTicker(minEvictAge / 5)
 	defer tick.Stop()
-	s.evict(time.Now())
+	evict := func() {
+		t := time.Now()
+		if s.evict(t) && t.Add(evictWait).After(until) {
+			until = t.Add(evictWait)
+			deadline.Reset(evictWait)
+		}
+	}
+	evict()
 	for {
 		select {
 		case <-s.released:
 		case <-tick.C:
-			s.evict(time.Now())
+			evict()
 		case <-deadline.C:
 			return s.take(rc, now)
 		}

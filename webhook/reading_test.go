@@ -46,30 +46,43 @@ func TestReadingSlotsNewcomerWaitsForASenderToAge(t *testing.T) {
 	t.Parallel()
 	s := newReadingSlots(2)
 	rc := func() *http.ResponseController { return http.NewResponseController(httptest.NewRecorder()) }
-	a, b := s.take(rc(), time.Now()), s.take(rc(), time.Now())
+	// The senders' connections say when their read is cut, as a real connection's Read
+	// returns at once with a deadline error.
+	cutA, cutB := make(chan struct{}, 1), make(chan struct{}, 1)
+	a := s.take(http.NewResponseController(cutRecorder{httptest.NewRecorder(), cutA}), time.Now())
+	b := s.take(http.NewResponseController(cutRecorder{httptest.NewRecorder(), cutB}), time.Now())
 	done := make(chan int, 1)
 	go func() { done <- s.acquire(rc(), time.Now()) }()
 	// The evicted sender's handler gives its slot back when its read fails; play that part.
-	deadline := time.After(5 * time.Second)
-	for {
-		s.mu.Lock()
-		ea, eb := s.slots[a].evicted, s.slots[b].evicted
-		s.mu.Unlock()
-		if ea || eb {
-			if ea {
-				s.release(a)
-			} else {
-				s.release(b)
-			}
-			break
-		}
-		select {
-		case <-deadline:
-			t.Fatal("no sender was cut once old enough")
-		case <-time.After(10 * time.Millisecond):
-		}
+	var cut int
+	select {
+	case <-cutA:
+		cut = a
+	case <-cutB:
+		cut = b
+	case i := <-done:
+		t.Fatalf("acquire returned %d before any sender was cut", i)
+	case <-time.After(10 * time.Second): // a failure detector, not a timing assertion
+		t.Fatal("no sender was cut once old enough")
 	}
-	if i := <-done; i < 0 {
-		t.Error("the newcomer got no slot")
+	if !s.release(cut) {
+		t.Error("the slot whose read was cut is not marked evicted")
 	}
+	if i := <-done; i != cut {
+		t.Errorf("the newcomer got slot %d, want %d (the one given back)", i, cut)
+	}
+}
+
+// cutRecorder is a ResponseWriter whose read deadline, when set, is reported on cut.
+type cutRecorder struct {
+	*httptest.ResponseRecorder
+	cut chan struct{}
+}
+
+func (c cutRecorder) SetReadDeadline(time.Time) error {
+	select {
+	case c.cut <- struct{}{}:
+	default:
+	}
+	return nil
 }

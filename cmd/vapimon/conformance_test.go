@@ -98,11 +98,15 @@ type relayedLine struct {
 // postVia sends body through vapimon p and returns what Vapi got and what vapimon said.
 func postVia(t *testing.T, p *vapimonProc, path string, body []byte, headers ...string) (exchange, relayedLine) {
 	t.Helper()
-	from := p.nlines()
+	sent := time.Now()
 	status, b, hdr, _ := p.post(path, body, headers...)
-	reply := p.mustLine(from, "reply line", func(l line) bool { return l.Kind == "reply" })
+	seq := p.seqSince(sent)
+	reply, _, err := p.lineOf("reply", seq)
+	if err != nil {
+		t.Fatalf("waiting for the reply line of request #%d: %v", seq, err)
+	}
 	out := relayedLine{source: reply.Source, note: reply.Note}
-	if _, i, err := p.waitLine(from, func(l line) bool { return l.Kind == "forward" && l.Seq == reply.Seq }); err == nil {
+	if _, i, err := p.lineOf("forward", seq); err == nil {
 		p.mu.Lock()
 		raw := p.raw[i]
 		p.mu.Unlock()
@@ -518,10 +522,13 @@ func TestConformanceExpressHMAC(t *testing.T) {
 				directSeen := srv.next(t)
 				// Through vapimon, which checks the raw bytes itself and forwards them as
 				// they came, signature header included.
-				from := p.nlines()
+				sent := time.Now()
 				sendVia(t, body, append([]string{"--to", p.base + "/"}, auth...)...)
 				viaSeen := srv.next(t)
-				ev := p.mustLine(from, "event line", func(l line) bool { return l.Kind == "event" })
+				ev, _, err := p.lineOf("event", p.seqSince(sent))
+				if err != nil {
+					t.Fatal(err)
+				}
 				if ev.Verified == nil || !*ev.Verified {
 					t.Errorf("%s, %s: vapimon did not verify the raw body's signature", exExpress, b.name)
 				}

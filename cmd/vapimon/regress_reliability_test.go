@@ -165,8 +165,8 @@ func TestRegressQuitKeysNeverAnswerAPrompt(t *testing.T) {
 	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
 	s.waitFor("the events pane", regexp.MustCompile(`Events`))
 	got := postAsync(url+"/vapi/webhook", toolCallsBody("call-q", "mystery_tool"))
-	s.waitFor("the prompt that opened by itself", regexp.MustCompile(`Answer tool call mystery_tool`))
-	time.Sleep(500 * time.Millisecond) // the person meant to quit, and presses q past the grace period
+	// The person meant to quit, and presses q past the grace period.
+	s.waitPrompt("the prompt that opened by itself", regexp.MustCompile(`Answer tool call mystery_tool`))
 	s.keys("q")
 	s.keys("y")
 	s.keys("Enter")

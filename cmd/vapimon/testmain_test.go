@@ -344,6 +344,25 @@ func (p *vapimonProc) nlines() int {
 	return len(p.lines)
 }
 
+// seqSince waits for the event (or rejected) line of the first request vapimon received at
+// or after sent, and returns that request's sequence number. A test that sends one request
+// at a time takes time.Now() before sending and so finds the lines of its own request: a
+// cursor from nlines() taken before sending is not enough, because the lines of the
+// request before (its reply line is printed after its reply went out) may still be on
+// their way to stdout.
+func (p *vapimonProc) seqSince(sent time.Time) uint64 {
+	p.t.Helper()
+	l := p.mustLine(0, "the event line of the request sent at "+sent.Format(time.RFC3339Nano), func(l line) bool {
+		return (l.Kind == "event" || l.Kind == "rejected") && l.Seq != 0 && !l.Time.Before(sent)
+	})
+	return l.Seq
+}
+
+// lineOf waits for the line of kind for request seq and returns it with its index.
+func (p *vapimonProc) lineOf(kind string, seq uint64) (line, int, error) {
+	return p.waitLine(0, func(l line) bool { return l.Kind == kind && l.Seq == seq })
+}
+
 // waitLine waits until a stdout line at index from or later satisfies match, and returns
 // it with its index. It fails when the process exits first or after waitTimeout.
 func (p *vapimonProc) waitLine(from int, match func(line) bool) (line, int, error) {

@@ -78,16 +78,51 @@ func (s *tmuxSession) screen(escapes bool) string {
 // waitFor polls the screen until re matches, and returns the match's groups.
 func (s *tmuxSession) waitFor(what string, re *regexp.Regexp) []string {
 	s.t.Helper()
+	return s.waitScreen(what, "", re, func(string) bool { return true })
+}
+
+// graceHint is what a prompt that opened by itself shows while it still ignores keys, and
+// promptGrace how long that lasts (tui's default grace period).
+const (
+	graceHint   = "keys are ignored for a moment"
+	promptGrace = 300 * time.Millisecond
+)
+
+// waitPrompt waits until the prompt matching re is on screen and takes keys: its grace
+// period (the prompt ignores keys for a moment after it opens by itself, so that typing
+// already in flight cannot answer it) is over. A capture can catch a frame half drawn (the
+// prompt's title there, its hint line not yet), so the hint's absence alone does not say
+// it; the grace is over once the hint has been seen and is gone, or once promptGrace has
+// passed since the prompt was first seen (it opened before that) and the hint is gone.
+func (s *tmuxSession) waitPrompt(what string, re *regexp.Regexp) []string {
+	s.t.Helper()
+	var seen time.Time
+	hinted := false
+	return s.waitScreen(what, " to take keys (or it is still in its grace period)", re, func(screen string) bool {
+		if seen.IsZero() {
+			seen = time.Now()
+		}
+		if strings.Contains(screen, graceHint) {
+			hinted = true
+			return false
+		}
+		return hinted || time.Since(seen) >= promptGrace
+	})
+}
+
+// waitScreen polls the screen until re matches on a screen that also satisfies ok.
+func (s *tmuxSession) waitScreen(what, also string, re *regexp.Regexp, ok func(string) bool) []string {
+	s.t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	var last string
 	for time.Now().Before(deadline) {
 		last = s.screen(false)
-		if m := re.FindStringSubmatch(last); m != nil {
+		if m := re.FindStringSubmatch(last); m != nil && ok(last) {
 			return m
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
 	}
-	s.t.Fatalf("waiting for %s: not on screen after %s. Screen:\n%s", what, waitTimeout, last)
+	s.t.Fatalf("waiting for %s%s: not on screen after %s. Screen:\n%s", what, also, waitTimeout, last)
 	return nil
 }
 
@@ -116,10 +151,9 @@ func TestTUIAnswerToolCallInTmux(t *testing.T) {
 
 	answer := func(tool, text string) {
 		t.Helper()
-		s.waitFor("the prompt for "+tool, regexp.MustCompile(`Answer tool call `+tool))
-		// A prompt that opens by itself ignores keys for 300 ms, so that typing already in
-		// flight cannot answer it: a person reads it first, and so does this test.
-		time.Sleep(500 * time.Millisecond)
+		// A prompt that opens by itself ignores keys for a moment, so that typing already
+		// in flight cannot answer it: a person reads it first, and so does this test.
+		s.waitPrompt("the prompt for "+tool, regexp.MustCompile(`Answer tool call `+tool))
 		s.keys("-l", text)
 		s.keys("Enter")
 	}
@@ -237,26 +271,44 @@ func TestDemoInTmux(t *testing.T) {
 // TestDemoReactsInTmux: in the demo, what you type for get_weather is what the assistant
 // says next and what the summary reports, and the action menu's say reaches the call
 // (the simulated control URL) and comes back as an assistant turn.
+//
+// The demo's call runs on its own clock, and a say cannot reach it while it waits on a
+// tool call (the simulator answers 503 "the call is busy"): with the built-in script as it
+// is, the say had to be done within the few seconds before get_weather, which a loaded
+// machine does not always give. So the test plays the built-in script with one step added
+// after the first words, a long wait, and ends that wait itself with a say that interrupts
+// (ctrl+t): the call goes on when the operator has spoken, as in a person's session.
 func TestDemoReactsInTmux(t *testing.T) {
 	t.Parallel()
 	home := t.TempDir()
+	script, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "sim", "scripts", "inbound-call.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const firstStep = "steps:\n"
+	if !strings.Contains(string(script), firstStep) {
+		t.Fatalf("the inbound-call script has no %q", firstStep)
+	}
+	held := filepath.Join(home, "inbound-call-held.yaml")
+	if err := os.WriteFile(held, []byte(strings.Replace(string(script), firstStep, firstStep+"  - wait: 10m\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-	s := newTmux(t, 160, 48, env, vapimonBin+" demo --speed 4; echo EXIT=$?")
-	s.waitFor("the first words", regexp.MustCompile(`asst Hi, this is Riley`))
+	s := newTmux(t, 160, 48, env, vapimonBin+" demo --speed 4 --scenario "+shellQuote(held)+"; echo EXIT=$?")
+	// The whole first turn (its final transcript), so that the say interrupts the wait
+	// after it, not the turn itself.
+	s.waitFor("the first words", regexp.MustCompile(`asst Hi, this is Riley from Bistro Verde\. How can I help\?`))
 	s.keys("a")
 	s.waitFor("the action menu", regexp.MustCompile(`Control call [0-9a-f]{8}`))
 	s.keys("s")
+	s.keys("C-t") // interrupt: ends the wait the test added
 	s.keys("-l", "An operator is listening.")
 	s.keys("Enter")
-	s.waitFor("the operator line", regexp.MustCompile(`op ▸ say "An operator is listening\." → 200`))
-	// The say is spoken at the call's next pause: before the get_weather request when it
-	// came first, else once that request is answered (a busy machine types slower than the
-	// call talks). Either way it must be heard.
-	s.waitFor("the get_weather prompt", regexp.MustCompile(`Answer tool call get_weather`))
-	time.Sleep(500 * time.Millisecond) // the prompt's grace period, as a person reads it first
+	s.waitFor("the operator line", regexp.MustCompile(`op ▸ say "An operator is listening\."[^\n]*→ 200`))
+	s.waitFor("the said words", regexp.MustCompile(`asst An operator is listening\.`))
+	s.waitPrompt("the get_weather prompt", regexp.MustCompile(`Answer tool call get_weather`))
 	s.keys("-l", "Sunny, 21C")
 	s.keys("Enter")
-	s.waitFor("the said words", regexp.MustCompile(`asst An operator is listening\.`))
 	s.waitFor("the assistant using the answer", regexp.MustCompile(`asst The weather in Paris: Sunny, 21C\.`))
 	s.waitFor("the end of the call", regexp.MustCompile(`simulated call ended \(customer-ended-call\)`))
 	s.keys("q")
