@@ -71,14 +71,7 @@ func (s *Session) openListen() {
 	cfg.Player, cfg.NoPlayer = lc.player(s.say)
 	s.listen = listen.NewManager(cfg)
 	sub := s.bus.Subscribe(4096)
-	ctx, cancel := context.WithCancel(context.Background())
-	s.closers = append(s.closers, cancel)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer s.RecoverPanic("listen")
-		s.listen.Run(ctx, sub)
-	}()
+	s.background("listen", func(ctx context.Context) { s.listen.Run(ctx, sub) })
 }
 
 // audioSim starts a simulated listen server for a feed's calls when the session listens

@@ -212,14 +212,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	})
 	s.srv = webhook.NewServer(s.handler, cfg.ToolTimeout, s.log)
 	s.srv.BaseContext = func(net.Listener) context.Context { return s.reqCtx }
-	watchCtx, stopWatch := context.WithCancel(context.Background())
-	s.closers = append(s.closers, stopWatch)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer s.RecoverPanic("answers watcher")
-		s.answers.Watch(watchCtx, 500*time.Millisecond, s.bus)
-	}()
+	s.background("answers watcher", func(ctx context.Context) { s.answers.Watch(ctx, 500*time.Millisecond, s.bus) })
 	go s.serve()
 	s.log.Info("listening", "listen", st.ListenURL, "public", st.PublicURL, "tunnel", st.Tunnel, "auth", st.Auth, "tape", st.Tape)
 	if cfg.Forward.Intercept {
@@ -230,6 +223,19 @@ func (s *Session) Start(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// background runs f in a goroutine of the session: its context ends when the session
+// closes, Shutdown waits for it, and a panic in it is reported (RecoverPanic), not fatal.
+func (s *Session) background(what string, f func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.closers = append(s.closers, cancel)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.RecoverPanic(what)
+		f(ctx)
+	}()
 }
 
 // serve runs the HTTP server until Shutdown, and says on screen if it stops before.

@@ -80,13 +80,13 @@ func (s *Session) TapeSummary(replayHint bool) string {
 func tapeSummary(path string, c *tapeCounter, closeErr error, replayHint bool) string {
 	n, failed, lastErr := c.counts()
 	if failed == 0 && closeErr == nil {
-		s := fmt.Sprintf("vapimon: tape saved: %s in %s", Count(n, "request"), path)
+		s := fmt.Sprintf("vapimon: tape saved: %s in %s", webhook.Count(n, "request"), path)
 		if replayHint && n > 0 {
 			s += fmt.Sprintf(" (replay it with: vapimon replay %s)", path)
 		}
 		return s
 	}
-	s := fmt.Sprintf("vapimon: tape incomplete: %s of %s could not be written to %s", webhook.Thousands(failed), Count(n, "request"), path)
+	s := fmt.Sprintf("vapimon: tape incomplete: %s of %s could not be written to %s", webhook.Thousands(failed), webhook.Count(n, "request"), path)
 	if lastErr != "" {
 		s += " (last error: " + lastErr + ")"
 	}
@@ -96,6 +96,3 @@ func tapeSummary(path string, c *tapeCounter, closeErr error, replayHint bool) s
 	}
 	return s
 }
-
-// Count is webhook.Count, for the lines printed at exit.
-func Count(n uint64, what string) string { return webhook.Count(n, what) }
