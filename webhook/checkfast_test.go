@@ -100,3 +100,26 @@ func FuzzToolCallsFastIssues(f *testing.F) {
 		checkFastEqual(t, s, name, body)
 	})
 }
+
+// FuzzDecodeReply holds decodeReply equal to jsonschema.UnmarshalJSON wherever it answers.
+func FuzzDecodeReply(f *testing.F) {
+	for _, body := range fastCorpus {
+		f.Add([]byte(body))
+	}
+	for _, body := range []string{`{"a":-0.5e+3,"b":[1,true,false,null,{}],"c":"é"}`, `[]`, `"x"`, `01`, `{"a":1,"a":2}`, " {\"a\" : [ ] } \n", `{"a":"\u00e9"}`, `1.`, `-`, `nulll`} {
+		f.Add([]byte(body))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := decodeReply(body)
+		if !ok {
+			return
+		}
+		want, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%q: decodeReply accepted what UnmarshalJSON refuses (%v): %#v", body, err, got)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\ndecodeReply:   %#v\nUnmarshalJSON: %#v", body, got, want)
+		}
+	})
+}
