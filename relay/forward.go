@@ -86,11 +86,16 @@ type Forwarder struct {
 	routes []route
 	// replySlots and infoSlots cap concurrent forwards of messages Vapi waits on and of
 	// informational ones, apart, so that transcripts cannot use up a tool call's place.
-	replySlots   chan struct{}
-	infoSlots    chan struct{}
-	maxResp      int64
-	bus          *webhook.Bus
-	client       *http.Client
+	replySlots chan struct{}
+	infoSlots  chan struct{}
+	maxResp    int64
+	bus        *webhook.Bus
+	client     *http.Client
+	// direct is the default client's transport, used without http.Client when nothing
+	// that http.Client adds applies (no cookie jar, no client timeout, no user:password in
+	// a URL, and redirects are never followed): that saves a copy of the headers kept for
+	// redirects and a fork of the request per forward. Nil with ForwardOptions.Client.
+	direct       http.RoundTripper
 	fresh        *http.Client // for the one resend: never reuses a connection
 	timeout      time.Duration
 	replyTimeout time.Duration
@@ -118,6 +123,7 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 		o.Timeout = DefaultForwardTimeout
 	}
 	var client http.Client
+	var direct http.RoundTripper
 	if o.Client != nil {
 		client = *o.Client
 	} else {
@@ -126,6 +132,7 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for: a self-signed dev server
 		}
 		client = http.Client{Transport: t}
+		direct = t
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f := &Forwarder{
@@ -134,6 +141,7 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 		maxResp:      o.MaxResponse,
 		bus:          o.Bus,
 		client:       &client,
+		direct:       direct,
 		fresh:        freshClient(&client),
 		timeout:      o.Timeout,
 		replyTimeout: o.ReplyTimeout,
@@ -416,7 +424,18 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 // nor after a byte of reply (the server had the request then), nor when the connection
 // was new (the failure is the server's own answer). resent reports a resend.
 func (f *Forwarder) send(ctx context.Context, req *http.Request) (resp *http.Response, resent bool, err error) {
-	resp, stale, err := attempt(f.client, req)
+	do := f.client.Do
+	if f.direct != nil && req.URL.User == nil {
+		do = func(req *http.Request) (*http.Response, error) {
+			resp, err := f.direct.RoundTrip(req)
+			if err != nil {
+				// As http.Client says it: `Post "URL": cause`.
+				return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.String(), Err: err}
+			}
+			return resp, nil
+		}
+	}
+	resp, stale, err := attempt(do, req)
 	if err == nil || !stale || f.noRetry || ctx.Err() != nil || req.GetBody == nil {
 		return resp, false, err
 	}
@@ -424,7 +443,7 @@ func (f *Forwarder) send(ctx context.Context, req *http.Request) (resp *http.Res
 	if again.Body, err = req.GetBody(); err != nil {
 		return nil, false, err
 	}
-	resp, _, err = attempt(f.fresh, again)
+	resp, _, err = attempt(f.fresh.Do, again)
 	return resp, true, err
 }
 
@@ -437,12 +456,12 @@ type connTrace struct {
 
 // attempt sends req once; stale reports a failure on a reused connection before any
 // byte of reply (see send).
-func attempt(c *http.Client, req *http.Request) (resp *http.Response, stale bool, err error) {
+func attempt(do func(*http.Request) (*http.Response, error), req *http.Request) (resp *http.Response, stale bool, err error) {
 	ct := &connTrace{}
 	ct.trace.GotConn = func(i httptrace.GotConnInfo) { ct.reused.Store(i.Reused) }
 	ct.trace.GotFirstResponseByte = func() { ct.replied.Store(true) }
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &ct.trace))
-	resp, err = c.Do(req)
+	resp, err = do(req)
 	return resp, err != nil && ct.reused.Load() && !ct.replied.Load(), err
 }
 
@@ -659,4 +678,12 @@ func snippet(body []byte) string {
 		return ""
 	}
 	return ": " + s
+}
+
+// urlErrorOp is the Op http.Client gives a *url.Error: "Get", "Post"...
+func urlErrorOp(method string) string {
+	if method == "" {
+		return "Get"
+	}
+	return method[:1] + strings.ToLower(method[1:])
 }

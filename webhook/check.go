@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -101,7 +102,15 @@ func (r *replySchemas) judge(msg *Message, status int, header http.Header, body 
 	}
 	var issues []issue
 	if s, name, ok := r.schemaFor(kind); ok {
-		issues = schemaIssues(s, name, doc)
+		// The common tool-calls shape is judged without the validator: the same issues,
+		// in a fraction of the time, on the path of every forwarded tool reply.
+		fast := false
+		if kind == TypeToolCalls {
+			issues, fast = toolCallsFastIssues(doc)
+		}
+		if !fast {
+			issues = schemaIssues(s, name, doc)
+		}
 	} else {
 		issues = checkShape(kind, doc)
 	}
@@ -156,7 +165,11 @@ func (j *judgement) object(body []byte) (map[string]any, bool) {
 		j.problem("body is empty: Vapi needs a JSON object")
 		return nil, false
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(t))
+	v, ok := decodeReply(t)
+	var err error
+	if !ok {
+		v, err = jsonschema.UnmarshalJSON(bytes.NewReader(t))
+	}
 	if err != nil {
 		j.problem("body is not JSON")
 		return nil, false
@@ -465,4 +478,196 @@ func safe(s string) string {
 		}
 	}
 	return s
+}
+
+// decodeReply decodes a reply body as jsonschema.UnmarshalJSON does (numbers as
+// json.Number, the last of repeated keys kept), without encoding/json's reflection, for
+// the plain JSON servers send: strings without escapes, at most 64 levels deep. ok is
+// false for anything else, invalid JSON included, and the caller then uses
+// jsonschema.UnmarshalJSON. FuzzDecodeReply holds the two equal wherever this answers.
+func decodeReply(b []byte) (v any, ok bool) {
+	d := replyDecoder{b: b}
+	v, ok = d.value(0)
+	if !ok {
+		return nil, false
+	}
+	d.ws()
+	return v, d.i == len(b)
+}
+
+type replyDecoder struct {
+	b []byte
+	i int
+}
+
+func (d *replyDecoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *replyDecoder) value(depth int) (any, bool) {
+	if depth > 64 {
+		return nil, false
+	}
+	d.ws()
+	if d.i >= len(d.b) {
+		return nil, false
+	}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		d.i++
+		m := make(map[string]any)
+		d.ws()
+		if d.i < len(d.b) && d.b[d.i] == '}' {
+			d.i++
+			return m, true
+		}
+		for {
+			d.ws()
+			k, ok := d.str()
+			if !ok {
+				return nil, false
+			}
+			d.ws()
+			if d.i >= len(d.b) || d.b[d.i] != ':' {
+				return nil, false
+			}
+			d.i++
+			v, ok := d.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			m[k] = v
+			d.ws()
+			if d.i >= len(d.b) {
+				return nil, false
+			}
+			switch d.b[d.i] {
+			case ',':
+				d.i++
+			case '}':
+				d.i++
+				return m, true
+			default:
+				return nil, false
+			}
+		}
+	case c == '[':
+		d.i++
+		a := make([]any, 0)
+		d.ws()
+		if d.i < len(d.b) && d.b[d.i] == ']' {
+			d.i++
+			return a, true
+		}
+		for {
+			v, ok := d.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			a = append(a, v)
+			d.ws()
+			if d.i >= len(d.b) {
+				return nil, false
+			}
+			switch d.b[d.i] {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return a, true
+			default:
+				return nil, false
+			}
+		}
+	case c == '"':
+		return d.str()
+	case c == 't':
+		return true, d.word("true")
+	case c == 'f':
+		return false, d.word("false")
+	case c == 'n':
+		return nil, d.word("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	return nil, false
+}
+
+func (d *replyDecoder) word(w string) bool {
+	if !bytes.HasPrefix(d.b[d.i:], []byte(w)) {
+		return false
+	}
+	d.i += len(w)
+	return true
+}
+
+// str reads a string without escapes or control characters, in valid UTF-8.
+func (d *replyDecoder) str() (string, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	for j := start; j < len(d.b); j++ {
+		switch c := d.b[j]; {
+		case c == '"':
+			s := d.b[start:j]
+			if !utf8.Valid(s) {
+				return "", false
+			}
+			d.i = j + 1
+			return string(s), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? as a json.Number.
+func (d *replyDecoder) number() (any, bool) {
+	b, i := d.b, d.i
+	digits := func() bool {
+		n := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i > n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return nil, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return nil, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return nil, false
+		}
+	}
+	if i < len(b) && !isDelim(b[i]) {
+		return nil, false
+	}
+	n := json.Number(b[d.i:i])
+	d.i = i
+	return n, true
 }

@@ -200,3 +200,61 @@ func (c *shape) toolResults(doc map[string]any) {
 		c.typed(append(loc[:len(loc):len(loc)], "message"), ent["message"], "request-complete", "request-failed")
 	}
 }
+
+// toolCallsFastIssues returns, without running the schema validator, the issues that
+// ServerMessageResponseToolCalls finds in doc, for the shape almost every server answers:
+// {"results":[{"toolCallId":"…","result":"…"}…]} (name, error and metadata allowed, a
+// top-level error allowed). In that shape the only thing the schema can object to is a
+// missing name, which it reports per entry in the order of its paths (index order for up
+// to ten entries). ok is false for anything else (a message object, a null, a wrong type,
+// an unknown key, more than ten entries...): the caller then runs the full check.
+// TestToolCallsFastIssues and FuzzToolCallsFastIssues hold it equal to schemaIssues.
+func toolCallsFastIssues(doc map[string]any) (issues []issue, ok bool) {
+	for k, v := range doc {
+		switch k {
+		case "error":
+			if _, ok := v.(string); !ok {
+				return nil, false
+			}
+		case "results":
+		default:
+			return nil, false
+		}
+	}
+	raw, has := doc["results"]
+	if !has {
+		return nil, true
+	}
+	entries, isList := raw.([]any)
+	if !isList || len(entries) > 10 {
+		return nil, false
+	}
+	for i, e := range entries {
+		ent, isObj := e.(map[string]any)
+		if !isObj {
+			return nil, false
+		}
+		if _, has := ent["toolCallId"]; !has {
+			return nil, false
+		}
+		for k, v := range ent {
+			switch k {
+			case "toolCallId", "name", "result", "error":
+				if _, ok := v.(string); !ok {
+					return nil, false
+				}
+			case "metadata":
+				if _, ok := v.(map[string]any); !ok {
+					return nil, false
+				}
+			default:
+				return nil, false
+			}
+		}
+		if _, has := ent["name"]; !has {
+			loc := []string{"results", strconv.Itoa(i)}
+			issues = append(issues, issue{loc: loc, kind: issueMissing, prop: "name", text: typoHint(doc, loc, "name")})
+		}
+	}
+	return issues, true
+}
