@@ -119,9 +119,18 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 	enc.SetEscapeHTML(false)
 	var lastDropped uint64
 	var tape *TapeHealth // the latest, not yet printed
+	var line []byte
 	emit := func(v any) error {
 		for _, l := range toLines(v) {
-			if err := enc.Encode(l); err != nil {
+			var ok bool
+			if line, ok = appendHeadlessLine(line[:0], &l); !ok {
+				if err := enc.Encode(l); err != nil {
+					return err
+				}
+				continue
+			}
+			line = append(line, '\n')
+			if _, err := bw.Write(line); err != nil {
 				return err
 			}
 		}
