@@ -8,6 +8,36 @@ import (
 	"github.com/vapimon/vapimon/tui/sanitize"
 )
 
+// prettyJSONLen is len(prettyJSON(st, raw, maxLines)), without colouring the lines.
+func prettyJSONLen(raw []byte, maxLines int) int {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 1
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		n := strings.Count(sanitize.Text(string(raw), 1<<20), "\n") + 1
+		if n > maxLines {
+			return maxLines + 1
+		}
+		return n
+	}
+	text := sanitize.Text(buf.String(), 0)
+	n := 0
+	for len(text) > 0 && n < maxLines {
+		if i := strings.IndexByte(text, '\n'); i < 0 {
+			text = ""
+		} else {
+			text = text[i+1:]
+		}
+		n++
+	}
+	if len(text) > 0 {
+		n++
+	}
+	return n
+}
+
 // prettyJSON indents raw JSON and colours it, one styled line per output line, at most
 // maxLines lines. Text that is not JSON is shown sanitised as is.
 func prettyJSON(st *Styles, raw []byte, maxLines int) []string {
