@@ -179,6 +179,10 @@ func appendWrapped(dst []trow, l tline, w int) []trow {
 		tw = max(w, 1)
 		noLabel = true
 	}
+	if len(l.text) <= tw && strings.IndexByte(l.text, '\n') < 0 {
+		// Fits as it is (a cell is at least a byte); ansi.Wrap would return it unchanged.
+		return append(dst, trow{seg: l.text, kind: l.kind, first: true, noLabel: noLabel})
+	}
 	wrapped := strings.Split(ansi.Wrap(l.text, tw, " -"), "\n")
 	for i, seg := range wrapped {
 		dst = append(dst, trow{seg: seg, kind: l.kind, first: i == 0, noLabel: noLabel})
