@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vapimon/vapimon/tui/sanitize"
 )
@@ -138,6 +139,9 @@ func compactJSON(raw json.RawMessage, n int) string {
 
 // jsonText returns a JSON string's value, or the compact JSON of anything else.
 func jsonText(raw json.RawMessage) string {
+	if plainJSONString(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -147,4 +151,19 @@ func jsonText(raw json.RawMessage) string {
 		return b.String()
 	}
 	return string(raw)
+}
+
+// plainJSONString reports whether raw is a JSON string without escapes, control characters
+// or invalid UTF-8: its text is then the bytes between the quotes.
+func plainJSONString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(inner)
 }

@@ -240,22 +240,36 @@ type toolResultJSON struct {
 
 // parseResults reads {"results":[...]} (tool-calls) or {"result": "..."} (function-call).
 func parseResults(body []byte) []toolResultJSON {
+	type result struct {
+		ToolCallID string          `json:"toolCallId"`
+		Result     json.RawMessage `json:"result"`
+		Error      json.RawMessage `json:"error"`
+	}
 	var v struct {
 		Results []json.RawMessage `json:"results"`
 		Result  json.RawMessage   `json:"result"`
 		Error   *string           `json:"error"`
 	}
-	if json.Unmarshal(body, &v) != nil {
+	// One pass decodes a well-formed reply, the common case; any error falls back to
+	// decoding each result on its own, skipping those that do not fit.
+	var typed []result
+	var fast struct {
+		Results []result        `json:"results"`
+		Result  json.RawMessage `json:"result"`
+		Error   *string         `json:"error"`
+	}
+	if json.Unmarshal(body, &fast) == nil {
+		typed, v.Result, v.Error = fast.Results, fast.Result, fast.Error
+		v.Results = make([]json.RawMessage, len(typed)) // only its length is read below
+	} else if json.Unmarshal(body, &v) != nil {
 		return nil
 	}
 	var out []toolResultJSON
-	for _, raw := range v.Results {
-		var r struct {
-			ToolCallID string          `json:"toolCallId"`
-			Result     json.RawMessage `json:"result"`
-			Error      json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal(raw, &r) != nil {
+	for i, raw := range v.Results {
+		var r result
+		if typed != nil {
+			r = typed[i]
+		} else if json.Unmarshal(raw, &r) != nil {
 			continue
 		}
 		tr := toolResultJSON{ToolCallID: r.ToolCallID}
