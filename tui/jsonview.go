@@ -4,9 +4,40 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vapimon/vapimon/tui/sanitize"
 )
+
+// prettyJSONLen is len(prettyJSON(st, raw, maxLines)), without colouring the lines.
+func prettyJSONLen(raw []byte, maxLines int) int {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 1
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		n := strings.Count(sanitize.Text(string(raw), 1<<20), "\n") + 1
+		if n > maxLines {
+			return maxLines + 1
+		}
+		return n
+	}
+	text := sanitize.Text(buf.String(), 0)
+	n := 0
+	for len(text) > 0 && n < maxLines {
+		if i := strings.IndexByte(text, '\n'); i < 0 {
+			text = ""
+		} else {
+			text = text[i+1:]
+		}
+		n++
+	}
+	if len(text) > 0 {
+		n++
+	}
+	return n
+}
 
 // prettyJSON indents raw JSON and colours it, one styled line per output line, at most
 // maxLines lines. Text that is not JSON is shown sanitised as is.
@@ -108,6 +139,9 @@ func compactJSON(raw json.RawMessage, n int) string {
 
 // jsonText returns a JSON string's value, or the compact JSON of anything else.
 func jsonText(raw json.RawMessage) string {
+	if plainJSONString(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -117,4 +151,19 @@ func jsonText(raw json.RawMessage) string {
 		return b.String()
 	}
 	return string(raw)
+}
+
+// plainJSONString reports whether raw is a JSON string without escapes, control characters
+// or invalid UTF-8: its text is then the bytes between the quotes.
+func plainJSONString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(inner)
 }

@@ -240,22 +240,36 @@ type toolResultJSON struct {
 
 // parseResults reads {"results":[...]} (tool-calls) or {"result": "..."} (function-call).
 func parseResults(body []byte) []toolResultJSON {
+	type result struct {
+		ToolCallID string          `json:"toolCallId"`
+		Result     json.RawMessage `json:"result"`
+		Error      json.RawMessage `json:"error"`
+	}
 	var v struct {
 		Results []json.RawMessage `json:"results"`
 		Result  json.RawMessage   `json:"result"`
 		Error   *string           `json:"error"`
 	}
-	if json.Unmarshal(body, &v) != nil {
+	// One pass decodes a well-formed reply, the common case; any error falls back to
+	// decoding each result on its own, skipping those that do not fit.
+	var typed []result
+	var fast struct {
+		Results []result        `json:"results"`
+		Result  json.RawMessage `json:"result"`
+		Error   *string         `json:"error"`
+	}
+	if json.Unmarshal(body, &fast) == nil {
+		typed, v.Result, v.Error = fast.Results, fast.Result, fast.Error
+		v.Results = make([]json.RawMessage, len(typed)) // only its length is read below
+	} else if json.Unmarshal(body, &v) != nil {
 		return nil
 	}
 	var out []toolResultJSON
-	for _, raw := range v.Results {
-		var r struct {
-			ToolCallID string          `json:"toolCallId"`
-			Result     json.RawMessage `json:"result"`
-			Error      json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal(raw, &r) != nil {
+	for i, raw := range v.Results {
+		var r result
+		if typed != nil {
+			r = typed[i]
+		} else if json.Unmarshal(raw, &r) != nil {
 			continue
 		}
 		tr := toolResultJSON{ToolCallID: r.ToolCallID}
@@ -309,7 +323,7 @@ func (p *toolsPane) layout(st *Styles, rows []*toolRow) (sel, top int) {
 	sel = min(max(sel, 0), len(rows)-1)
 	// Rows are one line each except the selected one, which is followed by its details;
 	// top is a row index, so only the rows on screen are drawn.
-	need := 1 + len(p.expand(st, rows[sel]))
+	need := 1 + p.expandLen(rows[sel])
 	if sel < top {
 		top = sel
 	}
@@ -437,7 +451,7 @@ func (p *toolsPane) rowAt(st *Styles, rows []*toolRow, line int) (int, bool) {
 		}
 		y++
 		if i == sel {
-			y += len(p.expand(st, rows[i]))
+			y += p.expandLen(rows[i])
 			if line < y {
 				return i, true // a detail line of the selected row
 			}
@@ -448,10 +462,32 @@ func (p *toolsPane) rowAt(st *Styles, rows []*toolRow, line int) (int, bool) {
 
 // expand returns the detail rows of the selected tool call.
 func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
+	out, _ := p.expandRows(st, r, true)
+	return out
+}
+
+// expandLen is len(p.expand(r)) without styling the lines: layout runs after every message,
+// and under a stream of tool calls the selected row is a new one each time.
+func (p *toolsPane) expandLen(r *toolRow) int {
+	_, n := p.expandRows(nil, r, false)
+	return n
+}
+
+// expandRows builds the detail lines of r when draw is set, else only counts them.
+func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string, n int) {
 	ind := "    "
-	var out []string
+	add := func(dim bool, s string) {
+		n++
+		if !draw {
+			return
+		}
+		if dim {
+			s = st.Dim.Render(s)
+		}
+		out = append(out, s)
+	}
 	if r.id != "" {
-		out = append(out, st.Dim.Render(ind+"id "+r.id))
+		add(true, ind+"id "+r.id)
 	}
 	if parts := r.deadlineText(); len(parts) > 0 {
 		room := max(p.w-len(ind), 8)
@@ -461,29 +497,34 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 		}
 		for _, l := range lines {
 			for _, seg := range strings.Split(ansi.Wrap(l, room, " "), "\n") {
-				out = append(out, st.Dim.Render(ind+seg))
+				add(true, ind+seg)
 			}
 		}
 	}
 	if len(r.rawArgs) > 0 {
-		if r.pretty == nil {
-			r.pretty = prettyJSON(st, r.rawArgs, 40)
-		}
-		for _, l := range r.pretty {
-			out = append(out, ind+l)
+		switch {
+		case draw || r.pretty != nil:
+			if r.pretty == nil {
+				r.pretty = prettyJSON(st, r.rawArgs, 40)
+			}
+			for _, l := range r.pretty {
+				add(false, ind+l)
+			}
+		default:
+			n += prettyJSONLen(r.rawArgs, 40)
 		}
 	}
 	if r.done && r.result != "" {
 		for _, seg := range strings.Split(ansi.Wrap(r.result, max(p.w-len(ind), 8), " "), "\n") {
-			out = append(out, ind+seg)
+			add(false, ind+seg)
 		}
 	}
 	if r.note != "" && r.note != r.result {
 		for _, seg := range strings.Split(ansi.Wrap(r.note, max(p.w-len(ind), 8), " "), "\n") {
-			out = append(out, st.Dim.Render(ind+seg))
+			add(true, ind+seg)
 		}
 	}
-	return out
+	return out, n
 }
 
 // deadlineText says how long Vapi waits for this call's reply and why, then when vapimon

@@ -46,13 +46,23 @@ type transcript struct {
 	sawTranscript bool // transcript events arrive: conversation-update is not needed
 	convSeen      int  // conversation-update messages already turned into lines
 
-	// wrapped caches the rendered rows of lines[:wrappedN] at wrapWidth; rowsOf[i] is how
+	// wrapped caches the wrapped rows of lines[:wrappedN] at wrapWidth; rowsOf[i] is how
 	// many of them lines[i] made, so that dropping lines from the front drops their rows
-	// without rendering the rest again.
-	wrapped   []string
+	// without wrapping the rest again. A row is styled only when it is first drawn: under a
+	// stream of events most rows scroll past unseen, and styling was most of the cost.
+	wrapped   []trow
 	rowsOf    []int
 	wrappedN  int
 	wrapWidth int
+}
+
+// trow is one wrapped row of a transcript line: its text, and its styled form once drawn.
+type trow struct {
+	seg     string
+	styled  string
+	kind    lineKind
+	first   bool // the line's first row, which carries the label
+	noLabel bool // the pane is too narrow for labels
 }
 
 func roleIndex(role string) (int, bool) {
@@ -116,16 +126,26 @@ func (t *transcript) note(kind lineKind, at time.Time, text string) {
 	t.add(kind, at, text)
 }
 
-// rows returns the wrapped rows of all final lines at width w, extending the cache with
-// lines added since the last call.
+// rows returns the styled rows of all final lines at width w (see layout).
 func (t *transcript) rows(st *Styles, w int) []string {
+	rs := t.layout(w)
+	out := make([]string, len(rs))
+	for i := range rs {
+		out[i] = rs[i].render(st)
+	}
+	return out
+}
+
+// layout returns the wrapped rows of all final lines at width w, extending the cache with
+// lines added since the last call. Rows are styled by trow.render, when drawn.
+func (t *transcript) layout(w int) []trow {
 	if w != t.wrapWidth || t.wrappedN > len(t.lines) {
 		t.wrapped, t.rowsOf, t.wrappedN = t.wrapped[:0], t.rowsOf[:0], 0
 		t.wrapWidth = w
 	}
 	for ; t.wrappedN < len(t.lines); t.wrappedN++ {
 		before := len(t.wrapped)
-		t.wrapped = appendWrapped(t.wrapped, st, t.lines[t.wrappedN], w)
+		t.wrapped = appendWrapped(t.wrapped, t.lines[t.wrappedN], w)
 		t.rowsOf = append(t.rowsOf, len(t.wrapped)-before)
 	}
 	return t.wrapped
@@ -152,25 +172,42 @@ func lineLabel(st *Styles, k lineKind) (string, func(...string) string) {
 
 const labelWidth = 5
 
-func appendWrapped(dst []string, st *Styles, l tline, w int) []string {
-	label, render := lineLabel(st, l.kind)
+func appendWrapped(dst []trow, l tline, w int) []trow {
 	tw := w - labelWidth
+	noLabel := false
 	if tw < 8 {
 		tw = max(w, 1)
-		label = ""
+		noLabel = true
+	}
+	if len(l.text) <= tw && strings.IndexByte(l.text, '\n') < 0 {
+		// Fits as it is (a cell is at least a byte); ansi.Wrap would return it unchanged.
+		return append(dst, trow{seg: l.text, kind: l.kind, first: true, noLabel: noLabel})
 	}
 	wrapped := strings.Split(ansi.Wrap(l.text, tw, " -"), "\n")
 	for i, seg := range wrapped {
-		prefix := strings.Repeat(" ", min(labelWidth, len(label)))
-		if i == 0 {
-			prefix = label
-		}
-		if prefix != "" {
-			prefix = render(fit(prefix, labelWidth))
-		}
-		dst = append(dst, prefix+render(seg))
+		dst = append(dst, trow{seg: seg, kind: l.kind, first: i == 0, noLabel: noLabel})
 	}
 	return dst
+}
+
+// render styles the row once and keeps the result.
+func (r *trow) render(st *Styles) string {
+	if r.styled != "" {
+		return r.styled
+	}
+	label, render := lineLabel(st, r.kind)
+	prefix := ""
+	if !r.noLabel {
+		prefix = label
+		if !r.first {
+			prefix = strings.Repeat(" ", min(labelWidth, len(label)))
+		}
+	}
+	if prefix != "" {
+		prefix = render(fit(prefix, labelWidth))
+	}
+	r.styled = prefix + render(r.seg)
+	return r.styled
 }
 
 // transcriptPane shows one call's transcript, following new lines unless scrolled up.
@@ -192,11 +229,11 @@ func (p *transcriptPane) scroll(d int) {
 	p.follow = p.top >= p.total-p.h
 }
 
-// content returns c's rows: the wrapped final lines (from the per-call cache), then the
-// live partials and, for an ended call, the report.
-func (p *transcriptPane) content(st *Styles, c *call) (base, tail []string) {
+// content returns c's rows: the wrapped final lines (from the per-call cache, styled when
+// drawn), then the live partials and, for an ended call, the report.
+func (p *transcriptPane) content(st *Styles, c *call) (base []trow, tail []string) {
 	t := &c.transcript
-	base = t.rows(st, p.w)
+	base = t.layout(p.w)
 	for i := 0; i < 2; i++ {
 		if t.partial[i] != "" {
 			label := "asst "
@@ -213,11 +250,20 @@ func (p *transcriptPane) content(st *Styles, c *call) (base, tail []string) {
 }
 
 // settle records how many rows c has (for scrolling) and keeps a paused view within them.
+// It counts rows without styling them: it runs after every message.
 func (p *transcriptPane) settle(st *Styles, c *call) {
 	p.total = 0
 	if c != nil && p.w > 0 && p.h > 0 {
-		base, tail := p.content(st, c)
-		p.total = len(base) + len(tail)
+		t := &c.transcript
+		p.total = len(t.layout(p.w))
+		for i := 0; i < 2; i++ {
+			if t.partial[i] != "" {
+				p.total++
+			}
+		}
+		if c.report != nil {
+			p.total += len(c.report.lines(st, c, p.w, true))
+		}
 	}
 	if last := max(p.total-p.h, 0); !p.follow && p.top > last {
 		p.top = last
@@ -225,7 +271,7 @@ func (p *transcriptPane) settle(st *Styles, c *call) {
 }
 
 // View renders the visible rows of c's transcript, its live partials and, for an ended
-// call, the report. Only the rows on screen are built beyond the per-call wrap cache.
+// call, the report. Only the rows on screen are styled.
 func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 	if p.h <= 0 || p.w <= 0 || c == nil {
 		return nil
@@ -239,7 +285,7 @@ func (p *transcriptPane) View(st *Styles, c *call, now time.Time) []string {
 	out := make([]string, 0, p.h)
 	for i := start; i < total && len(out) < p.h; i++ {
 		if i < len(base) {
-			out = append(out, base[i])
+			out = append(out, base[i].render(st))
 		} else {
 			out = append(out, tail[i-len(base)])
 		}
