@@ -131,12 +131,7 @@ func TestInterceptReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clk := newClock(base)
-			m := NewModel(Options{
-				Now:        clk.Now,
-				Assistants: testAssistants,
-			}, nil)
-			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			m, clk := sizedWith(t, Options{Assistants: testAssistants}, 120, 40)
 			req := hold(t, m, event(t, 1, base, tt.body), tt.server)
 			// Keys within the grace period are ignored: enter would otherwise send at once.
 			m.Update(press("enter"))

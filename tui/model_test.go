@@ -21,6 +21,16 @@ func sized(t *testing.T, w, h int) (*Model, *clock) {
 	return m, clk
 }
 
+// sizedWith is sized for a model of its own options: opts.Now is set to the returned clock.
+func sizedWith(t *testing.T, opts Options, w, h int) (*Model, *clock) {
+	t.Helper()
+	clk := newClock(base)
+	opts.Now = clk.Now
+	m := NewModel(opts, nil)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m, clk
+}
+
 // TestPayloadNeverReachesTerminalRaw sends escape sequences, carriage returns and bidi
 // overrides in every displayed field and checks the rendered frame of every view.
 func TestPayloadNeverReachesTerminalRaw(t *testing.T) {

@@ -171,9 +171,7 @@ func TestOperatorReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clk := newClock(base)
-			m := NewModel(Options{
-				Now: clk.Now,
+			m, clk := sizedWith(t, Options{
 				Suggest: func(tool string, _ json.RawMessage) []string {
 					if tool == "lookup_order" {
 						return []string{"I could not find order {{orderId}}.", "Order {{ orderId }}: {{qty}} items"}
@@ -181,8 +179,7 @@ func TestOperatorReplies(t *testing.T) {
 					return []string{"Paris: 18C, light rain"}
 				},
 				Assistants: testAssistants,
-			}, nil)
-			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			}, 120, 40)
 			req := ask(t, m, event(t, 1, base, tt.body))
 			clk.Advance(time.Second)
 			playKeys(m, clk, tt.keys)

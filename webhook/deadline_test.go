@@ -61,6 +61,14 @@ func TestTimingSources(t *testing.T) {
 		{"phone number", "", "25", []string{""}, 0, 25 * time.Second, "phone number server.timeoutSeconds 25", nil, 1500 * time.Millisecond},
 		{"fractional", "", "", []string{"2.5"}, 0, 2500 * time.Millisecond, "tool get_weather: server.timeoutSeconds 2.5", nil, 250 * time.Millisecond},
 		{"the maximum", "300", "", nil, 0, 300 * time.Second, "assistant server.timeoutSeconds 300", nil, 1500 * time.Millisecond},
+		// Issue 8 point 2: a tool's own timeout wins even when it is longer than the
+		// assistant's, the phone number's or --tool-timeout (which is a default, not an
+		// override): the README tells users to raise the tool's server.timeoutSeconds when
+		// they need more time to type.
+		{"tool 60 over --tool-timeout 20", "", "", []string{"60"}, 20 * time.Second, 60 * time.Second, "tool get_weather: server.timeoutSeconds 60", nil, 1500 * time.Millisecond},
+		{"tool 60 over the assistant's 30", "30", "", []string{"60"}, 0, 60 * time.Second, "tool get_weather: server.timeoutSeconds 60", nil, 1500 * time.Millisecond},
+		{"tool 300 over the phone number's 25", "", "25", []string{"300"}, 0, 300 * time.Second, "tool get_weather: server.timeoutSeconds 300", nil, 1500 * time.Millisecond},
+		{"two long tools: the earliest of them", "", "", []string{"90", "45"}, 0, 45 * time.Second, "tool tool_1: server.timeoutSeconds 45", nil, 1500 * time.Millisecond},
 		{"nothing in the payload", "", "", []string{""}, 20 * time.Second, 20 * time.Second, "--tool-timeout 20s (default)",
 			[]string{"no server.timeoutSeconds in the payload (tool, assistant or phone number): using --tool-timeout 20s"}, 1500 * time.Millisecond},
 		{"null is absent", "null", "null", []string{"null"}, 0, 20 * time.Second, "--tool-timeout 20s (default)", []string{"no server.timeoutSeconds in the payload"}, 1500 * time.Millisecond},
