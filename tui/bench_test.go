@@ -280,8 +280,9 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 // BenchmarkLongCallLine is one more final line in a call that is at its line cap (older
-// lines drop from the front in chunks), with the pane's rows taken after it as the
-// monitor's settle does: the cost per line must not grow with the lines kept.
+// lines drop from the front in chunks), with the pane's rows laid out after it as the
+// monitor's settle does (wrapped and counted, styled only when drawn): the cost per line
+// must not grow with the lines kept.
 func BenchmarkLongCallLine(b *testing.B) {
 	st := NewStyles(true, colorprofile.TrueColor)
 	var tr transcript
@@ -293,6 +294,6 @@ func BenchmarkLongCallLine(b *testing.B) {
 	for b.Loop() {
 		i++
 		tr.turn("assistant", base, fmt.Sprint("line ", i, " Certainly, let me check what is free tomorrow at eight for four people"))
-		tr.rows(&st, 90)
+		tr.layout(90)
 	}
 }

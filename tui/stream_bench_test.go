@@ -1,12 +1,8 @@
 package tui
 
 import (
-	"fmt"
-
-	"github.com/charmbracelet/colorprofile"
-	"time"
-
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/vapimon/vapimon/webhook"
@@ -45,22 +41,5 @@ func BenchmarkToolCallStream(b *testing.B) {
 		if i%150 == 0 {
 			_ = m.View()
 		}
-	}
-}
-
-// BenchmarkLongCallLayout is BenchmarkLongCallLine with the rows counted as the monitor's
-// settle now does (transcript.layout, unstyled), rather than all styled (transcript.rows).
-func BenchmarkLongCallLayout(b *testing.B) {
-	st := NewStyles(true, colorprofile.TrueColor)
-	var tr transcript
-	for i := range maxTranscriptLines {
-		tr.turn("user", base, fmt.Sprint("line ", i, " I would like to book a table for four people tomorrow at eight"))
-	}
-	tr.rows(&st, 90)
-	i := 0
-	for b.Loop() {
-		i++
-		tr.turn("assistant", base, fmt.Sprint("line ", i, " Certainly, let me check what is free tomorrow at eight for four people"))
-		tr.layout(90)
 	}
 }
