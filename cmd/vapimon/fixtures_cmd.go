@@ -21,7 +21,7 @@ with "vapimon send NAME") and whole-call scenarios (replay one with "vapimon rep
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return report.FixtureListJSON(out, fixtures.List())
+				return report.WriteList(out, fixtures.List())
 			}
 			return report.FixtureList(out, fixtures.List(), report.Width(out))
 		},

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // toolCallsBody is a tool-calls webhook as Vapi sends it, with one call per tool name
@@ -63,21 +64,6 @@ func str(p *string) string {
 		return "<absent>"
 	}
 	return *p
-}
-
-// jsonEqual reports whether a and b are the same JSON value.
-func jsonEqual(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, a)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, b)
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return bytes.Equal(xb, yb)
 }
 
 // checkHeadlessStreams checks the split between the streams once the process has exited:
@@ -143,7 +129,7 @@ func TestListenHeadlessLines(t *testing.T) {
 		if rep.Status != http.StatusOK || rep.Source == "" || rep.LatencyMs == nil || *rep.LatencyMs < 0 {
 			t.Errorf("reply line = %+v, want status 200, a source, latencyMs >= 0", rep)
 		}
-		if !jsonEqual(t, rep.Body, reply) {
+		if !webhooktest.JSONEqual(t, rep.Body, reply) {
 			t.Errorf("reply line body = %s, but HTTP reply was %s", rep.Body, reply)
 		}
 		res := decodeResults(t, reply)
@@ -155,7 +141,7 @@ func TestListenHeadlessLines(t *testing.T) {
 	t.Run("informational", func(t *testing.T) {
 		from := p.nlines()
 		code, reply, _, _ := p.post("/", []byte(`{"message":{"type":"status-update","status":"in-progress","call":{"id":"call-headless-2"}}}`))
-		if code != http.StatusOK || !jsonEqual(t, reply, []byte(`{}`)) {
+		if code != http.StatusOK || !webhooktest.JSONEqual(t, reply, []byte(`{}`)) {
 			t.Errorf("status-update: HTTP %d %s, want 200 {}", code, reply)
 		}
 		ev := p.mustLine(from, "event line", func(l line) bool { return l.Kind == "event" && l.CallID == "call-headless-2" })
@@ -707,7 +693,7 @@ func TestListenShutdown(t *testing.T) {
 				t.Errorf("POST %s: tape record has no reply", path)
 			}
 		}
-		if r := byPath["/inflight"]; r.Reply != nil && !jsonEqual(t, r.Reply.Body, reply) {
+		if r := byPath["/inflight"]; r.Reply != nil && !webhooktest.JSONEqual(t, r.Reply.Body, reply) {
 			t.Errorf("tape reply for the in-flight request %s differs from what was sent %s", r.Reply.Body, reply)
 		}
 	})

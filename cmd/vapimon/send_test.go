@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // target is a server that records what it receives and answers with a function of it.
@@ -76,13 +76,7 @@ func goodAnswer(msg *webhook.Message) (int, string) {
 // closedURL returns a loopback URL nothing listens on.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := "http://" + ln.Addr().String() + "/"
-	ln.Close()
-	return u
+	return "http://" + webhooktest.FreeAddr(t) + "/"
 }
 
 func loadFixture(t *testing.T, name string) []fixtures.Record {

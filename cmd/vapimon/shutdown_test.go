@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/fixtures"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // waitingCallers is how many tool calls wait when the signal comes.
@@ -116,7 +117,7 @@ func checkTapeHasAll(t *testing.T, path string, bodies [][]byte, replies map[[32
 			missing++
 		case r.Reply == nil || r.Reply.Status != http.StatusOK:
 			noReply++
-		case replies[sha256.Sum256(b)] != nil && !jsonEqual(t, r.Reply.Body, replies[sha256.Sum256(b)]):
+		case replies[sha256.Sum256(b)] != nil && !webhooktest.JSONEqual(t, r.Reply.Body, replies[sha256.Sum256(b)]):
 			t.Errorf("seq %d: the tape's reply %s differs from what the caller got %s", r.Seq, r.Reply.Body, replies[sha256.Sum256(b)])
 		}
 	}
