@@ -544,18 +544,10 @@ func (d *replyDecoder) value(depth int) (any, bool) {
 				return nil, false
 			}
 			m[k] = v
-			d.ws()
-			if d.i >= len(d.b) {
+			if end, ok := d.sep('}'); !ok {
 				return nil, false
-			}
-			switch d.b[d.i] {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
+			} else if end {
 				return m, true
-			default:
-				return nil, false
 			}
 		}
 	case c == '[':
@@ -572,18 +564,10 @@ func (d *replyDecoder) value(depth int) (any, bool) {
 				return nil, false
 			}
 			a = append(a, v)
-			d.ws()
-			if d.i >= len(d.b) {
+			if end, ok := d.sep(']'); !ok {
 				return nil, false
-			}
-			switch d.b[d.i] {
-			case ',':
-				d.i++
-			case ']':
-				d.i++
+			} else if end {
 				return a, true
-			default:
-				return nil, false
 			}
 		}
 	case c == '"':
@@ -598,6 +582,24 @@ func (d *replyDecoder) value(depth int) (any, bool) {
 		return d.number()
 	}
 	return nil, false
+}
+
+// sep reads what follows an element of an object or array: ',' (more to come) or close
+// (end reports the end); anything else is not JSON (ok false).
+func (d *replyDecoder) sep(close byte) (end, ok bool) {
+	d.ws()
+	if d.i >= len(d.b) {
+		return false, false
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		return false, true
+	case close:
+		d.i++
+		return true, true
+	}
+	return false, false
 }
 
 func (d *replyDecoder) word(w string) bool {
