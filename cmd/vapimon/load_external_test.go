@@ -174,8 +174,36 @@ func generate(target string, clients, n int, d time.Duration) (genResult, error)
 type loadTarget struct {
 	name string
 	url  string
+	pid  int // the server's process, for its CPU time
 	lat  []time.Duration
 	rps  []float64
+	cpu  []float64 // server CPU (user+system) per reply in the throughput rounds, µs
+	gen  []float64 // the load generator's CPU per reply, µs
+}
+
+// procCPU is the CPU time (user+system, all threads) process pid has used so far, read
+// from /proc/PID/stat; ok is false where there is no /proc.
+func procCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const clkTck = 100 // USER_HZ: 100 on every Linux architecture Go supports
+	return time.Duration(utime+stime) * time.Second / clkTck, true
 }
 
 func median[T int64 | float64 | time.Duration](xs []T) T {
@@ -201,19 +229,19 @@ func TestLoadExternal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	role := func(name string, env ...string) string {
+	role := func(name string, env ...string) (string, int) {
 		addr := webhooktest.FreeAddr(t)
 		cmd := exec.Command(self, "-test.run=^$")
 		cmd.Env = append(os.Environ(), append(env, "VAPIMON_LOAD_ROLE="+name, "VAPIMON_LOAD_ADDR="+addr)...)
 		cmd.Stderr = os.Stderr
 		startProc(t, cmd)
 		waitServing(t, "http://"+addr+"/")
-		return "http://" + addr
+		return "http://" + addr, cmd.Process.Pid
 	}
-	bare := role("bare")
-	proxy := role("proxy", "VAPIMON_LOAD_TARGET="+bare)
+	bare, barePid := role("bare")
+	proxy, proxyPid := role("proxy", "VAPIMON_LOAD_TARGET="+bare)
 
-	vapimon := func(name string, tuiMode bool, args ...string) string {
+	vapimon := func(name string, tuiMode bool, args ...string) *loadTarget {
 		addr := webhooktest.FreeAddr(t)
 		home, state := filepath.Join(dir, name, "home"), filepath.Join(dir, name, "state")
 		os.MkdirAll(home, 0o700)
@@ -223,36 +251,39 @@ func TestLoadExternal(t *testing.T) {
 		if *loadPprof != "" {
 			env = append(env, "VAPIMON_CPUPROFILE="+filepath.Join(*loadPprof, strings.ReplaceAll(name, " ", "_")+".prof"))
 		}
+		var pid int
 		if tuiMode {
-			startTUI(t, name, env, args)
+			pid = startTUI(t, name, env, args)
 		} else {
 			cmd := exec.Command(vapimonBin, append(args, "--headless")...)
 			cmd.Env = env
 			startProc(t, cmd) // stdout to /dev/null, as the setup
+			pid = cmd.Process.Pid
 		}
 		waitServing(t, "http://"+addr+"/vapi")
-		return "http://" + addr + "/vapi"
+		return &loadTarget{url: "http://" + addr + "/vapi", pid: pid}
 	}
+	named := func(name string, tg *loadTarget) *loadTarget { tg.name = name; return tg }
 	targets := []*loadTarget{
-		{name: "bare", url: bare + "/vapi"},
-		{name: "handler (headless)", url: vapimon("handler", false, "--answers", answers)},
-		{name: "ReverseProxy", url: proxy + "/vapi"},
-		{name: "relay (headless)", url: vapimon("relay", false, "--forward-to", bare)},
+		{name: "bare", url: bare + "/vapi", pid: barePid},
+		named("handler (headless)", vapimon("handler", false, "--answers", answers)),
+		{name: "ReverseProxy", url: proxy + "/vapi", pid: proxyPid},
+		named("relay (headless)", vapimon("relay", false, "--forward-to", bare)),
 	}
 	if *loadExtra {
 		targets = append(targets,
-			&loadTarget{name: "handler, no tape", url: vapimon("handler-notape", false, "--answers", answers, "--no-record")},
-			&loadTarget{name: "handler, no tape/ans", url: vapimon("handler-bare", false, "--no-record")})
+			named("handler, no tape", vapimon("handler-notape", false, "--answers", answers, "--no-record")),
+			named("handler, no tape/ans", vapimon("handler-bare", false, "--no-record")))
 	}
 	if _, err := exec.LookPath("tmux"); err == nil {
 		targets = append(targets,
-			&loadTarget{name: "handler (TUI)", url: vapimon("handler-tui", true, "--answers", answers)},
-			&loadTarget{name: "relay (TUI)", url: vapimon("relay-tui", true, "--forward-to", bare)})
+			named("handler (TUI)", vapimon("handler-tui", true, "--answers", answers)),
+			named("relay (TUI)", vapimon("relay-tui", true, "--forward-to", bare)))
 	} else {
 		t.Log("no tmux: the TUI mode is not measured")
 	}
 
-	gen := func(url string, clients int) genResult {
+	gen := func(url string, clients int) (genResult, time.Duration) {
 		cmd := exec.Command(self, "-test.run=^$")
 		cmd.Env = append(os.Environ(), "VAPIMON_LOAD_ROLE=gen", "VAPIMON_LOAD_URL="+url,
 			"VAPIMON_LOAD_CLIENTS="+strconv.Itoa(clients), "VAPIMON_LOAD_N="+strconv.Itoa(*loadLatN), "VAPIMON_LOAD_DUR="+loadThrDur.String())
@@ -268,16 +299,27 @@ func TestLoadExternal(t *testing.T) {
 		if r.Errors > 0 {
 			t.Errorf("%s: %d of %d replies were not 200 with the tool's result", url, r.Errors, r.N)
 		}
-		return r
+		return r, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	// cpuOf adds the server's CPU per reply over a throughput round (its warm-up requests
+	// included, as they are in the round's process time) to tg.
+	cpuOf := func(tg *loadTarget, before, after time.Duration, ok bool, r genResult, genCPU time.Duration) {
+		if n := float64(r.N + 200); ok && r.N > 0 {
+			tg.cpu = append(tg.cpu, float64(after-before)/float64(time.Microsecond)/n)
+			tg.gen = append(tg.gen, float64(genCPU)/float64(time.Microsecond)/n)
+		}
 	}
 	for round := range *loadRounds {
 		for _, tg := range targets {
-			r := gen(tg.url, 1)
+			r, _ := gen(tg.url, 1)
 			tg.lat = append(tg.lat, r.P50)
 		}
 		for _, tg := range slices.Backward(targets) { // the other order, so no target always goes first
-			r := gen(tg.url, *loadClients)
+			before, ok1 := procCPU(tg.pid)
+			r, genCPU := gen(tg.url, *loadClients)
+			after, ok2 := procCPU(tg.pid)
 			tg.rps = append(tg.rps, r.RPS)
+			cpuOf(tg, before, after, ok1 && ok2, r, genCPU)
 		}
 		t.Logf("round %d of %d done", round+1, *loadRounds)
 	}
@@ -293,7 +335,11 @@ func TestLoadExternal(t *testing.T) {
 	var rep strings.Builder
 	fmt.Fprintf(&rep, "\nexternal load, %d rounds, p50 of %d sequential requests, replies/s of %d clients for %s (medians of rounds):\n", *loadRounds, *loadLatN, *loadClients, *loadThrDur)
 	for _, tg := range targets {
-		fmt.Fprintf(&rep, "  %-20s p50 %8s   %8.0f replies/s\n", tg.name, median(tg.lat).Round(time.Microsecond), median(tg.rps))
+		fmt.Fprintf(&rep, "  %-20s p50 %8s   %8.0f replies/s", tg.name, median(tg.lat).Round(time.Microsecond), median(tg.rps))
+		if len(tg.cpu) > 0 {
+			fmt.Fprintf(&rep, "   server CPU %5.0f µs/reply   (generator %3.0f µs/reply)", median(tg.cpu), median(tg.gen))
+		}
+		rep.WriteString("\n")
 	}
 	b, h, p, rl := get("bare"), get("handler (headless)"), get("ReverseProxy"), get("relay (headless)")
 	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
@@ -305,6 +351,10 @@ func TestLoadExternal(t *testing.T) {
 	if ht, rt := get("handler (TUI)"), get("relay (TUI)"); ht != nil {
 		fmt.Fprintf(&rep, "TUI vs headless: handler p50 %.2fx, replies/s %.2fx; relay p50 %.2fx, replies/s %.2fx (target within 1.1x)\n",
 			ratio(median(ht.lat), median(h.lat)), median(h.rps)/median(ht.rps), ratio(median(rt.lat), median(rl.lat)), median(rl.rps)/median(rt.rps))
+	}
+	if len(b.cpu) > 0 && len(p.cpu) > 0 {
+		fmt.Fprintf(&rep, "server CPU per reply: handler %.2fx bare; relay %.2fx ReverseProxy (each process alone: the relay's excludes the server behind it)\n",
+			median(h.cpu)/median(b.cpu), median(rl.cpu)/median(p.cpu))
 	}
 	rep.WriteString(serveAtOnce(t, dir))
 	t.Log(rep.String())
@@ -377,8 +427,8 @@ func startProc(t *testing.T, cmd *exec.Cmd) {
 }
 
 // startTUI runs vapimon's TUI in a tmux session (a real pseudo-terminal), killed when the
-// test ends.
-func startTUI(t *testing.T, name string, env, args []string) {
+// test ends, and returns its process id (the pane's: env -i execs vapimon).
+func startTUI(t *testing.T, name string, env, args []string) int {
 	t.Helper()
 	session := "vapimon-load-" + name + "-" + strconv.Itoa(os.Getpid())
 	var sb strings.Builder
@@ -395,6 +445,12 @@ func startTUI(t *testing.T, name string, env, args []string) {
 		t.Fatalf("tmux: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", session).Run() })
+	out, err := exec.Command("tmux", "display-message", "-p", "-t", session, "#{pane_pid}").Output()
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || perr != nil {
+		t.Logf("tmux pane pid of %s: %v %v: its CPU is not measured", session, err, perr)
+	}
+	return pid
 }
 
 // waitServing waits until url answers anything over HTTP.
