@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // fakeControl is a stand-in for Vapi's control endpoint: it checks what it receives
@@ -122,7 +123,6 @@ func TestControlClientAuth(t *testing.T) {
 
 func TestControlClientFailures(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/bad/control", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
@@ -133,15 +133,9 @@ func TestControlClientFailures(t *testing.T) {
 	mux.HandleFunc("/moved/control", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://elsewhere.example/control", http.StatusFound)
 	})
-	mux.HandleFunc("/slow/control", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
+	mux.HandleFunc("/slow/control", func(w http.ResponseWriter, r *http.Request) { webhooktest.Hang(t, r) })
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	defer close(release)
+	t.Cleanup(srv.Close)
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close()

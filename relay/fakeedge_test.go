@@ -63,21 +63,15 @@ func newFakeEdge(t *testing.T, authErr string) *fakeEdge {
 		t.Fatal(err)
 	}
 	e := &fakeEdge{t: t, ln: ln, pool: pool, authErr: authErr, url: "https://vapimon-test.ngrok.app", bound: make(chan struct{}, 8)}
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
+	e.wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			e.wg.Add(1)
-			go func() {
-				defer e.wg.Done()
-				e.serve(c)
-			}()
+			e.wg.Go(func() { e.serve(c) })
 		}
-	}()
+	})
 	t.Cleanup(e.close)
 	return e
 }
@@ -123,12 +117,10 @@ func (e *fakeEdge) serve(c net.Conn) {
 		if err != nil {
 			return
 		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
+		e.wg.Go(func() {
 			defer st.Close()
 			e.rpc(st)
-		}()
+		})
 	}
 }
 

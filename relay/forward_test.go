@@ -317,14 +317,7 @@ func TestForwardFailuresMoveTheChainOn(t *testing.T) {
 
 func TestForwardSlowServerReturnsByDeadline(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	t.Cleanup(func() { close(release); srv.Close() })
+	srv := webhooktest.HangingServer(t)
 	f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{})
 
 	for _, tt := range []struct{ name, body string }{{"before headers", toolCallsBody}} {
@@ -345,16 +338,12 @@ func TestForwardSlowServerReturnsByDeadline(t *testing.T) {
 
 func TestForwardSlowBodyReturnsByDeadline(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"results":[`)
 		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
+		webhooktest.Hang(t, r)
 	}))
-	t.Cleanup(func() { close(release); srv.Close() })
+	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -534,13 +523,7 @@ func TestForwardIntercept(t *testing.T) {
 
 func TestForwardLeavesTimeForOthers(t *testing.T) {
 	t.Parallel()
-	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select { // hang until the forwarder gives up (or the test is over)
-		case <-r.Context().Done():
-		case <-time.After(3 * time.Second):
-		}
-	}))
-	defer hung.Close()
+	hung := webhooktest.HangingServer(t) // hangs until the forwarder gives up (or the test is over)
 	routes, err := ParseRoutes([]string{hung.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -901,34 +884,22 @@ func (dnsFailure) RoundTrip(r *http.Request) (*http.Response, error) {
 // good exchange (no kind).
 func TestForwardFailureKinds(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	})
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) { webhooktest.Hang(t, r) })
 	mux.HandleFunc("/slow-body", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"results":[`)
 		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
+		webhooktest.Hang(t, r)
 	})
 	arrived := make(chan struct{}, 1)
 	mux.HandleFunc("/hold", func(w http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
+		webhooktest.Hang(t, r)
 	})
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, strings.Repeat("x", 2048)) })
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, toolCallsReply) })
 	srv := httptest.NewServer(mux)
-	t.Cleanup(func() { close(release); srv.Close() })
+	t.Cleanup(srv.Close)
 
 	tests := []struct {
 		name     string

@@ -19,20 +19,12 @@ import (
 
 func TestListenNgrokUnreachable(t *testing.T) {
 	base := goroutines()
-	st := newStatusLog()
 	addr := webhooktest.FreeAddr(t) // not 127.0.0.1:1: on a shared machine something may listen there
-	start := time.Now()
-	tun, err := ListenNgrok(context.Background(), NgrokOptions{
+	elapsed, states, err := listenFails(t, "against a closed port", NgrokOptions{
 		Authtoken:      "test-token",
 		ConnectURL:     addr,
 		ConnectTimeout: 300 * time.Millisecond,
-		OnStatus:       st.on,
 	})
-	elapsed := time.Since(start)
-	if err == nil {
-		tun.Close()
-		t.Fatal("ListenNgrok succeeded against a closed port")
-	}
 	want := "ngrok did not connect within 300ms: cannot reach ngrok's servers at " + addr + ": connection refused"
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
@@ -41,7 +33,6 @@ func TestListenNgrokUnreachable(t *testing.T) {
 	if elapsed > 5*time.Second {
 		t.Errorf("ListenNgrok took %s with a 300ms connect timeout", elapsed)
 	}
-	states := st.states()
 	if len(states) < 2 || !strings.HasPrefix(states[0], "connecting") || !strings.HasPrefix(states[len(states)-1], "failed: ngrok did not connect") {
 		t.Errorf("status sequence = %q", states)
 	}
@@ -51,18 +42,10 @@ func TestListenNgrokUnreachable(t *testing.T) {
 func TestListenNgrokBadToken(t *testing.T) {
 	base := goroutines()
 	edge := newFakeEdge(t, "The authtoken you specified does not look like a proper ngrok tunnel authtoken.\nYour authtoken: bad\nInstructions to install your authtoken are on your ngrok dashboard:\nhttps://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_105\n")
-	st := newStatusLog()
-	start := time.Now()
-	tun, err := ListenNgrok(context.Background(), edge.options(NgrokOptions{
+	elapsed, states, err := listenFails(t, "with a refused token", edge.options(NgrokOptions{
 		Authtoken:      "bad",
 		ConnectTimeout: time.Minute,
-		OnStatus:       st.on,
 	}))
-	elapsed := time.Since(start)
-	if err == nil {
-		tun.Close()
-		t.Fatal("ListenNgrok succeeded with a refused token")
-	}
 	if want := "ngrok rejected the authtoken (ERR_NGROK_105): check NGROK_AUTHTOKEN"; err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
@@ -70,12 +53,27 @@ func TestListenNgrokBadToken(t *testing.T) {
 	if elapsed > 10*time.Second {
 		t.Errorf("ListenNgrok took %s to give up on a refused token", elapsed)
 	}
-	states := st.states()
 	if got := states[len(states)-1]; got != "failed: ngrok rejected the authtoken (ERR_NGROK_105): check NGROK_AUTHTOKEN" {
 		t.Errorf("last status = %q (all: %q)", got, states)
 	}
 	edge.close()
 	goroutinesSettle(t, base)
+}
+
+// listenFails runs ListenNgrok with opts, which must fail (else the test fails, saying
+// how: what), and returns how long it took, the statuses it reported and its error.
+func listenFails(t *testing.T, what string, opts NgrokOptions) (elapsed time.Duration, states []string, err error) {
+	t.Helper()
+	st := newStatusLog()
+	opts.OnStatus = st.on
+	start := time.Now()
+	tun, err := ListenNgrok(context.Background(), opts)
+	elapsed = time.Since(start)
+	if err == nil {
+		tun.Close()
+		t.Fatal("ListenNgrok succeeded " + what)
+	}
+	return elapsed, st.states(), err
 }
 
 func TestListenNgrokCancelled(t *testing.T) {

@@ -94,6 +94,16 @@ func (f *flow) submit(s string) {
 // later moves the clock past the prompt's grace period: the operator has had time to read.
 func (f *flow) later() { f.clk.Advance(time.Second) }
 
+// prompted asks (as ask does), waits for the prompt that opens by itself for the call, and
+// lets its grace period pass, so that the next key is one the operator meant for it.
+func (f *flow) prompted(seq uint64, tool string) <-chan respondResult {
+	f.t.Helper()
+	done := f.ask(seq, tool)
+	f.waitFor("Answer tool call " + tool)
+	f.later()
+	return done
+}
+
 // nothingSent fails if Respond has returned (an answer went to the caller).
 func nothingSent(t *testing.T, what string, done <-chan respondResult) {
 	t.Helper()
@@ -173,9 +183,7 @@ func TestFlowDialogsCaptureKeys(t *testing.T) {
 func TestFlowQuitConfirmCapturesKeys(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
-	done := f.ask(1, "get_weather")
-	f.waitFor("Answer tool call get_weather")
-	f.later()
+	done := f.prompted(1, "get_weather")
 	f.keys(press("ctrl+c"))
 	f.waitFor("Quit vapimon?")
 	second := f.ask(2, "get_time") // arrives while the question is open
@@ -197,9 +205,7 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	t.Run("in a prompt opened by hand", func(t *testing.T) { testQOpenedByHand(t) })
 	t.Parallel()
 	f := newFlow(t)
-	done := f.ask(1, "get_weather")
-	f.waitFor("Answer tool call get_weather")
-	f.later()
+	done := f.prompted(1, "get_weather")
 	// The first key of a prompt that opened by itself: q was meant for the panes (issue 9
 	// point 10: "q never reaches an answer prompt"), so it asks to quit; n stays.
 	f.keys(press("q"))
@@ -228,9 +234,7 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 func testQOpenedByHand(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t)
-	done := f.ask(1, "get_weather")
-	f.waitFor("Answer tool call get_weather")
-	f.later()
+	done := f.prompted(1, "get_weather")
 	f.keys(press("esc"))
 	f.keys(press("3"), press("enter"))
 	f.later()

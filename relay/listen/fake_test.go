@@ -125,6 +125,12 @@ func event(callID, typ, listenURL string, auth bool) *webhook.Event {
 	return &webhook.Event{Msg: msg, Body: []byte(body)}
 }
 
+// call returns a status-update of callID whose listen URL is this fake's (with a monitor
+// plan asking for the key when auth).
+func (f *fakeListen) call(callID string, auth bool) *webhook.Event {
+	return event(callID, webhook.TypeStatusUpdate, f.url(callID), auth)
+}
+
 // watch collects the Updates of a bus until the predicate holds, or fails after 10 s.
 func watch(t *testing.T, sub <-chan any, pred func(Update) bool) Update {
 	t.Helper()

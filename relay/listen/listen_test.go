@@ -45,6 +45,21 @@ func run(t *testing.T, cfg Config) (*Manager, *webhook.Bus, <-chan any) {
 	return m, bus, updates
 }
 
+// listenTo starts a manager with cfg (as run does), publishes ev on its bus and waits for
+// the first update that until accepts; it returns that update and the subscription, for
+// the updates after it.
+func listenTo(t *testing.T, cfg Config, ev *webhook.Event, until func(Update) bool) (Update, <-chan any) {
+	t.Helper()
+	_, bus, sub := run(t, cfg)
+	bus.Publish(ev)
+	return watch(t, sub, until), sub
+}
+
+// ended, failed and over (ended or failed) are the states tests wait for.
+func ended(u Update) bool  { return u.State == StateEnded }
+func failed(u Update) bool { return u.State == StateFailed }
+func over(u Update) bool   { return ended(u) || failed(u) }
+
 // The WAV holds exactly the samples streamed, its header is valid (read by Python's wave
 // module, a parser vapimon did not write), the file is 0600 and named after tape and call,
 // and the tape is told.
@@ -63,9 +78,7 @@ func TestRecordsExactlyTheStreamedSamples(t *testing.T) {
 	}
 	dir := t.TempDir()
 	notes := &tapeNotes{}
-	_, bus, sub := run(t, Config{All: true, Dir: dir, TapePath: filepath.Join(dir, "2026-12-02T01-00-00.jsonl"), Tape: notes})
-	bus.Publish(event("call-1", webhook.TypeStatusUpdate, fake.url("call-1"), false))
-	u := watch(t, sub, func(u Update) bool { return u.State == StateEnded })
+	u, _ := listenTo(t, Config{All: true, Dir: dir, TapePath: filepath.Join(dir, "2026-12-02T01-00-00.jsonl"), Tape: notes}, fake.call("call-1", false), ended)
 	if !strings.Contains(u.Note, "call ended") {
 		t.Errorf("note %q: want it to say the call ended", u.Note)
 	}
@@ -125,9 +138,7 @@ func TestBearerKeyWhenTheMonitorPlanAsks(t *testing.T) {
 	fake := newFakeListen(t)
 	fake.want = "Bearer pk-test-123"
 	fake.script = playOnce(200 * time.Millisecond)
-	_, bus, sub := run(t, Config{All: true, PublicKey: "pk-test-123"})
-	bus.Publish(event("c-auth", webhook.TypeStatusUpdate, fake.url("c-auth"), true))
-	u := watch(t, sub, func(u Update) bool { return u.State == StateEnded || u.State == StateFailed })
+	u, _ := listenTo(t, Config{All: true, PublicKey: "pk-test-123"}, fake.call("c-auth", true), over)
 	if u.State != StateEnded || u.Bytes == 0 {
 		t.Errorf("state %s (%s), %d bytes: want the stream heard to its end", u.State, u.Note, u.Bytes)
 	}
@@ -135,9 +146,7 @@ func TestBearerKeyWhenTheMonitorPlanAsks(t *testing.T) {
 		t.Errorf("Authorization %q", fake.auths[0])
 	}
 
-	_, bus2, sub2 := run(t, Config{All: true})
-	bus2.Publish(event("c-nokey", webhook.TypeStatusUpdate, fake.url("c-nokey"), true))
-	u = watch(t, sub2, func(u Update) bool { return u.State == StateFailed })
+	u, _ = listenTo(t, Config{All: true}, fake.call("c-nokey", true), failed)
 	if !strings.Contains(u.Note, "VAPI_PUBLIC_KEY") {
 		t.Errorf("note %q: want it to name VAPI_PUBLIC_KEY", u.Note)
 	}
@@ -172,9 +181,7 @@ func TestKeyOnlyToVapiOrLoopback(t *testing.T) {
 	fake := newFakeListen(t)
 	fake.want = "Bearer pk-2"
 	fake.script = playOnce(100 * time.Millisecond)
-	_, bus, sub := run(t, Config{All: true, PublicKey: "pk-2"})
-	bus.Publish(event("c-401", webhook.TypeStatusUpdate, fake.url("c-401"), false))
-	u := watch(t, sub, func(u Update) bool { return u.State == StateEnded || u.State == StateFailed })
+	u, _ := listenTo(t, Config{All: true, PublicKey: "pk-2"}, fake.call("c-401", false), over)
 	if u.State != StateEnded || len(fake.auths) != 2 || fake.auths[0] != "" || fake.auths[1] != "Bearer pk-2" {
 		t.Errorf("state %s (%s), auths %q: want a first try without, then with the key", u.State, u.Note, fake.auths)
 	}
@@ -188,9 +195,7 @@ func TestBadListenURLs(t *testing.T) {
 		t.Parallel()
 		fake := newFakeListen(t)
 		fake.refuse = func(int) int { return http503 }
-		_, bus, sub := run(t, Config{All: true})
-		bus.Publish(event("c", webhook.TypeStatusUpdate, fake.url("c"), false))
-		u := watch(t, sub, func(u Update) bool { return u.State == StateFailed })
+		u, _ := listenTo(t, Config{All: true}, fake.call("c", false), failed)
 		if !strings.Contains(u.Note, "HTTP 503") || !strings.Contains(u.Note, "gave up after 5 attempts") {
 			t.Errorf("note %q", u.Note)
 		}
@@ -200,9 +205,7 @@ func TestBadListenURLs(t *testing.T) {
 	})
 	t.Run("not a websocket URL", func(t *testing.T) {
 		t.Parallel()
-		_, bus, sub := run(t, Config{All: true})
-		bus.Publish(event("c", webhook.TypeStatusUpdate, "https://example.com/listen", false))
-		u := watch(t, sub, func(u Update) bool { return u.State == StateFailed })
+		u, _ := listenTo(t, Config{All: true}, event("c", webhook.TypeStatusUpdate, "https://example.com/listen", false), failed)
 		if !strings.Contains(u.Note, "wss://") {
 			t.Errorf("note %q", u.Note)
 		}
@@ -218,13 +221,12 @@ func TestBadListenURLs(t *testing.T) {
 			_ = c.Close(websocket.StatusNormalClosure, "")
 		}
 		dir := t.TempDir()
-		_, bus, sub := run(t, Config{All: true, Dir: dir, TapePath: filepath.Join(dir, "t.jsonl")})
-		bus.Publish(event("c", webhook.TypeStatusUpdate, fake.url("c"), false))
-		u := watch(t, sub, func(u Update) bool { return u.State == StateLive && strings.Contains(u.Note, "start frame says") })
+		u, sub := listenTo(t, Config{All: true, Dir: dir, TapePath: filepath.Join(dir, "t.jsonl")}, fake.call("c", false),
+			func(u Update) bool { return u.State == StateLive && strings.Contains(u.Note, "start frame says") })
 		if !strings.Contains(u.Note, "999999 Hz") {
 			t.Errorf("note %q", u.Note)
 		}
-		u = watch(t, sub, func(u Update) bool { return u.State == StateEnded })
+		u = watch(t, sub, ended)
 		if u.Format != DefaultFormat {
 			t.Errorf("format %v after a bad start frame, want the default", u.Format)
 		}
@@ -245,9 +247,7 @@ func TestBadListenURLs(t *testing.T) {
 			_ = c.Close(websocket.StatusNormalClosure, "")
 		}
 		dir := t.TempDir()
-		_, bus, sub := run(t, Config{All: true, Dir: dir, TapePath: filepath.Join(dir, "t.jsonl")})
-		bus.Publish(event("c", webhook.TypeStatusUpdate, fake.url("c"), false))
-		u := watch(t, sub, func(u Update) bool { return u.State == StateEnded })
+		u, _ := listenTo(t, Config{All: true, Dir: dir, TapePath: filepath.Join(dir, "t.jsonl")}, fake.call("c", false), ended)
 		if fake.connections() != 3 || u.Bytes != 3*6400 {
 			t.Errorf("%d connections, %d bytes: want 3 and the audio of all three in one recording", fake.connections(), u.Bytes)
 		}
@@ -267,7 +267,7 @@ func TestBadListenURLs(t *testing.T) {
 			}
 		}
 		m, bus, sub := run(t, Config{})
-		bus.Publish(event("c", webhook.TypeStatusUpdate, fake.url("c"), false))
+		bus.Publish(fake.call("c", false))
 		m.Toggle("c")
 		u := watch(t, sub, func(u Update) bool { return u.NoAudio >= stallAfter })
 		if !strings.Contains(u.Note, "no audio for") {

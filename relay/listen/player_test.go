@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/vapimon/vapimon/webhook"
 )
 
 // --play through a stub player (a shell command that records what it gets): the player
@@ -30,9 +29,7 @@ func TestPlaybackThroughAStubPlayer(t *testing.T) {
 		_ = sendFrames(ctx, c, pcm, 1280)
 		_ = c.Close(websocket.StatusNormalClosure, "")
 	}
-	_, bus, sub := run(t, Config{All: true, Player: pl, PlayAll: true})
-	bus.Publish(event("c-play", webhook.TypeStatusUpdate, fake.url("c-play"), false))
-	u := watch(t, sub, func(u Update) bool { return u.State == StateEnded })
+	u, _ := listenTo(t, Config{All: true, Player: pl, PlayAll: true}, fake.call("c-play", false), ended)
 	if u.Bytes != int64(len(pcm)) {
 		t.Fatalf("heard %d bytes", u.Bytes)
 	}
@@ -91,9 +88,7 @@ func TestPlayerFailureIsShown(t *testing.T) {
 	pl := NewPlayer([]string{"/nonexistent/player"})
 	fake := newFakeListen(t)
 	fake.script = playOnce(300 * time.Millisecond)
-	_, bus, sub := run(t, Config{All: true, Player: pl, PlayAll: true})
-	bus.Publish(event("c-bad", webhook.TypeStatusUpdate, fake.url("c-bad"), false))
-	u := watch(t, sub, func(u Update) bool { return u.PlayErr != "" })
+	u, _ := listenTo(t, Config{All: true, Player: pl, PlayAll: true}, fake.call("c-bad", false), func(u Update) bool { return u.PlayErr != "" })
 	if !strings.Contains(u.PlayErr, "cannot start the player /nonexistent/player") || !u.Playing {
 		t.Errorf("update %+v", u)
 	}

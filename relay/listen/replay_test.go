@@ -41,7 +41,7 @@ func TestReplayRecordingInStep(t *testing.T) {
 			defer close(done)
 			m.Replay(context.Background(), []Recording{{CallID: "c", File: path, Start: start}}, clock)
 		}()
-		u := watch(t, sub, func(u Update) bool { return u.State == StateEnded })
+		u := watch(t, sub, ended)
 		<-done
 		if len(u.Levels.Latencies) != 1 || u.Levels.Latencies[0] != 600*time.Millisecond || !u.Replayed {
 			t.Errorf("speed %g: gaps %v (replayed %v), want [600ms]", speed, u.Levels.Latencies, u.Replayed)

@@ -24,12 +24,7 @@ func loadMini(t *testing.T) *Schemas {
 func TestNormalisation(t *testing.T) {
 	t.Parallel()
 	s := loadMini(t)
-	tests := []struct {
-		name string
-		doc  string
-		// want lists "path: message substring" problems; empty means valid.
-		want []string
-	}{
+	checkCases(t, s, "Thing", []problemCase{
 		{"minimal", `{"type":"thing"}`, nil},
 		{"nullable string accepts null", `{"type":"thing","label":null}`, nil},
 		{"nullable string accepts a string", `{"type":"thing","label":"x"}`, nil},
@@ -54,24 +49,29 @@ func TestNormalisation(t *testing.T) {
 		{"string enum typed object accepts its strings", `{"type":"thing","verb":"refer"}`, nil},
 		{"string enum typed object still rejects others", `{"type":"thing","verb":"dial"}`, []string{"/verb: value must be one of 'refer', 'bye'"}},
 		{"missing required", `{}`, []string{": missing property 'type'"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			checkProblems(t, s.Validate("Thing", []byte(tt.doc)), tt.want)
-		})
-	}
+	})
 	// oneOf is read as anyOf: an item matching two overlapping alternatives is valid.
-	for _, tt := range []struct {
-		name, doc string
-		want      []string
-	}{
+	checkCases(t, s, "Log", []problemCase{
 		{"overlapping alternatives", `{"items":[{"role":"user","message":"hi"},{"role":"bot","message":"yo","source":""}]}`, nil},
 		{"no alternative", `{"items":[{"role":"user"}]}`, []string{"/items/0: missing property 'message'"}},
-	} {
+	})
+}
+
+// problemCase is a document and the problems validating it must report.
+type problemCase struct {
+	name string
+	doc  string
+	// want lists "path: message substring" problems; empty means valid.
+	want []string
+}
+
+// checkCases validates each case's document against schema, each in a parallel subtest.
+func checkCases(t *testing.T, s *Schemas, schema string, cases []problemCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkProblems(t, s.Validate("Log", []byte(tt.doc)), tt.want)
+			checkProblems(t, s.Validate(schema, []byte(tt.doc)), tt.want)
 		})
 	}
 }
@@ -130,19 +130,12 @@ func checkProblems(t *testing.T, err error, want []string) {
 func TestSchemaNames(t *testing.T) {
 	t.Parallel()
 	s := loadMini(t)
-	for _, tt := range []struct{ typ, msg, resp string }{
+	checkNames(t, s, []nameCase{
 		{"foo", "ServerMessageFoo", "ServerMessageResponseFoo"},
 		{"foo[final]", "ServerMessageFoo", "ServerMessageResponseFoo"},
 		{"bar", "ServerMessageBar", ""},
 		{"nope", "", ""},
-	} {
-		if got := s.MessageSchema(tt.typ); got != tt.msg {
-			t.Errorf("MessageSchema(%q) = %q, want %q", tt.typ, got, tt.msg)
-		}
-		if got := s.ResponseSchema(tt.typ); got != tt.resp {
-			t.Errorf("ResponseSchema(%q) = %q, want %q", tt.typ, got, tt.resp)
-		}
-	}
+	})
 	if !s.Has("Child") || s.Has("Nope") {
 		t.Error("Has: wrong answer")
 	}
@@ -151,6 +144,23 @@ func TestSchemaNames(t *testing.T) {
 	}
 	if err := s.Validate("Child", []byte(`{"n":`)); err == nil || !strings.Contains(err.Error(), "not JSON") {
 		t.Errorf("broken JSON: got %v", err)
+	}
+}
+
+// nameCase is a message type and the schemas its message and its reply must be checked
+// against ("" for none).
+type nameCase struct{ typ, msg, resp string }
+
+// checkNames checks MessageSchema and ResponseSchema for each case.
+func checkNames(t *testing.T, s *Schemas, cases []nameCase) {
+	t.Helper()
+	for _, tt := range cases {
+		if got := s.MessageSchema(tt.typ); got != tt.msg {
+			t.Errorf("MessageSchema(%q) = %q, want %q", tt.typ, got, tt.msg)
+		}
+		if got := s.ResponseSchema(tt.typ); got != tt.resp {
+			t.Errorf("ResponseSchema(%q) = %q, want %q", tt.typ, got, tt.resp)
+		}
 	}
 }
 
@@ -280,20 +290,13 @@ func TestVapiSpec(t *testing.T) {
 	if again := SkipIfMissing(t); again != s {
 		t.Error("SkipIfMissing loaded the spec twice")
 	}
-	for _, tt := range []struct{ typ, msg, resp string }{
+	checkNames(t, s, []nameCase{
 		{"tool-calls", "ServerMessageToolCalls", "ServerMessageResponseToolCalls"},
 		{`transcript[transcriptType="final"]`, "ServerMessageTranscript", ""},
 		{"assistant.speechStarted", "ServerMessageAssistantSpeech", ""},
 		{"assistant-request", "ServerMessageAssistantRequest", "ServerMessageResponseAssistantRequest"},
 		{"function-call", "", ""},
-	} {
-		if got := s.MessageSchema(tt.typ); got != tt.msg {
-			t.Errorf("MessageSchema(%q) = %q, want %q", tt.typ, got, tt.msg)
-		}
-		if got := s.ResponseSchema(tt.typ); got != tt.resp {
-			t.Errorf("ResponseSchema(%q) = %q, want %q", tt.typ, got, tt.resp)
-		}
-	}
+	})
 	tests := []struct {
 		name, schema, doc string
 		want              []string

@@ -1,6 +1,6 @@
 // Package webhooktest holds what the tests of every room need to exercise webhooks for
 // real: a server that records what it is sent, polling with a deadline, a free loopback
-// port, a buffer goroutines can share, a POST and a JSON comparison. It imports no vapimon
+// port, a server that hangs, a buffer goroutines can share, a POST and a JSON comparison. It imports no vapimon
 // package, so that webhook's own tests use it too; it is imported only by tests.
 package webhooktest
 
@@ -46,6 +46,25 @@ func Server(t testing.TB, status int, header http.Header, body string) (*httptes
 	}))
 	t.Cleanup(srv.Close)
 	return srv, ch
+}
+
+// Hang holds a test server's handler until its request ends (the client gave up) or the
+// test t is over. t's Context is done before t's cleanups run, so a cleanup that closes
+// the server never waits on a handler that hangs.
+func Hang(t testing.TB, r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-t.Context().Done():
+	}
+}
+
+// HangingServer starts a test server that never answers: each request hangs (see Hang).
+// It closes when the test ends.
+func HangingServer(t testing.TB) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { Hang(t, r) }))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // Eventually polls cond until it holds, and fails the test when it still does not after
