@@ -23,13 +23,7 @@ func replayItems(t *testing.T) []fixtures.PlayItem {
 
 func next(t *testing.T, ch <-chan any) any {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("nothing published")
-		return nil
-	}
+	return receive(t, ch, "nothing published")
 }
 
 func TestReplayKeys(t *testing.T) {
