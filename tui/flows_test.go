@@ -267,7 +267,7 @@ func TestFlowIntercept(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clk, op, tm := startFlow(t, 120, 40)
-			ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+			ev := event(t, 1, base, weatherBody)
 			req, done := interceptAsync(t, t.Context(), op, ev, serverReply(weatherReply))
 			tm.Send(batchMsg{items: []any{ev, req}})
 			teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
@@ -302,7 +302,7 @@ func TestFlowIntercept(t *testing.T) {
 func TestFlowInterceptDeadline(t *testing.T) {
 	t.Parallel()
 	clk, op, tm := startFlow(t, 160, 48)
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	ev := event(t, 1, base, weatherBody)
 	ctx, expire := expiringContext(t)
 	req, done := interceptAsync(t, ctx, op, ev, serverReply(weatherReply))
 	tm.Send(batchMsg{items: []any{ev, req}})
@@ -354,7 +354,7 @@ func TestFlowInterceptThroughForwarder(t *testing.T) {
 	fwd.SetIntercept(op.Intercept)
 	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
 
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	ev := event(t, 1, base, weatherBody)
 	req, done := handedOver(t, op, "the forwarder did not hand the server's reply to the operator",
 		func() (webhook.Reply, error) { return fwd.Respond(t.Context(), ev) })
 	tm.Send(batchMsg{items: []any{ev, req}})

@@ -123,6 +123,9 @@ func toolCallsBody(id, tcID, name, args string) string {
 		`"toolCall":{"id":"` + tcID + `","type":"function","function":{"name":"` + name + `","arguments":` + args + `}}}]}}`
 }
 
+// weatherBody is the tool call most tests answer: get_weather for Paris, tool call id call_1.
+var weatherBody = toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)
+
 func endBodies(id string) []struct {
 	at   time.Duration
 	body string

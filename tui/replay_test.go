@@ -90,7 +90,7 @@ func TestReplayShowsRecordedTimes(t *testing.T) {
 		}
 	}
 	// Paused on a tool call whose reply the replay has not reached: it is not "lost".
-	m.Update(event(t, 2, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+	m.Update(event(t, 2, base, weatherBody))
 	clk.Advance(time.Minute)
 	m.Update(tickMsg(clk.Now()))
 	if s := screen(m); strings.Contains(s, "no outcome seen") {
@@ -105,7 +105,7 @@ func TestReplayNoReplyRecorded(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	sub := bus.Subscribe(100)
-	tool := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	tool := event(t, 1, base, weatherBody)
 	p := fixtures.NewPlayerOf(bus, []fixtures.PlayItem{{Event: tool, NoReply: true}})
 	clk := newClock(base)
 	m := NewModel(Options{Now: clk.Now, Replay: PlayerControl(p, "crash.jsonl")}, nil)
