@@ -166,6 +166,22 @@ func WantErr(t testing.TB, err error, want string) bool {
 	return false
 }
 
+// WantErrExact is WantErr for a case whose wanted error is the whole message: with want
+// set, err must say exactly want.
+func WantErrExact(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || err.Error() != want {
+			t.Fatalf("error = %v\nwant    %s", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
 // Holds fails the test (and goes on) for each of wants that s does not contain, naming s
 // as what ("screen", "stdout") and showing it whole.
 func Holds(t testing.TB, what, s string, wants ...string) {
