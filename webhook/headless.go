@@ -157,6 +157,19 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 		}
 		return bw.Flush()
 	}
+	// After each flush the writer rests for headlessPause, while the bus queues what comes:
+	// under load it then wakes and writes a few hundred times a second, not twice a
+	// request, and a lone request still prints at once.
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
+	rest := func() {
+		pause.Reset(headlessPause)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+		case <-pause.C:
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -191,7 +204,11 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 				if err := done(); err != nil {
 					return err
 				}
+				rest()
 			}
 		}
 	}
 }
+
+// headlessPause is how long the headless writer rests after a flush.
+const headlessPause = 5 * time.Millisecond
