@@ -193,6 +193,33 @@ func Holds(t testing.TB, what, s string, wants ...string) {
 	}
 }
 
+// Concurrently calls call(g, i) from goroutines goroutines at once, each of them for i from
+// 0 to each-1 and stopping at its first error, then fails the test (and goes on) with every
+// error returned; it returns whether there was none. For -race and for shared writers.
+func Concurrently(t testing.TB, goroutines, each int, call func(g, i int) error) bool {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				if err := call(g, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	ok := true
+	for err := range errs {
+		t.Error(err)
+		ok = false
+	}
+	return ok
+}
+
 // WriteAtomic replaces the file at path with data whole, the way editors that save safely
 // do: written beside it, then renamed over it, so that a watcher or a reader sees the old
 // content or the new, never part of it.
