@@ -253,8 +253,8 @@ func TestLoadExternal(t *testing.T) {
 		}
 		return false
 	}
-	vapimon := func(name string, tuiMode bool, args ...string) *loadTarget {
-		if !wanted(name) {
+	vapimon := func(name, display string, tuiMode bool, args ...string) *loadTarget {
+		if !wanted(display) {
 			return nil
 		}
 		addr := webhooktest.FreeAddr(t)
@@ -276,29 +276,23 @@ func TestLoadExternal(t *testing.T) {
 			pid = cmd.Process.Pid
 		}
 		waitServing(t, "http://"+addr+"/vapi")
-		return &loadTarget{url: "http://" + addr + "/vapi", pid: pid}
-	}
-	named := func(name string, tg *loadTarget) *loadTarget {
-		if tg != nil {
-			tg.name = name
-		}
-		return tg
+		return &loadTarget{name: display, url: "http://" + addr + "/vapi", pid: pid}
 	}
 	targets := []*loadTarget{
 		{name: "bare", url: bare + "/vapi", pid: barePid},
-		named("handler (headless)", vapimon("handler", false, "--answers", answers)),
+		vapimon("handler", "handler (headless)", false, "--answers", answers),
 		{name: "ReverseProxy", url: proxy + "/vapi", pid: proxyPid},
-		named("relay (headless)", vapimon("relay", false, "--forward-to", bare)),
+		vapimon("relay", "relay (headless)", false, "--forward-to", bare),
 	}
 	if *loadExtra {
 		targets = append(targets,
-			named("handler, no tape", vapimon("handler-notape", false, "--answers", answers, "--no-record")),
-			named("handler, no tape/ans", vapimon("handler-bare", false, "--no-record")))
+			vapimon("handler-notape", "handler, no tape", false, "--answers", answers, "--no-record"),
+			vapimon("handler-bare", "handler, no tape/ans", false, "--no-record"))
 	}
 	if _, err := exec.LookPath("tmux"); err == nil {
 		targets = append(targets,
-			named("handler (TUI)", vapimon("handler-tui", true, "--answers", answers)),
-			named("relay (TUI)", vapimon("relay-tui", true, "--forward-to", bare)))
+			vapimon("handler-tui", "handler (TUI)", true, "--answers", answers),
+			vapimon("relay-tui", "relay (TUI)", true, "--forward-to", bare))
 	} else {
 		t.Log("no tmux: the TUI mode is not measured")
 	}
