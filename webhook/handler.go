@@ -92,6 +92,8 @@ type Handler struct {
 	// the responders that answer at once before the first that may wait.
 	instant bool
 	leading int
+	// mode is the verifier's authentication mode (fixed once it is made).
+	mode AuthMode
 }
 
 // Stats counts what a Handler has seen. TapeFailed counts failed tape writes.
@@ -137,6 +139,7 @@ func NewHandler(cfg Config) *Handler {
 		}
 	}
 	h.noted.max = maxNotedCalls
+	h.mode = h.auth().Mode
 	for _, name := range h.auth().SensitiveHeaders() {
 		h.sensitive = append(h.sensitive, http.CanonicalHeaderKey(name))
 	}
@@ -197,7 +200,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
 		Proto:      requestProto(r),
-		AuthMode:   h.auth().Mode,
+		AuthMode:   h.mode,
 	}
 	h.stats.received.Add(1)
 	defer func() {
@@ -240,7 +243,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Verified means a check passed: with auth none nothing was checked.
-	ev.Verified = h.cfg.Verifier != nil && h.auth().Mode != AuthNone
+	ev.Verified = h.cfg.Verifier != nil && h.mode != AuthNone
 
 	// Only a whole, authenticated request takes an in-flight slot.
 	select {
