@@ -62,6 +62,16 @@ func (r *toolRow) searchText() string {
 	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.args, r.result}, " "))
 }
 
+// matches says the filter (lower case) is in r's text. The text is made the first time a
+// filter asks, not for every row as it arrives (most sessions never filter), and made
+// again after the row changes (which clears it).
+func (r *toolRow) matches(filter string) bool {
+	if r.search == "" {
+		r.search = r.searchText()
+	}
+	return strings.Contains(r.search, filter)
+}
+
 func (r *toolRow) pending() bool { return !r.done }
 
 // waiting reports whether the row still waits for a reply that is due: not answered, and
@@ -108,7 +118,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	if len(msg.ToolCalls) == 0 {
 		r := mk()
 		r.name = sanitize.Line(msg.Type, 60)
-		r.search = r.searchText()
 		return []*toolRow{r}
 	}
 	rows := make([]*toolRow, 0, len(msg.ToolCalls))
@@ -122,7 +131,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 		}
 		r.rawArgs = tc.Arguments
 		r.args = compactJSON(tc.Arguments, 300)
-		r.search = r.searchText()
 		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
@@ -206,7 +214,7 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRo
 		case fromFile != nil:
 			r.kept = fromFile(r, answer)
 		}
-		r.search = r.searchText()
+		r.search = "" // changed: matches makes it again
 	}
 }
 
