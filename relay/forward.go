@@ -104,6 +104,7 @@ type Forwarder struct {
 	intercept    atomic.Pointer[InterceptFunc]
 	header       http.Header // --forward-header
 	fixed        fixedHeader // header, for the fast path
+	notes        noteCache
 	pools        map[string]*h1Pool
 }
 
@@ -415,7 +416,11 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	if f.raw && unusable != nil {
 		rawErr = unusable
 	}
-	reply.Note = replyNote(warnings, resent, rawErr)
+	if len(warnings) == 1 && !resent && rawErr == nil {
+		reply.Note = f.notes.note(warnings[0])
+	} else {
+		reply.Note = replyNote(warnings, resent, rawErr)
+	}
 	f.health(ev.Seq, target, resp.StatusCode, latency, unusable, &reply)
 	if f.raw {
 		reply.Raw = true // even a non-2xx to an informational message goes out as it is
@@ -536,7 +541,11 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 		warnings = append(warnings, fmt.Sprintf("HTTP %d: Vapi's docs ask for 200", reply.Status))
 	}
 	v := webhook.JudgeReply(msg, http.StatusOK, reply.Header, reply.Body)
-	warnings = append(warnings, v.Warnings...)
+	if warnings == nil {
+		warnings = v.Warnings
+	} else {
+		warnings = append(warnings, v.Warnings...)
+	}
 	if len(v.Problems) == 0 {
 		return warnings, nil
 	}
@@ -544,6 +553,20 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 		return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind), nil)
 	}
 	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, sanitize.Line(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
+}
+
+// noteCache keeps the last note made of a single warning: a server that always answers
+// the same way (the docs' tool reply without "name") gets the same note on every reply.
+type noteCache struct{ last atomic.Pointer[[2]string] }
+
+// note is replyNote([]string{warning}, false, nil).
+func (c *noteCache) note(warning string) string {
+	if p := c.last.Load(); p != nil && p[0] == warning {
+		return p[1]
+	}
+	n := replyNote([]string{warning}, false, nil)
+	c.last.Store(&[2]string{warning, n})
+	return n
 }
 
 // replyNote is the operator-facing note on a forwarded reply: its warnings, a resend,
