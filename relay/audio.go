@@ -70,7 +70,8 @@ func (s *Session) openListen() {
 	}
 	cfg.Player, cfg.NoPlayer = lc.player(s.say)
 	s.listen = listen.NewManager(cfg)
-	sub := s.bus.Subscribe(4096)
+	// The manager learns calls from events only: replies and notices do not wake it.
+	sub := s.bus.SubscribeWhere(4096, func(v any) bool { _, ok := v.(*webhook.Event); return ok })
 	s.background("listen", func(ctx context.Context) { s.listen.Run(ctx, sub) })
 }
 

@@ -3,6 +3,8 @@ package relay
 import (
 	"fmt"
 	"testing"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 func TestParseRoutes(t *testing.T) {
@@ -34,14 +36,8 @@ func TestParseRoutes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := ParseRoutes(tt.specs)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant    %s", err, tt.wantErr)
-				}
+			if webhooktest.WantErrExact(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("routes = %v, want %v", got, tt.want)

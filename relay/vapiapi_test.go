@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 const testKey = "test-private-key-0123"
@@ -222,8 +224,8 @@ func TestPointAndRestore(t *testing.T) {
 	if len(saved) != 3 || string(saved[1].Server) != "null" || saved[1].Provider != "twilio" || saved[2].Type != "function" || saved[0].URL != publicURL {
 		t.Errorf("saved = %+v", saved)
 	}
-	assertPerm(t, state, 0o600)
-	assertPerm(t, filepath.Dir(state), 0o700)
+	webhooktest.Perm(t, state, 0o600)
+	webhooktest.Perm(t, filepath.Dir(state), 0o700)
 	b, _ := os.ReadFile(state)
 	if strings.Contains(string(b), testKey) {
 		t.Error("the state file contains the API key")
@@ -404,7 +406,7 @@ func TestRestorePartialFailureKeepsTheRest(t *testing.T) {
 	if json.Unmarshal(b, &st) != nil || len(st.Saved) != 1 || st.Saved[0].Target != (Target{KindTool, "tool-1"}) {
 		t.Fatalf("state after a partial restore = %s, want only the tool", b)
 	}
-	assertPerm(t, state, 0o600)
+	webhooktest.Perm(t, state, 0o600)
 
 	delete(api.fail, "PATCH /tool/tool-1")
 	if err := c.Restore(context.Background(), state); err != nil {
@@ -519,16 +521,5 @@ func assertCalls(t *testing.T, got, want []string) {
 	t.Helper()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("API calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-func assertPerm(t *testing.T, path string, want fs.FileMode) {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := fi.Mode().Perm(); got != want {
-		t.Errorf("%s mode = %o, want %o", path, got, want)
 	}
 }

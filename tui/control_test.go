@@ -114,10 +114,7 @@ func TestFlowControlActions(t *testing.T) {
 			tm.Send(batchMsg{items: []any{event(t, 1, base, liveCallBody(f.url()))}})
 			keys(tm, tc.keys...)
 			teatest.WaitFor(t, tm.Output(), contains("op ▸"), waitOpts()...)
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			m := finalModel(t, tm)
+			m := quitFinal(t, tm)
 			got := f.received()
 			if len(got) != 1 {
 				t.Fatalf("control URL received %d messages: %+v", len(got), got)
@@ -155,10 +152,7 @@ func TestFlowControlRefusedAndCancelled(t *testing.T) {
 	keys(tm, "a", "t", "555", "enter", "esc", "esc")
 	keys(tm, "a", "s", "hello", "enter")
 	teatest.WaitFor(t, tm.Output(), contains("op ✗"), waitOpts()...)
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	m := finalModel(t, tm)
+	m := quitFinal(t, tm)
 	if got := f.received(); len(got) != 1 || got[0].Type != "say" {
 		t.Errorf("received %+v, want only the say", got)
 	}

@@ -152,10 +152,7 @@ func TestStatusBarTapeFailures(t *testing.T) {
 	tm := teatest.NewTestModel(t, newTestModel(clk, nil), teatest.WithInitialTermSize(160, 48))
 	tm.Send(batchMsg{items: []any{webhook.TapeHealth{Failed: 1588, Err: "write tape t.jsonl: no space left on device"}, webhook.TapeHealth{Failed: 1500}}})
 	teatest.WaitFor(t, tm.Output(), contains("1,588 writes failed"), waitOpts()...)
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	m := finalModel(t, tm)
+	m := quitFinal(t, tm)
 	m.resize(160, 48)
 	raw := m.View().Content
 	if !strings.Contains(raw, m.styles.Err.Render("1,588 writes failed ")) {

@@ -140,8 +140,7 @@ func TestForwardResultShown(t *testing.T) {
 func TestServerJumpOnlyWhenForwarded(t *testing.T) {
 	t.Parallel()
 	for _, forwarded := range []bool{false, true} {
-		m, _ := sized(t, 160, 48)
-		m.Update(event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+		m, _, _ := sizedWithWeather(t, 160, 48)
 		src := webhook.SourceAnswers
 		if forwarded {
 			m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:3999/hook", Status: 200, Latency: ms(3), At: base})

@@ -46,24 +46,12 @@ func handedOver(t *testing.T, op *Operator, failure string, call func() (webhook
 		rep, err := call()
 		done <- respondResult{rep, err}
 	}()
-	select {
-	case req := <-op.reqs:
-		return req, done
-	case <-time.After(5 * time.Second):
-		t.Fatal(failure)
-		return nil, nil
-	}
+	return receive(t, op.reqs, failure), done
 }
 
 func waitResult(t *testing.T, done <-chan respondResult) respondResult {
 	t.Helper()
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(5 * time.Second):
-		t.Fatal("Respond did not return")
-		return respondResult{}
-	}
+	return receive(t, done, "Respond did not return")
 }
 
 func contains(s string) func([]byte) bool {
@@ -77,6 +65,21 @@ func waitOpts() []teatest.WaitForOption {
 func finalModel(t *testing.T, tm *teatest.TestModel) *Model {
 	t.Helper()
 	return tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(*Model)
+}
+
+// quitProgram ends the program; a failure to end fails the test.
+func quitProgram(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// quitFinal ends the program and returns its final model.
+func quitFinal(t *testing.T, tm *teatest.TestModel) *Model {
+	t.Helper()
+	quitProgram(t, tm)
+	return finalModel(t, tm)
 }
 
 func TestFlowAnswerByTyping(t *testing.T) {
@@ -118,10 +121,7 @@ func TestFlowAnswerByTyping(t *testing.T) {
 	// The handler publishes the outcome; the tools pane shows who answered.
 	tm.Send(outcome(1, webhook.SourceOperator, string(r.rep.Body), 1200*time.Millisecond))
 	teatest.WaitFor(t, tm.Output(), contains("typed"), waitOpts()...)
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	m := finalModel(t, tm)
+	m := quitFinal(t, tm)
 	if m.prompt != nil || len(m.queue) != 0 {
 		t.Errorf("prompt still open after answering: %v, queue %d", m.prompt != nil, len(m.queue))
 	}
@@ -161,10 +161,7 @@ func TestFlowDeadlinePasses(t *testing.T) {
 	fb := webhook.ErrorReply(ev.Msg, "vapimon: nobody answered within 18.5s")
 	tm.Send(&webhook.Outcome{Seq: 1, Reply: fb, Latency: 18500 * time.Millisecond})
 	teatest.WaitFor(t, tm.Output(), contains("fallback"), waitOpts()...)
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	m := finalModel(t, tm)
+	m := quitFinal(t, tm)
 	if m.prompt != nil {
 		t.Error("the prompt is still open after the deadline")
 	}
@@ -223,10 +220,7 @@ func TestFlowResize(t *testing.T) {
 	tm.Send(batchMsg{items: []any{event(t, 1, base, callBodies(callID)[3].body)}})
 	tm.Send(tea.WindowSizeMsg{Width: 160, Height: 48})
 	teatest.WaitFor(t, tm.Output(), contains("--tool-timeout"), waitOpts()...) // the third status line
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	m := finalModel(t, tm)
+	m := quitFinal(t, tm)
 	got := screen(m)
 	checkScreen(t, got, 160, 48)
 	if !strings.Contains(got, "Hi Ada, how can I help?") {
@@ -273,7 +267,7 @@ func TestFlowIntercept(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clk, op, tm := startFlow(t, 120, 40)
-			ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+			ev := event(t, 1, base, weatherBody)
 			req, done := interceptAsync(t, t.Context(), op, ev, serverReply(weatherReply))
 			tm.Send(batchMsg{items: []any{ev, req}})
 			teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
@@ -288,10 +282,7 @@ func TestFlowIntercept(t *testing.T) {
 			}
 			// The handler writes it and publishes the outcome.
 			tm.Send(&webhook.Outcome{Seq: 1, Reply: r.rep, Latency: 2 * time.Second})
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			m := finalModel(t, tm)
+			m := quitFinal(t, tm)
 			if m.prompt != nil || len(m.queue) != 0 {
 				t.Errorf("review still open after sending: %v, queue %d", m.prompt != nil, len(m.queue))
 			}
@@ -311,7 +302,7 @@ func TestFlowIntercept(t *testing.T) {
 func TestFlowInterceptDeadline(t *testing.T) {
 	t.Parallel()
 	clk, op, tm := startFlow(t, 160, 48)
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	ev := event(t, 1, base, weatherBody)
 	ctx, expire := expiringContext(t)
 	req, done := interceptAsync(t, ctx, op, ev, serverReply(weatherReply))
 	tm.Send(batchMsg{items: []any{ev, req}})
@@ -329,10 +320,7 @@ func TestFlowInterceptDeadline(t *testing.T) {
 	clk.Set(ev.Deadline)
 	teatest.WaitFor(t, tm.Output(), contains("reply was sent"), waitOpts()...)
 	tm.Send(&webhook.Outcome{Seq: 1, Reply: r.rep, Latency: 18500 * time.Millisecond})
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	m := finalModel(t, tm)
+	m := quitFinal(t, tm)
 	if m.prompt != nil {
 		t.Error("the review is still open after the deadline")
 	}
@@ -366,18 +354,9 @@ func TestFlowInterceptThroughForwarder(t *testing.T) {
 	fwd.SetIntercept(op.Intercept)
 	tm := teatest.NewTestModel(t, newTestModel(clk, op), teatest.WithInitialTermSize(120, 40))
 
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	done := make(chan respondResult, 1)
-	go func() {
-		rep, err := fwd.Respond(t.Context(), ev)
-		done <- respondResult{rep, err}
-	}()
-	var req *opRequest
-	select {
-	case req = <-op.reqs:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the forwarder did not hand the server's reply to the operator")
-	}
+	ev := event(t, 1, base, weatherBody)
+	req, done := handedOver(t, op, "the forwarder did not hand the server's reply to the operator",
+		func() (webhook.Reply, error) { return fwd.Respond(t.Context(), ev) })
 	tm.Send(batchMsg{items: []any{ev, req}})
 	teatest.WaitFor(t, tm.Output(), contains("Your server answered"), waitOpts()...)
 	clk.Advance(time.Second)
@@ -393,9 +372,7 @@ func TestFlowInterceptThroughForwarder(t *testing.T) {
 	if r.rep.Source != webhook.SourceOperator || !webhooktest.JSONEqual(t, r.rep.Body, []byte(want)) {
 		t.Errorf("forwarder returned %s from %s, want %s from the operator", r.rep.Body, r.rep.Source, want)
 	}
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
+	quitProgram(t, tm)
 }
 
 // expiringContext returns a context that ends, with context.DeadlineExceeded, when expire

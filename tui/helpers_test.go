@@ -46,6 +46,19 @@ func (c *clock) Advance(d time.Duration) {
 
 const callID = "7420f27a-30fd-4f49-a995-5549ae7cc00d"
 
+// receive returns the next value from ch; none within 5s fails the test with failure.
+func receive[T any](t testing.TB, ch <-chan T, failure string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal(failure)
+		var zero T
+		return zero
+	}
+}
+
 // event builds an accepted event from a webhook body, as the handler would publish it.
 func event(t testing.TB, seq uint64, at time.Time, body string) *webhook.Event {
 	t.Helper()
@@ -109,6 +122,9 @@ func toolCallsBody(id, tcID, name, args string) string {
 		`"toolWithToolCallList":[{"type":"function","function":{"name":"` + name + `"},"async":false,` +
 		`"toolCall":{"id":"` + tcID + `","type":"function","function":{"name":"` + name + `","arguments":` + args + `}}}]}}`
 }
+
+// weatherBody is the tool call most tests answer: get_weather for Paris, tool call id call_1.
+var weatherBody = toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)
 
 func endBodies(id string) []struct {
 	at   time.Duration

@@ -103,10 +103,7 @@ func waitAll(t *testing.T, tm *teatest.TestModel, tokens ...string) {
 
 func (r *inspectRig) quit() *Model {
 	r.t.Helper()
-	if err := r.tm.Quit(); err != nil {
-		r.t.Fatal(err)
-	}
-	return finalModel(r.t, r.tm)
+	return quitFinal(r.t, r.tm)
 }
 
 // TestFlowResend: R on a tool call in the events pane sends it again through vapimon with

@@ -39,7 +39,6 @@ const weatherReply = `{"results":[{"toolCallId":"call_1","name":"get_weather","r
 // produced it.
 func TestInterceptReplies(t *testing.T) {
 	t.Parallel()
-	weather := toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)
 	// The edited JSON, pretty-printed, has "result": "18C" on line 6 (index 5).
 	toResult := []string{"down", "down", "down", "down", "down", "end", "left"}
 	tests := []struct {
@@ -54,51 +53,51 @@ func TestInterceptReplies(t *testing.T) {
 		noReplyYet bool // the keys must not have sent anything
 	}{
 		{
-			name: "sent as is", body: weather, server: weatherReply,
+			name: "sent as is", body: weatherBody, server: weatherReply,
 			keys: []string{"enter"}, want: weatherReply, source: webhook.SourceForward, noteHas: "sent as is",
 		},
 		{
-			name: "edited", body: weather, server: weatherReply,
+			name: "edited", body: weatherBody, server: weatherReply,
 			keys:   append(append([]string{"e"}, toResult...), "backspace", "backspace", "backspace", "text:21C", "enter"),
 			schema: "ServerMessageResponseToolCalls", source: webhook.SourceOperator, noteHas: "edited",
 			want: `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"21C"}]}`,
 		},
 		{
-			name: "edited into a reply Vapi cannot use: problems first, then sent anyway", body: weather, server: weatherReply,
+			name: "edited into a reply Vapi cannot use: problems first, then sent anyway", body: weatherBody, server: weatherReply,
 			// Empty the toolCallId line: the result no longer says which call it answers.
 			keys:   []string{"e", "down", "down", "down", "ctrl+u", "ctrl+k", "enter", "enter"},
 			source: webhook.SourceOperator, noteHas: "sent despite",
 			want: `{"results":[{"name":"get_weather","result":"18C"}]}`,
 		},
 		{
-			name: "edited into a problem is not sent on the first enter", body: weather, server: weatherReply,
+			name: "edited into a problem is not sent on the first enter", body: weatherBody, server: weatherReply,
 			keys:       []string{"e", "down", "down", "down", "ctrl+u", "ctrl+k", "enter"},
 			noReplyYet: true,
 		},
 		{
-			name: "invalid JSON is never sent", body: weather, server: weatherReply,
+			name: "invalid JSON is never sent", body: weatherBody, server: weatherReply,
 			keys:       []string{"e", "text:x", "enter", "enter"},
 			noReplyYet: true,
 		},
 		{
-			name: "esc keeps the edits but enter in the review sends the server's reply", body: weather, server: weatherReply,
+			name: "esc keeps the edits but enter in the review sends the server's reply", body: weatherBody, server: weatherReply,
 			keys: append(append([]string{"e"}, toResult...), "text:!", "esc", "enter"),
 			want: weatherReply, source: webhook.SourceForward,
 		},
 		{
-			name: "replaced by a typed result", body: weather, server: weatherReply,
+			name: "replaced by a typed result", body: weatherBody, server: weatherReply,
 			keys:   []string{"r", "text:Paris: 21C, sunny", "enter"},
 			schema: "ServerMessageResponseToolCalls", source: webhook.SourceOperator,
 			want: `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"Paris: 21C, sunny"}]}`,
 		},
 		{
-			name: "replaced by a typed error", body: weather, server: weatherReply,
+			name: "replaced by a typed error", body: weatherBody, server: weatherReply,
 			keys:   []string{"r", "text:weather service down", "ctrl+e"},
 			schema: "ServerMessageResponseToolCalls", source: webhook.SourceOperator,
 			want: `{"results":[{"toolCallId":"call_1","name":"get_weather","error":"weather service down"}]}`,
 		},
 		{
-			name: "esc from replacing goes back to the review", body: weather, server: weatherReply,
+			name: "esc from replacing goes back to the review", body: weatherBody, server: weatherReply,
 			keys: []string{"r", "text:never sent", "esc", "enter"},
 			want: weatherReply, source: webhook.SourceForward,
 		},
@@ -172,7 +171,7 @@ func TestInterceptReplies(t *testing.T) {
 func TestInterceptReviewScreen(t *testing.T) {
 	t.Parallel()
 	m, clk := sized(t, 120, 40)
-	hold(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)), weatherReply)
+	hold(t, m, event(t, 1, base, weatherBody), weatherReply)
 	clk.Advance(5 * time.Second)
 	s := screen(m)
 	for _, want := range []string{"Your server answered tool-calls", `get_weather {"location":"Paris"}`, "HTTP 200", `"result": "18C"`,
@@ -198,7 +197,7 @@ func TestInterceptReviewScreen(t *testing.T) {
 func TestInterceptDeadlineInModel(t *testing.T) {
 	t.Parallel()
 	m, clk := sized(t, 160, 48)
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	ev := event(t, 1, base, weatherBody)
 	req := hold(t, m, ev, weatherReply)
 	clk.Advance(time.Second)
 	m.Update(press("e"))
@@ -368,7 +367,6 @@ func TestEditableJSON(t *testing.T) {
 // notices the deadline. The prompt it closes must still say what was sent.
 func TestOutcomeClosesOpenPrompt(t *testing.T) {
 	t.Parallel()
-	weather := toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)
 	tests := []struct {
 		name    string
 		held    bool
@@ -393,7 +391,7 @@ func TestOutcomeClosesOpenPrompt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m, clk := sized(t, 160, 48)
-			ev := event(t, 1, base, weather)
+			ev := event(t, 1, base, weatherBody)
 			if tt.held {
 				hold(t, m, ev, weatherReply)
 			} else {

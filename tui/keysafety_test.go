@@ -63,9 +63,7 @@ func (f *flow) sync() { f.tm.Send(syncMsg{}) }
 // quit ends the program; a failure to end fails the test.
 func (f *flow) quit() {
 	f.t.Helper()
-	if err := f.tm.Quit(); err != nil {
-		f.t.Fatal(err)
-	}
+	quitProgram(f.t, f.tm)
 }
 
 // wantAnswer waits for Respond's result and checks that it answered with result, the
@@ -220,10 +218,7 @@ func TestFlowQInPromptIsALetter(t *testing.T) {
 	// The footer of an open prompt.
 	g := newFlow(t)
 	_ = g.ask(1, "get_weather")
-	if err := g.tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	footer := ansi.Strip(finalModel(t, g.tm).footer(120))
+	footer := ansi.Strip(quitFinal(t, g.tm).footer(120))
 	if !strings.Contains(footer, "ctrl+c quit") || strings.Contains(footer, "q quit") {
 		t.Errorf("prompt footer = %q: want ctrl+c quit, not q quit", footer)
 	}

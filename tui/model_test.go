@@ -21,6 +21,16 @@ func sized(t *testing.T, w, h int) (*Model, *clock) {
 	return m, clk
 }
 
+// sizedWithWeather is sized for a model that has received the weather tool call (seq 1),
+// which it returns.
+func sizedWithWeather(t *testing.T, w, h int) (*Model, *clock, *webhook.Event) {
+	t.Helper()
+	m, clk := sized(t, w, h)
+	ev := event(t, 1, base, weatherBody)
+	m.Update(ev)
+	return m, clk, ev
+}
+
 // sizedWith is sized for a model of its own options: opts.Now is set to the returned clock.
 func sizedWith(t *testing.T, opts Options, w, h int) (*Model, *clock) {
 	t.Helper()
@@ -291,9 +301,7 @@ func TestFilter(t *testing.T) {
 
 func TestDetailViewAndCopy(t *testing.T) {
 	t.Parallel()
-	m, _ := sized(t, 120, 40)
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	m.Update(ev)
+	m, _, ev := sizedWithWeather(t, 120, 40)
 	m.Update(outcome(1, webhook.SourceForward, `{"results":[{"toolCallId":"call_1","result":"18C"}]}`, ms(42)))
 	m.Update(press("4"))
 	m.Update(press("enter"))
@@ -601,9 +609,7 @@ func TestToolsPaneClick(t *testing.T) {
 // seconds after the deadline, and a late outcome still fills them in.
 func TestLostOutcome(t *testing.T) {
 	t.Parallel()
-	m, clk := sized(t, 160, 48)
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	m.Update(ev)
+	m, clk, ev := sizedWithWeather(t, 160, 48)
 	clk.Set(ev.Deadline.Add(time.Second))
 	m.Update(tickMsg(clk.Now()))
 	if s := screen(m); !strings.Contains(s, "waiting get_weather") || strings.Contains(s, "no outcome seen") {

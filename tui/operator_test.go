@@ -59,6 +59,16 @@ func ask(t *testing.T, m *Model, ev *webhook.Event) *opRequest {
 	return req
 }
 
+// openPrompt returns a w×h model with the prompt open on the request of body (seq 1), past
+// its grace period, and that request.
+func openPrompt(t *testing.T, w, h int, body string) (*Model, *clock, *opRequest) {
+	t.Helper()
+	m, clk := sized(t, w, h)
+	req := ask(t, m, event(t, 1, base, body))
+	clk.Advance(time.Second)
+	return m, clk, req
+}
+
 func reply(t *testing.T, req *opRequest) webhook.Reply {
 	t.Helper()
 	select {
@@ -100,21 +110,21 @@ func TestOperatorReplies(t *testing.T) {
 	}{
 		{
 			name:   "tool result",
-			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			body:   weatherBody,
 			keys:   []string{"text:Paris: 18C", "enter"},
 			schema: "ServerMessageResponseToolCalls",
 			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"Paris: 18C"}]}`,
 		},
 		{
 			name:   "tool error",
-			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			body:   weatherBody,
 			keys:   []string{"text:weather service down", "ctrl+e"},
 			schema: "ServerMessageResponseToolCalls",
 			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","error":"weather service down"}]}`,
 		},
 		{
 			name:   "multi-line answer is sent on one line",
-			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			body:   weatherBody,
 			keys:   []string{"text:18C", "alt+enter", "text:light rain", "enter"},
 			schema: "ServerMessageResponseToolCalls",
 			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"18C light rain"}]}`,
@@ -128,7 +138,7 @@ func TestOperatorReplies(t *testing.T) {
 		},
 		{
 			name:   "suggestion from the answers file",
-			body:   toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`),
+			body:   weatherBody,
 			keys:   []string{"tab", "enter"},
 			schema: "ServerMessageResponseToolCalls",
 			want:   `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"Paris: 18C, light rain"}]}`,
@@ -197,9 +207,7 @@ func TestOperatorReplies(t *testing.T) {
 
 func TestPromptGraceAndEmptyAnswer(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	m := newTestModel(clk, nil)
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m, clk := sized(t, 120, 40)
 	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`)))
 	submit(m, "typed while the prompt opened")
 	noReply(t, req)
@@ -216,9 +224,7 @@ func TestPromptGraceAndEmptyAnswer(t *testing.T) {
 
 func TestPromptDeferAndReopen(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	m := newTestModel(clk, nil)
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m, clk := sized(t, 120, 40)
 	req1 := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "first_tool", `{}`)))
 	req2 := &opRequest{ev: event(t, 2, base, toolCallsBody(callID, "call_2", "second_tool", `{}`)), ctx: t.Context(), reply: make(chan webhook.Reply, 1)}
 	m.Update(batchMsg{items: []any{req2.ev, req2}})
@@ -264,9 +270,7 @@ func TestPromptDeferAndReopen(t *testing.T) {
 
 func TestPromptClosesAtDeadline(t *testing.T) {
 	t.Parallel()
-	clk := newClock(base)
-	m := newTestModel(clk, nil)
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m, clk := sized(t, 120, 40)
 	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{}`))
 	ask(t, m, ev)
 	clk.Advance(time.Second)

@@ -15,9 +15,7 @@ import (
 func TestPromptNewlineNote(t *testing.T) {
 	t.Parallel()
 	const note = "new lines are sent as spaces (Vapi wants one line)"
-	m, clk := sized(t, 100, 40)
-	ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
-	clk.Advance(time.Second)
+	m, _, _ := openPrompt(t, 100, 40, weatherBody)
 	typeText(m, "line one")
 	if s := screen(m); strings.Contains(s, note) {
 		t.Errorf("note shown for a one-line answer:\n%s", s)
@@ -33,9 +31,7 @@ func TestPromptNewlineNote(t *testing.T) {
 // server failed says what it did.
 func TestPromptSaysWhyYourServerFailed(t *testing.T) {
 	t.Parallel()
-	m, _ := sized(t, 120, 40)
-	ev := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
-	m.Update(ev)
+	m, _, ev := sizedWithWeather(t, 120, 40)
 	m.Update(webhook.ForwardHealth{Seq: 1, Target: "http://127.0.0.1:5001/hook", Status: 200, Failure: webhook.ForwardUnusable, Err: "unusable reply: results[0].toolCallId is missing", At: base})
 	ask(t, m, ev)
 	if s := screen(m); !strings.Contains(s, "your server: HTTP 200 ✗ unusable reply: results[0].toolCallId is missing") {
@@ -47,10 +43,8 @@ func TestPromptSaysWhyYourServerFailed(t *testing.T) {
 // prompt rather than cut, and that the "need more time?" line gives way on a short screen.
 func TestPromptWrapsLongArguments(t *testing.T) {
 	t.Parallel()
-	m, clk := sized(t, 80, 24)
 	note := "customer says the parcel was left at the wrong door and was taken in by a neighbour, please call before 9"
-	ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "lookup_order", `{"orderId":"A123","note":"`+note+`"}`)))
-	clk.Advance(time.Second)
+	m, _, _ := openPrompt(t, 80, 24, toolCallsBody(callID, "call_1", "lookup_order", `{"orderId":"A123","note":"`+note+`"}`))
 	s := screen(m)
 	flat := strings.Join(strings.Fields(strings.NewReplacer("│", " ", "┃", " ").Replace(s)), " ")
 	if !strings.Contains(flat, `"`+note+`"`) {
@@ -94,9 +88,7 @@ func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 // when the message's other call was not answered, is labelled as the operator's.
 func TestTypedAnswerKeptByFallback(t *testing.T) {
 	t.Parallel()
-	m, clk := sized(t, 160, 48)
-	ask(t, m, event(t, 1, base, twoToolCalls))
-	clk.Advance(time.Second)
+	m, clk, _ := openPrompt(t, 160, 48, twoToolCalls)
 	submit(m, "Sunny, 22C")
 	clk.Advance(time.Second)
 	m.Update(press("esc"))
@@ -128,9 +120,7 @@ func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
 	})
 	t.Run("batch, one answer typed in time", func(t *testing.T) {
 		t.Parallel()
-		m, clk := sized(t, 160, 48)
-		ask(t, m, event(t, 1, base, twoToolCalls))
-		clk.Advance(time.Second)
+		m, _, _ := openPrompt(t, 160, 48, twoToolCalls)
 		submit(m, "18C")
 		m.Update(&webhook.Outcome{Seq: 1, Latency: 18 * time.Second, Reply: webhook.Reply{Status: 200, Source: webhook.SourceFallback,
 			Note: "vapimon: no answer configured for this tool (kept 1 answer(s) given in time)",
@@ -147,9 +137,7 @@ func TestKeptOnlyFromTheAnswersFile(t *testing.T) {
 // tool calls pane brings it back to finish. It used to reopen empty.
 func TestDeferKeepsTheDraft(t *testing.T) {
 	t.Parallel()
-	m, clk := sized(t, 160, 48)
-	req := ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
-	clk.Advance(time.Second)
+	m, clk, req := openPrompt(t, 160, 48, weatherBody)
 	typeText(m, "Sun")
 	m.Update(press("esc"))
 	if m.prompt != nil || m.focus != paneTools {

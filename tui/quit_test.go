@@ -3,7 +3,6 @@ package tui
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestQuitSaysWhatHappens: the quit question says what becomes of the waiting requests
@@ -11,9 +10,7 @@ import (
 // and of their calls (they go on in Vapi, and nothing answers their next requests).
 func TestQuitSaysWhatHappens(t *testing.T) {
 	t.Parallel()
-	m, clk := sized(t, 80, 24)
-	ask(t, m, event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
-	clk.Advance(time.Second)
+	m, _, _ := openPrompt(t, 80, 24, weatherBody)
 	typeText(m, "sunny")
 	m.Update(press("ctrl+c"))
 	s := strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " ")

@@ -23,13 +23,7 @@ func replayItems(t *testing.T) []fixtures.PlayItem {
 
 func next(t *testing.T, ch <-chan any) any {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("nothing published")
-		return nil
-	}
+	return receive(t, ch, "nothing published")
 }
 
 func TestReplayKeys(t *testing.T) {
@@ -96,7 +90,7 @@ func TestReplayShowsRecordedTimes(t *testing.T) {
 		}
 	}
 	// Paused on a tool call whose reply the replay has not reached: it is not "lost".
-	m.Update(event(t, 2, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+	m.Update(event(t, 2, base, weatherBody))
 	clk.Advance(time.Minute)
 	m.Update(tickMsg(clk.Now()))
 	if s := screen(m); strings.Contains(s, "no outcome seen") {
@@ -111,7 +105,7 @@ func TestReplayNoReplyRecorded(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	sub := bus.Subscribe(100)
-	tool := event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`))
+	tool := event(t, 1, base, weatherBody)
 	p := fixtures.NewPlayerOf(bus, []fixtures.PlayItem{{Event: tool, NoReply: true}})
 	clk := newClock(base)
 	m := NewModel(Options{Now: clk.Now, Replay: PlayerControl(p, "crash.jsonl")}, nil)

@@ -267,11 +267,5 @@ func startRun(t *testing.T, opts Options, op *Operator, progOpts ...tea.ProgramO
 // runEnded waits for Run's result on errc; why says what should have ended it.
 func runEnded(t *testing.T, errc <-chan error, why string) error {
 	t.Helper()
-	select {
-	case err := <-errc:
-		return err
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Run did not return after %s", why)
-		return nil
-	}
+	return receive(t, errc, "Run did not return after "+why)
 }

@@ -122,8 +122,7 @@ func TestForwardFailureWords(t *testing.T) {
 // reply's ForwardFailed: its row and detail still say your server failed.
 func TestReplayedForwardFailureShown(t *testing.T) {
 	t.Parallel()
-	m, _ := sized(t, 160, 48)
-	m.Update(event(t, 1, base, toolCallsBody(callID, "call_1", "get_weather", `{"location":"Paris"}`)))
+	m, _, _ := sizedWithWeather(t, 160, 48)
 	o := outcome(1, webhook.SourceAnswers, `{"results":[{"toolCallId":"call_1","result":"sunny"}]}`, ms(2))
 	o.Reply.ForwardFailed = "HTTP 500"
 	m.Update(o)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 const exampleAnswers = `
@@ -136,7 +138,7 @@ func TestAnswersReloadKeepsLastGood(t *testing.T) {
 	// A broken file is reported and the previous answers stay. The file is replaced whole
 	// (renamed into place, as most editors save): what is tested is its content, not a
 	// half-written file (TestAnswersReloadSkipsATruncatedFile).
-	writeAtomic(t, path, "tools:\n  f: {bad: [\n")
+	webhooktest.WriteAtomic(t, path, "tools:\n  f: {bad: [\n")
 	if n := next(); n.Level != "error" || !strings.Contains(n.Text, "still using the previous answers") {
 		t.Fatalf("notice = %+v", n)
 	}
@@ -144,7 +146,7 @@ func TestAnswersReloadKeepsLastGood(t *testing.T) {
 		t.Fatalf("after a broken file: %s", result())
 	}
 	// A good file is taken.
-	writeAtomic(t, path, "tools:\n  f: two-longer\n")
+	webhooktest.WriteAtomic(t, path, "tools:\n  f: two-longer\n")
 	if n := next(); n.Level != "info" {
 		t.Fatalf("notice = %+v", n)
 	}
@@ -208,19 +210,6 @@ func watchedAnswers(t *testing.T, content string) (path string, a *Answers, next
 			t.Fatal("no notice after the file changed")
 		}
 		return Notice{}
-	}
-}
-
-// writeAtomic replaces the file at path with data whole: written beside it, then renamed
-// over it, so that a reader sees the old content or the new, never part of it.
-func writeAtomic(t *testing.T, path, data string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -26,6 +26,7 @@ type Bus struct {
 
 type subscriber struct {
 	ch      chan any
+	keep    func(any) bool // nil: every value
 	dropped atomic.Uint64
 }
 
@@ -33,7 +34,12 @@ type subscriber struct {
 func NewBus() *Bus { return &Bus{} }
 
 // Subscribe returns a channel receiving everything published from now on, buffered to size.
-func (b *Bus) Subscribe(size int) <-chan any {
+func (b *Bus) Subscribe(size int) <-chan any { return b.SubscribeWhere(size, nil) }
+
+// SubscribeWhere is Subscribe for the values keep accepts (nil: all): a subscriber that
+// wants only events is not woken for every reply and notice. keep runs in Publish, under
+// the bus's lock: it must be quick and must not publish.
+func (b *Bus) SubscribeWhere(size int, keep func(any) bool) <-chan any {
 	if size < 1 {
 		size = 1
 	}
@@ -44,7 +50,7 @@ func (b *Bus) Subscribe(size int) <-chan any {
 		close(ch)
 		return ch
 	}
-	b.subs = append(b.subs, &subscriber{ch: ch})
+	b.subs = append(b.subs, &subscriber{ch: ch, keep: keep})
 	return ch
 }
 
@@ -72,6 +78,9 @@ func (b *Bus) Publish(v any) {
 		return
 	}
 	for _, s := range b.subs {
+		if s.keep != nil && !s.keep(v) {
+			continue
+		}
 		select {
 		case s.ch <- v:
 		default:

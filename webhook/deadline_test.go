@@ -37,7 +37,7 @@ func timedMessage(t *testing.T, assistant, phone string, tools ...string) *Messa
 	if !json.Valid([]byte(body)) {
 		t.Fatalf("test body is not JSON: %s", body)
 	}
-	return parseBody(t, body)
+	return mustParse(t, body)
 }
 
 func TestTimingSources(t *testing.T) {
@@ -123,22 +123,22 @@ func TestTimingFixedAndNone(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 29, 14, 0, 0, 0, time.UTC)
 	// assistant-request: Vapi's fixed 7.5 s whatever the payload says; vapimon answers by 6 s.
-	m := parseBody(t, `{"message":{"type":"assistant-request","assistant":{"server":{"timeoutSeconds":2}},"phoneNumber":{"server":{"timeoutSeconds":30}}}}`)
+	m := mustParse(t, `{"message":{"type":"assistant-request","assistant":{"server":{"timeoutSeconds":2}},"phoneNumber":{"server":{"timeoutSeconds":30}}}}`)
 	d := Timing(m, t0, time.Minute)
 	if d.Budget != 7500*time.Millisecond || !d.Vapi.Equal(t0.Add(7500*time.Millisecond)) || !d.Send.Equal(t0.Add(6*time.Second)) || len(d.Notes) != 0 || !strings.Contains(d.Source, "fixed 7.5s") {
 		t.Errorf("assistant-request: %+v", d)
 	}
 	// Other requests: the assistant's, else the phone number's.
-	m = parseBody(t, `{"message":{"type":"transfer-destination-request","assistant":{"server":{"timeoutSeconds":9}}}}`)
+	m = mustParse(t, `{"message":{"type":"transfer-destination-request","assistant":{"server":{"timeoutSeconds":9}}}}`)
 	if d := Timing(m, t0, 0); d.Budget != 9*time.Second || d.Source != "assistant server.timeoutSeconds 9" {
 		t.Errorf("transfer-destination-request: %+v", d)
 	}
-	m = parseBody(t, `{"message":{"type":"knowledge-base-request"}}`)
+	m = mustParse(t, `{"message":{"type":"knowledge-base-request"}}`)
 	if d := Timing(m, t0, 0); d.Budget != DefaultToolTimeout || len(d.Notes) != 1 || !strings.Contains(d.Notes[0], "(assistant or phone number)") {
 		t.Errorf("knowledge-base-request: %+v", d)
 	}
 	// Informational messages are not waited for.
-	m = parseBody(t, `{"message":{"type":"status-update","assistant":{"server":{"timeoutSeconds":9}}}}`)
+	m = mustParse(t, `{"message":{"type":"status-update","assistant":{"server":{"timeoutSeconds":9}}}}`)
 	if d := Timing(m, t0, 0); d.Budget != 0 || !d.Send.IsZero() || d.Source != "" || d.Notes != nil {
 		t.Errorf("status-update: %+v", d)
 	}
@@ -159,7 +159,7 @@ func TestTimingBounded(t *testing.T) {
 		t.Fatalf("%d notes: %q", len(d.Notes), d.Notes)
 	}
 	// A name from the payload is made safe before it reaches a note or the source.
-	m := parseBody(t, `{"message":{"type":"tool-calls","toolCallList":[{"id":"c1","function":{"name":"evil\u001b[31m\u202e"}}],
+	m := mustParse(t, `{"message":{"type":"tool-calls","toolCallList":[{"id":"c1","function":{"name":"evil\u001b[31m\u202e"}}],
 		"toolWithToolCallList":[{"server":{"timeoutSeconds":5},"toolCall":{"id":"c1"}}]}}`)
 	d = Timing(m, time.Now(), 0)
 	if strings.ContainsAny(d.Source, "\x1b\u202e") || !strings.Contains(d.Source, `"evil\x1b[31m\u202e"`) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -36,13 +37,26 @@ func fastDecode(body []byte) (w *wireMessage, ok bool) {
 			return false
 		}
 		found = true
-		w = &wireMessage{}
+		w = wirePool.Get().(*wireMessage)
 		return d.message(w)
 	})
 	if !ok || w == nil {
+		putWire(w)
 		return nil, false
 	}
 	return w, true
+}
+
+// wirePool keeps the decoded wire messages Parse is done with: it copies what it keeps
+// into the Message, so the wire form (a kilobyte) is used once per request.
+var wirePool = sync.Pool{New: func() any { return new(wireMessage) }}
+
+// putWire clears w (nil: nothing) and returns it to wirePool.
+func putWire(w *wireMessage) {
+	if w != nil {
+		*w = wireMessage{}
+		wirePool.Put(w)
+	}
 }
 
 type fastDecoder struct {
@@ -50,6 +64,27 @@ type fastDecoder struct {
 	i int
 	// unknown is set by unknownKey, so that object knows which keys were fields.
 	unknown bool
+	// recent holds the last short strings made, so that a value a body repeats (a tool
+	// call's id and name stand in two or three lists) is one string, not one per place.
+	recent [8]string
+	next   int
+}
+
+// intern returns inner (valid UTF-8, no escapes) as a string, shared with a recent one of
+// the same bytes where it can be.
+func (d *fastDecoder) intern(inner []byte) string {
+	if len(inner) > 64 {
+		return string(inner)
+	}
+	for _, s := range d.recent {
+		if len(s) == len(inner) && s == string(inner) {
+			return s
+		}
+	}
+	s := string(inner)
+	d.recent[d.next] = s
+	d.next = (d.next + 1) % len(d.recent)
+	return s
 }
 
 func (d *fastDecoder) ws() {
@@ -218,7 +253,7 @@ func (d *fastDecoder) str(dst *string) bool {
 	tok := d.stringToken()
 	inner := tok[1 : len(tok)-1]
 	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		*dst = string(inner)
+		*dst = d.intern(inner)
 		return true
 	}
 	var s string

@@ -88,8 +88,12 @@ type Handler struct {
 	// one notice, not one per request.
 	lastTapeErr atomic.Pointer[string]
 	// instant says every responder answers at once (none, or only the answers file): a
-	// request is then recorded with its reply, in one write (see record).
+	// request is then recorded with its reply, in one write (see record). leading counts
+	// the responders that answer at once before the first that may wait.
 	instant bool
+	leading int
+	// mode is the verifier's authentication mode (fixed once it is made).
+	mode AuthMode
 }
 
 // Stats counts what a Handler has seen. TapeFailed counts failed tape writes.
@@ -128,11 +132,14 @@ func NewHandler(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: newReadingSlots(cfg.MaxReading), instant: true}
 	for _, rs := range cfg.Responders {
-		if in, ok := rs.(interface{ Instant() bool }); !ok || !in.Instant() {
+		if !isInstant(rs) {
 			h.instant = false
+		} else if h.instant {
+			h.leading++
 		}
 	}
 	h.noted.max = maxNotedCalls
+	h.mode = h.auth().Mode
 	for _, name := range h.auth().SensitiveHeaders() {
 		h.sensitive = append(h.sensitive, http.CanonicalHeaderKey(name))
 	}
@@ -193,7 +200,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
 		Proto:      requestProto(r),
-		AuthMode:   h.auth().Mode,
+		AuthMode:   h.mode,
 	}
 	h.stats.received.Add(1)
 	defer func() {
@@ -236,7 +243,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Verified means a check passed: with auth none nothing was checked.
-	ev.Verified = h.cfg.Verifier != nil && h.auth().Mode != AuthNone
+	ev.Verified = h.cfg.Verifier != nil && h.mode != AuthNone
 
 	// Only a whole, authenticated request takes an in-flight slot.
 	select {
@@ -268,15 +275,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = http.NewResponseController(w).SetWriteDeadline(d.Vapi.Add(replyWriteSlack))
 		}
 	}
-	if !h.instant {
+	// The request goes on the tape before it is published when the first responder may
+	// wait; when the ones before it answer at once, only once they have passed (see record).
+	recorded := false
+	if !h.instant && h.leading == 0 {
 		h.record(ev)
+		recorded = true
 	}
 	h.cfg.Bus.Publish(ev)
 	if len(d.Notes) > 0 {
 		h.publishNotes(msg.Call.ID, d.Notes)
 	}
 
-	reply, attempts := h.respond(r.Context(), ev)
+	reply, attempts := h.respond(r.Context(), ev, recorded)
 	h.finish(w, ev, reply, attempts, now)
 }
 
@@ -382,8 +393,16 @@ func authHint(c AuthConfig, hdr http.Header) string {
 	return ""
 }
 
-// respond runs the responder chain under the event's deadline and returns the reply to send.
-func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
+// isInstant says rs answers at once (the answers file): it never waits on anyone.
+func isInstant(rs Responder) bool {
+	in, ok := rs.(interface{ Instant() bool })
+	return ok && in.Instant()
+}
+
+// respond runs the responder chain under the event's deadline and returns the reply to
+// send. Unless recorded, the request goes on the tape before the first responder that may
+// wait is asked.
+func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Reply, []string) {
 	if len(h.cfg.Responders) == 0 {
 		if ev.Deadline.IsZero() {
 			return Ack(), nil
@@ -401,7 +420,12 @@ func (h *Handler) respond(parent context.Context, ev *Event) (Reply, []string) {
 	cancel := context.CancelFunc(func() {})
 	defer func() { cancel() }()
 	ctxFor := func(rs Responder) context.Context {
-		if in, ok := rs.(interface{ Instant() bool }); ok && in.Instant() && ctx == nil {
+		instant := isInstant(rs)
+		if !instant && !recorded {
+			h.record(ev)
+			recorded = true
+		}
+		if instant && ctx == nil {
 			return parent
 		}
 		if ctx == nil {
@@ -594,11 +618,11 @@ func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts [
 	h.cfg.Bus.Publish(out)
 }
 
-// record puts an accepted request on the tape before it is published and before any
-// responder runs, so that a crash while it waits (for your server, for the operator)
-// leaves it there. When every responder answers at once (Handler.instant), the request is
-// recorded with its reply as one whole line instead, still before the reply goes out: one
-// tape write instead of two.
+// record puts an accepted request on the tape before any responder that may wait runs, so
+// that a crash while it waits (for your server, for the operator) leaves it there. When
+// every responder answers at once (Handler.instant), or the ones asked first answer at
+// once and one of them answers, the request is recorded with its reply as one whole line
+// instead, still before the reply goes out: one tape write instead of two.
 func (h *Handler) record(ev *Event) {
 	if h.cfg.Recorder != nil {
 		h.recordErr(h.cfg.Recorder.Received(ev))

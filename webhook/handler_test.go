@@ -946,12 +946,18 @@ func (r *replyWatch) Replied(_ *Event, out *Outcome) error {
 }
 
 // TestHandlerInstantRecordsOneLine: when every responder answers at once (none, or the
-// answers file), the request is recorded once, with its reply, before the reply is
-// written; with a responder that may wait it is recorded when received, then replied.
+// answers file), or the answers file asked first answers, the request is recorded once,
+// with its reply, before the reply is written; when a responder that may wait is asked it
+// is recorded before that responder runs, then replied.
 func TestHandlerInstantRecordsOneLine(t *testing.T) {
 	t.Parallel()
 	answers := NewAnswers(&AnswerSet{Tools: map[string][]ToolCase{"get_weather": {{Result: "sunny"}}}})
-	waiting := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) { return Reply{}, ErrPass }}
+	other := NewAnswers(&AnswerSet{Tools: map[string][]ToolCase{"book_table": {{Result: "booked"}}}})
+	var rec *replyWatch
+	waiting := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		rec.log = append(rec.log, "asked")
+		return Reply{}, ErrPass
+	}}
 	body := `{"message":{"type":"tool-calls","toolCallList":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":{}}}]}}`
 	for _, tc := range []struct {
 		name       string
@@ -960,9 +966,11 @@ func TestHandlerInstantRecordsOneLine(t *testing.T) {
 	}{
 		{"no responders", nil, "replied(written=false,status=200)"},
 		{"answers file", []Responder{answers}, "replied(written=false,status=200)"},
-		{"answers then operator", []Responder{answers, waiting}, "received(written=false),replied(written=false,status=200)"},
+		{"answers then operator", []Responder{answers, waiting}, "replied(written=false,status=200)"},
+		{"answers without this tool, then operator", []Responder{other, waiting}, "received(written=false),asked,replied(written=false,status=200)"},
+		{"operator then answers", []Responder{waiting, answers}, "received(written=false),asked,replied(written=false,status=200)"},
 	} {
-		rec := &replyWatch{rr: httptest.NewRecorder()}
+		rec = &replyWatch{rr: httptest.NewRecorder()}
 		h := NewHandler(Config{Responders: tc.responders, Recorder: rec, Bus: NewBus()})
 		req := httptest.NewRequest(http.MethodPost, "/vapi", strings.NewReader(body))
 		h.ServeHTTP(rec.rr, req)

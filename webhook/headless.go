@@ -62,37 +62,46 @@ type HeadlessLine struct {
 // HeadlessLines converts one bus value into the lines it prints (none for values it does
 // not know). A rejected request prints only a "rejected" line.
 func HeadlessLines(v any) []HeadlessLine {
+	if l, ok := headlessLine(v); ok {
+		return []HeadlessLine{l}
+	}
+	return nil
+}
+
+// headlessLine is the line one bus value prints, if any: every value prints at most one,
+// and the writer takes it by value, so printing allocates no slice per value.
+func headlessLine(v any) (HeadlessLine, bool) {
 	switch x := v.(type) {
 	case *Event:
 		if x.Rejected != "" {
-			return []HeadlessLine{{Kind: "rejected", Time: x.Received, Seq: x.Seq, Path: x.Path, Status: x.Status, Reason: x.Rejected}}
+			return HeadlessLine{Kind: "rejected", Time: x.Received, Seq: x.Seq, Path: x.Path, Status: x.Status, Reason: x.Rejected}, true
 		}
 		v, k := x.Verified, x.Msg != nil && x.Msg.Known
-		return []HeadlessLine{{Kind: "event", Time: x.Received, Seq: x.Seq, Type: x.Type(), CallID: x.CallID(), Path: x.Path, Verified: &v, AuthMode: string(x.AuthMode), Known: &k}}
+		return HeadlessLine{Kind: "event", Time: x.Received, Seq: x.Seq, Type: x.Type(), CallID: x.CallID(), Path: x.Path, Verified: &v, AuthMode: string(x.AuthMode), Known: &k}, true
 	case *Outcome:
 		if x.Reply.Source == SourceReject {
-			return nil // the rejected line already said it
+			return HeadlessLine{}, false // the rejected line already said it
 		}
 		ms := float64(x.Latency.Microseconds()) / 1000
-		return []HeadlessLine{{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: headlessBody(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
-			Substituted: x.Reply.ForwardFailed != "", ForwardFailed: x.Reply.ForwardFailed}}
+		return HeadlessLine{Kind: "reply", Time: time.Now(), Seq: x.Seq, Status: x.Reply.Status, Source: x.Reply.Source, LatencyMs: &ms, Body: headlessBody(x.Reply.Body), Attempts: x.Attempts, Note: x.Reply.Note,
+			Substituted: x.Reply.ForwardFailed != "", ForwardFailed: x.Reply.ForwardFailed}, true
 	case TapeHealth:
 		n := x.Failed
-		return []HeadlessLine{{Kind: "status", Time: time.Now(), TapeFailed: &n, TapeError: x.Err}}
+		return HeadlessLine{Kind: "status", Time: time.Now(), TapeFailed: &n, TapeError: x.Err}, true
 	case Status:
 		l := HeadlessLine{Kind: "status", Time: time.Now(), Listen: x.ListenURL, PublicURL: x.PublicURL, Tunnel: string(x.Tunnel), TunnelNote: x.TunnelNote,
 			AuthMode: string(x.AuthMode), Auth: x.Auth, Tape: x.Tape, Forward: x.Forward, Mode: string(x.Mode), Warnings: x.Warnings}
 		if x.ToolTimeout > 0 {
 			l.ToolTimeout = x.ToolTimeout.String()
 		}
-		return []HeadlessLine{l}
+		return l, true
 	case Notice:
-		return []HeadlessLine{{Kind: "notice", Time: x.Time, Level: x.Level, Text: x.Text}}
+		return HeadlessLine{Kind: "notice", Time: x.Time, Level: x.Level, Text: x.Text}, true
 	case ForwardHealth:
 		ms := float64(x.Latency.Microseconds()) / 1000
-		return []HeadlessLine{{Kind: "forward", Time: x.At, Seq: x.Seq, Target: x.Target, Status: x.Status, LatencyMs: &ms, Error: x.Err}}
+		return HeadlessLine{Kind: "forward", Time: x.At, Seq: x.Seq, Target: x.Target, Status: x.Status, LatencyMs: &ms, Error: x.Err}, true
 	}
-	return nil
+	return HeadlessLine{}, false
 }
 
 // headlessBody is a body as a headless line carries it: left out when empty, else
@@ -109,11 +118,11 @@ func headlessBody(b []byte) json.RawMessage {
 // health is printed once per burst, with the latest count: a full disk fails every write,
 // and one status line per failed write would bury the requests.
 func WriteHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus) error {
-	return writeHeadless(ctx, w, sub, bus, HeadlessLines)
+	return writeHeadless(ctx, w, sub, bus, headlessLine)
 }
 
-// writeHeadless is WriteHeadless with the function that turns a bus value into lines.
-func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, toLines func(any) []HeadlessLine) error {
+// writeHeadless is WriteHeadless with the function that turns a bus value into its line.
+func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, toLine func(any) (HeadlessLine, bool)) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -121,20 +130,17 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 	var tape *TapeHealth // the latest, not yet printed
 	var line []byte
 	emit := func(v any) error {
-		for _, l := range toLines(v) {
-			var ok bool
-			if line, ok = appendHeadlessLine(line[:0], &l); !ok {
-				if err := enc.Encode(l); err != nil {
-					return err
-				}
-				continue
-			}
-			line = append(line, '\n')
-			if _, err := bw.Write(line); err != nil {
-				return err
-			}
+		l, ok := toLine(v)
+		if !ok {
+			return nil
 		}
-		return nil
+		if line, ok = appendHeadlessLine(line[:0], &l); !ok {
+			slow := l
+			return enc.Encode(&slow)
+		}
+		line = append(line, '\n')
+		_, err := bw.Write(line)
+		return err
 	}
 	flushTape := func() error {
 		if tape == nil {
@@ -156,6 +162,19 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 			return err
 		}
 		return bw.Flush()
+	}
+	// After each flush the writer rests for headlessPause, while the bus queues what comes:
+	// under load it then wakes and writes a few hundred times a second, not twice a
+	// request, and a lone request still prints at once.
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
+	rest := func() {
+		pause.Reset(headlessPause)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+		case <-pause.C:
+		}
 	}
 	for {
 		select {
@@ -191,7 +210,11 @@ func writeHeadless(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, t
 				if err := done(); err != nil {
 					return err
 				}
+				rest()
 			}
 		}
 	}
 }
+
+// headlessPause is how long the headless writer rests after a flush.
+const headlessPause = 5 * time.Millisecond

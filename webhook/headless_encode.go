@@ -145,9 +145,11 @@ func appendJSONFloat(dst []byte, f float64) []byte {
 // unchanged into its output: valid, with no white space outside strings. headlessBody's
 // values always are.
 func isCompactJSON(b []byte) bool {
-	if !json.Valid(b) {
-		return false
-	}
+	return validJSON(b) && compactSpacing(b)
+}
+
+// compactSpacing says valid JSON b has no white space outside its strings.
+func compactSpacing(b []byte) bool {
 	in := false
 	for i := 0; i < len(b); i++ {
 		c := b[i]

@@ -94,39 +94,39 @@ type headlessFilter struct {
 	hidden map[uint64]bool
 }
 
-func (f *headlessFilter) lines(v any) []HeadlessLine {
+func (f *headlessFilter) line(v any) (HeadlessLine, bool) {
 	switch x := v.(type) {
 	case *Event:
 		if !f.opts.Filter.Passes(x) {
 			f.hidden[x.Seq] = true
-			return nil
+			return HeadlessLine{}, false
 		}
-		ls := HeadlessLines(v)
-		if len(ls) == 1 && ls[0].Kind == "event" {
+		l, ok := headlessLine(v)
+		if ok && l.Kind == "event" {
 			if f.opts.Payload {
-				ls[0].Payload = PayloadOf(x.Msg)
+				l.Payload = PayloadOf(x.Msg)
 			}
 			if f.opts.Body {
-				ls[0].Body = headlessBody(x.Body)
+				l.Body = headlessBody(x.Body)
 			}
 		}
-		return ls
+		return l, ok
 	case ForwardHealth:
 		if f.hidden[x.Seq] {
-			return nil
+			return HeadlessLine{}, false
 		}
 	case *Outcome:
 		if f.hidden[x.Seq] {
 			delete(f.hidden, x.Seq)
-			return nil
+			return HeadlessLine{}, false
 		}
 	}
-	return HeadlessLines(v)
+	return headlessLine(v)
 }
 
 // WriteHeadlessWith is WriteHeadless with options: payloads and bodies on the event lines,
 // requests of some types left out.
 func WriteHeadlessWith(ctx context.Context, w io.Writer, sub <-chan any, bus *Bus, opts HeadlessOptions) error {
 	f := &headlessFilter{opts: opts, hidden: map[uint64]bool{}}
-	return writeHeadless(ctx, w, sub, bus, f.lines)
+	return writeHeadless(ctx, w, sub, bus, f.line)
 }

@@ -75,7 +75,10 @@ func AppendJSONString[S string | []byte](dst []byte, s S) []byte {
 // is not valid UTF-8 (a voice-request's PCM, a garbled request), as a base64 string, which
 // is what encoding/json writes for bytes, so no byte is lost.
 func JSONOrString(b []byte) json.RawMessage {
-	if t := bytes.TrimSpace(b); len(t) > 0 && json.Valid(t) {
+	if t := bytes.TrimSpace(b); len(t) > 0 && validJSON(t) {
+		if compactSpacing(t) {
+			return t // already compact (a reply vapimon built, most servers'): no copy
+		}
 		var buf bytes.Buffer
 		buf.Grow(len(t))
 		if json.Compact(&buf, t) == nil {

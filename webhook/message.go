@@ -161,8 +161,8 @@ func (e *ParseError) Error() string { return e.Reason }
 // The body is decoded into typed fields by a fast decoder for the shapes Vapi sends, or by
 // encoding/json for anything unusual; the raw bytes stay in Event.Body.
 func Parse(body []byte) (*Message, error) {
-	w, ok := fastDecode(body)
-	if !ok {
+	w, fast := fastDecode(body)
+	if !fast {
 		var env struct {
 			Message *wireMessage `json:"message"`
 		}
@@ -188,6 +188,9 @@ func Parse(body []byte) (*Message, error) {
 	}
 	m.Known = IsKnownType(m.Type)
 	m.fill(w)
+	if fast {
+		putWire(w) // fill copied what it keeps; nothing refers to w now
+	}
 	return m, nil
 }
 

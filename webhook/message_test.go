@@ -9,15 +9,6 @@ import (
 	"time"
 )
 
-func parseBody(t *testing.T, body string) *Message {
-	t.Helper()
-	m, err := Parse([]byte(body))
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", body, err)
-	}
-	return m
-}
-
 func TestParseEveryType(t *testing.T) {
 	t.Parallel()
 	const call = `"call":{"id":"call-1","type":"inboundPhoneCall","customer":{"number":"+14155550123"}}`
@@ -158,7 +149,7 @@ func TestParseEveryType(t *testing.T) {
 			if tt.extra != "" {
 				fields += "," + tt.extra
 			}
-			m := parseBody(t, `{"message":{`+fields+`}}`)
+			m := mustParse(t, `{"message":{`+fields+`}}`)
 			if m.Type != tt.typ || !m.Known {
 				t.Fatalf("Type %q Known %v", m.Type, m.Known)
 			}
@@ -182,7 +173,7 @@ func TestParseEveryType(t *testing.T) {
 
 func TestParseTranscriptFinalLiteral(t *testing.T) {
 	t.Parallel()
-	m := parseBody(t, `{"message":{"type":"transcript[transcriptType=\"final\"]","role":"assistant","transcript":"Hi Ada"}}`)
+	m := mustParse(t, `{"message":{"type":"transcript[transcriptType=\"final\"]","role":"assistant","transcript":"Hi Ada"}}`)
 	if m.Kind != TypeTranscript || !m.Known || m.TranscriptType != "final" || m.Transcript != "Hi Ada" {
 		t.Fatalf("got kind %q known %v type %q text %q", m.Kind, m.Known, m.TranscriptType, m.Transcript)
 	}
@@ -207,7 +198,7 @@ func TestParseToolCallShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := parseBody(t, `{"message":{"type":"tool-calls","toolCallList":[`+tt.body+`]}}`)
+			m := mustParse(t, `{"message":{"type":"tool-calls","toolCallList":[`+tt.body+`]}}`)
 			if len(m.ToolCalls) != 1 {
 				t.Fatalf("tool calls = %+v", m.ToolCalls)
 			}
@@ -222,13 +213,13 @@ func TestParseToolCallShapes(t *testing.T) {
 func TestParseToolCallsFallbacks(t *testing.T) {
 	t.Parallel()
 	// Only toolWithToolCallList carries the calls; async comes from the tool definition.
-	m := parseBody(t, `{"message":{"type":"tool-calls","toolWithToolCallList":[
+	m := mustParse(t, `{"message":{"type":"tool-calls","toolWithToolCallList":[
 		{"type":"function","async":true,"function":{"name":"log_lead"},"toolCall":{"id":"c9","type":"function","function":{"name":"log_lead","arguments":{"x":"y"}}}}]}}`)
 	if len(m.ToolCalls) != 1 || m.ToolCalls[0].ID != "c9" || !m.ToolCalls[0].Async {
 		t.Fatalf("got %+v", m.ToolCalls)
 	}
 	// The legacy toolCalls list is used when toolCallList is absent.
-	m = parseBody(t, `{"message":{"type":"tool-calls","toolCalls":[{"id":"c2","name":"g","arguments":{}}]}}`)
+	m = mustParse(t, `{"message":{"type":"tool-calls","toolCalls":[{"id":"c2","name":"g","arguments":{}}]}}`)
 	if len(m.ToolCalls) != 1 || m.ToolCalls[0].Name != "g" {
 		t.Fatalf("got %+v", m.ToolCalls)
 	}
@@ -237,7 +228,7 @@ func TestParseToolCallsFallbacks(t *testing.T) {
 func TestParseUnknownTypeKept(t *testing.T) {
 	t.Parallel()
 	body := `{"message":{"type":"brand-new-event","foo":[1,2,3]}}`
-	m := parseBody(t, body)
+	m := mustParse(t, body)
 	if m.Known || m.Type != "brand-new-event" {
 		t.Fatalf("got known %v type %q", m.Known, m.Type)
 	}
@@ -246,7 +237,7 @@ func TestParseUnknownTypeKept(t *testing.T) {
 func TestParseTolerant(t *testing.T) {
 	t.Parallel()
 	// Wrong field shapes are ignored, not fatal.
-	m := parseBody(t, `{"message":{"type":"status-update","status":42,"call":"not-an-object","timestamp":"2025-10-09T10:00:00Z","turn":"x"}}`)
+	m := mustParse(t, `{"message":{"type":"status-update","status":42,"call":"not-an-object","timestamp":"2025-10-09T10:00:00Z","turn":"x"}}`)
 	if m.Status != "" || m.Call.ID != "" {
 		t.Errorf("got %+v", m)
 	}
@@ -254,7 +245,7 @@ func TestParseTolerant(t *testing.T) {
 		t.Errorf("RFC 3339 timestamp not read")
 	}
 	// Seconds are read as seconds.
-	m = parseBody(t, `{"message":{"type":"hang","timestamp":1760000000}}`)
+	m = mustParse(t, `{"message":{"type":"hang","timestamp":1760000000}}`)
 	if m.Timestamp.Unix() != 1760000000 {
 		t.Errorf("seconds timestamp = %v", m.Timestamp)
 	}
@@ -311,7 +302,7 @@ func FuzzParse(f *testing.F) {
 
 func TestParseServerTimeouts(t *testing.T) {
 	t.Parallel()
-	m := parseBody(t, `{"message":{"type":"tool-calls",
+	m := mustParse(t, `{"message":{"type":"tool-calls",
 		"assistant":{"id":"a1","name":"Riley","server":{"url":"https://x","timeoutSeconds":30}},
 		"phoneNumber":{"number":"+14155550100","server":{"timeoutSeconds":"25"}},
 		"toolCallList":[{"id":"c1","function":{"name":"get_weather","arguments":{}}},{"id":"c2","function":{"name":"book","arguments":{}}},{"function":{"name":"noid"}}],
@@ -346,7 +337,7 @@ func TestParseManyToolCallsMatchesByID(t *testing.T) {
 		list = append(list, fmt.Sprintf(`{"id":"c%d","function":{"name":"f%d"}}`, i, i))
 		with = append(with, fmt.Sprintf(`{"server":{"timeoutSeconds":%d},"toolCall":{"id":"c%d"}}`, 39-i+1, 39-i))
 	}
-	m := parseBody(t, `{"message":{"type":"tool-calls","toolCallList":[`+strings.Join(list, ",")+`],"toolWithToolCallList":[`+strings.Join(with, ",")+`]}}`)
+	m := mustParse(t, `{"message":{"type":"tool-calls","toolCallList":[`+strings.Join(list, ",")+`],"toolWithToolCallList":[`+strings.Join(with, ",")+`]}}`)
 	for i, tc := range m.ToolCalls {
 		if want := strconv.Itoa(i + 1); string(tc.TimeoutSeconds) != want {
 			t.Fatalf("call %d: timeout %q, want %s", i, tc.TimeoutSeconds, want)
@@ -357,23 +348,23 @@ func TestParseManyToolCallsMatchesByID(t *testing.T) {
 func TestParseCampaignEvents(t *testing.T) {
 	t.Parallel()
 	// As Vapi's campaign docs show them: type campaign.event, the name in eventType.
-	m := parseBody(t, `{"message":{"type":"campaign.event","timestamp":1787266800000,"campaignId":"camp-1","eventType":"contact.completed","data":{"contactId":"k1","callId":"call-9","endedReason":"customer-ended-call"}}}`)
+	m := mustParse(t, `{"message":{"type":"campaign.event","timestamp":1787266800000,"campaignId":"camp-1","eventType":"contact.completed","data":{"contactId":"k1","callId":"call-9","endedReason":"customer-ended-call"}}}`)
 	if m.Type != TypeContactCompleted || m.Kind != TypeCampaignEvent || !m.Known || m.EventType != TypeContactCompleted || m.CampaignID != "camp-1" || !strings.Contains(string(m.Data), "call-9") {
 		t.Fatalf("got type %q kind %q known %v event %q campaign %q data %s", m.Type, m.Kind, m.Known, m.EventType, m.CampaignID, m.Data)
 	}
 	// Under its own name as the type.
-	m = parseBody(t, `{"message":{"type":"campaign.started","campaignId":"camp-1","data":{}}}`)
+	m = mustParse(t, `{"message":{"type":"campaign.started","campaignId":"camp-1","data":{}}}`)
 	if m.Type != TypeCampaignStarted || m.Kind != TypeCampaignEvent || !m.Known {
 		t.Fatalf("got type %q kind %q known %v", m.Type, m.Kind, m.Known)
 	}
 	// An event vapimon does not know yet is kept, and shown by its name.
-	m = parseBody(t, `{"message":{"type":"campaign.event","eventType":"contact.rescheduled"}}`)
+	m = mustParse(t, `{"message":{"type":"campaign.event","eventType":"contact.rescheduled"}}`)
 	if m.Type != "contact.rescheduled" || m.Kind != TypeCampaignEvent || m.Known {
 		t.Fatalf("got type %q kind %q known %v", m.Type, m.Kind, m.Known)
 	}
 	// The envelope without a name, or with a name that is not a string.
 	for _, body := range []string{`{"message":{"type":"campaign.event"}}`, `{"message":{"type":"campaign.event","eventType":7}}`} {
-		m = parseBody(t, body)
+		m = mustParse(t, body)
 		if m.Type != TypeCampaignEvent || m.Kind != TypeCampaignEvent || !m.Known {
 			t.Fatalf("%s: got type %q kind %q known %v", body, m.Type, m.Kind, m.Known)
 		}

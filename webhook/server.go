@@ -209,7 +209,7 @@ func (h *Handler) refused(remote, method, path string, readable bool, status int
 			reason += " (malformed headers, e.g. two Content-Length headers)"
 		}
 	}
-	ev := &Event{Seq: h.seq.Add(1), Received: now, Method: method, Path: path, RemoteAddr: remote, AuthMode: h.auth().Mode, Rejected: reason, Status: status}
+	ev := &Event{Seq: h.seq.Add(1), Received: now, Method: method, Path: path, RemoteAddr: remote, AuthMode: h.mode, Rejected: reason, Status: status}
 	h.stats.received.Add(1)
 	h.stats.rejected.Add(1)
 	out := &Outcome{Seq: ev.Seq, Reply: Reply{Status: status, Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(text), Source: SourceReject}}

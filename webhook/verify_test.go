@@ -16,9 +16,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // Secrets are long and unusual so that finding one inside a reason can only
@@ -895,21 +896,7 @@ func TestVerifyConcurrent(t *testing.T) {
 	if err := Sign(cfg, http.MethodPost, vtURL, h, vtBody, vtNow); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Go(func() {
-			for range 50 {
-				if err := v.Verify(http.MethodPost, vtURL, h, vtBody, vtNow); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	webhooktest.Concurrently(t, 8, 50, func(_, _ int) error {
+		return v.Verify(http.MethodPost, vtURL, h, vtBody, vtNow)
+	})
 }

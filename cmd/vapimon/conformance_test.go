@@ -41,8 +41,9 @@ type exampleImpl struct {
 	start func(t *testing.T, env exampleEnv) *exampleServer
 }
 
-// implsOf lists the Go handler and, when given, the script version of an example.
-func implsOf(example string, handler func(exampleEnv, chan<- sighting) http.Handler, interpreter, script string) []exampleImpl {
+// eachImpl runs test, as parallel subtests, against the Go handler and, when script is
+// given, the script version of an example.
+func eachImpl(t *testing.T, example string, handler func(exampleEnv, chan<- sighting) http.Handler, interpreter, script string, test func(t *testing.T, impl exampleImpl)) {
 	impls := []exampleImpl{{"go", func(t *testing.T, env exampleEnv) *exampleServer {
 		return startGoExample(t, example, handler, env)
 	}}}
@@ -51,7 +52,12 @@ func implsOf(example string, handler func(exampleEnv, chan<- sighting) http.Hand
 			return startScriptExample(t, example, interpreter, script, env)
 		}})
 	}
-	return impls
+	for _, impl := range impls {
+		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, impl)
+		})
+	}
 }
 
 // exchange is one HTTP reply as a client got it.
@@ -362,126 +368,123 @@ func TestConformanceGoGin(t *testing.T) {
 func TestConformanceNodeFastify(t *testing.T) {
 	t.Parallel()
 	const secret = "fastify-example-secret"
-	for _, impl := range implsOf(exFastify, fastifyExample, "node", "fastify_messages.mjs") {
-		t.Run(impl.name, func(t *testing.T) {
-			t.Parallel()
-			srv := impl.start(t, exampleEnv{vapiSecret: secret}) // TRANSFER_DESTINATION unset
-			withNumber := impl.start(t, exampleEnv{vapiSecret: secret, transferDestination: "+14155550199"})
-			p := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--auth", "secret", "--secret", secret,
-				"--forward-to", "tool-calls=" + srv.url + "/story-tool",
-				"--forward-to", srv.url + "/messages"}})
-			auth := "X-Vapi-Secret: " + secret
+	eachImpl(t, exFastify, fastifyExample, "node", "fastify_messages.mjs", func(t *testing.T, impl exampleImpl) {
+		srv := impl.start(t, exampleEnv{vapiSecret: secret}) // TRANSFER_DESTINATION unset
+		withNumber := impl.start(t, exampleEnv{vapiSecret: secret, transferDestination: "+14155550199"})
+		p := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--auth", "secret", "--secret", secret,
+			"--forward-to", "tool-calls=" + srv.url + "/story-tool",
+			"--forward-to", srv.url + "/messages"}})
+		auth := "X-Vapi-Secret: " + secret
 
-			// src/utils/auth.js: the x-vapi-secret check passes through vapimon.
-			status := fixtureBody(t, "status-update")
-			if d := postDirect(t, srv.url+"/messages", status); d.status != http.StatusUnauthorized {
-				t.Fatalf("%s without x-vapi-secret answered HTTP %d, want 401", srv.name, d.status)
-			}
+		// src/utils/auth.js: the x-vapi-secret check passes through vapimon.
+		status := fixtureBody(t, "status-update")
+		if d := postDirect(t, srv.url+"/messages", status); d.status != http.StatusUnauthorized {
+			t.Fatalf("%s without x-vapi-secret answered HTTP %d, want 401", srv.name, d.status)
+		}
+		srv.next(t)
+		direct := postDirect(t, srv.url+"/messages", status, auth)
+		srv.next(t)
+		via, said := postVia(t, p, "/", status, auth)
+		if s := srv.next(t); s.Verified == nil || !*s.Verified {
+			t.Errorf("%s: the x-vapi-secret check failed on what vapimon forwarded", srv.name)
+		}
+		checkUnchanged(t, exFastify, "status-update with x-vapi-secret", direct, via, said)
+		if want := `{"success":true,"message":"Processed status-update message"}`; string(via.body) != want {
+			t.Errorf("%s: Vapi got %q, want %q", srv.name, via.body, want)
+		}
+		if out := sendVia(t, status, "--to", p.base+"/", "--secret", secret); out.Status != 200 || string(out.Reply) != string(direct.body) {
+			t.Errorf("%s: vapimon send through vapimon saw HTTP %d %s, want 200 %s", srv.name, out.Status, out.Reply, direct.body)
+		}
+		srv.next(t)
+
+		// src/routes/story-tool.js reads message.toolCalls[0].id: with the list real
+		// tool-calls messages carry, the answer names the right call.
+		tool, callID := oneToolCall(t, true)
+		direct = postDirect(t, srv.url+"/story-tool", tool, auth)
+		srv.next(t)
+		via, said = postVia(t, p, "/", tool, auth)
+		if s := srv.next(t); s.ToolCallID == nil || *s.ToolCallID != callID {
+			t.Errorf("%s: the story tool read toolCallId %v from what vapimon forwarded, want %s", srv.name, s.ToolCallID, callID)
+		}
+		// Its result is an object. Vapi reads it (its own example sends it); vapimon
+		// passes it exactly when its reply check (webhook.JudgeReply) accepts it.
+		msg, err := webhook.Parse(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := webhook.JudgeReply(msg, http.StatusOK, direct.header, direct.body); v.OK() {
+			checkUnchanged(t, exFastify, "story tool, result an object", direct, via, said)
+		} else {
+			t.Logf("%s: the reply check refuses an object tool result (%v): the tolerance is issue 8 point 3, on the reply-check branch; vapimon falls back meanwhile", srv.name, v.Problems)
+			checkFellBack(t, exFastify, "story tool, result an object", via, said, "result")
+		}
+		if !strings.Contains(string(via.body), `"toolCallId":"`+callID+`"`) {
+			t.Errorf("%s: Vapi got %s, without toolCallId %s", srv.name, via.body, callID)
+		}
+
+		// Without message.toolCalls (the fixtures' shape before issue 8 point 4) the
+		// example answers without a toolCallId: unusable, so vapimon falls back, loudly.
+		bare, _ := oneToolCall(t, false)
+		via, said = postVia(t, p, "/", bare, auth)
+		if s := srv.next(t); s.ToolCallID == nil || *s.ToolCallID != "" {
+			t.Errorf("%s: the story tool found toolCallId %v in a body without toolCalls", srv.name, s.ToolCallID)
+		}
+		checkFellBack(t, exFastify, "story tool without message.toolCalls", via, said, "toolCallId")
+
+		// src/routes/messages.js: the transfer reply with TRANSFER_DESTINATION unset
+		// has no number: invalid (the schema requires it).
+		transfer := fixtureBody(t, "transfer-destination-request")
+		direct = postDirect(t, srv.url+"/messages", transfer, auth)
+		srv.next(t)
+		if want := `{"destination":{"type":"number","message":"Connecting you to our support line."}}`; string(direct.body) != want {
+			t.Fatalf("%s answered the transfer with %q, want %q", srv.name, direct.body, want)
+		}
+		via, said = postVia(t, p, "/", transfer, auth)
+		srv.next(t)
+		tmsg, err := webhook.Parse(transfer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := webhook.JudgeReply(tmsg, http.StatusOK, direct.header, direct.body); !v.OK() {
+			checkFellBack(t, exFastify, "transfer without a number", via, said, "number")
+		} else {
+			t.Logf("%s: the reply check does not yet refuse a number destination without number (issue 8 point 3, on the reply-check branch): vapimon passes it on unchanged meanwhile", srv.name)
+			checkUnchanged(t, exFastify, "transfer without a number", direct, via, said)
+		}
+		// With the variable set, the transfer is valid and goes on unchanged.
+		direct = postDirect(t, withNumber.url+"/messages", transfer, auth)
+		withNumber.next(t)
+		q := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--auth", "secret", "--secret", secret, "--forward-to", withNumber.url + "/messages"}})
+		via, said = postVia(t, q, "/", transfer, auth)
+		withNumber.next(t)
+		checkUnchanged(t, exFastify, "transfer to TRANSFER_DESTINATION", direct, via, said)
+
+		// vapimon replay --secret through vapimon gets what the example answered
+		// directly, the secret check passing on every request.
+		bodies := [][]byte{status, fixtureBody(t, "end-of-call-report")}
+		directs := make([]exchange, len(bodies))
+		for i, b := range bodies {
+			directs[i] = postDirect(t, srv.url+"/messages", b, auth)
 			srv.next(t)
-			direct := postDirect(t, srv.url+"/messages", status, auth)
-			srv.next(t)
-			via, said := postVia(t, p, "/", status, auth)
+		}
+		diffs, statuses := replayThrough(t, p, directs, bodies, "--secret", secret)
+		for range bodies {
 			if s := srv.next(t); s.Verified == nil || !*s.Verified {
-				t.Errorf("%s: the x-vapi-secret check failed on what vapimon forwarded", srv.name)
+				t.Errorf("%s: the x-vapi-secret check failed on a replayed request", srv.name)
 			}
-			checkUnchanged(t, exFastify, "status-update with x-vapi-secret", direct, via, said)
-			if want := `{"success":true,"message":"Processed status-update message"}`; string(via.body) != want {
-				t.Errorf("%s: Vapi got %q, want %q", srv.name, via.body, want)
-			}
-			if out := sendVia(t, status, "--to", p.base+"/", "--secret", secret); out.Status != 200 || string(out.Reply) != string(direct.body) {
-				t.Errorf("%s: vapimon send through vapimon saw HTTP %d %s, want 200 %s", srv.name, out.Status, out.Reply, direct.body)
-			}
-			srv.next(t)
+		}
+		if len(diffs) != 0 || fmt.Sprint(statuses) != "[200 200]" {
+			t.Errorf("%s: replay through vapimon got statuses %v and differences %+v; want [200 200] and none", srv.name, statuses, diffs)
+		}
 
-			// src/routes/story-tool.js reads message.toolCalls[0].id: with the list real
-			// tool-calls messages carry, the answer names the right call.
-			tool, callID := oneToolCall(t, true)
-			direct = postDirect(t, srv.url+"/story-tool", tool, auth)
-			srv.next(t)
-			via, said = postVia(t, p, "/", tool, auth)
-			if s := srv.next(t); s.ToolCallID == nil || *s.ToolCallID != callID {
-				t.Errorf("%s: the story tool read toolCallId %v from what vapimon forwarded, want %s", srv.name, s.ToolCallID, callID)
-			}
-			// Its result is an object. Vapi reads it (its own example sends it); vapimon
-			// passes it exactly when its reply check (webhook.JudgeReply) accepts it.
-			msg, err := webhook.Parse(tool)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v := webhook.JudgeReply(msg, http.StatusOK, direct.header, direct.body); v.OK() {
-				checkUnchanged(t, exFastify, "story tool, result an object", direct, via, said)
-			} else {
-				t.Logf("%s: the reply check refuses an object tool result (%v): the tolerance is issue 8 point 3, on the reply-check branch; vapimon falls back meanwhile", srv.name, v.Problems)
-				checkFellBack(t, exFastify, "story tool, result an object", via, said, "result")
-			}
-			if !strings.Contains(string(via.body), `"toolCallId":"`+callID+`"`) {
-				t.Errorf("%s: Vapi got %s, without toolCallId %s", srv.name, via.body, callID)
-			}
-
-			// Without message.toolCalls (the fixtures' shape before issue 8 point 4) the
-			// example answers without a toolCallId: unusable, so vapimon falls back, loudly.
-			bare, _ := oneToolCall(t, false)
-			via, said = postVia(t, p, "/", bare, auth)
-			if s := srv.next(t); s.ToolCallID == nil || *s.ToolCallID != "" {
-				t.Errorf("%s: the story tool found toolCallId %v in a body without toolCalls", srv.name, s.ToolCallID)
-			}
-			checkFellBack(t, exFastify, "story tool without message.toolCalls", via, said, "toolCallId")
-
-			// src/routes/messages.js: the transfer reply with TRANSFER_DESTINATION unset
-			// has no number: invalid (the schema requires it).
-			transfer := fixtureBody(t, "transfer-destination-request")
-			direct = postDirect(t, srv.url+"/messages", transfer, auth)
-			srv.next(t)
-			if want := `{"destination":{"type":"number","message":"Connecting you to our support line."}}`; string(direct.body) != want {
-				t.Fatalf("%s answered the transfer with %q, want %q", srv.name, direct.body, want)
-			}
-			via, said = postVia(t, p, "/", transfer, auth)
-			srv.next(t)
-			tmsg, err := webhook.Parse(transfer)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v := webhook.JudgeReply(tmsg, http.StatusOK, direct.header, direct.body); !v.OK() {
-				checkFellBack(t, exFastify, "transfer without a number", via, said, "number")
-			} else {
-				t.Logf("%s: the reply check does not yet refuse a number destination without number (issue 8 point 3, on the reply-check branch): vapimon passes it on unchanged meanwhile", srv.name)
-				checkUnchanged(t, exFastify, "transfer without a number", direct, via, said)
-			}
-			// With the variable set, the transfer is valid and goes on unchanged.
-			direct = postDirect(t, withNumber.url+"/messages", transfer, auth)
-			withNumber.next(t)
-			q := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--auth", "secret", "--secret", secret, "--forward-to", withNumber.url + "/messages"}})
-			via, said = postVia(t, q, "/", transfer, auth)
-			withNumber.next(t)
-			checkUnchanged(t, exFastify, "transfer to TRANSFER_DESTINATION", direct, via, said)
-
-			// vapimon replay --secret through vapimon gets what the example answered
-			// directly, the secret check passing on every request.
-			bodies := [][]byte{status, fixtureBody(t, "end-of-call-report")}
-			directs := make([]exchange, len(bodies))
-			for i, b := range bodies {
-				directs[i] = postDirect(t, srv.url+"/messages", b, auth)
-				srv.next(t)
-			}
-			diffs, statuses := replayThrough(t, p, directs, bodies, "--secret", secret)
-			for range bodies {
-				if s := srv.next(t); s.Verified == nil || !*s.Verified {
-					t.Errorf("%s: the x-vapi-secret check failed on a replayed request", srv.name)
-				}
-			}
-			if len(diffs) != 0 || fmt.Sprint(statuses) != "[200 200]" {
-				t.Errorf("%s: replay through vapimon got statuses %v and differences %+v; want [200 200] and none", srv.name, statuses, diffs)
-			}
-
-			// The catch-all answers assistant-request with {"success":true,...}: no
-			// assistant, so vapimon falls back and says so.
-			via, said = postVia(t, p, "/", fixtureBody(t, "assistant-request"), auth)
-			srv.next(t)
-			checkFellBack(t, exFastify, "assistant-request answered by the catch-all", via, said, "unusable reply from "+srv.url+"/messages")
-			p.stop()
-			q.stop()
-		})
-	}
+		// The catch-all answers assistant-request with {"success":true,...}: no
+		// assistant, so vapimon falls back and says so.
+		via, said = postVia(t, p, "/", fixtureBody(t, "assistant-request"), auth)
+		srv.next(t)
+		checkFellBack(t, exFastify, "assistant-request answered by the catch-all", via, said, "unusable reply from "+srv.url+"/messages")
+		p.stop()
+		q.stop()
+	})
 }
 
 // hmacHex is the hex HMAC-SHA256 of payload under secret (the x-vapi-signature preset).
@@ -508,133 +511,127 @@ var hmacBodies = []struct {
 func TestConformanceExpressHMAC(t *testing.T) {
 	t.Parallel()
 	const secret = "express-example-secret"
-	for _, impl := range implsOf(exExpress, expressHMACExample, "node", "express_hmac.mjs") {
-		t.Run(impl.name, func(t *testing.T) {
-			t.Parallel()
-			srv := impl.start(t, exampleEnv{webhookSecret: secret})
-			hook := srv.url + "/vapi/webhook"
-			auth := []string{"--auth", "hmac", "--hmac-preset", "x-vapi-signature", "--secret", secret}
-			p := startVapimon(t, procOpts{args: append([]string{"--headless", "--no-record", "--forward-to", hook}, auth...)})
-			for _, b := range hmacBodies {
-				body := []byte(b.body)
-				// Directly, signed as Vapi signs (the raw bytes): does the example accept it?
-				sendVia(t, body, append([]string{"--to", hook}, auth...)...)
-				directSeen := srv.next(t)
-				// Through vapimon, which checks the raw bytes itself and forwards them as
-				// they came, signature header included.
-				sent := time.Now()
-				sendVia(t, body, append([]string{"--to", p.base + "/"}, auth...)...)
-				viaSeen := srv.next(t)
-				ev, _, err := p.lineOf("event", p.seqSince(sent))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if ev.Verified == nil || !*ev.Verified {
-					t.Errorf("%s, %s: vapimon did not verify the raw body's signature", exExpress, b.name)
-				}
-				dv, vv := directSeen.Verified != nil && *directSeen.Verified, viaSeen.Verified != nil && *viaSeen.Verified
-				if dv != b.roundTrips {
-					t.Errorf("%s, %s: the example's check gave %v without vapimon, want %v (JSON.stringify(JSON.parse(body)) %s the bytes)", srv.name, b.name, dv, b.roundTrips, map[bool]string{true: "gives back", false: "differs from"}[b.roundTrips])
-				}
-				if vv != dv || viaSeen.Status != directSeen.Status {
-					t.Errorf("%s, %s: through vapimon the example answered %d (check %v), without it %d (check %v): vapimon must not change its verdict", srv.name, b.name, viaSeen.Status, vv, directSeen.Status, dv)
-				}
+	eachImpl(t, exExpress, expressHMACExample, "node", "express_hmac.mjs", func(t *testing.T, impl exampleImpl) {
+		srv := impl.start(t, exampleEnv{webhookSecret: secret})
+		hook := srv.url + "/vapi/webhook"
+		auth := []string{"--auth", "hmac", "--hmac-preset", "x-vapi-signature", "--secret", secret}
+		p := startVapimon(t, procOpts{args: append([]string{"--headless", "--no-record", "--forward-to", hook}, auth...)})
+		for _, b := range hmacBodies {
+			body := []byte(b.body)
+			// Directly, signed as Vapi signs (the raw bytes): does the example accept it?
+			sendVia(t, body, append([]string{"--to", hook}, auth...)...)
+			directSeen := srv.next(t)
+			// Through vapimon, which checks the raw bytes itself and forwards them as
+			// they came, signature header included.
+			sent := time.Now()
+			sendVia(t, body, append([]string{"--to", p.base + "/"}, auth...)...)
+			viaSeen := srv.next(t)
+			ev, _, err := p.lineOf("event", p.seqSince(sent))
+			if err != nil {
+				t.Fatal(err)
 			}
-			// The same bodies as a tape, replayed signed: directly, then through vapimon;
-			// the example's verdicts must be the same, request by request.
-			bodies := make([][]byte, len(hmacBodies))
-			for i, b := range hmacBodies {
-				bodies[i] = []byte(b.body)
+			if ev.Verified == nil || !*ev.Verified {
+				t.Errorf("%s, %s: vapimon did not verify the raw body's signature", exExpress, b.name)
 			}
-			verdicts := func(to string) (out []string) {
-				replayTo(t, to, nil, bodies, auth...)
-				for range bodies {
-					s := srv.next(t)
-					out = append(out, fmt.Sprintf("%d/%v", s.Status, s.Verified != nil && *s.Verified))
-				}
-				return out
+			dv, vv := directSeen.Verified != nil && *directSeen.Verified, viaSeen.Verified != nil && *viaSeen.Verified
+			if dv != b.roundTrips {
+				t.Errorf("%s, %s: the example's check gave %v without vapimon, want %v (JSON.stringify(JSON.parse(body)) %s the bytes)", srv.name, b.name, dv, b.roundTrips, map[bool]string{true: "gives back", false: "differs from"}[b.roundTrips])
 			}
-			if d, v := verdicts(hook), verdicts(p.base+"/"); fmt.Sprint(d) != fmt.Sprint(v) {
-				t.Errorf("%s: replayed directly the example answered %v, through vapimon %v: vapimon must not change its verdicts", srv.name, d, v)
+			if vv != dv || viaSeen.Status != directSeen.Status {
+				t.Errorf("%s, %s: through vapimon the example answered %d (check %v), without it %d (check %v): vapimon must not change its verdict", srv.name, b.name, viaSeen.Status, vv, directSeen.Status, dv)
 			}
-			p.stop()
-		})
-	}
+		}
+		// The same bodies as a tape, replayed signed: directly, then through vapimon;
+		// the example's verdicts must be the same, request by request.
+		bodies := make([][]byte, len(hmacBodies))
+		for i, b := range hmacBodies {
+			bodies[i] = []byte(b.body)
+		}
+		verdicts := func(to string) (out []string) {
+			replayTo(t, to, nil, bodies, auth...)
+			for range bodies {
+				s := srv.next(t)
+				out = append(out, fmt.Sprintf("%d/%v", s.Status, s.Verified != nil && *s.Verified))
+			}
+			return out
+		}
+		if d, v := verdicts(hook), verdicts(p.base+"/"); fmt.Sprint(d) != fmt.Sprint(v) {
+			t.Errorf("%s: replayed directly the example answered %v, through vapimon %v: vapimon must not change its verdicts", srv.name, d, v)
+		}
+		p.stop()
+	})
 }
 
 func TestConformancePythonFlask(t *testing.T) {
 	t.Parallel()
-	for _, impl := range implsOf(exFlask, flaskExample, "python3", "flask_webhook.py") {
-		t.Run(impl.name, func(t *testing.T) {
-			t.Parallel()
-			srv := impl.start(t, exampleEnv{})
-			hook := srv.url + "/api/webhook/"
-			p := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--forward-to", hook}})
+	eachImpl(t, exFlask, flaskExample, "python3", "flask_webhook.py", func(t *testing.T, impl exampleImpl) {
+		srv := impl.start(t, exampleEnv{})
+		hook := srv.url + "/api/webhook/"
+		p := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--forward-to", hook}})
 
-			// app/api/webhook.py: assistant-request → 201 and jsonify's indented JSON with a
-			// trailing newline: byte for byte to Vapi.
-			assistant := fixtureBody(t, "assistant-request")
-			direct := postDirect(t, hook, assistant)
-			srv.next(t)
-			if direct.status != http.StatusCreated || !bytes.HasSuffix(direct.body, []byte("}\n")) || !bytes.Contains(direct.body, []byte("\n  \"assistant\": {")) {
-				t.Fatalf("%s answered assistant-request HTTP %d %q, want 201 and indented JSON", srv.name, direct.status, direct.body)
-			}
-			via, said := postVia(t, p, "/", assistant)
-			srv.next(t)
-			checkUnchanged(t, exFlask, "assistant-request answered 201", direct, via, said)
-			if out := sendVia(t, assistant, "--to", p.base+"/"); out.Status != http.StatusCreated || string(out.Reply) != compactJSON(t, direct.body) {
-				t.Errorf("%s: vapimon send through vapimon saw HTTP %d %s, want the server's 201 %s", srv.name, out.Status, out.Reply, direct.body)
-			}
-			srv.next(t)
+		// app/api/webhook.py: assistant-request → 201 and jsonify's indented JSON with a
+		// trailing newline: byte for byte to Vapi.
+		assistant := fixtureBody(t, "assistant-request")
+		direct := postDirect(t, hook, assistant)
+		srv.next(t)
+		if direct.status != http.StatusCreated || !bytes.HasSuffix(direct.body, []byte("}\n")) || !bytes.Contains(direct.body, []byte("\n  \"assistant\": {")) {
+			t.Fatalf("%s answered assistant-request HTTP %d %q, want 201 and indented JSON", srv.name, direct.status, direct.body)
+		}
+		via, said := postVia(t, p, "/", assistant)
+		srv.next(t)
+		checkUnchanged(t, exFlask, "assistant-request answered 201", direct, via, said)
+		if out := sendVia(t, assistant, "--to", p.base+"/"); out.Status != http.StatusCreated || string(out.Reply) != compactJSON(t, direct.body) {
+			t.Errorf("%s: vapimon send through vapimon saw HTTP %d %s, want the server's 201 %s", srv.name, out.Status, out.Reply, direct.body)
+		}
+		srv.next(t)
 
-			// status-update → 201 {}: informational, on as it is.
-			status := fixtureBody(t, "status-update")
-			direct = postDirect(t, hook, status)
-			srv.next(t)
-			via, said = postVia(t, p, "/", status)
-			srv.next(t)
-			checkUnchanged(t, exFlask, "status-update answered 201 {}", direct, via, said)
+		// status-update → 201 {}: informational, on as it is.
+		status := fixtureBody(t, "status-update")
+		direct = postDirect(t, hook, status)
+		srv.next(t)
+		via, said = postVia(t, p, "/", status)
+		srv.next(t)
+		checkUnchanged(t, exFlask, "status-update answered 201 {}", direct, via, said)
 
-			// function-call of a name it does not know → 201 null: no result, fallback.
-			via, said = postVia(t, p, "/", fixtureBody(t, "function-call"))
-			srv.next(t)
-			checkFellBack(t, exFlask, "function-call answered 201 null", via, said, "unusable reply from "+hook)
+		// function-call of a name it does not know → 201 null: no result, fallback.
+		via, said = postVia(t, p, "/", fixtureBody(t, "function-call"))
+		srv.next(t)
+		checkFellBack(t, exFlask, "function-call answered 201 null", via, said, "unusable reply from "+hook)
 
-			// getCharacterInspiration without its data directory → 201 and a JSON string.
-			insp := setFields(t, fixtureBody(t, "function-call"), map[string]string{"functionCall.name": "getCharacterInspiration", "functionCall.parameters": `{"inspiration":"a wizard"}`})
-			via, said = postVia(t, p, "/", insp)
-			srv.next(t)
-			checkFellBack(t, exFlask, "function-call answered 201 with a JSON string", via, said, "unusable reply from "+hook)
+		// getCharacterInspiration without its data directory → 201 and a JSON string.
+		insp := setFields(t, fixtureBody(t, "function-call"), map[string]string{"functionCall.name": "getCharacterInspiration", "functionCall.parameters": `{"inspiration":"a wizard"}`})
+		via, said = postVia(t, p, "/", insp)
+		srv.next(t)
+		checkFellBack(t, exFlask, "function-call answered 201 with a JSON string", via, said, "unusable reply from "+hook)
 
-			// tool-calls is not a type it knows: ValueError → 500 and Werkzeug's page.
-			via, said = postVia(t, p, "/", fixtureBody(t, "tool-calls"))
-			if s := srv.next(t); s.Status != http.StatusInternalServerError {
-				t.Errorf("%s answered tool-calls HTTP %d, want 500", srv.name, s.Status)
-			}
-			checkFellBack(t, exFlask, "tool-calls answered 500", via, said, "HTTP 500 from "+hook)
+		// tool-calls is not a type it knows: ValueError → 500 and Werkzeug's page.
+		via, said = postVia(t, p, "/", fixtureBody(t, "tool-calls"))
+		if s := srv.next(t); s.Status != http.StatusInternalServerError {
+			t.Errorf("%s answered tool-calls HTTP %d, want 500", srv.name, s.Status)
+		}
+		checkFellBack(t, exFlask, "tool-calls answered 500", via, said, "HTTP 500 from "+hook)
 
-			// Replay through vapimon gets what the example answered directly.
-			bodies := [][]byte{assistant, status}
-			directs := []exchange{postDirect(t, hook, assistant), postDirect(t, hook, status)}
-			srv.next(t)
-			srv.next(t)
-			diffs, statuses := replayThrough(t, p, directs, bodies)
-			srv.next(t)
-			srv.next(t)
-			if len(diffs) != 0 || fmt.Sprint(statuses) != "[201 201]" {
-				t.Errorf("%s: replay through vapimon got statuses %v and differences %+v; want [201 201] and none", srv.name, statuses, diffs)
-			}
-			p.stop()
+		// Replay through vapimon gets what the example answered directly.
+		bodies := [][]byte{assistant, status}
+		directs := []exchange{postDirect(t, hook, assistant), postDirect(t, hook, status)}
+		srv.next(t)
+		srv.next(t)
+		diffs, statuses := replayThrough(t, p, directs, bodies)
+		srv.next(t)
+		srv.next(t)
+		if len(diffs) != 0 || fmt.Sprint(statuses) != "[201 201]" {
+			t.Errorf("%s: replay through vapimon got statuses %v and differences %+v; want [201 201] and none", srv.name, statuses, diffs)
+		}
+		p.stop()
 
-			// Pointed at /api/webhook without the slash, the example redirects (308):
-			// vapimon follows no redirect and says so.
-			q := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--forward-to", srv.url + "/api/webhook"}})
-			via, said = postVia(t, q, "/", assistant)
-			srv.next(t)
-			checkFellBack(t, exFlask, "the URL without its slash (308)", via, said, "HTTP 308 from "+srv.url+"/api/webhook: redirected to ")
-			q.stop()
-		})
-	}
+		// Pointed at /api/webhook without the slash, the example redirects (308):
+		// vapimon follows no redirect and says so.
+		q := startVapimon(t, procOpts{args: []string{"--headless", "--no-record", "--forward-to", srv.url + "/api/webhook"}})
+		via, said = postVia(t, q, "/", assistant)
+		srv.next(t)
+		checkFellBack(t, exFlask, "the URL without its slash (308)", via, said, "HTTP 308 from "+srv.url+"/api/webhook: redirected to ")
+		q.stop()
+	})
 }
 
 // TestExampleServersAgree checks each script against its Go handler: the same status,

@@ -64,11 +64,7 @@ func TestControlCLI(t *testing.T) {
 	defer srv.Close()
 	ctl := srv.URL + "/7420f27a-30fd-4f49-a995-5549ae7cc00d/control"
 
-	state := t.TempDir()
-	tapes := filepath.Join(state, "vapimon", "tapes")
-	if err := os.MkdirAll(tapes, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	state, tapes := stateWithTapes(t)
 	body, _ := json.Marshal(map[string]any{"message": map[string]any{"type": "status-update", "status": "in-progress",
 		"call": map[string]any{"id": "7420f27a-30fd-4f49-a995-5549ae7cc00d", "customer": map[string]any{"number": "+14155550123"},
 			"monitor": map[string]any{"controlUrl": ctl, "listenUrl": "ws://127.0.0.1:1/listen"}}}})

@@ -23,11 +23,7 @@ func runInState(t *testing.T, state, in string, args ...string) runResult {
 
 func TestTapesCmd(t *testing.T) {
 	t.Parallel()
-	state := t.TempDir()
-	dir := filepath.Join(state, "vapimon", "tapes")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	state, dir := stateWithTapes(t)
 	if r := runInState(t, state, "", "tapes"); r.code != 0 || !strings.Contains(r.stdout, "no tapes in "+dir) {
 		t.Fatalf("empty: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -201,11 +197,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // to delete them, and deletes nothing.
 func TestListenKeepTapes(t *testing.T) {
 	t.Parallel()
-	state := t.TempDir()
-	dir := filepath.Join(state, "vapimon", "tapes")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	state, dir := stateWithTapes(t)
 	old := time.Now().Add(-40 * 24 * time.Hour)
 	p1 := filepath.Join(dir, "old-1.jsonl")
 	tapetest.WriteScenario(t, p1, "transfer", old, 0, old)

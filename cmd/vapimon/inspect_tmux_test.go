@@ -28,9 +28,8 @@ func TestTUIResendAndEditInTmux(t *testing.T) {
 	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/Paris/Berlin/g' \"$1\"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + state, "TERM=xterm-256color", "EDITOR=" + editor, "VISUAL="}
-	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --secret s3cret --record "+tape+" --answers "+answers)
-	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	s := newTmux(t, 160, 48, tmuxEnv(home, "EDITOR="+editor, "VISUAL="), vapimonBin+" listen --addr 127.0.0.1:0 --secret s3cret --record "+tape+" --answers "+answers)
+	url := s.listenURL()
 	s.waitFor("the events pane", regexp.MustCompile(`Events`))
 	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--secret", "s3cret")
 	send.Env = testEnv(home, state)

@@ -290,19 +290,6 @@ func TestListenStateDirRelativeXDG(t *testing.T) {
 	}
 }
 
-// writeAtomic replaces path's content the way editors that save safely do (write a temp
-// file, rename it over), so the watcher never sees a half-written file.
-func writeAtomic(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestListenAnswers(t *testing.T) {
 	t.Parallel()
 
@@ -358,7 +345,7 @@ func TestListenAnswers(t *testing.T) {
 	t.Run("reload", func(t *testing.T) {
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "answers.yaml")
-		writeAtomic(t, path, "tools:\n  get_weather: \"sunny\"\n")
+		webhooktest.WriteAtomic(t, path, "tools:\n  get_weather: \"sunny\"\n")
 		p := startVapimon(t, procOpts{args: []string{"--headless", "--no-tunnel", "--no-record", "--answers", path}})
 
 		weather := func() string {
@@ -388,11 +375,11 @@ func TestListenAnswers(t *testing.T) {
 			t.Fatalf("before the edit: %q, want sunny", got)
 		}
 
-		writeAtomic(t, path, "tools:\n  get_weather: \"light rain, 12C\"\n")
+		webhooktest.WriteAtomic(t, path, "tools:\n  get_weather: \"light rain, 12C\"\n")
 		waitWeather("light rain, 12C")
 
 		from := p.nlines()
-		writeAtomic(t, path, "tools:\n  get_weather: [unclosed\n")
+		webhooktest.WriteAtomic(t, path, "tools:\n  get_weather: [unclosed\n")
 		n := p.mustLine(from, "a notice about the broken answers file", func(l line) bool { return l.Kind == "notice" })
 		if !strings.Contains(n.Text, "answers.yaml") || n.Level != "error" {
 			t.Errorf("notice = %+v: want level error and the file's name", n)
@@ -401,7 +388,7 @@ func TestListenAnswers(t *testing.T) {
 			t.Errorf("after a broken edit the answer is %q, want the last good one", got)
 		}
 
-		writeAtomic(t, path, "tools:\n  get_weather: {error: \"weather service down\"}\n")
+		webhooktest.WriteAtomic(t, path, "tools:\n  get_weather: {error: \"weather service down\"}\n")
 		waitWeather("error: weather service down")
 		p.stop()
 	})
@@ -848,16 +835,6 @@ func TestListenTape(t *testing.T) {
 		}
 		p.stop()
 	}
-	checkMode := func(t *testing.T, path string, want fs.FileMode) {
-		t.Helper()
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fi.Mode().Perm(); got != want {
-			t.Errorf("%s: mode %o, want %o", path, got, want)
-		}
-	}
 	checkTape := func(t *testing.T, path string) {
 		t.Helper()
 		recs, _, err := fixtures.ReadTapeFile(path)
@@ -879,9 +856,9 @@ func TestListenTape(t *testing.T) {
 		}
 		oneRequest(t, p)
 		checkTape(t, path)
-		checkMode(t, path, 0o600)
-		checkMode(t, dir, 0o700)
-		checkMode(t, filepath.Dir(dir), 0o700)
+		webhooktest.Perm(t, path, 0o600)
+		webhooktest.Perm(t, dir, 0o700)
+		webhooktest.Perm(t, filepath.Dir(dir), 0o700)
 		if _, err := os.Stat(filepath.Join(p.state, "vapimon", "tapes")); err == nil {
 			t.Errorf("--record also created the default tapes directory")
 		}
@@ -912,8 +889,8 @@ func TestListenTape(t *testing.T) {
 			t.Fatalf("tapes in %s: %q, want exactly the status line's %q", dir, matches, p.status.Tape)
 		}
 		checkTape(t, matches[0])
-		checkMode(t, matches[0], 0o600)
-		checkMode(t, dir, 0o700)
+		webhooktest.Perm(t, matches[0], 0o600)
+		webhooktest.Perm(t, dir, 0o700)
 	})
 }
 

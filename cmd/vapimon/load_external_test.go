@@ -46,6 +46,7 @@ var (
 	loadClients = flag.Int("load.clients", 8, "TestLoadExternal: clients of a throughput round")
 	loadExtra   = flag.Bool("load.extra", false, "TestLoadExternal: also measure the handler without a tape and without the secret check (where the time goes)")
 	loadPprof   = flag.String("load.pprof", "", "TestLoadExternal: write a CPU profile of each vapimon process into this directory (NAME.prof)")
+	loadOnly    = flag.String("load.only", "", "TestLoadExternal: measure only the vapimon targets whose name contains one of these comma-separated words (handler, relay, TUI...); the baselines are always measured")
 )
 
 const loadSecret = "load-test-secret-0123456789"
@@ -241,7 +242,21 @@ func TestLoadExternal(t *testing.T) {
 	bare, barePid := role("bare")
 	proxy, proxyPid := role("proxy", "VAPIMON_LOAD_TARGET="+bare)
 
-	vapimon := func(name string, tuiMode bool, args ...string) *loadTarget {
+	wanted := func(name string) bool {
+		if *loadOnly == "" {
+			return true
+		}
+		for _, w := range strings.Split(*loadOnly, ",") {
+			if w = strings.TrimSpace(w); w != "" && strings.Contains(name, w) {
+				return true
+			}
+		}
+		return false
+	}
+	vapimon := func(name, display string, tuiMode bool, args ...string) *loadTarget {
+		if !wanted(display) {
+			return nil
+		}
 		addr := webhooktest.FreeAddr(t)
 		home, state := filepath.Join(dir, name, "home"), filepath.Join(dir, name, "state")
 		os.MkdirAll(home, 0o700)
@@ -261,27 +276,28 @@ func TestLoadExternal(t *testing.T) {
 			pid = cmd.Process.Pid
 		}
 		waitServing(t, "http://"+addr+"/vapi")
-		return &loadTarget{url: "http://" + addr + "/vapi", pid: pid}
+		return &loadTarget{name: display, url: "http://" + addr + "/vapi", pid: pid}
 	}
-	named := func(name string, tg *loadTarget) *loadTarget { tg.name = name; return tg }
 	targets := []*loadTarget{
 		{name: "bare", url: bare + "/vapi", pid: barePid},
-		named("handler (headless)", vapimon("handler", false, "--answers", answers)),
+		vapimon("handler", "handler (headless)", false, "--answers", answers),
 		{name: "ReverseProxy", url: proxy + "/vapi", pid: proxyPid},
-		named("relay (headless)", vapimon("relay", false, "--forward-to", bare)),
+		vapimon("relay", "relay (headless)", false, "--forward-to", bare),
 	}
 	if *loadExtra {
 		targets = append(targets,
-			named("handler, no tape", vapimon("handler-notape", false, "--answers", answers, "--no-record")),
-			named("handler, no tape/ans", vapimon("handler-bare", false, "--no-record")))
+			vapimon("handler-notape", "handler, no tape", false, "--answers", answers, "--no-record"),
+			vapimon("handler-bare", "handler, no tape/ans", false, "--no-record"))
 	}
 	if _, err := exec.LookPath("tmux"); err == nil {
 		targets = append(targets,
-			named("handler (TUI)", vapimon("handler-tui", true, "--answers", answers)),
-			named("relay (TUI)", vapimon("relay-tui", true, "--forward-to", bare)))
+			vapimon("handler-tui", "handler (TUI)", true, "--answers", answers),
+			vapimon("relay-tui", "relay (TUI)", true, "--forward-to", bare))
 	} else {
 		t.Log("no tmux: the TUI mode is not measured")
 	}
+
+	targets = slices.DeleteFunc(targets, func(tg *loadTarget) bool { return tg == nil })
 
 	gen := func(url string, clients int) (genResult, time.Duration) {
 		cmd := exec.Command(self, "-test.run=^$")
@@ -344,19 +360,29 @@ func TestLoadExternal(t *testing.T) {
 	b, h, p, rl := get("bare"), get("handler (headless)"), get("ReverseProxy"), get("relay (headless)")
 	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
 	added := func(x *loadTarget) time.Duration { return median(x.lat) - median(b.lat) }
-	fmt.Fprintf(&rep, "handler: p50 %.2fx bare (target ≤ 1.3x); replies/s %.2fx bare (target ≥ 0.7x)\n",
-		ratio(median(h.lat), median(b.lat)), median(h.rps)/median(b.rps))
-	fmt.Fprintf(&rep, "relay: added p50 %s = %.2fx ReverseProxy's %s (target ≤ 1.0x); replies/s %.2fx ReverseProxy's (target ≥ 1.0x)\n",
-		added(rl).Round(time.Microsecond), ratio(added(rl), added(p)), added(p).Round(time.Microsecond), median(rl.rps)/median(p.rps))
-	if ht, rt := get("handler (TUI)"), get("relay (TUI)"); ht != nil {
-		fmt.Fprintf(&rep, "TUI vs headless: handler p50 %.2fx, replies/s %.2fx; relay p50 %.2fx, replies/s %.2fx (target within 1.1x)\n",
-			ratio(median(ht.lat), median(h.lat)), median(h.rps)/median(ht.rps), ratio(median(rt.lat), median(rl.lat)), median(rl.rps)/median(rt.rps))
+	if h != nil {
+		fmt.Fprintf(&rep, "handler: p50 %.2fx bare (target ≤ 1.3x); replies/s %.2fx bare (target ≥ 0.7x)\n",
+			ratio(median(h.lat), median(b.lat)), median(h.rps)/median(b.rps))
 	}
-	if len(b.cpu) > 0 && len(p.cpu) > 0 {
+	if rl != nil {
+		fmt.Fprintf(&rep, "relay: added p50 %s = %.2fx ReverseProxy's %s (target ≤ 1.0x); replies/s %.2fx ReverseProxy's (target ≥ 1.0x)\n",
+			added(rl).Round(time.Microsecond), ratio(added(rl), added(p)), added(p).Round(time.Microsecond), median(rl.rps)/median(p.rps))
+	}
+	if ht := get("handler (TUI)"); ht != nil && h != nil {
+		fmt.Fprintf(&rep, "TUI vs headless: handler p50 %.2fx, replies/s %.2fx (target within 1.1x)\n",
+			ratio(median(ht.lat), median(h.lat)), median(h.rps)/median(ht.rps))
+	}
+	if rt := get("relay (TUI)"); rt != nil && rl != nil {
+		fmt.Fprintf(&rep, "TUI vs headless: relay p50 %.2fx, replies/s %.2fx (target within 1.1x)\n",
+			ratio(median(rt.lat), median(rl.lat)), median(rl.rps)/median(rt.rps))
+	}
+	if len(b.cpu) > 0 && len(p.cpu) > 0 && h != nil && rl != nil && len(h.cpu) > 0 && len(rl.cpu) > 0 {
 		fmt.Fprintf(&rep, "server CPU per reply: handler %.2fx bare; relay %.2fx ReverseProxy (each process alone: the relay's excludes the server behind it)\n",
 			median(h.cpu)/median(b.cpu), median(rl.cpu)/median(p.cpu))
 	}
-	rep.WriteString(serveAtOnce(t, dir))
+	if *loadOnly == "" {
+		rep.WriteString(serveAtOnce(t, dir))
+	}
 	t.Log(rep.String())
 }
 

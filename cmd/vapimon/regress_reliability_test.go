@@ -160,9 +160,8 @@ func TestRegressTricklingSendersCannotStarveRealRequests(t *testing.T) {
 // request).
 func TestRegressQuitKeysNeverAnswerAPrompt(t *testing.T) {
 	home := t.TempDir()
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --no-record --tool-timeout 5s")
-	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --no-record --tool-timeout 5s")
+	url := s.listenURL()
 	s.waitFor("the events pane", regexp.MustCompile(`Events`))
 	got := postAsync(url+"/vapi/webhook", toolCallsBody("call-q", "mystery_tool"))
 	// The person meant to quit, and presses q past the grace period.
@@ -204,9 +203,8 @@ func TestRegressInterceptHangupSaysWhatWasSent(t *testing.T) {
 	t.Cleanup(srv.Close)
 	home := t.TempDir()
 	exitFile := filepath.Join(home, "exit-status")
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-	s := newTmuxScript(t, 160, 48, env, hangupScript(vapimonBin+" listen --addr 127.0.0.1:0 --no-record --intercept --forward-to "+srv.URL, exitFile, false))
-	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	s := newTmuxScript(t, 160, 48, tmuxEnv(home), hangupScript(vapimonBin+" listen --addr 127.0.0.1:0 --no-record --intercept --forward-to "+srv.URL, exitFile, false))
+	url := s.listenURL()
 	pid := s.childPid()
 	got := postAsync(url+"/vapi/webhook", toolCallsBody("call-review", "get_weather"))
 	s.waitFor("the review of your server's reply", regexp.MustCompile(`Your server answered tool-calls`))

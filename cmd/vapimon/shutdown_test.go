@@ -200,8 +200,7 @@ func tuiShutdown(t *testing.T, ignoreHUP bool) (s *tmuxSession, pid int, url, ta
 	exitFile := filepath.Join(home, "exit-status")
 	// Race reports (a -race build) go to files the test reads, since the pane may be gone.
 	racePath := filepath.Join(home, "race")
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color",
-		"GORACE=atexit_sleep_ms=100 log_path=" + racePath}
+	env := tmuxEnv(home, "GORACE=atexit_sleep_ms=100 log_path="+racePath)
 	t.Cleanup(func() {
 		reports, _ := filepath.Glob(racePath + "*")
 		for _, r := range reports {
@@ -210,7 +209,7 @@ func tuiShutdown(t *testing.T, ignoreHUP bool) (s *tmuxSession, pid int, url, ta
 		}
 	})
 	s = newTmuxScript(t, 160, 48, env, hangupScript(vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 60s --record "+shellQuote(tape), exitFile, ignoreHUP))
-	url = s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	url = s.listenURL()
 	pid = s.childPid()
 	bodies, replies = sendWaiting(t, url+"/vapi/webhook", waitingCallers)
 	s.waitFor("every call pending", regexp.MustCompile(fmt.Sprintf(`pending %d\b`, waitingCallers)))
@@ -416,8 +415,7 @@ func TestShutdownHeadlessTerminalClosed(t *testing.T) {
 			home := t.TempDir()
 			tape := filepath.Join(home, "tape.jsonl")
 			exitFile := filepath.Join(home, "exit-status")
-			env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-			s := newTmuxScript(t, 160, 48, env, hangupScript(fmt.Sprintf("%s listen --headless --addr 127.0.0.1:0 --tool-timeout 20s --forward-to %s --record %s",
+			s := newTmuxScript(t, 160, 48, tmuxEnv(home), hangupScript(fmt.Sprintf("%s listen --headless --addr 127.0.0.1:0 --tool-timeout 20s --forward-to %s --record %s",
 				shellQuote(vapimonBin), shellQuote(dev.URL), shellQuote(tape)), exitFile, nohup))
 			url := s.waitFor("the listen URL", regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`))[1]
 			pid := s.childPid()

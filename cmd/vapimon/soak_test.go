@@ -129,8 +129,9 @@ type soakGen struct {
 	exited  chan struct{}
 	waitErr error
 
+	stderr webhooktest.Buffer
+
 	mu      sync.Mutex
-	stderr  bytes.Buffer
 	events  map[uint64]string // seq → path, from "event" lines
 	replies []uint64          // seqs of "reply" lines
 	badOut  int               // stdout lines that are not JSON
@@ -138,8 +139,6 @@ type soakGen struct {
 }
 
 func (g *soakGen) stderrText() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.stderr.String()
 }
 
@@ -268,7 +267,7 @@ func (s *soak) launch() (*soakGen, error) {
 	g.cmd = exec.Command(vapimonBin, args...)
 	g.cmd.Env = testEnv(home, filepath.Join(home, "state"))
 	g.cmd.Dir = s.dir
-	g.cmd.Stderr = &lockedWriter{mu: &g.mu, w: &g.stderr}
+	g.cmd.Stderr = &g.stderr
 	stdout, err := g.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -78,6 +78,18 @@ func buildVapimon(out string) error {
 	return nil
 }
 
+// stateWithTapes returns a fresh XDG_STATE_HOME and the tapes directory vapimon keeps in it,
+// made as vapimon makes it (0700), for a test that puts tapes there first.
+func stateWithTapes(t *testing.T) (state, tapes string) {
+	t.Helper()
+	state = t.TempDir()
+	tapes = filepath.Join(state, "vapimon", "tapes")
+	if err := os.MkdirAll(tapes, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return state, tapes
+}
+
 // testEnv returns an environment for the binary: the test's environment without anything
 // that could reach a real account (ngrok, Vapi) or carry a secret, with HOME and
 // XDG_STATE_HOME pointing into the test's temp dirs. extra entries ("K=V") come last.
@@ -192,7 +204,7 @@ type vapimonProc struct {
 	raw     []string // every stdout line, as printed
 	lines   []line   // the same lines, decoded (zero line when not JSON)
 	notify  chan struct{}
-	stderr  bytes.Buffer
+	stderr  webhooktest.Buffer // its own lock: read while the process writes
 	exited  chan struct{}
 	waitErr error
 }
@@ -255,7 +267,7 @@ func launchVapimon(t *testing.T, o procOpts) (*vapimonProc, error) {
 	}
 	p.cmd.Env = testEnv(home, p.state, o.env...)
 	p.cmd.Dir = home
-	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	p.cmd.Stderr = &p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -314,17 +326,6 @@ func launchVapimon(t *testing.T, o procOpts) (*vapimonProc, error) {
 	return p, nil
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
 func (p *vapimonProc) stdoutText() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -332,8 +333,6 @@ func (p *vapimonProc) stdoutText() string {
 }
 
 func (p *vapimonProc) stderrText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.stderr.String()
 }
 

@@ -24,6 +24,12 @@ type tmuxSession struct {
 	socket string
 }
 
+// tmuxEnv is the environment of a terminal test: HOME home, the state directory under it, a
+// 256-colour terminal; extra entries ("K=V") come last.
+func tmuxEnv(home string, extra ...string) []string {
+	return append([]string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}, extra...)
+}
+
 func newTmux(t *testing.T, width, height int, env []string, command string) *tmuxSession {
 	t.Helper()
 	// Keep the pane after the command exits, so its last words can be read.
@@ -126,6 +132,12 @@ func (s *tmuxSession) waitScreen(what, also string, re *regexp.Regexp, ok func(s
 	return nil
 }
 
+// listenURL waits for the listen URL in the status bar and returns it.
+func (s *tmuxSession) listenURL() string {
+	s.t.Helper()
+	return s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+}
+
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
 	s.run(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
@@ -133,9 +145,8 @@ func (s *tmuxSession) keys(keys ...string) {
 
 func TestTUIAnswerToolCallInTmux(t *testing.T) {
 	home := t.TempDir()
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 20s")
-	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 20s")
+	url := s.listenURL()
 	s.waitFor("the events pane", regexp.MustCompile(`Events`))
 
 	// A tool-calls event with two calls (get_weather and lookup_order) sent as Vapi would.
@@ -211,9 +222,8 @@ func TestTUITapeFailuresInTmux(t *testing.T) {
 		t.Skip("no /dev/full here")
 	}
 	home := t.TempDir()
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-	s := newTmux(t, 160, 48, env, vapimonBin+" listen --addr 127.0.0.1:0 --record /dev/full")
-	url := s.waitFor("the listen URL in the status bar", regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`))[1]
+	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --record /dev/full")
+	url := s.listenURL()
 	for i := range 3 {
 		body := fmt.Sprintf(`{"message":{"type":"status-update","status":"in-progress","call":{"id":"call-full-%d"}}}`, i)
 		resp, err := http.Post(url+"/vapi/webhook", "application/json", strings.NewReader(body))
@@ -293,8 +303,7 @@ func TestDemoReactsInTmux(t *testing.T) {
 	if err := os.WriteFile(held, []byte(strings.Replace(string(script), firstStep, firstStep+"  - wait: 10m\n", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm-256color"}
-	s := newTmux(t, 160, 48, env, vapimonBin+" demo --speed 4 --scenario "+shellQuote(held)+"; echo EXIT=$?")
+	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" demo --speed 4 --scenario "+shellQuote(held)+"; echo EXIT=$?")
 	// The whole first turn (its final transcript), so that the say interrupts the wait
 	// after it, not the turn itself.
 	s.waitFor("the first words", regexp.MustCompile(`asst Hi, this is Riley from Bistro Verde\. How can I help\?`))

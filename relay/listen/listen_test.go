@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 type tapeNotes struct {
@@ -89,13 +90,7 @@ func TestRecordsExactlyTheStreamedSamples(t *testing.T) {
 	if u.File != path {
 		t.Errorf("update names %q, want %q", u.File, path)
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", st.Mode().Perm())
-	}
+	webhooktest.Perm(t, path, 0o600)
 	b, _ := os.ReadFile(path)
 	if got, want := sha256.Sum256(b[wavHeaderLen:]), sha256.Sum256(pcm); got != want {
 		t.Errorf("data chunk hash %s, want %s (%d vs %d bytes)", hex.EncodeToString(got[:4]), hex.EncodeToString(want[:4]), len(b)-wavHeaderLen, len(pcm))

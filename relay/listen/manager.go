@@ -166,6 +166,11 @@ func (m *Manager) Run(ctx context.Context, sub <-chan any) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	defer m.Close()
+	// After the queue empties the manager rests for restFor while the bus queues what
+	// comes: under load it wakes a few hundred times a second, not once a request, and a
+	// call's stream starts at most restFor later.
+	rest := time.NewTimer(time.Hour)
+	rest.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -178,6 +183,14 @@ func (m *Manager) Run(ctx context.Context, sub <-chan any) {
 			}
 			if ev, isEv := v.(*webhook.Event); isEv {
 				m.observe(ev)
+			}
+			if len(sub) == 0 {
+				rest.Reset(restFor)
+				select {
+				case <-ctx.Done():
+				case <-m.ctx.Done():
+				case <-rest.C:
+				}
 			}
 		case <-tick.C:
 			m.checkStalls()
@@ -239,6 +252,9 @@ func (m *Manager) callLocked(id string) *call {
 	}
 	return c
 }
+
+// restFor is how long Run rests once it has read all that was queued.
+const restFor = 5 * time.Millisecond
 
 // needsKey reports whether a message's assistant (or the call's overrides) turns on
 // listen authentication.

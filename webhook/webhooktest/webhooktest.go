@@ -1,16 +1,19 @@
 // Package webhooktest holds what the tests of every room need to exercise webhooks for
 // real: a server that records what it is sent, polling with a deadline, a free loopback
-// port, a server that hangs, a buffer goroutines can share, a POST and a JSON comparison. It imports no vapimon
-// package, so that webhook's own tests use it too; it is imported only by tests.
+// port, a server that hangs, a buffer goroutines can share, a POST and a JSON comparison,
+// and the files they watch or write (a whole-file swap, a permission check). It imports no
+// vapimon package, so that webhook's own tests use it too; it is imported only by tests.
 package webhooktest
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -163,6 +166,22 @@ func WantErr(t testing.TB, err error, want string) bool {
 	return false
 }
 
+// WantErrExact is WantErr for a case whose wanted error is the whole message: with want
+// set, err must say exactly want.
+func WantErrExact(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || err.Error() != want {
+			t.Fatalf("error = %v\nwant    %s", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
 // Holds fails the test (and goes on) for each of wants that s does not contain, naming s
 // as what ("screen", "stdout") and showing it whole.
 func Holds(t testing.TB, what, s string, wants ...string) {
@@ -171,5 +190,59 @@ func Holds(t testing.TB, what, s string, wants ...string) {
 		if !strings.Contains(s, w) {
 			t.Errorf("%s lacks %q:\n%s", what, w, s)
 		}
+	}
+}
+
+// Concurrently calls call(g, i) from goroutines goroutines at once, each of them for i from
+// 0 to each-1 and stopping at its first error, then fails the test (and goes on) with every
+// error returned; it returns whether there was none. For -race and for shared writers.
+func Concurrently(t testing.TB, goroutines, each int, call func(g, i int) error) bool {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				if err := call(g, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	ok := true
+	for err := range errs {
+		t.Error(err)
+		ok = false
+	}
+	return ok
+}
+
+// WriteAtomic replaces the file at path with data whole, the way editors that save safely
+// do: written beside it, then renamed over it, so that a watcher or a reader sees the old
+// content or the new, never part of it.
+func WriteAtomic(t testing.TB, path, data string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Perm fails the test (and goes on) when the permission bits of path are not want; a path
+// that cannot be read stops the test.
+func Perm(t testing.TB, path string, want fs.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		t.Errorf("%s: mode %o, want %o", path, got, want)
 	}
 }
