@@ -103,12 +103,16 @@ type Forwarder struct {
 	noRetry      bool
 	intercept    atomic.Pointer[InterceptFunc]
 	header       http.Header // --forward-header
+	fixed        fixedHeader // header, for the fast path
+	notes        noteCache
+	pools        map[string]*h1Pool
 }
 
 type route struct {
 	Route
 	u   *url.URL
 	err error
+	h1  *h1Route // the fast path (perf_client.go), nil when http.Transport sends
 }
 
 // NewForwarder returns a Forwarder for routes (from ParseRoutes).
@@ -123,16 +127,20 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 		o.Timeout = DefaultForwardTimeout
 	}
 	var client http.Client
-	var direct http.RoundTripper
+	var direct *http.Transport
 	if o.Client != nil {
 		client = *o.Client
 	} else {
-		t := newTransport(2 * o.MaxInFlight)
+		t := newTransport(2*o.MaxInFlight, forwardDialer)
 		if o.Insecure {
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for: a self-signed dev server
 		}
 		client = http.Client{Transport: t}
 		direct = t
+	}
+	var directRT http.RoundTripper
+	if direct != nil {
+		directRT = direct
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f := &Forwarder{
@@ -141,32 +149,39 @@ func NewForwarder(routes []Route, o ForwardOptions) *Forwarder {
 		maxResp:      o.MaxResponse,
 		bus:          o.Bus,
 		client:       &client,
-		direct:       direct,
+		direct:       directRT,
 		fresh:        freshClient(&client),
 		timeout:      o.Timeout,
 		replyTimeout: o.ReplyTimeout,
 		raw:          o.Raw,
 		noRetry:      o.noRetry,
 		header:       o.Header.Clone(),
+		pools:        map[string]*h1Pool{},
 	}
+	f.fixed = newFixedHeader(f.header)
 	for _, r := range routes {
 		u, err := url.Parse(r.URL)
-		f.routes = append(f.routes, route{Route: r, u: u, err: err})
+		rt := route{Route: r, u: u, err: err}
+		if err == nil && direct != nil {
+			rt.h1 = newH1Route(u, r.URL, direct, f.pools, forwardDialer, 2*o.MaxInFlight)
+		}
+		f.routes = append(f.routes, rt)
 	}
 	f.SetIntercept(o.Intercept)
 	return f
 }
 
+// forwardDialer is http.DefaultTransport's dialer, shared by the transport and the fast
+// path.
+var forwardDialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+
 // newTransport is http.DefaultTransport's settings, with enough idle connections for
 // maxConns concurrent forwards to one server and without transparent gzip (the reply is
 // checked, shown and passed on as the server sent it).
-func newTransport(maxConns int) *http.Transport {
+func newTransport(maxConns int, d *net.Dialer) *http.Transport {
 	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          max(100, maxConns),
 		MaxIdleConnsPerHost:   maxConns,
@@ -344,16 +359,23 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	if method == "" {
 		method = http.MethodPost
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(ev.Body))
-	if err != nil {
-		return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("cannot build a request to %s: %v", target, err), err)
-	}
-	req.Header = forwardHeader(ev)
-	for k, v := range f.header {
-		req.Header[k] = v
-	}
+	var resp *http.Response
+	var resent bool
+	var err error
 	start := time.Now()
-	resp, resent, err := f.send(ctx, req)
+	if rb := f.fastRequest(r, ev, method); rb != nil {
+		resp, resent, err = f.sendFast(ctx, r, rb, ev, target)
+	} else {
+		req, rerr := f.newRequest(ctx, method, target, ev)
+		if rerr != nil {
+			return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("cannot build a request to %s: %v", target, rerr), rerr)
+		}
+		start = time.Now()
+		resp, resent, err = f.send(ctx, req)
+	}
+	// The default client's transport, and the fast path, make a header for each reply:
+	// it is changed in place. A caller's RoundTripper may hand out a shared one.
+	owned := f.direct != nil
 	if err != nil {
 		fe := describeTransport(ctx, err, target, 0, time.Since(start))
 		if resent {
@@ -374,9 +396,9 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 			fe = failure(webhook.ForwardTooLarge, resp.StatusCode, fmt.Sprintf("reply from %s larger than %s: vapimon stops reading there", target, webhook.ByteSize(f.maxResp)), err)
 		}
 		f.health(ev.Seq, target, resp.StatusCode, latency, fe)
-		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Source: webhook.SourceForward}, fe
+		return webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header, owned), Source: webhook.SourceForward}, fe
 	}
-	reply := webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header), Body: body, Source: webhook.SourceForward}
+	reply := webhook.Reply{Status: resp.StatusCode, Header: replyHeader(resp.Header, owned), Body: body, Source: webhook.SourceForward}
 
 	var warnings []string
 	var unusable *webhook.ForwardError
@@ -394,7 +416,11 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	if f.raw && unusable != nil {
 		rawErr = unusable
 	}
-	reply.Note = replyNote(warnings, resent, rawErr)
+	if len(warnings) == 1 && !resent && rawErr == nil {
+		reply.Note = f.notes.note(warnings[0])
+	} else {
+		reply.Note = replyNote(warnings, resent, rawErr)
+	}
 	f.health(ev.Seq, target, resp.StatusCode, latency, unusable, &reply)
 	if f.raw {
 		reply.Raw = true // even a non-2xx to an informational message goes out as it is
@@ -414,6 +440,41 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 		return out, nil
 	}
 	return reply, nil
+}
+
+// newRequest is the request http.Transport sends for ev: its body, forwardHeader and
+// --forward-header.
+func (f *Forwarder) newRequest(ctx context.Context, method, target string, ev *webhook.Event) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(ev.Body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = forwardHeader(ev)
+	for k, v := range f.header {
+		req.Header[k] = v
+	}
+	return req, nil
+}
+
+// sendFast is send for the forwarder's own client (perf_client.go): the same resend, on
+// a new connection through http.Client, when a kept-alive connection turns out stale.
+func (f *Forwarder) sendFast(ctx context.Context, r *route, rb *reqBuf, ev *webhook.Event, target string) (resp *http.Response, resent bool, err error) {
+	resp, stale, err := r.h1.pool.roundTrip(ctx, rb.b, rb.rest)
+	rb.release()
+	if err == nil {
+		return resp, false, nil
+	}
+	// As http.Client says it: `Post "URL": cause`.
+	err = &url.Error{Op: "Post", URL: target, Err: err}
+	if !stale || f.noRetry || ctx.Err() != nil {
+		return nil, false, err
+	}
+	again, rerr := f.newRequest(ctx, http.MethodPost, target, ev)
+	if rerr != nil {
+		return nil, false, err
+	}
+	resp, _, err = attempt(f.fresh.Do, again)
+	return resp, true, err
 }
 
 // send sends req, and once more at once when it failed on a kept-alive connection
@@ -480,7 +541,11 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 		warnings = append(warnings, fmt.Sprintf("HTTP %d: Vapi's docs ask for 200", reply.Status))
 	}
 	v := webhook.JudgeReply(msg, http.StatusOK, reply.Header, reply.Body)
-	warnings = append(warnings, v.Warnings...)
+	if warnings == nil {
+		warnings = v.Warnings
+	} else {
+		warnings = append(warnings, v.Warnings...)
+	}
 	if len(v.Problems) == 0 {
 		return warnings, nil
 	}
@@ -488,6 +553,20 @@ func (f *Forwarder) checkReply(msg *webhook.Message, target string, reply *webho
 		return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: no result returned (HTTP %d with an empty body: %s needs one)", target, reply.Status, msg.Kind), nil)
 	}
 	return warnings, failure(webhook.ForwardUnusable, reply.Status, fmt.Sprintf("unusable reply from %s: %s%s", target, sanitize.Line(strings.Join(v.Problems, "; "), 300), snippet(reply.Body)), nil)
+}
+
+// noteCache keeps the last note made of a single warning: a server that always answers
+// the same way (the docs' tool reply without "name") gets the same note on every reply.
+type noteCache struct{ last atomic.Pointer[[2]string] }
+
+// note is replyNote([]string{warning}, false, nil).
+func (c *noteCache) note(warning string) string {
+	if p := c.last.Load(); p != nil && p[0] == warning {
+		return p[1]
+	}
+	n := replyNote([]string{warning}, false, nil)
+	c.last.Store(&[2]string{warning, n})
+	return n
 }
 
 // replyNote is the operator-facing note on a forwarded reply: its warnings, a resend,
@@ -623,9 +702,14 @@ func forwardHeader(ev *webhook.Event) http.Header {
 }
 
 // replyHeader is the server's reply headers minus hop-by-hop ones and Content-Length
-// (the handler writes the body it is given, which the intercept hook may change).
-func replyHeader(src http.Header) http.Header {
-	h := src.Clone()
+// (the handler writes the body it is given, which the intercept hook may change). owned
+// says that src was made for this reply by net/http or the fast path, and may be
+// changed in place; a header from a caller's RoundTripper is copied.
+func replyHeader(src http.Header, owned bool) http.Header {
+	h := src
+	if !owned {
+		h = src.Clone()
+	}
 	if h == nil {
 		h = http.Header{}
 	}

@@ -25,7 +25,9 @@ import (
 //	vapimon       client → webhook.Handler (parse, forward, record to a tape, bus) → server
 //	reverseproxy  client → httputil.ReverseProxy → server
 //
-// plus forwarder-only (Forwarder.Respond → server, no inbound hop). Each reports ns/op
+// plus forwarder-only (Forwarder.Respond → server, no inbound hop). The -http.Transport
+// variants send through http.Transport instead of the forwarder's own client for plain
+// http (perf_client.go): its baseline in the same run. Each reports ns/op
 // (the mean) and p50-ns / p99-ns per request. Compare ratios, not absolute numbers:
 //
 //	go test -run '^$' -bench BenchmarkRelay -benchtime 3000x ./relay/
@@ -46,7 +48,7 @@ func devServer(b *testing.B) *httptest.Server {
 }
 
 // vapimonServer is the relay path as vapimon runs it with --forward-to and a tape.
-func vapimonServer(b *testing.B, target string) *httptest.Server {
+func vapimonServer(b *testing.B, target string, client ...*http.Client) *httptest.Server {
 	routes, err := relay.ParseRoutes([]string{target})
 	if err != nil {
 		b.Fatal(err)
@@ -63,7 +65,11 @@ func vapimonServer(b *testing.B, target string) *httptest.Server {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fwd := relay.NewForwarder(routes, relay.ForwardOptions{Bus: bus})
+	o := relay.ForwardOptions{Bus: bus}
+	if len(client) > 0 {
+		o.Client = client[0]
+	}
+	fwd := relay.NewForwarder(routes, o)
 	h := webhook.NewHandler(webhook.Config{Responders: []webhook.Responder{fwd}, Recorder: tape, Bus: bus})
 	srv := httptest.NewServer(h)
 	b.Cleanup(func() {
@@ -112,15 +118,20 @@ func BenchmarkRelay(b *testing.B) {
 		vm := vapimonServer(b, dev.URL)
 		measure(b, func() { post(b, vm.URL) })
 	})
+	b.Run("vapimon-http.Transport", func(b *testing.B) {
+		dev := devServer(b)
+		vm := vapimonServer(b, dev.URL, stdClient())
+		measure(b, func() { post(b, vm.URL) })
+	})
 	b.Run("reverseproxy", func(b *testing.B) {
 		dev := devServer(b)
 		rp := reverseProxyServer(b, dev.URL)
 		measure(b, func() { post(b, rp.URL) })
 	})
-	b.Run("forwarder-only", func(b *testing.B) {
+	forwarderOnly := func(b *testing.B, o relay.ForwardOptions) {
 		dev := devServer(b)
 		routes, _ := relay.ParseRoutes([]string{dev.URL})
-		fwd := relay.NewForwarder(routes, relay.ForwardOptions{})
+		fwd := relay.NewForwarder(routes, o)
 		msg, err := webhook.Parse([]byte(benchBody))
 		if err != nil {
 			b.Fatal(err)
@@ -135,7 +146,16 @@ func BenchmarkRelay(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-	})
+	}
+	b.Run("forwarder-only", func(b *testing.B) { forwarderOnly(b, relay.ForwardOptions{}) })
+	b.Run("forwarder-only-http.Transport", func(b *testing.B) { forwarderOnly(b, relay.ForwardOptions{Client: stdClient()}) })
+}
+
+// stdClient is a client of the caller's own, so that the forwarder sends through
+// http.Transport (configured as the default one) rather than its own HTTP/1.1 client:
+// the baseline of the fast path, in the same run.
+func stdClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: 128, MaxIdleConnsPerHost: 128, IdleConnTimeout: 90 * time.Second, DisableCompression: true}}
 }
 
 // measure runs one request per iteration and reports the median and p99 latency.

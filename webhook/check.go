@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -103,10 +104,18 @@ func (r *replySchemas) judge(msg *Message, status int, header http.Header, body 
 	var issues []issue
 	if s, name, ok := r.schemaFor(kind); ok {
 		// The common tool-calls shape is judged without the validator: the same issues,
-		// in a fraction of the time, on the path of every forwarded tool reply.
+		// in a fraction of the time, on the path of every forwarded tool reply. Its only
+		// issue, a missing name, is always tolerated: its warnings are made once.
 		fast := false
 		if kind == TypeToolCalls {
-			issues, fast = toolCallsFastIssues(doc)
+			var unnamed uint16
+			if unnamed, fast = toolCallsFastShape(doc); fast {
+				for i := 0; unnamed != 0; i, unnamed = i+1, unnamed>>1 {
+					if unnamed&1 != 0 {
+						j.warnings = append(j.warnings, unnamedWarnings[i])
+					}
+				}
+			}
 		}
 		if !fast {
 			issues = schemaIssues(s, name, doc)
@@ -261,8 +270,25 @@ func anyPresent(doc map[string]any, keys ...string) bool {
 	return false
 }
 
+// entryPath is "results[i]", made once for the first entries.
+func entryPath(i int) string {
+	if i < len(entryPaths) {
+		return entryPaths[i]
+	}
+	return "results[" + strconv.Itoa(i) + "]"
+}
+
+var entryPaths = func() (p [16]string) {
+	for i := range p {
+		p[i] = "results[" + strconv.Itoa(i) + "]"
+	}
+	return p
+}()
+
+func hasLineBreak(s string) bool { return strings.ContainsAny(s, "\r\n") }
+
 func (j *judgement) lineBreaks(path, s string) {
-	if strings.ContainsAny(s, "\r\n") {
+	if hasLineBreak(s) {
 		j.warn("%s has line breaks: Vapi wants single-line strings", path)
 	}
 }
@@ -316,7 +342,7 @@ func (j *judgement) toolCalls(msg *Message, doc map[string]any) {
 	answered := make(map[string]int, len(entries)) // call id -> first results index
 	allErrors, firstError := len(entries) > 0, ""
 	for i, e := range entries {
-		p := fmt.Sprintf("results[%d]", i)
+		p := entryPath(i)
 		ent, ok := e.(map[string]any)
 		if !ok {
 			j.problem("%s is %s, not an object", p, kindOf(e))
@@ -329,11 +355,11 @@ func (j *judgement) toolCalls(msg *Message, doc map[string]any) {
 		if !hasResult && !hasErr {
 			j.problem("%s has neither result nor error", p)
 		} // a null result or error is the shape check's to report
-		if s, ok := res.(string); ok {
+		if s, ok := res.(string); ok && hasLineBreak(s) {
 			j.lineBreaks(p+".result", s)
 		}
 		es, isErr := errv.(string)
-		if isErr {
+		if isErr && hasLineBreak(es) {
 			j.lineBreaks(p+".error", es)
 		}
 		if !isErr || (hasResult && res != nil) {
@@ -620,10 +646,24 @@ func (d *replyDecoder) str() (string, bool) {
 		switch c := d.b[j]; {
 		case c == '"':
 			s := d.b[start:j]
+			d.i = j + 1
+			// The names a tool reply is made of, without a copy each.
+			switch string(s) {
+			case "results":
+				return "results", true
+			case "toolCallId":
+				return "toolCallId", true
+			case "result":
+				return "result", true
+			case "name":
+				return "name", true
+			case "error":
+				return "error", true
+			}
 			if !utf8.Valid(s) {
+				d.i = start - 1
 				return "", false
 			}
-			d.i = j + 1
 			return string(s), true
 		case c == '\\' || c < 0x20:
 			return "", false

@@ -210,51 +210,75 @@ func (c *shape) toolResults(doc map[string]any) {
 // an unknown key, more than ten entries...): the caller then runs the full check.
 // TestToolCallsFastIssues and FuzzToolCallsFastIssues hold it equal to schemaIssues.
 func toolCallsFastIssues(doc map[string]any) (issues []issue, ok bool) {
-	for k, v := range doc {
-		switch k {
-		case "error":
-			if _, ok := v.(string); !ok {
-				return nil, false
-			}
-		case "results":
-		default:
-			return nil, false
-		}
-	}
-	raw, has := doc["results"]
-	if !has {
-		return nil, true
-	}
-	entries, isList := raw.([]any)
-	if !isList || len(entries) > 10 {
+	unnamed, ok := toolCallsFastShape(doc)
+	if !ok {
 		return nil, false
 	}
-	for i, e := range entries {
-		ent, isObj := e.(map[string]any)
-		if !isObj {
-			return nil, false
-		}
-		if _, has := ent["toolCallId"]; !has {
-			return nil, false
-		}
-		for k, v := range ent {
-			switch k {
-			case "toolCallId", "name", "result", "error":
-				if _, ok := v.(string); !ok {
-					return nil, false
-				}
-			case "metadata":
-				if _, ok := v.(map[string]any); !ok {
-					return nil, false
-				}
-			default:
-				return nil, false
-			}
-		}
-		if _, has := ent["name"]; !has {
+	for i := 0; unnamed != 0; i, unnamed = i+1, unnamed>>1 {
+		if unnamed&1 != 0 {
 			loc := []string{"results", strconv.Itoa(i)}
 			issues = append(issues, issue{loc: loc, kind: issueMissing, prop: "name", text: typoHint(doc, loc, "name")})
 		}
 	}
 	return issues, true
 }
+
+// toolCallsFastShape is toolCallsFastIssues without the issues: ok for the common shape,
+// and unnamed has bit i set when results[i] has no name.
+func toolCallsFastShape(doc map[string]any) (unnamed uint16, ok bool) {
+	for k, v := range doc {
+		switch k {
+		case "error":
+			if _, ok := v.(string); !ok {
+				return 0, false
+			}
+		case "results":
+		default:
+			return 0, false
+		}
+	}
+	raw, has := doc["results"]
+	if !has {
+		return 0, true
+	}
+	entries, isList := raw.([]any)
+	if !isList || len(entries) > 10 {
+		return 0, false
+	}
+	for i, e := range entries {
+		ent, isObj := e.(map[string]any)
+		if !isObj {
+			return 0, false
+		}
+		if _, has := ent["toolCallId"]; !has {
+			return 0, false
+		}
+		for k, v := range ent {
+			switch k {
+			case "toolCallId", "name", "result", "error":
+				if _, ok := v.(string); !ok {
+					return 0, false
+				}
+			case "metadata":
+				if _, ok := v.(map[string]any); !ok {
+					return 0, false
+				}
+			default:
+				return 0, false
+			}
+		}
+		if _, has := ent["name"]; !has {
+			unnamed |= 1 << i
+		}
+	}
+	return unnamed, true
+}
+
+// unnamedWarnings[i] is what tolerated makes of the missing name of results[i], for the
+// entries toolCallsFastShape reads: the same words, made once.
+var unnamedWarnings = func() (w [10]string) {
+	for i := range w {
+		w[i] = tolerated(TypeToolCalls, issue{loc: []string{"results", strconv.Itoa(i)}, kind: issueMissing, prop: "name"}, nil)
+	}
+	return w
+}()
