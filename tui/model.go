@@ -113,6 +113,9 @@ func (r rect) contains(x, y int) bool {
 type Model struct {
 	opts   Options
 	op     *Operator
+	// frames, when set (the running program), lets a stream of bus values redraw the
+	// screen at most every streamFrame (see holdFrame); nil draws every frame.
+	frames *frameMemo
 	now    func() time.Time
 	grace  time.Duration
 	keys   KeyMap
@@ -242,7 +245,59 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	before := m.layer()
 	cmd := m.update(msg)
 	m.settle(before)
+	if hold := m.holdFrame(msg, before); hold != nil {
+		cmd = tea.Batch(cmd, hold)
+	}
 	return m, cmd
+}
+
+// streamFrame is how often the screen is redrawn while only bus values (events, replies)
+// change it: drawing is most of the monitor's cost under load, and a list scrolling by at
+// 10 frames a second reads as well as at 30. Keys, the mouse, a prompt opening and every
+// other message draw at once.
+const streamFrame = 100 * time.Millisecond
+
+// frameMemo is the last frame drawn, which View shows again while a frame is held.
+type frameMemo struct {
+	content    string
+	at         time.Time // when Update last let a frame be drawn
+	hold       bool      // View shows content instead of drawing
+	refreshing bool      // a frameRefreshMsg is on its way
+}
+
+// frameRefreshMsg ends a held frame.
+type frameRefreshMsg struct{}
+
+// holdFrame decides, at the end of Update, whether the next View draws or shows the last
+// frame again: it holds only for a batch of bus values that opened no prompt or dialog,
+// within streamFrame of the last drawn frame, and then makes sure a refresh comes.
+func (m *Model) holdFrame(msg tea.Msg, before layer) tea.Cmd {
+	f := m.frames
+	if f == nil {
+		return nil
+	}
+	now := time.Now() // real time: the frame rate is the terminal's, whatever m.now says
+	_, isBatch := msg.(batchMsg)
+	if !isBatch || m.layer() != before || f.content == "" || now.Sub(f.at) >= streamFrame || batchAsks(msg.(batchMsg)) {
+		f.hold, f.at = false, now
+		return nil
+	}
+	f.hold = true
+	if f.refreshing {
+		return nil
+	}
+	f.refreshing = true
+	return tea.Tick(streamFrame-now.Sub(f.at), func(time.Time) tea.Msg { return frameRefreshMsg{} })
+}
+
+// batchAsks says the batch holds a request for the operator (a prompt to show at once).
+func batchAsks(b batchMsg) bool {
+	for _, it := range b.items {
+		if _, ok := it.(*opRequest); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -260,6 +315,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		m.expire()
 		return tick()
+	case frameRefreshMsg:
+		if m.frames != nil {
+			m.frames.refreshing = false
+		}
 	case tea.BackgroundColorMsg:
 		if m.opts.Theme.auto() {
 			m.restyle(look{dark: msg.IsDark(), profile: m.look.profile})

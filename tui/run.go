@@ -46,7 +46,9 @@ func Run(parent context.Context, opts Options, op *Operator, progOpts ...tea.Pro
 	if len(progOpts) == 0 {
 		input = terminalInput
 	}
-	return run(parent, NewModel(opts, op), op, input, progOpts...)
+	m := NewModel(opts, op)
+	m.frames = &frameMemo{}
+	return run(parent, m, op, input, progOpts...)
 }
 
 // inputFunc returns the reader the program takes keys from, made to call gone when it

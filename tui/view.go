@@ -47,7 +47,14 @@ func (m *Model) View() tea.View {
 	if !m.quitting {
 		// The last frame, drawn as the program quits, is blank: some terminals (tmux, after
 		// a resize) leave what the alternate screen showed in the shell's screen.
-		content = m.render()
+		if f := m.frames; f != nil && f.hold {
+			content = f.content // a held frame (Model.holdFrame): the screen waits for the refresh
+		} else {
+			content = m.render()
+			if f != nil {
+				f.content = content
+			}
+		}
 	}
 	v := tea.NewView(content)
 	v.AltScreen = true

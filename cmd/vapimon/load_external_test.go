@@ -181,6 +181,10 @@ type loadTarget struct {
 	rps  []float64
 	cpu  []float64 // server CPU (user+system) per reply in the throughput rounds, µs
 	gen  []float64 // the load generator's CPU per reply, µs
+	// term is the terminal's (the tmux server's) process, for a TUI target: it draws what
+	// the TUI writes, on the same cores. termCPU is its CPU per reply, µs.
+	term    int
+	termCPU []float64
 }
 
 // procCPU is the CPU time (user+system, all threads) process pid has used so far, read
@@ -270,9 +274,12 @@ func TestLoadExternal(t *testing.T) {
 		if *loadPprof != "" {
 			env = append(env, "VAPIMON_CPUPROFILE="+filepath.Join(*loadPprof, strings.ReplaceAll(name, " ", "_")+".prof"))
 		}
-		var pid int
+		var pid, term int
 		if tuiMode {
 			pid = startTUI(t, name, env, args)
+			if out, err := exec.Command("tmux", "display-message", "-p", "#{pid}").Output(); err == nil {
+				term, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+			}
 		} else {
 			cmd := exec.Command(vapimonBin, append(args, "--headless")...)
 			cmd.Env = env
@@ -280,7 +287,7 @@ func TestLoadExternal(t *testing.T) {
 			pid = cmd.Process.Pid
 		}
 		waitServing(t, "http://"+addr+"/vapi")
-		return &loadTarget{name: display, url: "http://" + addr + "/vapi", pid: pid}
+		return &loadTarget{name: display, url: "http://" + addr + "/vapi", pid: pid, term: term}
 	}
 	targets := []*loadTarget{
 		{name: "bare", url: bare + "/vapi", pid: barePid},
@@ -336,8 +343,12 @@ func TestLoadExternal(t *testing.T) {
 		}
 		for _, tg := range slices.Backward(targets) { // the other order, so no target always goes first
 			before, ok1 := procCPU(tg.pid)
+			tBefore, okT := procCPU(tg.term)
 			r, genCPU := gen(tg.url, *loadClients)
 			after, ok2 := procCPU(tg.pid)
+			if tAfter, ok := procCPU(tg.term); tg.term > 0 && okT && ok && r.N > 0 {
+				tg.termCPU = append(tg.termCPU, float64(tAfter-tBefore)/float64(time.Microsecond)/float64(r.N+200))
+			}
 			tg.rps = append(tg.rps, r.RPS)
 			cpuOf(tg, before, after, ok1 && ok2, r, genCPU)
 		}
@@ -358,6 +369,9 @@ func TestLoadExternal(t *testing.T) {
 		fmt.Fprintf(&rep, "  %-20s p50 %8s   %8.0f replies/s", tg.name, median(tg.lat).Round(time.Microsecond), median(tg.rps))
 		if len(tg.cpu) > 0 {
 			fmt.Fprintf(&rep, "   server CPU %5.0f µs/reply   (generator %3.0f µs/reply)", median(tg.cpu), median(tg.gen))
+			if len(tg.termCPU) > 0 {
+				fmt.Fprintf(&rep, "   (terminal %3.0f µs/reply)", median(tg.termCPU))
+			}
 		}
 		rep.WriteString("\n")
 	}
