@@ -117,8 +117,15 @@ func newEventRow(ev *webhook.Event) *eventRow {
 			r.summary = fmt.Sprintf("↻ resent from #%d · %s", n, r.summary)
 		}
 	}
-	r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
 	return r
+}
+
+// matches says the filter (lower case) is in r's text, made the first time a filter asks.
+func (r *eventRow) matches(filter string) bool {
+	if r.search == "" {
+		r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
+	}
+	return strings.Contains(r.search, filter)
 }
 
 // summarize describes a message on one sanitised line.
@@ -248,7 +255,7 @@ func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventR
 	if p.fFilter != filter || p.fVersion != l.version || p.fTypes != p.typesGen {
 		p.fRows = p.fRows[:0]
 		for i := 0; i < l.len(); i++ {
-			if r := l.at(i); strings.Contains(r.search, filter) && p.showsRow(r) {
+			if r := l.at(i); r.matches(filter) && p.showsRow(r) {
 				p.fRows = append(p.fRows, r)
 			}
 		}

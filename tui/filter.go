@@ -51,7 +51,7 @@ func (m *Model) toolRows() (rows []*toolRow, all bool) {
 	}
 	out := make([]*toolRow, 0, len(rows))
 	for _, r := range rows {
-		if strings.Contains(r.search, m.filter) {
+		if r.matches(m.filter) {
 			out = append(out, r)
 		}
 	}

@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +64,16 @@ func (r *toolRow) searchText() string {
 	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.args, r.result}, " "))
 }
 
+// matches says the filter (lower case) is in r's text. The text is made the first time a
+// filter asks, not for every row as it arrives (most sessions never filter), and made
+// again after the row changes (which clears it).
+func (r *toolRow) matches(filter string) bool {
+	if r.search == "" {
+		r.search = r.searchText()
+	}
+	return strings.Contains(r.search, filter)
+}
+
 func (r *toolRow) pending() bool { return !r.done }
 
 // waiting reports whether the row still waits for a reply that is due: not answered, and
@@ -108,7 +120,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	if len(msg.ToolCalls) == 0 {
 		r := mk()
 		r.name = sanitize.Line(msg.Type, 60)
-		r.search = r.searchText()
 		return []*toolRow{r}
 	}
 	rows := make([]*toolRow, 0, len(msg.ToolCalls))
@@ -122,7 +133,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 		}
 		r.rawArgs = tc.Arguments
 		r.args = compactJSON(tc.Arguments, 300)
-		r.search = r.searchText()
 		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
@@ -206,7 +216,7 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRo
 		case fromFile != nil:
 			r.kept = fromFile(r, answer)
 		}
-		r.search = r.searchText()
+		r.search = "" // changed: matches makes it again
 	}
 }
 
@@ -240,6 +250,14 @@ type toolResultJSON struct {
 
 // parseResults reads {"results":[...]} (tool-calls) or {"result": "..."} (function-call).
 func parseResults(body []byte) []toolResultJSON {
+	if out, ok := plainResults(body); ok {
+		return out
+	}
+	return decodeResults(body)
+}
+
+// decodeResults is parseResults by encoding/json, for any reply.
+func decodeResults(body []byte) []toolResultJSON {
 	type result struct {
 		ToolCallID string          `json:"toolCallId"`
 		Result     json.RawMessage `json:"result"`
@@ -290,6 +308,81 @@ func parseResults(body []byte) []toolResultJSON {
 		out = append(out, toolResultJSON{Error: v.Error})
 	}
 	return out
+}
+
+// plainResults reads the tool-calls reply in the exact form vapimon writes it
+// (webhook.ToolCallsReply) and most servers do: {"results":[{"toolCallId":"…","name":"…",
+// "result":"…"},…]}, no white space, each key once, every value a string without escapes.
+// It gives what parseResults' decoding gives, without encoding/json (a tenth of the
+// monitor's work per tool call); ok is false for anything else, which is then decoded.
+func plainResults(body []byte) (out []toolResultJSON, ok bool) {
+	const head, tail = `{"results":[`, `]}`
+	if len(body) < len(head)+len(tail) || string(body[:len(head)]) != head || string(body[len(body)-len(tail):]) != tail {
+		return nil, false
+	}
+	b := body[len(head) : len(body)-len(tail)]
+	// str takes a plain JSON string at the start of b: its text and the rest.
+	str := func(b []byte) (string, []byte, bool) {
+		if len(b) < 2 || b[0] != '"' {
+			return "", nil, false
+		}
+		end := bytes.IndexByte(b[1:], '"')
+		if end < 0 || !plainJSONString(b[:end+2]) {
+			return "", nil, false
+		}
+		return string(b[1 : end+1]), b[end+2:], true
+	}
+	for len(b) > 0 {
+		if b[0] != '{' {
+			return nil, false
+		}
+		b = b[1:]
+		var tr toolResultJSON
+		var seen [4]bool // toolCallId, name, result, error
+		for {
+			key, rest, ok := str(b)
+			if !ok || len(rest) == 0 || rest[0] != ':' {
+				return nil, false
+			}
+			val, rest, ok := str(rest[1:])
+			if !ok || len(rest) == 0 {
+				return nil, false
+			}
+			i := slices.Index([]string{"toolCallId", "name", "result", "error"}, key)
+			if i < 0 || seen[i] {
+				return nil, false // another key, or one given twice: encoding/json's rules apply
+			}
+			seen[i] = true
+			switch i {
+			case 0:
+				tr.ToolCallID = val
+			case 2:
+				tr.Result = &val
+			case 3:
+				e := val
+				tr.Error = &e
+			}
+			b = rest[1:]
+			if rest[0] == '}' {
+				break
+			}
+			if rest[0] != ',' {
+				return nil, false
+			}
+		}
+		if tr.Error != nil {
+			tr.Result = nil // an error wins over a result, as in parseResults
+		}
+		out = append(out, tr)
+		if len(b) == 0 {
+			break
+		}
+		if b[0] != ',' || len(b) == 1 {
+			return nil, false
+		}
+		b = b[1:]
+	}
+	return out, true
 }
 
 // toolsPane lists the tool calls of the selected call (or of all calls), pending first in

@@ -19,15 +19,6 @@ const (
 			"toolCall":{"id":"call_abc","type":"function","function":{"name":"log_it","arguments":{}}}}]}}`
 )
 
-func mustParse(t *testing.T, body string) *Message {
-	t.Helper()
-	m, err := Parse([]byte(body))
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", body, err)
-	}
-	return m
-}
-
 func typed(typ string) string { return `{"message":{"type":"` + typ + `"}}` }
 
 // TestJudgeReply pins the exact words of problems and warnings; the corpus

@@ -175,3 +175,62 @@ func BenchmarkServeHTTP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHandlerLatencyParts says where the handler's latency goes: sequential requests
+// over loopback, interleaved, to the bare handler and to the handler with its parts added
+// one by one (secret check, answers file, tape), reporting each one's p50.
+//
+//	go test ./webhook -run '^$' -bench HandlerLatencyParts -benchtime 5000x -count 3
+func BenchmarkHandlerLatencyParts(b *testing.B) {
+	auth := webhook.AuthConfig{Mode: webhook.AuthSecret, Secrets: []string{"bench-secret"}}
+	v, _ := webhook.NewVerifier(auth)
+	set, _ := webhook.ParseAnswers([]byte("tools:\n  get_weather: \"Paris: 18C, light rain\"\n"))
+	tape, _ := fixtures.OpenTape(filepath.Join(b.TempDir(), "bench.jsonl"))
+	defer tape.Close()
+	mk := func(ver, rec, ans bool) http.Handler {
+		cfg := webhook.Config{}
+		if ver {
+			cfg.Verifier = v
+		}
+		if rec {
+			cfg.Recorder = tape
+		}
+		if ans {
+			cfg.Responders = []webhook.Responder{webhook.NewAnswers(set)}
+		}
+		return webhook.NewHandler(cfg)
+	}
+	servers := []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", bareHandler()},
+		{"handler-none", mk(false, false, false)},
+		{"+verify", mk(true, false, false)},
+		{"+answers", mk(true, false, true)},
+		{"+tape", mk(true, true, true)},
+	}
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	urls := make([]string, len(servers))
+	for i, s := range servers {
+		srv := httptest.NewServer(s.h)
+		defer srv.Close()
+		urls[i] = srv.URL
+		for range 200 {
+			post(b, c, urls[i], &auth)
+		}
+	}
+	ts := make([][]time.Duration, len(servers))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range servers {
+			t0 := time.Now()
+			post(b, c, urls[j], &auth)
+			ts[j] = append(ts[j], time.Since(t0))
+		}
+	}
+	b.StopTimer()
+	for j, s := range servers {
+		b.ReportMetric(float64(median(ts[j]).Microseconds()), s.name+"-µs")
+	}
+}

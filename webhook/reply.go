@@ -162,13 +162,18 @@ func ErrorReply(msg *Message, text string) Reply {
 
 // Ack is the reply to informational messages: 200 {}.
 func Ack() Reply {
-	return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte("{}"), Source: SourceAck}
+	return Reply{Status: http.StatusOK, Header: jsonHeader, Body: []byte("{}"), Source: SourceAck}
 }
 
 // JSONReply wraps a JSON body as a 200 reply from source.
 func JSONReply(body []byte, source string) Reply {
-	return Reply{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Source: source}
+	return Reply{Status: http.StatusOK, Header: jsonHeader, Body: body, Source: source}
 }
+
+// jsonHeader is the header of the JSON replies vapimon makes, shared by them all: a
+// Reply's header is never changed in place (substitute copies it; the handler copies its
+// values into the response).
+var jsonHeader = http.Header{"Content-Type": {"application/json"}}
 
 // rejectReply is a short JSON error for the sender. It never says why authentication failed.
 func rejectReply(status int, text string) Reply {

@@ -46,6 +46,7 @@ var (
 	loadClients = flag.Int("load.clients", 8, "TestLoadExternal: clients of a throughput round")
 	loadExtra   = flag.Bool("load.extra", false, "TestLoadExternal: also measure the handler without a tape and without the secret check (where the time goes)")
 	loadPprof   = flag.String("load.pprof", "", "TestLoadExternal: write a CPU profile of each vapimon process into this directory (NAME.prof)")
+	loadEnv     = flag.String("load.env", "", "TestLoadExternal: comma-separated KEY=VALUE pairs added to the vapimon processes' environment (GOGC=200, GOMAXPROCS=1...), for experiments")
 	loadOnly    = flag.String("load.only", "", "TestLoadExternal: measure only the vapimon targets whose name contains one of these comma-separated words (handler, relay, TUI...); the baselines are always measured")
 )
 
@@ -263,6 +264,9 @@ func TestLoadExternal(t *testing.T) {
 		os.MkdirAll(state, 0o700)
 		args = append([]string{"listen", "--addr", addr, "--secret", loadSecret}, args...)
 		env := testEnv(home, state)
+		if *loadEnv != "" {
+			env = append(env, strings.Split(*loadEnv, ",")...)
+		}
 		if *loadPprof != "" {
 			env = append(env, "VAPIMON_CPUPROFILE="+filepath.Join(*loadPprof, strings.ReplaceAll(name, " ", "_")+".prof"))
 		}
