@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -659,8 +660,11 @@ func removeHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for _, k := range hopHeaders {
-		h.Del(k)
+	// One pass over the few headers a message has, rather than a lookup per name.
+	for k := range h {
+		if slices.Contains(hopHeaders, k) {
+			delete(h, k)
+		}
 	}
 }
 

@@ -306,7 +306,7 @@ func (f *Forwarder) fastRequest(r *route, ev *webhook.Event, method string) *req
 		kvs = append(kvs, headerKV{"X-Forwarded-Host", rb.xfh[:]})
 	}
 	if !f.fixed.has("X-Forwarded-Proto") {
-		rb.xfp[0] = cmp(ev.Proto, "http")
+		rb.xfp[0] = orDefault(ev.Proto, "http")
 		kvs = append(kvs, headerKV{"X-Forwarded-Proto", rb.xfp[:]})
 	}
 	for _, kv := range f.fixed.kvs {
@@ -367,7 +367,8 @@ func (f *Forwarder) fastRequest(r *route, ev *webhook.Event, method string) *req
 	return rb
 }
 
-func cmp(s, def string) string {
+// orDefault is s, or def when s is empty.
+func orDefault(s, def string) string {
 	if s == "" {
 		return def
 	}
@@ -549,8 +550,9 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// h1Body is a reply's body; closing it after the whole body was read gives the
-// connection back to the pool, and closes it otherwise.
+// h1Body is a reply's body. Reading it to the end gives the connection back to the pool
+// at once, as http.Transport does (the intercept hook may hold the reply for a while
+// before the body is closed); closing it before the end closes the connection.
 type h1Body struct {
 	c      *h1Conn
 	src    io.ReadCloser
@@ -561,10 +563,19 @@ type h1Body struct {
 	closed bool
 }
 
+var errBodyClosed = errors.New("http: read on closed response body")
+
 func (b *h1Body) Read(p []byte) (int, error) {
+	if b.closed {
+		if b.eof {
+			return 0, io.EOF
+		}
+		return 0, errBodyClosed
+	}
 	n, err := b.src.Read(p)
 	if err == io.EOF {
 		b.eof = true
+		b.finish()
 	} else if err != nil {
 		err = ctxErr(b.ctx, err)
 	}
@@ -572,17 +583,22 @@ func (b *h1Body) Read(p []byte) (int, error) {
 }
 
 func (b *h1Body) Close() error {
+	b.finish()
+	return nil
+}
+
+// finish gives the connection back after the whole body, or closes it.
+func (b *h1Body) finish() {
 	if b.closed {
-		return nil
+		return
 	}
 	b.closed = true
 	// stop fails once the context has ended: the connection may be interrupted.
 	if b.eof && b.reuse && b.c.br.Buffered() == 0 && b.stop() {
 		_ = b.src.Close() // at EOF: reads nothing
 		b.c.pool.put(b.c)
-		return nil
+		return
 	}
 	b.c.conn.Close()
 	b.stop()
-	return nil
 }

@@ -130,7 +130,7 @@ func TestFastPathWritesWhatHTTPTransportWrites(t *testing.T) {
 				tt.edit(ev)
 			}
 			fast := NewForwarder([]Route{{"*", tt.route}}, ForwardOptions{Header: tt.header})
-			if got := fast.fastRequest(&fast.routes[0], ev, cmp(ev.Method, http.MethodPost)) != nil; got != tt.fast {
+			if got := fast.fastRequest(&fast.routes[0], ev, orDefault(ev.Method, http.MethodPost)) != nil; got != tt.fast {
 				t.Errorf("fast path taken: %v, want %v", got, tt.fast)
 			}
 			// A Client of the caller's own turns the fast path off: http.Transport sends.
@@ -268,5 +268,54 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5 s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestFastPathGivesTheConnectionBackAtTheEnd: the whole body read, the connection is
+// free for the next forward before the body is closed (the intercept hook may hold the
+// reply); a body closed before its end closes its connection.
+func TestFastPathGivesTheConnectionBackAtTheEnd(t *testing.T) {
+	t.Parallel()
+	if !h1Supported {
+		t.Skip("no fast path on this platform")
+	}
+	srv, _ := rawServerQuiet(t)
+	f := NewForwarder([]Route{{"*", srv}}, ForwardOptions{})
+	pool := f.routes[0].h1.pool
+	idle := func() int {
+		pool.mu.Lock()
+		defer pool.mu.Unlock()
+		return len(pool.idle)
+	}
+	ev := newEvent(t, toolCallsBody)
+	rb := f.fastRequest(&f.routes[0], ev, http.MethodPost)
+	resp, _, err := pool.roundTrip(context.Background(), rb.b, rb.rest)
+	rb.release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(resp.Body); err != nil || string(b) != toolCallsReply {
+		t.Fatalf("body %q, %v", b, err)
+	}
+	if n := idle(); n != 1 {
+		t.Errorf("%d idle connections after the whole body, before Close; want 1", n)
+	}
+	resp.Body.Close()
+	if n := idle(); n != 1 {
+		t.Errorf("%d idle connections after Close; want 1", n)
+	}
+
+	rb = f.fastRequest(&f.routes[0], ev, http.MethodPost)
+	resp, _, err = pool.roundTrip(context.Background(), rb.b, rb.rest)
+	rb.release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := idle(); n != 0 {
+		t.Errorf("%d idle connections while one is in use; want 0", n)
+	}
+	resp.Body.Close() // unread
+	if n := idle(); n != 0 {
+		t.Errorf("%d idle connections after a body closed unread; want 0 (it is closed)", n)
 	}
 }
