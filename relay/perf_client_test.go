@@ -232,12 +232,7 @@ func TestFastPathSkipsAConnectionTheServerClosed(t *testing.T) {
 
 func TestFastPathClosesIdleConnections(t *testing.T) {
 	t.Parallel()
-	if !h1Supported {
-		t.Skip("no fast path on this platform")
-	}
-	srv, _ := rawServerQuiet(t)
-	f := NewForwarder([]Route{{"*", srv}}, ForwardOptions{})
-	pool := f.routes[0].h1.pool
+	f, pool := fastForwarder(t)
 	pool.idleTimeout = 20 * time.Millisecond
 	if _, err := f.Respond(context.Background(), newEvent(t, toolCallsBody)); err != nil {
 		t.Fatal(err)
@@ -247,6 +242,18 @@ func TestFastPathClosesIdleConnections(t *testing.T) {
 		defer pool.mu.Unlock()
 		return len(pool.idle) == 0
 	})
+}
+
+// fastForwarder is a forwarder to a quiet raw server through the fast path, and its pool
+// (the test skips where there is no fast path).
+func fastForwarder(t *testing.T) (*Forwarder, *h1Pool) {
+	t.Helper()
+	if !h1Supported {
+		t.Skip("no fast path on this platform")
+	}
+	srv, _ := rawServerQuiet(t)
+	f := NewForwarder([]Route{{"*", srv}}, ForwardOptions{})
+	return f, f.routes[0].h1.pool
 }
 
 // rawServerQuiet is rawServer without the channel of requests.
@@ -276,12 +283,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // reply); a body closed before its end closes its connection.
 func TestFastPathGivesTheConnectionBackAtTheEnd(t *testing.T) {
 	t.Parallel()
-	if !h1Supported {
-		t.Skip("no fast path on this platform")
-	}
-	srv, _ := rawServerQuiet(t)
-	f := NewForwarder([]Route{{"*", srv}}, ForwardOptions{})
-	pool := f.routes[0].h1.pool
+	f, pool := fastForwarder(t)
 	idle := func() int {
 		pool.mu.Lock()
 		defer pool.mu.Unlock()
