@@ -479,18 +479,6 @@ func (c *h1Conn) expire() {
 	c.conn.Close()
 }
 
-// closeIdle closes every idle connection (tests).
-func (p *h1Pool) closeIdle() {
-	p.mu.Lock()
-	idle := p.idle
-	p.idle = nil
-	p.mu.Unlock()
-	for _, c := range idle {
-		c.idleTimer.Stop()
-		c.conn.Close()
-	}
-}
-
 // roundTrip sends the request (head, then rest when the body is not in head) and reads
 // the reply's headers. stale reports a failure on a reused connection before any byte of
 // reply. Once the context ends, the connection is interrupted and the error is the
