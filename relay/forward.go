@@ -113,7 +113,7 @@ type route struct {
 	Route
 	u   *url.URL
 	err error
-	h1  *h1Route // the fast path (perf_client.go), nil when http.Transport sends
+	h1  *h1Route // the fast path (h1client.go), nil when http.Transport sends
 }
 
 // NewForwarder returns a Forwarder for routes (from ParseRoutes).
@@ -457,7 +457,7 @@ func (f *Forwarder) newRequest(ctx context.Context, method, target string, ev *w
 	return req, nil
 }
 
-// sendFast is send for the forwarder's own client (perf_client.go): the same resend, on
+// sendFast is send for the forwarder's own client (h1client.go): the same resend, on
 // a new connection through http.Client, when a kept-alive connection turns out stale.
 func (f *Forwarder) sendFast(ctx context.Context, r *route, rb *reqBuf, ev *webhook.Event, target string) (resp *http.Response, resent bool, err error) {
 	resp, stale, err := r.h1.pool.roundTrip(ctx, rb.b, rb.rest)

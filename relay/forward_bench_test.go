@@ -27,7 +27,7 @@ import (
 //
 // plus forwarder-only (Forwarder.Respond → server, no inbound hop). The -http.Transport
 // variants send through http.Transport instead of the forwarder's own client for plain
-// http (perf_client.go): its baseline in the same run. Each reports ns/op
+// http (h1client.go): its baseline in the same run. Each reports ns/op
 // (the mean) and p50-ns / p99-ns per request. Compare ratios, not absolute numbers:
 //
 //	go test -run '^$' -bench BenchmarkRelay -benchtime 3000x ./relay/

@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-// h1Supported says whether the forwarder's own client (perf_client.go) is used: it needs
+// h1Supported says whether the forwarder's own client (h1client.go) is used: it needs
 // connCheck, a peek at a socket that never blocks.
 const h1Supported = true
 
