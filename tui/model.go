@@ -111,8 +111,8 @@ func (r rect) contains(x, y int) bool {
 
 // Model is the monitor's root model. Create it with NewModel; Run drives it.
 type Model struct {
-	opts   Options
-	op     *Operator
+	opts Options
+	op   *Operator
 	// frames, when set (the running program), lets a stream of bus values redraw the
 	// screen at most every streamFrame (see holdFrame); nil draws every frame.
 	frames *frameMemo
