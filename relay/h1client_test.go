@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
+	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
 
 // rawServer answers every request on a connection with toolCallsReply (after a 100
@@ -219,7 +220,7 @@ func TestFastPathSkipsAConnectionTheServerClosed(t *testing.T) {
 		}
 		<-closed
 		// The server's close reaches this end of the connection a moment after it is made.
-		waitFor(t, func() bool {
+		webhooktest.Eventually(t, 5*time.Second, "the server's close to reach the idle connection", func() bool {
 			pool.mu.Lock()
 			defer pool.mu.Unlock()
 			return len(pool.idle) == 1 && !pool.idle[0].check.alive()
@@ -237,7 +238,7 @@ func TestFastPathClosesIdleConnections(t *testing.T) {
 	if _, err := f.Respond(context.Background(), newEvent(t, toolCallsBody)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
+	webhooktest.Eventually(t, 5*time.Second, "the idle connection to expire", func() bool {
 		pool.mu.Lock()
 		defer pool.mu.Unlock()
 		return len(pool.idle) == 0
@@ -264,18 +265,6 @@ func rawServerQuiet(t *testing.T) (string, <-chan string) {
 		}
 	}()
 	return srv, nil
-}
-
-// waitFor polls cond until it holds, failing the test after 5 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // TestFastPathGivesTheConnectionBackAtTheEnd: the whole body read, the connection is
