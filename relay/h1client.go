@@ -114,32 +114,10 @@ func plainRequestURI(s string) bool {
 	return true
 }
 
-// tokenChar is RFC 9110's tchar: what a header name is made of.
-var tokenChar = func() (t [256]bool) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
 // plainHeaderName reports whether k is a valid header name in canonical form, as the
 // server hands them over; http.Transport sends anything else (or refuses it).
 func plainHeaderName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if !tokenChar[k[i]] {
-			return false
-		}
-	}
-	return textproto.CanonicalMIMEHeaderKey(k) == k
+	return webhook.ValidHeaderName(k) && textproto.CanonicalMIMEHeaderKey(k) == k
 }
 
 // plainHeaderValue reports whether http.Transport would accept v (no control character

@@ -231,7 +231,7 @@ func (c AuthConfig) Normalize() (AuthConfig, error) {
 		return AuthConfig{}, fmt.Errorf("auth mode %s needs a secret: %s", n.Mode, authSecretHint)
 	}
 	if n.Mode == AuthSecret || n.Mode == AuthBearer {
-		if !authValidHeaderName(n.Header) {
+		if !ValidHeaderName(n.Header) {
 			return AuthConfig{}, fmt.Errorf("invalid %s header name %q", n.Mode, n.Header)
 		}
 		for i, s := range n.Secrets {
@@ -275,7 +275,7 @@ func (h HMACConfig) validate() ([]hmacPart, error) {
 		headers = append(headers, struct{ what, name string }{"message id", h.MessageIDHeader})
 	}
 	for i, hd := range headers {
-		if !authValidHeaderName(hd.name) {
+		if !ValidHeaderName(hd.name) {
 			return nil, fmt.Errorf("invalid HMAC %s header name %q", hd.what, hd.name)
 		}
 		for _, prev := range headers[:i] {
@@ -797,8 +797,9 @@ func (c AuthConfig) Redact(h http.Header) http.Header {
 	return out
 }
 
-// authValidHeaderName reports whether s is an HTTP field name (RFC 9110 token).
-func authValidHeaderName(s string) bool {
+// ValidHeaderName reports whether s is an HTTP field name (RFC 9110 token): the HMAC
+// options' header names, and the relay's check of the headers it writes itself.
+func ValidHeaderName(s string) bool {
 	if s == "" {
 		return false
 	}
