@@ -17,27 +17,45 @@ const (
 	bodyBudget = 64 << 20
 )
 
-// eventRow is one request as listed in the events pane. Strings are sanitised.
+// eventRow is one request as listed in the events pane. Its display text (sanitised) is
+// made when the row is first drawn, filtered or shown in detail (see text), not as the
+// event arrives: under load almost every row scrolls past unseen, and building its text
+// was most of the monitor's cost per event.
 type eventRow struct {
 	seq      uint64
 	at       time.Time
-	typ      string
 	callID   string // raw, for lookups
-	short    string
-	summary  string
-	rejected string
 	status   int
 	awaits   bool           // a reply is expected (the handler set a deadline)
 	deadline time.Time      // when the handler replies at the latest
-	ev       *webhook.Event // nil once dropped to stay within bodyBudget
+	ev       *webhook.Event // nil once dropped to stay within bodyBudget (text is made first)
 	out      *webhook.Outcome
 	fwd      *webhook.ForwardHealth // the exchange with the developer's server, when forwarded
 	offline  bool                   // replayed from a tape: the outcome comes when the replay reaches it
 	size     int
-	search   string // lower-case text the filter looks in
+	// isRejected says the row shows as rejected: text().rejected says why.
+	isRejected bool
 	// msgType and kind are the message's type as sent and its normalised kind (raw), for
 	// the type filter (--hide, --only, H).
 	msgType, kind string
+	txt           *eventText // nil until text is first asked for
+}
+
+// eventText is the sanitised text of an event row.
+type eventText struct {
+	typ      string
+	short    string
+	summary  string
+	rejected string
+	search   string // lower-case text the filter looks in, made the first time a filter asks
+}
+
+// text returns the row's display text, made from its event the first time it is asked for.
+func (r *eventRow) text() *eventText {
+	if r.txt == nil {
+		r.txt = newEventText(r)
+	}
+	return r.txt
 }
 
 // lostOutcome reports whether the outcome should have been seen by now (the bus dropped it).
@@ -90,42 +108,60 @@ func (l *eventLog) push(r *eventRow) {
 		o := l.at(l.oldest)
 		if o.ev != nil {
 			l.bytes -= o.size
+			o.text() // the row keeps its one-line text
 			o.ev = nil
 		}
 		l.oldest++
 	}
 }
 
-// newEventRow summarises an event for the list.
+// newEventRow takes an event for the list; its text is made later (text).
 func newEventRow(ev *webhook.Event) *eventRow {
 	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev, awaits: !ev.Deadline.IsZero(), deadline: ev.Deadline}
 	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
-	if ev.Rejected != "" {
-		r.typ = "REJECTED"
-		r.rejected = sanitize.Line(ev.Rejected, 300)
-		r.summary = fmt.Sprintf("%d %s", ev.Status, r.rejected)
-	}
 	if ev.Msg != nil {
-		r.typ = sanitize.Line(ev.Msg.Type, 60)
 		r.msgType, r.kind = ev.Msg.Type, ev.Msg.Kind
 		r.callID = ev.Msg.Call.ID
-		r.short = shortID(sanitize.Line(r.callID, 200))
-		if ev.Rejected == "" {
-			r.summary = summarize(ev.Msg)
-		}
-		if n := resendFrom(r); n > 0 {
-			r.summary = fmt.Sprintf("↻ resent from #%d · %s", n, r.summary)
-		}
+	}
+	if ev.Rejected != "" { // rare: made now, as whether the row shows as rejected depends on it
+		r.isRejected = r.text().rejected != ""
 	}
 	return r
 }
 
+// newEventText summarises r's event for the list. It is called while r still holds its
+// event (push makes the text before dropping a body).
+func newEventText(r *eventRow) *eventText {
+	t := &eventText{}
+	ev := r.ev
+	if ev == nil { // not reached: push makes the text before dropping the event
+		return t
+	}
+	if ev.Rejected != "" {
+		t.typ = "REJECTED"
+		t.rejected = sanitize.Line(ev.Rejected, 300)
+		t.summary = fmt.Sprintf("%d %s", ev.Status, t.rejected)
+	}
+	if ev.Msg != nil {
+		t.typ = sanitize.Line(ev.Msg.Type, 60)
+		t.short = shortID(sanitize.Line(r.callID, 200))
+		if ev.Rejected == "" {
+			t.summary = summarize(ev.Msg)
+		}
+		if n := resendFrom(r); n > 0 {
+			t.summary = fmt.Sprintf("↻ resent from #%d · %s", n, t.summary)
+		}
+	}
+	return t
+}
+
 // matches says the filter (lower case) is in r's text, made the first time a filter asks.
 func (r *eventRow) matches(filter string) bool {
-	if r.search == "" {
-		r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
+	t := r.text()
+	if t.search == "" {
+		t.search = strings.ToLower(t.typ + " " + sanitize.Line(r.callID, 200) + " " + t.summary)
 	}
-	return strings.Contains(r.search, filter)
+	return strings.Contains(t.search, filter)
 }
 
 // summarize describes a message on one sanitised line.
@@ -328,18 +364,19 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 	}
 	b.WriteString(st.Dim.Render(ts))
 	b.WriteString(" ")
-	if r.rejected != "" {
-		b.WriteString(st.Err.Render(fmt.Sprintf("REJECTED %s", r.summary)))
+	t := r.text()
+	if r.isRejected {
+		b.WriteString(st.Err.Render("REJECTED " + t.summary))
 		return b.String()
 	}
 	tw := typeWidth
 	if p.w < 70 {
 		tw = typeWidthNarrow
 	}
-	b.WriteString(padRight(abbrevType(r.typ, tw), tw))
+	b.WriteString(padRight(abbrevType(t.typ, tw), tw))
 	b.WriteString(" ")
-	if r.short != "" && p.w >= 60 {
-		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
+	if t.short != "" && p.w >= 60 {
+		b.WriteString(st.Dim.Render(padRight(t.short, 8)))
 		b.WriteString(" ")
 	}
 	if tag := rowFwdTag(st, r); tag != "" {
@@ -363,7 +400,7 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 			b.WriteString(st.Warn.Render("waiting "))
 		}
 	}
-	b.WriteString(r.summary)
+	b.WriteString(t.summary)
 	return b.String()
 }
 
