@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -451,7 +452,7 @@ func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 		t.note(lineNote, at, "handoff-destination-request "+compactJSON(msg.Parameters, 200))
 	case webhook.TypeToolCalls, webhook.TypeFunctionCall:
 		for _, tc := range msg.ToolCalls {
-			t.note(lineTool, at, "tool call "+s(tc.Name, 80)+" "+compactJSON(tc.Arguments, 200))
+			t.note(lineTool, at, toolCallNote(s(tc.Name, 80), tc.Arguments))
 		}
 	case webhook.TypeAssistantRequest:
 		t.note(lineNote, at, "assistant-request: choosing the assistant")
@@ -484,4 +485,15 @@ func (m *Model) callsTitle(calls []*call) string {
 		t += " · filter " + m.filterEd.Value()
 	}
 	return t
+}
+
+// toolCallNote is the transcript's line for a tool call: "tool call get_weather
+// {"city":"Paris"}". Arguments sent compact, in plain ASCII and short enough, as they are
+// under load, are used as they are (compactJSON would return them unchanged), which saves a
+// copy per call.
+func toolCallNote(name string, args json.RawMessage) string {
+	if len(args) <= 200 && !hasJSONSpace(args) && sanitize.PlainASCII(string(args)) {
+		return "tool call " + name + " " + string(args)
+	}
+	return "tool call " + name + " " + compactJSON(args, 200)
 }

@@ -1,10 +1,8 @@
 package tui
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +19,8 @@ type toolRow struct {
 	callText string // short sanitised call id
 	id       string // sanitised toolCallId
 	name     string
-	args     string          // compact, one line
+	args     string          // compact, one line: made by argsText when first drawn
+	argsMade bool
 	tool     string          // raw tool name, to ask the answers file (Options.Suggest)
 	rawArgs  json.RawMessage // for the pretty view on selection
 	pretty   []string        // built lazily
@@ -61,7 +60,16 @@ type toolRow struct {
 
 // searchText is the lower-case text the filter looks in for r.
 func (r *toolRow) searchText() string {
-	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.args, r.result}, " "))
+	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.argsText(), r.result}, " "))
+}
+
+// argsText is the arguments on one sanitised line, made the first time they are shown or
+// filtered: most rows of a stream never are.
+func (r *toolRow) argsText() string {
+	if !r.argsMade {
+		r.args, r.argsMade = compactJSON(r.rawArgs, 300), true
+	}
+	return r.args
 }
 
 // matches says the filter (lower case) is in r's text. The text is made the first time a
@@ -132,7 +140,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 			r.name = "(unnamed tool)"
 		}
 		r.rawArgs = tc.Arguments
-		r.args = compactJSON(tc.Arguments, 300)
 		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
@@ -320,18 +327,22 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 	if len(body) < len(head)+len(tail) || string(body[:len(head)]) != head || string(body[len(body)-len(tail):]) != tail {
 		return nil, false
 	}
-	b := body[len(head) : len(body)-len(tail)]
+	// One string holds the text of every value (they are substrings of it), and one slice
+	// the values the results point to: a few allocations per reply, not a few per value.
+	text := string(body[len(head) : len(body)-len(tail)])
+	vals := make([]string, 0, strings.Count(text, ":")) // one per key at most: never grows
 	// str takes a plain JSON string at the start of b: its text and the rest.
-	str := func(b []byte) (string, []byte, bool) {
+	str := func(b string) (string, string, bool) {
 		if len(b) < 2 || b[0] != '"' {
-			return "", nil, false
+			return "", "", false
 		}
-		end := bytes.IndexByte(b[1:], '"')
-		if end < 0 || !plainJSONString(b[:end+2]) {
-			return "", nil, false
+		end := strings.IndexByte(b[1:], '"')
+		if end < 0 || !plainJSONText(b[:end+2]) {
+			return "", "", false
 		}
-		return string(b[1 : end+1]), b[end+2:], true
+		return b[1 : end+1], b[end+2:], true
 	}
+	b := text
 	for len(b) > 0 {
 		if b[0] != '{' {
 			return nil, false
@@ -348,7 +359,17 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 			if !ok || len(rest) == 0 {
 				return nil, false
 			}
-			i := slices.Index([]string{"toolCallId", "name", "result", "error"}, key)
+			i := -1
+			switch key {
+			case "toolCallId":
+				i = 0
+			case "name":
+				i = 1
+			case "result":
+				i = 2
+			case "error":
+				i = 3
+			}
 			if i < 0 || seen[i] {
 				return nil, false // another key, or one given twice: encoding/json's rules apply
 			}
@@ -356,11 +377,13 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 			switch i {
 			case 0:
 				tr.ToolCallID = val
-			case 2:
-				tr.Result = &val
-			case 3:
-				e := val
-				tr.Error = &e
+			case 2, 3:
+				vals = append(vals, val)
+				if i == 2 {
+					tr.Result = &vals[len(vals)-1]
+				} else {
+					tr.Error = &vals[len(vals)-1]
+				}
 			}
 			b = rest[1:]
 			if rest[0] == '}' {
@@ -505,9 +528,9 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 			b.WriteString(secs)
 		}
 		b.WriteString(st.Warn.Render(status))
-		if r.args != "" {
+		if args := r.argsText(); args != "" {
 			b.WriteString(" ")
-			b.WriteString(st.Dim.Render(r.args))
+			b.WriteString(st.Dim.Render(args))
 		}
 	case r.lost:
 		b.WriteString(st.Dim.Render(" " + r.result))
