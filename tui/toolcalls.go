@@ -19,7 +19,7 @@ type toolRow struct {
 	callText string // short sanitised call id
 	id       string // sanitised toolCallId
 	name     string
-	args     string          // compact, one line: made by argsText when first drawn
+	args     string // compact, one line: made by argsText when first drawn
 	argsMade bool
 	tool     string          // raw tool name, to ask the answers file (Options.Suggest)
 	rawArgs  json.RawMessage // for the pretty view on selection
