@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -12,7 +13,7 @@ func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := cellWidth(s)
 	if sw > w {
 		s = ansi.Truncate(s, w, "…")
 		sw = ansi.StringWidth(s)
@@ -126,4 +127,53 @@ func scrollPos(top, h, total int) string {
 		return ""
 	}
 	return fmt.Sprintf("lines %d-%d of %d", top+1, min(top+h, total), total)
+}
+
+// cellWidth is ansi.StringWidth(s), counted byte by byte for what most lines are made of
+// (printable ASCII, colour sequences, frame and bar blocks, the few symbols the panes
+// draw) and left to ansi for anything else. fit measures every line of every pane, and
+// the grapheme segmentation ansi does was the largest cost of a frame.
+func cellWidth(s string) int {
+	w := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			w++
+			i++
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[': // SGR: ESC [ parameters m
+			j := i + 2
+			for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
+				j++
+			}
+			if j >= len(s) || s[j] != 'm' {
+				return ansi.StringWidth(s)
+			}
+			i = j + 1
+		case c >= 0x80:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !narrowSymbol(r) {
+				return ansi.StringWidth(s)
+			}
+			w++
+			i += n
+		default:
+			return ansi.StringWidth(s)
+		}
+	}
+	return w
+}
+
+// narrowSymbol reports whether r is one of the symbols the panes draw that take one cell
+// (TestCellWidth holds this to ansi.StringWidth).
+func narrowSymbol(r rune) bool {
+	switch {
+	case r >= 0x2500 && r <= 0x259F: // box drawing, blocks
+		return true
+	}
+	switch r {
+	case '·', '→', '…', '✓', '✗', '●', '↻', '▸', '°':
+		return true
+	}
+	return false
 }

@@ -56,6 +56,17 @@ type toolRow struct {
 
 	// search is the lower-case text the filter looks in: name, ids, arguments, result.
 	search string
+
+	// exp is expandLen's last answer, for the width and the state it was counted for.
+	exp expCount
+}
+
+// expCount is a count of a row's detail lines and what it depends on that can change.
+type expCount struct {
+	w, n         int
+	done         bool
+	result, note string
+	ok           bool
 }
 
 // searchText is the lower-case text the filter looks in for r.
@@ -584,8 +595,15 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 
 // expandLen is len(p.expand(r)) without styling the lines: layout runs after every message,
 // and under a stream of tool calls the selected row is a new one each time.
+// The count is kept until the width or what the details show changes (the rest of a row
+// is fixed when it is made).
 func (p *toolsPane) expandLen(r *toolRow) int {
+	e := &r.exp
+	if e.ok && e.w == p.w && e.done == r.done && e.result == r.result && e.note == r.note {
+		return e.n
+	}
 	_, n := p.expandRows(nil, r, false)
+	*e = expCount{w: p.w, n: n, done: r.done, result: r.result, note: r.note, ok: true}
 	return n
 }
 
