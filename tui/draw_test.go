@@ -1,8 +1,12 @@
 package tui
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/vapimon/vapimon/tui/sanitize"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -34,4 +38,45 @@ func FuzzCellWidth(f *testing.F) {
 			t.Fatalf("cellWidth(%q) = %d, ansi.StringWidth = %d", s, got, want)
 		}
 	})
+}
+
+// TestPrettyJSONLen: the count of argument lines the tools pane lays out with is the
+// number of lines prettyJSON draws, and what counting the sanitised indented text gives.
+func TestPrettyJSONLen(t *testing.T) {
+	t.Parallel()
+	st := NewStyles(true, 0)
+	for _, raw := range []string{``, ` `, `{}`, `{"city":"Paris"}`, `{"a":[1,2,{"b":null}],"c":"x\u2028y"}`,
+		"{\"a\":\"\u202e\xff\"}", `[` + strings.Repeat(`1,`, 60) + `1]`, `not json`, "not\njson\nat all", `"str"`} {
+		for _, max := range []int{1, 3, 40} {
+			got := prettyJSONLen([]byte(raw), max)
+			if want := len(prettyJSON(&st, []byte(raw), max)); got != want {
+				t.Errorf("prettyJSONLen(%q, %d) = %d, prettyJSON draws %d lines", raw, max, got, want)
+			}
+			var buf bytes.Buffer
+			if json.Indent(&buf, bytes.TrimSpace([]byte(raw)), "", "  ") == nil {
+				if want := prettyJSONLenText(buf.String(), max); got != want {
+					t.Errorf("prettyJSONLen(%q, %d) = %d, the sanitised text has %d", raw, max, got, want)
+				}
+			}
+		}
+	}
+}
+
+// prettyJSONLenText is how prettyJSONLen counted the lines of indented JSON, the reference
+// for its count now.
+func prettyJSONLenText(indented string, maxLines int) int {
+	text := sanitize.Text(indented, 0)
+	n := 0
+	for len(text) > 0 && n < maxLines {
+		if i := strings.IndexByte(text, '\n'); i < 0 {
+			text = ""
+		} else {
+			text = text[i+1:]
+		}
+		n++
+	}
+	if len(text) > 0 {
+		n++
+	}
+	return n
 }

@@ -72,10 +72,13 @@ type eventLog struct {
 	bytes   int // body bytes held
 	oldest  int // logical index of the oldest row that may still hold a body
 	version uint64
+	atFn    func(int) *eventRow // at, made once: visible returns it after every message
 }
 
 func newEventLog(keep int) *eventLog {
-	return &eventLog{rows: make([]*eventRow, keep), bySeq: make(map[uint64]*eventRow, keep)}
+	l := &eventLog{rows: make([]*eventRow, keep), bySeq: make(map[uint64]*eventRow, keep)}
+	l.atFn = l.at
+	return l
 }
 
 func (l *eventLog) len() int { return l.n }
@@ -270,6 +273,7 @@ type eventsPane struct {
 	fFilter  string
 	fVersion uint64
 	fRows    []*eventRow
+	fAt      func(int) *eventRow // the accessor of fRows, made once
 	// types is the type filter (hide.go); typesGen counts its changes, fTypes is the
 	// count fRows was built for.
 	types            webhook.TypeFilter
@@ -286,7 +290,7 @@ func (p *eventsPane) SetSize(w, h int) { p.w, p.h = w, h }
 // the unfiltered case allocates nothing.
 func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventRow) {
 	if filter == "" && !p.types.Active() {
-		return l.len(), l.at
+		return l.len(), l.atFn
 	}
 	if p.fFilter != filter || p.fVersion != l.version || p.fTypes != p.typesGen {
 		p.fRows = p.fRows[:0]
@@ -297,7 +301,10 @@ func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventR
 		}
 		p.fFilter, p.fVersion, p.fTypes = filter, l.version, p.typesGen
 	}
-	return len(p.fRows), func(i int) *eventRow { return p.fRows[i] }
+	if p.fAt == nil {
+		p.fAt = func(i int) *eventRow { return p.fRows[i] }
+	}
+	return len(p.fRows), p.fAt
 }
 
 // selected returns the selected row, or nil.

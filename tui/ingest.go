@@ -152,7 +152,7 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 		row.out = o
 	}
 	if rows, ok := m.toolsBySeq[o.Seq]; ok {
-		applyOutcome(rows, o, m.fromAnswersFile)
+		applyOutcome(rows, o, m.fromAnswersFile, &m.resultsBuf)
 		delete(m.toolsBySeq, o.Seq)
 		m.noteAnswers(rows)
 	}

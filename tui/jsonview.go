@@ -11,30 +11,30 @@ import (
 
 // prettyJSONLen is len(prettyJSON(st, raw, maxLines)), without colouring the lines.
 func prettyJSONLen(raw []byte, maxLines int) int {
+	var buf bytes.Buffer
+	return prettyJSONLenBuf(&buf, raw, maxLines)
+}
+
+// prettyJSONLenBuf is prettyJSONLen indenting into buf (reset first), which the caller
+// reuses.
+func prettyJSONLenBuf(buf *bytes.Buffer, raw []byte, maxLines int) int {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return 1
 	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	buf.Reset()
+	if err := json.Indent(buf, raw, "", "  "); err != nil {
 		n := strings.Count(sanitize.Text(string(raw), 1<<20), "\n") + 1
 		if n > maxLines {
 			return maxLines + 1
 		}
 		return n
 	}
-	text := sanitize.Text(buf.String(), 0)
-	n := 0
-	for len(text) > 0 && n < maxLines {
-		if i := strings.IndexByte(text, '\n'); i < 0 {
-			text = ""
-		} else {
-			text = text[i+1:]
-		}
-		n++
-	}
-	if len(text) > 0 {
-		n++
+	// The lines of the indented text: sanitising it (as prettyJSON does) removes no line
+	// break, and valid JSON has none but those Indent writes.
+	n := bytes.Count(buf.Bytes(), []byte{'\n'}) + 1
+	if n > maxLines {
+		return maxLines + 1
 	}
 	return n
 }

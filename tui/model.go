@@ -112,6 +112,8 @@ func (r rect) contains(x, y int) bool {
 // Model is the monitor's root model. Create it with NewModel; Run drives it.
 type Model struct {
 	opts Options
+	// resultsBuf is reused to read the replies to tool calls (addOutcome).
+	resultsBuf resultsBuf
 	op   *Operator
 	// frames, when set (the running program), lets a stream of bus values redraw the
 	// screen at most every streamFrame (see holdFrame); nil draws every frame.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -126,24 +127,39 @@ func sourceLabel(s string) string {
 // single row for another message that expects a reply (assistant-request...).
 func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	msg := ev.Msg
-	mk := func() *toolRow {
-		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: sanitize.Line(ev.BudgetSource, 200)}
+	fill := func(r *toolRow) {
+		*r = toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: sanitize.Line(ev.BudgetSource, 200)}
 		if !ev.VapiDeadline.IsZero() {
 			r.budget = ev.VapiDeadline.Sub(ev.Received)
 		}
 		if c != nil {
 			r.callID, r.callText = c.id, c.short
 		}
-		return r
+	}
+	var rows []*toolRow
+	switch len(msg.ToolCalls) {
+	case 0, 1: // the common case: the row and its slice in one allocation
+		one := &struct {
+			row  toolRow
+			rows [1]*toolRow
+		}{}
+		one.rows[0] = &one.row
+		rows = one.rows[:]
+	default:
+		rows = make([]*toolRow, len(msg.ToolCalls))
+		for i := range rows {
+			rows[i] = new(toolRow)
+		}
 	}
 	if len(msg.ToolCalls) == 0 {
-		r := mk()
+		r := rows[0]
+		fill(r)
 		r.name = sanitize.Line(msg.Type, 60)
-		return []*toolRow{r}
+		return rows
 	}
-	rows := make([]*toolRow, 0, len(msg.ToolCalls))
-	for _, tc := range msg.ToolCalls {
-		r := mk()
+	for i, tc := range msg.ToolCalls {
+		r := rows[i]
+		fill(r)
 		r.id = sanitize.Line(tc.ID, 80)
 		r.tool = tc.Name
 		r.name = sanitize.Line(tc.Name, 80)
@@ -151,7 +167,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 			r.name = "(unnamed tool)"
 		}
 		r.rawArgs = tc.Arguments
-		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
 		for _, r := range rows {
@@ -186,7 +201,8 @@ func (r *toolRow) answerLabel() string {
 // applyOutcome fills the rows of one event from its outcome. fromFile says whether an
 // answer is the answers file's for a row (nil: no answers file); a fallback reply keeps
 // such answers, and the answers the operator typed in time, and the row says so.
-func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRow, answer string) bool) {
+// buf, when not nil, holds the parsed results between calls (see resultsBuf).
+func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRow, answer string) bool, buf *resultsBuf) {
 	if out.Reply.Source == sourceNoReply { // an offline replay of a request without reply
 		for _, r := range rows {
 			r.done, r.lost, r.source, r.result = true, true, "", noReplyRecorded
@@ -194,7 +210,7 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRo
 		return
 	}
 	fallback := out.Reply.Source == webhook.SourceFallback
-	results := parseResults(out.Reply.Body)
+	results := parseResultsBuf(out.Reply.Body, buf)
 	for i, r := range rows {
 		r.done, r.lost = true, false
 		r.source = out.Reply.Source
@@ -267,8 +283,19 @@ type toolResultJSON struct {
 }
 
 // parseResults reads {"results":[...]} (tool-calls) or {"result": "..."} (function-call).
-func parseResults(body []byte) []toolResultJSON {
-	if out, ok := plainResults(body); ok {
+func parseResults(body []byte) []toolResultJSON { return parseResultsBuf(body, nil) }
+
+// resultsBuf is memory parseResultsBuf reuses from one reply to the next, as the model
+// reads one per answered tool call. What it returns from buf is valid until its next call
+// with buf (the strings stay valid).
+type resultsBuf struct {
+	out  []toolResultJSON
+	vals []string
+}
+
+// parseResultsBuf is parseResults reusing buf (nil: none).
+func parseResultsBuf(body []byte, buf *resultsBuf) []toolResultJSON {
+	if out, ok := plainResultsBuf(body, buf); ok {
 		return out
 	}
 	return decodeResults(body)
@@ -333,7 +360,10 @@ func decodeResults(body []byte) []toolResultJSON {
 // "result":"…"},…]}, no white space, each key once, every value a string without escapes.
 // It gives what parseResults' decoding gives, without encoding/json (a tenth of the
 // monitor's work per tool call); ok is false for anything else, which is then decoded.
-func plainResults(body []byte) (out []toolResultJSON, ok bool) {
+func plainResults(body []byte) (out []toolResultJSON, ok bool) { return plainResultsBuf(body, nil) }
+
+// plainResultsBuf is plainResults reusing buf (nil: none).
+func plainResultsBuf(body []byte, buf *resultsBuf) (out []toolResultJSON, ok bool) {
 	const head, tail = `{"results":[`, `]}`
 	if len(body) < len(head)+len(tail) || string(body[:len(head)]) != head || string(body[len(body)-len(tail):]) != tail {
 		return nil, false
@@ -341,7 +371,16 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 	// One string holds the text of every value (they are substrings of it), and one slice
 	// the values the results point to: a few allocations per reply, not a few per value.
 	text := string(body[len(head) : len(body)-len(tail)])
-	vals := make([]string, 0, strings.Count(text, ":")) // one per key at most: never grows
+	need := strings.Count(text, ":") // one value per key at most: vals never grows
+	var vals []string
+	if buf != nil {
+		if cap(buf.vals) < need {
+			buf.vals = make([]string, 0, need)
+		}
+		vals, out = buf.vals[:0], buf.out[:0]
+	} else {
+		vals = make([]string, 0, need)
+	}
 	// str takes a plain JSON string at the start of b: its text and the rest.
 	str := func(b string) (string, string, bool) {
 		if len(b) < 2 || b[0] != '"' {
@@ -416,6 +455,9 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 		}
 		b = b[1:]
 	}
+	if buf != nil {
+		buf.out = out
+	}
 	return out, true
 }
 
@@ -426,6 +468,8 @@ type toolsPane struct {
 	top    int
 	follow bool
 	w, h   int
+	// scratch is reused to count the lines of arguments (expandLen).
+	scratch bytes.Buffer
 }
 
 // SetSize sets the inner size of the pane.
@@ -620,8 +664,24 @@ func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string,
 		}
 		out = append(out, s)
 	}
+	// wrapped adds s wrapped to the pane, counting without wrapping what fits on a line
+	// (a cell is at least a byte).
+	wrapped := func(dim bool, s string) {
+		room := max(p.w-len(ind), 8)
+		if !draw && len(s) <= room && strings.IndexByte(s, '\n') < 0 {
+			n++
+			return
+		}
+		for _, seg := range strings.Split(ansi.Wrap(s, room, " "), "\n") {
+			add(dim, ind+seg)
+		}
+	}
 	if r.id != "" {
-		add(true, ind+"id "+r.id)
+		if draw {
+			add(true, ind+"id "+r.id)
+		} else {
+			n++
+		}
 	}
 	if parts := r.deadlineText(); len(parts) > 0 {
 		room := max(p.w-len(ind), 8)
@@ -645,18 +705,14 @@ func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string,
 				add(false, ind+l)
 			}
 		default:
-			n += prettyJSONLen(r.rawArgs, 40)
+			n += prettyJSONLenBuf(&p.scratch, r.rawArgs, 40)
 		}
 	}
 	if r.done && r.result != "" {
-		for _, seg := range strings.Split(ansi.Wrap(r.result, max(p.w-len(ind), 8), " "), "\n") {
-			add(false, ind+seg)
-		}
+		wrapped(false, r.result)
 	}
 	if r.note != "" && r.note != r.result {
-		for _, seg := range strings.Split(ansi.Wrap(r.note, max(p.w-len(ind), 8), " "), "\n") {
-			add(true, ind+seg)
-		}
+		wrapped(true, r.note)
 	}
 	return out, n
 }
