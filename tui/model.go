@@ -114,7 +114,7 @@ type Model struct {
 	opts Options
 	// resultsBuf is reused to read the replies to tool calls (addOutcome).
 	resultsBuf resultsBuf
-	op   *Operator
+	op         *Operator
 	// frames, when set (the running program), lets a stream of bus values redraw the
 	// screen at most every streamFrame (see holdFrame); nil draws every frame.
 	frames *frameMemo
