@@ -79,7 +79,7 @@ func (t *transcript) add(kind lineKind, at time.Time, text string) {
 	t.lines = append(t.lines, tline{kind: kind, at: at, text: text})
 	if len(t.lines) > maxTranscriptLines {
 		drop := maxTranscriptLines / 4
-		t.lines = append(t.lines[:0:0], t.lines[drop:]...)
+		t.lines = dropFront(t.lines, drop)
 		t.dropped += drop
 		t.dropWrapped(drop)
 	}
@@ -95,9 +95,18 @@ func (t *transcript) dropWrapped(n int) {
 	for _, r := range t.rowsOf[:n] {
 		rows += r
 	}
-	t.wrapped = append(t.wrapped[:0:0], t.wrapped[rows:]...)
-	t.rowsOf = append(t.rowsOf[:0:0], t.rowsOf[n:]...)
+	t.wrapped = dropFront(t.wrapped, rows)
+	t.rowsOf = dropFront(t.rowsOf, n)
 	t.wrappedN -= n
+}
+
+// dropFront removes the first n elements of s in place, clearing the freed tail so that
+// it holds no text: a call at its line cap then drops lines without allocating (nothing
+// keeps a transcript's slices from one message to the next).
+func dropFront[T any](s []T, n int) []T {
+	k := copy(s, s[n:])
+	clear(s[k:])
+	return s[:k]
 }
 
 // turn adds a final utterance and clears that role's partial.
