@@ -172,7 +172,7 @@ func narrowSymbol(r rune) bool {
 		return true
 	}
 	switch r {
-	case '·', '→', '…', '✓', '✗', '●', '↻', '▸', '°':
+	case '·', '•', '→', '←', '↑', '↓', '…', '✓', '✗', '●', '↻', '▸', '°', 'µ', '⚙':
 		return true
 	}
 	return false

@@ -68,7 +68,7 @@ type eventLog struct {
 	rows    []*eventRow
 	start   int
 	n       int
-	bySeq   map[uint64]*eventRow
+	bySeq   seqIndex
 	bytes   int // body bytes held
 	oldest  int // logical index of the oldest row that may still hold a body
 	version uint64
@@ -76,7 +76,7 @@ type eventLog struct {
 }
 
 func newEventLog(keep int) *eventLog {
-	l := &eventLog{rows: make([]*eventRow, keep), bySeq: make(map[uint64]*eventRow, keep)}
+	l := &eventLog{rows: make([]*eventRow, keep), bySeq: newSeqIndex(keep)}
 	l.atFn = l.at
 	return l
 }
@@ -86,7 +86,7 @@ func (l *eventLog) len() int { return l.n }
 // at returns the i-th oldest row.
 func (l *eventLog) at(i int) *eventRow { return l.rows[(l.start+i)%len(l.rows)] }
 
-func (l *eventLog) has(seq uint64) bool { _, ok := l.bySeq[seq]; return ok }
+func (l *eventLog) has(seq uint64) bool { return l.bySeq.get(seq) != nil }
 
 func (l *eventLog) push(r *eventRow) {
 	l.version++
@@ -95,7 +95,7 @@ func (l *eventLog) push(r *eventRow) {
 		if old.ev != nil {
 			l.bytes -= old.size
 		}
-		delete(l.bySeq, old.seq)
+		l.bySeq.del(old.seq)
 		l.rows[l.start] = r
 		l.start = (l.start + 1) % len(l.rows)
 		l.oldest = max(l.oldest-1, 0)
@@ -103,7 +103,7 @@ func (l *eventLog) push(r *eventRow) {
 		l.rows[(l.start+l.n)%len(l.rows)] = r
 		l.n++
 	}
-	l.bySeq[r.seq] = r
+	l.bySeq.set(r)
 	if r.ev != nil {
 		l.bytes += r.size
 	}
@@ -116,6 +116,59 @@ func (l *eventLog) push(r *eventRow) {
 		}
 		l.oldest++
 	}
+}
+
+// seqIndex finds the rows of the event log by sequence number, as a map from r.seq to r
+// would, at a fraction of a map's cost per event: a row sits in the slot its number picks
+// in a table twice the log's size, so that the numbers of the rows kept (mostly
+// consecutive) rarely share one; a row whose slot is taken goes to a map.
+type seqIndex struct {
+	slots []*eventRow
+	mask  uint64
+	more  map[uint64]*eventRow // rows whose slot held another number
+}
+
+func newSeqIndex(keep int) seqIndex {
+	n := 1
+	for n < 2*keep {
+		n <<= 1
+	}
+	return seqIndex{slots: make([]*eventRow, n), mask: uint64(n - 1)}
+}
+
+// get returns the row of number seq, or nil.
+func (x *seqIndex) get(seq uint64) *eventRow {
+	if r := x.slots[seq&x.mask]; r != nil && r.seq == seq {
+		return r
+	}
+	return x.more[seq] // nil map: nil
+}
+
+// set makes r the row of number r.seq.
+func (x *seqIndex) set(r *eventRow) {
+	s := &x.slots[r.seq&x.mask]
+	switch {
+	case *s != nil && (*s).seq == r.seq:
+		*s = r
+	case x.more[r.seq] != nil:
+		x.more[r.seq] = r
+	case *s == nil:
+		*s = r
+	default:
+		if x.more == nil {
+			x.more = map[uint64]*eventRow{}
+		}
+		x.more[r.seq] = r
+	}
+}
+
+// del forgets the row of number seq.
+func (x *seqIndex) del(seq uint64) {
+	if s := &x.slots[seq&x.mask]; *s != nil && (*s).seq == seq {
+		*s = nil
+		return
+	}
+	delete(x.more, seq)
 }
 
 // newEventRow takes an event for the list; its text is made later (text).

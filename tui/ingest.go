@@ -148,7 +148,7 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 	if o == nil {
 		return
 	}
-	if row := m.events.bySeq[o.Seq]; row != nil {
+	if row := m.events.bySeq.get(o.Seq); row != nil {
 		row.out = o
 	}
 	if rows, ok := m.toolsBySeq[o.Seq]; ok {

@@ -332,7 +332,7 @@ func (m *Model) promptView(w, maxH int) []string {
 	if line := m.countdown(ev, inner, true); line != "" {
 		add(line)
 	}
-	if row := m.events.bySeq[p.seq]; row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
+	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd
 		what := "no reply"
 		if h.Status != 0 {
