@@ -19,9 +19,20 @@ func fit(s string, w int) string {
 		sw = ansi.StringWidth(s)
 	}
 	if sw < w {
-		s += strings.Repeat(" ", w-sw)
+		s += blanks(w - sw)
 	}
 	return s
+}
+
+// spaceRun is the blanks fit pads with, sliced rather than built for each line.
+const spaceRun = "                                                                                                                                                                                                                                                                "
+
+// blanks returns n spaces.
+func blanks(n int) string {
+	if n <= len(spaceRun) {
+		return spaceRun[:n]
+	}
+	return strings.Repeat(" ", n)
 }
 
 // box draws a rounded frame of outer size w×h with title in the top border around content,
@@ -55,10 +66,21 @@ func box(st *Styles, title string, content []string, w, h int, focused bool) []s
 		if i < len(content) {
 			line = content[i]
 		}
-		out = append(out, side+fit(line, inner)+side)
+		out = append(out, boxLine(side, line, inner))
 	}
 	out = append(out, bs.Render("╰"+strings.Repeat("─", inner)+"╯"))
 	return out
+}
+
+// boxLine is side+fit(line, inner)+side in one allocation when line fits.
+func boxLine(side, line string, inner int) string {
+	if inner <= 0 {
+		return side + side
+	}
+	if sw := cellWidth(line); sw <= inner {
+		return side + line + blanks(inner-sw) + side
+	}
+	return side + fit(line, inner) + side
 }
 
 func blankLines(w, h int) []string {

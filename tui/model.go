@@ -114,7 +114,9 @@ type Model struct {
 	opts Options
 	// resultsBuf is reused to read the replies to tool calls (addOutcome).
 	resultsBuf resultsBuf
-	op         *Operator
+	// shortHelp is the last short help drawn (shortHelpView).
+	shortHelp shortHelpMemo
+	op        *Operator
 	// frames, when set (the running program), lets a stream of bus values redraw the
 	// screen at most every streamFrame (see holdFrame); nil draws every frame.
 	frames *frameMemo

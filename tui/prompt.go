@@ -423,7 +423,7 @@ func (m *Model) promptView(w, maxH int) []string {
 			add(st.Dim.Render("tab: " + suggCounts(pr.sugg)))
 		}
 	}
-	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
+	add(m.shortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, title, body, w)
 }
 
