@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/vapimon/vapimon/tui/sanitize"
 
 	"github.com/charmbracelet/x/ansi"
@@ -79,4 +81,29 @@ func prettyJSONLenText(indented string, maxLines int) int {
 		n++
 	}
 	return n
+}
+
+// TestShortHelpMemo: the footer's remembered short help is what the help draws, after the
+// bindings, their state, the width or the styles change.
+func TestShortHelpMemo(t *testing.T) {
+	t.Parallel()
+	m := NewModel(Options{}, nil)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	check := func(what string) {
+		t.Helper()
+		b := m.helpFor().ShortHelp()
+		if got, want := m.shortHelpView(b), m.help.ShortHelpView(b); got != want {
+			t.Errorf("%s: short help %q, the help draws %q", what, got, want)
+		}
+	}
+	check("first")
+	check("again")
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 48})
+	check("narrower")
+	m.keys.Filter.SetEnabled(!m.keys.Filter.Enabled())
+	check("a binding toggled")
+	m.keys.Filter.SetHelp("/", "look for")
+	check("a binding's help changed")
+	m.restyle(look{dark: false, profile: colorprofile.ANSI256})
+	check("restyled")
 }
