@@ -418,6 +418,7 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, 
 
 func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 	var b strings.Builder
+	b.Grow(2 * p.w) // the row's text and its colours, in one allocation
 	ts := r.at.Format("15:04:05.000")
 	if p.w < 70 {
 		ts = r.at.Format("15:04:05")

@@ -90,7 +90,11 @@ func resendFrom(r *eventRow) uint64 {
 	if r.ev == nil {
 		return 0
 	}
-	n, _ := strconv.ParseUint(r.ev.Header.Get(fixtures.HeaderResentFrom), 10, 64)
+	h := r.ev.Header.Get(fixtures.HeaderResentFrom)
+	if h == "" {
+		return 0 // most requests (ParseUint would make an error to say so)
+	}
+	n, _ := strconv.ParseUint(h, 10, 64)
 	return n
 }
 

@@ -530,6 +530,7 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 
 func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) string {
 	var b strings.Builder
+	b.Grow(2 * p.w) // the row's text and its colours, in one allocation
 	answered := r.pending() && r.typed != "" && r.waiting(now) && !r.held
 	switch {
 	case r.pending() && !r.waiting(now):
