@@ -393,8 +393,8 @@ func (m *Model) promptView(w, maxH int) []string {
 			add(st.Dim.Render("last words"))
 			ls := c.transcript.lines
 			for _, l := range ls[max(len(ls)-3, 0):] {
-				label, render := lineLabel(st, l.kind)
-				add(render(label + ansi.Truncate(strings.ReplaceAll(l.text, "\n", " "), max(inner-labelWidth, 1), "…")))
+				label, style := lineLabel(st, l.kind)
+				add(style.Render(label + ansi.Truncate(strings.ReplaceAll(l.text, "\n", " "), max(inner-labelWidth, 1), "…")))
 			}
 		}
 	}

@@ -157,9 +157,18 @@ func newStyle(s lipgloss.Style) Style {
 }
 
 // Render draws strs as lipgloss does (see Style).
-func (s Style) Render(strs ...string) string {
-	if s.fast && len(strs) == 1 && strings.IndexAny(strs[0], "\t\r\n") < 0 {
-		return s.pre + strs[0] + s.post
+func (s *Style) Render(strs ...string) string {
+	if pre, post, ok := s.around(strs...); ok {
+		return pre + strs[0] + post
 	}
 	return s.Style.Render(strs...)
+}
+
+// around returns what Render(strs...) draws before and after strs[0] when that is all it
+// does to them (ok), so that a caller can join several drawn parts in one allocation.
+func (s *Style) around(strs ...string) (pre, post string, ok bool) {
+	if s.fast && len(strs) == 1 && strings.IndexAny(strs[0], "\t\r\n") < 0 {
+		return s.pre, s.post, true
+	}
+	return "", "", false
 }
