@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
@@ -197,6 +198,16 @@ func (s *callStore) liveCount() int {
 }
 
 func shortID(id string) string {
+	if utf8.ValidString(id) { // always, sanitised: the first 8 runes, without a copy
+		n := 0
+		for i := range id {
+			if n == 8 {
+				return id[:i]
+			}
+			n++
+		}
+		return id
+	}
 	r := []rune(id)
 	if len(r) > 8 {
 		return string(r[:8])

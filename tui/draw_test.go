@@ -107,3 +107,17 @@ func TestShortHelpMemo(t *testing.T) {
 	m.restyle(look{dark: false, profile: colorprofile.ANSI256})
 	check("restyled")
 }
+
+// TestShortID: a call's short id is its first 8 runes, as []rune would cut it.
+func TestShortID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"", "abc", "12345678", "123456789", "9f6c0b8e-load-4e1a", "é漢字✓ab€¢xyz", "ab\xffcdefghij"} {
+		want := id
+		if r := []rune(id); len(r) > 8 {
+			want = string(r[:8])
+		}
+		if got := shortID(id); got != want {
+			t.Errorf("shortID(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
