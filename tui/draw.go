@@ -51,7 +51,7 @@ func box(st *Styles, title string, content []string, w, h int, focused bool) []s
 	if title != "" && inner > 4 {
 		t := ansi.Truncate(title, inner-3, "…")
 		top = bs.Render("╭─") + ts.Render(" "+t+" ")
-		rest := inner - 1 - 2 - ansi.StringWidth(t)
+		rest := inner - 1 - 2 - cellWidth(t)
 		if rest > 0 {
 			top += bs.Render(strings.Repeat("─", rest))
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // footer is the bottom line: the filter being typed, or short help and the latest notice.
@@ -52,7 +51,7 @@ func (m *Model) footer(w int) string {
 	if right == "" {
 		return fit(left, w)
 	}
-	rw := ansi.StringWidth(right)
+	rw := cellWidth(right)
 	lw := w - rw - 2
 	if lw < 20 {
 		return fit(" "+right, w)

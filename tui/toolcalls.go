@@ -550,7 +550,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Dim.Render(r.callText + " "))
 	}
 	b.WriteString(r.name)
-	used := ansi.StringWidth(b.String())
+	used := cellWidth(b.String())
 	switch {
 	case r.pending() && !r.waiting(now) && r.held:
 		b.WriteString(st.Warn.Render(" deadline passed: server's reply sent"))
