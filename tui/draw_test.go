@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -118,6 +119,36 @@ func TestShortID(t *testing.T) {
 		}
 		if got := shortID(id); got != want {
 			t.Errorf("shortID(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
+
+// TestFirstPending: the tools pane's remembered search finds the first pending row as a
+// search from the start would, as rows are answered and added.
+func TestFirstPending(t *testing.T) {
+	t.Parallel()
+	var p toolsPane
+	rows := make([]*toolRow, 0, 64)
+	want := func() int {
+		for i, r := range rows {
+			if r.pending() {
+				return i
+			}
+		}
+		return len(rows)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for step := 0; step < 2000; step++ {
+		switch k := rng.IntN(4); {
+		case k == 0 && len(rows) < cap(rows):
+			rows = append(rows, &toolRow{})
+		case k == 1 && len(rows) == cap(rows): // the log is cut: a new array
+			rows = append(make([]*toolRow, 0, 64), rows[len(rows)/2:]...)
+		case len(rows) > 0:
+			rows[rng.IntN(len(rows))].done = true
+		}
+		if got, w := p.firstPending(rows), want(); got != w {
+			t.Fatalf("step %d: first pending %d, want %d", step, got, w)
 		}
 	}
 }

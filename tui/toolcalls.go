@@ -470,6 +470,30 @@ type toolsPane struct {
 	w, h   int
 	// scratch is reused to count the lines of arguments (expandLen).
 	scratch bytes.Buffer
+	// pend remembers where the first pending row was in the rows last laid out.
+	pend pendMemo
+}
+
+// pendMemo is the index of the first pending row of a slice of rows. The rows before it
+// were done, and a row once done stays done; the rows of a call and of all calls only grow
+// at the end, in the same array until it is replaced: so in the same array the next
+// search can start there. (Holding rows keeps the array from being reused.)
+type pendMemo struct {
+	rows  []*toolRow
+	first int
+}
+
+// firstPending returns the index of the first pending row, len(rows) when none is.
+func (p *toolsPane) firstPending(rows []*toolRow) int {
+	i := 0
+	if m := &p.pend; len(m.rows) > 0 && len(rows) >= len(m.rows) && &rows[0] == &m.rows[0] {
+		i = m.first
+	}
+	for i < len(rows) && !rows[i].pending() {
+		i++
+	}
+	p.pend = pendMemo{rows: rows, first: i}
+	return i
 }
 
 // SetSize sets the inner size of the pane.
@@ -484,11 +508,9 @@ func (p *toolsPane) layout(st *Styles, rows []*toolRow) (sel, top int) {
 	sel, top = p.sel, p.top
 	if p.follow {
 		sel = len(rows) - 1
-		for i, r := range rows {
-			if r.pending() {
-				sel = i
-				break
-			}
+		first := p.firstPending(rows)
+		if first < len(rows) {
+			sel = first
 		}
 	}
 	sel = min(max(sel, 0), len(rows)-1)
