@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"sync"
@@ -19,12 +18,11 @@ import (
 // where a pointer to a struct is expected). A differential fuzz test holds the two
 // decoders to the same result wherever this one answers.
 func fastDecode(body []byte) (w *wireMessage, ok bool) {
-	if !validJSON(body) {
-		return nil, false
-	}
+	// One pass both checks the body is valid JSON (as encoding/json would first) and
+	// decodes it: every byte is looked at, the ones skipped included.
 	d := &fastDecoder{b: body}
 	d.ws()
-	if d.peek() != '{' {
+	if d.i >= len(body) || body[d.i] != '{' {
 		return nil, false
 	}
 	w = nil
@@ -33,13 +31,16 @@ func fastDecode(body []byte) (w *wireMessage, ok bool) {
 		if string(key) != "message" {
 			return d.unknownKey(key, "message")
 		}
-		if found || d.peek() != '{' {
+		if found || d.at() != '{' {
 			return false
 		}
 		found = true
 		w = wirePool.Get().(*wireMessage)
 		return d.message(w)
 	})
+	if d.ws(); d.i != len(body) {
+		ok = false
+	}
 	if !ok || w == nil {
 		putWire(w)
 		return nil, false
@@ -59,9 +60,13 @@ func putWire(w *wireMessage) {
 	}
 }
 
+// fastDecoder reads one body. Its raw values (json.RawMessage fields) are slices of the body,
+// not copies: Parse copies the ones the Message keeps (Message.detach).
 type fastDecoder struct {
 	b []byte
 	i int
+	// depth is the number of containers open at i, for encoding/json's nesting limit.
+	depth int
 	// unknown is set by unknownKey, so that object knows which keys were fields.
 	unknown bool
 	// recent holds the last short strings made, so that a value a body repeats (a tool
@@ -98,45 +103,50 @@ func (d *fastDecoder) ws() {
 	}
 }
 
-func (d *fastDecoder) peek() byte {
-	d.ws()
+// at returns the byte at d.i, 0 at the end. Values start after white space is skipped.
+func (d *fastDecoder) at() byte {
 	if d.i < len(d.b) {
 		return d.b[d.i]
 	}
 	return 0
 }
 
-// object walks an object whose '{' is next, calling field for each key with d positioned
-// at the value; field must consume the value. Input is known to be valid JSON.
+// object walks the object whose '{' is at d.i, calling field for each key with d at the
+// value; field must consume exactly one valid value. It fails on invalid JSON and when
+// field does.
 func (d *fastDecoder) object(field func(key []byte) bool) bool {
-	// A nested object must not leave its last key's "unknown" mark for the caller's key.
-	defer func() { d.unknown = false }()
-	d.ws()
+	if d.depth >= maxJSONDepth {
+		return false
+	}
+	d.depth++
 	d.i++ // {
+	d.ws()
+	if d.at() == '}' {
+		return d.closeObject()
+	}
 	// The known keys met so far (a repeated one is left to encoding/json), on the stack
 	// for the usual small objects.
 	var seenBuf [16][]byte
 	seen := seenBuf[:0]
 	for {
-		d.ws()
-		if d.b[d.i] == '}' {
-			d.i++
-			return true
+		if d.at() != '"' {
+			return false
 		}
-		if d.b[d.i] == ',' {
-			d.i++
-			d.ws()
-		}
-		raw := d.stringToken()
-		if bytes.IndexByte(raw, '\\') >= 0 {
+		start := d.i
+		end, flags := scanString(d.b, start)
+		if end < 0 || flags&strEscaped != 0 {
 			return false // escaped keys: leave to encoding/json
 		}
-		key := raw[1 : len(raw)-1]
+		key := d.b[start+1 : end-1]
+		d.i = end
 		d.ws()
-		d.i++ // :
+		if d.at() != ':' {
+			return false
+		}
+		d.i++
 		d.ws()
 		for _, k := range seen {
-			if bytes.Equal(k, key) {
+			if string(k) == string(key) {
 				return false
 			}
 		}
@@ -147,7 +157,26 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 		if !d.unknown {
 			seen = append(seen, key)
 		}
+		d.ws()
+		switch d.at() {
+		case ',':
+			d.i++
+			d.ws()
+		case '}':
+			return d.closeObject()
+		default:
+			return false
+		}
 	}
+}
+
+// closeObject moves past the '}' at d.i. A nested object must not leave its last key's
+// "unknown" mark for the caller's key.
+func (d *fastDecoder) closeObject() bool {
+	d.i++
+	d.depth--
+	d.unknown = false
+	return true
 }
 
 // onlyField decodes an object of which vapimon reads one key, by decode; any other key is
@@ -171,112 +200,90 @@ func (d *fastDecoder) unknownKey(key []byte, known ...string) bool {
 		}
 	}
 	for _, k := range known {
-		if bytes.EqualFold(key, []byte(k)) {
+		if len(k) == len(key) && asciiEqualFold(key, k) {
 			return false
 		}
 	}
 	d.unknown = true
-	d.skip()
+	return d.skip()
+}
+
+// asciiEqualFold reports whether ASCII a and b, of the same length, are equal ignoring case.
+func asciiEqualFold(a []byte, b string) bool {
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
+			return false
+		}
+	}
 	return true
 }
 
-// stringToken returns the string token at d (quotes included) and moves past it.
-func (d *fastDecoder) stringToken() []byte {
-	start := d.i
-	j := start + 1
-	for {
-		k := bytes.IndexByte(d.b[j:], '"')
-		j += k
-		// The quote ends the string unless an odd number of backslashes precede it.
-		n := 0
-		for p := j - 1; p > start && d.b[p] == '\\'; p-- {
-			n++
-		}
-		j++
-		if n%2 == 0 {
-			d.i = j
-			return d.b[start:j]
-		}
+// skip moves past one valid value, or fails.
+func (d *fastDecoder) skip() bool {
+	end := scanValue(d.b, d.i, maxJSONDepth-d.depth)
+	if end < 0 {
+		return false
 	}
+	d.i = end
+	return true
 }
 
-// skip moves past one value, iteratively (nesting may be deep).
-func (d *fastDecoder) skip() {
-	d.ws()
-	depth := 0
-	for {
-		switch c := d.b[d.i]; c {
-		case '"':
-			d.stringToken()
-		case '{', '[':
-			depth++
-			d.i++
-		case '}', ']':
-			depth--
-			d.i++
-		case ',', ':', ' ', '\t', '\r', '\n':
-			d.i++
-		default: // number or literal
-			for d.i < len(d.b) && !isDelim(d.b[d.i]) {
-				d.i++
-			}
-		}
-		if depth == 0 {
-			return
-		}
-	}
-}
-
-func isDelim(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
-
-// rawValue returns the bytes of the next value and moves past it.
+// rawValue returns the bytes of the value at d.i (nil when it is not a valid value) and
+// moves past it. The slice is the body's, capped so that appending to it copies.
 func (d *fastDecoder) rawValue() []byte {
-	d.ws()
 	start := d.i
-	d.skip()
-	return d.b[start:d.i]
+	if !d.skip() {
+		return nil
+	}
+	return d.b[start:d.i:d.i]
 }
 
 // str decodes a string value into *dst as encoding/json would: a non-string leaves *dst
 // alone (null, or a type mismatch encoding/json skips).
 func (d *fastDecoder) str(dst *string) bool {
-	if d.peek() != '"' {
-		d.skip()
-		return true
+	if d.at() != '"' {
+		return d.skip()
 	}
-	tok := d.stringToken()
-	inner := tok[1 : len(tok)-1]
-	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+	start := d.i
+	end, flags := scanString(d.b, start)
+	if end < 0 {
+		return false
+	}
+	d.i = end
+	inner := d.b[start+1 : end-1]
+	if flags == 0 || (flags == strNonASCII && utf8.Valid(inner)) {
 		*dst = d.intern(inner)
 		return true
 	}
 	var s string
-	if json.Unmarshal(tok, &s) != nil {
+	if json.Unmarshal(d.b[start:end], &s) != nil {
 		return false
 	}
 	*dst = s
 	return true
 }
 
-// raw stores the next value's bytes (a copy), as json.RawMessage does, null included.
+// raw stores the next value's bytes, as json.RawMessage does, null included. They are the
+// body's own (see fastDecoder).
 func (d *fastDecoder) raw(dst *json.RawMessage) bool {
-	*dst = append(json.RawMessage(nil), d.rawValue()...)
-	return true
+	v := d.rawValue()
+	*dst = v
+	return v != nil
 }
 
 func (d *fastDecoder) float(dst *float64) bool {
-	c := d.peek()
+	c := d.at()
 	if c != '-' && (c < '0' || c > '9') {
-		d.skip()
-		return true
+		return d.skip()
 	}
 	v := d.rawValue()
+	if v == nil {
+		return false
+	}
 	if f, err := strconv.ParseFloat(string(v), 64); err == nil {
 		*dst = f
 	}
@@ -286,9 +293,8 @@ func (d *fastDecoder) float(dst *float64) bool {
 // structInto decodes an object into a struct through fields; null and non-objects leave it
 // alone, as encoding/json does for a struct value.
 func (d *fastDecoder) structInto(fields func(key []byte) bool) bool {
-	if d.peek() != '{' {
-		d.skip()
-		return true
+	if d.at() != '{' {
+		return d.skip()
 	}
 	return d.object(fields)
 }
@@ -309,32 +315,43 @@ func arrayOf[T any](d *fastDecoder, dst *[]T, elem func(*T) bool) bool {
 	})
 }
 
-// array decodes an array, calling elem for each element; null reports nil (set the slice
-// to nil), a non-array leaves the slice alone.
+// array decodes an array, calling elem for each element (which must consume exactly one
+// valid value); null reports nil (set the slice to nil), a non-array leaves the slice alone.
 func (d *fastDecoder) array(reset func(null bool), elem func() bool) bool {
-	switch d.peek() {
+	switch d.at() {
 	case '[':
 	case 'n':
-		d.skip()
 		reset(true)
-		return true
+		return d.skip()
 	default:
-		d.skip()
-		return true
+		return d.skip()
+	}
+	if d.depth >= maxJSONDepth {
+		return false
 	}
 	reset(false)
+	d.depth++
 	d.i++
+	d.ws()
+	if d.at() == ']' {
+		d.i++
+		d.depth--
+		return true
+	}
 	for {
+		if !elem() {
+			return false
+		}
 		d.ws()
-		switch d.b[d.i] {
-		case ']':
-			d.i++
-			return true
+		switch d.at() {
 		case ',':
 			d.i++
-			continue
-		}
-		if !elem() {
+			d.ws()
+		case ']':
+			d.i++
+			d.depth--
+			return true
+		default:
 			return false
 		}
 	}
@@ -400,14 +417,13 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "toolWithToolCallList":
 			return d.toolsWith(&w.ToolWith)
 		case "functionCall":
-			switch d.peek() {
+			switch d.at() {
 			case '{':
 				w.FunctionCall = &wireToolCall{}
 				return d.toolCall(w.FunctionCall)
 			case 'n':
-				d.skip()
 				w.FunctionCall = nil
-				return true
+				return d.skip()
 			}
 			return false
 		case "cost":
@@ -472,14 +488,13 @@ func (d *fastDecoder) server(s *wireServer) bool {
 // boolean decodes true or false into *dst; anything else leaves it alone, as encoding/json
 // does for a bool field (null, or a type mismatch it skips).
 func (d *fastDecoder) boolean(dst *bool) bool {
-	switch d.peek() {
+	switch d.at() {
 	case 't':
 		*dst = true
 	case 'f':
 		*dst = false
 	}
-	d.skip()
-	return true
+	return d.skip()
 }
 
 func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
@@ -493,16 +508,15 @@ func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
 			case "server":
 				return d.server(&tw.Server)
 			case "toolCall":
-				switch d.peek() {
+				switch d.at() {
 				case '{':
 					if tw.ToolCall == nil {
 						tw.ToolCall = &wireToolCall{}
 					}
 					return d.toolCall(tw.ToolCall)
 				case 'n':
-					d.skip()
 					tw.ToolCall = nil
-					return true
+					return d.skip()
 				}
 				return false
 			}
@@ -568,9 +582,8 @@ func (d *fastDecoder) call(c *wireCall) bool {
 
 func (d *fastDecoder) toolCalls(dst *[]wireToolCall) bool {
 	return arrayOf(d, dst, func(tc *wireToolCall) bool {
-		if d.peek() != '{' {
-			d.skip()
-			return true
+		if d.at() != '{' {
+			return d.skip()
 		}
 		return d.toolCall(tc)
 	})
@@ -588,7 +601,7 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 		case "parameters":
 			return d.raw(&tc.Parameters)
 		case "function":
-			switch d.peek() {
+			switch d.at() {
 			case '{':
 				if tc.Function == nil {
 					tc.Function = &struct {
@@ -610,9 +623,8 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 					return d.unknownKey(k, "name", "arguments", "parameters")
 				})
 			case 'n':
-				d.skip()
 				tc.Function = nil
-				return true
+				return d.skip()
 			}
 			return false
 		}

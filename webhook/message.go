@@ -189,9 +189,37 @@ func Parse(body []byte) (*Message, error) {
 	m.Known = IsKnownType(m.Type)
 	m.fill(w)
 	if fast {
-		putWire(w) // fill copied what it keeps; nothing refers to w now
+		m.detach()
+		putWire(w) // fill and detach copied what m keeps; nothing refers to w now
 	}
 	return m, nil
+}
+
+// detach copies the raw values m shares with the body, which the fast decoder does not copy
+// (encoding/json does), so that a Message never holds on to its body's memory: a caller may
+// reuse that. All of them go in one allocation.
+func (m *Message) detach() {
+	n := len(m.AssistantTimeout) + len(m.PhoneNumberTimeout)
+	for i := range m.ToolCalls {
+		n += len(m.ToolCalls[i].Arguments) + len(m.ToolCalls[i].TimeoutSeconds)
+	}
+	if n == 0 {
+		return
+	}
+	buf := make([]byte, 0, n)
+	clone := func(r *json.RawMessage) {
+		if *r != nil {
+			start := len(buf)
+			buf = append(buf, *r...)
+			*r = buf[start:len(buf):len(buf)]
+		}
+	}
+	clone(&m.AssistantTimeout)
+	clone(&m.PhoneNumberTimeout)
+	for i := range m.ToolCalls {
+		clone(&m.ToolCalls[i].Arguments)
+		clone(&m.ToolCalls[i].TimeoutSeconds)
+	}
 }
 
 // diagnose explains why a valid JSON body is not a Vapi message. It runs only on bad input.
