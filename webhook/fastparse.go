@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -18,6 +19,16 @@ import (
 // where a pointer to a struct is expected). A differential fuzz test holds the two
 // decoders to the same result wherever this one answers.
 func fastDecode(body []byte) (w *wireMessage, ok bool) {
+	bx, ok := fastDecodeBox(body)
+	if !ok {
+		return nil, false
+	}
+	return &bx.w, true
+}
+
+// fastDecodeBox is fastDecode for Parse, which gives the box back (putBox) once it has
+// copied what it keeps.
+func fastDecodeBox(body []byte) (bx *wireBox, ok bool) {
 	// One pass both checks the body is valid JSON (as encoding/json would first) and
 	// decodes it: every byte is looked at, the ones skipped included.
 	d := &fastDecoder{b: body}
@@ -25,7 +36,6 @@ func fastDecode(body []byte) (w *wireMessage, ok bool) {
 	if d.i >= len(body) || body[d.i] != '{' {
 		return nil, false
 	}
-	w = nil
 	found := false
 	ok = d.object(func(key []byte) bool {
 		if string(key) != "message" {
@@ -35,29 +45,61 @@ func fastDecode(body []byte) (w *wireMessage, ok bool) {
 			return false
 		}
 		found = true
-		w = wirePool.Get().(*wireMessage)
-		return d.message(w)
+		d.box = boxPool.Get().(*wireBox)
+		return d.message(&d.box.w)
 	})
 	if d.ws(); d.i != len(body) {
 		ok = false
 	}
-	if !ok || w == nil {
-		putWire(w)
+	if !ok || d.box == nil {
+		putBox(d.box)
 		return nil, false
 	}
-	return w, true
+	return d.box, true
 }
 
-// wirePool keeps the decoded wire messages Parse is done with: it copies what it keeps
-// into the Message, so the wire form (a kilobyte) is used once per request.
-var wirePool = sync.Pool{New: func() any { return new(wireMessage) }}
+// wireBox is a wire message with the memory decoding one reuses from request to request:
+// the lists and the pointed-to structs Parse reads and does not keep. Parse copies what it
+// keeps into the Message, so the wire form (a kilobyte and more) serves once per request.
+type wireBox struct {
+	w wireMessage
+	// Backing arrays for w's ToolCallList, ToolCalls and ToolWith.
+	toolCallList, toolCalls []wireToolCall
+	toolWith                []wireToolWith
+	// Slabs for the *wireToolCall (functionCall, toolWithToolCallList[].toolCall) and the
+	// *wireFunction (toolCall.function) of w, handed out in order, all zero when unused.
+	calls []wireToolCall
+	funcs []wireFunction
+}
 
-// putWire clears w (nil: nothing) and returns it to wirePool.
-func putWire(w *wireMessage) {
-	if w != nil {
-		*w = wireMessage{}
-		wirePool.Put(w)
+var boxPool = sync.Pool{New: func() any { return new(wireBox) }}
+
+// putBox clears bx (nil: nothing), so that it holds on to no body, and returns it to
+// boxPool.
+func putBox(bx *wireBox) {
+	if bx == nil {
+		return
 	}
+	bx.w = wireMessage{}
+	clear(bx.toolCallList[:cap(bx.toolCallList)])
+	clear(bx.toolCalls[:cap(bx.toolCalls)])
+	clear(bx.toolWith[:cap(bx.toolWith)])
+	clear(bx.calls)
+	clear(bx.funcs)
+	bx.calls, bx.funcs = bx.calls[:0], bx.funcs[:0]
+	boxPool.Put(bx)
+}
+
+// take returns the next zero T of *slab, starting a bigger slab when it is full (the
+// pointers already handed out keep the old one).
+func take[T any](slab *[]T) *T {
+	s := *slab
+	if len(s) == cap(s) {
+		s = make([]T, 0, max(4, 2*cap(s)))
+	}
+	s = s[:len(s)+1]
+	*slab = s
+	return &s[len(s)-1]
 }
 
 // fastDecoder reads one body. Its raw values (json.RawMessage fields) are slices of the body,
@@ -69,10 +111,15 @@ type fastDecoder struct {
 	depth int
 	// unknown is set by unknownKey, so that object knows which keys were fields.
 	unknown bool
+	box     *wireBox
 	// recent holds the last short strings made, so that a value a body repeats (a tool
 	// call's id and name stand in two or three lists) is one string, not one per place.
 	recent [8]string
 	next   int
+	// arena holds the bytes of the short strings made, a few hundred bytes per
+	// allocation instead of one allocation per string. A strings.Builder never changes
+	// bytes it has written, so each string cut from it stays as it was.
+	arena strings.Builder
 }
 
 // intern returns inner (valid UTF-8, no escapes) as a string, shared with a recent one of
@@ -86,7 +133,17 @@ func (d *fastDecoder) intern(inner []byte) string {
 			return s
 		}
 	}
-	s := string(inner)
+	if d.arena.Cap()-d.arena.Len() < len(inner) {
+		size := 256
+		if d.arena.Cap() > 0 {
+			size = 1024 // a body with many strings
+		}
+		d.arena = strings.Builder{}
+		d.arena.Grow(size)
+	}
+	start := d.arena.Len()
+	d.arena.Write(inner)
+	s := d.arena.String()[start:]
 	d.recent[d.next] = s
 	d.next = (d.next + 1) % len(d.recent)
 	return s
@@ -302,15 +359,27 @@ func (d *fastDecoder) structInto(fields func(key []byte) bool) bool {
 // arrayOf decodes a JSON array into *dst, each element by elem into a zero value appended
 // to it: null gives nil, [] an empty slice, another value leaves *dst as it is.
 func arrayOf[T any](d *fastDecoder, dst *[]T, elem func(*T) bool) bool {
+	return arrayInto(d, dst, nil, elem)
+}
+
+// arrayInto is arrayOf that builds the slice in *spare's backing array (zero beyond its
+// length) and leaves the grown array in *spare, for a list the Message does not keep.
+func arrayInto[T any](d *fastDecoder, dst, spare *[]T, elem func(*T) bool) bool {
 	return d.array(func(null bool) {
-		if null {
+		switch {
+		case null:
 			*dst = nil
-		} else {
+		case spare != nil && *spare != nil:
+			*dst = (*spare)[:0]
+		default:
 			*dst = []T{}
 		}
 	}, func() bool {
 		var zero T
 		*dst = append(*dst, zero)
+		if spare != nil {
+			*spare = *dst
+		}
 		return elem(&(*dst)[len(*dst)-1])
 	})
 }
@@ -411,15 +480,15 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "turn":
 			return d.raw(&w.Turn)
 		case "toolCallList":
-			return d.toolCalls(&w.ToolCallList)
+			return d.toolCalls(&w.ToolCallList, &d.box.toolCallList)
 		case "toolCalls":
-			return d.toolCalls(&w.ToolCalls)
+			return d.toolCalls(&w.ToolCalls, &d.box.toolCalls)
 		case "toolWithToolCallList":
 			return d.toolsWith(&w.ToolWith)
 		case "functionCall":
 			switch d.at() {
 			case '{':
-				w.FunctionCall = &wireToolCall{}
+				w.FunctionCall = take(&d.box.calls)
 				return d.toolCall(w.FunctionCall)
 			case 'n':
 				w.FunctionCall = nil
@@ -498,7 +567,7 @@ func (d *fastDecoder) boolean(dst *bool) bool {
 }
 
 func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
-	return arrayOf(d, dst, func(tw *wireToolWith) bool {
+	return arrayInto(d, dst, &d.box.toolWith, func(tw *wireToolWith) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "async":
@@ -511,7 +580,7 @@ func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
 				switch d.at() {
 				case '{':
 					if tw.ToolCall == nil {
-						tw.ToolCall = &wireToolCall{}
+						tw.ToolCall = take(&d.box.calls)
 					}
 					return d.toolCall(tw.ToolCall)
 				case 'n':
@@ -580,8 +649,8 @@ func (d *fastDecoder) call(c *wireCall) bool {
 	})
 }
 
-func (d *fastDecoder) toolCalls(dst *[]wireToolCall) bool {
-	return arrayOf(d, dst, func(tc *wireToolCall) bool {
+func (d *fastDecoder) toolCalls(dst, spare *[]wireToolCall) bool {
+	return arrayInto(d, dst, spare, func(tc *wireToolCall) bool {
 		if d.at() != '{' {
 			return d.skip()
 		}
@@ -604,11 +673,7 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 			switch d.at() {
 			case '{':
 				if tc.Function == nil {
-					tc.Function = &struct {
-						Name       string          `json:"name"`
-						Arguments  json.RawMessage `json:"arguments"`
-						Parameters json.RawMessage `json:"parameters"`
-					}{}
+					tc.Function = take(&d.box.funcs)
 				}
 				f := tc.Function
 				return d.object(func(k []byte) bool {

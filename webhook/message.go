@@ -161,8 +161,11 @@ func (e *ParseError) Error() string { return e.Reason }
 // The body is decoded into typed fields by a fast decoder for the shapes Vapi sends, or by
 // encoding/json for anything unusual; the raw bytes stay in Event.Body.
 func Parse(body []byte) (*Message, error) {
-	w, fast := fastDecode(body)
-	if !fast {
+	var w *wireMessage
+	bx, fast := fastDecodeBox(body)
+	if fast {
+		w = &bx.w
+	} else {
 		var env struct {
 			Message *wireMessage `json:"message"`
 		}
@@ -190,7 +193,7 @@ func Parse(body []byte) (*Message, error) {
 	m.fill(w)
 	if fast {
 		m.detach()
-		putWire(w) // fill and detach copied what m keeps; nothing refers to w now
+		putBox(bx) // fill and detach copied what m keeps; nothing refers to w now
 	}
 	return m, nil
 }
@@ -343,11 +346,14 @@ type wireToolCall struct {
 	Name       string          `json:"name"`
 	Arguments  json.RawMessage `json:"arguments"`
 	Parameters json.RawMessage `json:"parameters"`
-	Function   *struct {
-		Name       string          `json:"name"`
-		Arguments  json.RawMessage `json:"arguments"`
-		Parameters json.RawMessage `json:"parameters"`
-	} `json:"function"`
+	Function   *wireFunction   `json:"function"`
+}
+
+// wireFunction is a tool call's function: {name, arguments}.
+type wireFunction struct {
+	Name       string          `json:"name"`
+	Arguments  json.RawMessage `json:"arguments"`
+	Parameters json.RawMessage `json:"parameters"`
 }
 
 func (m *Message) fill(w *wireMessage) {
