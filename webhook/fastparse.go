@@ -19,25 +19,25 @@ import (
 // where a pointer to a struct is expected). A differential fuzz test holds the two
 // decoders to the same result wherever this one answers.
 func fastDecode(body []byte) (w *wireMessage, ok bool) {
-	bx, ok := fastDecodeBox(body)
-	if !ok {
+	w = new(wireMessage)
+	if !fastDecodeInto(body, w, new(wireScratch)) {
 		return nil, false
 	}
-	return &bx.w, true
+	return w, true
 }
 
-// fastDecodeBox is fastDecode for Parse, which gives the box back (putBox) once it has
-// copied what it keeps.
-func fastDecodeBox(body []byte) (bx *wireBox, ok bool) {
+// fastDecodeInto is fastDecode into a zero *w, with the lists and structs it points to in
+// sc, for Parse, whose w lives on its stack.
+func fastDecodeInto(body []byte, w *wireMessage, sc *wireScratch) bool {
 	// One pass both checks the body is valid JSON (as encoding/json would first) and
 	// decodes it: every byte is looked at, the ones skipped included.
-	d := &fastDecoder{b: body}
+	d := &fastDecoder{b: body, sc: sc}
 	d.ws()
 	if d.i >= len(body) || body[d.i] != '{' {
-		return nil, false
+		return false
 	}
 	found := false
-	ok = d.object(func(key []byte) bool {
+	ok := d.object(func(key []byte) bool {
 		if string(key) != "message" {
 			return d.unknownKey(key, "message")
 		}
@@ -45,49 +45,37 @@ func fastDecodeBox(body []byte) (bx *wireBox, ok bool) {
 			return false
 		}
 		found = true
-		d.box = boxPool.Get().(*wireBox)
-		return d.message(&d.box.w)
+		return d.message(w)
 	})
-	if d.ws(); d.i != len(body) {
-		ok = false
-	}
-	if !ok || d.box == nil {
-		putBox(d.box)
-		return nil, false
-	}
-	return d.box, true
+	d.ws()
+	return ok && found && d.i == len(body)
 }
 
-// wireBox is a wire message with the memory decoding one reuses from request to request:
-// the lists and the pointed-to structs Parse reads and does not keep. Parse copies what it
-// keeps into the Message, so the wire form (a kilobyte and more) serves once per request.
-type wireBox struct {
-	w wireMessage
-	// Backing arrays for w's ToolCallList, ToolCalls and ToolWith.
+// wireScratch is the memory decoding a wire message reuses from request to request: the
+// lists and the pointed-to structs Parse reads and does not keep (it copies what it keeps
+// into the Message).
+type wireScratch struct {
+	// Backing arrays for the wire's ToolCallList, ToolCalls and ToolWith.
 	toolCallList, toolCalls []wireToolCall
 	toolWith                []wireToolWith
 	// Slabs for the *wireToolCall (functionCall, toolWithToolCallList[].toolCall) and the
-	// *wireFunction (toolCall.function) of w, handed out in order, all zero when unused.
+	// *wireFunction (toolCall.function) of the wire, handed out in order, all zero when
+	// unused.
 	calls []wireToolCall
 	funcs []wireFunction
 }
 
-var boxPool = sync.Pool{New: func() any { return new(wireBox) }}
+var scratchPool = sync.Pool{New: func() any { return new(wireScratch) }}
 
-// putBox clears bx (nil: nothing), so that it holds on to no body, and returns it to
-// boxPool.
-func putBox(bx *wireBox) {
-	if bx == nil {
-		return
-	}
-	bx.w = wireMessage{}
-	clear(bx.toolCallList[:cap(bx.toolCallList)])
-	clear(bx.toolCalls[:cap(bx.toolCalls)])
-	clear(bx.toolWith[:cap(bx.toolWith)])
-	clear(bx.calls)
-	clear(bx.funcs)
-	bx.calls, bx.funcs = bx.calls[:0], bx.funcs[:0]
-	boxPool.Put(bx)
+// putScratch clears sc, so that it holds on to no body, and returns it to scratchPool.
+func putScratch(sc *wireScratch) {
+	clear(sc.toolCallList[:cap(sc.toolCallList)])
+	clear(sc.toolCalls[:cap(sc.toolCalls)])
+	clear(sc.toolWith[:cap(sc.toolWith)])
+	clear(sc.calls)
+	clear(sc.funcs)
+	sc.calls, sc.funcs = sc.calls[:0], sc.funcs[:0]
+	scratchPool.Put(sc)
 }
 
 // take returns the next zero T of *slab, starting a bigger slab when it is full (the
@@ -111,7 +99,12 @@ type fastDecoder struct {
 	depth int
 	// unknown is set by unknownKey, so that object knows which keys were fields.
 	unknown bool
-	box     *wireBox
+	sc      *wireScratch
+	// seen is a stack of the nSeen known keys met in the objects open at i, so that a
+	// repeated one is left to encoding/json; past the first 32 they go on in seenMore.
+	seen     [32]keySpan
+	seenMore []keySpan
+	nSeen    int
 	// recent holds the last short strings made, so that a value a body repeats (a tool
 	// call's id and name stand in two or three lists) is one string, not one per place.
 	recent [8]string
@@ -181,10 +174,7 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 	if d.at() == '}' {
 		return d.closeObject()
 	}
-	// The known keys met so far (a repeated one is left to encoding/json), on the stack
-	// for the usual small objects.
-	var seenBuf [16][]byte
-	seen := seenBuf[:0]
+	base := d.nSeen
 	for {
 		if d.at() != '"' {
 			return false
@@ -202,8 +192,8 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 		}
 		d.i++
 		d.ws()
-		for _, k := range seen {
-			if string(k) == string(key) {
+		for j := base; j < d.nSeen; j++ {
+			if k := d.seenKey(j); int(k.n) == len(key) && string(d.b[k.at:int(k.at)+len(key)]) == string(key) {
 				return false
 			}
 		}
@@ -212,7 +202,7 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 			return false
 		}
 		if !d.unknown {
-			seen = append(seen, key)
+			d.pushSeen(keySpan{at: start + 1, n: len(key)})
 		}
 		d.ws()
 		switch d.at() {
@@ -220,11 +210,37 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 			d.i++
 			d.ws()
 		case '}':
+			d.popSeen(base)
 			return d.closeObject()
 		default:
 			return false
 		}
 	}
+}
+
+// keySpan is where a key is in the body.
+type keySpan struct{ at, n int }
+
+func (d *fastDecoder) seenKey(j int) keySpan {
+	if j < len(d.seen) {
+		return d.seen[j]
+	}
+	return d.seenMore[j-len(d.seen)]
+}
+
+func (d *fastDecoder) pushSeen(k keySpan) {
+	if d.nSeen < len(d.seen) {
+		d.seen[d.nSeen] = k
+	} else {
+		d.seenMore = append(d.seenMore, k)
+	}
+	d.nSeen++
+}
+
+// popSeen forgets the keys from the base'th on.
+func (d *fastDecoder) popSeen(base int) {
+	d.nSeen = base
+	d.seenMore = d.seenMore[:max(0, base-len(d.seen))]
 }
 
 // closeObject moves past the '}' at d.i. A nested object must not leave its last key's
@@ -480,15 +496,15 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "turn":
 			return d.raw(&w.Turn)
 		case "toolCallList":
-			return d.toolCalls(&w.ToolCallList, &d.box.toolCallList)
+			return d.toolCalls(&w.ToolCallList, &d.sc.toolCallList)
 		case "toolCalls":
-			return d.toolCalls(&w.ToolCalls, &d.box.toolCalls)
+			return d.toolCalls(&w.ToolCalls, &d.sc.toolCalls)
 		case "toolWithToolCallList":
 			return d.toolsWith(&w.ToolWith)
 		case "functionCall":
 			switch d.at() {
 			case '{':
-				w.FunctionCall = take(&d.box.calls)
+				w.FunctionCall = take(&d.sc.calls)
 				return d.toolCall(w.FunctionCall)
 			case 'n':
 				w.FunctionCall = nil
@@ -567,7 +583,7 @@ func (d *fastDecoder) boolean(dst *bool) bool {
 }
 
 func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
-	return arrayInto(d, dst, &d.box.toolWith, func(tw *wireToolWith) bool {
+	return arrayInto(d, dst, &d.sc.toolWith, func(tw *wireToolWith) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "async":
@@ -580,7 +596,7 @@ func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
 				switch d.at() {
 				case '{':
 					if tw.ToolCall == nil {
-						tw.ToolCall = take(&d.box.calls)
+						tw.ToolCall = take(&d.sc.calls)
 					}
 					return d.toolCall(tw.ToolCall)
 				case 'n':
@@ -673,7 +689,7 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 			switch d.at() {
 			case '{':
 				if tc.Function == nil {
-					tc.Function = take(&d.box.funcs)
+					tc.Function = take(&d.sc.funcs)
 				}
 				f := tc.Function
 				return d.object(func(k []byte) bool {

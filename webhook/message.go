@@ -161,11 +161,12 @@ func (e *ParseError) Error() string { return e.Reason }
 // The body is decoded into typed fields by a fast decoder for the shapes Vapi sends, or by
 // encoding/json for anything unusual; the raw bytes stay in Event.Body.
 func Parse(body []byte) (*Message, error) {
-	var w *wireMessage
-	bx, fast := fastDecodeBox(body)
-	if fast {
-		w = &bx.w
-	} else {
+	var fw wireMessage
+	sc := scratchPool.Get().(*wireScratch)
+	defer putScratch(sc) // fill and detach copy what the Message keeps
+	w := &fw
+	fast := fastDecodeInto(body, w, sc)
+	if !fast {
 		var env struct {
 			Message *wireMessage `json:"message"`
 		}
@@ -193,7 +194,6 @@ func Parse(body []byte) (*Message, error) {
 	m.fill(w)
 	if fast {
 		m.detach()
-		putBox(bx) // fill and detach copied what m keeps; nothing refers to w now
 	}
 	return m, nil
 }
