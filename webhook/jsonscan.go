@@ -1,6 +1,9 @@
 package webhook
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // maxJSONDepth is encoding/json's nesting limit: json.Valid rejects a value nested deeper.
 const maxJSONDepth = 10000
@@ -143,17 +146,32 @@ func scanString(b []byte, i int) (end int, flags int) {
 		// Eight plain bytes at a time: none a quote, a backslash or a control character.
 		// (x - ones*n) &^ x & highs is not zero exactly when some byte of x is below n
 		// (n <= 128); with n = 1 on x^(ones*c) it finds a byte equal to c.
+		// The lowest flagged byte is the first special one (a borrow only runs upward), so
+		// the word holding it is not looked at again byte by byte.
 		for len(b)-i >= 8 {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q := x ^ (ones * '"')
 			s := x ^ (ones * '\\')
-			if ((x-ones*0x20)&^x|(q-ones)&^q|(s-ones)&^s)&highs != 0 {
-				break
+			special := ((x-ones*0x20)&^x | (q-ones)&^q | (s-ones)&^s) & highs
+			if special == 0 {
+				if x&highs != 0 {
+					flags |= strNonASCII
+				}
+				i += 8
+				continue
 			}
-			if x&highs != 0 {
+			n := bits.TrailingZeros64(special) / 8 // plain bytes before it
+			if x&highs&(1<<(8*n)-1) != 0 {
 				flags |= strNonASCII
 			}
-			i += 8
+			i += n
+			if b[i] != '\\' {
+				break // a quote or a control character: the byte loop says which
+			}
+			if i = scanEscape(b, i); i < 0 {
+				return -1, flags
+			}
+			flags |= strEscaped
 		}
 		// Byte by byte up to the next special one.
 		for {
