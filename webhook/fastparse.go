@@ -69,9 +69,10 @@ var scratchPool = sync.Pool{New: func() any { return new(wireScratch) }}
 
 // putScratch clears sc, so that it holds on to no body, and returns it to scratchPool.
 func putScratch(sc *wireScratch) {
-	clear(sc.toolCallList[:cap(sc.toolCallList)])
-	clear(sc.toolCalls[:cap(sc.toolCalls)])
-	clear(sc.toolWith[:cap(sc.toolWith)])
+	// Each list's length is the most it held (the lists are zero beyond).
+	clear(sc.toolCallList)
+	clear(sc.toolCalls)
+	clear(sc.toolWith)
 	clear(sc.calls)
 	clear(sc.funcs)
 	sc.calls, sc.funcs = sc.calls[:0], sc.funcs[:0]

@@ -587,6 +587,14 @@ func number(raw json.RawMessage) (float64, bool) {
 		return 0, false
 	}
 	if raw[0] != '"' {
+		if len(raw) <= 15 && allDigits(raw) {
+			// An integer (epoch milliseconds): exact in a float64, as ParseFloat makes it.
+			var n int64
+			for _, c := range raw {
+				n = n*10 + int64(c-'0')
+			}
+			return float64(n), true
+		}
 		f, err := strconv.ParseFloat(string(raw), 64)
 		return f, err == nil
 	}
@@ -596,6 +604,15 @@ func number(raw json.RawMessage) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func num(raw json.RawMessage) float64 {
