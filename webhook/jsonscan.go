@@ -165,15 +165,19 @@ func scanString(b []byte, i int) (end int, flags int) {
 				flags |= strNonASCII
 			}
 			i += n
-			if b[i] != '\\' {
-				break // a quote or a control character: the byte loop says which
-			}
-			if i = scanEscape(b, i); i < 0 {
+			switch b[i] {
+			case '"':
+				return i + 1, flags
+			case '\\':
+				if i = scanEscape(b, i); i < 0 {
+					return -1, flags
+				}
+				flags |= strEscaped
+			default: // a control character
 				return -1, flags
 			}
-			flags |= strEscaped
 		}
-		// Byte by byte up to the next special one.
+		// The last few bytes, one by one.
 		for {
 			if i >= len(b) {
 				return -1, flags
