@@ -128,9 +128,11 @@ func (d *fastDecoder) intern(inner []byte) string {
 		}
 	}
 	if d.arena.Cap()-d.arena.Len() < len(inner) {
-		size := 256
-		if d.arena.Cap() > 0 {
-			size = 1024 // a body with many strings
+		// The strings are a fraction of the body; a body with more than guessed gets
+		// chunks twice as big each time.
+		size := min(max(len(d.b)/4, 64), 512)
+		if c := d.arena.Cap(); c > 0 {
+			size = min(2*c, 4096)
 		}
 		d.arena = strings.Builder{}
 		d.arena.Grow(size)
