@@ -69,7 +69,8 @@ var scratchPool = sync.Pool{New: func() any { return new(wireScratch) }}
 
 // putScratch clears sc, so that it holds on to no body, and returns it to scratchPool.
 func putScratch(sc *wireScratch) {
-	// Each list's length is the most it held (the lists are zero beyond).
+	// A list's length is what this request put in it; it is zero beyond, as every
+	// request leaves it.
 	clear(sc.toolCallList)
 	clear(sc.toolCalls)
 	clear(sc.toolWith)
