@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
@@ -196,6 +198,16 @@ func (s *callStore) liveCount() int {
 }
 
 func shortID(id string) string {
+	if utf8.ValidString(id) { // always, sanitised: the first 8 runes, without a copy
+		n := 0
+		for i := range id {
+			if n == 8 {
+				return id[:i]
+			}
+			n++
+		}
+		return id
+	}
 	r := []rune(id)
 	if len(r) > 8 {
 		return string(r[:8])
@@ -451,7 +463,7 @@ func applyToCall(c *call, msg *webhook.Message, at time.Time) {
 		t.note(lineNote, at, "handoff-destination-request "+compactJSON(msg.Parameters, 200))
 	case webhook.TypeToolCalls, webhook.TypeFunctionCall:
 		for _, tc := range msg.ToolCalls {
-			t.note(lineTool, at, "tool call "+s(tc.Name, 80)+" "+compactJSON(tc.Arguments, 200))
+			t.note(lineTool, at, toolCallNote(s(tc.Name, 80), tc.Arguments))
 		}
 	case webhook.TypeAssistantRequest:
 		t.note(lineNote, at, "assistant-request: choosing the assistant")
@@ -484,4 +496,15 @@ func (m *Model) callsTitle(calls []*call) string {
 		t += " · filter " + m.filterEd.Value()
 	}
 	return t
+}
+
+// toolCallNote is the transcript's line for a tool call: "tool call get_weather
+// {"city":"Paris"}". Arguments sent compact, in plain ASCII and short enough, as they are
+// under load, are used as they are (compactJSON would return them unchanged), which saves a
+// copy per call.
+func toolCallNote(name string, args json.RawMessage) string {
+	if len(args) <= 200 && !hasJSONSpace(args) && sanitize.PlainASCII(string(args)) {
+		return "tool call " + name + " " + string(args)
+	}
+	return "tool call " + name + " " + compactJSON(args, 200)
 }

@@ -142,8 +142,8 @@ func answeredBy(src string) string {
 func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 	sep := st.Dim.Render(" · ")
 	switch {
-	case r.rejected != "":
-		return st.Err.Render(fmt.Sprintf("%d · rejected · %s", r.status, r.rejected))
+	case r.isRejected:
+		return st.Err.Render(fmt.Sprintf("%d · rejected · %s", r.status, r.text().rejected))
 	case r.lostOutcome(now):
 		return st.Warn.Render(noOutcome)
 	case r.out == nil:
@@ -187,9 +187,10 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 // when the width changes).
 func newDetail(st *Styles, r *eventRow, now time.Time, w int) *detailView {
 	d := &detailView{callID: r.callID, marks: map[section]int{}, row: r}
-	d.title = fmt.Sprintf("Request #%d · %s", r.seq, r.typ)
-	if r.short != "" {
-		d.title += " · call " + r.short
+	t := r.text()
+	d.title = fmt.Sprintf("Request #%d · %s", r.seq, t.typ)
+	if t.short != "" {
+		d.title += " · call " + t.short
 	}
 	d.copy = func(sec section) (string, string) { return detailCopy(r, sec) }
 	d.build = func(d *detailView, w int) { buildDetail(d, st, r, now, w) }

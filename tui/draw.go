@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -12,15 +13,26 @@ func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := cellWidth(s)
 	if sw > w {
 		s = ansi.Truncate(s, w, "…")
 		sw = ansi.StringWidth(s)
 	}
 	if sw < w {
-		s += strings.Repeat(" ", w-sw)
+		s += blanks(w - sw)
 	}
 	return s
+}
+
+// spaceRun is the blanks fit pads with, sliced rather than built for each line.
+const spaceRun = "                                                                                                                                                                                                                                                                "
+
+// blanks returns n spaces.
+func blanks(n int) string {
+	if n <= len(spaceRun) {
+		return spaceRun[:n]
+	}
+	return strings.Repeat(" ", n)
 }
 
 // box draws a rounded frame of outer size w×h with title in the top border around content,
@@ -39,7 +51,7 @@ func box(st *Styles, title string, content []string, w, h int, focused bool) []s
 	if title != "" && inner > 4 {
 		t := ansi.Truncate(title, inner-3, "…")
 		top = bs.Render("╭─") + ts.Render(" "+t+" ")
-		rest := inner - 1 - 2 - ansi.StringWidth(t)
+		rest := inner - 1 - 2 - cellWidth(t)
 		if rest > 0 {
 			top += bs.Render(strings.Repeat("─", rest))
 		}
@@ -54,10 +66,21 @@ func box(st *Styles, title string, content []string, w, h int, focused bool) []s
 		if i < len(content) {
 			line = content[i]
 		}
-		out = append(out, side+fit(line, inner)+side)
+		out = append(out, boxLine(side, line, inner))
 	}
 	out = append(out, bs.Render("╰"+strings.Repeat("─", inner)+"╯"))
 	return out
+}
+
+// boxLine is side+fit(line, inner)+side in one allocation when line fits.
+func boxLine(side, line string, inner int) string {
+	if inner <= 0 {
+		return side + side
+	}
+	if sw := cellWidth(line); sw <= inner {
+		return side + line + blanks(inner-sw) + side
+	}
+	return side + fit(line, inner) + side
 }
 
 func blankLines(w, h int) []string {
@@ -126,4 +149,53 @@ func scrollPos(top, h, total int) string {
 		return ""
 	}
 	return fmt.Sprintf("lines %d-%d of %d", top+1, min(top+h, total), total)
+}
+
+// cellWidth is ansi.StringWidth(s), counted byte by byte for what most lines are made of
+// (printable ASCII, colour sequences, frame and bar blocks, the few symbols the panes
+// draw) and left to ansi for anything else. fit measures every line of every pane, and
+// the grapheme segmentation ansi does was the largest cost of a frame.
+func cellWidth(s string) int {
+	w := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			w++
+			i++
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[': // SGR: ESC [ parameters m
+			j := i + 2
+			for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
+				j++
+			}
+			if j >= len(s) || s[j] != 'm' {
+				return ansi.StringWidth(s)
+			}
+			i = j + 1
+		case c >= 0x80:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !narrowSymbol(r) {
+				return ansi.StringWidth(s)
+			}
+			w++
+			i += n
+		default:
+			return ansi.StringWidth(s)
+		}
+	}
+	return w
+}
+
+// narrowSymbol reports whether r is one of the symbols the panes draw that take one cell
+// (TestCellWidth holds this to ansi.StringWidth).
+func narrowSymbol(r rune) bool {
+	switch {
+	case r >= 0x2500 && r <= 0x259F: // box drawing, blocks
+		return true
+	}
+	switch r {
+	case '·', '•', '→', '←', '↑', '↓', '…', '✓', '✗', '●', '↻', '▸', '°', 'µ', '⚙':
+		return true
+	}
+	return false
 }

@@ -189,7 +189,7 @@ func (m *Model) editKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) editView(w, h int) []string {
 	st, e := &m.styles, m.editing
 	var lines []string
-	lines = append(lines, st.Dim.Render(fmt.Sprintf("request #%d (%s) with fresh ids and times, as it will be resent", e.row.seq, e.row.typ)))
+	lines = append(lines, st.Dim.Render(fmt.Sprintf("request #%d (%s) with fresh ids and times, as it will be resent", e.row.seq, e.row.text().typ)))
 	if e.err != "" {
 		lines = append(lines, st.Err.Render("not sent: "+e.err))
 	}

@@ -17,27 +17,45 @@ const (
 	bodyBudget = 64 << 20
 )
 
-// eventRow is one request as listed in the events pane. Strings are sanitised.
+// eventRow is one request as listed in the events pane. Its display text (sanitised) is
+// made when the row is first drawn, filtered or shown in detail (see text), not as the
+// event arrives: under load almost every row scrolls past unseen, and building its text
+// was most of the monitor's cost per event.
 type eventRow struct {
 	seq      uint64
 	at       time.Time
-	typ      string
 	callID   string // raw, for lookups
-	short    string
-	summary  string
-	rejected string
 	status   int
 	awaits   bool           // a reply is expected (the handler set a deadline)
 	deadline time.Time      // when the handler replies at the latest
-	ev       *webhook.Event // nil once dropped to stay within bodyBudget
+	ev       *webhook.Event // nil once dropped to stay within bodyBudget (text is made first)
 	out      *webhook.Outcome
 	fwd      *webhook.ForwardHealth // the exchange with the developer's server, when forwarded
 	offline  bool                   // replayed from a tape: the outcome comes when the replay reaches it
 	size     int
-	search   string // lower-case text the filter looks in
+	// isRejected says the row shows as rejected: text().rejected says why.
+	isRejected bool
 	// msgType and kind are the message's type as sent and its normalised kind (raw), for
 	// the type filter (--hide, --only, H).
 	msgType, kind string
+	txt           *eventText // nil until text is first asked for
+}
+
+// eventText is the sanitised text of an event row.
+type eventText struct {
+	typ      string
+	short    string
+	summary  string
+	rejected string
+	search   string // lower-case text the filter looks in, made the first time a filter asks
+}
+
+// text returns the row's display text, made from its event the first time it is asked for.
+func (r *eventRow) text() *eventText {
+	if r.txt == nil {
+		r.txt = newEventText(r)
+	}
+	return r.txt
 }
 
 // lostOutcome reports whether the outcome should have been seen by now (the bus dropped it).
@@ -50,14 +68,17 @@ type eventLog struct {
 	rows    []*eventRow
 	start   int
 	n       int
-	bySeq   map[uint64]*eventRow
+	bySeq   seqIndex
 	bytes   int // body bytes held
 	oldest  int // logical index of the oldest row that may still hold a body
 	version uint64
+	atFn    func(int) *eventRow // at, made once: visible returns it after every message
 }
 
 func newEventLog(keep int) *eventLog {
-	return &eventLog{rows: make([]*eventRow, keep), bySeq: make(map[uint64]*eventRow, keep)}
+	l := &eventLog{rows: make([]*eventRow, keep), bySeq: newSeqIndex(keep)}
+	l.atFn = l.at
+	return l
 }
 
 func (l *eventLog) len() int { return l.n }
@@ -65,7 +86,7 @@ func (l *eventLog) len() int { return l.n }
 // at returns the i-th oldest row.
 func (l *eventLog) at(i int) *eventRow { return l.rows[(l.start+i)%len(l.rows)] }
 
-func (l *eventLog) has(seq uint64) bool { _, ok := l.bySeq[seq]; return ok }
+func (l *eventLog) has(seq uint64) bool { return l.bySeq.get(seq) != nil }
 
 func (l *eventLog) push(r *eventRow) {
 	l.version++
@@ -74,7 +95,7 @@ func (l *eventLog) push(r *eventRow) {
 		if old.ev != nil {
 			l.bytes -= old.size
 		}
-		delete(l.bySeq, old.seq)
+		l.bySeq.del(old.seq)
 		l.rows[l.start] = r
 		l.start = (l.start + 1) % len(l.rows)
 		l.oldest = max(l.oldest-1, 0)
@@ -82,7 +103,7 @@ func (l *eventLog) push(r *eventRow) {
 		l.rows[(l.start+l.n)%len(l.rows)] = r
 		l.n++
 	}
-	l.bySeq[r.seq] = r
+	l.bySeq.set(r)
 	if r.ev != nil {
 		l.bytes += r.size
 	}
@@ -90,42 +111,113 @@ func (l *eventLog) push(r *eventRow) {
 		o := l.at(l.oldest)
 		if o.ev != nil {
 			l.bytes -= o.size
+			o.text() // the row keeps its one-line text
 			o.ev = nil
 		}
 		l.oldest++
 	}
 }
 
-// newEventRow summarises an event for the list.
+// seqIndex finds the rows of the event log by sequence number, as a map from r.seq to r
+// would, at a fraction of a map's cost per event: a row sits in the slot its number picks
+// in a table twice the log's size, so that the numbers of the rows kept (mostly
+// consecutive) rarely share one; a row whose slot is taken goes to a map.
+type seqIndex struct {
+	slots []*eventRow
+	mask  uint64
+	more  map[uint64]*eventRow // rows whose slot held another number
+}
+
+func newSeqIndex(keep int) seqIndex {
+	n := 1
+	for n < 2*keep {
+		n <<= 1
+	}
+	return seqIndex{slots: make([]*eventRow, n), mask: uint64(n - 1)}
+}
+
+// get returns the row of number seq, or nil.
+func (x *seqIndex) get(seq uint64) *eventRow {
+	if r := x.slots[seq&x.mask]; r != nil && r.seq == seq {
+		return r
+	}
+	return x.more[seq] // nil map: nil
+}
+
+// set makes r the row of number r.seq.
+func (x *seqIndex) set(r *eventRow) {
+	s := &x.slots[r.seq&x.mask]
+	switch {
+	case *s != nil && (*s).seq == r.seq:
+		*s = r
+	case x.more[r.seq] != nil:
+		x.more[r.seq] = r
+	case *s == nil:
+		*s = r
+	default:
+		if x.more == nil {
+			x.more = map[uint64]*eventRow{}
+		}
+		x.more[r.seq] = r
+	}
+}
+
+// del forgets the row of number seq.
+func (x *seqIndex) del(seq uint64) {
+	if s := &x.slots[seq&x.mask]; *s != nil && (*s).seq == seq {
+		*s = nil
+		return
+	}
+	delete(x.more, seq)
+}
+
+// newEventRow takes an event for the list; its text is made later (text).
 func newEventRow(ev *webhook.Event) *eventRow {
 	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev, awaits: !ev.Deadline.IsZero(), deadline: ev.Deadline}
 	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
-	if ev.Rejected != "" {
-		r.typ = "REJECTED"
-		r.rejected = sanitize.Line(ev.Rejected, 300)
-		r.summary = fmt.Sprintf("%d %s", ev.Status, r.rejected)
-	}
 	if ev.Msg != nil {
-		r.typ = sanitize.Line(ev.Msg.Type, 60)
 		r.msgType, r.kind = ev.Msg.Type, ev.Msg.Kind
 		r.callID = ev.Msg.Call.ID
-		r.short = shortID(sanitize.Line(r.callID, 200))
-		if ev.Rejected == "" {
-			r.summary = summarize(ev.Msg)
-		}
-		if n := resendFrom(r); n > 0 {
-			r.summary = fmt.Sprintf("↻ resent from #%d · %s", n, r.summary)
-		}
+	}
+	if ev.Rejected != "" { // rare: made now, as whether the row shows as rejected depends on it
+		r.isRejected = r.text().rejected != ""
 	}
 	return r
 }
 
+// newEventText summarises r's event for the list. It is called while r still holds its
+// event (push makes the text before dropping a body).
+func newEventText(r *eventRow) *eventText {
+	t := &eventText{}
+	ev := r.ev
+	if ev == nil { // not reached: push makes the text before dropping the event
+		return t
+	}
+	if ev.Rejected != "" {
+		t.typ = "REJECTED"
+		t.rejected = sanitize.Line(ev.Rejected, 300)
+		t.summary = fmt.Sprintf("%d %s", ev.Status, t.rejected)
+	}
+	if ev.Msg != nil {
+		t.typ = sanitize.Line(ev.Msg.Type, 60)
+		t.short = shortID(sanitize.Line(r.callID, 200))
+		if ev.Rejected == "" {
+			t.summary = summarize(ev.Msg)
+		}
+		if n := resendFrom(r); n > 0 {
+			t.summary = fmt.Sprintf("↻ resent from #%d · %s", n, t.summary)
+		}
+	}
+	return t
+}
+
 // matches says the filter (lower case) is in r's text, made the first time a filter asks.
 func (r *eventRow) matches(filter string) bool {
-	if r.search == "" {
-		r.search = strings.ToLower(r.typ + " " + sanitize.Line(r.callID, 200) + " " + r.summary)
+	t := r.text()
+	if t.search == "" {
+		t.search = strings.ToLower(t.typ + " " + sanitize.Line(r.callID, 200) + " " + t.summary)
 	}
-	return strings.Contains(r.search, filter)
+	return strings.Contains(t.search, filter)
 }
 
 // summarize describes a message on one sanitised line.
@@ -234,6 +326,7 @@ type eventsPane struct {
 	fFilter  string
 	fVersion uint64
 	fRows    []*eventRow
+	fAt      func(int) *eventRow // the accessor of fRows, made once
 	// types is the type filter (hide.go); typesGen counts its changes, fTypes is the
 	// count fRows was built for.
 	types            webhook.TypeFilter
@@ -250,7 +343,7 @@ func (p *eventsPane) SetSize(w, h int) { p.w, p.h = w, h }
 // the unfiltered case allocates nothing.
 func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventRow) {
 	if filter == "" && !p.types.Active() {
-		return l.len(), l.at
+		return l.len(), l.atFn
 	}
 	if p.fFilter != filter || p.fVersion != l.version || p.fTypes != p.typesGen {
 		p.fRows = p.fRows[:0]
@@ -261,7 +354,10 @@ func (p *eventsPane) visible(l *eventLog, filter string) (int, func(int) *eventR
 		}
 		p.fFilter, p.fVersion, p.fTypes = filter, l.version, p.typesGen
 	}
-	return len(p.fRows), func(i int) *eventRow { return p.fRows[i] }
+	if p.fAt == nil {
+		p.fAt = func(i int) *eventRow { return p.fRows[i] }
+	}
+	return len(p.fRows), p.fAt
 }
 
 // selected returns the selected row, or nil.
@@ -322,24 +418,26 @@ func (p *eventsPane) View(st *Styles, l *eventLog, filter string, focused bool, 
 
 func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 	var b strings.Builder
+	b.Grow(2 * p.w) // the row's text and its colours, in one allocation
 	ts := r.at.Format("15:04:05.000")
 	if p.w < 70 {
 		ts = r.at.Format("15:04:05")
 	}
 	b.WriteString(st.Dim.Render(ts))
 	b.WriteString(" ")
-	if r.rejected != "" {
-		b.WriteString(st.Err.Render(fmt.Sprintf("REJECTED %s", r.summary)))
+	t := r.text()
+	if r.isRejected {
+		b.WriteString(st.Err.Render("REJECTED " + t.summary))
 		return b.String()
 	}
 	tw := typeWidth
 	if p.w < 70 {
 		tw = typeWidthNarrow
 	}
-	b.WriteString(padRight(abbrevType(r.typ, tw), tw))
+	b.WriteString(padRight(abbrevType(t.typ, tw), tw))
 	b.WriteString(" ")
-	if r.short != "" && p.w >= 60 {
-		b.WriteString(st.Dim.Render(padRight(r.short, 8)))
+	if t.short != "" && p.w >= 60 {
+		b.WriteString(st.Dim.Render(padRight(t.short, 8)))
 		b.WriteString(" ")
 	}
 	if tag := rowFwdTag(st, r); tag != "" {
@@ -363,7 +461,7 @@ func (p *eventsPane) row(st *Styles, r *eventRow, now time.Time) string {
 			b.WriteString(st.Warn.Render("waiting "))
 		}
 	}
-	b.WriteString(r.summary)
+	b.WriteString(t.summary)
 	return b.String()
 }
 

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -57,4 +58,29 @@ func TestHelpAndEmptyState(t *testing.T) {
 	m.Update(press("?"))
 	s := screen(m)
 	webhooktest.Holds(t, "help", s, "y   copy JSON", "c   copy call id", "r request body", "a reply", "resend (fresh ids)", "copy as curl", "s your server", "h headers")
+}
+
+// TestSeqIndexIsAMap: the event log's index answers as a map from number to row would,
+// under pushes and evictions of numbers that share slots, repeat, or are zero.
+func TestSeqIndexIsAMap(t *testing.T) {
+	t.Parallel()
+	x := newSeqIndex(4) // 8 slots
+	want := map[uint64]*eventRow{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20000; i++ {
+		seq := uint64(rng.IntN(40)) // many numbers per slot
+		if rng.IntN(3) == 0 {
+			x.del(seq)
+			delete(want, seq)
+		} else {
+			r := &eventRow{seq: seq}
+			x.set(r)
+			want[seq] = r
+		}
+		for s := uint64(0); s < 40; s++ {
+			if got := x.get(s); got != want[s] {
+				t.Fatalf("step %d: get(%d) = %p, a map gives %p", i, s, got, want[s])
+			}
+		}
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
+	"charm.land/bubbles/v2/key"
 )
 
 // footer is the bottom line: the filter being typed, or short help and the latest notice.
@@ -44,17 +44,55 @@ func (m *Model) footer(w int) string {
 		}
 		right = ns.Render(m.notice.Text)
 	}
-	left := " " + m.help.ShortHelpView(m.helpFor().ShortHelp())
+	left := " " + m.shortHelpView(m.helpFor().ShortHelp())
 	if top == layerHelp {
 		left = " " + st.Footer.Render("? or esc: close help")
 	}
 	if right == "" {
 		return fit(left, w)
 	}
-	rw := ansi.StringWidth(right)
+	rw := cellWidth(right)
 	lw := w - rw - 2
 	if lw < 20 {
 		return fit(" "+right, w)
 	}
 	return fit(left, lw) + "  " + right
+}
+
+// shortHelpMemo is the short help as last drawn and what it was drawn from. The footer
+// draws it in every frame, and under a stream of events it seldom changes.
+type shortHelpMemo struct {
+	items    []shortHelpItem
+	width    int
+	sep, ell string
+	out      string
+	ok       bool
+}
+
+// shortHelpItem is what the help shows of a binding.
+type shortHelpItem struct {
+	key, desc string
+	on        bool
+}
+
+// shortHelpView is m.help.ShortHelpView(bindings), drawn again only when the bindings'
+// help, the width or the help's separators changed (NewModel and the theme's change of
+// styles clear the memo).
+func (m *Model) shortHelpView(bindings []key.Binding) string {
+	h := &m.shortHelp
+	same := h.ok && h.width == m.help.Width() && h.sep == m.help.ShortSeparator && h.ell == m.help.Ellipsis && len(h.items) == len(bindings)
+	for i := 0; same && i < len(bindings); i++ {
+		b, it := bindings[i], h.items[i]
+		same = it.key == b.Help().Key && it.desc == b.Help().Desc && it.on == b.Enabled()
+	}
+	if same {
+		return h.out
+	}
+	h.items = h.items[:0]
+	for _, b := range bindings {
+		h.items = append(h.items, shortHelpItem{key: b.Help().Key, desc: b.Help().Desc, on: b.Enabled()})
+	}
+	h.width, h.sep, h.ell = m.help.Width(), m.help.ShortSeparator, m.help.Ellipsis
+	h.out, h.ok = m.help.ShortHelpView(bindings), true
+	return h.out
 }

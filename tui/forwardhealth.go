@@ -104,7 +104,7 @@ func (m *Model) noteHealth(h webhook.ForwardHealth) {
 	}
 	m.health = h
 	if h.Seq != 0 {
-		if row := m.events.bySeq[h.Seq]; row != nil {
+		if row := m.events.bySeq.get(h.Seq); row != nil {
 			hh := h
 			row.fwd = &hh
 		}

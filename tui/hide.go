@@ -64,5 +64,5 @@ func (p *eventsPane) setTypes(f webhook.TypeFilter) {
 // showsRow reports whether a row passes the pane's type filter: a rejected request, or one
 // without a type, always does.
 func (p *eventsPane) showsRow(r *eventRow) bool {
-	return r.rejected != "" || r.msgType == "" || p.types.PassesType(r.msgType, r.kind)
+	return r.isRejected || r.msgType == "" || p.types.PassesType(r.msgType, r.kind)
 }

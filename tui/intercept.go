@@ -253,7 +253,7 @@ func (m *Model) interceptView(w, maxH int) []string {
 		add(st.Dim.Render("(keys are ignored for a moment so typing in progress does not answer)"))
 	}
 	add("")
-	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
+	add(m.shortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, title, body, w)
 }
 

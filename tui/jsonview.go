@@ -11,30 +11,30 @@ import (
 
 // prettyJSONLen is len(prettyJSON(st, raw, maxLines)), without colouring the lines.
 func prettyJSONLen(raw []byte, maxLines int) int {
+	var buf bytes.Buffer
+	return prettyJSONLenBuf(&buf, raw, maxLines)
+}
+
+// prettyJSONLenBuf is prettyJSONLen indenting into buf (reset first), which the caller
+// reuses.
+func prettyJSONLenBuf(buf *bytes.Buffer, raw []byte, maxLines int) int {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return 1
 	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	buf.Reset()
+	if err := json.Indent(buf, raw, "", "  "); err != nil {
 		n := strings.Count(sanitize.Text(string(raw), 1<<20), "\n") + 1
 		if n > maxLines {
 			return maxLines + 1
 		}
 		return n
 	}
-	text := sanitize.Text(buf.String(), 0)
-	n := 0
-	for len(text) > 0 && n < maxLines {
-		if i := strings.IndexByte(text, '\n'); i < 0 {
-			text = ""
-		} else {
-			text = text[i+1:]
-		}
-		n++
-	}
-	if len(text) > 0 {
-		n++
+	// The lines of the indented text: sanitising it (as prettyJSON does) removes no line
+	// break, and valid JSON has none but those Indent writes.
+	n := bytes.Count(buf.Bytes(), []byte{'\n'}) + 1
+	if n > maxLines {
+		return maxLines + 1
 	}
 	return n
 }
@@ -130,11 +130,26 @@ func compactJSON(raw json.RawMessage, n int) string {
 	if len(raw) == 0 {
 		return ""
 	}
+	if !hasJSONSpace(raw) {
+		// Already compact, as Vapi sends arguments: json.Compact would give raw back, or
+		// fail and leave raw to be shown as it is.
+		return sanitize.Line(string(raw), n)
+	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
 		return sanitize.Line(string(raw), n)
 	}
 	return sanitize.Line(b.String(), n)
+}
+
+// hasJSONSpace reports whether raw holds a byte that JSON counts as white space.
+func hasJSONSpace(raw []byte) bool {
+	for _, c := range raw {
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonText returns a JSON string's value, or the compact JSON of anything else.
@@ -156,14 +171,24 @@ func jsonText(raw json.RawMessage) string {
 // plainJSONString reports whether raw is a JSON string without escapes, control characters
 // or invalid UTF-8: its text is then the bytes between the quotes.
 func plainJSONString(raw []byte) bool {
+	return plainJSONQuoted(raw) && utf8.Valid(raw[1:len(raw)-1])
+}
+
+// plainJSONText is plainJSONString for a string.
+func plainJSONText(raw string) bool {
+	return plainJSONQuoted(raw) && utf8.ValidString(raw[1:len(raw)-1])
+}
+
+// plainJSONQuoted reports whether raw is quoted and holds no quote, backslash or control
+// character between its quotes.
+func plainJSONQuoted[T string | []byte](raw T) bool {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return false
 	}
-	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c == '"' || c == '\\' || c < 0x20 {
+	for i := 1; i < len(raw)-1; i++ {
+		if c := raw[i]; c == '"' || c == '\\' || c < 0x20 {
 			return false
 		}
 	}
-	return utf8.Valid(inner)
+	return true
 }

@@ -112,7 +112,11 @@ func (r rect) contains(x, y int) bool {
 // Model is the monitor's root model. Create it with NewModel; Run drives it.
 type Model struct {
 	opts Options
-	op   *Operator
+	// resultsBuf is reused to read the replies to tool calls (addOutcome).
+	resultsBuf resultsBuf
+	// shortHelp is the last short help drawn (shortHelpView).
+	shortHelp shortHelpMemo
+	op        *Operator
 	// frames, when set (the running program), lets a stream of bus values redraw the
 	// screen at most every streamFrame (see holdFrame); nil draws every frame.
 	frames *frameMemo

@@ -275,7 +275,7 @@ func TestFilter(t *testing.T) {
 	m.Update(press("/"))
 	submit(m, "tool-calls")
 	n, at := m.eventsP.visible(m.events, m.filter)
-	if n != 1 || at(0).typ != "tool-calls" {
+	if n != 1 || at(0).text().typ != "tool-calls" {
 		t.Errorf("filter by type kept %d events", n)
 	}
 	if calls := m.visibleCalls(); len(calls) != 0 {

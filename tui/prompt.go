@@ -332,7 +332,7 @@ func (m *Model) promptView(w, maxH int) []string {
 	if line := m.countdown(ev, inner, true); line != "" {
 		add(line)
 	}
-	if row := m.events.bySeq[p.seq]; row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
+	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd
 		what := "no reply"
 		if h.Status != 0 {
@@ -393,8 +393,8 @@ func (m *Model) promptView(w, maxH int) []string {
 			add(st.Dim.Render("last words"))
 			ls := c.transcript.lines
 			for _, l := range ls[max(len(ls)-3, 0):] {
-				label, render := lineLabel(st, l.kind)
-				add(render(label + ansi.Truncate(strings.ReplaceAll(l.text, "\n", " "), max(inner-labelWidth, 1), "…")))
+				label, style := lineLabel(st, l.kind)
+				add(style.Render(label + ansi.Truncate(strings.ReplaceAll(l.text, "\n", " "), max(inner-labelWidth, 1), "…")))
 			}
 		}
 	}
@@ -423,7 +423,7 @@ func (m *Model) promptView(w, maxH int) []string {
 			add(st.Dim.Render("tab: " + suggCounts(pr.sugg)))
 		}
 	}
-	add(m.help.ShortHelpView(m.helpFor().ShortHelp()))
+	add(m.shortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, title, body, w)
 }
 

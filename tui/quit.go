@@ -60,6 +60,6 @@ func (m *Model) confirmView(w int) []string {
 		body = append(body, fmt.Sprintf("%d repl%s from your server held for review %s sent as is.", held,
 			map[bool]string{true: "y", false: "ies"}[held == 1], map[bool]string{true: "is", false: "are"}[held == 1]))
 	}
-	body = append(body, "", m.help.ShortHelpView(m.helpFor().ShortHelp()))
+	body = append(body, "", m.shortHelpView(m.helpFor().ShortHelp()))
 	return modalBox(st, "Quit vapimon?", body, w)
 }

@@ -133,7 +133,7 @@ func TestReplayNoReplyRecorded(t *testing.T) {
 			t.Errorf("screen says %q for a request without recorded reply:\n%s", bad, s)
 		}
 	}
-	row := m.events.bySeq[ev.Seq]
+	row := m.events.bySeq.get(ev.Seq)
 	if got := detailSummary(&m.styles, row, clk.Now()); !strings.Contains(got, "no reply recorded") {
 		t.Errorf("detail summary %q", got)
 	}

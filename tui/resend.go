@@ -73,7 +73,7 @@ func (m *Model) resend(r *eventRow, keep bool, body []byte, rec *fixtures.Record
 	s := fixtures.Sender{To: url, Auth: in.Auth, UserAgent: in.UserAgent,
 		Header: http.Header{fixtures.HeaderResentFrom: {strconv.FormatUint(r.seq, 10)}}}
 	send := fixtures.Record{Method: r.ev.Method, Body: body}
-	done := resendDoneMsg{from: r.seq, typ: r.typ, url: url, fresh: !keep, edited: edited, original: rec.Reply}
+	done := resendDoneMsg{from: r.seq, typ: r.text().typ, url: url, fresh: !keep, edited: edited, original: rec.Reply}
 	how := map[bool]string{true: "as recorded", false: "with fresh ids and times"}[keep]
 	if edited {
 		how = "as edited"
@@ -90,7 +90,11 @@ func resendFrom(r *eventRow) uint64 {
 	if r.ev == nil {
 		return 0
 	}
-	n, _ := strconv.ParseUint(r.ev.Header.Get(fixtures.HeaderResentFrom), 10, 64)
+	h := r.ev.Header.Get(fixtures.HeaderResentFrom)
+	if h == "" {
+		return 0 // most requests (ParseUint would make an error to say so)
+	}
+	n, _ := strconv.ParseUint(h, 10, 64)
 	return n
 }
 

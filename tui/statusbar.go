@@ -6,7 +6,6 @@ import (
 
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -136,7 +135,7 @@ func (m *Model) statusLines(w int) []string {
 	}
 	// The tape path gives way first when the line is too long: the forward status and
 	// counters matter more.
-	if full := ansi.StringWidth(b.String()) + len(" · tape ") + len(failed) + ansi.StringWidth(tape); full > w {
+	if full := cellWidth(b.String()) + len(" · tape ") + len(failed) + cellWidth(tape); full > w {
 		if base := filepath.Base(tape); base != tape {
 			tape = "…" + string(filepath.Separator) + base
 		}

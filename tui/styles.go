@@ -2,6 +2,7 @@ package tui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -16,29 +17,29 @@ type Styles struct {
 	// Border, BorderFocus, Modal: frames. BarFull, BarEmpty, BarLow: the countdown bar.
 	// These are drawn as lines and blocks, not letters (3:1 contrast is enough); every
 	// other style is text (4.5:1).
-	Border, BorderFocus lipgloss.Style
-	Title, TitleFocus   lipgloss.Style
+	Border, BorderFocus Style
+	Title, TitleFocus   Style
 
-	StatusKey, StatusVal, URL lipgloss.Style
-	Footer, Notice            lipgloss.Style
+	StatusKey, StatusVal, URL Style
+	Footer, Notice            Style
 
 	// Selected is the selected row, across the whole width of its pane: its own colours
 	// on a background of its own, or reverse video on a terminal of 16 colours or none
 	// (whose palette vapimon cannot know). The row is drawn in it without the colours of
 	// its parts, which would not all be readable on the selection's background.
-	Selected      lipgloss.Style
-	Dim, Faint    lipgloss.Style
-	OK, Warn, Err lipgloss.Style
-	Live          lipgloss.Style
+	Selected      Style
+	Dim, Faint    Style
+	OK, Warn, Err Style
+	Live          Style
 
-	Assistant, User, Note, Partial lipgloss.Style
+	Assistant, User, Note, Partial Style
 
-	BarFull, BarEmpty, BarLow lipgloss.Style
+	BarFull, BarEmpty, BarLow Style
 
-	JSONKey, JSONString, JSONNumber, JSONLiteral, JSONPunct lipgloss.Style
+	JSONKey, JSONString, JSONNumber, JSONLiteral, JSONPunct Style
 
-	Modal, ModalTitle lipgloss.Style
-	Cursor            lipgloss.Style
+	Modal, ModalTitle Style
+	Cursor            Style
 
 	// Help styles the key help in the footer, the prompts and the help screen.
 	Help help.Styles
@@ -69,43 +70,43 @@ func NewStyles(isDark bool, profile colorprofile.Profile) Styles {
 		selected = lipgloss.NewStyle().Reverse(true).Bold(true)
 	}
 	st := Styles{
-		Border:      fg("#80809A", "#7A7A94"),
-		BorderFocus: lipgloss.NewStyle().Foreground(accent),
-		Title:       lipgloss.NewStyle().Foreground(title),
-		TitleFocus:  lipgloss.NewStyle().Foreground(accent).Bold(true),
+		Border:      newStyle(fg("#80809A", "#7A7A94")),
+		BorderFocus: newStyle(lipgloss.NewStyle().Foreground(accent)),
+		Title:       newStyle(lipgloss.NewStyle().Foreground(title)),
+		TitleFocus:  newStyle(lipgloss.NewStyle().Foreground(accent).Bold(true)),
 
-		StatusKey: lipgloss.NewStyle().Foreground(dim),
-		StatusVal: fg("#1F1F2E", "#E0E0E8"),
-		URL:       lipgloss.NewStyle().Foreground(blue).Bold(true).Underline(true),
-		Footer:    lipgloss.NewStyle().Foreground(dim),
-		Notice:    lipgloss.NewStyle().Foreground(yellow),
+		StatusKey: newStyle(lipgloss.NewStyle().Foreground(dim)),
+		StatusVal: newStyle(fg("#1F1F2E", "#E0E0E8")),
+		URL:       newStyle(lipgloss.NewStyle().Foreground(blue).Bold(true).Underline(true)),
+		Footer:    newStyle(lipgloss.NewStyle().Foreground(dim)),
+		Notice:    newStyle(lipgloss.NewStyle().Foreground(yellow)),
 
-		Selected: selected,
-		Dim:      lipgloss.NewStyle().Foreground(dim),
-		Faint:    lipgloss.NewStyle().Foreground(faint).Italic(true),
-		OK:       lipgloss.NewStyle().Foreground(green),
-		Warn:     lipgloss.NewStyle().Foreground(yellow),
-		Err:      lipgloss.NewStyle().Foreground(red).Bold(true),
-		Live:     lipgloss.NewStyle().Foreground(green).Bold(true),
+		Selected: newStyle(selected),
+		Dim:      newStyle(lipgloss.NewStyle().Foreground(dim)),
+		Faint:    newStyle(lipgloss.NewStyle().Foreground(faint).Italic(true)),
+		OK:       newStyle(lipgloss.NewStyle().Foreground(green)),
+		Warn:     newStyle(lipgloss.NewStyle().Foreground(yellow)),
+		Err:      newStyle(lipgloss.NewStyle().Foreground(red).Bold(true)),
+		Live:     newStyle(lipgloss.NewStyle().Foreground(green).Bold(true)),
 
-		Assistant: lipgloss.NewStyle().Foreground(blue),
-		User:      fg("#9D174D", "#F5C2E7"),
-		Note:      lipgloss.NewStyle().Foreground(dim),
-		Partial:   lipgloss.NewStyle().Foreground(faint).Italic(true),
+		Assistant: newStyle(lipgloss.NewStyle().Foreground(blue)),
+		User:      newStyle(fg("#9D174D", "#F5C2E7")),
+		Note:      newStyle(lipgloss.NewStyle().Foreground(dim)),
+		Partial:   newStyle(lipgloss.NewStyle().Foreground(faint).Italic(true)),
 
-		BarFull:  lipgloss.NewStyle().Foreground(c("#15803D", "#7EE08A")),
-		BarEmpty: fg("#85859A", "#787892"),
-		BarLow:   lipgloss.NewStyle().Foreground(red),
+		BarFull:  newStyle(lipgloss.NewStyle().Foreground(c("#15803D", "#7EE08A"))),
+		BarEmpty: newStyle(fg("#85859A", "#787892")),
+		BarLow:   newStyle(lipgloss.NewStyle().Foreground(red)),
 
-		JSONKey:     lipgloss.NewStyle().Foreground(blue),
-		JSONString:  fg("#166534", "#A6E3A1"),
-		JSONNumber:  fg("#9A3412", "#FAB387"),
-		JSONLiteral: fg("#6B21A8", "#CBA6F7"),
-		JSONPunct:   lipgloss.NewStyle().Foreground(dim),
+		JSONKey:     newStyle(lipgloss.NewStyle().Foreground(blue)),
+		JSONString:  newStyle(fg("#166534", "#A6E3A1")),
+		JSONNumber:  newStyle(fg("#9A3412", "#FAB387")),
+		JSONLiteral: newStyle(fg("#6B21A8", "#CBA6F7")),
+		JSONPunct:   newStyle(lipgloss.NewStyle().Foreground(dim)),
 
-		Modal:      lipgloss.NewStyle().Foreground(accent),
-		ModalTitle: lipgloss.NewStyle().Foreground(accent).Bold(true),
-		Cursor:     lipgloss.NewStyle().Reverse(true),
+		Modal:      newStyle(lipgloss.NewStyle().Foreground(accent)),
+		ModalTitle: newStyle(lipgloss.NewStyle().Foreground(accent).Bold(true)),
+		Cursor:     newStyle(lipgloss.NewStyle().Reverse(true)),
 	}
 	key := lipgloss.NewStyle().Foreground(title)
 	desc := lipgloss.NewStyle().Foreground(dim)
@@ -120,4 +121,54 @@ func NewStyles(isDark bool, profile colorprofile.Profile) Styles {
 // selection's style, the line's own colours dropped (see Styles.Selected).
 func selectedRow(st *Styles, line string, w int) string {
 	return st.Selected.Render(fit(ansi.Strip(line), w))
+}
+
+// Style is a lipgloss style that draws a plain line fast. Most of what the monitor draws
+// is a short one-line string in a colour, and lipgloss's Render, which handles every
+// property (wrapping, padding, borders, tabs...), costs a few allocations for each: under
+// load a frame makes thousands. For a style whose rendering of any line is its text
+// between two fixed strings (checked on probes when the style is made: colours, bold,
+// italic, faint, reverse), Render of one line without tab, carriage return or line break
+// is that concatenation, exactly what lipgloss would return. Anything else goes to
+// lipgloss.
+type Style struct {
+	lipgloss.Style
+	pre, post string
+	fast      bool
+}
+
+// newStyle wraps s, finding the strings it draws around a line when that is all it does.
+func newStyle(s lipgloss.Style) Style {
+	st := Style{Style: s}
+	const probe = "x"
+	r := s.Render(probe)
+	i := strings.Index(r, probe)
+	if i < 0 {
+		return st
+	}
+	pre, post := r[:i], r[i+len(probe):]
+	for _, p := range []string{"", " ", "ab cd", " a ", "é 漢字 ✓", "\x1b[1mx\x1b[m", "a  b"} {
+		if s.Render(p) != pre+p+post {
+			return st
+		}
+	}
+	st.pre, st.post, st.fast = pre, post, true
+	return st
+}
+
+// Render draws strs as lipgloss does (see Style).
+func (s *Style) Render(strs ...string) string {
+	if pre, post, ok := s.around(strs...); ok {
+		return pre + strs[0] + post
+	}
+	return s.Style.Render(strs...)
+}
+
+// around returns what Render(strs...) draws before and after strs[0] when that is all it
+// does to them (ok), so that a caller can join several drawn parts in one allocation.
+func (s *Style) around(strs ...string) (pre, post string, ok bool) {
+	if s.fast && len(strs) == 1 && strings.IndexAny(strs[0], "\t\r\n") < 0 {
+		return s.pre, s.post, true
+	}
+	return "", "", false
 }

@@ -70,6 +70,8 @@ func stylePairs(st Styles) map[string]lipgloss.Style {
 			switch s := f.Interface().(type) {
 			case lipgloss.Style:
 				out[name] = s
+			case Style:
+				out[name] = s.Style
 			default:
 				if f.Kind() == reflect.Struct {
 					walk(name+".", f)
@@ -171,5 +173,37 @@ func TestSelectionWithoutColours(t *testing.T) {
 				t.Errorf("%s (dark %v): the selection has no background of its own", p, dark)
 			}
 		}
+	}
+}
+
+// TestStyleRenderIsLipgloss: every style draws every string exactly as lipgloss does, in
+// both themes and every colour profile, whether or not it takes the fast path for one line.
+func TestStyleRenderIsLipgloss(t *testing.T) {
+	t.Parallel()
+	texts := []string{"", " ", "x", "get_weather → sunny, 21°C", "  two  spaces  ", "tab\there", "cr\rhere",
+		"two\nlines", "\x1b[31mred\x1b[m inside", "漢字 ✓ é", strings.Repeat("─", 200)}
+	fast := 0
+	for _, dark := range []bool{true, false} {
+		for _, prof := range []colorprofile.Profile{colorprofile.TrueColor, colorprofile.ANSI256, colorprofile.ANSI, colorprofile.Ascii, colorprofile.NoTTY} {
+			st := NewStyles(dark, prof)
+			v := reflect.ValueOf(st)
+			for i := 0; i < v.NumField(); i++ {
+				s, ok := v.Field(i).Interface().(Style)
+				if !ok {
+					continue
+				}
+				if s.fast {
+					fast++
+				}
+				for _, x := range texts {
+					if got, want := s.Render(x), s.Style.Render(x); got != want {
+						t.Errorf("%s (dark %v, profile %v).Render(%q) = %q, lipgloss draws %q", v.Type().Field(i).Name, dark, prof, x, got, want)
+					}
+				}
+			}
+		}
+	}
+	if fast == 0 {
+		t.Error("no style takes the fast path")
 	}
 }

@@ -78,6 +78,7 @@ func (m *Model) restyle(l look) {
 	m.look = l
 	m.styles = NewStyles(l.dark, l.profile)
 	m.help.Styles = m.styles.Help
+	m.shortHelp = shortHelpMemo{} // drawn with the old styles
 	for _, c := range m.calls.byID {
 		c.transcript.wrapWidth = -1
 	}

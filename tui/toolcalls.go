@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +20,8 @@ type toolRow struct {
 	callText string // short sanitised call id
 	id       string // sanitised toolCallId
 	name     string
-	args     string          // compact, one line
+	args     string // compact, one line: made by argsText when first drawn
+	argsMade bool
 	tool     string          // raw tool name, to ask the answers file (Options.Suggest)
 	rawArgs  json.RawMessage // for the pretty view on selection
 	pretty   []string        // built lazily
@@ -57,11 +57,31 @@ type toolRow struct {
 
 	// search is the lower-case text the filter looks in: name, ids, arguments, result.
 	search string
+
+	// exp is expandLen's last answer, for the width and the state it was counted for.
+	exp expCount
+}
+
+// expCount is a count of a row's detail lines and what it depends on that can change.
+type expCount struct {
+	w, n         int
+	done         bool
+	result, note string
+	ok           bool
 }
 
 // searchText is the lower-case text the filter looks in for r.
 func (r *toolRow) searchText() string {
-	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.args, r.result}, " "))
+	return strings.ToLower(strings.Join([]string{r.name, r.id, r.callText, sanitize.Line(r.callID, 200), r.argsText(), r.result}, " "))
+}
+
+// argsText is the arguments on one sanitised line, made the first time they are shown or
+// filtered: most rows of a stream never are.
+func (r *toolRow) argsText() string {
+	if !r.argsMade {
+		r.args, r.argsMade = compactJSON(r.rawArgs, 300), true
+	}
+	return r.args
 }
 
 // matches says the filter (lower case) is in r's text. The text is made the first time a
@@ -107,24 +127,39 @@ func sourceLabel(s string) string {
 // single row for another message that expects a reply (assistant-request...).
 func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 	msg := ev.Msg
-	mk := func() *toolRow {
-		r := &toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: sanitize.Line(ev.BudgetSource, 200)}
+	fill := func(r *toolRow) {
+		*r = toolRow{seq: ev.Seq, received: ev.Received, deadline: ev.Deadline, budgetSrc: sanitize.Line(ev.BudgetSource, 200)}
 		if !ev.VapiDeadline.IsZero() {
 			r.budget = ev.VapiDeadline.Sub(ev.Received)
 		}
 		if c != nil {
 			r.callID, r.callText = c.id, c.short
 		}
-		return r
+	}
+	var rows []*toolRow
+	switch len(msg.ToolCalls) {
+	case 0, 1: // the common case: the row and its slice in one allocation
+		one := &struct {
+			row  toolRow
+			rows [1]*toolRow
+		}{}
+		one.rows[0] = &one.row
+		rows = one.rows[:]
+	default:
+		rows = make([]*toolRow, len(msg.ToolCalls))
+		for i := range rows {
+			rows[i] = new(toolRow)
+		}
 	}
 	if len(msg.ToolCalls) == 0 {
-		r := mk()
+		r := rows[0]
+		fill(r)
 		r.name = sanitize.Line(msg.Type, 60)
-		return []*toolRow{r}
+		return rows
 	}
-	rows := make([]*toolRow, 0, len(msg.ToolCalls))
-	for _, tc := range msg.ToolCalls {
-		r := mk()
+	for i, tc := range msg.ToolCalls {
+		r := rows[i]
+		fill(r)
 		r.id = sanitize.Line(tc.ID, 80)
 		r.tool = tc.Name
 		r.name = sanitize.Line(tc.Name, 80)
@@ -132,8 +167,6 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 			r.name = "(unnamed tool)"
 		}
 		r.rawArgs = tc.Arguments
-		r.args = compactJSON(tc.Arguments, 300)
-		rows = append(rows, r)
 	}
 	if len(rows) > 1 {
 		for _, r := range rows {
@@ -168,7 +201,8 @@ func (r *toolRow) answerLabel() string {
 // applyOutcome fills the rows of one event from its outcome. fromFile says whether an
 // answer is the answers file's for a row (nil: no answers file); a fallback reply keeps
 // such answers, and the answers the operator typed in time, and the row says so.
-func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRow, answer string) bool) {
+// buf, when not nil, holds the parsed results between calls (see resultsBuf).
+func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRow, answer string) bool, buf *resultsBuf) {
 	if out.Reply.Source == sourceNoReply { // an offline replay of a request without reply
 		for _, r := range rows {
 			r.done, r.lost, r.source, r.result = true, true, "", noReplyRecorded
@@ -176,7 +210,7 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRo
 		return
 	}
 	fallback := out.Reply.Source == webhook.SourceFallback
-	results := parseResults(out.Reply.Body)
+	results := parseResultsBuf(out.Reply.Body, buf)
 	for i, r := range rows {
 		r.done, r.lost = true, false
 		r.source = out.Reply.Source
@@ -249,8 +283,19 @@ type toolResultJSON struct {
 }
 
 // parseResults reads {"results":[...]} (tool-calls) or {"result": "..."} (function-call).
-func parseResults(body []byte) []toolResultJSON {
-	if out, ok := plainResults(body); ok {
+func parseResults(body []byte) []toolResultJSON { return parseResultsBuf(body, nil) }
+
+// resultsBuf is memory parseResultsBuf reuses from one reply to the next, as the model
+// reads one per answered tool call. What it returns from buf is valid until its next call
+// with buf (the strings stay valid).
+type resultsBuf struct {
+	out  []toolResultJSON
+	vals []string
+}
+
+// parseResultsBuf is parseResults reusing buf (nil: none).
+func parseResultsBuf(body []byte, buf *resultsBuf) []toolResultJSON {
+	if out, ok := plainResultsBuf(body, buf); ok {
 		return out
 	}
 	return decodeResults(body)
@@ -315,23 +360,39 @@ func decodeResults(body []byte) []toolResultJSON {
 // "result":"…"},…]}, no white space, each key once, every value a string without escapes.
 // It gives what parseResults' decoding gives, without encoding/json (a tenth of the
 // monitor's work per tool call); ok is false for anything else, which is then decoded.
-func plainResults(body []byte) (out []toolResultJSON, ok bool) {
+func plainResults(body []byte) (out []toolResultJSON, ok bool) { return plainResultsBuf(body, nil) }
+
+// plainResultsBuf is plainResults reusing buf (nil: none).
+func plainResultsBuf(body []byte, buf *resultsBuf) (out []toolResultJSON, ok bool) {
 	const head, tail = `{"results":[`, `]}`
 	if len(body) < len(head)+len(tail) || string(body[:len(head)]) != head || string(body[len(body)-len(tail):]) != tail {
 		return nil, false
 	}
-	b := body[len(head) : len(body)-len(tail)]
-	// str takes a plain JSON string at the start of b: its text and the rest.
-	str := func(b []byte) (string, []byte, bool) {
-		if len(b) < 2 || b[0] != '"' {
-			return "", nil, false
+	// One string holds the text of every value (they are substrings of it), and one slice
+	// the values the results point to: a few allocations per reply, not a few per value.
+	text := string(body[len(head) : len(body)-len(tail)])
+	need := strings.Count(text, ":") // one value per key at most: vals never grows
+	var vals []string
+	if buf != nil {
+		if cap(buf.vals) < need {
+			buf.vals = make([]string, 0, need)
 		}
-		end := bytes.IndexByte(b[1:], '"')
-		if end < 0 || !plainJSONString(b[:end+2]) {
-			return "", nil, false
-		}
-		return string(b[1 : end+1]), b[end+2:], true
+		vals, out = buf.vals[:0], buf.out[:0]
+	} else {
+		vals = make([]string, 0, need)
 	}
+	// str takes a plain JSON string at the start of b: its text and the rest.
+	str := func(b string) (string, string, bool) {
+		if len(b) < 2 || b[0] != '"' {
+			return "", "", false
+		}
+		end := strings.IndexByte(b[1:], '"')
+		if end < 0 || !plainJSONText(b[:end+2]) {
+			return "", "", false
+		}
+		return b[1 : end+1], b[end+2:], true
+	}
+	b := text
 	for len(b) > 0 {
 		if b[0] != '{' {
 			return nil, false
@@ -348,7 +409,17 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 			if !ok || len(rest) == 0 {
 				return nil, false
 			}
-			i := slices.Index([]string{"toolCallId", "name", "result", "error"}, key)
+			i := -1
+			switch key {
+			case "toolCallId":
+				i = 0
+			case "name":
+				i = 1
+			case "result":
+				i = 2
+			case "error":
+				i = 3
+			}
 			if i < 0 || seen[i] {
 				return nil, false // another key, or one given twice: encoding/json's rules apply
 			}
@@ -356,11 +427,13 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 			switch i {
 			case 0:
 				tr.ToolCallID = val
-			case 2:
-				tr.Result = &val
-			case 3:
-				e := val
-				tr.Error = &e
+			case 2, 3:
+				vals = append(vals, val)
+				if i == 2 {
+					tr.Result = &vals[len(vals)-1]
+				} else {
+					tr.Error = &vals[len(vals)-1]
+				}
 			}
 			b = rest[1:]
 			if rest[0] == '}' {
@@ -382,6 +455,9 @@ func plainResults(body []byte) (out []toolResultJSON, ok bool) {
 		}
 		b = b[1:]
 	}
+	if buf != nil {
+		buf.out = out
+	}
 	return out, true
 }
 
@@ -392,6 +468,32 @@ type toolsPane struct {
 	top    int
 	follow bool
 	w, h   int
+	// scratch is reused to count the lines of arguments (expandLen).
+	scratch bytes.Buffer
+	// pend remembers where the first pending row was in the rows last laid out.
+	pend pendMemo
+}
+
+// pendMemo is the index of the first pending row of a slice of rows. The rows before it
+// were done, and a row once done stays done; the rows of a call and of all calls only grow
+// at the end, in the same array until it is replaced: so in the same array the next
+// search can start there. (Holding rows keeps the array from being reused.)
+type pendMemo struct {
+	rows  []*toolRow
+	first int
+}
+
+// firstPending returns the index of the first pending row, len(rows) when none is.
+func (p *toolsPane) firstPending(rows []*toolRow) int {
+	i := 0
+	if m := &p.pend; len(m.rows) > 0 && len(rows) >= len(m.rows) && &rows[0] == &m.rows[0] {
+		i = m.first
+	}
+	for i < len(rows) && !rows[i].pending() {
+		i++
+	}
+	p.pend = pendMemo{rows: rows, first: i}
+	return i
 }
 
 // SetSize sets the inner size of the pane.
@@ -406,11 +508,9 @@ func (p *toolsPane) layout(st *Styles, rows []*toolRow) (sel, top int) {
 	sel, top = p.sel, p.top
 	if p.follow {
 		sel = len(rows) - 1
-		for i, r := range rows {
-			if r.pending() {
-				sel = i
-				break
-			}
+		first := p.firstPending(rows)
+		if first < len(rows) {
+			sel = first
 		}
 	}
 	sel = min(max(sel, 0), len(rows)-1)
@@ -452,6 +552,7 @@ func (p *toolsPane) View(st *Styles, rows []*toolRow, showCall bool, now time.Ti
 
 func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) string {
 	var b strings.Builder
+	b.Grow(2 * p.w) // the row's text and its colours, in one allocation
 	answered := r.pending() && r.typed != "" && r.waiting(now) && !r.held
 	switch {
 	case r.pending() && !r.waiting(now):
@@ -471,7 +572,7 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Dim.Render(r.callText + " "))
 	}
 	b.WriteString(r.name)
-	used := ansi.StringWidth(b.String())
+	used := cellWidth(b.String())
 	switch {
 	case r.pending() && !r.waiting(now) && r.held:
 		b.WriteString(st.Warn.Render(" deadline passed: server's reply sent"))
@@ -505,9 +606,9 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 			b.WriteString(secs)
 		}
 		b.WriteString(st.Warn.Render(status))
-		if r.args != "" {
+		if args := r.argsText(); args != "" {
 			b.WriteString(" ")
-			b.WriteString(st.Dim.Render(r.args))
+			b.WriteString(st.Dim.Render(args))
 		}
 	case r.lost:
 		b.WriteString(st.Dim.Render(" " + r.result))
@@ -561,8 +662,15 @@ func (p *toolsPane) expand(st *Styles, r *toolRow) []string {
 
 // expandLen is len(p.expand(r)) without styling the lines: layout runs after every message,
 // and under a stream of tool calls the selected row is a new one each time.
+// The count is kept until the width or what the details show changes (the rest of a row
+// is fixed when it is made).
 func (p *toolsPane) expandLen(r *toolRow) int {
+	e := &r.exp
+	if e.ok && e.w == p.w && e.done == r.done && e.result == r.result && e.note == r.note {
+		return e.n
+	}
 	_, n := p.expandRows(nil, r, false)
+	*e = expCount{w: p.w, n: n, done: r.done, result: r.result, note: r.note, ok: true}
 	return n
 }
 
@@ -579,8 +687,24 @@ func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string,
 		}
 		out = append(out, s)
 	}
+	// wrapped adds s wrapped to the pane, counting without wrapping what fits on a line
+	// (a cell is at least a byte).
+	wrapped := func(dim bool, s string) {
+		room := max(p.w-len(ind), 8)
+		if !draw && len(s) <= room && strings.IndexByte(s, '\n') < 0 {
+			n++
+			return
+		}
+		for _, seg := range strings.Split(ansi.Wrap(s, room, " "), "\n") {
+			add(dim, ind+seg)
+		}
+	}
 	if r.id != "" {
-		add(true, ind+"id "+r.id)
+		if draw {
+			add(true, ind+"id "+r.id)
+		} else {
+			n++
+		}
 	}
 	if parts := r.deadlineText(); len(parts) > 0 {
 		room := max(p.w-len(ind), 8)
@@ -604,18 +728,14 @@ func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string,
 				add(false, ind+l)
 			}
 		default:
-			n += prettyJSONLen(r.rawArgs, 40)
+			n += prettyJSONLenBuf(&p.scratch, r.rawArgs, 40)
 		}
 	}
 	if r.done && r.result != "" {
-		for _, seg := range strings.Split(ansi.Wrap(r.result, max(p.w-len(ind), 8), " "), "\n") {
-			add(false, ind+seg)
-		}
+		wrapped(false, r.result)
 	}
 	if r.note != "" && r.note != r.result {
-		for _, seg := range strings.Split(ansi.Wrap(r.note, max(p.w-len(ind), 8), " "), "\n") {
-			add(true, ind+seg)
-		}
+		wrapped(true, r.note)
 	}
 	return out, n
 }

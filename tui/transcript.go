@@ -79,7 +79,7 @@ func (t *transcript) add(kind lineKind, at time.Time, text string) {
 	t.lines = append(t.lines, tline{kind: kind, at: at, text: text})
 	if len(t.lines) > maxTranscriptLines {
 		drop := maxTranscriptLines / 4
-		t.lines = append(t.lines[:0:0], t.lines[drop:]...)
+		t.lines = dropFront(t.lines, drop)
 		t.dropped += drop
 		t.dropWrapped(drop)
 	}
@@ -95,9 +95,18 @@ func (t *transcript) dropWrapped(n int) {
 	for _, r := range t.rowsOf[:n] {
 		rows += r
 	}
-	t.wrapped = append(t.wrapped[:0:0], t.wrapped[rows:]...)
-	t.rowsOf = append(t.rowsOf[:0:0], t.rowsOf[n:]...)
+	t.wrapped = dropFront(t.wrapped, rows)
+	t.rowsOf = dropFront(t.rowsOf, n)
 	t.wrappedN -= n
+}
+
+// dropFront removes the first n elements of s in place, clearing the freed tail so that
+// it holds no text: a call at its line cap then drops lines without allocating (nothing
+// keeps a transcript's slices from one message to the next).
+func dropFront[T any](s []T, n int) []T {
+	k := copy(s, s[n:])
+	clear(s[k:])
+	return s[:k]
 }
 
 // turn adds a final utterance and clears that role's partial.
@@ -152,22 +161,22 @@ func (t *transcript) layout(w int) []trow {
 }
 
 // label and style for each kind of line.
-func lineLabel(st *Styles, k lineKind) (string, func(...string) string) {
+func lineLabel(st *Styles, k lineKind) (string, *Style) {
 	switch k {
 	case lineAssistant:
-		return "asst ", st.Assistant.Render
+		return "asst ", &st.Assistant
 	case lineUser:
-		return "user ", st.User.Render
+		return "user ", &st.User
 	case lineWarn:
-		return "  ! ", st.Warn.Render
+		return "  ! ", &st.Warn
 	case lineTool:
-		return "  ⚙ ", st.Note.Render
+		return "  ⚙ ", &st.Note
 	case lineOperator:
-		return "op ▸ ", st.Notice.Render
+		return "op ▸ ", &st.Notice
 	case lineOperatorFailed:
-		return "op ✗ ", st.Err.Render
+		return "op ✗ ", &st.Err
 	}
-	return "  · ", st.Note.Render
+	return "  · ", &st.Note
 }
 
 const labelWidth = 5
@@ -195,18 +204,26 @@ func (r *trow) render(st *Styles) string {
 	if r.styled != "" {
 		return r.styled
 	}
-	label, render := lineLabel(st, r.kind)
+	label, style := lineLabel(st, r.kind)
 	prefix := ""
 	if !r.noLabel {
 		prefix = label
 		if !r.first {
-			prefix = strings.Repeat(" ", min(labelWidth, len(label)))
+			prefix = blanks(min(labelWidth, len(label)))
 		}
 	}
-	if prefix != "" {
-		prefix = render(fit(prefix, labelWidth))
+	if prefix == "" {
+		r.styled = style.Render(r.seg)
+		return r.styled
 	}
-	r.styled = prefix + render(r.seg)
+	prefix = fit(prefix, labelWidth)
+	if pre, post, ok := style.around(prefix); ok {
+		if _, _, ok := style.around(r.seg); ok { // both drawn plainly: one allocation
+			r.styled = pre + prefix + post + pre + r.seg + post
+			return r.styled
+		}
+	}
+	r.styled = style.Render(prefix) + style.Render(r.seg)
 	return r.styled
 }
 

@@ -26,9 +26,14 @@ import (
 // reorder what is already on screen.
 func Text(s string, max int) string {
 	s = clip(s, max)
-	if PlainASCII(s) {
-		return s
+	if PlainASCII(s) || printable(s) {
+		return s // nothing to change (the common cases)
 	}
+	return clean(s)
+}
+
+// clean is Text's work on a string it has to change.
+func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = ansi.Strip(s)
 	var b strings.Builder
@@ -62,6 +67,24 @@ func clip(s string, n int) string {
 		return s
 	}
 	return webhook.ClipRunes(s, n) + "…"
+}
+
+// printable reports whether s is valid UTF-8 of printable runes and '\n' only (speech
+// with accents, "21°C"), which Text would return as it is: no escape sequence can start
+// without ESC or a C1 control, and neither is printable.
+func printable(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '\n':
+		case r == utf8.RuneError:
+			if _, n := utf8.DecodeRuneInString(s[i:]); n == 1 {
+				return false // invalid UTF-8
+			}
+		case !unicode.IsPrint(r):
+			return false
+		}
+	}
+	return true
 }
 
 // PlainASCII reports whether s holds only printable ASCII and '\n', the common case, which

@@ -89,7 +89,13 @@ func FuzzText(f *testing.F) {
 	for _, s := range []string{"\x1b[31m", "a\rb", "\u202e", "\xff", "\u009b"} {
 		f.Add(s)
 	}
+	for _, s := range []string{"21°C, sunny", "caf\u00e9 \U0001F600 \uFFFD", "漢字\nline"} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Text(s, 0), clean(s); got != want {
+			t.Fatalf("Text(%q) = %q, the full cleaning gives %q", s, got, want)
+		}
 		for _, r := range Text(s, 0) {
 			if r != '\n' && !unicode.IsPrint(r) {
 				t.Fatalf("Text(%q) kept %U", s, r)
