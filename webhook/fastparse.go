@@ -1,9 +1,9 @@
 package webhook
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -19,55 +19,102 @@ import (
 // where a pointer to a struct is expected). A differential fuzz test holds the two
 // decoders to the same result wherever this one answers.
 func fastDecode(body []byte) (w *wireMessage, ok bool) {
-	if !validJSON(body) {
-		return nil, false
-	}
-	d := &fastDecoder{b: body}
-	d.ws()
-	if d.peek() != '{' {
-		return nil, false
-	}
-	w = nil
-	found := false
-	ok = d.object(func(key []byte) bool {
-		if string(key) != "message" {
-			return d.unknownKey(key, "message")
-		}
-		if found || d.peek() != '{' {
-			return false
-		}
-		found = true
-		w = wirePool.Get().(*wireMessage)
-		return d.message(w)
-	})
-	if !ok || w == nil {
-		putWire(w)
+	w = new(wireMessage)
+	if !fastDecodeInto(body, w, new(wireScratch)) {
 		return nil, false
 	}
 	return w, true
 }
 
-// wirePool keeps the decoded wire messages Parse is done with: it copies what it keeps
-// into the Message, so the wire form (a kilobyte) is used once per request.
-var wirePool = sync.Pool{New: func() any { return new(wireMessage) }}
-
-// putWire clears w (nil: nothing) and returns it to wirePool.
-func putWire(w *wireMessage) {
-	if w != nil {
-		*w = wireMessage{}
-		wirePool.Put(w)
+// fastDecodeInto is fastDecode into a zero *w, with the lists and structs it points to in
+// sc, for Parse, whose w lives on its stack.
+func fastDecodeInto(body []byte, w *wireMessage, sc *wireScratch) bool {
+	// One pass both checks the body is valid JSON (as encoding/json would first) and
+	// decodes it: every byte is looked at, the ones skipped included.
+	d := &fastDecoder{b: body, sc: sc}
+	d.ws()
+	if d.i >= len(body) || body[d.i] != '{' {
+		return false
 	}
+	found := false
+	ok := d.object(func(key []byte) bool {
+		if string(key) != "message" {
+			return d.unknownKey(key, "message")
+		}
+		if found || d.at() != '{' {
+			return false
+		}
+		found = true
+		return d.message(w)
+	})
+	d.ws()
+	return ok && found && d.i == len(body)
 }
 
+// wireScratch is the memory decoding a wire message reuses from request to request: the
+// lists and the pointed-to structs Parse reads and does not keep (it copies what it keeps
+// into the Message).
+type wireScratch struct {
+	// Backing arrays for the wire's ToolCallList, ToolCalls and ToolWith.
+	toolCallList, toolCalls []wireToolCall
+	toolWith                []wireToolWith
+	// Slabs for the *wireToolCall (functionCall, toolWithToolCallList[].toolCall) and the
+	// *wireFunction (toolCall.function) of the wire, handed out in order, all zero when
+	// unused.
+	calls []wireToolCall
+	funcs []wireFunction
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(wireScratch) }}
+
+// putScratch clears sc, so that it holds on to no body, and returns it to scratchPool.
+func putScratch(sc *wireScratch) {
+	// A list's length is what this request put in it; it is zero beyond, as every
+	// request leaves it.
+	clear(sc.toolCallList)
+	clear(sc.toolCalls)
+	clear(sc.toolWith)
+	clear(sc.calls)
+	clear(sc.funcs)
+	sc.calls, sc.funcs = sc.calls[:0], sc.funcs[:0]
+	scratchPool.Put(sc)
+}
+
+// take returns the next zero T of *slab, starting a bigger slab when it is full (the
+// pointers already handed out keep the old one).
+func take[T any](slab *[]T) *T {
+	s := *slab
+	if len(s) == cap(s) {
+		s = make([]T, 0, max(4, 2*cap(s)))
+	}
+	s = s[:len(s)+1]
+	*slab = s
+	return &s[len(s)-1]
+}
+
+// fastDecoder reads one body. Its raw values (json.RawMessage fields) are slices of the body,
+// not copies: Parse copies the ones the Message keeps (Message.detach).
 type fastDecoder struct {
 	b []byte
 	i int
+	// depth is the number of containers open at i, for encoding/json's nesting limit.
+	depth int
 	// unknown is set by unknownKey, so that object knows which keys were fields.
 	unknown bool
+	sc      *wireScratch
+	// seen is a stack of the nSeen known keys met in the objects open at i, so that a
+	// repeated one is left to encoding/json; past the first 32 they go on in seenMore.
+	seen     [32]keySpan
+	seenMore []keySpan
+	nSeen    int
 	// recent holds the last short strings made, so that a value a body repeats (a tool
 	// call's id and name stand in two or three lists) is one string, not one per place.
 	recent [8]string
 	next   int
+	// arena holds the bytes of the short strings made, a few hundred bytes per
+	// allocation instead of one allocation per string. A strings.Builder never changes
+	// bytes it has written, so each string cut from it stays as it was.
+	arena strings.Builder
 }
 
 // intern returns inner (valid UTF-8, no escapes) as a string, shared with a recent one of
@@ -81,7 +128,19 @@ func (d *fastDecoder) intern(inner []byte) string {
 			return s
 		}
 	}
-	s := string(inner)
+	if d.arena.Cap()-d.arena.Len() < len(inner) {
+		// The strings are a fraction of the body; a body with more than guessed gets
+		// chunks twice as big each time.
+		size := min(max(len(d.b)/4, 64), 512)
+		if c := d.arena.Cap(); c > 0 {
+			size = min(2*c, 4096)
+		}
+		d.arena = strings.Builder{}
+		d.arena.Grow(size)
+	}
+	start := d.arena.Len()
+	d.arena.Write(inner)
+	s := d.arena.String()[start:]
 	d.recent[d.next] = s
 	d.next = (d.next + 1) % len(d.recent)
 	return s
@@ -98,45 +157,47 @@ func (d *fastDecoder) ws() {
 	}
 }
 
-func (d *fastDecoder) peek() byte {
-	d.ws()
+// at returns the byte at d.i, 0 at the end. Values start after white space is skipped.
+func (d *fastDecoder) at() byte {
 	if d.i < len(d.b) {
 		return d.b[d.i]
 	}
 	return 0
 }
 
-// object walks an object whose '{' is next, calling field for each key with d positioned
-// at the value; field must consume the value. Input is known to be valid JSON.
+// object walks the object whose '{' is at d.i, calling field for each key with d at the
+// value; field must consume exactly one valid value. It fails on invalid JSON and when
+// field does.
 func (d *fastDecoder) object(field func(key []byte) bool) bool {
-	// A nested object must not leave its last key's "unknown" mark for the caller's key.
-	defer func() { d.unknown = false }()
-	d.ws()
+	if d.depth >= maxJSONDepth {
+		return false
+	}
+	d.depth++
 	d.i++ // {
-	// The known keys met so far (a repeated one is left to encoding/json), on the stack
-	// for the usual small objects.
-	var seenBuf [16][]byte
-	seen := seenBuf[:0]
+	d.ws()
+	if d.at() == '}' {
+		return d.closeObject()
+	}
+	base := d.nSeen
 	for {
-		d.ws()
-		if d.b[d.i] == '}' {
-			d.i++
-			return true
+		if d.at() != '"' {
+			return false
 		}
-		if d.b[d.i] == ',' {
-			d.i++
-			d.ws()
-		}
-		raw := d.stringToken()
-		if bytes.IndexByte(raw, '\\') >= 0 {
+		start := d.i
+		end, flags := scanString(d.b, start)
+		if end < 0 || flags&strEscaped != 0 {
 			return false // escaped keys: leave to encoding/json
 		}
-		key := raw[1 : len(raw)-1]
+		key := d.b[start+1 : end-1]
+		d.i = end
 		d.ws()
-		d.i++ // :
+		if d.at() != ':' {
+			return false
+		}
+		d.i++
 		d.ws()
-		for _, k := range seen {
-			if bytes.Equal(k, key) {
+		for j := base; j < d.nSeen; j++ {
+			if k := d.seenKey(j); int(k.n) == len(key) && string(d.b[k.at:int(k.at)+len(key)]) == string(key) {
 				return false
 			}
 		}
@@ -145,9 +206,54 @@ func (d *fastDecoder) object(field func(key []byte) bool) bool {
 			return false
 		}
 		if !d.unknown {
-			seen = append(seen, key)
+			d.pushSeen(keySpan{at: start + 1, n: len(key)})
+		}
+		d.ws()
+		switch d.at() {
+		case ',':
+			d.i++
+			d.ws()
+		case '}':
+			d.popSeen(base)
+			return d.closeObject()
+		default:
+			return false
 		}
 	}
+}
+
+// keySpan is where a key is in the body.
+type keySpan struct{ at, n int }
+
+func (d *fastDecoder) seenKey(j int) keySpan {
+	if j < len(d.seen) {
+		return d.seen[j]
+	}
+	return d.seenMore[j-len(d.seen)]
+}
+
+func (d *fastDecoder) pushSeen(k keySpan) {
+	if d.nSeen < len(d.seen) {
+		d.seen[d.nSeen] = k
+	} else {
+		d.seenMore = append(d.seenMore, k)
+	}
+	d.nSeen++
+}
+
+// popSeen forgets the keys from the base'th on.
+func (d *fastDecoder) popSeen(base int) {
+	d.nSeen = base
+	d.seenMore = d.seenMore[:max(0, base-len(d.seen))]
+}
+
+// closeObject moves past the '}' at d.i. A nested object must not leave its last key's
+// "unknown" mark for the caller's key.
+func (d *fastDecoder) closeObject() bool {
+	d.i++
+	d.depth--
+	d.unknown = false
+	return true
 }
 
 // onlyField decodes an object of which vapimon reads one key, by decode; any other key is
@@ -171,112 +277,90 @@ func (d *fastDecoder) unknownKey(key []byte, known ...string) bool {
 		}
 	}
 	for _, k := range known {
-		if bytes.EqualFold(key, []byte(k)) {
+		if len(k) == len(key) && asciiEqualFold(key, k) {
 			return false
 		}
 	}
 	d.unknown = true
-	d.skip()
+	return d.skip()
+}
+
+// asciiEqualFold reports whether ASCII a and b, of the same length, are equal ignoring case.
+func asciiEqualFold(a []byte, b string) bool {
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
+			return false
+		}
+	}
 	return true
 }
 
-// stringToken returns the string token at d (quotes included) and moves past it.
-func (d *fastDecoder) stringToken() []byte {
-	start := d.i
-	j := start + 1
-	for {
-		k := bytes.IndexByte(d.b[j:], '"')
-		j += k
-		// The quote ends the string unless an odd number of backslashes precede it.
-		n := 0
-		for p := j - 1; p > start && d.b[p] == '\\'; p-- {
-			n++
-		}
-		j++
-		if n%2 == 0 {
-			d.i = j
-			return d.b[start:j]
-		}
+// skip moves past one valid value, or fails.
+func (d *fastDecoder) skip() bool {
+	end := scanValue(d.b, d.i, maxJSONDepth-d.depth)
+	if end < 0 {
+		return false
 	}
+	d.i = end
+	return true
 }
 
-// skip moves past one value, iteratively (nesting may be deep).
-func (d *fastDecoder) skip() {
-	d.ws()
-	depth := 0
-	for {
-		switch c := d.b[d.i]; c {
-		case '"':
-			d.stringToken()
-		case '{', '[':
-			depth++
-			d.i++
-		case '}', ']':
-			depth--
-			d.i++
-		case ',', ':', ' ', '\t', '\r', '\n':
-			d.i++
-		default: // number or literal
-			for d.i < len(d.b) && !isDelim(d.b[d.i]) {
-				d.i++
-			}
-		}
-		if depth == 0 {
-			return
-		}
-	}
-}
-
-func isDelim(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
-
-// rawValue returns the bytes of the next value and moves past it.
+// rawValue returns the bytes of the value at d.i (nil when it is not a valid value) and
+// moves past it. The slice is the body's, capped so that appending to it copies.
 func (d *fastDecoder) rawValue() []byte {
-	d.ws()
 	start := d.i
-	d.skip()
-	return d.b[start:d.i]
+	if !d.skip() {
+		return nil
+	}
+	return d.b[start:d.i:d.i]
 }
 
 // str decodes a string value into *dst as encoding/json would: a non-string leaves *dst
 // alone (null, or a type mismatch encoding/json skips).
 func (d *fastDecoder) str(dst *string) bool {
-	if d.peek() != '"' {
-		d.skip()
-		return true
+	if d.at() != '"' {
+		return d.skip()
 	}
-	tok := d.stringToken()
-	inner := tok[1 : len(tok)-1]
-	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+	start := d.i
+	end, flags := scanString(d.b, start)
+	if end < 0 {
+		return false
+	}
+	d.i = end
+	inner := d.b[start+1 : end-1]
+	if flags == 0 || (flags == strNonASCII && utf8.Valid(inner)) {
 		*dst = d.intern(inner)
 		return true
 	}
 	var s string
-	if json.Unmarshal(tok, &s) != nil {
+	if json.Unmarshal(d.b[start:end], &s) != nil {
 		return false
 	}
 	*dst = s
 	return true
 }
 
-// raw stores the next value's bytes (a copy), as json.RawMessage does, null included.
+// raw stores the next value's bytes, as json.RawMessage does, null included. They are the
+// body's own (see fastDecoder).
 func (d *fastDecoder) raw(dst *json.RawMessage) bool {
-	*dst = append(json.RawMessage(nil), d.rawValue()...)
-	return true
+	v := d.rawValue()
+	*dst = v
+	return v != nil
 }
 
 func (d *fastDecoder) float(dst *float64) bool {
-	c := d.peek()
+	c := d.at()
 	if c != '-' && (c < '0' || c > '9') {
-		d.skip()
-		return true
+		return d.skip()
 	}
 	v := d.rawValue()
+	if v == nil {
+		return false
+	}
 	if f, err := strconv.ParseFloat(string(v), 64); err == nil {
 		*dst = f
 	}
@@ -286,9 +370,8 @@ func (d *fastDecoder) float(dst *float64) bool {
 // structInto decodes an object into a struct through fields; null and non-objects leave it
 // alone, as encoding/json does for a struct value.
 func (d *fastDecoder) structInto(fields func(key []byte) bool) bool {
-	if d.peek() != '{' {
-		d.skip()
-		return true
+	if d.at() != '{' {
+		return d.skip()
 	}
 	return d.object(fields)
 }
@@ -296,45 +379,68 @@ func (d *fastDecoder) structInto(fields func(key []byte) bool) bool {
 // arrayOf decodes a JSON array into *dst, each element by elem into a zero value appended
 // to it: null gives nil, [] an empty slice, another value leaves *dst as it is.
 func arrayOf[T any](d *fastDecoder, dst *[]T, elem func(*T) bool) bool {
+	return arrayInto(d, dst, nil, elem)
+}
+
+// arrayInto is arrayOf that builds the slice in *spare's backing array (zero beyond its
+// length) and leaves the grown array in *spare, for a list the Message does not keep.
+func arrayInto[T any](d *fastDecoder, dst, spare *[]T, elem func(*T) bool) bool {
 	return d.array(func(null bool) {
-		if null {
+		switch {
+		case null:
 			*dst = nil
-		} else {
+		case spare != nil && *spare != nil:
+			*dst = (*spare)[:0]
+		default:
 			*dst = []T{}
 		}
 	}, func() bool {
 		var zero T
 		*dst = append(*dst, zero)
+		if spare != nil {
+			*spare = *dst
+		}
 		return elem(&(*dst)[len(*dst)-1])
 	})
 }
 
-// array decodes an array, calling elem for each element; null reports nil (set the slice
-// to nil), a non-array leaves the slice alone.
+// array decodes an array, calling elem for each element (which must consume exactly one
+// valid value); null reports nil (set the slice to nil), a non-array leaves the slice alone.
 func (d *fastDecoder) array(reset func(null bool), elem func() bool) bool {
-	switch d.peek() {
+	switch d.at() {
 	case '[':
 	case 'n':
-		d.skip()
 		reset(true)
-		return true
+		return d.skip()
 	default:
-		d.skip()
-		return true
+		return d.skip()
+	}
+	if d.depth >= maxJSONDepth {
+		return false
 	}
 	reset(false)
+	d.depth++
 	d.i++
+	d.ws()
+	if d.at() == ']' {
+		d.i++
+		d.depth--
+		return true
+	}
 	for {
+		if !elem() {
+			return false
+		}
 		d.ws()
-		switch d.b[d.i] {
-		case ']':
-			d.i++
-			return true
+		switch d.at() {
 		case ',':
 			d.i++
-			continue
-		}
-		if !elem() {
+			d.ws()
+		case ']':
+			d.i++
+			d.depth--
+			return true
+		default:
 			return false
 		}
 	}
@@ -394,20 +500,19 @@ func (d *fastDecoder) message(w *wireMessage) bool {
 		case "turn":
 			return d.raw(&w.Turn)
 		case "toolCallList":
-			return d.toolCalls(&w.ToolCallList)
+			return d.toolCalls(&w.ToolCallList, &d.sc.toolCallList)
 		case "toolCalls":
-			return d.toolCalls(&w.ToolCalls)
+			return d.toolCalls(&w.ToolCalls, &d.sc.toolCalls)
 		case "toolWithToolCallList":
 			return d.toolsWith(&w.ToolWith)
 		case "functionCall":
-			switch d.peek() {
+			switch d.at() {
 			case '{':
-				w.FunctionCall = &wireToolCall{}
+				w.FunctionCall = take(&d.sc.calls)
 				return d.toolCall(w.FunctionCall)
 			case 'n':
-				d.skip()
 				w.FunctionCall = nil
-				return true
+				return d.skip()
 			}
 			return false
 		case "cost":
@@ -472,18 +577,17 @@ func (d *fastDecoder) server(s *wireServer) bool {
 // boolean decodes true or false into *dst; anything else leaves it alone, as encoding/json
 // does for a bool field (null, or a type mismatch it skips).
 func (d *fastDecoder) boolean(dst *bool) bool {
-	switch d.peek() {
+	switch d.at() {
 	case 't':
 		*dst = true
 	case 'f':
 		*dst = false
 	}
-	d.skip()
-	return true
+	return d.skip()
 }
 
 func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
-	return arrayOf(d, dst, func(tw *wireToolWith) bool {
+	return arrayInto(d, dst, &d.sc.toolWith, func(tw *wireToolWith) bool {
 		return d.structInto(func(k []byte) bool {
 			switch string(k) {
 			case "async":
@@ -493,16 +597,15 @@ func (d *fastDecoder) toolsWith(dst *[]wireToolWith) bool {
 			case "server":
 				return d.server(&tw.Server)
 			case "toolCall":
-				switch d.peek() {
+				switch d.at() {
 				case '{':
 					if tw.ToolCall == nil {
-						tw.ToolCall = &wireToolCall{}
+						tw.ToolCall = take(&d.sc.calls)
 					}
 					return d.toolCall(tw.ToolCall)
 				case 'n':
-					d.skip()
 					tw.ToolCall = nil
-					return true
+					return d.skip()
 				}
 				return false
 			}
@@ -566,11 +669,10 @@ func (d *fastDecoder) call(c *wireCall) bool {
 	})
 }
 
-func (d *fastDecoder) toolCalls(dst *[]wireToolCall) bool {
-	return arrayOf(d, dst, func(tc *wireToolCall) bool {
-		if d.peek() != '{' {
-			d.skip()
-			return true
+func (d *fastDecoder) toolCalls(dst, spare *[]wireToolCall) bool {
+	return arrayInto(d, dst, spare, func(tc *wireToolCall) bool {
+		if d.at() != '{' {
+			return d.skip()
 		}
 		return d.toolCall(tc)
 	})
@@ -588,14 +690,10 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 		case "parameters":
 			return d.raw(&tc.Parameters)
 		case "function":
-			switch d.peek() {
+			switch d.at() {
 			case '{':
 				if tc.Function == nil {
-					tc.Function = &struct {
-						Name       string          `json:"name"`
-						Arguments  json.RawMessage `json:"arguments"`
-						Parameters json.RawMessage `json:"parameters"`
-					}{}
+					tc.Function = take(&d.sc.funcs)
 				}
 				f := tc.Function
 				return d.object(func(k []byte) bool {
@@ -610,9 +708,8 @@ func (d *fastDecoder) toolCall(tc *wireToolCall) bool {
 					return d.unknownKey(k, "name", "arguments", "parameters")
 				})
 			case 'n':
-				d.skip()
 				tc.Function = nil
-				return true
+				return d.skip()
 			}
 			return false
 		}

@@ -39,3 +39,42 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+// naiveScanString is scanString one byte at a time: the reference for its word-at-a-time
+// loop.
+func naiveScanString(b []byte, i int) (end int, flags int) {
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, flags
+		case c < 0x20:
+			return -1, flags
+		case c == '\\':
+			if i = scanEscape(b, i); i < 0 {
+				return -1, flags
+			}
+			i--
+			flags |= strEscaped
+		case c >= 0x80:
+			flags |= strNonASCII
+		}
+	}
+	return -1, flags
+}
+
+func FuzzScanString(f *testing.F) {
+	for _, s := range []string{`""`, `"abcdefgh"`, `"abcdefghijklmnopq\"rs"`, `"\u00e9\u00e9\u00e9\u00e9"`, "\"abcdefg\xff\"", "\"abcdefg\x01\"",
+		`"aaaaaaa\\"`, `"aaaaaaaa\n\t\/\bccccccccc"`, `"\u12g4aaaaaaaa"`, "\"\xe2\x80\xa8aaaaaaaa\"", `"aaaaaaaaaaaaaaaa`, `"a":1,"bbbbbbbbbbbb":2`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			return
+		}
+		end, flags := scanString(b, 0)
+		wantEnd, wantFlags := naiveScanString(b, 0)
+		if end != wantEnd || (end >= 0 && flags != wantFlags) {
+			t.Fatalf("scanString(%q) = %d, %b; byte by byte %d, %b", b, end, flags, wantEnd, wantFlags)
+		}
+	})
+}

@@ -161,7 +161,11 @@ func (e *ParseError) Error() string { return e.Reason }
 // The body is decoded into typed fields by a fast decoder for the shapes Vapi sends, or by
 // encoding/json for anything unusual; the raw bytes stay in Event.Body.
 func Parse(body []byte) (*Message, error) {
-	w, fast := fastDecode(body)
+	var fw wireMessage
+	sc := scratchPool.Get().(*wireScratch)
+	defer putScratch(sc) // fill and detach copy what the Message keeps
+	w := &fw
+	fast := fastDecodeInto(body, w, sc)
 	if !fast {
 		var env struct {
 			Message *wireMessage `json:"message"`
@@ -176,7 +180,18 @@ func Parse(body []byte) (*Message, error) {
 	if w == nil || w.Type == "" {
 		return nil, diagnose(body)
 	}
-	m := &Message{Type: w.Type, Kind: w.Type}
+	// A tool call is answered on Vapi's clock: its Message, one call and the raw bytes
+	// detach copies are one allocation.
+	var m *Message
+	var calls []ToolCall
+	var raw []byte
+	if w.Type == TypeToolCalls || w.Type == TypeFunctionCall {
+		tm := new(toolMessage)
+		m, calls, raw = &tm.m, tm.calls[:0], tm.raw[:0]
+	} else {
+		m = new(Message)
+	}
+	m.Type, m.Kind = w.Type, w.Type
 	if w.Type == TypeCampaignEvent && w.EventType != "" {
 		m.Type = w.EventType
 	}
@@ -187,11 +202,48 @@ func Parse(body []byte) (*Message, error) {
 		m.Kind = TypeCampaignEvent
 	}
 	m.Known = IsKnownType(m.Type)
-	m.fill(w)
+	m.fill(w, calls)
 	if fast {
-		putWire(w) // fill copied what it keeps; nothing refers to w now
+		m.detach(raw)
 	}
 	return m, nil
+}
+
+// toolMessage is a Message with room for what a usual tool call holds besides: one call
+// and its arguments.
+type toolMessage struct {
+	m     Message
+	calls [1]ToolCall
+	raw   [64]byte // 1072 bytes in all: the 1152-byte size class has room for 64
+}
+
+// detach copies the raw values m shares with the body, which the fast decoder does not copy
+// (encoding/json does), so that a Message never holds on to its body's memory: a caller may
+// reuse that. All of them go in buf when they fit, else in one allocation.
+func (m *Message) detach(buf []byte) {
+	n := len(m.AssistantTimeout) + len(m.PhoneNumberTimeout)
+	for i := range m.ToolCalls {
+		n += len(m.ToolCalls[i].Arguments) + len(m.ToolCalls[i].TimeoutSeconds)
+	}
+	if n == 0 {
+		return
+	}
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	clone := func(r *json.RawMessage) {
+		if *r != nil {
+			start := len(buf)
+			buf = append(buf, *r...)
+			*r = buf[start:len(buf):len(buf)]
+		}
+	}
+	clone(&m.AssistantTimeout)
+	clone(&m.PhoneNumberTimeout)
+	for i := range m.ToolCalls {
+		clone(&m.ToolCalls[i].Arguments)
+		clone(&m.ToolCalls[i].TimeoutSeconds)
+	}
 }
 
 // diagnose explains why a valid JSON body is not a Vapi message. It runs only on bad input.
@@ -315,14 +367,18 @@ type wireToolCall struct {
 	Name       string          `json:"name"`
 	Arguments  json.RawMessage `json:"arguments"`
 	Parameters json.RawMessage `json:"parameters"`
-	Function   *struct {
-		Name       string          `json:"name"`
-		Arguments  json.RawMessage `json:"arguments"`
-		Parameters json.RawMessage `json:"parameters"`
-	} `json:"function"`
+	Function   *wireFunction   `json:"function"`
 }
 
-func (m *Message) fill(w *wireMessage) {
+// wireFunction is a tool call's function: {name, arguments}.
+type wireFunction struct {
+	Name       string          `json:"name"`
+	Arguments  json.RawMessage `json:"arguments"`
+	Parameters json.RawMessage `json:"parameters"`
+}
+
+// fill sets m's fields from w, the tool calls in calls' array when they fit.
+func (m *Message) fill(w *wireMessage, calls []ToolCall) {
 	m.Timestamp = parseTimestamp(w.Timestamp)
 	m.Call = w.Call.Call
 	m.Customer = w.Customer
@@ -357,11 +413,11 @@ func (m *Message) fill(w *wireMessage) {
 
 	switch m.Kind {
 	case TypeToolCalls:
-		m.ToolCalls = w.toolCalls()
+		m.ToolCalls = w.toolCalls(calls)
 	case TypeFunctionCall:
 		if w.FunctionCall != nil {
 			if tc, ok := w.FunctionCall.toolCall(); ok {
-				m.ToolCalls = []ToolCall{tc}
+				m.ToolCalls = append(calls[:0], tc)
 			}
 		}
 	case TypeEndOfCallReport:
@@ -388,11 +444,14 @@ func (m *Message) fill(w *wireMessage) {
 // toolCalls reads toolCallList, falling back to the toolCalls list some payloads carry and
 // to the toolCall inside toolWithToolCallList. The async flag and the tool's server timeout
 // come from the toolWithToolCallList entry with the same call id (or, for a call without
-// an id, the same tool name).
-func (w *wireMessage) toolCalls() []ToolCall {
+// an id, the same tool name). They go in buf's array when they fit.
+func (w *wireMessage) toolCalls(buf []ToolCall) []ToolCall {
 	var byID map[string]*wireToolWith
 	for _, list := range [][]wireToolCall{w.ToolCallList, w.ToolCalls} {
-		out := make([]ToolCall, 0, len(list))
+		out := buf[:0]
+		if cap(out) < len(list) {
+			out = make([]ToolCall, 0, len(list))
+		}
 		for i := range list {
 			tc, ok := list[i].toolCall()
 			if !ok {
@@ -410,7 +469,7 @@ func (w *wireMessage) toolCalls() []ToolCall {
 			return out
 		}
 	}
-	var fromWith []ToolCall
+	fromWith := buf[:0]
 	for i := range w.ToolWith {
 		tw := &w.ToolWith[i]
 		if tw.ToolCall == nil {
@@ -420,6 +479,9 @@ func (w *wireMessage) toolCalls() []ToolCall {
 			tc.Async, tc.TimeoutSeconds = tw.Async, tw.Server.TimeoutSeconds
 			fromWith = append(fromWith, tc)
 		}
+	}
+	if len(fromWith) == 0 {
+		return nil
 	}
 	return fromWith
 }
@@ -525,6 +587,14 @@ func number(raw json.RawMessage) (float64, bool) {
 		return 0, false
 	}
 	if raw[0] != '"' {
+		if len(raw) <= 15 && allDigits(raw) {
+			// An integer (epoch milliseconds): exact in a float64, as ParseFloat makes it.
+			var n int64
+			for _, c := range raw {
+				n = n*10 + int64(c-'0')
+			}
+			return float64(n), true
+		}
 		f, err := strconv.ParseFloat(string(raw), 64)
 		return f, err == nil
 	}
@@ -534,6 +604,15 @@ func number(raw json.RawMessage) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func num(raw json.RawMessage) float64 {

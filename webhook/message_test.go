@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -376,5 +377,17 @@ func TestParseCampaignEvents(t *testing.T) {
 	}
 	if len(campaignEvents) != 11 {
 		t.Errorf("%d campaign events, want the 11 of Campaign.serverMessages", len(campaignEvents))
+	}
+}
+
+// TestNumberIntegersAsParseFloat: number's integer shortcut gives what ParseFloat gives.
+func TestNumberIntegersAsParseFloat(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"0", "7", "1760000006200", "999999999999999", "9999999999999999", "123456789012345678", "-5", "-0", "1.5", "1e3", `"12"`} {
+		got, ok := number(json.RawMessage(s))
+		want, err := strconv.ParseFloat(strings.Trim(s, `"`), 64)
+		if !ok || err != nil || got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Errorf("number(%s) = %v, %v; ParseFloat says %v, %v", s, got, ok, want, err)
+		}
 	}
 }
