@@ -84,3 +84,29 @@ func TestSeqIndexIsAMap(t *testing.T) {
 		}
 	}
 }
+
+// TestDroppedBodyKeepsText: a row whose body goes to stay within the budget keeps the text
+// the events pane and the filter show, made from its event before the event goes.
+func TestDroppedBodyKeepsText(t *testing.T) {
+	t.Parallel()
+	l := newEventLog(4)
+	var rows []*eventRow
+	for i := 1; i <= 4; i++ {
+		ev := &webhook.Event{Seq: uint64(i), Msg: &webhook.Message{Type: "status-update", Kind: webhook.TypeStatusUpdate, Known: true,
+			Status: "in-progress", Call: webhook.Call{ID: "call-abcdefgh-1234"}}}
+		r := newEventRow(ev)
+		r.size = bodyBudget / 3
+		l.push(r)
+		rows = append(rows, r)
+	}
+	old := rows[0]
+	if old.ev != nil {
+		t.Fatal("the oldest body was kept over budget")
+	}
+	if tx := old.text(); tx.typ != "status-update" || tx.short != "call-abc" || tx.summary != "in-progress" {
+		t.Errorf("the dropped row shows %q %q %q, want status-update call-abc in-progress", tx.typ, tx.short, tx.summary)
+	}
+	if !old.matches("in-progress") {
+		t.Error("the filter does not find the dropped row by its summary")
+	}
+}
