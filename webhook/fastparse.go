@@ -3,7 +3,6 @@ package webhook
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -111,14 +110,12 @@ type fastDecoder struct {
 	// call's id and name stand in two or three lists) is one string, not one per place.
 	recent [8]string
 	next   int
-	// arena holds the bytes of the short strings made, a few hundred bytes per
-	// allocation instead of one allocation per string. A strings.Builder never changes
-	// bytes it has written, so each string cut from it stays as it was.
-	arena strings.Builder
 }
 
 // intern returns inner (valid UTF-8, no escapes) as a string, shared with a recent one of
-// the same bytes where it can be.
+// the same bytes where it can be. Each string is an allocation of its own, on purpose:
+// strings cut from one shared buffer would each keep all of it alive, and the monitor
+// keeps a call's id, a tool's name or a short utterance long after the message is gone.
 func (d *fastDecoder) intern(inner []byte) string {
 	if len(inner) > 64 {
 		return string(inner)
@@ -128,19 +125,7 @@ func (d *fastDecoder) intern(inner []byte) string {
 			return s
 		}
 	}
-	if d.arena.Cap()-d.arena.Len() < len(inner) {
-		// The strings are a fraction of the body; a body with more than guessed gets
-		// chunks twice as big each time.
-		size := min(max(len(d.b)/4, 64), 512)
-		if c := d.arena.Cap(); c > 0 {
-			size = min(2*c, 4096)
-		}
-		d.arena = strings.Builder{}
-		d.arena.Grow(size)
-	}
-	start := d.arena.Len()
-	d.arena.Write(inner)
-	s := d.arena.String()[start:]
+	s := string(inner)
 	d.recent[d.next] = s
 	d.next = (d.next + 1) % len(d.recent)
 	return s
