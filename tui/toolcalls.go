@@ -166,7 +166,7 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 		if r.name == "" {
 			r.name = "(unnamed tool)"
 		}
-		r.rawArgs = tc.Arguments
+		r.rawArgs = bytes.Clone(tc.Arguments) // the row outlives the message these bytes are part of
 	}
 	if len(rows) > 1 {
 		for _, r := range rows {
@@ -233,10 +233,10 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRo
 		switch {
 		case res != nil && res.Error != nil:
 			r.isErr = true
-			r.result = sanitize.Line(*res.Error, 500)
+			r.result = strings.Clone(sanitize.Line(*res.Error, 500)) // not a part of the reply's text kept whole
 			answer = "error: " + *res.Error
 		case res != nil && res.Result != nil:
-			r.result = sanitize.Line(*res.Result, 500)
+			r.result = strings.Clone(sanitize.Line(*res.Result, 500))
 			answer = *res.Result
 		default:
 			r.result = sanitize.Line(string(out.Reply.Body), 500)
