@@ -109,3 +109,29 @@ func FuzzFastDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFastMatchesSlow holds Parse to what it gives with the fast decoder off, for
+// the whole Message (the decoder, its pooled scratch, and what detach copies): the body is
+// overwritten after parsing, so a Message that still pointed into it would differ.
+func FuzzParseFastMatchesSlow(f *testing.F) {
+	for _, b := range fixtureBodies(f) {
+		f.Add(b)
+	}
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		own := append([]byte(nil), body...)
+		got, gerr := Parse(own)
+		for i := range own {
+			own[i] = 'X'
+		}
+		want, werr := parse(body, false)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("fast and encoding/json disagree on %q: %v / %v", body, gerr, werr)
+		}
+		if gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("Parse differs from encoding/json for %q\nfast %+v\nslow %+v", body, got, want)
+		}
+	})
+}

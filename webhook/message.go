@@ -160,12 +160,16 @@ func (e *ParseError) Error() string { return e.Reason }
 //
 // The body is decoded into typed fields by a fast decoder for the shapes Vapi sends, or by
 // encoding/json for anything unusual; the raw bytes stay in Event.Body.
-func Parse(body []byte) (*Message, error) {
+func Parse(body []byte) (*Message, error) { return parse(body, true) }
+
+// parse is Parse; tryFast false leaves the body to encoding/json alone (the fuzz tests
+// hold the two ways to one result).
+func parse(body []byte, tryFast bool) (*Message, error) {
 	var fw wireMessage
 	sc := scratchPool.Get().(*wireScratch)
 	defer putScratch(sc) // fill and detach copy what the Message keeps
 	w := &fw
-	fast := fastDecodeInto(body, w, sc)
+	fast := tryFast && fastDecodeInto(body, w, sc)
 	if !fast {
 		var env struct {
 			Message *wireMessage `json:"message"`
