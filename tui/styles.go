@@ -167,7 +167,7 @@ func (s *Style) Render(strs ...string) string {
 // around returns what Render(strs...) draws before and after strs[0] when that is all it
 // does to them (ok), so that a caller can join several drawn parts in one allocation.
 func (s *Style) around(strs ...string) (pre, post string, ok bool) {
-	if s.fast && len(strs) == 1 && strings.IndexAny(strs[0], "\t\r\n") < 0 {
+	if s.fast && len(strs) == 1 && !strings.ContainsAny(strs[0], "\t\r\n") {
 		return s.pre, s.post, true
 	}
 	return "", "", false
