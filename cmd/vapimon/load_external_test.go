@@ -317,6 +317,7 @@ func TestLoadExternal(t *testing.T) {
 			"VAPIMON_LOAD_CLIENTS="+strconv.Itoa(clients), "VAPIMON_LOAD_N="+strconv.Itoa(*loadLatN), "VAPIMON_LOAD_DUR="+loadThrDur.String())
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, os.Stderr
+		ownSession(cmd)
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("load generator against %s: %v", url, err)
 		}
@@ -459,6 +460,7 @@ func serveAtOnce(t *testing.T, dir string) string {
 // startProc starts cmd and kills it when the test ends.
 func startProc(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
+	ownSession(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -473,6 +475,17 @@ func startProc(t *testing.T, cmd *exec.Cmd) {
 			<-done
 		}
 	})
+}
+
+// ownSession starts cmd in a session of its own, as a process a user starts in a terminal
+// or as a service of its own is: where the scheduler groups processes by session (Linux's
+// autogroup, on by default), each session gets an equal share of the CPU, whatever its
+// number of threads. The TUI is in a session of its own (tmux's pane); the other processes
+// must be too, or the TUI's rounds would compare a process in another group with processes
+// sharing one group (that alone made the TUI 1.2-1.6x slower in replies/s: a headless
+// vapimon started with setsid was as slow).
+func ownSession(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 }
 
 // startTUI runs vapimon's TUI in a tmux session (a real pseudo-terminal), killed when the
