@@ -310,6 +310,14 @@ func (r *route) target(evPath string) string {
 //
 // Every exchange, failed or not, publishes a webhook.ForwardHealth on the bus.
 func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Reply, error) {
+	return f.RespondSending(ctx, ev, func() {})
+}
+
+// RespondSending is Respond, calling sent once the request is on its way to your server
+// (written on a kept-alive connection), or before it waits on anything else (a dial, the
+// transport): webhook.SendingResponder. The handler records the request then, so that the
+// tape write overlaps your server's work on it.
+func (f *Forwarder) RespondSending(ctx context.Context, ev *webhook.Event, sent func()) (webhook.Reply, error) {
 	if ev == nil || ev.Msg == nil {
 		return webhook.Reply{}, webhook.ErrPass
 	}
@@ -365,12 +373,13 @@ func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Rep
 	var err error
 	start := time.Now()
 	if rb := f.fastRequest(r, ev, method); rb != nil {
-		resp, resent, err = f.sendFast(ctx, r, rb, ev, target)
+		resp, resent, err = f.sendFast(ctx, r, rb, ev, target, sent)
 	} else {
 		req, rerr := f.newRequest(ctx, method, target, ev)
 		if rerr != nil {
 			return webhook.Reply{}, failure(webhook.ForwardOther, 0, fmt.Sprintf("cannot build a request to %s: %v", target, rerr), rerr)
 		}
+		sent()
 		start = time.Now()
 		resp, resent, err = f.send(ctx, req)
 	}
@@ -459,8 +468,8 @@ func (f *Forwarder) newRequest(ctx context.Context, method, target string, ev *w
 
 // sendFast is send for the forwarder's own client (h1client.go): the same resend, on
 // a new connection through http.Client, when a kept-alive connection turns out stale.
-func (f *Forwarder) sendFast(ctx context.Context, r *route, rb *reqBuf, ev *webhook.Event, target string) (resp *http.Response, resent bool, err error) {
-	resp, stale, err := r.h1.pool.roundTrip(ctx, rb.b, rb.rest)
+func (f *Forwarder) sendFast(ctx context.Context, r *route, rb *reqBuf, ev *webhook.Event, target string, sent func()) (resp *http.Response, resent bool, err error) {
+	resp, stale, err := r.h1.pool.roundTrip(ctx, rb.b, rb.rest, sent)
 	rb.release()
 	if err == nil {
 		return resp, false, nil

@@ -394,7 +394,7 @@ func (c *h1Conn) Read(p []byte) (int, error) {
 
 // get returns an idle connection the server has not closed, or a new one; reused says
 // which (a failure before any byte of reply on a reused one is a stale connection).
-func (p *h1Pool) get(ctx context.Context) (c *h1Conn, reused bool, err error) {
+func (p *h1Pool) get(ctx context.Context, sent func()) (c *h1Conn, reused bool, err error) {
 	for {
 		p.mu.Lock()
 		n := len(p.idle)
@@ -412,6 +412,7 @@ func (p *h1Pool) get(ctx context.Context) (c *h1Conn, reused bool, err error) {
 		}
 		c.conn.Close()
 	}
+	sent() // before the dial, which may wait
 	conn, err := p.dialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, false, err
@@ -457,12 +458,18 @@ func (c *h1Conn) expire() {
 	c.conn.Close()
 }
 
+// sendNoWait is the size of a request that a socket takes without waiting: Linux's
+// smallest default send buffer (net.ipv4.tcp_wmem's initial 16 KiB). A larger one may wait
+// for the server to read, so it is recorded (sent) before it is written.
+const sendNoWait = 16 << 10
+
 // roundTrip sends the request (head, then rest when the body is not in head) and reads
 // the reply's headers. stale reports a failure on a reused connection before any byte of
 // reply. Once the context ends, the connection is interrupted and the error is the
-// context's, as http.Transport's is.
-func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte) (resp *http.Response, stale bool, err error) {
-	c, reused, err := p.get(ctx)
+// context's, as http.Transport's is. sent is called once the request is written, or
+// before anything that may wait (a dial, a large write): see webhook.SendingResponder.
+func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte, sent func()) (resp *http.Response, stale bool, err error) {
+	c, reused, err := p.get(ctx, sent)
 	if err != nil {
 		return nil, false, ctxErr(ctx, err)
 	}
@@ -471,6 +478,9 @@ func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte) (resp *http.R
 		c.conn.Close()
 		stop()
 		return ctxErr(ctx, err)
+	}
+	if len(head)+len(rest) > sendNoWait {
+		sent() // the write may wait for your server to read
 	}
 	if rest == nil {
 		_, err = c.conn.Write(head)
@@ -481,6 +491,7 @@ func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte) (resp *http.R
 	if err != nil {
 		return nil, reused, fail(err)
 	}
+	sent()
 	c.limit = maxResponseHeader
 	if _, err := c.br.Peek(1); err != nil {
 		return nil, reused, fail(err)

@@ -280,7 +280,7 @@ func TestFastPathGivesTheConnectionBackAtTheEnd(t *testing.T) {
 	}
 	ev := newEvent(t, toolCallsBody)
 	rb := f.fastRequest(&f.routes[0], ev, http.MethodPost)
-	resp, _, err := pool.roundTrip(context.Background(), rb.b, rb.rest)
+	resp, _, err := pool.roundTrip(context.Background(), rb.b, rb.rest, func() {})
 	rb.release()
 	if err != nil {
 		t.Fatal(err)
@@ -297,7 +297,7 @@ func TestFastPathGivesTheConnectionBackAtTheEnd(t *testing.T) {
 	}
 
 	rb = f.fastRequest(&f.routes[0], ev, http.MethodPost)
-	resp, _, err = pool.roundTrip(context.Background(), rb.b, rb.rest)
+	resp, _, err = pool.roundTrip(context.Background(), rb.b, rb.rest, func() {})
 	rb.release()
 	if err != nil {
 		t.Fatal(err)

@@ -132,6 +132,18 @@ type Responder interface {
 	Respond(ctx context.Context, ev *Event) (Reply, error)
 }
 
+// A SendingResponder hands the request on to someone else and waits for their answer
+// (the forwarder). The handler gives it sent, to be called once the request is on its way
+// and before the responder waits on anything (a dial, a reply): the request goes on the
+// tape then (Recorder.Received), while the other side works on it, instead of before it
+// is asked, so the tape write is not added to the reply's time. sent may be called more
+// than once (a resend); when the responder returns without calling it, the handler
+// records the request then, before any other responder is asked.
+type SendingResponder interface {
+	Responder
+	RespondSending(ctx context.Context, ev *Event, sent func()) (Reply, error)
+}
+
 // ResponderFunc adapts a function to the Responder interface.
 type ResponderFunc struct {
 	N string

@@ -92,6 +92,9 @@ type Handler struct {
 	// the responders that answer at once before the first that may wait.
 	instant bool
 	leading int
+	// firstSends says the first responder that may wait is a SendingResponder: it says
+	// when to record the request (see SendingResponder).
+	firstSends bool
 	// mode is the verifier's authentication mode (fixed once it is made).
 	mode AuthMode
 }
@@ -133,6 +136,9 @@ func NewHandler(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), reading: newReadingSlots(cfg.MaxReading), instant: true}
 	for _, rs := range cfg.Responders {
 		if !isInstant(rs) {
+			if h.instant {
+				_, h.firstSends = rs.(SendingResponder)
+			}
 			h.instant = false
 		} else if h.instant {
 			h.leading++
@@ -278,7 +284,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request goes on the tape before it is published when the first responder may
 	// wait; when the ones before it answer at once, only once they have passed (see record).
 	recorded := false
-	if !h.instant && h.leading == 0 {
+	if !h.instant && h.leading == 0 && !h.firstSends {
 		h.record(ev)
 		recorded = true
 	}
@@ -401,7 +407,7 @@ func isInstant(rs Responder) bool {
 
 // respond runs the responder chain under the event's deadline and returns the reply to
 // send. Unless recorded, the request goes on the tape before the first responder that may
-// wait is asked.
+// wait is asked, or, when that one is a SendingResponder, once it has sent the request.
 func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Reply, []string) {
 	if len(h.cfg.Responders) == 0 {
 		if ev.Deadline.IsZero() {
@@ -419,11 +425,16 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 	var ctx context.Context
 	cancel := context.CancelFunc(func() {})
 	defer func() { cancel() }()
-	ctxFor := func(rs Responder) context.Context {
-		instant := isInstant(rs)
-		if !instant && !recorded {
+	sent := func() {
+		if !recorded {
 			h.record(ev)
 			recorded = true
+		}
+	}
+	ctxFor := func(rs Responder) context.Context {
+		instant := isInstant(rs)
+		if _, sends := rs.(SendingResponder); !instant && !sends {
+			sent()
 		}
 		if instant && ctx == nil {
 			return parent
@@ -440,7 +451,10 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 	var fwdFailed string
 	for _, rs := range h.cfg.Responders {
 		start := h.cfg.Now()
-		rep, err := h.try(ctxFor(rs), rs, ev)
+		rep, err := h.try(ctxFor(rs), rs, ev, sent)
+		if !isInstant(rs) {
+			sent() // a SendingResponder that did not call it (it failed before sending)
+		}
 		took := h.cfg.Now().Sub(start)
 		switch {
 		case err == nil:
@@ -565,13 +579,16 @@ func withPartial(rep Reply, partial []ToolResult) Reply {
 
 // try calls one responder, turning a panic into an error so a bad responder cannot take the
 // handler down.
-func (h *Handler) try(ctx context.Context, rs Responder, ev *Event) (rep Reply, err error) {
+func (h *Handler) try(ctx context.Context, rs Responder, ev *Event, sent func()) (rep Reply, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.cfg.Logger.Error("panic in responder", "responder", rs.Name(), "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error: %v", p)
 		}
 	}()
+	if sr, ok := rs.(SendingResponder); ok && !isInstant(rs) {
+		return sr.RespondSending(ctx, ev, sent)
+	}
 	return rs.Respond(ctx, ev)
 }
 

@@ -873,6 +873,64 @@ func TestHandlerTapesWhenReceived(t *testing.T) {
 	}
 }
 
+// sendingResponder is a SendingResponder that logs what the recorder had seen when it
+// started, and calls sent as many times as it is told (0: it fails before sending).
+type sendingResponder struct {
+	rec   *orderRecorder
+	sends int
+	seen  []string
+}
+
+func (s *sendingResponder) Name() string { return SourceForward }
+func (s *sendingResponder) Respond(ctx context.Context, ev *Event) (Reply, error) {
+	return s.RespondSending(ctx, ev, func() {})
+}
+func (s *sendingResponder) RespondSending(ctx context.Context, ev *Event, sent func()) (Reply, error) {
+	s.seen = append(s.seen, "start:"+s.rec.calls())
+	if s.sends == 0 {
+		return Reply{}, errors.New("connection refused")
+	}
+	for range s.sends {
+		sent()
+		s.seen = append(s.seen, "sent:"+s.rec.calls())
+	}
+	return JSONReply([]byte(`{"assistantId":"a1"}`), ""), nil
+}
+
+// TestHandlerRecordsWhenSent: a SendingResponder (the forwarder) asked first is given the
+// request before it is on the tape, and the request is recorded when it says it sent it,
+// once however often it says so; one that fails before sending has the request recorded
+// before the next responder runs.
+func TestHandlerRecordsWhenSent(t *testing.T) {
+	t.Parallel()
+	rec := &orderRecorder{}
+	fwd := &sendingResponder{rec: rec, sends: 2}
+	h := NewHandler(Config{Responders: []Responder{fwd}, Recorder: rec, Bus: NewBus()})
+	do(h, http.MethodPost, `{"message":{"type":"assistant-request"}}`)
+	if got, want := strings.Join(fwd.seen, " "), "start: sent:received sent:received"; got != want {
+		t.Errorf("the forwarder saw %q, want %q", got, want)
+	}
+	if got := rec.calls(); got != "received,replied" {
+		t.Errorf("recorder calls %q, want received,replied", got)
+	}
+
+	rec2 := &orderRecorder{}
+	failed := &sendingResponder{rec: rec2}
+	var next string
+	operator := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		next = rec2.calls()
+		return JSONReply([]byte(`{"assistantId":"a1"}`), ""), nil
+	}}
+	h = NewHandler(Config{Responders: []Responder{failed, operator}, Recorder: rec2, Bus: NewBus()})
+	do(h, http.MethodPost, `{"message":{"type":"assistant-request"}}`)
+	if next != "received" {
+		t.Errorf("the responder after a failed forward ran with recorder calls %q, want received", next)
+	}
+	if got := rec2.calls(); got != "received,replied" {
+		t.Errorf("recorder calls %q, want received,replied", got)
+	}
+}
+
 type failingRecorder struct{ err error }
 
 func (r failingRecorder) Received(*Event) error          { return r.err }

@@ -299,7 +299,8 @@ func TestLoadExternal(t *testing.T) {
 	if *loadExtra {
 		targets = append(targets,
 			vapimon("handler-notape", "handler, no tape", false, "--answers", answers, "--no-record"),
-			vapimon("handler-bare", "handler, no tape/ans", false, "--no-record"))
+			vapimon("handler-bare", "handler, no tape/ans", false, "--no-record"),
+			vapimon("relay-notape", "relay, no tape", false, "--forward-to", bare, "--no-record"))
 	}
 	if _, err := exec.LookPath("tmux"); err == nil {
 		targets = append(targets,
