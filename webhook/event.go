@@ -21,7 +21,9 @@ type Event struct {
 	Body []byte
 	// WireHeader is the request headers exactly as received, secrets included, for
 	// forwarding to the developer's server so that their own verification still works.
-	// Never record, print or display it.
+	// Never record, print or display it. The handler clears it once the reply is known:
+	// what keeps an event (the monitor keeps thousands) keeps neither the secrets nor a
+	// second copy of the headers.
 	WireHeader http.Header
 	// RemoteAddr is the peer address (the tunnel's, behind ngrok); Host and Proto are the
 	// host and scheme the sender used (for X-Forwarded-Host/-Proto).

@@ -612,6 +612,7 @@ func (h *Handler) reject(w http.ResponseWriter, ev *Event, status int, public, r
 
 // finish records the exchange, then writes the reply, then publishes the outcome.
 func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts []string, start time.Time) {
+	ev.WireHeader = nil // the responders are done with it (see Event.WireHeader)
 	out := &Outcome{Seq: ev.Seq, Reply: rep, Latency: h.cfg.Now().Sub(start), Attempts: attempts}
 	if h.cfg.Recorder != nil {
 		h.recordErr(h.cfg.Recorder.Replied(ev, out))

@@ -931,6 +931,48 @@ func TestHandlerRecordsWhenSent(t *testing.T) {
 	}
 }
 
+// TestHandlerDropsWireHeaderOnceAnswered: the responders see the headers as sent, secret
+// included (the forwarder passes them on); once the reply is known the event keeps only
+// the redacted copy, so that what keeps events (the monitor keeps thousands) holds
+// neither the secret nor a second copy of the headers. A rejected request's event too.
+func TestHandlerDropsWireHeaderOnceAnswered(t *testing.T) {
+	t.Parallel()
+	v, err := NewVerifier(AuthConfig{Mode: AuthSecret, Secrets: []string{"s3cret-value"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := NewBus()
+	sub := bus.Subscribe(16)
+	var seen string
+	rs := ResponderFunc{N: "operator", F: func(ctx context.Context, ev *Event) (Reply, error) {
+		seen = ev.WireHeader.Get("X-Vapi-Secret")
+		return JSONReply([]byte(`{"assistantId":"a1"}`), ""), nil
+	}}
+	h := NewHandler(Config{Verifier: v, Responders: []Responder{rs}, Bus: bus})
+	do(h, http.MethodPost, `{"message":{"type":"assistant-request"}}`, "X-Vapi-Secret", "s3cret-value")
+	do(h, http.MethodPost, `{"message":{"type":"assistant-request"}}`, "X-Vapi-Secret", "wrong-value")
+	if seen != "s3cret-value" {
+		t.Errorf("the responder saw X-Vapi-Secret %q, want the header as sent", seen)
+	}
+	n := 0
+	for len(sub) > 0 {
+		ev, ok := (<-sub).(*Event)
+		if !ok {
+			continue
+		}
+		n++
+		if ev.WireHeader != nil {
+			t.Errorf("event #%d (rejected %q) still holds the headers as sent", ev.Seq, ev.Rejected)
+		}
+		if got := ev.Header.Get("X-Vapi-Secret"); got != authRedactedValue {
+			t.Errorf("event #%d: X-Vapi-Secret %q in the kept headers, want it redacted", ev.Seq, got)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d events published, want 2", n)
+	}
+}
+
 type failingRecorder struct{ err error }
 
 func (r failingRecorder) Received(*Event) error          { return r.err }
