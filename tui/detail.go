@@ -157,7 +157,7 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 		ss = st.Err
 	}
 	parts := []string{ss.Render(fmt.Sprint(o.Reply.Status)), answeredBy(o.Reply.Source), fmtLatency(o.Latency)}
-	if r.ev != nil && r.ev.Msg != nil && (r.ev.Msg.Kind == webhook.TypeToolCalls || r.ev.Msg.Kind == webhook.TypeFunctionCall) {
+	if r.ev != nil && (r.kind == webhook.TypeToolCalls || r.kind == webhook.TypeFunctionCall) {
 		res := parseResults(o.Reply.Body)
 		n, errs := len(res), 0
 		for _, x := range res {
@@ -235,8 +235,8 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 		} else {
 			add(verifiedText(st, ev))
 		}
-		if ev.Msg != nil && ev.Msg.Call.ID != "" {
-			addW(st.Dim.Render("call id ") + sanitize.Line(ev.Msg.Call.ID, 200))
+		if r.callID != "" {
+			addW(st.Dim.Render("call id ") + sanitize.Line(r.callID, 200))
 		}
 		add("")
 		head(secHeaders, "Headers (secrets removed)")

@@ -15,6 +15,12 @@ const (
 	// bodyBudget bounds the request bodies kept for the detail view; older rows keep
 	// their one-line summary only (the tape has the rest).
 	bodyBudget = 64 << 20
+	// compactAge is how many newer rows a row may have before it is compacted: it keeps
+	// its request (body, headers, what was checked) but not the parsed message, which is
+	// parsed again from the body when the row is drawn, filtered, opened or resent. A
+	// parsed message is a kilobyte and more for every kept event, and the pointers the
+	// garbage collector follows in each collection.
+	compactAge = 500
 )
 
 // eventRow is one request as listed in the events pane. Its display text (sanitised) is
@@ -39,6 +45,53 @@ type eventRow struct {
 	// the type filter (--hide, --only, H).
 	msgType, kind string
 	txt           *eventText // nil until text is first asked for
+	// compact says ev is the row's own copy of the event without its parsed message
+	// (see compactAge and message).
+	compact bool
+}
+
+// message returns the row's parsed message: the event's, or, for a compacted row, its body
+// parsed again. nil when the row has no event or its body is not a message.
+func (r *eventRow) message() *webhook.Message {
+	if r.ev == nil || !r.compact {
+		if r.ev == nil {
+			return nil
+		}
+		return r.ev.Msg
+	}
+	msg, err := webhook.Parse(r.ev.Body)
+	if err != nil {
+		return nil
+	}
+	return msg
+}
+
+// event returns the row's event whole: for a compacted row, a copy with its message parsed
+// again.
+func (r *eventRow) event() *webhook.Event {
+	if r.ev == nil || !r.compact {
+		return r.ev
+	}
+	ev := *r.ev // the row's own copy: nothing else writes to it
+	ev.Msg = r.message()
+	return &ev
+}
+
+// compactEvent makes the row keep its own copy of the event, without the parsed message
+// (nor the headers as sent, which the handler drops): every field is copied one by one,
+// as the handler may still be writing WireHeader. A row still waiting for its reply keeps
+// its event as it is.
+func (r *eventRow) compactEvent() {
+	ev := r.ev
+	if ev == nil || r.compact || ev.Msg == nil || (r.awaits && r.out == nil) {
+		return
+	}
+	r.ev = &webhook.Event{
+		Seq: ev.Seq, Received: ev.Received, Method: ev.Method, Path: ev.Path, Header: ev.Header, Body: ev.Body,
+		RemoteAddr: ev.RemoteAddr, Host: ev.Host, Proto: ev.Proto, Verified: ev.Verified, AuthMode: ev.AuthMode,
+		Rejected: ev.Rejected, Status: ev.Status, Deadline: ev.Deadline, VapiDeadline: ev.VapiDeadline, BudgetSource: ev.BudgetSource,
+	}
+	r.compact = true
 }
 
 // eventText is the sanitised text of an event row.
@@ -71,6 +124,8 @@ type eventLog struct {
 	bySeq   seqIndex
 	bytes   int // body bytes held
 	oldest  int // logical index of the oldest row that may still hold a body
+	// compactNext is the logical index of the next row to compact (see compactAge).
+	compactNext int
 	version uint64
 	atFn    func(int) *eventRow // at, made once: visible returns it after every message
 }
@@ -99,6 +154,7 @@ func (l *eventLog) push(r *eventRow) {
 		l.rows[l.start] = r
 		l.start = (l.start + 1) % len(l.rows)
 		l.oldest = max(l.oldest-1, 0)
+		l.compactNext = max(l.compactNext-1, 0)
 	} else {
 		l.rows[(l.start+l.n)%len(l.rows)] = r
 		l.n++
@@ -115,6 +171,10 @@ func (l *eventLog) push(r *eventRow) {
 			o.ev = nil
 		}
 		l.oldest++
+	}
+	for l.compactNext < l.n-compactAge {
+		l.at(l.compactNext).compactEvent()
+		l.compactNext++
 	}
 }
 
@@ -174,7 +234,7 @@ func (x *seqIndex) del(seq uint64) {
 // newEventRow takes an event for the list; its text is made later (text).
 func newEventRow(ev *webhook.Event) *eventRow {
 	r := &eventRow{seq: ev.Seq, at: ev.Received, status: ev.Status, ev: ev, awaits: !ev.Deadline.IsZero(), deadline: ev.Deadline}
-	r.size = len(ev.Body)*2 + 512 // body plus the parsed copy in Msg.Raw
+	r.size = len(ev.Body)*2 + 512 // body plus its parsed message and headers (about)
 	if ev.Msg != nil {
 		r.msgType, r.kind = ev.Msg.Type, ev.Msg.Kind
 		r.callID = ev.Msg.Call.ID
@@ -198,11 +258,11 @@ func newEventText(r *eventRow) *eventText {
 		t.rejected = sanitize.Line(ev.Rejected, 300)
 		t.summary = fmt.Sprintf("%d %s", ev.Status, t.rejected)
 	}
-	if ev.Msg != nil {
-		t.typ = sanitize.Line(ev.Msg.Type, 60)
+	if msg := r.message(); msg != nil {
+		t.typ = sanitize.Line(msg.Type, 60)
 		t.short = shortID(sanitize.Line(r.callID, 200))
 		if ev.Rejected == "" {
-			t.summary = summarize(ev.Msg)
+			t.summary = summarize(msg)
 		}
 		if n := resendFrom(r); n > 0 {
 			t.summary = fmt.Sprintf("↻ resent from #%d · %s", n, t.summary)

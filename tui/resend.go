@@ -40,7 +40,7 @@ func (m *Model) resendRecord(r *eventRow, keep bool) (fixtures.Record, bool) {
 	if r == nil || r.ev == nil || len(r.ev.Body) == 0 {
 		return fixtures.Record{}, false
 	}
-	rec := fixtures.RecordFromEvent(r.ev, r.out)
+	rec := fixtures.RecordFromEvent(r.event(), r.out)
 	if r.out != nil && r.out.Reply.Source == sourceNoReply {
 		rec.Reply = nil
 	}
