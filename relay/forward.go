@@ -483,6 +483,7 @@ func (f *Forwarder) sendFast(ctx context.Context, r *route, rb *reqBuf, ev *webh
 	if rerr != nil {
 		return nil, false, err
 	}
+	sent() // the first write may have failed before it was called
 	resp, _, err = attempt(f.fresh.Do, again)
 	return resp, true, err
 }

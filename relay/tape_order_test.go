@@ -1,14 +1,17 @@
 package relay
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,12 +63,32 @@ func TestForwardTapedWhileYourServerWorks(t *testing.T) {
 		h.ServeHTTP(w, req)
 		return w.Body.String()
 	}
-	h := webhook.NewHandler(webhook.Config{Responders: []webhook.Responder{NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{})}, Recorder: tape, Bus: webhook.NewBus()})
-	for _, tc := range []struct{ name, id, pad string }{
-		{"a new connection", "call_dial", ""},
-		{"a kept-alive connection", "call_kept", ""},
-		{"a body larger than a socket takes at once", "call_large", strings.Repeat("x", 4*sendNoWait)},
+	f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{})
+	h := webhook.NewHandler(webhook.Config{Responders: []webhook.Responder{f}, Recorder: tape, Bus: webhook.NewBus()})
+	for _, tc := range []struct {
+		name, id, pad string
+		stale         bool
+	}{
+		{"a new connection", "call_dial", "", false},
+		{"a kept-alive connection", "call_kept", "", false},
+		{"a body larger than a socket takes at once", "call_large", strings.Repeat("x", 4*sendNoWait), false},
+		{"a kept-alive connection whose write fails (resent on a new one)", "call_stale", "", true},
 	} {
+		if tc.stale {
+			// An idle connection that looks open (a live socket) but fails to write: the
+			// request is resent on a new connection, which must find it on the tape.
+			raw, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			pool := f.routes[0].h1.pool
+			c := &h1Conn{conn: failingWrite{raw.(*net.TCPConn)}, pool: pool}
+			c.br = bufio.NewReaderSize(c, 4<<10)
+			c.interrupt = func() { _ = raw.SetDeadline(aLongTimeAgo) }
+			c.check.init(c.conn)
+			pool.put(c)
+		}
 		if got := serve(h, body(tc.id, tc.pad)); !strings.Contains(got, "from your server") {
 			t.Errorf("%s: Vapi got %s, want your server's reply", tc.name, got)
 		}
@@ -79,12 +102,17 @@ func TestForwardTapedWhileYourServerWorks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 {
-		t.Fatalf("%d records on the tape, want 4", len(recs))
+	if len(recs) != 5 {
+		t.Fatalf("%d records on the tape, want 5", len(recs))
 	}
-	for i, want := range []string{"call_dial", "call_kept", "call_large", "call_down"} {
+	for i, want := range []string{"call_dial", "call_kept", "call_large", "call_stale", "call_down"} {
 		if r := recs[i]; !bytes.Contains(r.Body, []byte(want)) || r.Reply == nil || r.Reply.Status != http.StatusOK {
 			t.Errorf("record %d: want %s with its reply, got body %.80q reply %+v", i, want, r.Body, r.Reply)
 		}
 	}
 }
+
+// failingWrite is a live TCP connection whose writes fail, as one the server has closed.
+type failingWrite struct{ *net.TCPConn }
+
+func (failingWrite) Write([]byte) (int, error) { return 0, syscall.EPIPE }

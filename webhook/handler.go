@@ -282,7 +282,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The request goes on the tape before it is published when the first responder may
-	// wait; when the ones before it answer at once, only once they have passed (see record).
+	// wait; when the ones before it answer at once, only once they have passed, and when
+	// it is a SendingResponder (the forwarder), once it has sent it (see record).
 	recorded := false
 	if !h.instant && h.leading == 0 && !h.firstSends {
 		h.record(ev)
@@ -636,8 +637,9 @@ func (h *Handler) finish(w http.ResponseWriter, ev *Event, rep Reply, attempts [
 	h.cfg.Bus.Publish(out)
 }
 
-// record puts an accepted request on the tape before any responder that may wait runs, so
-// that a crash while it waits (for your server, for the operator) leaves it there. When
+// record puts an accepted request on the tape before any responder that may wait runs
+// (a SendingResponder: once it has sent the request, before it waits), so that a crash
+// while it waits (for your server, for the operator) leaves it there. When
 // every responder answers at once (Handler.instant), or the ones asked first answer at
 // once and one of them answers, the request is recorded with its reply as one whole line
 // instead, still before the reply goes out: one tape write instead of two.
