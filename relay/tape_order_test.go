@@ -24,8 +24,9 @@ import (
 // tape while your server works on it (the line is written once the request is sent, so
 // that the write overlaps your server's work instead of adding to the reply's time): the
 // server below answers a request only once the request's line is in the tape file. A new
-// connection (a dial), a kept-alive one and a body larger than a socket takes at once are
-// each checked; a request to a server that is down is on the tape too, with the fallback.
+// connection (a dial), a kept-alive one, a body larger than a socket takes at once and a
+// kept-alive connection whose write fails (the request is resent on a new one) are each
+// checked; a request to a server that is down is on the tape too, with the fallback.
 func TestForwardTapedWhileYourServerWorks(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tape.jsonl")
