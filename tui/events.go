@@ -118,16 +118,16 @@ func (r *eventRow) lostOutcome(now time.Time) bool {
 
 // eventLog is a ring buffer of the last keep events.
 type eventLog struct {
-	rows    []*eventRow
-	start   int
-	n       int
-	bySeq   seqIndex
-	bytes   int // body bytes held
-	oldest  int // logical index of the oldest row that may still hold a body
+	rows   []*eventRow
+	start  int
+	n      int
+	bySeq  seqIndex
+	bytes  int // body bytes held
+	oldest int // logical index of the oldest row that may still hold a body
 	// compactNext is the logical index of the next row to compact (see compactAge).
 	compactNext int
-	version uint64
-	atFn    func(int) *eventRow // at, made once: visible returns it after every message
+	version     uint64
+	atFn        func(int) *eventRow // at, made once: visible returns it after every message
 }
 
 func newEventLog(keep int) *eventLog {
