@@ -53,10 +53,10 @@ type eventRow struct {
 // message returns the row's parsed message: the event's, or, for a compacted row, its body
 // parsed again. nil when the row has no event or its body is not a message.
 func (r *eventRow) message() *webhook.Message {
-	if r.ev == nil || !r.compact {
-		if r.ev == nil {
-			return nil
-		}
+	if r.ev == nil {
+		return nil
+	}
+	if !r.compact {
 		return r.ev.Msg
 	}
 	msg, err := webhook.Parse(r.ev.Body)
