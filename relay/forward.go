@@ -303,10 +303,14 @@ func (r *route) target(evPath string) string {
 // it only goes to the forward health and the note. Informational messages are forwarded
 // too; any answer is returned as is.
 //
-// A request that failed on a kept-alive connection before a byte of reply came back
-// (the server had closed the connection while it sat idle, as Node does after 5 s) is
-// sent once more, at once, on a new connection, if the deadline has not passed: its body
-// is in memory, and the server never had it.
+// A request that failed on a kept-alive connection before a byte of reply came back,
+// in a way that says the server never had it (it could not all be written, or the server
+// reset the connection with it unread: its idle timeout fired as the request arrived,
+// as Node's does after 5 s), is sent once more, at once, on a new connection, if the
+// deadline has not passed: its body is in memory. A connection closed cleanly after the
+// whole request went out is not resent: the server may have acted on the request before
+// it crashed or timed out, and a tool call must not book twice (http.Transport does not
+// resend a POST then either).
 //
 // Every exchange, failed or not, publishes a webhook.ForwardHealth on the bus.
 func (f *Forwarder) Respond(ctx context.Context, ev *webhook.Event) (webhook.Reply, error) {
@@ -489,12 +493,14 @@ func (f *Forwarder) sendFast(ctx context.Context, r *route, rb *reqBuf, ev *webh
 }
 
 // send sends req, and once more at once when it failed on a kept-alive connection
-// before any byte of reply came: the server had closed that connection while it sat
-// idle (Node closes them after 5 s, and the close can cross a request on the wire), so
-// the request never reached a server that was listening. The resend goes on a new
+// before any byte of reply came, in a way that says the server never had it (see
+// resendable): the server had closed that connection as it sat idle (Node closes them
+// after 5 s, and the close can cross a request on the wire). The resend goes on a new
 // connection, because another pooled one may be as stale, and never past ctx's deadline,
-// nor after a byte of reply (the server had the request then), nor when the connection
-// was new (the failure is the server's own answer). resent reports a resend.
+// nor after a byte of reply or a clean close (the server may have had the request then),
+// nor when the connection was new (the failure is the server's own answer). resent
+// reports a resend. (http.Transport itself sends a request again when nothing of it was
+// written.)
 func (f *Forwarder) send(ctx context.Context, req *http.Request) (resp *http.Response, resent bool, err error) {
 	do := f.client.Do
 	if f.direct != nil && req.URL.User == nil {
@@ -527,14 +533,21 @@ type connTrace struct {
 }
 
 // attempt sends req once; stale reports a failure on a reused connection before any
-// byte of reply (see send).
+// byte of reply that the server cannot have acted on (see send).
 func attempt(do func(*http.Request) (*http.Response, error), req *http.Request) (resp *http.Response, stale bool, err error) {
 	ct := &connTrace{}
 	ct.trace.GotConn = func(i httptrace.GotConnInfo) { ct.reused.Store(i.Reused) }
 	ct.trace.GotFirstResponseByte = func() { ct.replied.Store(true) }
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &ct.trace))
 	resp, err = do(req)
-	return resp, err != nil && ct.reused.Load() && !ct.replied.Load(), err
+	return resp, err != nil && ct.reused.Load() && !ct.replied.Load() && resendable(err), err
+}
+
+// resendable says a failed request never reached your server whole: the connection was
+// reset (the server closed it with the request unread) or broken while the request was
+// written. A clean close (EOF) is not: the server may have read the request first.
+func resendable(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // checkReply decides whether Vapi can use the server's reply to a message it waits on.
@@ -755,7 +768,7 @@ func describeTransport(ctx context.Context, err error, target string, status int
 		return failure(webhook.ForwardOther, status, fmt.Sprintf("forward to %s cancelled", target), err)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return failure(webhook.ForwardRefused, status, fmt.Sprintf("connection refused by %s (is your server running?)", target), err)
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return failure(webhook.ForwardClosed, status, fmt.Sprintf("%s closed the connection without a complete reply", target), err)
 	}
 	var dnsErr *net.DNSError

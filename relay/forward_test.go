@@ -606,31 +606,6 @@ func hangUp(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func TestForwardRetriesAKeptAliveConnectionTheServerClosed(t *testing.T) {
-	t.Parallel()
-	srv, total := staleConnServer(t, hangUp)
-	f := NewForwarder([]Route{{"*", srv.URL}}, ForwardOptions{})
-	const n = 20
-	retried := 0
-	for i := range n {
-		reply, err := f.Respond(context.Background(), newEvent(t, toolCallsBody))
-		if err != nil {
-			t.Fatalf("request %d: %v (the request never reached the server: it must be sent again)", i+1, err)
-		}
-		if string(reply.Body) != toolCallsReply {
-			t.Fatalf("request %d: reply %q", i+1, reply.Body)
-		}
-		if strings.Contains(reply.Note, "resent once") {
-			retried++
-		}
-	}
-	// Every request after the first on a connection is closed unanswered, then resent
-	// once on a new connection, whose first request is answered.
-	if retried != n/2 || total.Load() != n+n/2 {
-		t.Errorf("%d replies say they were resent, the server saw %d requests; want %d and %d", retried, total.Load(), n/2, n+n/2)
-	}
-}
-
 func TestForwardDoesNotRetryWhenItMustNot(t *testing.T) {
 	t.Parallel()
 	t.Run("fresh connection", func(t *testing.T) {

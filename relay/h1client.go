@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vapimon/vapimon/webhook"
@@ -375,7 +376,13 @@ type h1Conn struct {
 	interrupt func() // sets a deadline in the past: the context ended
 	idleTimer *time.Timer
 	idleAt    time.Time
-	check     connCheck
+	// idleFor is how long c may sit idle: the pool's idle timeout, or less when the
+	// server said how long it keeps an idle connection (keepAliveHint).
+	idleFor time.Duration
+	// turn is the last exchange's time from the request written to the first byte of
+	// its reply (resetSoon).
+	turn  time.Duration
+	check connCheck
 }
 
 var errHeaderTooLarge = errors.New("net/http: server response headers exceeded " + strconv.Itoa(maxResponseHeader) + " bytes; aborted")
@@ -426,7 +433,37 @@ func (p *h1Pool) get(ctx context.Context, sent func()) (c *h1Conn, reused bool, 
 
 var aLongTimeAgo = time.Unix(1, 0)
 
-// put keeps c for the next request, for at most the idle timeout.
+// keepAliveHint is how long a connection may sit idle after a reply with header h: a
+// server that says how long it keeps an idle connection (`Keep-Alive: timeout=5`, as
+// Node's sends) closes it then, and a request sent as it does so fails; so the pool
+// closes it a second before (half the time for a hint under 2 s), as Node's own client
+// (undici) does. Without a hint, or with a longer one, it is max.
+func keepAliveHint(h http.Header, max time.Duration) time.Duration {
+	v := h.Get("Keep-Alive")
+	if v == "" {
+		return max
+	}
+	for part := range strings.SplitSeq(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "timeout") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(val))
+		if err != nil || n <= 0 {
+			return max
+		}
+		d := time.Duration(n) * time.Second
+		if d >= 2*time.Second {
+			d -= time.Second
+		} else {
+			d /= 2
+		}
+		return min(d, max)
+	}
+	return max
+}
+
+// put keeps c for the next request, for at most its idle time (idleFor).
 func (p *h1Pool) put(c *h1Conn) {
 	p.mu.Lock()
 	if len(p.idle) >= p.maxIdle {
@@ -436,20 +473,23 @@ func (p *h1Pool) put(c *h1Conn) {
 	}
 	c.idleAt = time.Now()
 	p.idle = append(p.idle, c)
+	if c.idleFor <= 0 {
+		c.idleFor = p.idleTimeout
+	}
 	if c.idleTimer == nil {
-		c.idleTimer = time.AfterFunc(p.idleTimeout, c.expire)
+		c.idleTimer = time.AfterFunc(c.idleFor, c.expire)
 	} else {
-		c.idleTimer.Reset(p.idleTimeout)
+		c.idleTimer.Reset(c.idleFor)
 	}
 	p.mu.Unlock()
 }
 
-// expire closes c if it is still idle, and has been for the idle timeout.
+// expire closes c if it is still idle, and has been for its idle time.
 func (c *h1Conn) expire() {
 	p := c.pool
 	p.mu.Lock()
 	i := slices.Index(p.idle, c)
-	if i < 0 || time.Since(c.idleAt) < p.idleTimeout {
+	if i < 0 || time.Since(c.idleAt) < c.idleFor {
 		p.mu.Unlock()
 		return
 	}
@@ -464,10 +504,20 @@ func (c *h1Conn) expire() {
 const sendNoWait = 16 << 10
 
 // roundTrip sends the request (head, then rest when the body is not in head) and reads
-// the reply's headers. stale reports a failure on a reused connection before any byte of
-// reply. Once the context ends, the connection is interrupted and the error is the
-// context's, as http.Transport's is. sent is called once the request is written, or
-// before anything that may wait (a dial, a large write): see webhook.SendingResponder.
+// the reply's headers. Once the context ends, the connection is interrupted and the error
+// is the context's, as http.Transport's is. sent is called once the request is written,
+// or before anything that may wait (a dial, a large write): see webhook.SendingResponder.
+//
+// stale reports a failure on a reused connection that the server cannot have acted on,
+// so that the request may be sent again: the request could not all be written, or the
+// server's side reset it unread. A server whose idle timeout fires as the request
+// arrives closes with the request in its socket, and its kernel resets the connection;
+// one that closed just before the request arrived sent a clean close, and its kernel
+// then resets the request (the socket's error, read once the close is seen). A
+// connection closed cleanly after the whole request went out, with no reset, is not
+// stale: the server may have read the request and acted on it before it crashed or
+// timed out (a tool that books something), and http.Transport does not resend a POST
+// then either.
 func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte, sent func()) (resp *http.Response, stale bool, err error) {
 	c, reused, err := p.get(ctx, sent)
 	if err != nil {
@@ -489,13 +539,60 @@ func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte, sent func()) 
 		_, err = bufs.WriteTo(c.conn)
 	}
 	if err != nil {
+		// Your server may have answered before it stopped reading (a 413 to a large
+		// body, an early 401) and closed: that reply is in the socket before the reset
+		// that failed the write, and it is your server's answer, as http.Transport (which
+		// reads while it writes) returns it.
+		if ctx.Err() == nil && c.check.pending() {
+			return p.readReply(ctx, c, stop, fail, false, false, time.Now())
+		}
 		return nil, reused, fail(err)
 	}
 	sent()
+	return p.readReply(ctx, c, stop, fail, reused, true, time.Now())
+}
+
+// resetSoon reports whether the server's side resets the request within about a round
+// trip of the clean close just read: the server's kernel resets data that arrives on a
+// socket the server had closed, so a reset says the request came after the close and
+// was never read. It waits at most twice the connection's last turn (request written to
+// the first byte of its reply) plus a millisecond, 250 ms at the most, never past ctx:
+// only on this failure, before the failure is reported.
+func (c *h1Conn) resetSoon(ctx context.Context) bool {
+	deadline := time.Now().Add(min(2*c.turn+time.Millisecond, 250*time.Millisecond))
+	var t *time.Timer
+	for pause := 50 * time.Microsecond; ; pause *= 2 {
+		if c.check.refused() {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		if t == nil {
+			t = time.NewTimer(min(pause, left))
+			defer t.Stop()
+		} else {
+			t.Reset(min(pause, left))
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// readReply reads the reply's headers on c. reused says c was reused (see roundTrip for
+// when a failure then is stale); keep, that c may carry another request after this one;
+// wrote, when the request was written.
+func (p *h1Pool) readReply(ctx context.Context, c *h1Conn, stop func() bool, fail func(error) error, reused, keep bool, wrote time.Time) (resp *http.Response, stale bool, err error) {
 	c.limit = maxResponseHeader
 	if _, err := c.br.Peek(1); err != nil {
-		return nil, reused, fail(err)
+		stale := reused && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) && c.resetSoon(ctx))
+		return nil, stale, fail(err)
 	}
+	c.turn = time.Since(wrote)
 	for {
 		resp, err = http.ReadResponse(c.br, postRequest)
 		if err != nil {
@@ -507,7 +604,8 @@ func (p *h1Pool) roundTrip(ctx context.Context, head, rest []byte, sent func()) 
 		}
 	}
 	c.limit = math.MaxInt64
-	b := &h1Body{c: c, src: resp.Body, ctx: ctx, stop: stop, reuse: !resp.Close}
+	c.idleFor = keepAliveHint(resp.Header, p.idleTimeout)
+	b := &h1Body{c: c, src: resp.Body, ctx: ctx, stop: stop, reuse: keep && !resp.Close}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// As http.Transport: the rest of the connection is the body.
 		b.src, b.reuse = io.NopCloser(c.br), false

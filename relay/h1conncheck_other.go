@@ -13,3 +13,7 @@ type connCheck struct{}
 func (*connCheck) init(net.Conn) {}
 
 func (*connCheck) alive() bool { return false }
+
+func (*connCheck) pending() bool { return false }
+
+func (*connCheck) refused() bool { return false }

@@ -18,6 +18,8 @@ type connCheck struct {
 	raw  syscall.RawConn
 	peek func(fd uintptr) bool
 	open bool
+	// data says the last peek found a byte to read.
+	data bool
 	b    [1]byte
 }
 
@@ -32,12 +34,44 @@ func (k *connCheck) init(c net.Conn) {
 	}
 	k.raw = raw
 	k.peek = func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), k.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		n, _, err := syscall.Recvfrom(int(fd), k.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		// Nothing to read: open. A byte (the server sent something unasked) or none
 		// without an error (it closed the connection), or any error: not reusable.
 		k.open = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK || err == syscall.EINTR
+		k.data = err == nil && n > 0
 		return true
 	}
+}
+
+// pending reports whether the server has sent something not read yet (a reply that
+// came before a write failed), without waiting.
+func (k *connCheck) pending() bool {
+	if k.raw == nil {
+		return false
+	}
+	k.data = false
+	if err := k.raw.Read(k.peek); err != nil {
+		return false
+	}
+	return k.data
+}
+
+// refused reports whether the server's side refused what was sent last: a reset came
+// after its close (the kernel resets data that arrives on a closed socket), so the
+// server cannot have read it. It reads (and clears) the socket's pending error.
+func (k *connCheck) refused() bool {
+	if k.raw == nil {
+		return false
+	}
+	var soErr int
+	var gerr error
+	if err := k.raw.Control(func(fd uintptr) {
+		soErr, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	}); err != nil || gerr != nil {
+		return false
+	}
+	e := syscall.Errno(soErr)
+	return e == syscall.EPIPE || e == syscall.ECONNRESET
 }
 
 // alive reports whether the connection can carry another request.

@@ -380,7 +380,11 @@ func TestListenAnswers(t *testing.T) {
 
 		from := p.nlines()
 		webhooktest.WriteAtomic(t, path, "tools:\n  get_weather: [unclosed\n")
-		n := p.mustLine(from, "a notice about the broken answers file", func(l line) bool { return l.Kind == "notice" })
+		// The notice of the good edit's reload may come out after the reply that showed
+		// it (headless output is written beside the replies): skip it.
+		n := p.mustLine(from, "a notice about the broken answers file", func(l line) bool {
+			return l.Kind == "notice" && !strings.HasPrefix(l.Text, "answers reloaded")
+		})
 		if !strings.Contains(n.Text, "answers.yaml") || n.Level != "error" {
 			t.Errorf("notice = %+v: want level error and the file's name", n)
 		}
