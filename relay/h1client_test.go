@@ -24,12 +24,52 @@ import (
 // line, headers and body) on the channel.
 func rawServer(t *testing.T) (url string, seen <-chan string) {
 	t.Helper()
+	ch := make(chan string, 16)
+	url = serveRaw(t, func(conn net.Conn) {
+		br := bufio.NewReader(conn)
+		for {
+			var raw strings.Builder
+			tp := textproto.NewReader(br)
+			n, expect := 0, false
+			for {
+				line, err := tp.ReadLine()
+				if err != nil {
+					return
+				}
+				raw.WriteString(line + "\r\n")
+				if k, v, ok := strings.Cut(line, ": "); ok && k == "Content-Length" {
+					n, _ = strconv.Atoi(v)
+				}
+				expect = expect || line == "Expect: 100-continue"
+				if line == "" {
+					break
+				}
+			}
+			if expect {
+				io.WriteString(conn, "HTTP/1.1 100 Continue\r\n\r\n")
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(br, body); err != nil {
+				return
+			}
+			raw.Write(body)
+			ch <- raw.String()
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(toolCallsReply), toolCallsReply)
+		}
+	})
+	return url, ch
+}
+
+// serveRaw accepts connections on a new loopback listener until the test ends and runs
+// handle on each, in a goroutine of its own, closing the connection after; it returns the
+// listener's http URL.
+func serveRaw(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	ch := make(chan string, 16)
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -38,40 +78,11 @@ func rawServer(t *testing.T) (url string, seen <-chan string) {
 			}
 			go func() {
 				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					var raw strings.Builder
-					tp := textproto.NewReader(br)
-					n, expect := 0, false
-					for {
-						line, err := tp.ReadLine()
-						if err != nil {
-							return
-						}
-						raw.WriteString(line + "\r\n")
-						if k, v, ok := strings.Cut(line, ": "); ok && k == "Content-Length" {
-							n, _ = strconv.Atoi(v)
-						}
-						expect = expect || line == "Expect: 100-continue"
-						if line == "" {
-							break
-						}
-					}
-					if expect {
-						io.WriteString(conn, "HTTP/1.1 100 Continue\r\n\r\n")
-					}
-					body := make([]byte, n)
-					if _, err := io.ReadFull(br, body); err != nil {
-						return
-					}
-					raw.Write(body)
-					ch <- raw.String()
-					fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(toolCallsReply), toolCallsReply)
-				}
+				handle(conn)
 			}()
 		}
 	}()
-	return "http://" + ln.Addr().String(), ch
+	return "http://" + ln.Addr().String()
 }
 
 // TestFastPathWritesWhatHTTPTransportWrites holds the forwarder's own client to the

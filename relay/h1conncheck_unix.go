@@ -45,15 +45,15 @@ func (k *connCheck) init(c net.Conn) {
 
 // pending reports whether the server has sent something not read yet (a reply that
 // came before a write failed), without waiting.
-func (k *connCheck) pending() bool {
+func (k *connCheck) pending() bool { return k.look() && k.data }
+
+// look peeks at the socket (see init); false when it cannot.
+func (k *connCheck) look() bool {
 	if k.raw == nil {
 		return false
 	}
-	k.data = false
-	if err := k.raw.Read(k.peek); err != nil {
-		return false
-	}
-	return k.data
+	k.open, k.data = false, false
+	return k.raw.Read(k.peek) == nil
 }
 
 // refused reports whether the server's side refused what was sent last: a reset came
@@ -75,13 +75,4 @@ func (k *connCheck) refused() bool {
 }
 
 // alive reports whether the connection can carry another request.
-func (k *connCheck) alive() bool {
-	if k.raw == nil {
-		return false
-	}
-	k.open = false
-	if err := k.raw.Read(k.peek); err != nil {
-		return false
-	}
-	return k.open
-}
+func (k *connCheck) alive() bool { return k.look() && k.open }

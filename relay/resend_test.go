@@ -94,39 +94,25 @@ func TestForwardDoesNotResendWhatYourServerRead(t *testing.T) {
 // counts the requests read whole.
 func resetServer(t *testing.T) (url string, read *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	read = new(atomic.Int32)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				if _, err := io.ReadAll(req.Body); err != nil {
-					return
-				}
-				read.Add(1)
-				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(toolCallsReply))+"\r\n\r\n"+toolCallsReply)
-				if br.Buffered() != 0 {
-					return
-				}
-				var b [1]byte
-				conn.Read(b[:]) // the next request has arrived: close with the rest unread
-			}()
+	url = serveRaw(t, func(conn net.Conn) {
+		br := bufio.NewReader(conn)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
 		}
-	}()
-	return "http://" + ln.Addr().String(), read
+		if _, err := io.ReadAll(req.Body); err != nil {
+			return
+		}
+		read.Add(1)
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(toolCallsReply))+"\r\n\r\n"+toolCallsReply)
+		if br.Buffered() != 0 {
+			return
+		}
+		var b [1]byte
+		conn.Read(b[:]) // the next request has arrived: close with the rest unread
+	})
+	return url, read
 }
 
 // TestForwardResendsWhatYourServerNeverRead: your server's side reset a kept-alive
