@@ -320,6 +320,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		m.expire()
 		return tick()
+	case stopMsg:
+		return m.quit()
 	case frameRefreshMsg:
 		if m.frames != nil {
 			m.frames.refreshing = false
