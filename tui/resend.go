@@ -28,11 +28,11 @@ import (
 
 // resendDoneMsg is the reply to a resend.
 type resendDoneMsg struct {
-	from     uint64
-	typ      string
-	url      string
-	fresh    bool
-	edited   bool
+	from   uint64
+	typ    string
+	url    string
+	fresh  bool
+	edited bool
 	// rejected is the HTTP status the original was rejected with; 0 when it was accepted.
 	rejected int
 	res      fixtures.Result
