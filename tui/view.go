@@ -136,10 +136,15 @@ func (m *Model) renderPanes() []string {
 	st := &m.styles
 	now := m.now()
 	calls := m.visibleCalls()
-	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, m.callsSel(calls), now, m.focus == paneCalls),
+	counts := callCounts{total: len(m.calls.byID), live: m.calls.liveCount(), filtered: m.filter != ""}
+	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, counts, m.callsSel(calls), now, m.focus == paneCalls),
 		m.panes[paneCalls].w, m.panes[paneCalls].h, m.focus == paneCalls)
 	rows, all := m.toolRows()
-	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
+	tools := m.toolsP.View(st, rows, all, now, m.focus == paneTools)
+	if len(rows) == 0 && m.filter != "" && len(tools) > 0 {
+		tools = []string{st.Dim.Render("No tool call matches the filter.")} // as the events pane says
+	}
+	left = append(left, box(st, m.toolsTitle(rows, all), tools,
 		m.panes[paneTools].w, m.panes[paneTools].h, m.focus == paneTools)...)
 	c := m.selectedCall()
 	var trans []string
