@@ -74,16 +74,16 @@ func (c *call) idle(now time.Time) bool { return c.live() && now.Sub(c.last) >= 
 // live reports whether the call is still going on.
 func (c *call) live() bool { return !c.isEnded }
 
-// duration is how long the call has lasted (until now while live).
+// duration is how long the call has lasted: its age while it is live (new, in progress or
+// idle alike: the state is shown beside it), its length once ended. The clock used to stop
+// at the last event while idle, so a call showed 0:40 while new, "idle 0:00" next and
+// "ended 2:13" last.
 func (c *call) duration(now time.Time) time.Duration {
 	start := c.started
 	if start.IsZero() {
 		start = c.first
 	}
 	end := now
-	if c.idle(now) {
-		end = c.last // the clock stops when the events do
-	}
 	if c.isEnded {
 		end = c.ended
 		if end.IsZero() {
