@@ -129,3 +129,23 @@ func TestEmptyStateSignsTheHint(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpTopAndBottom: in the help screen g and G (home and end) go to its top and its
+// bottom, as they do in the panes and the detail view (only the arrows and pgup/pgdn did).
+func TestHelpTopAndBottom(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 80, 24)
+	m.Update(press("?"))
+	first := screen(m)
+	if strings.Contains(first, "ignore OSC 52.") {
+		t.Fatal("the whole help fits at 80x24: use a smaller screen for this test")
+	}
+	m.Update(press("G"))
+	if s := screen(m); !strings.Contains(s, "ignore OSC 52.") {
+		t.Errorf("G did not go to the end of the help:\n%s", s)
+	}
+	m.Update(press("g"))
+	if s := screen(m); s != first {
+		t.Errorf("g did not go back to the top of the help:\n%s", s)
+	}
+}
