@@ -74,16 +74,16 @@ func (c *call) idle(now time.Time) bool { return c.live() && now.Sub(c.last) >= 
 // live reports whether the call is still going on.
 func (c *call) live() bool { return !c.isEnded }
 
-// duration is how long the call has lasted (until now while live).
+// duration is how long the call has lasted: its age while it is live (new, in progress or
+// idle alike: the state is shown beside it), its length once ended. The clock used to stop
+// at the last event while idle, so a call showed 0:40 while new, "idle 0:00" next and
+// "ended 2:13" last.
 func (c *call) duration(now time.Time) time.Duration {
 	start := c.started
 	if start.IsZero() {
 		start = c.first
 	}
 	end := now
-	if c.idle(now) {
-		end = c.last // the clock stops when the events do
-	}
 	if c.isEnded {
 		end = c.ended
 		if end.IsZero() {
@@ -302,8 +302,16 @@ func (p *callsPane) layout(sel, n int) (int, int) {
 	return sel, min(max(top, 0), max(n-p.h, 0))
 }
 
+// callCounts are the counts the "all calls" row states: every call kept, and the live
+// ones, as the pane's title counts them; filtered says rows are only those matching the
+// filter.
+type callCounts struct {
+	total, live int
+	filtered    bool
+}
+
 // View returns the visible rows, sel being the selected one (0 for "all calls").
-func (p *callsPane) View(st *Styles, rows []*call, sel int, now time.Time, focused bool) []string {
+func (p *callsPane) View(st *Styles, rows []*call, counts callCounts, sel int, now time.Time, focused bool) []string {
 	n := len(rows) + 1
 	if p.h <= 0 {
 		return nil
@@ -313,13 +321,11 @@ func (p *callsPane) View(st *Styles, rows []*call, sel int, now time.Time, focus
 	for i := top; i < n && len(out) < p.h; i++ {
 		var line string
 		if i == 0 {
-			live := 0
-			for _, c := range rows {
-				if c.live() {
-					live++
-				}
+			// The same counts as the title; under a filter, how many of them match.
+			line = fmt.Sprintf("  all calls (%d, %d live)", counts.total, counts.live)
+			if counts.filtered {
+				line = fmt.Sprintf("  all calls (%d, %d live; %d match the filter)", counts.total, counts.live, len(rows))
 			}
-			line = fmt.Sprintf("  all calls (%d, %d live)", len(rows), live)
 		} else {
 			line = p.row(st, rows[i-1], now)
 		}

@@ -10,7 +10,8 @@ import (
 
 // TestCallWhoAndIdle checks the calls pane's caller label (number, "web" for a web call,
 // "unknown" otherwise) and that a live call without events for two minutes shows "idle"
-// with its clock stopped.
+// with its age still counting (its clock used to stop at the last event: "idle 0:00"
+// after "live 1:59").
 func TestCallWhoAndIdle(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -38,8 +39,8 @@ func TestCallWhoAndIdle(t *testing.T) {
 				t.Errorf("calls row %q, want caller %q and live", r, tt.want)
 			}
 			clk.Advance(idleAfter + 30*time.Second)
-			if r := row(); !strings.Contains(r, "idle") || !strings.Contains(r, "0:00") {
-				t.Errorf("calls row %q after 2.5 minutes of silence, want idle with the clock stopped at 0:00", r)
+			if r := row(); !strings.Contains(r, "idle") || !strings.Contains(r, "2:30") {
+				t.Errorf("calls row %q after 2.5 minutes of silence, want idle with the call's age, 2:30", r)
 			}
 		})
 	}
@@ -84,5 +85,41 @@ func TestSentCallsEndWhenIdle(t *testing.T) {
 				t.Errorf("reason %q, ended %s: want the idle reason and the time of the last event", c.reason, c.ended)
 			}
 		})
+	}
+}
+
+// TestCallClockCountsThrough: the calls pane's clock is the call's age from its first
+// event while it is new, idle or live, and its length once it ended: it never goes back
+// (it showed "new 0:40", then "idle 0:00", then "ended 2:13").
+func TestCallClockCountsThrough(t *testing.T) {
+	t.Parallel()
+	m, clk := sized(t, 160, 48)
+	const id = "bbbbbbbb-1"
+	m.Update(event(t, 1, base, `{"message":{"type":"speech-update","status":"started","role":"assistant","call":{"id":"`+id+`"}}}`))
+	row := func() string {
+		for _, l := range strings.Split(screen(m), "\n") {
+			if strings.Contains(l, "bbbbbbbb ") && !strings.Contains(l, "Transcript") {
+				return l
+			}
+		}
+		return ""
+	}
+	for _, step := range []struct {
+		advance     time.Duration
+		state, want string
+	}{
+		{40 * time.Second, "new", "0:40"},
+		{idleAfter, "idle", "2:40"},
+	} {
+		clk.Advance(step.advance)
+		if r := row(); !strings.Contains(r, step.state) || !strings.Contains(r, step.want) {
+			t.Errorf("calls row %q, want %s %s", r, step.state, step.want)
+		}
+	}
+	clk.Advance(10 * time.Second)
+	m.Update(event(t, 2, clk.Now(), `{"message":{"type":"end-of-call-report","endedReason":"customer-ended-call","call":{"id":"`+id+`"}}}`))
+	clk.Advance(time.Minute)
+	if r := row(); !strings.Contains(r, "ended") || !strings.Contains(r, "2:50") {
+		t.Errorf("calls row %q, want ended 2:50 (its length, no longer counting)", r)
 	}
 }

@@ -143,7 +143,12 @@ func detailSummary(st *Styles, r *eventRow, now time.Time) string {
 	sep := st.Dim.Render(" · ")
 	switch {
 	case r.isRejected:
-		return st.Err.Render(fmt.Sprintf("%d · rejected · %s", r.status, r.text().rejected))
+		// The reason is said here only: the lines below add what was checked, not it again.
+		why := r.text().rejected
+		if r.ev != nil {
+			why = sanitize.Line(r.ev.Rejected, 500)
+		}
+		return st.Err.Render(fmt.Sprintf("%d · rejected · %s", r.status, why))
 	case r.lostOutcome(now):
 		return st.Warn.Render(noOutcome)
 	case r.out == nil:
@@ -230,9 +235,9 @@ func buildDetail(d *detailView, st *Styles, r *eventRow, now time.Time, w int) {
 			line += " from " + sanitize.Line(ev.RemoteAddr, 100)
 		}
 		addW(line)
-		if ev.Rejected != "" {
-			addW(st.Err.Render(fmt.Sprintf("REJECTED with HTTP %d: %s", ev.Status, sanitize.Line(ev.Rejected, 500))))
-		} else {
+		if ev.Rejected == "" || ev.Verified {
+			// A rejected request's reason is the summary line; a verified one was
+			// refused after its check passed (broken JSON...), which is worth saying.
 			add(verifiedText(st, ev))
 		}
 		if r.callID != "" {

@@ -159,3 +159,32 @@ func TestServerJumpOnlyWhenForwarded(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedDetailSaysWhyOnce: a rejected request's detail gives the reason once, on its
+// first line (it used to repeat it as "REJECTED with HTTP 400: ..." two lines below); a
+// request refused after it passed verification still says it was verified.
+func TestRejectedDetailSaysWhyOnce(t *testing.T) {
+	t.Parallel()
+	const why = "body is not valid JSON: unexpected end of JSON input"
+	for _, verified := range []bool{false, true} {
+		m, _ := sized(t, 160, 48)
+		ev := rejected(1, base, why, 400)
+		ev.AuthMode, ev.Verified = webhook.AuthSecret, verified
+		m.Update(ev)
+		m.Update(press("4"))
+		m.Update(press("enter"))
+		if m.detail == nil {
+			t.Fatal("enter opened no detail")
+		}
+		text := ansi.Strip(strings.Join(m.detail.lines, "\n"))
+		if n := strings.Count(text, why); n != 1 {
+			t.Errorf("verified %v: the reason is given %d times:\n%s", verified, n, text)
+		}
+		if !strings.Contains(text, "400 · rejected · "+why) {
+			t.Errorf("verified %v: the first line lacks the status and reason:\n%s", verified, text)
+		}
+		if got := strings.Contains(text, "verified (secret)"); got != verified {
+			t.Errorf("verified %v: the detail says verified = %v:\n%s", verified, got, text)
+		}
+	}
+}

@@ -48,6 +48,9 @@ type eventRow struct {
 	// compact says ev is the row's own copy of the event without its parsed message
 	// (see compactAge and message).
 	compact bool
+	// resignAsked is when R was first pressed on this request that failed verification:
+	// a second R soon after confirms its resend (resend.go).
+	resignAsked time.Time
 }
 
 // message returns the row's parsed message: the event's, or, for a compacted row, its body

@@ -38,3 +38,34 @@ func TestFilterAppliesToEveryList(t *testing.T) {
 		t.Errorf("the help does not say what the filter applies to:\n%s", s)
 	}
 }
+
+// TestFilterEmptyListsSayTheFilter: under a filter that matches nothing, each pane says so
+// in the same words (the tool calls pane used to say "No tool calls yet." beside the
+// events pane's "No event matches the filter."), and the "all calls" row keeps the title's
+// counts, adding how many match (it used to read "all calls (0, 0 live)" below "1 live").
+func TestFilterEmptyListsSayTheFilter(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 160, 48)
+	feed(t, m, 1, base, callBodies(callID)[1:3])
+	m.Update(event(t, 3, base, twoToolCalls))
+	m.Update(press("/"))
+	submit(m, "nothing-matches-this")
+	s := screen(m)
+	webhooktest.Holds(t, "screen", s, "1 Calls · 1 live · filter", "all calls (1, 1 live; 0 match the filter)",
+		"No tool call matches the filter.", "No event matches the filter.")
+	lacks(t, "screen", s, "No tool calls yet.", "all calls (0, 0 live)")
+	m.Update(press("esc"))
+	webhooktest.Holds(t, "screen", screen(m), "all calls (1, 1 live)")
+}
+
+// TestPendingLeavesOutAnsweredCalls: the tool calls pane's "N pending" leaves out a call
+// answered while the other calls of its message wait (its answer goes with theirs), as the
+// status bar does.
+func TestPendingLeavesOutAnsweredCalls(t *testing.T) {
+	t.Parallel()
+	m, _, _ := openPrompt(t, 160, 48, twoToolCalls)
+	submit(m, "sunny")
+	rows, all := m.toolRows()
+	webhooktest.Holds(t, "tool calls title", m.toolsTitle(rows, all), "3 Tool calls · all calls · 1 pending")
+	webhooktest.Holds(t, "screen", screen(m), "pending 1 request (1 tool call)")
+}

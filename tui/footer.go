@@ -46,7 +46,7 @@ func (m *Model) footer(w int) string {
 	}
 	left := " " + m.shortHelpView(m.helpFor().ShortHelp())
 	if top == layerHelp {
-		left = " " + st.Footer.Render("? or esc: close help")
+		left = " " + st.Footer.Render("? or esc: close help · ↑/↓ pgup/pgdn g/G: scroll")
 	}
 	if right == "" {
 		return fit(left, w)

@@ -251,3 +251,37 @@ func TestFlowCopyCurlIsAccepted(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowResendRejectedAsks: R on a request rejected for a wrong secret does not re-sign it
+// at once (that would make a forged request genuine, and forward it): it says so, and only
+// a second R sends it. The resend's view is titled with the message type and what became of
+// the original, not "REJECTED" above the resend's HTTP 200.
+func TestFlowResendRejectedAsks(t *testing.T) {
+	t.Parallel()
+	r := newInspectRig(t, webhook.AuthConfig{Mode: webhook.AuthSecret, Secrets: []string{"s3cret"}}, "")
+	recs, err := fixtures.Load("tool-calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := webhook.AuthConfig{Mode: webhook.AuthSecret, Secrets: []string{"forged"}}.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fixtures.Sender{To: r.s.Status().ListenURL + "/vapi/webhook", Auth: wrong}
+	if res, err := s.Send(context.Background(), recs[0]); err != nil || res.Status != 401 {
+		t.Fatalf("forged send: %d %v, want a 401", res.Status, err)
+	}
+	teatest.WaitFor(t, r.tm.Output(), contains("REJECTED"), waitOpts()...)
+	r.tm.Type("4")
+	r.tm.Type("R")
+	teatest.WaitFor(t, r.tm.Output(), contains("failed verification"), waitOpts()...)
+	r.tm.Type("R")
+	waitAll(t, r.tm, "Resent #1 · tool-calls · the original was rejected (HTTP 401)", "now: HTTP 200")
+	m := r.quit()
+	if got := len(r.tapeRecords()); got != 2 {
+		t.Errorf("tape: %d records, want 2 (the rejected request and one resend)", got)
+	}
+	if m.eventCount != 2 {
+		t.Errorf("monitor saw %d events, want 2", m.eventCount)
+	}
+}

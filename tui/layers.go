@@ -125,6 +125,10 @@ func (m *Model) helpKey(k tea.KeyPressMsg) {
 		m.helpTop -= 10
 	case key.Matches(k, keys.PageDown):
 		m.helpTop += 10
+	case key.Matches(k, keys.Top):
+		m.helpTop = 0
+	case key.Matches(k, keys.Bottom):
+		m.helpTop = 1 << 30 // settle keeps it within the help's lines
 	}
 }
 

@@ -168,6 +168,7 @@ type Model struct {
 	filtering   bool
 	filterEd    editor
 	confirmQuit bool
+	quitAsked   time.Time // when ctrl+c in an answer prompt asked to quit (quit.go); zero otherwise
 	quitting    bool
 	intercept   bool // --intercept is on (meaningful when opts.SetIntercept is set)
 	hiding      bool // the events pane hides hideSet (H; on at start with --hide)
@@ -319,6 +320,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		m.expire()
 		return tick()
+	case stopMsg:
+		return m.quit()
 	case frameRefreshMsg:
 		if m.frames != nil {
 			m.frames.refreshing = false

@@ -92,13 +92,28 @@ func (m *Model) dropDone() {
 func (m *Model) queuedCount() int { return len(m.queue) }
 
 // pendingCount is how many tool calls (and other reply-expecting requests) wait for a
-// reply that is still due.
+// reply that is still due and have no answer yet: a tool call answered in the prompt while
+// the other calls of its message are not is not pending (see waitTally).
 func (m *Model) pendingCount() int {
+	var answered map[*toolRow]bool
+	for _, p := range m.queue {
+		if p.done || len(p.answered) != len(p.rows) {
+			continue
+		}
+		for i, r := range p.rows {
+			if p.answered[i] {
+				if answered == nil {
+					answered = make(map[*toolRow]bool)
+				}
+				answered[r] = true
+			}
+		}
+	}
 	n := 0
 	now := m.now()
 	for _, rows := range m.toolsBySeq {
 		for _, r := range rows {
-			if r.waiting(now) {
+			if r.waiting(now) && !answered[r] {
 				n++
 			}
 		}

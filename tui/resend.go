@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/fixtures"
 	"github.com/vapimon/vapimon/tui/sanitize"
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // A resend (R, ctrl+r, or E then save) posts a request again through vapimon's own
@@ -26,11 +28,13 @@ import (
 
 // resendDoneMsg is the reply to a resend.
 type resendDoneMsg struct {
-	from     uint64
-	typ      string
-	url      string
-	fresh    bool
-	edited   bool
+	from   uint64
+	typ    string
+	url    string
+	fresh  bool
+	edited bool
+	// rejected is the HTTP status the original was rejected with; 0 when it was accepted.
+	rejected int
 	res      fixtures.Result
 	original *fixtures.RecordedReply // the reply to #from, freshened like the resend
 }
@@ -73,7 +77,10 @@ func (m *Model) resend(r *eventRow, keep bool, body []byte, rec *fixtures.Record
 	s := fixtures.Sender{To: url, Auth: in.Auth, UserAgent: in.UserAgent,
 		Header: http.Header{fixtures.HeaderResentFrom: {strconv.FormatUint(r.seq, 10)}}}
 	send := fixtures.Record{Method: r.ev.Method, Body: body}
-	done := resendDoneMsg{from: r.seq, typ: r.text().typ, url: url, fresh: !keep, edited: edited, original: rec.Reply}
+	done := resendDoneMsg{from: r.seq, typ: resendType(r, body), url: url, fresh: !keep, edited: edited, original: rec.Reply}
+	if r.ev.Rejected != "" {
+		done.rejected = r.ev.Status
+	}
 	how := map[bool]string{true: "as recorded", false: "with fresh ids and times"}[keep]
 	if edited {
 		how = "as edited"
@@ -83,6 +90,56 @@ func (m *Model) resend(r *eventRow, keep bool, body []byte, rec *fixtures.Record
 		done.res, _ = s.Send(context.Background(), send)
 		return done
 	}
+}
+
+// resignWindow is how long a second R has to confirm the resend of a request that failed
+// verification.
+const resignWindow = 10 * time.Second
+
+// unverified says row r's request was checked against the listener's auth and failed (or
+// was refused before it could be): a resend signs it with the real secret, making a forged
+// or broken request look genuine to the handler and to your server.
+func unverified(r *eventRow) bool {
+	ev := r.ev
+	return ev != nil && ev.AuthMode != "" && ev.AuthMode != webhook.AuthNone && !ev.Verified
+}
+
+// resignConfirmed reports whether row r may be resent now. A request that failed
+// verification is resent only on a second press within resignWindow: the first says what
+// the resend would do (sign it with your secret, forward it to your server when forwarding).
+func (m *Model) resignConfirmed(r *eventRow) bool {
+	if !unverified(r) {
+		return true
+	}
+	now := m.now()
+	if !r.resignAsked.IsZero() && now.Sub(r.resignAsked) < resignWindow {
+		r.resignAsked = time.Time{}
+		return true
+	}
+	r.resignAsked = now
+	why := "not verified"
+	if t := r.text(); t.rejected != "" {
+		why = ansi.Truncate(t.rejected, 80, "…")
+	}
+	fwd := ""
+	if m.status.Forward != "" {
+		fwd = ", forwarded to your server"
+	}
+	// The instruction first: the footer cuts a long flash at the screen's edge.
+	m.setFlash(fmt.Sprintf("⚠ #%d failed verification: press again to sign it with your secret and resend it as genuine%s · %s", r.seq, fwd, why))
+	return false
+}
+
+// resendType is the message type of what a resend sends: the row's, else (a rejected
+// request is not parsed) the body's when it parses, else "".
+func resendType(r *eventRow, body []byte) string {
+	if msg := r.message(); msg != nil {
+		return sanitize.Line(msg.Type, 60)
+	}
+	if msg, err := webhook.Parse(body); err == nil && msg != nil {
+		return sanitize.Line(msg.Type, 60)
+	}
+	return ""
 }
 
 // resendFrom is the request a row was resent from (its HeaderResentFrom), 0 for none.
@@ -100,7 +157,15 @@ func resendFrom(r *eventRow) uint64 {
 
 // resendDetail is the view of a resend's reply beside the original one.
 func resendDetail(st *Styles, d resendDoneMsg, w int) *detailView {
-	v := &detailView{title: fmt.Sprintf("Resent #%d · %s", d.from, d.typ)}
+	title := fmt.Sprintf("Resent #%d", d.from)
+	if d.typ != "" {
+		title += " · " + d.typ
+	}
+	if d.rejected != 0 {
+		// The resend's own outcome is the line below: the title says what the original was.
+		title += fmt.Sprintf(" · the original was rejected (HTTP %d)", d.rejected)
+	}
+	v := &detailView{title: title}
 	v.copy = func(section) (string, string) {
 		if len(d.res.Body) == 0 {
 			return "", ""
@@ -216,6 +281,9 @@ func (m *Model) inspectKey(k tea.KeyPressMsg, r *eventRow) (tea.Cmd, bool) {
 	case key.Matches(k, keys.Resend), key.Matches(k, keys.ResendKeep):
 		if r == nil {
 			m.setFlash("no request selected")
+			return nil, true
+		}
+		if !m.resignConfirmed(r) {
 			return nil, true
 		}
 		return m.resend(r, key.Matches(k, keys.ResendKeep), nil, nil), true

@@ -60,6 +60,10 @@ type inputFunc func(gone func()) (io.Reader, func())
 // before killing it.
 const quitWait = time.Second
 
+// stopMsg quits the program as q does (a blank last frame, no question asked): Run sends
+// it when its context ends.
+type stopMsg struct{}
+
 // errTerminalGone ends Run when the terminal's input ends.
 var errTerminalGone = errors.New("tui: the terminal closed")
 
@@ -114,8 +118,10 @@ func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOp
 
 	// The end of ctx (a signal, the terminal closing) quits the program as q does, so that
 	// it stops reading the terminal before closing its reader (bubbletea's kill path closes
-	// the reader under a read in flight: a data race). A program that does not quit in time
-	// (its loop stuck, say) is killed.
+	// the reader under a read in flight: a data race), and through the model (stopMsg), so
+	// that its last frame is blank as q's is: tmux, after a resize, leaves what the
+	// alternate screen last showed in the shell's screen. A program that does not quit in
+	// time (its loop stuck, say) is killed.
 	finished := make(chan struct{})
 	wg.Add(1)
 	go func() {
@@ -125,7 +131,7 @@ func run(parent context.Context, m *Model, op *Operator, input inputFunc, progOp
 			return
 		case <-ctx.Done():
 		}
-		go p.Quit() // returns once the loop takes it, or once Run has ended
+		go p.Send(stopMsg{}) // returns once the loop takes it, or once Run has ended
 		select {
 		case <-finished:
 		case <-time.After(quitWait):

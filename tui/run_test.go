@@ -269,3 +269,25 @@ func runEnded(t *testing.T, errc <-chan error, why string) error {
 	t.Helper()
 	return receive(t, errc, "Run did not return after "+why)
 }
+
+// TestRunSignalDrawsBlankLastFrame: when the caller's context ends (SIGTERM, SIGINT,
+// SIGQUIT), the program quits through the model as q does, so its last frame is blank:
+// tmux, after a resize, otherwise leaves the last frame in the shell's screen.
+func TestRunSignalDrawsBlankLastFrame(t *testing.T) {
+	t.Parallel()
+	out := &webhooktest.Buffer{}
+	m := NewModel(Options{Status: webhook.Status{ListenURL: "http://127.0.0.1:4242"}}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, m, nil, nil, tea.WithInput(nil), tea.WithOutput(out), tea.WithWindowSize(80, 24))
+	}()
+	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("127.0.0.1:4242") })
+	cancel()
+	if err := runEnded(t, errc, "its context ended"); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if !m.quitting || m.View().Content != "" {
+		t.Errorf("the last frame after the signal is not blank (quitting %v):\n%s", m.quitting, m.View().Content)
+	}
+}

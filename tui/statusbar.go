@@ -101,9 +101,18 @@ func (m *Model) statusLines(w int) []string {
 	if h := m.hiddenStatus(); h != "" {
 		b.WriteString(st.Warn.Render(" ("+clean(h)+")") + st.Dim.Render(" H"))
 	}
+	// pending counts requests (messages Vapi waits on) and their tool calls with no answer
+	// yet, as the quit question does.
 	pend := st.StatusVal.Render("0")
-	if n := m.pendingCount(); n > 0 {
-		pend = st.Warn.Render(fmt.Sprint(n))
+	if t := m.waitTally(); t.requests > 0 {
+		pend = st.Warn.Render(requestsText(t.requests, t.toolCalls))
+		if narrow {
+			// No room for the units: the tool calls only when they are not one a request.
+			pend = st.Warn.Render(fmt.Sprint(t.requests))
+			if t.toolCalls != t.requests && t.toolCalls > 0 {
+				pend = st.Warn.Render(fmt.Sprintf("%d (%d tool calls)", t.requests, t.toolCalls))
+			}
+		}
 	}
 	kv(label("pending", "pend"), pend)
 	auth := m.authStatus(narrow)

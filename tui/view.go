@@ -136,10 +136,15 @@ func (m *Model) renderPanes() []string {
 	st := &m.styles
 	now := m.now()
 	calls := m.visibleCalls()
-	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, m.callsSel(calls), now, m.focus == paneCalls),
+	counts := callCounts{total: len(m.calls.byID), live: m.calls.liveCount(), filtered: m.filter != ""}
+	left := box(st, m.callsTitle(calls), m.callsP.View(st, calls, counts, m.callsSel(calls), now, m.focus == paneCalls),
 		m.panes[paneCalls].w, m.panes[paneCalls].h, m.focus == paneCalls)
 	rows, all := m.toolRows()
-	left = append(left, box(st, m.toolsTitle(rows, all), m.toolsP.View(st, rows, all, now, m.focus == paneTools),
+	tools := m.toolsP.View(st, rows, all, now, m.focus == paneTools)
+	if len(rows) == 0 && m.filter != "" && len(tools) > 0 {
+		tools = []string{st.Dim.Render("No tool call matches the filter.")} // as the events pane says
+	}
+	left = append(left, box(st, m.toolsTitle(rows, all), tools,
 		m.panes[paneTools].w, m.panes[paneTools].h, m.focus == paneTools)...)
 	c := m.selectedCall()
 	var trans []string
@@ -214,6 +219,11 @@ func (m *Model) emptyText(w int) []string {
 		}
 		if i == 0 && command != "" {
 			out = append(out, st.StatusVal.Render(command))
+			if note := m.sendHintNote(); note != "" {
+				for _, l := range strings.Split(ansi.Wrap(note, max(w, 20), " "), "\n") {
+					out = append(out, st.Dim.Render(l))
+				}
+			}
 		}
 	}
 	return out
@@ -223,11 +233,33 @@ func (m *Model) emptyText(w int) []string {
 const defaultSendTo = "http://127.0.0.1:4242"
 
 // sendHint is the command that sends a test request to this listener: with --to when it
-// does not listen where `vapimon send` posts by default.
+// does not listen where `vapimon send` posts by default, and signed (the secret named by
+// its variable, never written out) when the listener verifies requests: unsigned, the test
+// gets a 401.
 func (m *Model) sendHint() string {
 	hint := "vapimon send tool-calls"
 	if u := strings.TrimRight(m.status.ListenURL, "/"); u != "" && u != defaultSendTo {
 		hint += " --to " + sanitize.Line(u, 200)
 	}
+	const secret = ` --secret "$VAPI_WEBHOOK_SECRET"`
+	switch m.status.AuthMode {
+	case webhook.AuthSecret:
+		hint += secret
+	case webhook.AuthBearer:
+		hint += " --auth bearer" + secret
+	case webhook.AuthHMAC:
+		hint += " --auth hmac" + secret
+	}
 	return hint
+}
+
+// sendHintNote says what the signed send hint needs; "" when the listener verifies nothing.
+func (m *Model) sendHintNote() string {
+	switch m.status.AuthMode {
+	case webhook.AuthSecret:
+		return "  (VAPI_WEBHOOK_SECRET holding the secret vapimon checks, or the test gets a 401)"
+	case webhook.AuthBearer, webhook.AuthHMAC:
+		return "  (VAPI_WEBHOOK_SECRET holding the secret vapimon checks, and the --auth-header and --hmac-* flags vapimon was started with, or the test gets a 401)"
+	}
+	return ""
 }

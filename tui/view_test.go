@@ -105,3 +105,47 @@ func TestEmptyStateNamesTheAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyStateSignsTheHint: when the listener verifies requests (--secret), the empty
+// state's `vapimon send` hint signs the test with the secret named by its variable (it used
+// to send it unsigned, to a 401), and never shows the secret itself.
+func TestEmptyStateSignsTheHint(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		listen string
+		mode   webhook.AuthMode
+		want   string
+	}{
+		{"http://127.0.0.1:4242", webhook.AuthSecret, `run in another terminal: vapimon send tool-calls --secret "$VAPI_WEBHOOK_SECRET" (VAPI_WEBHOOK_SECRET`},
+		{"http://127.0.0.1:5005", webhook.AuthSecret, `vapimon send tool-calls --to http://127.0.0.1:5005 --secret "$VAPI_WEBHOOK_SECRET"`},
+		{"http://127.0.0.1:4242", webhook.AuthHMAC, `vapimon send tool-calls --auth hmac --secret "$VAPI_WEBHOOK_SECRET"`},
+		{"http://127.0.0.1:4242", webhook.AuthBearer, `vapimon send tool-calls --auth bearer --secret "$VAPI_WEBHOOK_SECRET"`},
+	} {
+		m, _ := sized(t, 160, 48)
+		m.Update(webhook.Status{ListenURL: tt.listen, AuthMode: tt.mode, Auth: "x-vapi-secret"})
+		s := strings.Join(strings.Fields(strings.ReplaceAll(screen(m), "│", " ")), " ")
+		if !strings.Contains(s, tt.want) {
+			t.Errorf("auth %s on %s: the empty state lacks %q:\n%s", tt.mode, tt.listen, tt.want, screen(m))
+		}
+	}
+}
+
+// TestHelpTopAndBottom: in the help screen g and G (home and end) go to its top and its
+// bottom, as they do in the panes and the detail view (only the arrows and pgup/pgdn did).
+func TestHelpTopAndBottom(t *testing.T) {
+	t.Parallel()
+	m, _ := sized(t, 80, 24)
+	m.Update(press("?"))
+	first := screen(m)
+	if strings.Contains(first, "ignore OSC 52.") {
+		t.Fatal("the whole help fits at 80x24: use a smaller screen for this test")
+	}
+	m.Update(press("G"))
+	if s := screen(m); !strings.Contains(s, "ignore OSC 52.") {
+		t.Errorf("G did not go to the end of the help:\n%s", s)
+	}
+	m.Update(press("g"))
+	if s := screen(m); s != first {
+		t.Errorf("g did not go back to the top of the help:\n%s", s)
+	}
+}
