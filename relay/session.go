@@ -111,11 +111,11 @@ func (s *Session) SetIntercepting(on bool) {
 // Intercepting reports whether forwarded replies are reviewed before they go to Vapi.
 func (s *Session) Intercepting() bool { return s.intercepting.Load() }
 
-// Start opens everything, in order: the log, the answers file, the forwarder, the
-// listener and tunnel, and, once the listener is bound and is not a --forward-to target,
-// the tape; then it serves and points the Vapi resources of Config.Vapi at the public
-// URL. On error, what was opened is closed again, and a tape this start created that
-// holds nothing is removed: an empty tape would become "last".
+// Start opens everything, in order: the log, the answers file, the tape, the forwarder,
+// the listener and tunnel; then it serves and points the Vapi resources of Config.Vapi at
+// the public URL. On error (the port in use, --forward-to pointing at vapimon itself...),
+// what was opened is closed again, and a tape this start created that holds nothing is
+// removed: an empty tape would become "last".
 func (s *Session) Start(ctx context.Context) (err error) {
 	cfg := &s.cfg
 	s.closers = append(s.closers, s.cancelReqs)
@@ -148,6 +148,9 @@ func (s *Session) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if err := s.openTape(); err != nil {
+		return err
+	}
 	s.openListen() // before the tunnel: nothing of it waits on the network
 
 	var responders []webhook.Responder
@@ -174,10 +177,6 @@ func (s *Session) Start(ctx context.Context) (err error) {
 		public = endpointURL(cfg.Tunnel.Domain) // known before ngrok connects
 	}
 	if err := checkLoop(cfg.Forward.Routes, st.ListenURL, public); err != nil {
-		_ = tun.Close()
-		return err
-	}
-	if err := s.openTape(); err != nil {
 		_ = tun.Close()
 		return err
 	}
