@@ -36,6 +36,8 @@ type Session struct {
 	answers   *webhook.Answers
 	tape      *fixtures.TapeWriter
 	tapeCount *tapeCounter
+	// tapeCreated says that this session created the tape file (it did not exist).
+	tapeCreated bool
 	// tapeCloseErr is the error from closing (syncing) the tape, for the exit summary.
 	tapeCloseErr error
 	status       statusBox
@@ -111,14 +113,20 @@ func (s *Session) Intercepting() bool { return s.intercepting.Load() }
 
 // Start opens everything, in order: the log, the answers file, the tape, the forwarder,
 // the listener and tunnel; then it serves and points the Vapi resources of Config.Vapi at
-// the public URL. On error, what was opened is closed again.
+// the public URL. On error (the port in use, --forward-to pointing at vapimon itself...),
+// what was opened is closed again, and a tape this start created that holds nothing is
+// removed: an empty tape would become "last".
 func (s *Session) Start(ctx context.Context) (err error) {
 	cfg := &s.cfg
 	s.closers = append(s.closers, s.cancelReqs)
 	defer func() {
-		if err != nil && s.srv == nil { // once serving, Shutdown has closed everything
+		if err == nil {
+			return
+		}
+		if s.srv == nil { // once serving, Shutdown has closed everything
 			s.close()
 		}
+		s.removeEmptyTape()
 	}()
 	if cfg.Forward.Intercept && cfg.Interceptor == nil {
 		return errors.New("--intercept needs the TUI (someone has to review the replies): drop --headless, or run in a terminal")
@@ -319,6 +327,18 @@ func (s *Session) openLog() error {
 	return nil
 }
 
+// removeEmptyTape removes the tape after a failed Start when this start created it and
+// nothing was written to it; a tape that existed before (--record FILE) or holds a line
+// is kept.
+func (s *Session) removeEmptyTape() {
+	if s.tape == nil || !s.tapeCreated || s.tape.Stats().Lines > 0 {
+		return
+	}
+	if fi, err := os.Lstat(s.tape.Path()); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		_ = os.Remove(s.tape.Path())
+	}
+}
+
 func (s *Session) openTape() error {
 	if s.cfg.NoTape {
 		return nil
@@ -331,11 +351,13 @@ func (s *Session) openTape() error {
 		}
 	}
 	_, statErr := os.Stat(filepath.Dir(path))
+	_, fileErr := os.Lstat(path)
 	tape, err := fixtures.OpenTape(path)
 	if err != nil {
 		return fmt.Errorf("tape: %w", err)
 	}
 	s.tape = tape
+	s.tapeCreated = errors.Is(fileErr, os.ErrNotExist)
 	if s.cfg.TapePath != "" && os.IsNotExist(statErr) {
 		fmt.Fprintf(s.say, "vapimon: created %s for the tape\n", filepath.Dir(path))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -117,9 +118,15 @@ func ctxDone() context.Context {
 }
 
 // TestSessionRefuses: configurations that cannot work fail at Start with the flag to fix,
-// and leave nothing open (the port is free again).
+// and leave nothing open (the port is free again) and no tape behind: an empty tape left
+// by a failed start would become "last".
 func TestSessionRefuses(t *testing.T) {
 	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
 	loopRoutes := func(url string) []Route {
 		r, err := ParseRoutes([]string{url})
 		if err != nil {
@@ -146,6 +153,11 @@ func TestSessionRefuses(t *testing.T) {
 			c.Forward.Routes = loopRoutes("tool-calls=https://vapimon.example.test/hook")
 		}, "--forward-to https://vapimon.example.test/hook is vapimon itself"},
 		{"missing answers", func(c *Config) { c.AnswersFile = "/nonexistent/answers.yaml" }, "/nonexistent/answers.yaml"},
+		{"port in use", func(c *Config) { c.Addr = busy.Addr().String() }, busy.Addr().String() + " is in use"},
+		{"forward to its own listen address", func(c *Config) {
+			c.Addr = freeAddr(t)
+			c.Forward.Routes = loopRoutes("http://" + c.Addr + "/hook")
+		}, "is vapimon itself"},
 		{"point Vapi at a local URL", func(c *Config) { c.Vapi.Targets = []Target{{Kind: KindAssistant, ID: "a"}} }, "has no public URL"},
 	}
 	for _, tt := range tests {
@@ -161,8 +173,52 @@ func TestSessionRefuses(t *testing.T) {
 			if _, ok := <-s.Bus().Subscribe(1); ok {
 				t.Error("the bus is still open after a failed Start")
 			}
+			if _, err := os.Stat(cfg.TapePath); !os.IsNotExist(err) {
+				t.Errorf("a failed Start left a tape behind (stat: %v)", err)
+			}
 		})
 	}
+}
+
+// TestSessionFailedStartKeepsATapeWithRecords: a failed Start removes only the empty tape
+// it created; a --record tape that already holds records is left as it was.
+func TestSessionFailedStartKeepsATapeWithRecords(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []struct {
+		name string
+		edit func(c *Config)
+	}{
+		{"before serving", func(c *Config) { c.Forward.Raw = true }},
+		{"after serving", func(c *Config) { c.Vapi.Targets = []Target{{Kind: KindAssistant, ID: "a"}} }},
+	} {
+		t.Run(fail.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t)
+			const rec = `{"v":1,"kind":"request"}` + "\n"
+			if err := os.WriteFile(cfg.TapePath, []byte(rec), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			fail.edit(&cfg)
+			if err := NewSession(cfg).Start(context.Background()); err == nil {
+				t.Fatal("Start succeeded")
+			}
+			got, err := os.ReadFile(cfg.TapePath)
+			if err != nil || string(got) != rec {
+				t.Errorf("tape after a failed Start = %q, %v; want it unchanged", got, err)
+			}
+		})
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on (a port just closed).
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // TestCheckLoop: a route is refused when it is vapimon itself, by its listen URL, its

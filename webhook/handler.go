@@ -97,6 +97,10 @@ type Handler struct {
 	firstSends bool
 	// mode is the verifier's authentication mode (fixed once it is made).
 	mode AuthMode
+	// closing is set when the server stops accepting (its Listener is closed: Shutdown):
+	// a request whose context ends after that ended because vapimon is closing, not
+	// because its sender hung up (see fallbackReason).
+	closing atomic.Bool
 }
 
 // Stats counts what a Handler has seen. TapeFailed counts failed tape writes.
@@ -450,9 +454,12 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 	// fwdFailed says why your server's answer was not used, when it was asked and failed
 	// on a message Vapi waits on: whoever answers instead says so (see substitute).
 	var fwdFailed string
+	// operatorGone says the operator's monitor closed while this request waited for it.
+	var operatorGone bool
 	for _, rs := range h.cfg.Responders {
 		start := h.cfg.Now()
-		rep, err := h.try(ctxFor(rs), rs, ev, sent)
+		rctx := ctxFor(rs)
+		rep, err := h.try(rctx, rs, ev, sent)
 		if !isInstant(rs) {
 			sent() // a SendingResponder that did not call it (it failed before sending)
 		}
@@ -476,6 +483,9 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 			if errors.As(err, &pa) {
 				partial = append(partial, pa.Results...)
 			}
+			if rs.Name() == SourceOperator && monitorClosed(err, pa != nil, rctx) {
+				operatorGone = true
+			}
 			if rs.Name() == SourceForward && !ev.Deadline.IsZero() && fwdFailed == "" {
 				fwdFailed = forwardFailure(err)
 			}
@@ -488,11 +498,52 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 	if ev.Deadline.IsZero() {
 		return Ack(), attempts
 	}
-	reason := h.noAnswerReason(ev)
-	if ctx != nil && ctx.Err() != nil && parent.Err() == nil {
-		reason = fmt.Sprintf("vapimon: nobody answered within %s", RoundDuration(ev.Deadline.Sub(ev.Received)))
-	}
+	reason := h.fallbackReason(ev, parent, ctx, operatorGone, fwdFailed)
 	return substitute(withPartial(h.cfg.Fallback(ev, reason), partial), fwdFailed), attempts
+}
+
+// Why a fallback is sent when a request stopped waiting early, in the words of its error
+// text (what the model, Vapi's logs and the tape read).
+const (
+	// reasonClosed: the operator's monitor closed (the operator quit) or the server was
+	// shutting down while the request waited.
+	reasonClosed = "vapimon was closed before anyone answered"
+	// reasonCancelled: the request's context ended otherwise: its sender hung up (the
+	// reply goes nowhere, but the tape and the monitor show it), or vapimon cancelled it
+	// while putting Vapi's settings back before closing the server.
+	reasonCancelled = "vapimon: the request was cancelled before anyone answered"
+)
+
+// fallbackReason is the error text of the fallback reply, from why the responder chain
+// ended without an answer: vapimon closing (the operator's monitor closed, or the server
+// shutting down), the request cancelled otherwise, the deadline passing with someone asked,
+// your server failing with nobody after it answering, or nobody configured to answer.
+// ctx is the deadline's context (nil when no responder waited). It never holds text from
+// a payload or from your server.
+func (h *Handler) fallbackReason(ev *Event, parent, ctx context.Context, operatorGone bool, fwdFailed string) string {
+	switch {
+	case operatorGone || (parent.Err() != nil && h.closing.Load()):
+		return reasonClosed
+	case parent.Err() != nil:
+		return reasonCancelled
+	case ctx != nil && ctx.Err() != nil:
+		return fmt.Sprintf("vapimon: nobody answered within %s", RoundDuration(ev.Deadline.Sub(ev.Received)))
+	case fwdFailed != "":
+		return "vapimon: no usable answer from your server (" + fwdFailed + ")"
+	}
+	return h.noAnswerReason(ev)
+}
+
+// monitorClosed reports whether an operator's error says that its monitor closed while
+// the request waited (tui.ErrOperatorGone, which wraps context.Canceled): an error that
+// wraps context.Canceled without being the context's own error, or a partial answer (some
+// answers typed) given back while the context it was given is still live, which only the
+// monitor closing does.
+func monitorClosed(err error, partial bool, ctx context.Context) bool {
+	if errors.Is(err, context.Canceled) && !errors.Is(ctx.Err(), err) {
+		return true
+	}
+	return partial && ctx.Err() == nil
 }
 
 // substitute marks a reply sent in place of your server's, when the forward failed (why is

@@ -58,6 +58,13 @@ type watchListener struct {
 	h *Handler
 }
 
+// Close marks the handler as closing (see Handler.fallbackReason) and closes the listener:
+// http.Server.Shutdown closes it first, before any request still waiting is let go.
+func (l *watchListener) Close() error {
+	l.h.closing.Store(true)
+	return l.Listener.Close()
+}
+
 func (l *watchListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {

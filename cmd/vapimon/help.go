@@ -10,18 +10,27 @@ import (
 	"github.com/vapimon/vapimon/webhook"
 )
 
-// flagGroups orders the help's flag sections; a flag not listed goes under "Flags".
+// flagGroups orders the help's flag sections; a flag not listed goes under "Flags" (or
+// "Other flags" after the sections). Every flag of listen (and of the bare vapimon) is in
+// one of them (TestHelpGroupsEveryListenFlag); a command's own flags (send --to...) go
+// under "Other flags".
 var flagGroups = []struct {
 	title string
 	names []string
 }{
-	{"Listening", []string{"addr", "headless", "headless-payload", "headless-body", "hide", "only", "tool-timeout", "max-body", "max-inflight", "keep-calls", "call-idle", "log-file"}},
+	{"Listening", []string{"addr", "headless", "headless-payload", "headless-body", "hide", "only", "tool-timeout", "max-body", "max-inflight", "log-file"}},
+	{"The monitor (TUI)", []string{"theme", "keep-calls", "call-idle"}},
 	{"Answering and recording", []string{"answers", "record", "no-record", "record-only", "keep-tapes"}},
 	{"Listening to calls' audio", []string{"listen", "play", "player"}},
-	{"Tunnel and relay", []string{"forward-to", "forward-header", "forward-insecure", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
+	{"Tunnel and relay", []string{"forward-to", "forward-header", "forward-timeout", "forward-raw", "forward-insecure", "intercept", "no-tunnel", "public-url", "domain", "traffic-policy"}},
 	{"Pointing Vapi at vapimon (needs VAPI_API_KEY)", []string{"assistant", "phone-number", "tool"}},
 	{"Verification (listen) / signing (send, replay)", []string{"auth", "secret", "auth-header", "no-bearer-prefix", "hmac-preset", "hmac-algorithm", "hmac-signature-header", "hmac-timestamp-header", "hmac-prefix", "hmac-payload", "hmac-encoding", "hmac-no-timestamp", "hmac-secret-base64", "hmac-tolerance", "hmac-timestamp-unit"}},
 }
+
+// ownFlags are flags of a command that share a name with a flag in flagGroups but mean
+// something of that command's own: they stay with its other flags (tapes --keep-tapes
+// deletes, beside --yes; listen --keep-tapes only counts).
+var ownFlags = map[string][]string{"tapes": {"keep-tapes"}}
 
 // groupedFlagUsages renders cmd's local flags in titled sections.
 func groupedFlagUsages(cmd *cobra.Command) string {
@@ -30,6 +39,9 @@ func groupedFlagUsages(cmd *cobra.Command) string {
 		for _, n := range g.names {
 			group[n] = i + 1
 		}
+	}
+	for _, n := range ownFlags[cmd.Name()] {
+		delete(group, n)
 	}
 	sets := make([]*pflag.FlagSet, len(flagGroups)+1)
 	for i := range sets {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -83,6 +84,50 @@ func TestTapesCmd(t *testing.T) {
 	}
 	if r := runInState(t, state, "", "tapes", "--keep-tapes", "soon"); r.code == 0 || !strings.Contains(r.stderr, "--keep-tapes") {
 		t.Errorf("bad age accepted: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestFailedStartLeavesNoTape: a start that fails before serving (the port in use,
+// --forward-to pointing at vapimon itself) leaves no tape; an empty tape from an earlier
+// run is marked by "vapimon tapes" and passed over by "last", which stays the newest tape
+// with records.
+func TestFailedStartLeavesNoTape(t *testing.T) {
+	t.Parallel()
+	state, dir := stateWithTapes(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	if r := runInState(t, state, "", "--headless", "--no-tunnel", "--addr", addr); r.code != 1 || !strings.Contains(r.stderr, addr+" is in use") {
+		t.Fatalf("port in use: exit %d\n%s", r.code, r.stderr)
+	}
+	busy.Close()
+	if r := runInState(t, state, "", "--headless", "--no-tunnel", "--addr", addr, "--forward-to", "http://"+addr+"/hook"); r.code != 1 || !strings.Contains(r.stderr, "is vapimon itself") {
+		t.Fatalf("forward to itself: exit %d\n%s", r.code, r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.jsonl")); len(left) != 0 {
+		t.Fatalf("failed starts left tapes: %v", left)
+	}
+
+	now := time.Now()
+	n := len(tapetest.WriteScenario(t, filepath.Join(dir, "2026-12-01T10-00-00.jsonl"), "inbound-call", now.Add(-time.Hour), 0, now.Add(-time.Hour)))
+	emptyTape := filepath.Join(dir, "2026-12-01T11-00-00.jsonl") // newer, nothing recorded
+	if err := os.WriteFile(emptyTape, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runInState(t, state, "", "tapes")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 4 || !strings.Contains(lines[1], "2026-12-01T11-00-00.jsonl (empty: nothing recorded)") || strings.Contains(lines[2], "empty") {
+		t.Errorf("tapes: exit %d, want the empty tape marked\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(lines[3], "1 empty") || !strings.Contains(lines[3], "2026-12-01T10-00-00.jsonl") {
+		t.Errorf("total line does not say which tape last is: %q", lines[3])
+	}
+	r = runInState(t, state, "", "fixtures", "show", "last", "--json")
+	if r.code != 0 || strings.Count(r.stdout, "\n") < n || !strings.Contains(r.stderr, "last is "+filepath.Join(dir, "2026-12-01T10-00-00.jsonl")) {
+		t.Errorf("fixtures show last: exit %d, %d lines\n%s", r.code, strings.Count(r.stdout, "\n"), r.stderr)
 	}
 }
 

@@ -40,7 +40,8 @@ scenario to --to, in order and at the recorded pacing (--speed 4 is four times f
 --instant does not wait), signed as Vapi would sign them for --auth. A progress bar shows
 while it runs; then a summary: requests sent, 2xx replies, failures, and replies Vapi would
 not accept (Vapi's response schemas and vapimon's own rules, as in "vapimon send").
---compare also compares each reply with the recorded one. A reply Vapi can use that is
+--compare also compares each reply with the recorded one: any difference fails the run
+(the summary counts and lists them, "3 replies differ"). A reply Vapi can use that is
 still worth a look (HTTP 201, every tool result an error, an assistant-request or transfer
 answered with an error...) is marked ⚠; --strict fails on it.
 
@@ -64,7 +65,7 @@ so a replay can run in CI.`,
 	fs.Float64Var(&f.speed, "speed", 1, "pacing: 1 keeps the recorded gaps, 4 is four times faster")
 	fs.BoolVar(&f.instant, "instant", false, "send each request as soon as the previous reply is in")
 	fs.BoolVar(&f.keep, "keep", false, "send bodies byte for byte as recorded: no fresh ids or timestamps")
-	fs.BoolVar(&f.compare, "compare", false, "compare each reply with the recorded one and show the differences")
+	fs.BoolVar(&f.compare, "compare", false, "compare each reply with the recorded one and show the differences; any difference fails the run")
 	fs.DurationVar(&f.timeout, "timeout", fixtures.DefaultSendTimeout, "give up on each reply after this long")
 	fs.BoolVar(&f.json, "json", false, "print one JSON line per request and a summary line")
 	fs.BoolVar(&f.strict, "strict", false, "fail also on replies Vapi can use that have a warning (⚠)")

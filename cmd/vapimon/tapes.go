@@ -12,13 +12,14 @@ func newTapesCmd() *cobra.Command {
 		Short: "List the recorded tapes, newest first; offer to delete old ones",
 		Long: `List the tapes "vapimon listen" recorded in the state directory, newest first: when each
 started, its size, how many calls, events and rejected requests it holds, and the first
-caller. "last" names the newest one: vapimon replay last, vapimon fixtures show last.
+caller; a tape with nothing on it is marked empty. "last" names the newest tape that holds
+a record: vapimon replay last, vapimon fixtures show last.
 
 --keep-tapes 30d lists the tapes last written more than 30 days ago and offers to delete
 them: it asks on a terminal, and deletes without asking only with --yes. Nothing is ever
 deleted silently.`,
 		Example: `  vapimon tapes
-  vapimon tapes --json | jq -r '.[0].path'
+  vapimon tapes --json | jq -r '[.[] | select(.empty | not)][0].path'
   vapimon tapes --keep-tapes 30d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -331,3 +331,92 @@ func TestDemoReactsInTmux(t *testing.T) {
 		t.Error("the tape lacks the summary with the typed answer, or the operator line")
 	}
 }
+
+// TestTUIQuitWithToolCallWaitingInTmux: quitting the monitor while a tool call waits for
+// the operator sends the fallback at once, and its error says why, truly: the monitor was
+// closed (not "no answer configured", which it was: the operator was the answer).
+func TestTUIQuitWithToolCallWaitingInTmux(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 20s")
+	url := s.listenURL()
+	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s")
+	send.Env = testEnv(home, filepath.Join(home, "state"))
+	var out, errOut bytes.Buffer
+	send.Stdout, send.Stderr = &out, &errOut
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- send.Wait() }()
+	s.waitPrompt("the prompt for get_weather", regexp.MustCompile(`Answer tool call get_weather`))
+	s.keys("Escape")
+	s.waitFor("the prompt put aside", regexp.MustCompile(`deferred, enter to answer`))
+	s.keys("q")
+	s.waitFor("the quit question", regexp.MustCompile(`y quit`))
+	s.keys("y")
+	s.waitFor("the exit message", regexp.MustCompile(`got the fallback reply`))
+	select {
+	case <-sent:
+	case <-time.After(waitTimeout):
+		t.Fatalf("vapimon send did not finish. Screen:\n%s", s.screen(false))
+	}
+	for _, want := range []string{"200", `"toolCallId"`, `"error": "vapimon was closed before anyone answered"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("send printed no %q:\n%s\n%s", want, out.String(), errOut.String())
+		}
+	}
+	if strings.Contains(out.String(), "no answer configured") {
+		t.Errorf("the fallback says no answer was configured, but the operator had quit:\n%s", out.String())
+	}
+}
+
+// TestTUIAnswerNewLinesInTmux: alt+enter breaks the line in the answer box, the prompt
+// says new lines are sent as spaces, and they are; the README says the same (it said
+// alt+enter adds a new line to the answer).
+func TestTUIAnswerNewLinesInTmux(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	para := string(readme)
+	if i := strings.Index(para, "In the answer prompt:"); i < 0 {
+		t.Fatal(`README.md has no "In the answer prompt:" paragraph`)
+	} else {
+		para, _, _ = strings.Cut(para[i:], "\n\n")
+	}
+	if flat := strings.Join(strings.Fields(para), " "); !strings.Contains(flat, "new lines are sent as spaces") {
+		t.Errorf("the README's answer prompt paragraph does not say that new lines are sent as spaces:\n%s", para)
+	}
+
+	home := t.TempDir()
+	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --no-record --tool-timeout 20s")
+	url := s.listenURL()
+	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s", "--json")
+	send.Env = testEnv(home, filepath.Join(home, "state"))
+	var out, errOut bytes.Buffer
+	send.Stdout, send.Stderr = &out, &errOut
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- send.Wait() }()
+	s.waitPrompt("the prompt for get_weather", regexp.MustCompile(`Answer tool call get_weather`))
+	s.keys("-l", "line one")
+	s.keys("M-Enter")
+	s.keys("-l", "line two")
+	s.waitFor("the two lines and the note", regexp.MustCompile(`(?s)┃ line one.*┃ line two.*new lines are sent as spaces`))
+	s.keys("Enter")
+	s.waitPrompt("the prompt for lookup_order", regexp.MustCompile(`Answer tool call lookup_order`))
+	s.keys("-l", "shipped")
+	s.keys("Enter")
+	select {
+	case <-sent:
+	case <-time.After(waitTimeout):
+		t.Fatalf("vapimon send did not finish. Screen:\n%s", s.screen(false))
+	}
+	if !strings.Contains(out.String(), `"result":"line one line two"`) {
+		t.Errorf("the answer typed on two lines was not sent as one line with a space:\n%s\n%s", out.String(), errOut.String())
+	}
+}
