@@ -35,15 +35,11 @@ type prompt struct {
 	pick       int
 	hint       string
 	// byHand is set when the operator opened the prompt (enter on a pending call); a
-	// prompt that opened by itself is not. touched is set by the first key it takes.
-	byHand, touched bool
-}
-
-// quitKeyQuits reports whether q, pressed now, means "quit" rather than a letter of the
-// answer: in a prompt that opened by itself and has taken no key yet, the operator was not
-// typing an answer, and q was meant for the panes behind it. Anywhere else q is a letter.
-func (pr *prompt) quitKeyQuits() bool {
-	return !pr.byHand && !pr.touched && pr.activeEditor() == &pr.ed && pr.ed.Value() == ""
+	// prompt that opened by itself is not. In both, q is a letter of the answer: an
+	// answer may well start with q ("quarterly"), and quitting sends the fallback to
+	// every waiting call. ctrl+c asks to quit; the grace period keeps keys meant for the
+	// panes out of a prompt that has just opened.
+	byHand bool
 }
 
 func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistantRequest }
@@ -187,10 +183,6 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 		pr.suggIdx++
 		return nil
 	}
-	if k.String() == "q" && pr.quitKeyQuits() {
-		return m.askQuit()
-	}
-	pr.touched = true
 	pr.ed.Update(k)
 	pr.hint = ""
 	if k.String() == "q" && pr.ed.Value() == "q" {
