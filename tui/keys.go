@@ -169,8 +169,8 @@ func (m *Model) helpFor() helpKeys {
 		quit := k.Quit
 		quit.SetHelp("ctrl+c", "quit")
 		later := k.Defer
-		if p := m.prompt.p; p.server != nil {
-			if p.mode != modeAnswer {
+		if p := m.prompt.p; p.server != nil || p.jsonAnswer() {
+			if p.mode != modeAnswer || p.jsonAnswer() {
 				short := append(m.interceptHelp(p), quit)
 				return helpKeys{short: short, full: [][]key.Binding{short}}
 			}

@@ -47,6 +47,8 @@ func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistant
 // activeEditor is the text the operator is typing into, or nil while reviewing a reply.
 func (pr *prompt) activeEditor() *editor {
 	switch {
+	case pr.p.jsonAnswer():
+		return pr.p.edit
 	case pr.p.server == nil || pr.p.mode == modeAnswer:
 		return &pr.ed
 	case pr.p.mode == modeEdit:
@@ -86,6 +88,12 @@ func (m *Model) expiredFlash() string {
 		return flash
 	}
 	flash := "deadline passed: the fallback reply was sent"
+	if p.jsonAnswer() {
+		if p.edited() {
+			flash += " (the reply you were writing was not sent)"
+		}
+		return flash
+	}
 	if typed := sanitize.Line(pr.ed.Value(), 0); typed != "" {
 		flash += " (not sent: " + typed + ")"
 	}
@@ -96,8 +104,11 @@ func (m *Model) expiredFlash() string {
 func (m *Model) openPrompt(p *pendingReq) {
 	m.showCall(p.req.ev.CallID())
 	pr := &prompt{p: p, ed: newEditor(true), opened: m.now(), cur: max(p.next(), 0)}
-	if p.server != nil && p.mode != modeAnswer {
-		m.prompt = pr // reviewing or editing the server's reply: no answer to type
+	if p.jsonAnswer() {
+		startJSONAnswer(p) // the reply is written as JSON, in the editor of --intercept
+	}
+	if (p.server != nil && p.mode != modeAnswer) || p.jsonAnswer() {
+		m.prompt = pr // reviewing or editing a reply as JSON: no answer to type
 		return
 	}
 	if pr.isAssistant() {
@@ -146,7 +157,7 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	keys := &m.keys
-	if pr.p.server != nil {
+	if pr.p.server != nil || pr.p.jsonAnswer() {
 		if done, cmd := m.interceptKey(k); done {
 			return cmd
 		}
@@ -288,7 +299,7 @@ func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
 
 // promptView draws the overlay box of width w (height follows content, at most maxH).
 func (m *Model) promptView(w, maxH int) []string {
-	if m.prompt.p.server != nil && m.prompt.p.mode != modeAnswer {
+	if p := m.prompt.p; (p.server != nil && p.mode != modeAnswer) || p.jsonAnswer() {
 		return m.interceptView(w, maxH)
 	}
 	st := &m.styles

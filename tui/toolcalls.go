@@ -742,17 +742,30 @@ func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string,
 
 // deadlineText says how long Vapi waits for this call's reply and why, then when vapimon
 // answers at the latest: "Vapi waits 4s (tool get_weather: server.timeoutSeconds 4)",
-// "vapimon answers by 3.6s". Nil when nothing is awaited.
+// "vapimon answers by 3.6s". Once answered, it says how long the answer took instead of
+// the latest time ("answered in 3ms", not "vapimon answers by 18.5s" for a reply sent at
+// once). Nil when nothing is awaited.
 func (r *toolRow) deadlineText() []string {
 	if r.deadline.IsZero() {
 		return nil
 	}
 	s := "Vapi waits"
+	if r.done {
+		s = "Vapi would have waited"
+	}
 	if r.budget > 0 {
 		s += " " + fmtSeconds(r.budget)
 	}
 	if r.budgetSrc != "" {
 		s += " (" + r.budgetSrc + ")"
+	}
+	switch {
+	case r.done && r.lost:
+		return []string{s}
+	case r.done && r.latency > 0:
+		return []string{"answered in " + fmtLatency(r.latency), s}
+	case r.done:
+		return []string{s}
 	}
 	return []string{s, "vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))}
 }
