@@ -172,8 +172,26 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 		for _, r := range rows {
 			r.batch = rows
 		}
+		otherToolsSource(rows, msg.ToolCalls)
 	}
 	return rows
+}
+
+// otherToolsSource makes the deadline source of each row of a message with several tools
+// true for that row: the message's one deadline is its earliest tool's, so a row whose
+// own tool did not set it says which did ("set by tool get_weather: ...") instead of
+// seeming to name its own tool's timeout.
+func otherToolsSource(rows []*toolRow, calls []webhook.ToolCall) {
+	src := rows[0].budgetSrc
+	if !strings.HasPrefix(src, "tool ") {
+		return // message-wide (assistant, phone number, --tool-timeout): true of every row
+	}
+	for i, r := range rows {
+		if i < len(calls) && strings.HasPrefix(src, "tool "+sanitize.Line(calls[i].Name, 200)+":") {
+			continue
+		}
+		r.budgetSrc = "set by " + src + "; one reply answers every tool of this message"
+	}
 }
 
 // waitingFor names the other calls of the row's message that have no answer yet.
