@@ -229,6 +229,9 @@ func (m *Model) submit(asError bool) {
 	p := pr.p
 	text := strings.TrimRight(pr.ed.Value(), "\n")
 	msg := p.req.ev.Msg
+	if s := pr.filled(); s != nil && s.isErr {
+		asError = true // a suggestion that was an error goes as one, as it did before
+	}
 	switch p.kind {
 	case webhook.TypeAssistantRequest:
 		id := strings.TrimSpace(text)
@@ -254,7 +257,7 @@ func (m *Model) submit(asError bool) {
 			pr.hint = "type a result first (an empty answer is not sent)"
 			return
 		}
-		m.remember(msg.ToolCalls[0].Name, text)
+		m.remember(msg.ToolCalls[0].Name, text, asError)
 		if asError {
 			text = "Error: " + text
 		}
@@ -274,7 +277,7 @@ func (m *Model) submit(asError bool) {
 		p.results[pr.cur] = res
 		p.answered[pr.cur] = true
 		p.req.addPartial(res)
-		m.remember(tc.Name, text)
+		m.remember(tc.Name, text, asError)
 		if pr.cur < len(p.rows) {
 			p.rows[pr.cur].typed = sanitize.Line(text, 300)
 		}
@@ -285,6 +288,17 @@ func (m *Model) submit(asError bool) {
 		}
 		m.finish(p, webhook.JSONReply(webhook.ToolCallsReply(p.results), webhook.SourceOperator))
 	}
+}
+
+// filled is the Tab suggestion the editor holds unchanged, or nil (nothing filled, or the
+// operator has changed it since: then it is the operator's own answer).
+func (pr *prompt) filled() *suggestion {
+	if i := pr.suggIdx - 1; i >= 0 && len(pr.sugg) > 0 {
+		if s := &pr.sugg[i%len(pr.sugg)]; pr.ed.Value() == s.text {
+			return s
+		}
+	}
+	return nil
 }
 
 // finish delivers the reply to the waiting handler and closes the prompt.
@@ -420,8 +434,13 @@ func (m *Model) promptView(w, maxH int) []string {
 	} else if m.now().Sub(pr.opened) < m.grace {
 		add(st.Dim.Render("(keys are ignored for a moment so typing in progress does not answer)"))
 	} else if len(pr.sugg) > 0 {
-		if i := pr.suggIdx - 1; i >= 0 && pr.ed.Value() == pr.sugg[i%len(pr.sugg)].text {
-			add(st.Dim.Render(fmt.Sprintf("[%s] · tab: next of %d (%s)", pr.sugg[i%len(pr.sugg)].label(), len(pr.sugg), suggCounts(pr.sugg))))
+		if s := pr.filled(); s != nil {
+			line := fmt.Sprintf("[%s] · tab: next of %d (%s)", s.label(), len(pr.sugg), suggCounts(pr.sugg))
+			if s.isErr {
+				add(st.Warn.Render(line))
+			} else {
+				add(st.Dim.Render(line))
+			}
 		} else {
 			add(st.Dim.Render("tab: " + suggCounts(pr.sugg)))
 		}
