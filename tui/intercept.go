@@ -193,6 +193,8 @@ func (m *Model) interceptView(w, maxH int) []string {
 	typ := sanitize.Line(ev.Msg.Type, 60)
 	title := "Your server answered " + typ
 	switch {
+	case p.jsonAnswer() && p.ahead:
+		title = "Type ahead · answer " + typ
 	case p.jsonAnswer():
 		title = "Answer " + typ
 	case p.mode == modeEdit:
@@ -286,6 +288,9 @@ func (m *Model) serverReplyHead(add func(string)) {
 // sent when time runs out, the request, and why the reply starts as it does.
 func (m *Model) jsonAnswerHead(add func(string), inner int) {
 	st, p := &m.styles, m.prompt.p
+	if p.ahead {
+		add(st.Warn.Render(ansi.Truncate(m.askingText(p), inner, "…")))
+	}
 	add(st.Dim.Render("then the fallback reply is sent"))
 	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) {
 		what := "no reply"

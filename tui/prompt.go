@@ -103,6 +103,16 @@ func (m *Model) expiredFlash() string {
 // openPrompt shows the next pending request that is neither deferred nor done.
 func (m *Model) openPrompt(p *pendingReq) {
 	m.showCall(p.req.ev.CallID())
+	if p.aheadReply != nil {
+		// Reopened to change the answer typed ahead: ask it again.
+		p.aheadReply = nil
+		for i := range p.answered {
+			p.answered[i] = false
+		}
+		for _, r := range p.rows {
+			r.typed = ""
+		}
+	}
 	pr := &prompt{p: p, ed: newEditor(true), opened: m.now(), cur: max(p.next(), 0)}
 	if p.jsonAnswer() {
 		startJSONAnswer(p) // the reply is written as JSON, in the editor of --intercept
@@ -328,8 +338,22 @@ func (pr *prompt) filled() *suggestion {
 	return nil
 }
 
-// finish delivers the reply to the waiting handler and closes the prompt.
+// finish delivers the reply to the waiting handler and closes the prompt. A type-ahead
+// request keeps the reply until the operator is asked (typeahead.go).
 func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
+	if p.ahead {
+		p.aheadReply, p.deferred = &rep, true
+		for _, r := range p.rows {
+			if r.typed == "" {
+				r.typed = "typed ahead"
+			}
+		}
+		if m.prompt != nil && m.prompt.p == p {
+			m.closePrompt()
+		}
+		m.setFlash("your answer waits: sent if your server fails (enter on the row changes it)")
+		return
+	}
 	p.req.answer(rep)
 	p.done = true
 	m.dropDone()
@@ -372,9 +396,15 @@ func (m *Model) promptView(w, maxH int) []string {
 		}
 	}
 	title += m.moreWaiting()
+	if p.ahead {
+		title = "Type ahead · " + title
+	}
 
 	if line := m.countdown(ev, inner, true); line != "" {
 		add(line)
+	}
+	if p.ahead {
+		add(st.Warn.Render(ansi.Truncate(m.askingText(p), inner, "…")))
 	}
 	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd

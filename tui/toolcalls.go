@@ -39,6 +39,9 @@ type toolRow struct {
 	typed    string
 	deferred bool
 	held     bool // the developer's server answered; its reply waits for review (--intercept)
+	// asking is until when your server (--forward-to) is given to answer, while it is
+	// asked and the operator may only type ahead; zero otherwise (typeahead.go).
+	asking time.Time
 
 	// batch is every row of the same message when it has several tool calls (Vapi gets
 	// one reply for all of them).
@@ -598,6 +601,9 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Err.Render(" deadline passed: fallback sent"))
 	case answered:
 		status := " answered"
+		if !r.asking.IsZero() {
+			status = " typed ahead: sent if your server fails"
+		}
 		if others := r.waitingFor(); others != "" {
 			status += " · waiting for " + others
 		}
@@ -607,6 +613,10 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		total := r.deadline.Sub(r.received)
 		status := ""
 		switch {
+		case !r.asking.IsZero() && now.Before(r.asking):
+			status = " asking your server (up to " + fmtSeconds(r.asking.Sub(r.received).Round(100*time.Millisecond)) + ") · enter types ahead"
+		case !r.asking.IsZero():
+			status = " your server is late: enter types ahead"
 		case r.held && r.deferred:
 			status = " your server answered: enter to review"
 		case r.held:
