@@ -91,6 +91,7 @@ func (m *Model) addEvent(ev *webhook.Event) {
 	if webhook.ExpectsReply(msg.Kind) {
 		rows := newToolRows(ev, c)
 		m.toolsBySeq[ev.Seq] = rows
+		m.noteAsking(ev, rows)
 		m.toolLog = append(m.toolLog, rows...)
 		if len(m.toolLog) > maxToolLog {
 			m.toolLog = append(m.toolLog[:0:0], m.toolLog[len(m.toolLog)-maxToolLog/2:]...)

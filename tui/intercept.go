@@ -11,6 +11,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/tui/sanitize"
 	"github.com/vapimon/vapimon/webhook"
 )
@@ -67,6 +68,8 @@ func (m *Model) interceptKey(k tea.KeyPressMsg) (bool, tea.Cmd) {
 		return true, nil
 	case modeEdit:
 		switch {
+		case key.Matches(k, keys.Back) && p.jsonAnswer():
+			m.deferPrompt() // no server reply to go back to: answer later
 		case key.Matches(k, keys.Back):
 			m.switchMode(modeReview)
 		case key.Matches(k, keys.Newline):
@@ -143,6 +146,11 @@ func (m *Model) submitEdit() {
 	}
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	probs := webhook.JudgeReply(p.req.ev.Msg, http.StatusOK, hdr, body.Bytes()).Problems
+	if p.jsonAnswer() && !p.edited() {
+		// The template's example values (a made-up number, a placeholder name) would go
+		// to a live call: say so first.
+		probs = append([]string{"this is vapimon's example reply, unchanged: its values are placeholders"}, probs...)
+	}
 	if len(probs) > 0 && p.checked != text {
 		p.problems = make([]string, len(probs))
 		for i, pb := range probs {
@@ -153,6 +161,9 @@ func (m *Model) submitEdit() {
 	}
 	rep := webhook.JSONReply(body.Bytes(), webhook.SourceOperator)
 	rep.Note = "edited by the operator from your server's reply"
+	if p.server == nil {
+		rep.Note = "written by the operator"
+	}
 	if len(probs) > 0 {
 		rep.Note += "; sent despite: " + strings.Join(probs, "; ")
 	}
@@ -181,37 +192,31 @@ func (m *Model) interceptView(w, maxH int) []string {
 
 	typ := sanitize.Line(ev.Msg.Type, 60)
 	title := "Your server answered " + typ
-	if p.mode == modeEdit {
+	switch {
+	case p.jsonAnswer() && p.ahead:
+		title = "Type ahead · answer " + typ
+	case p.jsonAnswer():
+		title = "Answer " + typ
+	case p.mode == modeEdit:
 		title = "Edit your server's reply to " + typ
 	}
 	if c := m.calls.byID[ev.CallID()]; c != nil {
 		title += " · call " + c.short
 	}
 	title += m.moreWaiting()
-	if line := m.countdown(ev, inner, false); line != "" {
+	if line := m.countdown(ev, inner, p.jsonAnswer()); line != "" {
 		add(line)
 	}
-	then := "then your server's reply is sent as is"
-	if p.edited() {
-		then += " (not your edits)"
-	}
-	add(st.Dim.Render(then))
-	add(st.Dim.Render("request ") + summarize(ev.Msg))
-	srv := p.server
-	info := fmt.Sprintf("HTTP %d", srv.Status)
-	if ct := srv.Header.Get("Content-Type"); ct != "" {
-		info += " · " + sanitize.Line(ct, 60)
-	}
-	info += fmt.Sprintf(" · %d bytes", len(srv.Body))
-	add(st.Dim.Render("your server ") + st.OK.Render(info))
-	if srv.Note != "" {
-		add(st.Warn.Render(sanitize.Line(srv.Note, 400)))
+	if p.jsonAnswer() {
+		m.jsonAnswerHead(add, inner)
+	} else {
+		m.serverReplyHead(add)
 	}
 
 	switch p.mode {
 	case modeReview:
 		if p.pretty == nil {
-			p.pretty = prettyJSON(st, srv.Body, maxDetailLines)
+			p.pretty = prettyJSON(st, p.server.Body, maxDetailLines)
 		}
 		room := max(maxH-len(body)-6, 2)
 		for i, l := range p.pretty {
@@ -257,6 +262,49 @@ func (m *Model) interceptView(w, maxH int) []string {
 	return modalBox(st, title, body, w)
 }
 
+// serverReplyHead is the head of the review or edit box for a held server reply: what is
+// sent when time runs out, the request, and what the server answered.
+func (m *Model) serverReplyHead(add func(string)) {
+	st, p := &m.styles, m.prompt.p
+	then := "then your server's reply is sent as is"
+	if p.edited() {
+		then += " (not your edits)"
+	}
+	add(st.Dim.Render(then))
+	add(st.Dim.Render("request ") + summarize(p.req.ev.Msg))
+	srv := p.server
+	info := fmt.Sprintf("HTTP %d", srv.Status)
+	if ct := srv.Header.Get("Content-Type"); ct != "" {
+		info += " · " + sanitize.Line(ct, 60)
+	}
+	info += fmt.Sprintf(" · %d bytes", len(srv.Body))
+	add(st.Dim.Render("your server ") + st.OK.Render(info))
+	if srv.Note != "" {
+		add(st.Warn.Render(sanitize.Line(srv.Note, 400)))
+	}
+}
+
+// jsonAnswerHead is the head of the box where the operator writes a reply as JSON: what is
+// sent when time runs out, the request, and why the reply starts as it does.
+func (m *Model) jsonAnswerHead(add func(string), inner int) {
+	st, p := &m.styles, m.prompt.p
+	if p.ahead {
+		add(st.Warn.Render(ansi.Truncate(m.askingText(p), inner, "…")))
+	}
+	add(st.Dim.Render("then the fallback reply is sent"))
+	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) {
+		what := "no reply"
+		if row.fwd.Status != 0 {
+			what = fmt.Sprintf("HTTP %d", row.fwd.Status)
+		}
+		add(st.Err.Render(ansi.Truncate("your server: "+what+" ✗ "+row.fwd.Err, inner, "…")))
+	}
+	if sum := summarize(p.req.ev.Msg); sum != "" {
+		add(st.Dim.Render("request ") + sum)
+	}
+	add(st.Dim.Render("write the reply as JSON (Vapi's shape for this type, example values to replace):"))
+}
+
 // interceptHelp is the prompt's key help for a held server reply.
 func (m *Model) interceptHelp(p *pendingReq) []key.Binding {
 	k := &m.keys
@@ -272,6 +320,10 @@ func (m *Model) interceptHelp(p *pendingReq) []key.Binding {
 	case modeEdit:
 		send := k.Send
 		send.SetHelp("enter", "send edited")
+		if p.jsonAnswer() {
+			send.SetHelp("enter", "check and send")
+			return []key.Binding{send, k.Newline, k.Defer}
+		}
 		return []key.Binding{send, k.Newline, k.Back}
 	}
 	return nil

@@ -165,16 +165,12 @@ func (m *Model) helpFor() helpKeys {
 	case layerControl:
 		return m.controlHelp()
 	case layerPrompt:
-		// In a prompt q is a letter of the answer (except as the first key of a prompt
-		// that opened by itself): ctrl+c is the way out.
+		// In a prompt q is a letter of the answer: ctrl+c is the way out.
 		quit := k.Quit
 		quit.SetHelp("ctrl+c", "quit")
-		if m.prompt.quitKeyQuits() {
-			quit.SetHelp("q/ctrl+c", "quit")
-		}
 		later := k.Defer
-		if p := m.prompt.p; p.server != nil {
-			if p.mode != modeAnswer {
+		if p := m.prompt.p; p.server != nil || p.jsonAnswer() {
+			if p.mode != modeAnswer || p.jsonAnswer() {
 				short := append(m.interceptHelp(p), quit)
 				return helpKeys{short: short, full: [][]key.Binding{short}}
 			}

@@ -151,7 +151,7 @@ type Model struct {
 
 	queue   []*pendingReq // operator requests not yet done
 	prompt  *prompt
-	history map[string][]string
+	history map[string][]pastAnswer
 
 	focus       pane
 	callsP      callsPane
@@ -221,7 +221,7 @@ func NewModel(opts Options, op *Operator) *Model {
 		calls:      newCallStore(opts.KeepCalls),
 		events:     newEventLog(defaultKeepEvents),
 		toolsBySeq: make(map[uint64][]*toolRow),
-		history:    make(map[string][]string),
+		history:    make(map[string][]pastAnswer),
 		drafts:     make(map[uint64][]byte),
 		draftRecs:  make(map[uint64]fixtures.Record),
 		draftErr:   make(map[uint64]string),

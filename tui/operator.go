@@ -115,8 +115,10 @@ func NewOperator() *Operator {
 func (o *Operator) Name() string { return "operator" }
 
 // Respond implements webhook.Responder. It answers tool-calls (all calls of one message in
-// one reply), the legacy function-call, and assistant-request; it returns webhook.ErrPass for
-// every other type. It returns ctx.Err() when the deadline passes first, and ErrOperatorGone
+// one reply), the legacy function-call, assistant-request, and, with a reply the operator
+// writes as JSON, transfer-destination-request, handoff-destination-request,
+// knowledge-base-request and campaign.predial (see jsonAnswered); it returns webhook.ErrPass
+// for every other type (call.endpointing.request and voice-request among them). It returns ctx.Err() when the deadline passes first, and ErrOperatorGone
 // once the monitor has quit, so that the handler sends its fallback.
 func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Reply, error) {
 	if ev == nil || ev.Msg == nil {
@@ -129,7 +131,9 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 		}
 	case webhook.TypeAssistantRequest:
 	default:
-		return webhook.Reply{}, webhook.ErrPass
+		if !jsonAnswered(ev.Msg.Kind) {
+			return webhook.Reply{}, webhook.ErrPass
+		}
 	}
 	select {
 	case <-o.gone:

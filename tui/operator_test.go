@@ -298,10 +298,14 @@ func TestOperatorRespond(t *testing.T) {
 	if op.Name() != "operator" {
 		t.Errorf("Name = %q", op.Name())
 	}
-	// Types the operator does not answer are passed on at once.
+	// Types the operator does not answer are passed on at once: informational ones, and
+	// the reply-expecting types a person cannot answer in time (endpointing) or at all
+	// (voice-request audio). transfer-destination-request used to be among them, although
+	// the README says the operator is asked (TestJSONAnswerTypes).
 	for _, body := range []string{
 		`{"message":{"type":"status-update","status":"in-progress"}}`,
-		`{"message":{"type":"transfer-destination-request"}}`,
+		`{"message":{"type":"call.endpointing.request","messages":[],"messagesOpenAIFormatted":[]}}`,
+		`{"message":{"type":"voice-request","text":"hi","sampleRate":16000}}`,
 		`{"message":{"type":"tool-calls","toolCallList":[]}}`,
 	} {
 		if _, err := op.Respond(t.Context(), event(t, 1, base, body)); !errors.Is(err, webhook.ErrPass) {

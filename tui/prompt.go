@@ -35,15 +35,11 @@ type prompt struct {
 	pick       int
 	hint       string
 	// byHand is set when the operator opened the prompt (enter on a pending call); a
-	// prompt that opened by itself is not. touched is set by the first key it takes.
-	byHand, touched bool
-}
-
-// quitKeyQuits reports whether q, pressed now, means "quit" rather than a letter of the
-// answer: in a prompt that opened by itself and has taken no key yet, the operator was not
-// typing an answer, and q was meant for the panes behind it. Anywhere else q is a letter.
-func (pr *prompt) quitKeyQuits() bool {
-	return !pr.byHand && !pr.touched && pr.activeEditor() == &pr.ed && pr.ed.Value() == ""
+	// prompt that opened by itself is not. In both, q is a letter of the answer: an
+	// answer may well start with q ("quarterly"), and quitting sends the fallback to
+	// every waiting call. ctrl+c asks to quit; the grace period keeps keys meant for the
+	// panes out of a prompt that has just opened.
+	byHand bool
 }
 
 func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistantRequest }
@@ -51,6 +47,8 @@ func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistant
 // activeEditor is the text the operator is typing into, or nil while reviewing a reply.
 func (pr *prompt) activeEditor() *editor {
 	switch {
+	case pr.p.jsonAnswer():
+		return pr.p.edit
 	case pr.p.server == nil || pr.p.mode == modeAnswer:
 		return &pr.ed
 	case pr.p.mode == modeEdit:
@@ -90,6 +88,12 @@ func (m *Model) expiredFlash() string {
 		return flash
 	}
 	flash := "deadline passed: the fallback reply was sent"
+	if p.jsonAnswer() {
+		if p.edited() {
+			flash += " (the reply you were writing was not sent)"
+		}
+		return flash
+	}
 	if typed := sanitize.Line(pr.ed.Value(), 0); typed != "" {
 		flash += " (not sent: " + typed + ")"
 	}
@@ -99,9 +103,22 @@ func (m *Model) expiredFlash() string {
 // openPrompt shows the next pending request that is neither deferred nor done.
 func (m *Model) openPrompt(p *pendingReq) {
 	m.showCall(p.req.ev.CallID())
+	if p.aheadReply != nil {
+		// Reopened to change the answer typed ahead: ask it again.
+		p.aheadReply = nil
+		for i := range p.answered {
+			p.answered[i] = false
+		}
+		for _, r := range p.rows {
+			r.typed = ""
+		}
+	}
 	pr := &prompt{p: p, ed: newEditor(true), opened: m.now(), cur: max(p.next(), 0)}
-	if p.server != nil && p.mode != modeAnswer {
-		m.prompt = pr // reviewing or editing the server's reply: no answer to type
+	if p.jsonAnswer() {
+		startJSONAnswer(p) // the reply is written as JSON, in the editor of --intercept
+	}
+	if (p.server != nil && p.mode != modeAnswer) || p.jsonAnswer() {
+		m.prompt = pr // reviewing or editing a reply as JSON: no answer to type
 		return
 	}
 	if pr.isAssistant() {
@@ -150,7 +167,7 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	keys := &m.keys
-	if pr.p.server != nil {
+	if pr.p.server != nil || pr.p.jsonAnswer() {
 		if done, cmd := m.interceptKey(k); done {
 			return cmd
 		}
@@ -187,10 +204,6 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 		pr.suggIdx++
 		return nil
 	}
-	if k.String() == "q" && pr.quitKeyQuits() {
-		return m.askQuit()
-	}
-	pr.touched = true
 	pr.ed.Update(k)
 	pr.hint = ""
 	if k.String() == "q" && pr.ed.Value() == "q" {
@@ -226,6 +239,9 @@ func (m *Model) submit(asError bool) {
 	p := pr.p
 	text := strings.TrimRight(pr.ed.Value(), "\n")
 	msg := p.req.ev.Msg
+	if s := pr.filled(); s != nil && s.isErr {
+		asError = true // a suggestion that was an error goes as one, as it did before
+	}
 	switch p.kind {
 	case webhook.TypeAssistantRequest:
 		id := strings.TrimSpace(text)
@@ -245,13 +261,17 @@ func (m *Model) submit(asError bool) {
 			pr.hint = "type an assistant id"
 			return
 		}
-		m.finish(p, webhook.JSONReply(webhook.AssistantRequestReply(id), webhook.SourceOperator))
+		rep := webhook.JSONReply(webhook.AssistantRequestReply(id), webhook.SourceOperator)
+		if !isUUID(id) {
+			rep.Note = "the assistant id sent is not a UUID, as Vapi's assistant ids are"
+		}
+		m.finish(p, rep)
 	case webhook.TypeFunctionCall:
 		if strings.TrimSpace(text) == "" {
 			pr.hint = "type a result first (an empty answer is not sent)"
 			return
 		}
-		m.remember(msg.ToolCalls[0].Name, text)
+		m.remember(msg.ToolCalls[0].Name, text, asError)
 		if asError {
 			text = "Error: " + text
 		}
@@ -271,7 +291,7 @@ func (m *Model) submit(asError bool) {
 		p.results[pr.cur] = res
 		p.answered[pr.cur] = true
 		p.req.addPartial(res)
-		m.remember(tc.Name, text)
+		m.remember(tc.Name, text, asError)
 		if pr.cur < len(p.rows) {
 			p.rows[pr.cur].typed = sanitize.Line(text, 300)
 		}
@@ -284,8 +304,56 @@ func (m *Model) submit(asError bool) {
 	}
 }
 
-// finish delivers the reply to the waiting handler and closes the prompt.
+// isUUID reports whether s is a UUID in its usual text form (8-4-4-4-12 hex digits), as
+// Vapi's assistant ids are: an assistantId that is not one names no assistant, and the
+// reply's shape check (a string) cannot tell.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// filled is the Tab suggestion the editor holds unchanged, or nil (nothing filled, or the
+// operator has changed it since: then it is the operator's own answer).
+func (pr *prompt) filled() *suggestion {
+	if i := pr.suggIdx - 1; i >= 0 && len(pr.sugg) > 0 {
+		if s := &pr.sugg[i%len(pr.sugg)]; pr.ed.Value() == s.text {
+			return s
+		}
+	}
+	return nil
+}
+
+// finish delivers the reply to the waiting handler and closes the prompt. A type-ahead
+// request keeps the reply until the operator is asked (typeahead.go).
 func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
+	if p.ahead {
+		p.aheadReply, p.deferred = &rep, true
+		for _, r := range p.rows {
+			if r.typed == "" {
+				r.typed = "typed ahead"
+			}
+		}
+		if m.prompt != nil && m.prompt.p == p {
+			m.closePrompt()
+		}
+		m.setFlash("your answer waits: sent if your server fails (enter on the row changes it)")
+		return
+	}
 	p.req.answer(rep)
 	p.done = true
 	m.dropDone()
@@ -296,7 +364,7 @@ func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
 
 // promptView draws the overlay box of width w (height follows content, at most maxH).
 func (m *Model) promptView(w, maxH int) []string {
-	if m.prompt.p.server != nil && m.prompt.p.mode != modeAnswer {
+	if p := m.prompt.p; (p.server != nil && p.mode != modeAnswer) || p.jsonAnswer() {
 		return m.interceptView(w, maxH)
 	}
 	st := &m.styles
@@ -328,9 +396,15 @@ func (m *Model) promptView(w, maxH int) []string {
 		}
 	}
 	title += m.moreWaiting()
+	if p.ahead {
+		title = "Type ahead · " + title
+	}
 
 	if line := m.countdown(ev, inner, true); line != "" {
 		add(line)
+	}
+	if p.ahead {
+		add(st.Warn.Render(ansi.Truncate(m.askingText(p), inner, "…")))
 	}
 	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
 		h := row.fwd
@@ -412,13 +486,21 @@ func (m *Model) promptView(w, maxH int) []string {
 	if strings.Contains(strings.TrimRight(pr.ed.Value(), "\n"), "\n") {
 		add(st.Warn.Render("new lines are sent as spaces (Vapi wants one line)"))
 	}
+	if id := strings.TrimSpace(pr.ed.Value()); pr.isAssistant() && id != "" && !isUUID(id) {
+		add(st.Warn.Render(ansi.Truncate("not a UUID, as Vapi's assistant ids are (5a6b2c1d-0e9f-…): enter sends it anyway", inner, "…")))
+	}
 	if pr.hint != "" {
 		add(st.Warn.Render(pr.hint))
 	} else if m.now().Sub(pr.opened) < m.grace {
 		add(st.Dim.Render("(keys are ignored for a moment so typing in progress does not answer)"))
 	} else if len(pr.sugg) > 0 {
-		if i := pr.suggIdx - 1; i >= 0 && pr.ed.Value() == pr.sugg[i%len(pr.sugg)].text {
-			add(st.Dim.Render(fmt.Sprintf("[%s] · tab: next of %d (%s)", pr.sugg[i%len(pr.sugg)].label(), len(pr.sugg), suggCounts(pr.sugg))))
+		if s := pr.filled(); s != nil {
+			line := fmt.Sprintf("[%s] · tab: next of %d (%s)", s.label(), len(pr.sugg), suggCounts(pr.sugg))
+			if s.isErr {
+				add(st.Warn.Render(line))
+			} else {
+				add(st.Dim.Render(line))
+			}
 		} else {
 			add(st.Dim.Render("tab: " + suggCounts(pr.sugg)))
 		}

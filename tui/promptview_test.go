@@ -156,3 +156,34 @@ func TestDeferKeepsTheDraft(t *testing.T) {
 		t.Errorf("reply %s, want the draft finished: Sunny", body)
 	}
 }
+
+// TestAssistantIDNotUUIDWarns: an assistant id typed into the assistant-request prompt that
+// is not a UUID (Vapi's assistant ids are) is warned about, and enter still sends it; a
+// UUID is not warned about. The prompt used to take "not-a-uuid" silently.
+func TestAssistantIDNotUUIDWarns(t *testing.T) {
+	t.Parallel()
+	m, _, req := openPrompt(t, 120, 40, assistantRequest)
+	typeText(m, "not-a-uuid")
+	if s := screen(m); !strings.Contains(s, "not a UUID") {
+		t.Errorf("no warning for a typed id that is not a UUID:\n%s", s)
+	}
+	m.Update(press("enter"))
+	rep := reply(t, req)
+	if !strings.Contains(string(rep.Body), `"assistantId":"not-a-uuid"`) {
+		t.Errorf("reply = %s: the warning must not block the send", rep.Body)
+	}
+	if !strings.Contains(rep.Note, "not a UUID") {
+		t.Errorf("reply note = %q: want it to say the id is not a UUID", rep.Note)
+	}
+
+	m, _, _ = openPrompt(t, 120, 40, assistantRequest)
+	typeText(m, "5A6B2C1D-0e9f-4a3b-8c7d-6e5f4a3b2c1d")
+	if s := screen(m); strings.Contains(s, "not a UUID") {
+		t.Errorf("a UUID is warned about:\n%s", s)
+	}
+	for _, bad := range []string{"5a6b2c1d0e9f4a3b8c7d6e5f4a3b2c1d", "5a6b2c1d-0e9f-4a3b-8c7d-6e5f4a3b2c1g", "5a6b2c1d-0e9f-4a3b-8c7d_6e5f4a3b2c1d"} {
+		if isUUID(bad) {
+			t.Errorf("isUUID(%q) = true", bad)
+		}
+	}
+}

@@ -22,6 +22,12 @@ type pendingReq struct {
 	draft    *editor
 	draftCur int
 
+	// ahead is set for a type-ahead request: your server is being asked, and req is the
+	// monitor's own until the operator's request arrives (typeahead.go). aheadReply is the
+	// answer typed ahead in full, sent when it does.
+	ahead      bool
+	aheadReply *webhook.Reply
+
 	// Set for a reply from the developer's server held for review (--intercept).
 	server   *webhook.Reply
 	mode     promptMode
@@ -44,6 +50,9 @@ func (m *Model) addRequest(r *opRequest) {
 	rows := m.toolsBySeq[ev.Seq]
 	if rows == nil {
 		return // the outcome is already in: nothing left to answer
+	}
+	if m.takeAhead(r) {
+		return // the type-ahead request of this event became it
 	}
 	p := &pendingReq{req: r, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows, server: r.server}
 	switch {

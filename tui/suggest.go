@@ -12,27 +12,42 @@ import (
 // suggestion is one Tab suggestion and where it came from.
 type suggestion struct {
 	text     string
+	isErr    bool // sent as an error (an earlier answer sent so, an answers file's error)
 	fromFile bool // the answers file (else an earlier answer typed in this session)
 	n        int  // 1-based position within its source
 }
 
-// label names the suggestion's source, e.g. "earlier answer 1" or "answers file: case 2".
-func (s suggestion) label() string {
-	if s.fromFile {
-		return fmt.Sprintf("answers file: case %d", s.n)
-	}
-	return fmt.Sprintf("earlier answer %d", s.n)
+// pastAnswer is an answer the operator sent for a tool, and whether it went as an error.
+type pastAnswer struct {
+	text  string
+	isErr bool
 }
+
+// label names the suggestion's source, e.g. "earlier answer 1" or "answers file: case 2",
+// and says when it is an error.
+func (s suggestion) label() string {
+	l := fmt.Sprintf("earlier answer %d", s.n)
+	if s.fromFile {
+		l = fmt.Sprintf("answers file: case %d", s.n)
+	}
+	if s.isErr {
+		l += " · an error: enter sends it as one"
+	}
+	return l
+}
+
+// answersFileError is the prefix Answers.Suggest puts before an error case's text.
+const answersFileError = "error: "
 
 // suggestions lists earlier answers for a tool, most recent first, then the answers file's
 // with {{name}} templates filled from the call's arguments.
 func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 	var out []suggestion
 	seen := map[string]bool{}
-	for i, s := range m.history[tool] {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, suggestion{text: s, n: i + 1})
+	for i, a := range m.history[tool] {
+		if a.text != "" && !seen[a.text] {
+			seen[a.text] = true
+			out = append(out, suggestion{text: a.text, isErr: a.isErr, n: i + 1})
 		}
 	}
 	if m.opts.Suggest != nil {
@@ -45,9 +60,13 @@ func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 				s = webhook.FillTemplate(s, argMap)
 			}
 			s = sanitize.Text(s, 4000)
+			isErr := strings.HasPrefix(s, answersFileError)
+			if isErr {
+				s = strings.TrimPrefix(s, answersFileError)
+			}
 			if s != "" && !seen[s] {
 				seen[s] = true
-				out = append(out, suggestion{text: s, fromFile: true, n: i + 1})
+				out = append(out, suggestion{text: s, isErr: isErr, fromFile: true, n: i + 1})
 			}
 		}
 	}
@@ -78,16 +97,16 @@ func suggCounts(ss []suggestion) string {
 	return strings.Join(parts, ", ")
 }
 
-// remember records an answer for Tab suggestions.
-func (m *Model) remember(tool, answer string) {
+// remember records an answer for Tab suggestions, and whether it was sent as an error.
+func (m *Model) remember(tool, answer string, isErr bool) {
 	h := m.history[tool]
 	for i, s := range h {
-		if s == answer {
+		if s.text == answer {
 			h = append(h[:i], h[i+1:]...)
 			break
 		}
 	}
-	h = append([]string{answer}, h...)
+	h = append([]pastAnswer{{text: answer, isErr: isErr}}, h...)
 	if len(h) > 10 {
 		h = h[:10]
 	}

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestSuggestionSources checks that earlier answers and answers-file suggestions are
@@ -48,7 +50,9 @@ func TestSuggestionSources(t *testing.T) {
 				gotArgs = args
 				return tt.file
 			}}, nil)
-			m.history["lookup_order"] = tt.history
+			for _, h := range tt.history {
+				m.history["lookup_order"] = append(m.history["lookup_order"], pastAnswer{text: h})
+			}
 			args := json.RawMessage(`{"orderId":"A123","qty":2}`)
 			got := m.suggestions("lookup_order", args)
 			if string(gotArgs) != string(args) {
@@ -66,5 +70,58 @@ func TestSuggestionSources(t *testing.T) {
 				t.Errorf("counts = %q, want %q", c, tt.wantCount)
 			}
 		})
+	}
+}
+
+// TestSuggestedErrorSentAsError: an earlier answer sent as an error ("Warm", ctrl+e) comes
+// back on Tab marked as an error, and enter sends it as an error, not as a result; so does
+// an answers file's error case. It used to be offered unmarked and sent as a result. An
+// error suggestion the operator edits is the operator's own text, sent as a result.
+func TestSuggestedErrorSentAsError(t *testing.T) {
+	t.Parallel()
+	m, clk, req := openPrompt(t, 120, 40, weatherBody)
+	typeText(m, "Warm")
+	m.Update(press("ctrl+e"))
+	if rep := reply(t, req); !strings.Contains(string(rep.Body), `"error":"Warm"`) {
+		t.Fatalf("first reply = %s", rep.Body)
+	}
+
+	req = ask(t, m, event(t, 2, clk.Now(), toolCallsBody(callID, "call_2", "get_weather", `{"location":"Paris"}`)))
+	clk.Advance(time.Second)
+	m.Update(press("tab"))
+	if m.prompt.ed.Value() != "Warm" {
+		t.Fatalf("tab filled %q, want the earlier answer Warm", m.prompt.ed.Value())
+	}
+	if s := screen(m); !strings.Contains(s, "earlier answer 1 · an error") {
+		t.Errorf("the error suggestion is not marked:\n%s", s)
+	}
+	m.Update(press("enter"))
+	rep := reply(t, req)
+	if !strings.Contains(string(rep.Body), `"error":"Warm"`) || strings.Contains(string(rep.Body), `"result"`) {
+		t.Errorf("reply to the suggested error = %s, want it sent as an error", rep.Body)
+	}
+
+	// The answers file's error case (Answers.Suggest writes it "error: ...").
+	req = ask(t, m, event(t, 3, clk.Now(), toolCallsBody(callID, "call_3", "book_table", `{"people":4}`)))
+	m.opts.Suggest = func(string, json.RawMessage) []string { return []string{"error: fully booked"} }
+	m.openPrompt(m.queue[0])
+	clk.Advance(time.Second)
+	m.Update(press("tab"))
+	if m.prompt.ed.Value() != "fully booked" {
+		t.Fatalf("tab filled %q", m.prompt.ed.Value())
+	}
+	m.Update(press("enter"))
+	if rep := reply(t, req); !strings.Contains(string(rep.Body), `"error":"fully booked"`) {
+		t.Errorf("reply to the answers file's error = %s", rep.Body)
+	}
+
+	// Edited after tab: the operator's own text, a result.
+	req = ask(t, m, event(t, 4, clk.Now(), toolCallsBody(callID, "call_4", "get_weather", `{"location":"Paris"}`)))
+	clk.Advance(time.Second)
+	m.Update(press("tab"))
+	typeText(m, " and dry")
+	m.Update(press("enter"))
+	if rep := reply(t, req); !strings.Contains(string(rep.Body), `"result":"Warm and dry"`) {
+		t.Errorf("reply to the edited suggestion = %s", rep.Body)
 	}
 }

@@ -39,6 +39,9 @@ type toolRow struct {
 	typed    string
 	deferred bool
 	held     bool // the developer's server answered; its reply waits for review (--intercept)
+	// asking is until when your server (--forward-to) is given to answer, while it is
+	// asked and the operator may only type ahead; zero otherwise (typeahead.go).
+	asking time.Time
 
 	// batch is every row of the same message when it has several tool calls (Vapi gets
 	// one reply for all of them).
@@ -172,8 +175,26 @@ func newToolRows(ev *webhook.Event, c *call) []*toolRow {
 		for _, r := range rows {
 			r.batch = rows
 		}
+		otherToolsSource(rows, msg.ToolCalls)
 	}
 	return rows
+}
+
+// otherToolsSource makes the deadline source of each row of a message with several tools
+// true for that row: the message's one deadline is its earliest tool's, so a row whose
+// own tool did not set it says which did ("set by tool get_weather: ...") instead of
+// seeming to name its own tool's timeout.
+func otherToolsSource(rows []*toolRow, calls []webhook.ToolCall) {
+	src := rows[0].budgetSrc
+	if !strings.HasPrefix(src, "tool ") {
+		return // message-wide (assistant, phone number, --tool-timeout): true of every row
+	}
+	for i, r := range rows {
+		if i < len(calls) && strings.HasPrefix(src, "tool "+sanitize.Line(calls[i].Name, 200)+":") {
+			continue
+		}
+		r.budgetSrc = "set by " + src + "; one reply answers every tool of this message"
+	}
 }
 
 // waitingFor names the other calls of the row's message that have no answer yet.
@@ -580,6 +601,9 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Err.Render(" deadline passed: fallback sent"))
 	case answered:
 		status := " answered"
+		if !r.asking.IsZero() {
+			status = " typed ahead: sent if your server fails"
+		}
 		if others := r.waitingFor(); others != "" {
 			status += " · waiting for " + others
 		}
@@ -589,6 +613,10 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		total := r.deadline.Sub(r.received)
 		status := ""
 		switch {
+		case !r.asking.IsZero() && now.Before(r.asking):
+			status = " asking your server (up to " + fmtSeconds(r.asking.Sub(r.received).Round(100*time.Millisecond)) + ") · enter types ahead"
+		case !r.asking.IsZero():
+			status = " your server is late: enter types ahead"
 		case r.held && r.deferred:
 			status = " your server answered: enter to review"
 		case r.held:
@@ -742,17 +770,30 @@ func (p *toolsPane) expandRows(st *Styles, r *toolRow, draw bool) (out []string,
 
 // deadlineText says how long Vapi waits for this call's reply and why, then when vapimon
 // answers at the latest: "Vapi waits 4s (tool get_weather: server.timeoutSeconds 4)",
-// "vapimon answers by 3.6s". Nil when nothing is awaited.
+// "vapimon answers by 3.6s". Once answered, it says how long the answer took instead of
+// the latest time ("answered in 3ms", not "vapimon answers by 18.5s" for a reply sent at
+// once). Nil when nothing is awaited.
 func (r *toolRow) deadlineText() []string {
 	if r.deadline.IsZero() {
 		return nil
 	}
 	s := "Vapi waits"
+	if r.done {
+		s = "Vapi would have waited"
+	}
 	if r.budget > 0 {
 		s += " " + fmtSeconds(r.budget)
 	}
 	if r.budgetSrc != "" {
 		s += " (" + r.budgetSrc + ")"
+	}
+	switch {
+	case r.done && r.lost:
+		return []string{s}
+	case r.done && r.latency > 0:
+		return []string{"answered in " + fmtLatency(r.latency), s}
+	case r.done:
+		return []string{s}
 	}
 	return []string{s, "vapimon answers by " + fmtSeconds(r.deadline.Sub(r.received))}
 }
