@@ -25,8 +25,8 @@ func (m *Model) helpLines(w int) []string {
 			"or result. The transcript shows the selected call whole. enter keeps the filter, esc clears it.",
 		"When a tool call arrives and no answers-file entry or forward target answers it, a prompt opens " +
 			"with the arguments and the last words of the call. Type the result and press enter (alt+enter " +
-			"or ctrl+j for a new line), ctrl+e to send it as an error, tab for earlier answers and the " +
-			"answers file, esc to answer later from the tool calls pane.",
+			"or ctrl+j for a new line, sent as a space), ctrl+e to send it as an error, tab for earlier " +
+			"answers, esc to answer later from the tool calls pane.",
 		"Vapi waits the tool's server.timeoutSeconds (else the assistant's, else the phone number's; " +
 			"20 s by default, at most 300 s) and then gives up; vapimon reads that number from each message " +
 			"and sends its fallback just before. The prompt and the tool calls pane say where the number came " +

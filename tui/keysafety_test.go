@@ -249,3 +249,29 @@ func testQOpenedByHand(t *testing.T) {
 	wantAnswer(t, done, "quiet", "the typed answer")
 	f.quit()
 }
+
+// TestFlowQuitKeysAskBeforeTheyAreSent: someone who meant to quit as a prompt popped up
+// presses q, y, enter (issue 9 point 10: "qy" reached a caller as its tool result). q is a
+// letter, but an answer of nothing but the quit keys is not sent on the first enter: the
+// prompt asks, and a second enter sends it.
+func TestFlowQuitKeysAskBeforeTheyAreSent(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t)
+	done := f.prompted(1, "get_weather")
+	f.submit("qy")
+	f.waitFor("looks like the quit keys")
+	nothingSent(t, "after q, y, enter", done)
+	f.keys(press("enter"))
+	wantAnswer(t, done, "qy", "the answer sent on the second enter")
+	f.quit()
+
+	// Opened by hand, the operator means what they type: sent at once.
+	g := newFlow(t)
+	done = g.prompted(1, "get_weather")
+	g.keys(press("esc"))
+	g.keys(press("3"), press("enter"))
+	g.later()
+	g.submit("q")
+	wantAnswer(t, done, "q", "the typed answer")
+	g.quit()
+}

@@ -40,6 +40,17 @@ type prompt struct {
 	// every waiting call. ctrl+c asks to quit; the grace period keeps keys meant for the
 	// panes out of a prompt that has just opened.
 	byHand bool
+	// quitKeysAsked is set when enter was pressed once on an answer made only of the
+	// quit keys (quitKeysOnly); the next enter sends it.
+	quitKeysAsked bool
+}
+
+// quitKeysOnly reports whether an answer is nothing but the quit keys (q, y), as typed
+// by habit by someone who meant to quit when a prompt popped up: "qy" once reached a
+// caller as its tool result that way.
+func quitKeysOnly(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(text))
+	return t != "" && len(t) <= 3 && strings.Trim(t, "qy") == ""
 }
 
 func (pr *prompt) isAssistant() bool { return pr.p.kind == webhook.TypeAssistantRequest }
@@ -206,6 +217,7 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	pr.ed.Update(k)
 	pr.hint = ""
+	pr.quitKeysAsked = false
 	if k.String() == "q" && pr.ed.Value() == "q" {
 		// The panes' quit key, pressed in a prompt: say where it went.
 		pr.hint = "q is typed into the answer: ctrl+c quits, esc answers later"
@@ -239,6 +251,11 @@ func (m *Model) submit(asError bool) {
 	p := pr.p
 	text := strings.TrimRight(pr.ed.Value(), "\n")
 	msg := p.req.ev.Msg
+	if !pr.byHand && !pr.quitKeysAsked && quitKeysOnly(text) {
+		pr.quitKeysAsked = true
+		pr.hint = fmt.Sprintf("send %q to the caller? It looks like the quit keys: enter again sends it, ctrl+c quits, esc answers later", text)
+		return
+	}
 	if s := pr.filled(); s != nil && s.isErr {
 		asError = true // a suggestion that was an error goes as one, as it did before
 	}
@@ -458,7 +475,7 @@ func (m *Model) promptView(w, maxH int) []string {
 		room := max(maxH-14, 2)
 		for i, l := range args {
 			if i >= room {
-				add(st.Dim.Render(fmt.Sprintf("  … %d more lines (tools pane shows all)", len(args)-i)))
+				add(st.Dim.Render(fmt.Sprintf("  … %s (tools pane shows all)", webhook.Count(uint64(len(args)-i), "more line"))))
 				break
 			}
 			add("  " + l)

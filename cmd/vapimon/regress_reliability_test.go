@@ -154,10 +154,10 @@ func TestRegressTricklingSendersCannotStarveRealRequests(t *testing.T) {
 
 // Issue 9 point 10 and its Why: "q is typed into the answer prompt that opened by itself;
 // in one run 'q, y, Enter' was sent to a caller as the tool result "qy"", and the fix:
-// "q never reaches an answer prompt". Now the prompt ignores keys for 0.3 s after it
-// opens; a person who presses q, y, Enter to quit half a second after a prompt popped up
-// still sends "qy" to the caller (measured: reply `"result":"qy"` 0.56 s after the
-// request).
+// "q never reaches an answer prompt". q is a letter of an answer (an answer may start
+// with q: "quarterly"), so an answer made of nothing but the quit keys, in a prompt that
+// opened by itself, asks on the first Enter instead of going to the caller: here the
+// caller gets the fallback at its deadline, not "qy".
 func TestRegressQuitKeysNeverAnswerAPrompt(t *testing.T) {
 	home := t.TempDir()
 	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --no-record --tool-timeout 5s")
