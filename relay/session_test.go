@@ -155,7 +155,7 @@ func TestSessionRefuses(t *testing.T) {
 		{"missing answers", func(c *Config) { c.AnswersFile = "/nonexistent/answers.yaml" }, "/nonexistent/answers.yaml"},
 		{"port in use", func(c *Config) { c.Addr = busy.Addr().String() }, busy.Addr().String() + " is in use"},
 		{"forward to its own listen address", func(c *Config) {
-			c.Addr = freeAddr(t)
+			c.Addr = webhooktest.FreeAddr(t)
 			c.Forward.Routes = loopRoutes("http://" + c.Addr + "/hook")
 		}, "is vapimon itself"},
 		{"point Vapi at a local URL", func(c *Config) { c.Vapi.Targets = []Target{{Kind: KindAssistant, ID: "a"}} }, "has no public URL"},
@@ -208,17 +208,6 @@ func TestSessionFailedStartKeepsATapeWithRecords(t *testing.T) {
 			}
 		})
 	}
-}
-
-// freeAddr returns a loopback address nothing listens on (a port just closed).
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // TestCheckLoop: a route is refused when it is vapimon itself, by its listen URL, its

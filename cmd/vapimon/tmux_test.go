@@ -143,6 +143,22 @@ func (s *tmuxSession) keys(keys ...string) {
 	s.run(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
 }
 
+// startSend runs `vapimon send ARGS` in the background with home's environment; sent
+// gets its exit once it is done, out and errOut its output.
+func startSend(t *testing.T, home string, args ...string) (out, errOut *bytes.Buffer, sent <-chan error) {
+	t.Helper()
+	send := exec.Command(vapimonBin, append([]string{"send"}, args...)...)
+	send.Env = testEnv(home, filepath.Join(home, "state"))
+	out, errOut = new(bytes.Buffer), new(bytes.Buffer)
+	send.Stdout, send.Stderr = out, errOut
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- send.Wait() }()
+	return out, errOut, done
+}
+
 func TestTUIAnswerToolCallInTmux(t *testing.T) {
 	home := t.TempDir()
 	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 20s")
@@ -150,15 +166,7 @@ func TestTUIAnswerToolCallInTmux(t *testing.T) {
 	s.waitFor("the events pane", regexp.MustCompile(`Events`))
 
 	// A tool-calls event with two calls (get_weather and lookup_order) sent as Vapi would.
-	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s")
-	send.Env = testEnv(home, filepath.Join(home, "state"))
-	var out, errOut bytes.Buffer
-	send.Stdout, send.Stderr = &out, &errOut
-	if err := send.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sent := make(chan error, 1)
-	go func() { sent <- send.Wait() }()
+	out, errOut, sent := startSend(t, home, "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s")
 
 	answer := func(tool, text string) {
 		t.Helper()
@@ -340,15 +348,7 @@ func TestTUIQuitWithToolCallWaitingInTmux(t *testing.T) {
 	home := t.TempDir()
 	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --tool-timeout 20s")
 	url := s.listenURL()
-	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s")
-	send.Env = testEnv(home, filepath.Join(home, "state"))
-	var out, errOut bytes.Buffer
-	send.Stdout, send.Stderr = &out, &errOut
-	if err := send.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sent := make(chan error, 1)
-	go func() { sent <- send.Wait() }()
+	out, errOut, sent := startSend(t, home, "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s")
 	s.waitPrompt("the prompt for get_weather", regexp.MustCompile(`Answer tool call get_weather`))
 	s.keys("Escape")
 	s.waitFor("the prompt put aside", regexp.MustCompile(`deferred, enter to answer`))
@@ -393,15 +393,7 @@ func TestTUIAnswerNewLinesInTmux(t *testing.T) {
 	home := t.TempDir()
 	s := newTmux(t, 160, 48, tmuxEnv(home), vapimonBin+" listen --addr 127.0.0.1:0 --no-record --tool-timeout 20s")
 	url := s.listenURL()
-	send := exec.Command(vapimonBin, "send", "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s", "--json")
-	send.Env = testEnv(home, filepath.Join(home, "state"))
-	var out, errOut bytes.Buffer
-	send.Stdout, send.Stderr = &out, &errOut
-	if err := send.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sent := make(chan error, 1)
-	go func() { sent <- send.Wait() }()
+	out, errOut, sent := startSend(t, home, "tool-calls", "--to", url+"/vapi/webhook", "--timeout", "30s", "--json")
 	s.waitPrompt("the prompt for get_weather", regexp.MustCompile(`Answer tool call get_weather`))
 	s.keys("-l", "line one")
 	s.keys("M-Enter")
