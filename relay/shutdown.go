@@ -74,6 +74,7 @@ func (s *Session) RunUI(ctx context.Context, ui func(context.Context) error) err
 // A reader of the JSON lines that went away (| head) or a terminal that closed is not an
 // error: every caller was answered and the tape is flushed.
 func (s *Session) Shutdown(hurry <-chan struct{}) error {
+	s.handler.Closing() // a request cancelled from here on was cut by the shutdown
 	stopped := make(chan struct{})
 	defer close(stopped)
 	go func() {

@@ -19,7 +19,7 @@ func newTestModel(clk *clock, op *Operator) *Model {
 		Status: webhook.Status{ListenURL: "http://127.0.0.1:4242", Tunnel: "off", Auth: "x-vapi-secret",
 			Tape: "vapimon-20251009.jsonl", ToolTimeout: 20 * time.Second},
 		Now:        clk.Now,
-		Suggest:    func(tool string, _ json.RawMessage) []string { return []string{"Paris: 18C, light rain"} },
+		Suggest:    func(tool string, _ json.RawMessage) []webhook.Suggestion { return results("Paris: 18C, light rain") },
 		Assistants: func() []Assistant { return []Assistant{{ID: "5a6b-support", Name: "Support"}} },
 	}, op)
 }

@@ -237,3 +237,12 @@ func clipboardOf(t testing.TB, cmd tea.Cmd) string {
 	}
 	return fmt.Sprint(msg)
 }
+
+// results is an answers file's suggestions that are all results (Options.Suggest).
+func results(texts ...string) []webhook.Suggestion {
+	out := make([]webhook.Suggestion, len(texts))
+	for i, s := range texts {
+		out[i] = webhook.Suggestion{Text: s}
+	}
+	return out
+}

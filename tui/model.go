@@ -30,7 +30,7 @@ type Options struct {
 	// arguments (templates such as {{orderId}} filled from args); may be nil. It is called
 	// from the UI loop when a prompt opens and must return at once. Any {{name}} left in a
 	// suggestion is filled from args by the monitor before it is shown.
-	Suggest func(tool string, args json.RawMessage) []string
+	Suggest func(tool string, args json.RawMessage) []webhook.Suggestion
 	// Assistants returns the assistants offered for an assistant-request; may be nil. Same
 	// rule as Suggest.
 	Assistants func() []Assistant

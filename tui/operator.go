@@ -36,6 +36,54 @@ type Operator struct {
 	// (their fallback went out instead); releasedHeld those whose server's reply was held
 	// for review (it went out as is).
 	released, releasedHeld atomic.Int64
+
+	// ahead holds the type-ahead requests (typeahead.go) by event seq, under mu: once the
+	// monitor has quit, an answer typed ahead is still what goes when your server fails.
+	ahead map[uint64]*opRequest
+}
+
+// holdAhead keeps r, the type-ahead request for event seq, for whenGone.
+func (o *Operator) holdAhead(seq uint64, r *opRequest) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ahead == nil {
+		o.ahead = make(map[uint64]*opRequest)
+	}
+	o.ahead[seq] = r
+}
+
+// dropAhead forgets the type-ahead request r for event seq (answered by your server, or
+// handed to the operator's own request).
+func (o *Operator) dropAhead(seq uint64, r *opRequest) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ahead[seq] == r {
+		delete(o.ahead, seq)
+	}
+}
+
+// whenGone is what Respond returns for ev once the monitor has quit: the answer typed
+// ahead for it (whole, or the tool calls typed so far for the fallback to keep), else
+// ErrOperatorGone.
+func (o *Operator) whenGone(ev *webhook.Event) (webhook.Reply, error) {
+	o.mu.Lock()
+	r := o.ahead[ev.Seq]
+	o.mu.Unlock()
+	if r == nil {
+		return webhook.Reply{}, ErrOperatorGone
+	}
+	r.mu.Lock()
+	typed := r.typed
+	r.mu.Unlock()
+	if typed != nil {
+		rep := *typed
+		rep.Source = webhook.SourceOperator
+		return rep, nil
+	}
+	return webhook.Reply{}, r.late(ErrOperatorGone)
 }
 
 // Released returns how many requests were waiting for the operator's answer when the
@@ -70,6 +118,19 @@ type opRequest struct {
 	// when the deadline passes), so an answer given in time is never lost.
 	mu      sync.Mutex
 	partial []webhook.ToolResult
+	// typed is the whole answer typed ahead, for a type-ahead request (typeahead.go).
+	typed *webhook.Reply
+}
+
+// setTyped records (or, with nil, forgets) the whole answer typed ahead; forgetting it
+// forgets the tool results typed so far too (the operator asks them again).
+func (r *opRequest) setTyped(rep *webhook.Reply) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.typed = rep
+	if rep == nil {
+		r.partial = nil
+	}
 }
 
 // addPartial records one typed tool result.
@@ -137,7 +198,7 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 	}
 	select {
 	case <-o.gone:
-		return webhook.Reply{}, ErrOperatorGone
+		return o.whenGone(ev)
 	default:
 	}
 	req := &opRequest{ev: ev, ctx: ctx, reply: make(chan webhook.Reply, 1)}
@@ -161,7 +222,10 @@ func (o *Operator) Respond(ctx context.Context, ev *webhook.Event) (webhook.Repl
 		return webhook.Reply{}, req.late(ctx.Err())
 	case <-o.gone:
 		o.released.Add(1)
-		return webhook.Reply{}, req.late(ErrOperatorGone)
+		if err := req.late(ErrOperatorGone); err != ErrOperatorGone {
+			return webhook.Reply{}, err
+		}
+		return o.whenGone(ev)
 	}
 }
 

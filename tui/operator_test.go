@@ -182,11 +182,11 @@ func TestOperatorReplies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m, clk := sizedWith(t, Options{
-				Suggest: func(tool string, _ json.RawMessage) []string {
+				Suggest: func(tool string, _ json.RawMessage) []webhook.Suggestion {
 					if tool == "lookup_order" {
-						return []string{"I could not find order {{orderId}}.", "Order {{ orderId }}: {{qty}} items"}
+						return results("I could not find order {{orderId}}.", "Order {{ orderId }}: {{qty}} items")
 					}
-					return []string{"Paris: 18C, light rain"}
+					return results("Paris: 18C, light rain")
 				},
 				Assistants: testAssistants,
 			}, 120, 40)

@@ -117,6 +117,7 @@ func (m *Model) openPrompt(p *pendingReq) {
 	if p.aheadReply != nil {
 		// Reopened to change the answer typed ahead: ask it again.
 		p.aheadReply = nil
+		p.req.setTyped(nil)
 		for i := range p.answered {
 			p.answered[i] = false
 		}
@@ -360,6 +361,7 @@ func (pr *prompt) filled() *suggestion {
 func (m *Model) finish(p *pendingReq, rep webhook.Reply) {
 	if p.ahead {
 		p.aheadReply, p.deferred = &rep, true
+		p.req.setTyped(&rep)
 		for _, r := range p.rows {
 			if r.typed == "" {
 				r.typed = "typed ahead"

@@ -62,9 +62,9 @@ func TestPromptWrapsLongArguments(t *testing.T) {
 func TestBatchRowsSayWhatTheyWaitFor(t *testing.T) {
 	t.Parallel()
 	m, clk := sized(t, 160, 48)
-	m.opts.Suggest = func(tool string, _ json.RawMessage) []string { // the answers file
+	m.opts.Suggest = func(tool string, _ json.RawMessage) []webhook.Suggestion { // the answers file
 		if tool == "get_weather" {
-			return []string{"Paris: 18C"}
+			return results("Paris: 18C")
 		}
 		return nil
 	}

@@ -89,6 +89,8 @@ func (m *Model) dropDone() {
 	for _, p := range m.queue {
 		if !p.done {
 			q = append(q, p)
+		} else if p.ahead {
+			m.op.dropAhead(p.seq, p.req)
 		}
 	}
 	for i := len(q); i < len(m.queue); i++ {
@@ -98,7 +100,15 @@ func (m *Model) dropDone() {
 }
 
 // queuedCount is how many operator requests wait (including the open one).
-func (m *Model) queuedCount() int { return len(m.queue) }
+func (m *Model) queuedCount() int {
+	n := 0
+	for _, p := range m.queue {
+		if !p.ahead { // a type-ahead request waits for your server, not for the operator
+			n++
+		}
+	}
+	return n
+}
 
 // pendingCount is how many tool calls (and other reply-expecting requests) wait for a
 // reply that is still due and have no answer yet: a tool call answered in the prompt while

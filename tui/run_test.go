@@ -120,7 +120,7 @@ func TestRunPanicIsReported(t *testing.T) {
 	t.Parallel()
 	bus := webhook.NewBus()
 	op := NewOperator()
-	_, out, _, errc := startRun(t, Options{Bus: bus, Suggest: func(string, json.RawMessage) []string { panic("suggest failed") }}, op,
+	_, out, _, errc := startRun(t, Options{Bus: bus, Suggest: func(string, json.RawMessage) []webhook.Suggestion { panic("suggest failed") }}, op,
 		tea.WithInput(nil), tea.WithWindowSize(120, 40), tea.WithoutSignals())
 	webhooktest.Eventually(t, 5*time.Second, "the first frame", func() bool { return out.Contains("vapimon") })
 	ev := event(t, 1, time.Now(), toolCallsBody(callID, "call_1", "get_weather", `{}`))

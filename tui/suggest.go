@@ -36,9 +36,6 @@ func (s suggestion) label() string {
 	return l
 }
 
-// answersFileError is the prefix Answers.Suggest puts before an error case's text.
-const answersFileError = "error: "
-
 // suggestions lists earlier answers for a tool, most recent first, then the answers file's
 // with {{name}} templates filled from the call's arguments.
 func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
@@ -52,7 +49,8 @@ func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 	}
 	if m.opts.Suggest != nil {
 		var argMap map[string]any
-		for i, s := range m.opts.Suggest(tool, args) {
+		for i, sg := range m.opts.Suggest(tool, args) {
+			s := sg.Text
 			if strings.Contains(s, "{{") {
 				if argMap == nil {
 					_ = json.Unmarshal(args, &argMap)
@@ -60,13 +58,9 @@ func (m *Model) suggestions(tool string, args json.RawMessage) []suggestion {
 				s = webhook.FillTemplate(s, argMap)
 			}
 			s = sanitize.Text(s, 4000)
-			isErr := strings.HasPrefix(s, answersFileError)
-			if isErr {
-				s = strings.TrimPrefix(s, answersFileError)
-			}
 			if s != "" && !seen[s] {
 				seen[s] = true
-				out = append(out, suggestion{text: s, isErr: isErr, fromFile: true, n: i + 1})
+				out = append(out, suggestion{text: s, isErr: sg.IsError, fromFile: true, n: i + 1})
 			}
 		}
 	}

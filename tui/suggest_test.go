@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vapimon/vapimon/webhook"
 )
 
 // TestSuggestionSources checks that earlier answers and answers-file suggestions are
@@ -46,9 +48,9 @@ func TestSuggestionSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var gotArgs json.RawMessage
-			m := NewModel(Options{Suggest: func(tool string, args json.RawMessage) []string {
+			m := NewModel(Options{Suggest: func(tool string, args json.RawMessage) []webhook.Suggestion {
 				gotArgs = args
-				return tt.file
+				return results(tt.file...)
 			}}, nil)
 			for _, h := range tt.history {
 				m.history["lookup_order"] = append(m.history["lookup_order"], pastAnswer{text: h})
@@ -103,7 +105,9 @@ func TestSuggestedErrorSentAsError(t *testing.T) {
 
 	// The answers file's error case (Answers.Suggest writes it "error: ...").
 	req = ask(t, m, event(t, 3, clk.Now(), toolCallsBody(callID, "call_3", "book_table", `{"people":4}`)))
-	m.opts.Suggest = func(string, json.RawMessage) []string { return []string{"error: fully booked"} }
+	m.opts.Suggest = func(string, json.RawMessage) []webhook.Suggestion {
+		return []webhook.Suggestion{{Text: "fully booked", IsError: true}}
+	}
 	m.openPrompt(m.queue[0])
 	clk.Advance(time.Second)
 	m.Update(press("tab"))
@@ -123,5 +127,20 @@ func TestSuggestedErrorSentAsError(t *testing.T) {
 	m.Update(press("enter"))
 	if rep := reply(t, req); !strings.Contains(string(rep.Body), `"result":"Warm and dry"`) {
 		t.Errorf("reply to the edited suggestion = %s", rep.Body)
+	}
+}
+
+// TestAnswersFileResultLikeAnError: an answers file's result whose text starts with
+// "error: " is a result: suggested and sent as one (found in review: the file's errors
+// were told apart by that prefix).
+func TestAnswersFileResultLikeAnError(t *testing.T) {
+	t.Parallel()
+	a := webhook.NewAnswers(&webhook.AnswerSet{Tools: map[string][]webhook.ToolCase{
+		"lookup": {{Result: "error: no booking under that name, ask again"}, {Error: "service down", IsError: true}},
+	}})
+	m := NewModel(Options{Suggest: a.Suggest}, nil)
+	got := m.suggestions("lookup", nil)
+	if len(got) != 2 || got[0].text != "error: no booking under that name, ask again" || got[0].isErr || got[1].text != "service down" || !got[1].isErr {
+		t.Errorf("suggestions = %+v: want the result as a result (its text whole), the error as an error", got)
 	}
 }

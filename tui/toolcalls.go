@@ -275,6 +275,10 @@ func applyOutcome(rows []*toolRow, out *webhook.Outcome, fromFile func(r *toolRo
 	}
 }
 
+// answersFileError is how a kept answer writes an error ("error: " and its text), as
+// fromAnswersFile compares it.
+const answersFileError = "error: "
+
 // fromAnswersFile reports whether answer (a result, or "error: " and an error) is one the
 // answers file has for row r's tool and arguments (Options.Suggest): only then is a
 // fallback's answer the file's, kept. Without an answers file nothing is.
@@ -283,7 +287,11 @@ func (m *Model) fromAnswersFile(r *toolRow, answer string) bool {
 		return false
 	}
 	var args map[string]any
-	for _, s := range m.opts.Suggest(r.tool, r.rawArgs) {
+	for _, sg := range m.opts.Suggest(r.tool, r.rawArgs) {
+		s := sg.Text
+		if sg.IsError {
+			s = answersFileError + s
+		}
 		if strings.Contains(s, "{{") {
 			if args == nil {
 				_ = json.Unmarshal(r.rawArgs, &args)

@@ -57,6 +57,7 @@ func (m *Model) noteAsking(ev *webhook.Event, rows []*toolRow) {
 		r.deferred = true
 	}
 	m.queue = append(m.queue, p)
+	m.op.holdAhead(ev.Seq, req)
 }
 
 // takeAhead gives the operator's request r the type-ahead request queued for its event, if
@@ -87,6 +88,7 @@ func (m *Model) takeAhead(r *opRequest) bool {
 		return false
 	}
 	old := p.req
+	m.op.dropAhead(p.seq, old)
 	p.req, p.ahead = r, false
 	old.mu.Lock()
 	for _, res := range old.partial {

@@ -133,3 +133,39 @@ func TestTypeAheadAskedBehindAnotherPrompt(t *testing.T) {
 		t.Fatal("the forwarded call's prompt did not open next")
 	}
 }
+
+// TestTypeAheadWaitsForYourServer: a type-ahead request is not one the operator was asked:
+// the quit question, the counts and the window title put it with the requests waiting for
+// your server (found in review: it was counted as waiting for the operator's answer).
+func TestTypeAheadWaitsForYourServer(t *testing.T) {
+	t.Parallel()
+	m, _, _ := forwarding(t)
+	tl := m.waitTally()
+	if req, _ := tl.others(); tl.forYou != 0 || req != 1 {
+		t.Errorf("tally %+v: want the request counted as waiting for your server", tl)
+	}
+	if got := m.View().WindowTitle; got != "vapimon" {
+		t.Errorf("window title = %q while only your server is asked", got)
+	}
+	m.focus = paneTools
+	m.Update(press("q"))
+	if s := screen(m); !strings.Contains(s, "your server") || strings.Contains(s, "waits for your answer") {
+		t.Errorf("the quit question does not say the request waits for your server:\n%s", s)
+	}
+}
+
+// TestTypeAheadKeptWhenTheMonitorQuits: an answer typed ahead is what goes when your
+// server fails after the monitor has quit (found in review: the fallback went instead).
+func TestTypeAheadKeptWhenTheMonitorQuits(t *testing.T) {
+	t.Parallel()
+	m, clk, ev := forwarding(t)
+	m.focus = paneTools
+	m.Update(press("enter"))
+	clk.Advance(time.Second)
+	submit(m, "Sunny")
+	m.op.close()
+	rep, err := m.op.Respond(t.Context(), ev)
+	if err != nil || !strings.Contains(string(rep.Body), `"result":"Sunny"`) || rep.Source != webhook.SourceOperator {
+		t.Errorf("Respond after quit = %s (%s), %v: want the answer typed ahead", rep.Body, rep.Source, err)
+	}
+}

@@ -27,7 +27,9 @@ func (m *Model) waitTally() waitTally {
 	now := m.now()
 	bySeq := make(map[uint64]*pendingReq, len(m.queue))
 	for _, p := range m.queue {
-		if !p.done {
+		// A type-ahead request (typeahead.go) waits for your server's reply: counted
+		// with the others, not as the operator's.
+		if !p.done && !p.ahead {
 			bySeq[p.seq] = p
 		}
 	}

@@ -440,25 +440,32 @@ func (a *Answers) Fallback(ev *Event, reason string) Reply {
 	return rep
 }
 
+// Suggestion is one canned answer for the operator's prompt: a tool's result, or (IsError)
+// the error to send.
+type Suggestion struct {
+	Text    string
+	IsError bool
+}
+
 // Suggest returns the canned results and errors known for a tool, for the operator's
 // prompt, with {{name}} templates filled from this call's arguments. The case that matches
 // the arguments comes first.
-func (a *Answers) Suggest(tool string, args json.RawMessage) []string {
+func (a *Answers) Suggest(tool string, args json.RawMessage) []Suggestion {
 	set := a.current()
 	var m map[string]any
 	_ = json.Unmarshal(args, &m)
-	var out []string
+	var out []Suggestion
 	if r, ok := set.Lookup(ToolCall{Name: tool, Arguments: args}); ok {
 		if r.IsError {
-			out = append(out, "error: "+r.Error)
+			out = append(out, Suggestion{Text: r.Error, IsError: true})
 		} else {
-			out = append(out, r.Result)
+			out = append(out, Suggestion{Text: r.Result})
 		}
 	}
 	for _, c := range set.Tools[tool] {
-		s := "error: " + FillTemplate(c.Error, m)
+		s := Suggestion{Text: FillTemplate(c.Error, m), IsError: true}
 		if !c.IsError {
-			s = FillTemplate(c.Result, m)
+			s = Suggestion{Text: FillTemplate(c.Result, m)}
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)

@@ -92,13 +92,13 @@ func TestAnswersRespond(t *testing.T) {
 	if got := a.Assistants(); len(got) != 2 || got[0].ID != "asst-2" || got[1].ID != "5a6b2c1d-0000-4000-8000-000000000001" {
 		t.Errorf("assistants = %+v", got)
 	}
-	if got := a.Suggest("book_table", json.RawMessage(`{}`)); len(got) != 1 || got[0] != "error: fully booked" {
+	if got := a.Suggest("book_table", json.RawMessage(`{}`)); len(got) != 1 || got[0] != (Suggestion{Text: "fully booked", IsError: true}) {
 		t.Errorf("suggest = %v", got)
 	}
 	// The matching case first, templates filled with this call's arguments.
 	got := a.Suggest("lookup_order", json.RawMessage(`{"orderId":"Z9"}`))
-	if len(got) != 3 || got[0] != "No order Z9" || got[1] != "Order A123 shipped yesterday" {
-		t.Errorf("suggest = %q", got)
+	if len(got) != 3 || got[0] != (Suggestion{Text: "No order Z9"}) || got[1] != (Suggestion{Text: "Order A123 shipped yesterday"}) {
+		t.Errorf("suggest = %+v", got)
 	}
 }
 

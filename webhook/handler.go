@@ -509,10 +509,14 @@ const (
 	// shutting down while the request waited.
 	reasonClosed = "vapimon was closed before anyone answered"
 	// reasonCancelled: the request's context ended otherwise: its sender hung up (the
-	// reply goes nowhere, but the tape and the monitor show it), or vapimon cancelled it
-	// while putting Vapi's settings back before closing the server.
+	// reply goes nowhere, but the tape and the monitor show it).
 	reasonCancelled = "vapimon: the request was cancelled before anyone answered"
 )
+
+// Closing marks the handler as closing: vapimon is shutting down (from the start of the
+// shutdown, while Vapi's settings are put back, before the listener closes), so that a
+// request cancelled from now on says vapimon was closed, not that it was cancelled.
+func (h *Handler) Closing() { h.closing.Store(true) }
 
 // fallbackReason is the error text of the fallback reply, from why the responder chain
 // ended without an answer: vapimon closing (the operator's monitor closed, or the server
