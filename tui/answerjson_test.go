@@ -143,3 +143,19 @@ func TestJSONAnswerDeferAndExpire(t *testing.T) {
 		t.Errorf("expired flash = %q", got)
 	}
 }
+
+// TestJSONAnswerErrorSaysWhere: a syntax error in the JSON typed is placed at its line and
+// column (found by a new user: every error said line 1, column 1, as json.Compact's
+// errors carry no offset).
+func TestJSONAnswerErrorSaysWhere(t *testing.T) {
+	t.Parallel()
+	m, _, req := openPrompt(t, 120, 40, transferRequest)
+	m.prompt.p.edit.SetValue("{\n  \"destination\": {\n    \"type\": x\n  }\n}")
+	m.Update(press("enter"))
+	if len(req.reply) != 0 {
+		t.Fatal("invalid JSON was sent")
+	}
+	if s := screen(m); !strings.Contains(s, "not valid JSON: line 3, column 13") {
+		t.Errorf("the JSON error does not say where it is (line 3, column 13):\n%s", s)
+	}
+}

@@ -141,6 +141,11 @@ func (m *Model) submitEdit() {
 	text := p.edit.Value()
 	var body bytes.Buffer
 	if err := json.Compact(&body, []byte(text)); err != nil {
+		// json.Compact's syntax errors have no offset: json.Unmarshal's say where.
+		var v any
+		if uerr := json.Unmarshal([]byte(text), &v); uerr != nil {
+			err = uerr
+		}
 		p.problems, p.checked = []string{"not valid JSON: " + jsonErrorAt(text, err) + " (fix it, or esc to go back)"}, ""
 		return
 	}

@@ -65,6 +65,35 @@ func (o *Operator) dropAhead(seq uint64, r *opRequest) {
 	}
 }
 
+// Kept implements webhook.Keeper: the answer typed ahead for ev (typeahead.go), whole or
+// the tool calls typed so far, when the request's time is cut before the operator is
+// asked (a shutdown while your server was asked); webhook.ErrPass when none was typed.
+func (o *Operator) Kept(ev *webhook.Event) (webhook.Reply, error) {
+	if ev == nil {
+		return webhook.Reply{}, webhook.ErrPass
+	}
+	o.mu.Lock()
+	r := o.ahead[ev.Seq]
+	o.mu.Unlock()
+	if r == nil {
+		return webhook.Reply{}, webhook.ErrPass
+	}
+	return r.keptReply(webhook.ErrPass)
+}
+
+// keptReply is r's whole answer typed ahead, else r.late(none).
+func (r *opRequest) keptReply(none error) (webhook.Reply, error) {
+	r.mu.Lock()
+	typed := r.typed
+	r.mu.Unlock()
+	if typed != nil {
+		rep := *typed
+		rep.Source = webhook.SourceOperator
+		return rep, nil
+	}
+	return webhook.Reply{}, r.late(none)
+}
+
 // whenGone is what Respond returns for ev once the monitor has quit: the answer typed
 // ahead for it (whole, or the tool calls typed so far for the fallback to keep), else
 // ErrOperatorGone.
@@ -75,15 +104,7 @@ func (o *Operator) whenGone(ev *webhook.Event) (webhook.Reply, error) {
 	if r == nil {
 		return webhook.Reply{}, ErrOperatorGone
 	}
-	r.mu.Lock()
-	typed := r.typed
-	r.mu.Unlock()
-	if typed != nil {
-		rep := *typed
-		rep.Source = webhook.SourceOperator
-		return rep, nil
-	}
-	return webhook.Reply{}, r.late(ErrOperatorGone)
+	return r.keptReply(ErrOperatorGone)
 }
 
 // Released returns how many requests were waiting for the operator's answer when the

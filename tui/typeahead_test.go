@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,23 @@ func TestTypeAheadKeptWhenTheMonitorQuits(t *testing.T) {
 	rep, err := m.op.Respond(t.Context(), ev)
 	if err != nil || !strings.Contains(string(rep.Body), `"result":"Sunny"`) || rep.Source != webhook.SourceOperator {
 		t.Errorf("Respond after quit = %s (%s), %v: want the answer typed ahead", rep.Body, rep.Source, err)
+	}
+}
+
+// TestTypeAheadKeptForTheHandler: the handler, out of time before it asks the operator
+// (a shutdown while your server was asked), takes the answer typed ahead (webhook.Keeper).
+func TestTypeAheadKeptForTheHandler(t *testing.T) {
+	t.Parallel()
+	m, clk, ev := forwarding(t)
+	if _, err := m.op.Kept(ev); !errors.Is(err, webhook.ErrPass) {
+		t.Errorf("Kept before anything was typed = %v, want ErrPass", err)
+	}
+	m.focus = paneTools
+	m.Update(press("enter"))
+	clk.Advance(time.Second)
+	submit(m, "Sunny")
+	rep, err := m.op.Kept(ev)
+	if err != nil || !strings.Contains(string(rep.Body), `"result":"Sunny"`) {
+		t.Errorf("Kept = %s, %v: want the answer typed ahead", rep.Body, err)
 	}
 }

@@ -146,6 +146,15 @@ type SendingResponder interface {
 	RespondSending(ctx context.Context, ev *Event, sent func()) (Reply, error)
 }
 
+// A Keeper is a responder that may hold an answer given before it was asked (the
+// monitor's type-ahead, typed while your server was asked first). When a request's time
+// is cut (its deadline, a shutdown) before the chain reaches the Keeper, the handler
+// takes what it holds: a whole reply, or a PartialAnswer (the tool calls answered so
+// far) for the fallback to keep; ErrPass when it holds nothing. Kept never waits.
+type Keeper interface {
+	Kept(ev *Event) (Reply, error)
+}
+
 // ResponderFunc adapts a function to the Responder interface.
 type ResponderFunc struct {
 	N string

@@ -456,7 +456,7 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 	var fwdFailed string
 	// operatorGone says the operator's monitor closed while this request waited for it.
 	var operatorGone bool
-	for _, rs := range h.cfg.Responders {
+	for i, rs := range h.cfg.Responders {
 		start := h.cfg.Now()
 		rctx := ctxFor(rs)
 		rep, err := h.try(rctx, rs, ev, sent)
@@ -492,6 +492,29 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 			attempts = append(attempts, fmt.Sprintf("%s: %s", rs.Name(), err))
 		}
 		if ctx != nil && ctx.Err() != nil {
+			// Out of time: the rest of the chain is not asked, but an answer given ahead
+			// of being asked still goes (Keeper).
+			for _, rest := range h.cfg.Responders[i+1:] {
+				k, ok := rest.(Keeper)
+				if !ok {
+					continue
+				}
+				rep, err := k.Kept(ev)
+				var pa *PartialAnswer
+				switch {
+				case err == nil:
+					if rep.Source == "" {
+						rep.Source = rest.Name()
+					}
+					if rep.Status == 0 {
+						rep.Status = http.StatusOK
+					}
+					attempts = append(attempts, rest.Name()+": answered ahead of being asked")
+					return substitute(rep, fwdFailed), attempts
+				case errors.As(err, &pa):
+					partial = append(partial, pa.Results...)
+				}
+			}
 			break
 		}
 	}
