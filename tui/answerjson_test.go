@@ -112,12 +112,20 @@ func TestJSONAnswerEdited(t *testing.T) {
 	if len(req.reply) != 0 {
 		t.Fatal("a reply with problems was sent at the first enter")
 	}
-	if s := screen(m); !strings.Contains(s, "problems Vapi would have") {
+	if s := screen(m); !strings.Contains(s, "not sent yet") {
 		t.Errorf("no problems shown:\n%s", s)
 	}
 	m.Update(press("enter"))
-	if rep := reply(t, req); !strings.Contains(rep.Note, "sent despite") {
+	rep = reply(t, req)
+	if !strings.Contains(rep.Note, "sent despite") {
 		t.Errorf("note = %q", rep.Note)
+	}
+	m.Update(outcome(1, webhook.SourceOperator, string(rep.Body), ms(40)))
+	// Its row is marked ⚠, not ✓ (found by a new user: a green tick on a reply Vapi
+	// cannot use).
+	m.focus = paneTools
+	if s := screen(m); !strings.Contains(s, "⚠ ") || strings.Contains(s, "✓ ") {
+		t.Errorf("the row of a reply sent despite problems is not marked ⚠:\n%s", s)
 	}
 }
 

@@ -160,6 +160,11 @@ func (m *Model) addOutcome(o *webhook.Outcome) {
 	for _, p := range m.queue {
 		if p.seq == o.Seq && !p.done {
 			p.done = true
+			if p.ahead && (p.aheadReply != nil || p.req.late(nil) != nil) {
+				// Answered before the operator was asked (your server, in time): what was
+				// typed ahead did not go.
+				m.setFlash(sanitize.Line(p.req.ev.Type(), 40) + " was answered before you were asked (your server, in time): what you typed ahead was not sent")
+			}
 			if m.prompt != nil && m.prompt.p == p {
 				// The reply went out while the prompt was open: usually the deadline
 				// (the handler's outcome often arrives before the next tick sees it).

@@ -154,7 +154,7 @@ func (m *Model) submitEdit() {
 	if p.jsonAnswer() && !p.edited() {
 		// The template's example values (a made-up number, a placeholder name) would go
 		// to a live call: say so first.
-		probs = append([]string{"this is vapimon's example reply, unchanged: its values are placeholders"}, probs...)
+		probs = append([]string{"this is vapimon's example reply, unchanged: its values are placeholders (Vapi would act on them)"}, probs...)
 	}
 	if len(probs) > 0 && p.checked != text {
 		p.problems = make([]string, len(probs))
@@ -171,6 +171,9 @@ func (m *Model) submitEdit() {
 	}
 	if len(probs) > 0 {
 		rep.Note += "; sent despite: " + strings.Join(probs, "; ")
+		for _, r := range p.rows {
+			r.sentDespite = true
+		}
 	}
 	m.finish(p, rep)
 }
@@ -244,7 +247,7 @@ func (m *Model) interceptView(w, maxH int) []string {
 			add(st.Modal.Render("┃ ") + l)
 		}
 		if len(p.problems) > 0 {
-			add(st.Err.Render("problems Vapi would have with this reply:"))
+			add(st.Err.Render("not sent yet: look at this first"))
 			for i, pb := range p.problems {
 				if i == 4 {
 					add(st.Err.Render(fmt.Sprintf("  … and %d more", len(p.problems)-i)))

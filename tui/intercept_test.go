@@ -142,7 +142,7 @@ func TestInterceptReplies(t *testing.T) {
 				if m.prompt == nil || len(m.prompt.p.problems) == 0 {
 					t.Fatal("no problem shown for the edited reply")
 				}
-				if s := screen(m); !strings.Contains(s, "problems Vapi would have") {
+				if s := screen(m); !strings.Contains(s, "not sent yet") {
 					t.Errorf("problems not on screen:\n%s", s)
 				}
 				return

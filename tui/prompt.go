@@ -254,7 +254,7 @@ func (m *Model) submit(asError bool) {
 	msg := p.req.ev.Msg
 	if !pr.byHand && !pr.quitKeysAsked && quitKeysOnly(text) {
 		pr.quitKeysAsked = true
-		pr.hint = fmt.Sprintf("send %q to the caller? It looks like the quit keys: enter again sends it, ctrl+c quits, esc answers later", text)
+		pr.hint = fmt.Sprintf("send %q as the answer? It looks like the quit keys: enter again sends it, ctrl+c quits, esc answers later", text)
 		return
 	}
 	if s := pr.filled(); s != nil && s.isErr {
@@ -508,6 +508,9 @@ func (m *Model) promptView(w, maxH int) []string {
 	if id := strings.TrimSpace(pr.ed.Value()); pr.isAssistant() && id != "" && !isUUID(id) {
 		add(st.Warn.Render(ansi.Truncate("not a UUID, as Vapi's assistant ids are (5a6b2c1d-0e9f-…): enter sends it anyway", inner, "…")))
 	}
+	if u := m.dueFirst(); u != "" {
+		add(st.Warn.Render(ansi.Truncate(u, inner, "…")))
+	}
 	if pr.hint != "" {
 		add(st.Warn.Render(pr.hint))
 	} else if m.now().Sub(pr.opened) < m.grace {
@@ -557,6 +560,33 @@ func (m *Model) moreWaiting() string {
 		return fmt.Sprintf(" · %d more waiting", waiting)
 	}
 	return ""
+}
+
+// dueFirst says which other request waiting for the operator is due before the open
+// prompt's (an assistant-request's 7.5 s behind a tool call's 20 s), and how long it has
+// left: it would expire unseen behind the prompt otherwise. Empty when none is.
+func (m *Model) dueFirst() string {
+	if m.prompt == nil {
+		return ""
+	}
+	open := m.prompt.p.req.ev.Deadline
+	var urgent *pendingReq
+	for _, p := range m.queue {
+		if p.ahead || p.done || p == m.prompt.p {
+			continue
+		}
+		if dl := p.req.ev.Deadline; !dl.IsZero() && (open.IsZero() || dl.Before(open)) && (urgent == nil || dl.Before(urgent.req.ev.Deadline)) {
+			urgent = p
+		}
+	}
+	if urgent == nil {
+		return ""
+	}
+	left := urgent.req.ev.Deadline.Sub(m.now())
+	if left <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("⚠ %s is due first: %s left (esc, then enter on it in the tool calls pane)", sanitize.Line(urgent.req.ev.Type(), 40), fmtSeconds(left))
 }
 
 // serverSaid is the server's answer to tool call i of a held reply (its result or error),

@@ -187,3 +187,18 @@ func TestAssistantIDNotUUIDWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestPromptSaysWhatIsDueFirst: an assistant-request (7.5 s) arrives while a tool call's
+// prompt (20 s) is open: the prompt says it is due first and how to reach it (found by a
+// new user: it expired unseen behind the prompt, which only said "1 more waiting").
+func TestPromptSaysWhatIsDueFirst(t *testing.T) {
+	t.Parallel()
+	m, clk, _ := openPrompt(t, 160, 48, weatherBody)
+	if s := screen(m); strings.Contains(s, "due first") {
+		t.Fatalf("due first shown with nothing else waiting:\n%s", s)
+	}
+	ask(t, m, event(t, 2, clk.Now(), `{"message":{"type":"assistant-request","call":{"id":"`+callID+`"}}}`))
+	if s := screen(m); !strings.Contains(s, "assistant-request is due first: 6.8s left") {
+		t.Errorf("the prompt does not say the assistant-request is due first:\n%s", s)
+	}
+}

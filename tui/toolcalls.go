@@ -15,16 +15,19 @@ import (
 // toolRow is one tool call (or legacy function call, or assistant-request) and what became
 // of it. Strings are sanitised.
 type toolRow struct {
-	seq      uint64
-	callID   string // raw call id, for lookups only
-	callText string // short sanitised call id
-	id       string // sanitised toolCallId
-	name     string
-	args     string // compact, one line: made by argsText when first drawn
-	argsMade bool
-	tool     string          // raw tool name, to ask the answers file (Options.Suggest)
-	rawArgs  json.RawMessage // for the pretty view on selection
-	pretty   []string        // built lazily
+	// sentDespite is set when the operator sent a reply despite the problems Vapi would
+	// have with it: the row is marked ⚠, not ✓.
+	sentDespite bool
+	seq         uint64
+	callID      string // raw call id, for lookups only
+	callText    string // short sanitised call id
+	id          string // sanitised toolCallId
+	name        string
+	args        string // compact, one line: made by argsText when first drawn
+	argsMade    bool
+	tool        string          // raw tool name, to ask the answers file (Options.Suggest)
+	rawArgs     json.RawMessage // for the pretty view on selection
+	pretty      []string        // built lazily
 	// promptArgs are the arguments as the answer prompt shows them, wrapped to promptW.
 	promptArgs []string
 	promptW    int
@@ -594,6 +597,8 @@ func (p *toolsPane) row(st *Styles, r *toolRow, showCall bool, now time.Time) st
 		b.WriteString(st.Dim.Render("? "))
 	case r.isErr:
 		b.WriteString(st.Err.Render("✗ "))
+	case r.sentDespite:
+		b.WriteString(st.Warn.Render("⚠ "))
 	default:
 		b.WriteString(st.OK.Render("✓ "))
 	}

@@ -188,3 +188,18 @@ func TestTypeAheadKeptForTheHandler(t *testing.T) {
 		t.Errorf("Kept = %s, %v: want the answer typed ahead", rep.Body, err)
 	}
 }
+
+// TestTypeAheadDroppedSaysSo: your server answers in time after the operator typed ahead:
+// the flash says what was typed was not sent (found by a new user: it vanished silently).
+func TestTypeAheadDroppedSaysSo(t *testing.T) {
+	t.Parallel()
+	m, clk, _ := forwarding(t)
+	m.focus = paneTools
+	m.Update(press("enter"))
+	clk.Advance(time.Second)
+	submit(m, "Sunny")
+	m.Update(outcome(1, webhook.SourceForward, weatherReply, ms(40)))
+	if s := screen(m); !strings.Contains(s, "what you typed ahead was not sent") {
+		t.Errorf("nothing says the answer typed ahead was dropped:\n%s", s)
+	}
+}
