@@ -167,3 +167,20 @@ func TestJSONAnswerErrorSaysWhere(t *testing.T) {
 		t.Errorf("the JSON error does not say where it is (line 3, column 13):\n%s", s)
 	}
 }
+
+// TestJSONAnswerShowsTheRequest: the prompt of a handoff, knowledge-base or predial
+// request shows what it asks (found by a new user: the parameters, the caller's question
+// and the contact were not shown).
+func TestJSONAnswerShowsTheRequest(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ body, want string }{
+		{`{"message":{"type":"handoff-destination-request","call":{"id":"` + callID + `"},"parameters":{"destination":"billing","reason":"double charge"}}}`, `parameters {"destination":"billing","reason":"double charge"}`},
+		{`{"message":{"type":"knowledge-base-request","call":{"id":"` + callID + `"},"messages":[{"role":"bot","message":"Hello"},{"role":"user","message":"Do you have vegan dishes?"},{"role":"bot","message":"Let me check."}]}}`, "the caller said: Do you have vegan dishes?"},
+		{`{"message":{"type":"campaign.predial","customer":{"number":"+14155550177","name":"Jordan Lee"}}}`, "contact Jordan Lee +14155550177"},
+	} {
+		m, _, _ := openPrompt(t, 160, 48, tt.body)
+		if s := screen(m); !strings.Contains(s, tt.want) {
+			t.Errorf("the prompt does not show %q:\n%s", tt.want, s)
+		}
+	}
+}

@@ -320,6 +320,21 @@ func summarize(m *webhook.Message) string {
 		return s(m.TurnID)
 	case webhook.TypeTransferUpdate, webhook.TypePhoneCallControl, webhook.TypeTransferDestinationRequest:
 		return strings.TrimSpace(s(m.Request) + " " + compactJSON(m.Destination, 120))
+	case webhook.TypeHandoffDestinationRequest:
+		return "parameters " + compactJSON(m.Parameters, 160)
+	case webhook.TypeKnowledgeBaseRequest:
+		for i := len(m.Messages) - 1; i >= 0; i-- {
+			if m.Messages[i].Role == "user" {
+				return "the caller said: " + s(m.Messages[i].Message)
+			}
+		}
+		return fmt.Sprintf("%d messages", len(m.Messages))
+	case webhook.TypeCampaignPredial:
+		who := strings.TrimSpace(s(m.Customer.Name) + " " + s(m.Customer.Number))
+		if who == "" {
+			return ""
+		}
+		return "contact " + who
 	case webhook.TypeLanguageChangeDetected:
 		return s(m.Language)
 	case webhook.TypeVoiceInput, webhook.TypeAssistantSpeechStarted, webhook.TypeVoiceRequest:
