@@ -178,8 +178,11 @@ func (m *Model) helpFor() helpKeys {
 			later.SetHelp("esc", "back")
 		}
 		if m.prompt.isAssistant() {
-			pick := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick assistant"))
-			short := []key.Binding{k.Send, pick, k.SendError, later, quit}
+			short := []key.Binding{k.Send, k.SendError, later, quit}
+			if len(m.prompt.assistants) > 0 { // ↑/↓ only move through a list there is
+				pick := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick assistant"))
+				short = []key.Binding{k.Send, pick, k.SendError, later, quit}
+			}
 			return helpKeys{short: short, full: [][]key.Binding{short}}
 		}
 		// tab is left to the hint line above, which says what it would fill in.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/vapimon/vapimon/webhook"
 	"github.com/vapimon/vapimon/webhook/webhooktest"
 )
@@ -200,5 +201,20 @@ func TestPromptSaysWhatIsDueFirst(t *testing.T) {
 	ask(t, m, event(t, 2, clk.Now(), `{"message":{"type":"assistant-request","call":{"id":"`+callID+`"}}}`))
 	if s := screen(m); !strings.Contains(s, "assistant-request is due first: 6.8s left") {
 		t.Errorf("the prompt does not say the assistant-request is due first:\n%s", s)
+	}
+}
+
+// TestAssistantPromptOffersPickOnlyWithAList: ↑/↓ pick an assistant only when there is a
+// list (an answers file's assistants); the footer does not offer keys that do nothing.
+func TestAssistantPromptOffersPickOnlyWithAList(t *testing.T) {
+	t.Parallel()
+	m, _, _ := openPrompt(t, 160, 48, `{"message":{"type":"assistant-request","call":{"id":"`+callID+`"}}}`)
+	m.prompt.assistants = nil
+	if f := ansi.Strip(m.footer(160)); strings.Contains(f, "pick assistant") {
+		t.Errorf("footer %q offers ↑/↓ with no assistants to pick", f)
+	}
+	m.prompt.assistants = []Assistant{{ID: "5a6b2c1d-0000-4000-8000-000000000001", Name: "Riley"}}
+	if f := ansi.Strip(m.footer(160)); !strings.Contains(f, "pick assistant") {
+		t.Errorf("footer %q does not offer ↑/↓ with assistants to pick", f)
 	}
 }
