@@ -462,7 +462,7 @@ func TestForwardReplyChecksByType(t *testing.T) {
 		name, body, reply string
 		wantErr, wantNote string
 	}{
-		{"assistant-request ok", assistantReqBody, `{"assistantId":"5a6b"}`, "", ""},
+		{"assistant-request ok", assistantReqBody, `{"assistantId":"5a6b2c1d-0e9f-4a3b-8c7d-6e5f4a3b2c1d"}`, "", ""},
 		{"assistant-request odd shape fails", assistantReqBody, `{"assistantIdd":"5a6b"}`, "unusable reply from", ""},
 		{"assistant-request array fails", assistantReqBody, `[]`, "unusable reply from", ""},
 		{"tool-calls line breaks are a warning", toolCallsBody, `{"results":[{"toolCallId":"call_1","name":"get_weather","result":"a\nb"}]}`, "", "warning: results[0].result has line breaks"},

@@ -280,7 +280,7 @@ func (m *Model) submit(asError bool) {
 			return
 		}
 		rep := webhook.JSONReply(webhook.AssistantRequestReply(id), webhook.SourceOperator)
-		if !isUUID(id) {
+		if !webhook.IsUUID(id) {
 			rep.Note = "the assistant id sent is not a UUID, as Vapi's assistant ids are"
 		}
 		m.finish(p, rep)
@@ -320,29 +320,6 @@ func (m *Model) submit(asError bool) {
 		}
 		m.finish(p, webhook.JSONReply(webhook.ToolCallsReply(p.results), webhook.SourceOperator))
 	}
-}
-
-// isUUID reports whether s is a UUID in its usual text form (8-4-4-4-12 hex digits), as
-// Vapi's assistant ids are: an assistantId that is not one names no assistant, and the
-// reply's shape check (a string) cannot tell.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // filled is the Tab suggestion the editor holds unchanged, or nil (nothing filled, or the
@@ -505,7 +482,7 @@ func (m *Model) promptView(w, maxH int) []string {
 	if strings.Contains(strings.TrimRight(pr.ed.Value(), "\n"), "\n") {
 		add(st.Warn.Render("new lines are sent as spaces (Vapi wants one line)"))
 	}
-	if id := strings.TrimSpace(pr.ed.Value()); pr.isAssistant() && id != "" && !isUUID(id) {
+	if id := strings.TrimSpace(pr.ed.Value()); pr.isAssistant() && id != "" && !webhook.IsUUID(id) {
 		add(st.Warn.Render(ansi.Truncate("not a UUID, as Vapi's assistant ids are (5a6b2c1d-0e9f-…): enter sends it anyway", inner, "…")))
 	}
 	if u := m.dueFirst(); u != "" {

@@ -183,8 +183,8 @@ func TestAssistantIDNotUUIDWarns(t *testing.T) {
 		t.Errorf("a UUID is warned about:\n%s", s)
 	}
 	for _, bad := range []string{"5a6b2c1d0e9f4a3b8c7d6e5f4a3b2c1d", "5a6b2c1d-0e9f-4a3b-8c7d-6e5f4a3b2c1g", "5a6b2c1d-0e9f-4a3b-8c7d_6e5f4a3b2c1d"} {
-		if isUUID(bad) {
-			t.Errorf("isUUID(%q) = true", bad)
+		if webhook.IsUUID(bad) {
+			t.Errorf("IsUUID(%q) = true", bad)
 		}
 	}
 }

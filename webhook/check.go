@@ -232,8 +232,11 @@ func (j *judgement) own(msg *Message, doc map[string]any) {
 			j.problem("reply has none of assistantId, assistant, squadId, squad, workflowId, workflow, destination or error")
 		}
 		for _, k := range []string{"assistantId", "squadId", "workflowId"} {
-			if s, ok := doc[k].(string); ok && strings.TrimSpace(s) == "" {
+			switch s, ok := doc[k].(string); {
+			case ok && strings.TrimSpace(s) == "":
 				j.problem("%s is empty", k)
+			case ok && !IsUUID(s):
+				j.warn("%s %s is not a UUID, as Vapi's ids are: Vapi finds no %s by it", k, quote(s), strings.TrimSuffix(k, "Id"))
 			}
 		}
 		if hasError {

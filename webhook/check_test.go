@@ -100,9 +100,11 @@ func TestJudgeReply(t *testing.T) {
 			[]string{`HTTP 404: Vapi ignores non-2xx tool replies ("no result returned")`}, nil},
 
 		// assistant-request
-		{"assistant id", typed(TypeAssistantRequest), 200, `{"assistantId":"5a6b","assistantOverrides":{"variableValues":{"n":"Ada"}}}`, nil, nil},
+		{"assistant id", typed(TypeAssistantRequest), 200, `{"assistantId":"5a6b2c1d-0e9f-4a3b-8c7d-6e5f4a3b2c1d","assistantOverrides":{"variableValues":{"n":"Ada"}}}`, nil, nil},
+		{"assistant id not a UUID", typed(TypeAssistantRequest), 200, `{"assistantId":"support"}`, nil,
+			[]string{`assistantId "support" is not a UUID, as Vapi's ids are: Vapi finds no assistant by it`}},
 		{"assistant inline", typed(TypeAssistantRequest), 200, `{"assistant":{"firstMessage":"hi"}}`, nil, nil},
-		{"assistant squad", typed(TypeAssistantRequest), 200, `{"squadId":"s1"}`, nil, nil},
+		{"assistant squad", typed(TypeAssistantRequest), 200, `{"squadId":"5a6b2c1d-0e9f-4a3b-8c7d-6e5f4a3b2c1d"}`, nil, nil},
 		{"assistant destination", typed(TypeAssistantRequest), 200, `{"destination":{"type":"number","number":"+14155550100"}}`, nil, nil},
 		{"assistant error", typed(TypeAssistantRequest), 200, `{"error":"closed today"}`, nil,
 			[]string{`assistant-request answered with error ("closed today"): Vapi ends the call`}},
@@ -253,7 +255,7 @@ func TestCheckReplyBuilders(t *testing.T) {
 			{ToolCallID: "call_abc", Name: "get_weather"},
 			{ToolCallID: "call_def", Name: "get_time", IsError: true},
 		}), SourceAnswers)},
-		built{"AssistantRequestReply", mustParse(t, typed(TypeAssistantRequest)), JSONReply(AssistantRequestReply("5a6b"), SourceAnswers)},
+		built{"AssistantRequestReply", mustParse(t, typed(TypeAssistantRequest)), JSONReply(AssistantRequestReply("5a6b2c1d-0e9f-4a3b-8c7d-6e5f4a3b2c1d"), SourceAnswers)},
 		built{"FunctionCallReply", mustParse(t, msgs[TypeFunctionCall]), JSONReply(FunctionCallReply("a\nb"), SourceAnswers)},
 	)
 	for _, c := range cases {

@@ -146,3 +146,25 @@ func Count(n uint64, what string) string {
 	}
 	return Thousands(n) + " " + what + "s"
 }
+
+// IsUUID reports whether s is a UUID in its usual text form (8-4-4-4-12 hex digits), as
+// Vapi's ids are (an assistantId that is not one names no assistant).
+func IsUUID[T ~string | ~[]byte](s T) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
