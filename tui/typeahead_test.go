@@ -71,9 +71,7 @@ func TestTypeAheadWhileServerAsked(t *testing.T) {
 func TestTypeAheadOpenWhenAsked(t *testing.T) {
 	t.Parallel()
 	m, clk, ev := forwarding(t)
-	m.focus = paneTools
-	m.Update(press("enter"))
-	clk.Advance(time.Second)
+	openAhead(m, clk)
 	typeText(m, "Clou")
 	req := &opRequest{ev: ev, ctx: t.Context(), reply: make(chan webhook.Reply, 1)}
 	m.Update(req)
@@ -160,10 +158,7 @@ func TestTypeAheadWaitsForYourServer(t *testing.T) {
 func TestTypeAheadKeptWhenTheMonitorQuits(t *testing.T) {
 	t.Parallel()
 	m, clk, ev := forwarding(t)
-	m.focus = paneTools
-	m.Update(press("enter"))
-	clk.Advance(time.Second)
-	submit(m, "Sunny")
+	typeAhead(m, clk, "Sunny")
 	m.op.close()
 	rep, err := m.op.Respond(t.Context(), ev)
 	if err != nil || !strings.Contains(string(rep.Body), `"result":"Sunny"`) || rep.Source != webhook.SourceOperator {
@@ -179,10 +174,7 @@ func TestTypeAheadKeptForTheHandler(t *testing.T) {
 	if _, err := m.op.Kept(ev); !errors.Is(err, webhook.ErrPass) {
 		t.Errorf("Kept before anything was typed = %v, want ErrPass", err)
 	}
-	m.focus = paneTools
-	m.Update(press("enter"))
-	clk.Advance(time.Second)
-	submit(m, "Sunny")
+	typeAhead(m, clk, "Sunny")
 	rep, err := m.op.Kept(ev)
 	if err != nil || !strings.Contains(string(rep.Body), `"result":"Sunny"`) {
 		t.Errorf("Kept = %s, %v: want the answer typed ahead", rep.Body, err)
@@ -194,12 +186,23 @@ func TestTypeAheadKeptForTheHandler(t *testing.T) {
 func TestTypeAheadDroppedSaysSo(t *testing.T) {
 	t.Parallel()
 	m, clk, _ := forwarding(t)
-	m.focus = paneTools
-	m.Update(press("enter"))
-	clk.Advance(time.Second)
-	submit(m, "Sunny")
+	typeAhead(m, clk, "Sunny")
 	m.Update(outcome(1, webhook.SourceForward, weatherReply, ms(40)))
 	if s := screen(m); !strings.Contains(s, "what you typed ahead was not sent") {
 		t.Errorf("nothing says the answer typed ahead was dropped:\n%s", s)
 	}
+}
+
+// openAhead opens the type-ahead prompt of the selected row (the only one) and lets its
+// grace period pass.
+func openAhead(m *Model, clk *clock) {
+	m.focus = paneTools
+	m.Update(press("enter"))
+	clk.Advance(time.Second)
+}
+
+// typeAhead types answer ahead for the selected row and sends it with enter.
+func typeAhead(m *Model, clk *clock, answer string) {
+	openAhead(m, clk)
+	submit(m, answer)
 }
