@@ -134,3 +134,20 @@ func (m *Model) fwdStatus() string {
 	}
 	return out
 }
+
+// fwdFailLine is a prompt's line about your server's failed answer: "your server: HTTP
+// 200 ✗ unusable reply: …", "your server: no reply ✗ no reply from … within 9.3s"; a
+// status failure's text names its status already ("your server ✗ HTTP 500 from …").
+func fwdFailLine(h *webhook.ForwardHealth) string {
+	what := "no reply"
+	if h.Status != 0 {
+		what = fmt.Sprintf("HTTP %d", h.Status)
+	}
+	switch {
+	case h.Err == "":
+		return "your server: " + what
+	case h.Failure == webhook.ForwardStatus:
+		return "your server ✗ " + h.Err
+	}
+	return "your server: " + what + " ✗ " + h.Err
+}

@@ -301,11 +301,7 @@ func (m *Model) jsonAnswerHead(add func(string), inner int) {
 	}
 	add(st.Dim.Render("then the fallback reply is sent"))
 	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) {
-		what := "no reply"
-		if row.fwd.Status != 0 {
-			what = fmt.Sprintf("HTTP %d", row.fwd.Status)
-		}
-		add(st.Err.Render(ansi.Truncate("your server: "+what+" ✗ "+row.fwd.Err, inner, "…")))
+		add(st.Err.Render(ansi.Truncate(fwdFailLine(row.fwd), inner, "…")))
 	}
 	if sum := summarize(p.req.ev.Msg); sum != "" {
 		add(st.Dim.Render("request ") + sum)

@@ -403,12 +403,7 @@ func (m *Model) promptView(w, maxH int) []string {
 		add(st.Warn.Render(ansi.Truncate(m.askingText(p), inner, "…")))
 	}
 	if row := m.events.bySeq.get(p.seq); row != nil && row.fwd != nil && !fwdOK(row.fwd) && p.server == nil {
-		h := row.fwd
-		what := "no reply"
-		if h.Status != 0 {
-			what = fmt.Sprintf("HTTP %d", h.Status)
-		}
-		add(st.Err.Render(ansi.Truncate("your server: "+what+" ✗ "+h.Err, inner, "…")))
+		add(st.Err.Render(ansi.Truncate(fwdFailLine(row.fwd), inner, "…")))
 	}
 	switch {
 	case p.server != nil:

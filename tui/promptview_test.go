@@ -218,3 +218,21 @@ func TestAssistantPromptOffersPickOnlyWithAList(t *testing.T) {
 		t.Errorf("footer %q does not offer ↑/↓ with assistants to pick", f)
 	}
 }
+
+// TestFwdFailLineSaysTheStatusOnce: a status failure's text names its status already
+// (found by a new user: "your server: HTTP 500 ✗ HTTP 500 from …").
+func TestFwdFailLineSaysTheStatusOnce(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		h    webhook.ForwardHealth
+		want string
+	}{
+		{webhook.ForwardHealth{Status: 500, Failure: webhook.ForwardStatus, Err: "HTTP 500 from http://x/hook"}, "your server ✗ HTTP 500 from http://x/hook"},
+		{webhook.ForwardHealth{Status: 200, Failure: webhook.ForwardUnusable, Err: "unusable reply: no results"}, "your server: HTTP 200 ✗ unusable reply: no results"},
+		{webhook.ForwardHealth{Failure: webhook.ForwardTimeout, Err: "no reply from http://x/hook within 9.3s"}, "your server: no reply ✗ no reply from http://x/hook within 9.3s"},
+	} {
+		if got := fwdFailLine(&tt.h); got != tt.want {
+			t.Errorf("fwdFailLine(%+v) = %q, want %q", tt.h, got, tt.want)
+		}
+	}
+}
