@@ -126,7 +126,7 @@ func TestNoReplyRecorded(t *testing.T) {
 		if strings.Contains(r.stdout, fmt.Sprintf("#%d tool-calls", pending+1)) {
 			t.Errorf("a request without recorded reply was compared:\n%s", r.stdout)
 		}
-		if !strings.Contains(r.stdout, "  1 request had no reply recorded (vapimon stopped before answering): sent, nothing to compare") {
+		if !strings.Contains(r.stdout, "  1 request had no reply recorded (not answered when the tape was written or read): sent, nothing to compare") {
 			t.Errorf("the summary does not count the request without a recorded reply:\n%s", r.stdout)
 		}
 	})
