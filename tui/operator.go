@@ -94,6 +94,22 @@ func (r *opRequest) keptReply(none error) (webhook.Reply, error) {
 	return webhook.Reply{}, r.late(none)
 }
 
+// typedAhead counts the type-ahead requests with something typed (whole or in part), for
+// the exit message: they go if your server fails.
+func (o *Operator) typedAhead() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, r := range o.ahead {
+		r.mu.Lock()
+		if r.typed != nil || len(r.partial) > 0 {
+			n++
+		}
+		r.mu.Unlock()
+	}
+	return n
+}
+
 // whenGone is what Respond returns for ev once the monitor has quit: the answer typed
 // ahead for it (whole, or the tool calls typed so far for the fallback to keep), else
 // ErrOperatorGone.

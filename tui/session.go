@@ -57,6 +57,9 @@ func (o *Operator) ExitMessage(stopped string) string {
 	if n := o.Released(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%s waiting for you got the fallback reply", webhook.Count(uint64(n), "request")))
 	}
+	if n := o.typedAhead(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s typed ahead while your server was asked: sent if it fails", webhook.Count(uint64(n), "answer")))
+	}
 	if n := o.ReleasedHeld(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%s held for your review went out as your server sent %s", webhook.Count(uint64(n), "reply"), map[bool]string{true: "it", false: "them"}[n == 1]))
 	}

@@ -160,6 +160,9 @@ func TestTypeAheadKeptWhenTheMonitorQuits(t *testing.T) {
 	m, clk, ev := forwarding(t)
 	typeAhead(m, clk, "Sunny")
 	m.op.close()
+	if msg := m.op.ExitMessage(""); !strings.Contains(msg, "1 answer typed ahead while your server was asked: sent if it fails") {
+		t.Errorf("exit message %q does not say an answer typed ahead is kept", msg)
+	}
 	rep, err := m.op.Respond(t.Context(), ev)
 	if err != nil || !strings.Contains(string(rep.Body), `"result":"Sunny"`) || rep.Source != webhook.SourceOperator {
 		t.Errorf("Respond after quit = %s (%s), %v: want the answer typed ahead", rep.Body, rep.Source, err)
