@@ -466,12 +466,7 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 		took := h.cfg.Now().Sub(start)
 		switch {
 		case err == nil:
-			if rep.Source == "" {
-				rep.Source = rs.Name()
-			}
-			if rep.Status == 0 {
-				rep.Status = http.StatusOK
-			}
+			rep = answeredBy(rep, rs)
 			if ev.Deadline.IsZero() && !rep.Raw && (rep.Status < 200 || rep.Status > 299) {
 				attempts = append(attempts, fmt.Sprintf("%s: HTTP %d in %s (acknowledged 200 {} instead)", rs.Name(), rep.Status, RoundDuration(took)))
 				return Ack(), attempts
@@ -503,12 +498,7 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 				var pa *PartialAnswer
 				switch {
 				case err == nil:
-					if rep.Source == "" {
-						rep.Source = rest.Name()
-					}
-					if rep.Status == 0 {
-						rep.Status = http.StatusOK
-					}
+					rep = answeredBy(rep, rest)
 					attempts = append(attempts, rest.Name()+": answered ahead of being asked")
 					return substitute(rep, fwdFailed), attempts
 				case errors.As(err, &pa):
@@ -523,6 +513,18 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 	}
 	reason := h.fallbackReason(ev, parent, ctx, operatorGone, fwdFailed)
 	return substitute(withPartial(h.cfg.Fallback(ev, reason), partial), fwdFailed), attempts
+}
+
+// answeredBy fills in what a responder's reply may leave out: its source (the
+// responder's name) and its status (200).
+func answeredBy(rep Reply, rs Responder) Reply {
+	if rep.Source == "" {
+		rep.Source = rs.Name()
+	}
+	if rep.Status == 0 {
+		rep.Status = http.StatusOK
+	}
+	return rep
 }
 
 // Why a fallback is sent when a request stopped waiting early, in the words of its error
