@@ -158,7 +158,7 @@ func (s *Session) Start(ctx context.Context) (err error) {
 	if len(cfg.Forward.Routes) > 0 {
 		s.forward = NewForwarder(cfg.Forward.Routes, ForwardOptions{Bus: s.bus, ReplyTimeout: cfg.Forward.Timeout, Raw: cfg.Forward.Raw, Header: cfg.Forward.Header, Insecure: cfg.Forward.Insecure})
 		responders = append(responders, s.forward)
-		st.Forward = s.forward.Describe()
+		st.Forward, st.ForwardTimeout = s.forward.Describe(), cfg.Forward.Timeout
 	}
 	if cfg.AnswersFile != "" {
 		responders = append(responders, s.answers)

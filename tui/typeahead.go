@@ -29,9 +29,14 @@ func askable(msg *webhook.Message) bool {
 }
 
 // forwardShare is how long your server is given for a message Vapi waits on, received at
-// received with the handler's deadline dl: half the time left, as the forwarder does
-// without --forward-timeout (the monitor is not told that flag's value).
-func forwardShare(received, dl time.Time) time.Duration { return dl.Sub(received) / 2 }
+// received with the handler's deadline dl, as the forwarder gives it: --forward-timeout
+// (timeout) within the deadline, else half the time left.
+func forwardShare(received, dl time.Time, timeout time.Duration) time.Duration {
+	if timeout > 0 {
+		return min(timeout, dl.Sub(received))
+	}
+	return dl.Sub(received) / 2
+}
 
 // noteAsking queues the type-ahead request for an event your server is being asked about,
 // and marks its rows so that they say so.
@@ -43,7 +48,7 @@ func (m *Model) noteAsking(ev *webhook.Event, rows []*toolRow) {
 	if len(ev.Msg.ToolCalls) > 0 && (ev.Msg.Kind == webhook.TypeToolCalls || ev.Msg.Kind == webhook.TypeFunctionCall) && len(rows) != len(ev.Msg.ToolCalls) {
 		return
 	}
-	until := ev.Received.Add(forwardShare(ev.Received, ev.Deadline))
+	until := ev.Received.Add(forwardShare(ev.Received, ev.Deadline, m.status.ForwardTimeout))
 	req := &opRequest{ev: ev, ctx: context.Background(), reply: make(chan webhook.Reply, 1)}
 	p := &pendingReq{req: req, seq: ev.Seq, kind: ev.Msg.Kind, rows: rows, ahead: true, deferred: true}
 	if p.kind == webhook.TypeToolCalls || p.kind == webhook.TypeFunctionCall {

@@ -209,3 +209,20 @@ func typeAhead(m *Model, clk *clock, answer string) {
 	openAhead(m, clk)
 	submit(m, answer)
 }
+
+// TestTypeAheadUsesTheForwardTimeout: with --forward-timeout, your server's share is that
+// (within the deadline), and the row says so; the monitor used to assume half the time left.
+func TestTypeAheadUsesTheForwardTimeout(t *testing.T) {
+	t.Parallel()
+	clk := newClock(base)
+	m := newTestModel(clk, NewOperator())
+	m.Update(tea.WindowSizeMsg{Width: 240, Height: 40})
+	st := m.status
+	st.Forward, st.ForwardTimeout = "http://127.0.0.1:3000/webhook", 3*time.Second
+	m.Update(st)
+	m.Update(event(t, 1, base, weatherBody))
+	m.focus = paneTools
+	if s := screen(m); !strings.Contains(s, "asking your server (up to 3s)") {
+		t.Errorf("the row does not give your server's share from --forward-timeout:\n%s", s)
+	}
+}

@@ -30,6 +30,9 @@ type Status struct {
 	Tape string
 	// Forward lists forward targets ("" when not forwarding).
 	Forward string
+	// ForwardTimeout is --forward-timeout, how long your server is given for a message
+	// Vapi waits on (within its deadline); 0: half the time left.
+	ForwardTimeout time.Duration
 	// ToolTimeout is the configured tool-calls budget (Vapi's server.timeoutSeconds).
 	ToolTimeout time.Duration
 }
