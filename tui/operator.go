@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -11,8 +10,9 @@ import (
 )
 
 // ErrOperatorGone is returned (wrapping context.Canceled) by Operator.Respond once the
-// monitor has quit: nobody is left to type an answer, so the handler sends its fallback.
-var ErrOperatorGone = fmt.Errorf("operator: monitor closed: %w", context.Canceled)
+// monitor has quit: nobody is left to type an answer, so the handler sends its fallback,
+// saying vapimon was closed (it is webhook.ErrMonitorClosed).
+var ErrOperatorGone = webhook.ErrMonitorClosed
 
 // errQueueFull is returned when more requests wait than the monitor can show.
 var errQueueFull = errors.New("operator: too many requests waiting for an answer")
@@ -189,7 +189,7 @@ func (r *opRequest) late(err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.partial) > 0 {
-		return &webhook.PartialAnswer{Results: append([]webhook.ToolResult(nil), r.partial...)}
+		return &webhook.PartialAnswer{Results: append([]webhook.ToolResult(nil), r.partial...), Err: err}
 	}
 	return err
 }

@@ -120,7 +120,18 @@ var ErrPass = errors.New("responder passed")
 // those results in the fallback reply instead of losing them.
 type PartialAnswer struct {
 	Results []ToolResult
+	// Err is why the rest was not answered (ErrMonitorClosed, the context's error), when
+	// known.
+	Err error
 }
+
+// Unwrap returns why the rest was not answered.
+func (p *PartialAnswer) Unwrap() error { return p.Err }
+
+// ErrMonitorClosed is a responder's error once the person behind it has gone (the TUI's
+// operator after the monitor quit), alone or in a PartialAnswer: the fallback says vapimon
+// was closed. It wraps context.Canceled.
+var ErrMonitorClosed = fmt.Errorf("operator: monitor closed: %w", context.Canceled)
 
 func (p *PartialAnswer) Error() string {
 	return fmt.Sprintf("answered %d tool call(s) before the deadline, not all", len(p.Results))

@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,10 +11,10 @@ import (
 	"time"
 )
 
-// errMonitorClosed stands for tui.ErrOperatorGone (webhook cannot import tui): the
-// operator's error once its monitor has quit, wrapping context.Canceled.
-// cmd/vapimon's TestTUIQuitWithToolCallWaitingInTmux checks the real one, end to end.
-var errMonitorClosed = fmt.Errorf("operator: monitor closed: %w", context.Canceled)
+// errMonitorClosed is tui.ErrOperatorGone (webhook cannot import tui): the operator's
+// error once its monitor has quit. cmd/vapimon's TestTUIQuitWithToolCallWaitingInTmux
+// checks the real one, end to end.
+var errMonitorClosed = ErrMonitorClosed
 
 // TestFallbackSaysWhy: the fallback's error text says why nobody answered, truly: the
 // monitor closed (the operator quit), vapimon shutting down, the request cancelled, the
@@ -32,7 +31,7 @@ func TestFallbackSaysWhy(t *testing.T) {
 	}
 	gone := ResponderFunc{N: SourceOperator, F: func(context.Context, *Event) (Reply, error) { return Reply{}, errMonitorClosed }}
 	goneAfterOne := ResponderFunc{N: SourceOperator, F: func(context.Context, *Event) (Reply, error) {
-		return Reply{}, &PartialAnswer{Results: []ToolResult{{ToolCallID: "call_A", Name: "get_weather", Result: "Sunny"}}}
+		return Reply{}, &PartialAnswer{Results: []ToolResult{{ToolCallID: "call_A", Name: "get_weather", Result: "Sunny"}}, Err: errMonitorClosed}
 	}}
 	deadline := ResponderFunc{N: SourceOperator, F: func(ctx context.Context, ev *Event) (Reply, error) {
 		<-ctx.Done()

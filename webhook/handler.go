@@ -478,7 +478,7 @@ func (h *Handler) respond(parent context.Context, ev *Event, recorded bool) (Rep
 			if errors.As(err, &pa) {
 				partial = append(partial, pa.Results...)
 			}
-			if rs.Name() == SourceOperator && monitorClosed(err, pa != nil, rctx) {
+			if errors.Is(err, ErrMonitorClosed) {
 				operatorGone = true
 			}
 			if rs.Name() == SourceForward && !ev.Deadline.IsZero() && fwdFailed == "" {
@@ -561,18 +561,6 @@ func (h *Handler) fallbackReason(ev *Event, parent, ctx context.Context, operato
 		return "vapimon: no usable answer from your server (" + fwdFailed + ")"
 	}
 	return h.noAnswerReason(ev)
-}
-
-// monitorClosed reports whether an operator's error says that its monitor closed while
-// the request waited (tui.ErrOperatorGone, which wraps context.Canceled): an error that
-// wraps context.Canceled without being the context's own error, or a partial answer (some
-// answers typed) given back while the context it was given is still live, which only the
-// monitor closing does.
-func monitorClosed(err error, partial bool, ctx context.Context) bool {
-	if errors.Is(err, context.Canceled) && !errors.Is(ctx.Err(), err) {
-		return true
-	}
-	return partial && ctx.Err() == nil
 }
 
 // substitute marks a reply sent in place of your server's, when the forward failed (why is
