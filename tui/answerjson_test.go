@@ -49,14 +49,7 @@ func TestJSONAnswerTypes(t *testing.T) {
 				t.Errorf("template for %s has problems %v:\n%s", kind, v.Problems, tmpl)
 			}
 			// The template unchanged asks first (its values are placeholders); enter again sends it.
-			m.Update(press("enter"))
-			if len(req.reply) != 0 {
-				t.Fatal("the unchanged template was sent at the first enter")
-			}
-			if s := screen(m); !strings.Contains(s, "example reply, unchanged") {
-				t.Errorf("no warning about the unchanged template:\n%s", s)
-			}
-			m.Update(press("enter"))
+			sentOnSecondEnter(t, m, req, "the unchanged template", "example reply, unchanged")
 			rep := reply(t, req)
 			var got, want any
 			if json.Unmarshal(rep.Body, &got) != nil || json.Unmarshal([]byte(tmpl), &want) != nil || !equalJSON(got, want) {
@@ -108,14 +101,7 @@ func TestJSONAnswerEdited(t *testing.T) {
 	// A shape Vapi refuses: the destination's number removed.
 	m, _, req = openPrompt(t, 120, 40, transferRequest)
 	playKeys(m, nil, []string{"down", "down", "end", "backspace", "down", "home", "ctrl+k"})
-	m.Update(press("enter"))
-	if len(req.reply) != 0 {
-		t.Fatal("a reply with problems was sent at the first enter")
-	}
-	if s := screen(m); !strings.Contains(s, "not sent yet") {
-		t.Errorf("no problems shown:\n%s", s)
-	}
-	m.Update(press("enter"))
+	sentOnSecondEnter(t, m, req, "a reply with problems", "not sent yet")
 	rep = reply(t, req)
 	if !strings.Contains(rep.Note, "sent despite") {
 		t.Errorf("note = %q", rep.Note)
@@ -183,4 +169,18 @@ func TestJSONAnswerShowsTheRequest(t *testing.T) {
 			t.Errorf("the prompt does not show %q:\n%s", tt.want, s)
 		}
 	}
+}
+
+// sentOnSecondEnter presses enter on the JSON prompt: what (the reply typed) must not be
+// sent, and the screen must show shown; then enter again, which sends it.
+func sentOnSecondEnter(t *testing.T, m *Model, req *opRequest, what, shown string) {
+	t.Helper()
+	m.Update(press("enter"))
+	if len(req.reply) != 0 {
+		t.Fatalf("%s was sent at the first enter", what)
+	}
+	if s := screen(m); !strings.Contains(s, shown) {
+		t.Errorf("%s: the screen does not show %q:\n%s", what, shown, s)
+	}
+	m.Update(press("enter"))
 }
